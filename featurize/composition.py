@@ -1,0 +1,285 @@
+"""Alloy compositions: parse the notations alloy papers use into mole fractions.
+
+Accepted notations (all parsed through pymatgen's ``Composition``):
+
+- element strings with implicit unit amounts: ``CoCrFeMnNi``
+- molar ratios: ``Al0.5CoCrFeNi``
+- atomic percent: ``Co20Cr20Fe20Mn20Ni20``, ``Fe50Mn30Co10Cr10``
+- parenthesised groups: ``(FeCoNi)90Al10``
+- mappings of element to amount: ``{"Fe": 1, "Ni": 1}``
+
+Every parse returns normalized mole fractions and a canonical key (elements in
+alphabetical order, fractions rounded to 1e-4) that the whole package uses for
+de-duplication, e.g. ``Co0.2Cr0.2Fe0.2Mn0.2Ni0.2``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+from pymatgen.core.composition import Composition
+from pymatgen.core.periodic_table import Element
+
+KEY_DECIMALS = 4
+"""Fractions in a canonical key are rounded to this many decimals (1e-4)."""
+
+_ALLOWED_CHARS = re.compile(r"^[A-Za-z0-9.()\[\]{}\s\-_,:]*$")
+_TOKEN = re.compile(r"([A-Z][a-z]*)")
+
+
+class CompositionError(ValueError):
+    """A composition could not be parsed or is not allowed.
+
+    The message always names the offending value and how to fix it.
+    ``token`` holds the offending token (element symbol, amount or character).
+    """
+
+    def __init__(self, message: str, token: str | None = None):
+        super().__init__(message)
+        self.token = token
+
+
+@dataclass(frozen=True)
+class ParsedComposition:
+    """A normalized composition.
+
+    Attributes:
+        fractions: element symbol -> mole fraction, sorted by symbol, summing to 1.
+        key: canonical key, e.g. ``Co0.2Cr0.2Fe0.2Mn0.2Ni0.2``.
+        source: the input as given (stringified), for error reports.
+    """
+
+    fractions: dict[str, float]
+    key: str
+    source: str = ""
+
+    @property
+    def elements(self) -> tuple[str, ...]:
+        return tuple(self.fractions)
+
+    @property
+    def n_elements(self) -> int:
+        return len(self.fractions)
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One bad row of a batch: its position, the input and the message with the fix."""
+
+    row: int
+    value: str
+    message: str
+
+
+@dataclass
+class BatchResult:
+    """Per-row outcome of :func:`parse_many`: parsed rows and errors, never both for one row."""
+
+    parsed: dict[int, ParsedComposition] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def report(self) -> str:
+        """Human-readable per-row error report (empty string when all rows parsed)."""
+        return "\n".join(f"row {e.row}: {e.value!r}: {e.message}" for e in self.errors)
+
+
+def canonical_key(fractions: Mapping[str, float]) -> str:
+    """Canonical key of a composition: elements sorted, fractions rounded to 1e-4.
+
+    Trailing zeros are dropped (``0.2`` not ``0.2000``) so that keys stay readable.
+    """
+    total = float(sum(fractions.values()))
+    parts = []
+    for el in sorted(fractions):
+        x = round(float(fractions[el]) / total, KEY_DECIMALS)
+        if x <= 0:
+            continue
+        parts.append(f"{el}{_fmt(x)}")
+    return "".join(parts)
+
+
+def _fmt(x: float) -> str:
+    s = f"{x:.{KEY_DECIMALS}f}".rstrip("0").rstrip(".")
+    return s or "0"
+
+
+def _check_symbol(sym: str, source: str) -> None:
+    if not Element.is_valid_symbol(sym):
+        hint = ""
+        cap = sym[:1].upper() + sym[1:].lower()
+        if Element.is_valid_symbol(cap) and cap != sym:
+            hint = f" (did you mean {cap!r}? symbols are case-sensitive)"
+        raise CompositionError(
+            f"unknown element {sym!r} in {source!r}{hint}: write element symbols as in the "
+            "periodic table, e.g. 'CoCrFeMnNi' or 'Al0.5CoCrFeNi'",
+            token=sym,
+        )
+
+
+def _from_mapping(value: Mapping, source: str) -> dict[str, float]:
+    if not value:
+        raise CompositionError(
+            "empty composition {}: give at least one element with a positive amount, "
+            "e.g. {'Fe': 1, 'Ni': 1}",
+            token="",
+        )
+    out: dict[str, float] = {}
+    for el, amount in value.items():
+        if not isinstance(el, str):
+            raise CompositionError(
+                f"element key {el!r} in {source!r} is not a string: use symbols like 'Fe'",
+                token=str(el),
+            )
+        sym = el.strip()
+        _check_symbol(sym, source)
+        try:
+            amt = float(amount)
+        except (TypeError, ValueError):
+            raise CompositionError(
+                f"amount {amount!r} for {sym} in {source!r} is not a number: give a "
+                "positive number (molar ratio, at.% or fraction)",
+                token=str(amount),
+            ) from None
+        out[sym] = out.get(sym, 0.0) + amt
+    return out
+
+
+def _from_string(text: str) -> dict[str, float]:
+    s = text.strip()
+    if not s:
+        raise CompositionError(
+            "empty composition string: give a formula such as 'CoCrFeMnNi' or "
+            "'Co20Cr20Fe20Mn20Ni20'",
+            token="",
+        )
+    bad = [c for c in s if not _ALLOWED_CHARS.match(c)]
+    if bad:
+        raise CompositionError(
+            f"character {bad[0]!r} in {text!r} is not allowed in a formula: write amounts "
+            "as plain numbers after each element, e.g. 'Al0.5CoCrFeNi' (no %, no signs)",
+            token=bad[0],
+        )
+    if re.search(r"-\d|\d-", s) or re.search(r"(?<![A-Za-z0-9)])-", s):
+        raise CompositionError(
+            f"negative amount in {text!r}: every amount must be positive", token="-"
+        )
+    s = re.sub(r"[\s,_:\-]+", "", s)
+    if s and s[0].islower():
+        raise CompositionError(
+            f"formula {text!r} starts with a lower-case letter {s[0]!r}: element symbols "
+            "start with a capital, e.g. 'Fe', not 'fe'",
+            token=s[0],
+        )
+    for sym in _TOKEN.findall(s):
+        _check_symbol(sym, text)
+    if not _TOKEN.search(s):
+        raise CompositionError(
+            f"no element symbol in {text!r}: give a formula such as 'CoCrFeMnNi'", token=s
+        )
+    try:
+        comp = Composition(s)
+    except Exception as exc:  # pymatgen raises ValueError/CompositionError variants
+        raise CompositionError(
+            f"cannot parse {text!r} ({exc}): write the formula as element symbols each "
+            "followed by an optional amount, e.g. 'Al0.5CoCrFeNi' or '(FeCoNi)90Al10'",
+            token=text,
+        ) from None
+    return {str(el): float(amt) for el, amt in comp.get_el_amt_dict().items()}
+
+
+def parse_composition(
+    value: str | Mapping[str, float] | ParsedComposition,
+    *,
+    allowed: Iterable[str] | None = None,
+) -> ParsedComposition:
+    """Parse one composition in any supported notation.
+
+    Args:
+        value: a formula string or a mapping element -> amount (any positive scale).
+        allowed: optional palette; elements outside it raise :class:`CompositionError`.
+
+    Returns:
+        The normalized :class:`ParsedComposition`.
+
+    Raises:
+        CompositionError: naming the offending token and the fix.
+    """
+    if isinstance(value, ParsedComposition):
+        amounts = dict(value.fractions)
+        source = value.source or value.key
+    elif isinstance(value, Mapping):
+        source = str(dict(value))
+        amounts = _from_mapping(value, source)
+    elif isinstance(value, str):
+        source = value
+        amounts = _from_string(value)
+    elif value is None or (isinstance(value, float) and math.isnan(value)):
+        raise CompositionError(
+            "missing composition (empty cell): fill in a formula such as 'CoCrFeMnNi'",
+            token="",
+        )
+    else:
+        raise CompositionError(
+            f"composition {value!r} has type {type(value).__name__}: give a formula string "
+            "or a mapping of element symbol to amount",
+            token=str(value),
+        )
+
+    for el, amt in amounts.items():
+        if not math.isfinite(amt):
+            raise CompositionError(
+                f"amount {amt!r} for {el} in {source!r} is not finite: give a positive number",
+                token=el,
+            )
+        if amt < 0:
+            raise CompositionError(
+                f"negative amount {amt:g} for {el} in {source!r}: every amount must be positive",
+                token=el,
+            )
+        if amt == 0:
+            raise CompositionError(
+                f"zero amount for {el} in {source!r}: drop the element or give it a "
+                "positive amount",
+                token=el,
+            )
+    if allowed is not None:
+        palette = set(allowed)
+        outside = sorted(set(amounts) - palette)
+        if outside:
+            raise CompositionError(
+                f"element {outside[0]} in {source!r} is not in the palette "
+                f"({', '.join(sorted(palette))}): remove it or add it to the palette",
+                token=outside[0],
+            )
+    total = sum(amounts.values())
+    fractions = {el: amounts[el] / total for el in sorted(amounts)}
+    return ParsedComposition(fractions=fractions, key=canonical_key(fractions), source=source)
+
+
+def parse_many(
+    values: Iterable[str | Mapping[str, float]] | pd.Series,
+    *,
+    allowed: Iterable[str] | None = None,
+) -> BatchResult:
+    """Parse a batch; bad rows are reported per row instead of failing the batch.
+
+    Row numbers are the Series index when ``values`` is a pandas Series, else 0-based
+    positions.
+    """
+    palette = None if allowed is None else frozenset(allowed)
+    items = values.items() if isinstance(values, pd.Series) else enumerate(values)
+    result = BatchResult()
+    for row, value in items:
+        try:
+            result.parsed[row] = parse_composition(value, allowed=palette)
+        except CompositionError as exc:
+            result.errors.append(RowError(row=row, value=str(value), message=str(exc)))
+    return result
