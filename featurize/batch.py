@@ -10,7 +10,6 @@ import pandas as pd
 
 from featurize.composition import RowError, parse_many
 from featurize.descriptors import FULL_SCHEMA, FeatureSchema, descriptor_matrix
-from featurize.elements import element_table
 from featurize.matrix import elements_in, fraction_matrix
 
 
@@ -28,19 +27,9 @@ def featurize(values: Iterable[str | Mapping[str, float]] | pd.Series,
               schema: FeatureSchema = FULL_SCHEMA) -> FeaturizedBatch:
     """Parse and featurize; a row with an unknown element or one outside the property
     table becomes an error naming the element and the fix, the others are computed."""
-    table = element_table()
-    batch = parse_many(values)
-    errors = list(batch.errors)
-    good = {}
-    for row, comp in batch.parsed.items():
-        lacking = [el for el in comp.elements if el not in table.symbols]
-        if lacking:
-            errors.append(RowError(row, comp.source, (
-                f"element {lacking[0]} has no entry in the property table, so its "
-                f"descriptors cannot be computed: drop the alloy or replace {lacking[0]}")))
-        else:
-            good[row] = comp
-    errors.sort(key=lambda e: e.row)
+    batch = parse_many(values, require_properties=True)
+    errors = sorted(batch.errors, key=lambda e: e.row)
+    good = batch.parsed
     comps = list(good.values())
     elements = elements_in(c.fractions for c in comps)
     x = fraction_matrix((c.fractions for c in comps), elements)

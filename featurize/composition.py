@@ -29,6 +29,7 @@ KEY_DECIMALS = 4
 
 _ALLOWED_CHARS = re.compile(r"^[A-Za-z0-9.()\[\]{}\s\-_,:]*$")
 _TOKEN = re.compile(r"([A-Z][a-z]*)")
+_ZERO_AMOUNT = re.compile(r"([A-Z][a-z]?)0*\.?0+(?![\d.])")
 
 
 class CompositionError(ValueError):
@@ -180,6 +181,13 @@ def _from_string(text: str) -> dict[str, float]:
         )
     for sym in _TOKEN.findall(s):
         _check_symbol(sym, text)
+    zero = _ZERO_AMOUNT.search(s)
+    if zero:
+        raise CompositionError(
+            f"zero amount for {zero.group(1)} in {text!r}: drop the element or give it a "
+            "positive amount",
+            token=zero.group(1),
+        )
     if not _TOKEN.search(s):
         raise CompositionError(
             f"no element symbol in {text!r}: give a formula such as 'CoCrFeMnNi'", token=s
@@ -195,16 +203,28 @@ def _from_string(text: str) -> dict[str, float]:
     return {str(el): float(amt) for el, amt in comp.get_el_amt_dict().items()}
 
 
+def _misread_hint(source: str) -> str:
+    """Upper-case runs like 'CO' parse as carbon + oxygen; point at the likely metal."""
+    for a, b in re.findall(r"([A-Z])(?=([A-Z]))", source):
+        cand = a + b.lower()
+        if Element.is_valid_symbol(cand) and Element(cand).is_metal:
+            return f" (if you meant {cand}, write it as {cand!r}: symbols are case-sensitive)"
+    return ""
+
+
 def parse_composition(
     value: str | Mapping[str, float] | ParsedComposition,
     *,
     allowed: Iterable[str] | None = None,
+    require_properties: bool = False,
 ) -> ParsedComposition:
     """Parse one composition in any supported notation.
 
     Args:
         value: a formula string or a mapping element -> amount (any positive scale).
         allowed: optional palette; elements outside it raise :class:`CompositionError`.
+        require_properties: also refuse elements missing from the element property
+            table (:func:`featurize.elements.element_table`), whose descriptors are undefined.
 
     Returns:
         The normalized :class:`ParsedComposition`.
@@ -254,10 +274,25 @@ def parse_composition(
         palette = set(allowed)
         outside = sorted(set(amounts) - palette)
         if outside:
+            el = outside[0]
+            kind = "" if Element(el).is_metal or Element(el).is_metalloid else "non-metal "
             raise CompositionError(
-                f"element {outside[0]} in {source!r} is not in the palette "
-                f"({', '.join(sorted(palette))}): remove it or add it to the palette",
-                token=outside[0],
+                f"{kind}element {el} in {source!r} is not in the palette "
+                f"({', '.join(sorted(palette))}): remove it or add it to the palette"
+                + _misread_hint(source),
+                token=el,
+            )
+    if require_properties:
+        from featurize.elements import element_table
+
+        covered = element_table().symbols
+        lacking = sorted(set(amounts) - set(covered))
+        if lacking:
+            raise CompositionError(
+                f"element {lacking[0]} in {source!r} has no entry in the element property "
+                "table, so its descriptors cannot be computed: drop the alloy or replace "
+                f"{lacking[0]} (covered: {', '.join(covered)})" + _misread_hint(source),
+                token=lacking[0],
             )
     total = sum(amounts.values())
     fractions = {el: amounts[el] / total for el in sorted(amounts)}
@@ -268,6 +303,7 @@ def parse_many(
     values: Iterable[str | Mapping[str, float]] | pd.Series,
     *,
     allowed: Iterable[str] | None = None,
+    require_properties: bool = False,
 ) -> BatchResult:
     """Parse a batch; bad rows are reported per row instead of failing the batch.
 
@@ -279,7 +315,9 @@ def parse_many(
     result = BatchResult()
     for row, value in items:
         try:
-            result.parsed[row] = parse_composition(value, allowed=palette)
+            result.parsed[row] = parse_composition(
+                value, allowed=palette, require_properties=require_properties
+            )
         except CompositionError as exc:
             result.errors.append(RowError(row=row, value=str(value), message=str(exc)))
     return result

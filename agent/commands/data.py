@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 app = typer.Typer(help="Inspect the alloy corpus.", no_args_is_help=True)
-console = Console()
+# Wide enough for a descriptor table also when the output is piped to a file.
+console = Console(width=None if Console().is_terminal else 200)
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "featurize" / "examples" / "alloys.txt"
 
@@ -66,12 +67,13 @@ def featurize(
 
     path = source or EXAMPLE
     result = featurize_file(path)
-    table = Table(title=f"Descriptors of {path.name}", title_justify="left")
-    for col in result.table.columns:
-        table.add_column(col, justify="left" if col == "key" else "right")
+    table = Table(title=f"Descriptors of {path.name} ({len(result.table)} alloys)",
+                  title_justify="left")
+    table.add_column("alloy (canonical key)", no_wrap=True)
+    for feature in result.schema.features:
+        table.add_column(feature.label, justify="right")
     for _, row in result.table.iterrows():
-        table.add_row(*[row[c] if isinstance(row[c], str) else f"{row[c]:.4g}"
-                        for c in result.table.columns])
+        table.add_row(row["key"], *[f"{row[f.name]:.4g}" for f in result.schema.features])
     console.print(table)
     if result.errors:
         console.print("[red]Rows not featurized:[/red]")

@@ -1,0 +1,233 @@
+"""Validated settings of the disentangled VAE (:class:`DVAEConfig`).
+
+Every field is checked when the config is built (also by ``dataclasses.replace``), and a
+bad value raises :class:`ConfigError` naming the field, the value and the fix, so a
+mistyped sweep fails before any training starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from featurize.descriptors import FULL_SCHEMA, MODEL_SCHEMA
+
+PRIORS = ("flat", "expert")
+CLASSIFIER_INPUTS = ("descriptors", "descriptors+fractions")
+ACTIVATIONS = ("softplus", "relu", "elu", "tanh")
+SELECTION_METRICS = ("nll", "balanced_accuracy", "auc")
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message names the value and the fix."""
+
+
+@dataclass(frozen=True)
+class DVAEConfig:
+    """Settings of :class:`models.dvae.DisentangledVAE`.
+
+    Model:
+        latent_dim: size of z (2 for latent maps; 8 is the larger alternative).
+        encoder_hidden / decoder_hidden / classifier_hidden: MLP widths.
+        activation: hidden non-linearity of all three networks.
+        dropout: dropout rate in the classifier's hidden layers.
+        classifier_inputs: ``"descriptors"`` (the standardized descriptor vector only,
+            as in the seed paper) or ``"descriptors+fractions"`` (descriptors and the
+            palette fractions side by side).
+        features: descriptor names (from ``featurize.descriptors.FULL_SCHEMA``) fed to
+            the classifier and used for the domain signal.
+        effective_count: the multinomial likelihood treats a composition as this many
+            atoms drawn from the decoded distribution (100 = at.% as counts).
+    Objective:
+        alpha: weight of the labelled classification loss (seed paper: 10).
+        unlabelled_weight: weight of the unlabelled ELBO relative to the labelled one.
+        prior: ``"flat"`` (Bernoulli(0.5) on y, no composition prior) or ``"expert"``
+            (per-alloy empirical-rule prior on y for unlabelled alloys and an
+            element-count prior on decoded compositions).
+        rule_confidence: τ in p(single) = 0.5 + τ·(rule vote − 0.5), in [0, 1).
+        composition_prior_weight: weight λ of the element-count prior (expert only).
+        composition_prior_samples: prior draws z ~ N(0, I) per step for that term.
+        kl_warmup_epochs: epochs over which the KL weight rises linearly from 0 to 1.
+    Training:
+        lr, weight_decay: Adam settings.
+        batch_size: labelled rows per step (unlabelled rows are spread over the same
+            number of steps).
+        max_epochs, min_epochs, patience: early stopping on the validation split.
+        selection_metric: validation metric that picks the best epoch.
+        val_fraction: share of the labelled rows carved out (stratified, seeded) for
+            validation when no validation set is given.
+        n_ensemble: independently initialised classifier heads averaged in logit space.
+    Uncertainty:
+        coverage: target coverage of the split-conformal prediction sets.
+        domain_quantile: quantile of the training rows' own nearest-neighbour distances
+            that becomes the in-domain threshold.
+    """
+
+    latent_dim: int = 2
+    encoder_hidden: tuple[int, ...] = (100, 100)
+    decoder_hidden: tuple[int, ...] = (100, 100)
+    classifier_hidden: tuple[int, ...] = (256, 256)
+    activation: str = "softplus"
+    dropout: float = 0.1
+    classifier_inputs: str = "descriptors+fractions"
+    features: tuple[str, ...] = field(default_factory=lambda: MODEL_SCHEMA.names)
+    effective_count: float = 100.0
+    alpha: float = 10.0
+    unlabelled_weight: float = 1.0
+    prior: str = "expert"
+    rule_confidence: float = 0.5
+    composition_prior_weight: float = 1.0
+    composition_prior_samples: int = 256
+    kl_warmup_epochs: int = 10
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    batch_size: int = 256
+    max_epochs: int = 200
+    min_epochs: int = 20
+    patience: int = 25
+    selection_metric: str = "nll"
+    val_fraction: float = 0.1
+    n_ensemble: int = 1
+    coverage: float = 0.9
+    domain_quantile: float = 0.99
+
+    def __post_init__(self) -> None:
+        # Lists from JSON become tuples so configs compare and hash by value.
+        for name in ("encoder_hidden", "decoder_hidden", "classifier_hidden", "features"):
+            value = getattr(self, name)
+            if isinstance(value, list):
+                object.__setattr__(self, name, tuple(value))
+        self._validate()
+
+    # -- validation ---------------------------------------------------------------
+    def _validate(self) -> None:
+        _positive_int("latent_dim", self.latent_dim, "use 2 for latent maps or 8")
+        for name in ("encoder_hidden", "decoder_hidden", "classifier_hidden"):
+            widths = getattr(self, name)
+            if not isinstance(widths, tuple) or not all(
+                isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in widths
+            ):
+                raise ConfigError(
+                    f"{name}={widths!r} is invalid: give a tuple of positive layer widths, "
+                    "e.g. (100, 100)"
+                )
+        _choice("activation", self.activation, ACTIVATIONS)
+        _choice("classifier_inputs", self.classifier_inputs, CLASSIFIER_INPUTS)
+        _choice("prior", self.prior, PRIORS)
+        _choice("selection_metric", self.selection_metric, SELECTION_METRICS)
+        _unit_interval("dropout", self.dropout, closed_right=False, fix="e.g. 0.1")
+        if not self.features:
+            raise ConfigError("features=() is empty: give descriptor names, e.g. "
+                              f"{MODEL_SCHEMA.names}")
+        for name in self.features:
+            if name not in FULL_SCHEMA.names:
+                raise ConfigError(
+                    f"features contains {name!r}, which is not a descriptor: choose from "
+                    f"{', '.join(FULL_SCHEMA.names)}"
+                )
+        if "omega" in self.features:
+            raise ConfigError(
+                "features contains 'omega', which is infinite when ΔH_mix = 0: drop it "
+                "(the network sees smix, tm and hmix, from which Ω follows)"
+            )
+        if len(set(self.features)) != len(self.features):
+            raise ConfigError(f"features={self.features!r} repeats a name: list each once")
+        _positive_float("effective_count", self.effective_count, "e.g. 100 (at.%)")
+        _nonneg_float("alpha", self.alpha, "the seed paper uses 10")
+        _nonneg_float("unlabelled_weight", self.unlabelled_weight, "use 0 to ignore "
+                      "unlabelled alloys, 1 for the plain ELBO")
+        _unit_interval("rule_confidence", self.rule_confidence, closed_right=False,
+                       fix="0 = flat, 0.5 = rule votes map to p in [0.25, 0.75]")
+        _nonneg_float("composition_prior_weight", self.composition_prior_weight,
+                      "use 0 to switch the element-count prior off")
+        _positive_int("composition_prior_samples", self.composition_prior_samples, "e.g. 256")
+        _nonneg_int("kl_warmup_epochs", self.kl_warmup_epochs, "e.g. 10 (0 = no warm-up)")
+        _positive_float("lr", self.lr, "e.g. 1e-3")
+        _nonneg_float("weight_decay", self.weight_decay, "e.g. 0 or 1e-5")
+        _positive_int("batch_size", self.batch_size, "e.g. 256")
+        _positive_int("max_epochs", self.max_epochs, "e.g. 200")
+        _nonneg_int("min_epochs", self.min_epochs, "e.g. 20")
+        if self.min_epochs > self.max_epochs:
+            raise ConfigError(
+                f"min_epochs={self.min_epochs} exceeds max_epochs={self.max_epochs}: lower "
+                "min_epochs or raise max_epochs"
+            )
+        _positive_int("patience", self.patience, "e.g. 25")
+        if not (isinstance(self.val_fraction, float | int) and 0 < self.val_fraction < 0.5):
+            raise ConfigError(
+                f"val_fraction={self.val_fraction!r} is invalid: give a share in (0, 0.5), "
+                "e.g. 0.1"
+            )
+        _positive_int("n_ensemble", self.n_ensemble, "e.g. 1 or 5")
+        if not (isinstance(self.coverage, float | int) and 0 < self.coverage < 1):
+            raise ConfigError(
+                f"coverage={self.coverage!r} is invalid: give a target in (0, 1), e.g. 0.9"
+            )
+        if not (isinstance(self.domain_quantile, float | int) and 0 < self.domain_quantile <= 1):
+            raise ConfigError(
+                f"domain_quantile={self.domain_quantile!r} is invalid: give a quantile in "
+                "(0, 1], e.g. 0.99"
+            )
+
+    # -- serialization --------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (tuples become lists)."""
+        return {
+            f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
+            for f in dataclasses.fields(self)
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DVAEConfig:
+        """Inverse of :meth:`to_dict`; unknown keys raise :class:`ConfigError`."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown config key {unknown[0]!r}: valid keys are {', '.join(sorted(known))}"
+            )
+        return cls(**data)
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_real(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _positive_int(name: str, v: object, fix: str) -> None:
+    if not (_is_int(v) and v > 0):
+        raise ConfigError(f"{name}={v!r} is invalid: give a positive integer, {fix}")
+
+
+def _nonneg_int(name: str, v: object, fix: str) -> None:
+    if not (_is_int(v) and v >= 0):
+        raise ConfigError(f"{name}={v!r} is invalid: give a non-negative integer, {fix}")
+
+
+def _positive_float(name: str, v: object, fix: str) -> None:
+    if not (_is_real(v) and v > 0):
+        raise ConfigError(f"{name}={v!r} is invalid: give a positive number, {fix}")
+
+
+def _nonneg_float(name: str, v: object, fix: str) -> None:
+    if not (_is_real(v) and v >= 0):
+        raise ConfigError(f"{name}={v!r} is invalid: give a non-negative number, {fix}")
+
+
+def _unit_interval(name: str, v: object, *, closed_right: bool, fix: str) -> None:
+    ok = _is_real(v) and 0 <= v and (v <= 1 if closed_right else v < 1)
+    if not ok:
+        interval = "[0, 1]" if closed_right else "[0, 1)"
+        raise ConfigError(f"{name}={v!r} is invalid: give a number in {interval}, {fix}")
+
+
+def _choice(name: str, v: object, options: tuple[str, ...]) -> None:
+    if v not in options:
+        raise ConfigError(
+            f"{name}={v!r} is invalid: choose one of {', '.join(repr(o) for o in options)}"
+        )

@@ -1,0 +1,108 @@
+"""The three networks of the Kingma-M2 model: classifier q(y|x), encoder q(z|x,y) and
+decoder p(x|z,y). Plain ``torch.nn`` modules; shapes are given per method.
+
+y is binary (1 = single-phase) and enters the encoder and decoder as a single 0/1
+column, which is the one-hot code of two classes minus a redundant column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+_ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "softplus": nn.Softplus,
+    "relu": nn.ReLU,
+    "elu": nn.ELU,
+    "tanh": nn.Tanh,
+}
+
+
+def mlp(
+    d_in: int,
+    hidden: Sequence[int],
+    d_out: int,
+    *,
+    activation: str = "softplus",
+    dropout: float = 0.0,
+) -> nn.Sequential:
+    """``d_in → hidden… → d_out`` with an activation (and optional dropout) after every
+    hidden layer and a linear output."""
+    act = _ACTIVATIONS[activation]
+    layers: list[nn.Module] = []
+    width = d_in
+    for h in hidden:
+        layers += [nn.Linear(width, h), act()]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        width = h
+    layers.append(nn.Linear(width, d_out))
+    return nn.Sequential(*layers)
+
+
+class Classifier(nn.Module):
+    """q(y = 1 | x) from the classifier input vector.
+
+    ``n_heads`` independently initialised MLPs are averaged in logit space (a small
+    deep ensemble inside one module; 1 head = a plain MLP).
+    """
+
+    def __init__(self, d_in: int, hidden: Sequence[int], *, activation: str,
+                 dropout: float, n_heads: int = 1) -> None:
+        super().__init__()
+        self.heads = nn.ModuleList(
+            mlp(d_in, hidden, 1, activation=activation, dropout=dropout)
+            for _ in range(n_heads)
+        )
+
+    def forward(self, features: Tensor) -> Tensor:
+        """``(n, d_in)`` → ``(n,)`` logits of y = 1."""
+        logits = torch.stack([h(features).squeeze(-1) for h in self.heads], dim=0)
+        return logits.mean(dim=0)
+
+
+class Encoder(nn.Module):
+    """q(z | x, y) = Normal(μ, diag σ²) from fractions and label."""
+
+    def __init__(self, n_elements: int, latent_dim: int, hidden: Sequence[int], *,
+                 activation: str) -> None:
+        super().__init__()
+        self.net = mlp(n_elements + 1, hidden, 2 * latent_dim, activation=activation)
+        self.latent_dim = latent_dim
+
+    def forward(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        """``x`` ``(n, E)`` fractions, ``y`` ``(n,)`` in {0, 1} → ``(μ, log σ²)``, each
+        ``(n, latent_dim)``. log σ² is clamped to [-12, 6] so early steps cannot blow up."""
+        out = self.net(torch.cat([x, y.unsqueeze(-1)], dim=-1))
+        mu, logvar = out.split(self.latent_dim, dim=-1)
+        return mu, logvar.clamp(-12.0, 6.0)
+
+
+class Decoder(nn.Module):
+    """p(x | z, y): a categorical distribution over the palette (softmax logits)."""
+
+    def __init__(self, n_elements: int, latent_dim: int, hidden: Sequence[int], *,
+                 activation: str) -> None:
+        super().__init__()
+        self.net = mlp(latent_dim + 1, hidden, n_elements, activation=activation)
+
+    def forward(self, z: Tensor, y: Tensor) -> Tensor:
+        """``z`` ``(n, latent_dim)``, ``y`` ``(n,)`` → ``(n, E)`` log-probabilities
+        (``log_softmax``; ``exp`` of a row sums to 1)."""
+        return torch.log_softmax(self.net(torch.cat([z, y.unsqueeze(-1)], dim=-1)), dim=-1)
+
+
+class M2(nn.Module):
+    """Container of the three networks, so one ``state_dict`` holds every weight."""
+
+    def __init__(self, *, n_elements: int, n_features: int, latent_dim: int,
+                 encoder_hidden: Sequence[int], decoder_hidden: Sequence[int],
+                 classifier_hidden: Sequence[int], activation: str, dropout: float,
+                 n_heads: int) -> None:
+        super().__init__()
+        self.classifier = Classifier(n_features, classifier_hidden, activation=activation,
+                                     dropout=dropout, n_heads=n_heads)
+        self.encoder = Encoder(n_elements, latent_dim, encoder_hidden, activation=activation)
+        self.decoder = Decoder(n_elements, latent_dim, decoder_hidden, activation=activation)

@@ -1,0 +1,132 @@
+"""Composition parsing: the notations alloy papers use, and clear errors for bad input."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from featurize.composition import (
+    CompositionError,
+    canonical_key,
+    parse_composition,
+    parse_many,
+)
+
+CANTOR = "Co0.2Cr0.2Fe0.2Mn0.2Ni0.2"
+
+GOOD = [
+    ("CoCrFeMnNi", CANTOR),
+    ("Co20Cr20Fe20Mn20Ni20", CANTOR),
+    ("NiMnFeCrCo", CANTOR),
+    ("Co1Cr1Fe1Mn1Ni1", CANTOR),
+    ("Co 20 Cr 20 Fe 20 Mn 20 Ni 20", CANTOR),
+    ("Co-Cr-Fe-Mn-Ni", CANTOR),
+    ("Al0.5CoCrFeNi", "Al0.1111Co0.2222Cr0.2222Fe0.2222Ni0.2222"),
+    ("Fe50Mn30Co10Cr10", "Co0.1Cr0.1Fe0.5Mn0.3"),
+    ("(FeCoNi)90Al10", "Al0.0357Co0.3214Fe0.3214Ni0.3214"),
+    ("[FeCo]Ni", "Co0.3333Fe0.3333Ni0.3333"),
+    ("AlCoCrFeNi2.1", "Al0.1639Co0.1639Cr0.1639Fe0.1639Ni0.3443"),
+    ("NbMoTaW", "Mo0.25Nb0.25Ta0.25W0.25"),
+    ("HfNbTaTiZr", "Hf0.2Nb0.2Ta0.2Ti0.2Zr0.2"),
+    ("CuNi", "Cu0.5Ni0.5"),
+    ("Fe", "Fe1"),
+    ("  CoCrNi  ", "Co0.3333Cr0.3333Ni0.3333"),
+    ("Ti0.5(NbMo)0.5", "Mo0.3333Nb0.3333Ti0.3333"),
+    ({"Fe": 1, "Ni": 1}, "Fe0.5Ni0.5"),
+    ({"Fe": 0.5, "Ni": 0.5}, "Fe0.5Ni0.5"),
+    ({"Co": 20, "Cr": 20, "Fe": 20, "Mn": 20, "Ni": 20}, CANTOR),
+    ({" Fe ": "1", "Ni": 3}, "Fe0.25Ni0.75"),
+]
+
+
+@pytest.mark.parametrize(("value", "key"), GOOD)
+def test_good_notations(value, key):
+    parsed = parse_composition(value)
+    assert parsed.key == key
+    assert math.isclose(sum(parsed.fractions.values()), 1.0)
+    assert list(parsed.fractions) == sorted(parsed.fractions)
+
+
+BAD = [
+    ("Xx", "Xx", "unknown element"),
+    ("CoCrFeXxNi", "Xx", "unknown element"),
+    ("fe", "f", "lower-case"),
+    ("FE", "E", "unknown element"),
+    ("", "", "empty"),
+    ("   ", "", "empty"),
+    ("123", "123", "no element"),
+    ("CoCrFe%", "%", "not allowed"),
+    ("Co-1Cr", "-", "negative"),
+    ("Co0Cr1", "Co", "zero amount"),
+    ("CoCrNi0", "Ni", "zero amount"),
+    ("Al(CoCr", "Al(CoCr", "cannot parse"),
+    ("FeNi..5", "FeNi..5", "cannot parse"),
+    ({}, "", "empty"),
+    ({"Fe": -1, "Ni": 1}, "Fe", "negative"),
+    ({"Fe": 0, "Ni": 1}, "Fe", "zero amount"),
+    ({"Qq": 1}, "Qq", "unknown element"),
+    ({"Fe": "a lot"}, "a lot", "not a number"),
+    ({"Fe": float("inf")}, "Fe", "not finite"),
+    (None, "", "missing composition"),
+    (float("nan"), "", "missing composition"),
+    (42, "42", "type int"),
+]
+
+
+@pytest.mark.parametrize(("value", "token", "fragment"), BAD)
+def test_bad_notations_name_token_and_fix(value, token, fragment):
+    with pytest.raises(CompositionError) as info:
+        parse_composition(value)
+    assert info.value.token == token
+    message = str(info.value)
+    assert fragment in message
+    assert ":" in message  # every message ends with the fix after a colon
+
+
+def test_case_hint_for_lowercase_symbol():
+    with pytest.raises(CompositionError, match="did you mean 'Fe'"):
+        parse_composition({"FE": 1})
+
+
+def test_palette_refuses_outside_elements_and_names_non_metals():
+    with pytest.raises(CompositionError, match="non-metal element H .*add it to the palette"):
+        parse_composition("CoCrFeMnNiH", allowed=["Co", "Cr", "Fe", "Mn", "Ni"])
+    with pytest.raises(CompositionError, match="element Al .* not in the palette"):
+        parse_composition("AlCoCrFeNi", allowed=["Co", "Cr", "Fe", "Mn", "Ni"])
+
+
+def test_uppercase_misread_gets_a_hint():
+    with pytest.raises(CompositionError, match="if you meant Co"):
+        parse_composition("CO", allowed=["Co", "Cr"])
+
+
+def test_element_without_property_data():
+    with pytest.raises(CompositionError, match="no entry in the element property table") as info:
+        parse_composition("CoCrFeNiB0.1", require_properties=True)
+    assert info.value.token == "B"
+    assert parse_composition("CoCrFeNiB0.1").n_elements == 5  # parsing alone accepts it
+
+
+def test_canonical_key_rounds_and_deduplicates():
+    a = parse_composition("Co33.333Cr33.333Ni33.334")
+    b = parse_composition("CoCrNi")
+    assert a.key == b.key == "Co0.3333Cr0.3333Ni0.3333"
+    assert canonical_key({"Ni": 2, "Fe": 2}) == "Fe0.5Ni0.5"
+
+
+def test_batch_reports_per_row_and_keeps_good_rows():
+    series = pd.Series(["CoCrFeMnNi", "Xx", "Al0.5CoCrFeNi", "", "Co0Cr"], index=[10, 11, 12, 13, 14])
+    result = parse_many(series)
+    assert sorted(result.parsed) == [10, 12]
+    assert [e.row for e in result.errors] == [11, 13, 14]
+    assert not result.ok
+    report = result.report()
+    assert "row 11: 'Xx'" in report and "unknown element" in report
+    assert "row 14" in report and "zero amount" in report
+
+
+def test_batch_on_a_list_uses_positions():
+    result = parse_many(["CuNi", {"Fe": 1}, "Qq"])
+    assert result.parsed[0].key == "Cu0.5Ni0.5"
+    assert result.parsed[1].key == "Fe1"
+    assert [e.row for e in result.errors] == [2]
