@@ -1,0 +1,248 @@
+"""The design space of a campaign: which compositions may be suggested.
+
+A :class:`DesignSpace` is validated at construction: an empty palette, an unknown element,
+bounds no composition can meet, or a step that fits no composition fail at once with an
+error that names the offending setting and the fix (BayBE style), not rounds later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from math import isfinite
+
+import numpy as np
+
+from featurize.descriptors import FULL_SCHEMA, descriptor_matrix
+from featurize.elements import element_table
+
+
+class DesignSpaceError(ValueError):
+    """A design-space setting is invalid or infeasible; the message names the fix."""
+
+
+@dataclass(frozen=True)
+class DesignSpace:
+    """Constraints on suggested compositions (fractions, not at.%).
+
+    Attributes:
+        palette: allowed elements, in column order of every fraction matrix.
+        bounds: element -> (min, max) mole fraction *when present*; a min > 0 makes the
+            element required. Elements not listed get (0, 1).
+        min_elements, max_elements: element-count range.
+        step: composition grid, e.g. 0.01 = 1 at.%; must divide 1.
+        forbidden: element combinations that may not occur together (each a set).
+        descriptor_limits: descriptor name (see ``featurize.descriptors.FULL_SCHEMA``) ->
+            (low, high); use ``None`` for an open side.
+        batch_size: suggestions per round.
+    """
+
+    palette: tuple[str, ...]
+    bounds: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    min_elements: int = 1
+    max_elements: int | None = None
+    step: float = 0.01
+    forbidden: tuple[frozenset[str], ...] = ()
+    descriptor_limits: Mapping[str, tuple[float | None, float | None]] = field(
+        default_factory=dict)
+    batch_size: int = 8
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "palette", tuple(self.palette))
+        object.__setattr__(self, "forbidden", tuple(frozenset(f) for f in self.forbidden))
+        object.__setattr__(self, "bounds", {k: (float(v[0]), float(v[1]))
+                                            for k, v in dict(self.bounds).items()})
+        object.__setattr__(self, "descriptor_limits", dict(self.descriptor_limits))
+        if self.max_elements is None:
+            object.__setattr__(self, "max_elements", len(self.palette))
+        self._validate()
+
+    # ----------------------------------------------------------------- validation
+    def _validate(self) -> None:
+        pal = self.palette
+        if not pal:
+            raise DesignSpaceError(
+                "empty palette: list the elements the campaign may use, e.g. "
+                "palette = ['Co', 'Cr', 'Fe', 'Mn', 'Ni']")
+        if len(set(pal)) != len(pal):
+            dup = next(el for el in pal if pal.count(el) > 1)
+            raise DesignSpaceError(f"element {dup} appears twice in the palette: list it once")
+        covered = element_table().symbols
+        for el in pal:
+            if el not in covered:
+                raise DesignSpaceError(
+                    f"palette element {el!r} has no entry in the element property table: "
+                    f"choose elements among {', '.join(covered)}")
+        if not (isfinite(self.step) and 0 < self.step <= 0.5):
+            raise DesignSpaceError(
+                f"step {self.step!r} must be in (0, 0.5]: e.g. 0.01 for 1 at.%")
+        units = round(1 / self.step)
+        if abs(units * self.step - 1) > 1e-9:
+            raise DesignSpaceError(
+                f"step {self.step!r} fits no composition (1 is not a multiple of it): "
+                "choose a step that divides 1, such as 0.01, 0.02, 0.025, 0.05 or 0.1")
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise DesignSpaceError(
+                f"batch_size {self.batch_size!r} must be a positive integer")
+        if not 1 <= self.min_elements <= self.max_elements:
+            raise DesignSpaceError(
+                f"element-count range [{self.min_elements}, {self.max_elements}] is empty: "
+                "use 1 <= min_elements <= max_elements")
+        if self.max_elements > len(pal):
+            raise DesignSpaceError(
+                f"max_elements {self.max_elements} exceeds the palette's {len(pal)} "
+                "elements: lower it or add elements")
+        if self.min_elements > units:
+            raise DesignSpaceError(
+                f"min_elements {self.min_elements} cannot fit at step {self.step} "
+                f"(at most {units} elements of one step each): use a finer step")
+        for el, (lo, hi) in self.bounds.items():
+            if el not in pal:
+                raise DesignSpaceError(
+                    f"bounds given for {el}, which is not in the palette: add {el} to the "
+                    "palette or drop its bounds")
+            if not (0 <= lo <= hi <= 1):
+                raise DesignSpaceError(
+                    f"bounds ({lo}, {hi}) for {el} must satisfy 0 <= min <= max <= 1 "
+                    "(mole fractions, e.g. (0.05, 0.35) for 5-35 at.%)")
+            lo_u, hi_u = self._grid_bounds(el)
+            if lo_u > hi_u:
+                raise DesignSpaceError(
+                    f"bounds ({lo}, {hi}) for {el} contain no multiple of the step "
+                    f"{self.step}: widen them or use a finer step")
+        for combo in self.forbidden:
+            unknown = sorted(combo - set(pal))
+            if unknown:
+                raise DesignSpaceError(
+                    f"forbidden combination {sorted(combo)} names {unknown[0]}, which is "
+                    "not in the palette: fix the symbol or drop the combination")
+            if combo <= set(self.required):
+                raise DesignSpaceError(
+                    f"forbidden combination {sorted(combo)} consists of required elements "
+                    "(min bound > 0): no composition can satisfy both; relax one")
+        names = set(FULL_SCHEMA.names)
+        for name, lim in self.descriptor_limits.items():
+            if name not in names:
+                raise DesignSpaceError(
+                    f"descriptor limit on {name!r}, which is not a descriptor: use one of "
+                    f"{', '.join(sorted(names))}")
+            lo, hi = lim
+            if lo is not None and hi is not None and lo > hi:
+                raise DesignSpaceError(
+                    f"descriptor limit {name} = ({lo}, {hi}) is empty: low must be <= high")
+        self._check_feasible()
+
+    def _grid_bounds(self, el: str) -> tuple[int, int]:
+        """Bounds of ``el`` when present, in step units: at least one step."""
+        units = round(1 / self.step)
+        lo, hi = self.bounds.get(el, (0.0, 1.0))
+        lo_u = max(1, int(np.ceil(lo * units - 1e-9)))
+        hi_u = int(np.floor(hi * units + 1e-9))
+        return lo_u, hi_u
+
+    def _check_feasible(self) -> None:
+        units = round(1 / self.step)
+        required = self.required
+        if len(required) > self.max_elements:
+            raise DesignSpaceError(
+                f"{len(required)} elements have a minimum above 0 ({', '.join(required)}) "
+                f"but max_elements is {self.max_elements}: raise max_elements or relax a "
+                "minimum")
+        req_lo = sum(self._grid_bounds(el)[0] for el in required)
+        req_hi = sum(self._grid_bounds(el)[1] for el in required)
+        optional = [el for el in self.palette if el not in required]
+        lows = sorted(self._grid_bounds(el)[0] for el in optional)
+        highs = sorted((self._grid_bounds(el)[1] for el in optional), reverse=True)
+        for k in range(max(self.min_elements, len(required)), self.max_elements + 1):
+            extra = k - len(required)
+            if extra > len(optional):
+                break
+            if req_lo + sum(lows[:extra]) <= units <= req_hi + sum(highs[:extra]):
+                return
+        k_max = min(self.max_elements, len(required) + len(optional))
+        most = (req_hi + sum(highs[: k_max - len(required)])) * self.step
+        least = (req_lo + sum(lows[: max(0, self.min_elements - len(required))])) * self.step
+        why = (f"the maximums reach only {most:.2f} with at most {k_max} elements"
+               if most < 1 else f"the minimums already add up to {least:.2f}")
+        raise DesignSpaceError(
+            f"the bounds admit no composition that sums to 100 at.%: {why}; relax the "
+            "per-element bounds or the element-count range")
+
+    # ------------------------------------------------------------------- queries
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Elements whose minimum fraction is above zero."""
+        return tuple(el for el in self.palette if self.bounds.get(el, (0.0, 1.0))[0] > 0)
+
+    def bound_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(E,)`` lower and upper fractions when present (lower at least one step)."""
+        units = round(1 / self.step)
+        lo, hi = zip(*(self._grid_bounds(el) for el in self.palette))
+        return np.array(lo) / units, np.array(hi) / units
+
+    def feasible(self, x: np.ndarray) -> np.ndarray:
+        """``(n,)`` bool: which rows of an ``(n, E)`` fraction matrix over ``palette``
+        satisfy every constraint (grid, bounds, element count, forbidden, descriptors)."""
+        x = np.asarray(x, dtype=np.float64)
+        units = round(1 / self.step)
+        present = x > 1e-12
+        count = present.sum(axis=1)
+        lo, hi = self.bound_arrays()
+        ok = (count >= self.min_elements) & (count <= self.max_elements)
+        ok &= np.abs(x.sum(axis=1) - 1) < 1e-9
+        ok &= (np.abs(x * units - np.round(x * units)) < 1e-6).all(axis=1)
+        ok &= ~(present & ((x < lo - 1e-9) | (x > hi + 1e-9))).any(axis=1)
+        for el in self.required:
+            ok &= present[:, self.palette.index(el)]
+        for combo in self.forbidden:
+            idx = [self.palette.index(el) for el in combo]
+            ok &= ~present[:, idx].all(axis=1)
+        if self.descriptor_limits and ok.any():
+            ok &= self.descriptors_ok(x)
+        return ok
+
+    def descriptors_ok(self, x: np.ndarray) -> np.ndarray:
+        """``(n,)`` bool: rows within every descriptor limit."""
+        names = list(self.descriptor_limits)
+        d = descriptor_matrix(x, self.palette, FULL_SCHEMA.select(names))
+        ok = np.ones(len(x), dtype=bool)
+        for j, name in enumerate(names):
+            lo, hi = self.descriptor_limits[name]
+            if lo is not None:
+                ok &= d[:, j] >= lo
+            if hi is not None:
+                ok &= d[:, j] <= hi
+        return ok
+
+    def to_dict(self) -> dict:
+        """JSON/TOML-ready form; :meth:`from_dict` inverts it."""
+        return {
+            "palette": list(self.palette),
+            "bounds": {k: list(v) for k, v in self.bounds.items()},
+            "min_elements": self.min_elements,
+            "max_elements": self.max_elements,
+            "step": self.step,
+            "forbidden": [sorted(c) for c in self.forbidden],
+            "descriptor_limits": {k: list(v) for k, v in self.descriptor_limits.items()},
+            "batch_size": self.batch_size,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> DesignSpace:
+        known = {"palette", "bounds", "min_elements", "max_elements", "step", "forbidden",
+                 "descriptor_limits", "batch_size"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise DesignSpaceError(
+                f"unknown design-space setting {unknown[0]!r}: use one of "
+                f"{', '.join(sorted(known))}")
+        kw = dict(data)
+        kw["bounds"] = {k: tuple(v) for k, v in kw.get("bounds", {}).items()}
+        kw["forbidden"] = tuple(frozenset(c) for c in kw.get("forbidden", ()))
+        kw["descriptor_limits"] = {k: tuple(v) for k, v in kw.get("descriptor_limits", {}).items()}
+        return cls(**kw)
+
+
+def space_for(palette: Sequence[str], **kwargs) -> DesignSpace:
+    """Convenience constructor: ``space_for(["Co", "Cr", "Ni"], step=0.05)``."""
+    return DesignSpace(palette=tuple(palette), **kwargs)
