@@ -97,3 +97,40 @@ def _compositions(n: int, k: int, chunk: int) -> Iterator[np.ndarray]:
             axis=1,
         )
         yield np.diff(bounds, axis=1)
+
+
+def sample_lattice(
+    n_palette: int,
+    step: float,
+    n: int,
+    rng: np.random.Generator,
+    min_elements: int = 1,
+    max_elements: int | None = None,
+) -> np.ndarray:
+    """``(n, n_palette)`` lattice points drawn uniformly from the lattice (with
+    replacement), for lattices too large to enumerate.
+
+    The element count k is drawn with probability proportional to the number of lattice
+    points that have k elements; then the subset and the cut points uniformly.
+    """
+    units = _units(step)
+    max_k = min(max_elements or n_palette, n_palette, units)
+    ks = np.arange(min_elements, max_k + 1)
+    if len(ks) == 0:
+        raise ValueError(
+            f"element-count range [{min_elements}, {max_elements}] is empty for a palette "
+            f"of {n_palette} elements at step {step}")
+    weights = np.array([comb(n_palette, k) * comb(units - 1, k - 1) for k in ks], dtype=float)
+    draws = rng.choice(ks, size=n, p=weights / weights.sum())
+    out = np.zeros((n, n_palette))
+    for k in np.unique(draws):
+        rows = np.flatnonzero(draws == k)
+        cols = np.argsort(rng.random((len(rows), n_palette)), axis=1)[:, :k]
+        cuts = np.sort(np.argsort(rng.random((len(rows), units - 1)), axis=1)[:, : k - 1] + 1,
+                       axis=1)
+        bounds = np.concatenate([np.zeros((len(rows), 1), int), cuts,
+                                 np.full((len(rows), 1), units)], axis=1)
+        block = np.zeros((len(rows), n_palette))
+        np.put_along_axis(block, cols, np.diff(bounds, axis=1) / units, axis=1)
+        out[rows] = block
+    return out

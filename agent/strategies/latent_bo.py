@@ -1,0 +1,155 @@
+"""Strategy (d): Bayesian optimization in the latent space with BoTorch.
+
+The black box is f(z) = logit p(single | repair(decode(z, y = 1))): what the alloy that
+latent point z stands for would be, once made inside the design space. A GP
+(``SingleTaskGP``) over the latent box is fitted to
+
+- a Sobol design of latent points scored by the DVAE classifier, and
+- the campaign's labelled alloys inside the palette at z = encode(x, y = 1), with their
+  *observed* outcome (logit of 0.95 / 0.05), so measured labels override the classifier
+  where they exist.
+
+A batch acquisition (qLogNEI by default, or qUCB) is optimized with ``optimize_acqf``
+over the latent box, with the latent codes of pending suggestions as ``X_pending`` so a
+new batch avoids what is already in the lab. Chosen points are decoded with y = 1,
+repaired, de-duplicated and scored. :class:`RandomLatent` is the matching baseline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+from botorch.acquisition import qLogNoisyExpectedImprovement, qUpperConfidenceBound
+from botorch.fit import fit_gpytorch_mll
+from botorch.models import SingleTaskGP
+from botorch.models.transforms import Standardize
+from botorch.optim import optimize_acqf
+from gpytorch.mlls import ExactMarginalLogLikelihood
+
+from agent.design_space import DesignSpace
+from agent.strategies.common import decode_to_space, fresh_unique
+from agent.suggestion import Observations, Suggestion, build_suggestions, to_model_columns
+
+_P_CLIP = 0.05  # observed labels enter the GP as logit(0.95) / logit(0.05)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
+
+
+def in_palette(obs: Observations, space: DesignSpace) -> np.ndarray:
+    """``(m,)`` bool: labelled alloys made only of palette elements."""
+    cols = [obs.elements.index(el) for el in space.palette]
+    return np.isclose(obs.X[:, cols].sum(axis=1), 1.0)
+
+
+def latent_box(model, obs: Observations, margin: float = 0.25) -> np.ndarray:
+    """``(2, d)`` box around the latent codes (y = 1) of all labelled alloys."""
+    z = model.encode(obs.X, 1)
+    lo, hi = z.min(axis=0), z.max(axis=0)
+    pad = margin * np.maximum(hi - lo, 1e-3)
+    return np.vstack([lo - pad, hi + pad])
+
+
+@dataclass(frozen=True)
+class LatentBO:
+    """BoTorch batch acquisition over the DVAE's latent space.
+
+    Attributes:
+        acquisition: ``qLogNEI`` or ``qUCB``.
+        beta: qUCB exploration weight.
+        n_design: Sobol latent points scored by the classifier as GP data.
+        max_labelled: at most this many labelled in-palette alloys (a seeded random
+            subset) enter the GP, which keeps the exact GP fit to seconds.
+        oversample: latent candidates optimized per wanted suggestion (some decode to
+            duplicates or infeasible alloys).
+        num_restarts, raw_samples: ``optimize_acqf`` settings.
+    """
+
+    acquisition: Literal["qLogNEI", "qUCB"] = "qLogNEI"
+    beta: float = 2.0
+    n_design: int = 128
+    max_labelled: int = 192
+    oversample: int = 2
+    num_restarts: int = 4
+    raw_samples: int = 128
+    name: str = "botorch"
+
+    def suggest(self, model, observations: Observations, space: DesignSpace, n: int,
+                seed: int) -> list[Suggestion]:
+        torch.manual_seed(seed)
+        obs = observations
+        box = latent_box(model, obs)
+        d = box.shape[1]
+        lo, span = box[0], box[1] - box[0]
+
+        sobol = torch.quasirandom.SobolEngine(d, scramble=True, seed=seed)
+        u_design = sobol.draw(self.n_design).double().numpy()
+        x_design, _dist, valid = decode_to_space(model, lo + span * u_design, space, obs.elements)
+        p_design = model.predict_proba(to_model_columns(x_design, space, obs.elements))
+        y_design = np.where(valid, _logit(p_design), _logit(np.array([_P_CLIP]))[0])
+
+        inside = np.flatnonzero(in_palette(obs, space))
+        if len(inside) > self.max_labelled:
+            inside = np.sort(np.random.default_rng(seed).choice(inside, self.max_labelled,
+                                                                replace=False))
+        u_lab = np.clip((model.encode(obs.X[inside], 1) - lo) / span, 0, 1) \
+            if len(inside) else np.empty((0, d))
+        y_lab = _logit(np.where(obs.y[inside] == 1, 1 - _P_CLIP, _P_CLIP))
+
+        train_x = torch.as_tensor(np.vstack([u_design, u_lab]), dtype=torch.float64)
+        train_y = torch.as_tensor(np.concatenate([y_design, y_lab]), dtype=torch.float64)[:, None]
+        gp = SingleTaskGP(train_x, train_y, outcome_transform=Standardize(m=1))
+        fit_gpytorch_mll(ExactMarginalLogLikelihood(gp.likelihood, gp))
+
+        pending = None
+        if len(obs.X_pending):
+            pend_in = obs.X_pending[np.isclose(
+                obs.X_pending[:, [obs.elements.index(e) for e in space.palette]].sum(axis=1), 1.0)]
+            if len(pend_in):
+                pending = torch.as_tensor(
+                    np.clip((model.encode(pend_in, 1) - lo) / span, 0, 1), dtype=torch.float64)
+        if self.acquisition == "qLogNEI":
+            acq = qLogNoisyExpectedImprovement(gp, X_baseline=train_x, X_pending=pending,
+                                               prune_baseline=True)
+        elif self.acquisition == "qUCB":
+            acq = qUpperConfidenceBound(gp, beta=self.beta, X_pending=pending)
+        else:
+            raise ValueError(f"unknown acquisition {self.acquisition!r}: use 'qLogNEI' or 'qUCB'")
+        bounds = torch.stack([torch.zeros(d), torch.ones(d)]).double()
+        cand, _ = optimize_acqf(acq, bounds=bounds, q=n * self.oversample,
+                                num_restarts=self.num_restarts, raw_samples=self.raw_samples,
+                                sequential=True, options={"seed": seed})
+        u = cand.detach().numpy()
+        with torch.no_grad():
+            post = gp.posterior(cand.unsqueeze(-2))
+            score = post.mean.squeeze().reshape(-1).numpy()
+
+        x, dist, valid = decode_to_space(model, lo + span * u, space, obs.elements)
+        keep = np.flatnonzero(valid)
+        keep = keep[fresh_unique(x[keep], space, obs)]
+        keep = keep[np.argsort(-score[keep], kind="stable")][:n]
+        return build_suggestions(model, x[keep], space, obs, self.name, score[keep],
+                                 repair_distance=dist[keep])
+
+
+@dataclass(frozen=True)
+class RandomLatent:
+    """Baseline: uniform latent points in the same box, decoded with y = 1."""
+
+    name: str = "random_latent"
+
+    def suggest(self, model, observations: Observations, space: DesignSpace, n: int,
+                seed: int) -> list[Suggestion]:
+        box = latent_box(model, observations)
+        rng = np.random.default_rng(seed)
+        z = box[0] + (box[1] - box[0]) * rng.random((4 * n, box.shape[1]))
+        x, dist, valid = decode_to_space(model, z, space, observations.elements)
+        keep = np.flatnonzero(valid)
+        keep = keep[fresh_unique(x[keep], space, observations)][:n]
+        return build_suggestions(model, x[keep], space, observations, self.name,
+                                 np.zeros(len(keep)), repair_distance=dist[keep])

@@ -1,0 +1,81 @@
+"""Strategy (b): decode a targeted region of the latent space with y = single-phase.
+
+The region is the latent box spanned by labelled single-phase alloys of an element group
+(magnetic, noble, refractory — the paper's map shows each group in its own region), or any
+box given explicitly. Quasi-random (Sobol) points of the box are decoded with y = 1,
+repaired onto the design space, de-duplicated, scored and ranked by p(single).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from agent.design_space import DesignSpace
+from agent.strategies.common import decode_to_space, fresh_unique
+from agent.suggestion import Observations, Suggestion, build_suggestions, to_model_columns
+from featurize.elements import GROUPS
+
+
+def group_region(model, obs: Observations, group: str | None, margin: float = 0.25,
+                 min_share: float = 0.5) -> np.ndarray:
+    """``(2, d)`` latent box around labelled single-phase alloys whose ``group`` elements
+    make up at least ``min_share`` of the atoms (all single-phase alloys if group is None).
+
+    Raises:
+        ValueError: unknown group, or no labelled single-phase alloy in it.
+    """
+    single = obs.y == 1
+    if group is not None:
+        if group not in GROUPS:
+            raise ValueError(f"unknown element group {group!r}: use one of "
+                             f"{', '.join(GROUPS)} or give a latent box")
+        cols = [i for i, el in enumerate(obs.elements) if el in GROUPS[group]]
+        single &= obs.X[:, cols].sum(axis=1) >= min_share
+    if not single.any():
+        raise ValueError(f"no labelled single-phase alloy of group {group!r} to define a "
+                         "latent region: give an explicit latent box instead")
+    z = model.encode(obs.X[single], 1)
+    lo, hi = z.min(axis=0), z.max(axis=0)
+    pad = margin * np.maximum(hi - lo, 1e-3)
+    return np.vstack([lo - pad, hi + pad])
+
+
+@dataclass(frozen=True)
+class LatentRegion:
+    """Decode Sobol points of a latent box with y = single-phase.
+
+    Attributes:
+        group: element group whose single-phase alloys define the box (None = all).
+        box: explicit ``((lo...), (hi...))`` latent box; overrides ``group``.
+        n_points: latent points decoded per call.
+        max_repair_distance: drop decodes that repair had to move by more than this
+            fraction of atoms (they stand for another region, not the targeted one).
+    """
+
+    group: str | None = None
+    box: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+    n_points: int = 512
+    max_repair_distance: float = 0.5
+    name: str = "latent_region"
+
+    def suggest(self, model, observations: Observations, space: DesignSpace, n: int,
+                seed: int) -> list[Suggestion]:
+        box = np.asarray(self.box, dtype=np.float64) if self.box is not None else \
+            group_region(model, observations, self.group)
+        d = box.shape[1]
+        sobol = torch.quasirandom.SobolEngine(d, scramble=True, seed=seed)
+        z = box[0] + (box[1] - box[0]) * sobol.draw(self.n_points).double().numpy()
+        x, dist, valid = decode_to_space(model, z, space, observations.elements)
+        ok = valid & (dist <= self.max_repair_distance)
+        x, dist = x[ok], dist[ok]
+        keep = fresh_unique(x, space, observations)
+        x, dist = x[keep], dist[keep]
+        if len(x) == 0:
+            return []
+        p = model.predict_proba(to_model_columns(x, space, observations.elements))
+        top = np.argsort(-p, kind="stable")[:n]
+        return build_suggestions(model, x[top], space, observations, self.name, p[top],
+                                 repair_distance=dist[top])

@@ -1,0 +1,110 @@
+"""Strategy (c): nudge multi-phase alloys towards single-phase through the latent space.
+
+From an alloy x: ŷ = classifier(x); z = encoder(x, ŷ); x' = decoder(z, 1 − ŷ) when ŷ is
+multi-phase (else decoder(z, 1)); repair x' onto the design space; re-score; repeat until
+p(single) reaches the threshold or the step limit (the paper: p ≥ 0.6 within 10 steps).
+The whole path is returned with the final alloy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from agent.design_space import DesignSpace
+from agent.strategies.common import decode_to_space, fresh_unique
+from agent.suggestion import (
+    Observations,
+    Suggestion,
+    build_suggestions,
+    to_model_columns,
+    to_space_columns,
+)
+from featurize.composition import canonical_key, parse_composition
+
+
+@dataclass(frozen=True)
+class NudgeStep:
+    """One point of a nudge path; ``x`` is ``(E_model,)`` fractions."""
+
+    key: str
+    p_single: float
+    repair_distance: float
+    x: np.ndarray
+
+
+def nudge_path(model, start: np.ndarray, space: DesignSpace, elements: tuple[str, ...],
+               threshold: float = 0.6, max_steps: int = 10) -> list[NudgeStep]:
+    """The nudge path from one ``(E_model,)`` composition; the first step is the start."""
+    x = np.asarray(start, dtype=np.float64)[None, :]
+    p = float(model.predict_proba(x)[0])
+    path = [NudgeStep(_key(x[0], elements), p, 0.0, x[0])]
+    for _ in range(max_steps):
+        if p >= threshold:
+            break
+        z = model.encode(x, int(p >= 0.5))
+        x_space, dist, _valid = decode_to_space(model, z, space, elements, y=1)
+        x = to_model_columns(x_space, space, elements)
+        p = float(model.predict_proba(x)[0])
+        path.append(NudgeStep(_key(x[0], elements), p, float(dist[0]), x[0]))
+    return path
+
+
+def _key(row: np.ndarray, elements: tuple[str, ...]) -> str:
+    return canonical_key({el: v for el, v in zip(elements, row) if v > 0})
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """Nudge given alloys, or else the labelled multi-phase alloys inside the palette that
+    the model finds closest to single-phase.
+
+    Attributes:
+        starts: compositions (any notation) to start from.
+        threshold: stop when p(single) reaches it.
+        max_steps: step limit per path.
+    """
+
+    starts: tuple[str, ...] = ()
+    threshold: float = 0.6
+    max_steps: int = 10
+    name: str = "nudge"
+
+    def start_points(self, model, obs: Observations, space: DesignSpace, n: int) -> np.ndarray:
+        if self.starts:
+            rows = []
+            for s in self.starts:
+                comp = parse_composition(s, allowed=obs.elements)
+                rows.append([comp.fractions.get(el, 0.0) for el in obs.elements])
+            return np.array(rows)
+        cols = [obs.elements.index(el) for el in space.palette]
+        inside = np.isclose(obs.X[:, cols].sum(axis=1), 1.0) & (obs.y == 0)
+        cand = obs.X[inside]
+        if len(cand) == 0:
+            raise ValueError("no labelled multi-phase alloy lies inside the palette: give "
+                             "start compositions to nudge")
+        p = model.predict_proba(cand)
+        return cand[np.argsort(-p, kind="stable")[: 3 * n]]
+
+    def suggest(self, model, observations: Observations, space: DesignSpace, n: int,
+                seed: int) -> list[Suggestion]:
+        finals, dists, paths, scores = [], [], [], []
+        for start in self.start_points(model, observations, space, n):
+            path = nudge_path(model, start, space, observations.elements, self.threshold,
+                              self.max_steps)
+            if len(path) < 2:
+                continue  # already above the threshold: nothing to nudge
+            finals.append(to_space_columns(path[-1].x[None, :], space, observations.elements)[0])
+            dists.append(path[-1].repair_distance)
+            scores.append(path[-1].p_single)
+            paths.append([{"key": s.key, "p_single": s.p_single} for s in path])
+        if not finals:
+            return []
+        x = np.array(finals)
+        keep = fresh_unique(x, space, observations)
+        order = keep[np.argsort(-np.array(scores)[keep], kind="stable")][:n]
+        return build_suggestions(model, x[order], space, observations, self.name,
+                                 np.array(scores)[order], repair_distance=np.array(dists)[order],
+                                 paths=[paths[i] for i in order])
+

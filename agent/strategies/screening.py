@@ -1,0 +1,90 @@
+"""Strategy (a): screen the constrained composition lattice with the classifier.
+
+The lattice is streamed in chunks (or sampled when it is too large to enumerate), each
+chunk is filtered by the design space, scored, and merged into a running top list, so
+memory stays bounded by one chunk plus the top list whatever the lattice size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from agent.design_space import DesignSpace
+from agent.novelty import duplicates_of, first_occurrences
+from agent.suggestion import Observations, Suggestion, build_suggestions, to_model_columns
+from featurize.lattice import enumerate_lattice, lattice_size, sample_lattice
+
+Acquisition = Literal["greedy", "uncertainty"]
+
+
+def screening_scores(p: np.ndarray, acquisition: Acquisition) -> np.ndarray:
+    """Acquisition value per candidate from p(single): ``greedy`` = p, ``uncertainty`` =
+    1 − |2p − 1| (highest where the model is least sure)."""
+    if acquisition == "greedy":
+        return p
+    if acquisition == "uncertainty":
+        return 1.0 - np.abs(2.0 * p - 1.0)
+    raise ValueError(f"unknown acquisition {acquisition!r}: use 'greedy' or 'uncertainty'")
+
+
+@dataclass(frozen=True)
+class Screening:
+    """Rank lattice candidates by an acquisition on the classifier's p(single).
+
+    Attributes:
+        acquisition: ``greedy`` or ``uncertainty``.
+        max_candidates: enumerate the lattice when it has at most this many points,
+            else score this many uniform samples of it.
+        chunk_size: candidates scored per pass (bounds memory).
+        reserve: keep ``reserve × n`` best candidates before de-duplication.
+    """
+
+    acquisition: Acquisition = "greedy"
+    max_candidates: int = 2_000_000
+    chunk_size: int = 100_000
+    reserve: int = 20
+    name: str = "screen"
+
+    def candidates(self, space: DesignSpace, seed: int):
+        """Yield ``(m, E_space)`` chunks of feasible lattice points."""
+        size = lattice_size(len(space.palette), space.step, space.min_elements,
+                            space.max_elements)
+        if size <= self.max_candidates:
+            chunks = enumerate_lattice(space.palette, space.step, space.min_elements,
+                                       space.max_elements, self.chunk_size)
+        else:
+            rng = np.random.default_rng(seed)
+            chunks = (sample_lattice(len(space.palette), space.step,
+                                     min(self.chunk_size, self.max_candidates - s), rng,
+                                     space.min_elements, space.max_elements)
+                      for s in range(0, self.max_candidates, self.chunk_size))
+        for chunk in chunks:
+            yield chunk[space.feasible(chunk)]
+
+    def suggest(self, model, observations: Observations, space: DesignSpace, n: int,
+                seed: int) -> list[Suggestion]:
+        keep = max(n * self.reserve, n)
+        top_x = np.empty((0, len(space.palette)))
+        top_a = np.empty(0)
+        for chunk in self.candidates(space, seed):
+            if len(chunk) == 0:
+                continue
+            p = model.predict_proba(to_model_columns(chunk, space, observations.elements))
+            a = screening_scores(p, self.acquisition)
+            top_x = np.vstack([top_x, chunk])
+            top_a = np.concatenate([top_a, a])
+            if len(top_a) > keep:
+                best = np.argpartition(-top_a, keep)[:keep]
+                top_x, top_a = top_x[best], top_a[best]
+        order = np.argsort(-top_a, kind="stable")
+        top_x, top_a = top_x[order], top_a[order]
+        known = observations.known
+        fresh = ~duplicates_of(to_model_columns(top_x, space, observations.elements), known,
+                               space.step)
+        top_x, top_a = top_x[fresh], top_a[fresh]
+        unique = first_occurrences(top_x, space.step)
+        top_x, top_a = top_x[unique][:n], top_a[unique][:n]
+        return build_suggestions(model, top_x, space, observations, self.name, top_a)

@@ -1,0 +1,131 @@
+"""What a strategy returns, what it is given, and the protocol every strategy follows."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from agent.design_space import DesignSpace
+from agent.novelty import nearest_known
+from featurize.composition import canonical_key
+
+
+@dataclass(frozen=True)
+class Observations:
+    """What the campaign knows, as fraction matrices over ``elements`` (the model palette).
+
+    Attributes:
+        elements: column symbols (E).
+        X: ``(m, E)`` labelled alloys; y: ``(m,)`` 1 = single-phase.
+        keys: ``(m,)`` canonical keys of the labelled alloys.
+        X_pending: ``(p, E)`` suggested but not yet labelled alloys.
+    """
+
+    elements: tuple[str, ...]
+    X: np.ndarray
+    y: np.ndarray
+    keys: tuple[str, ...]
+    X_pending: np.ndarray
+
+    def __post_init__(self) -> None:
+        e = len(self.elements)
+        for name in ("X", "X_pending"):
+            arr = np.asarray(getattr(self, name), dtype=np.float64).reshape(-1, e)
+            object.__setattr__(self, name, arr)
+        if len(self.y) != len(self.X) or len(self.keys) != len(self.X):
+            raise ValueError(f"X, y and keys disagree in length: {len(self.X)}, "
+                             f"{len(self.y)}, {len(self.keys)}")
+
+    @property
+    def known(self) -> np.ndarray:
+        """Labelled and pending alloys: nothing here may be suggested again."""
+        return np.vstack([self.X, self.X_pending])
+
+
+@dataclass
+class Suggestion:
+    """One suggested alloy with everything needed to judge and audit it."""
+
+    key: str
+    fractions: dict[str, float]
+    strategy: str
+    p_single: float
+    conformal_set: str
+    in_domain: bool
+    domain_score: float
+    acquisition: float
+    nearest_key: str | None
+    nearest_distance: float
+    latent: list[float] = field(default_factory=list)
+    repair_distance: float = 0.0
+    path: list[dict] = field(default_factory=list)
+    """Nudge strategy only: the intermediate steps (key, p_single)."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    """A way of proposing the next batch."""
+
+    name: str
+
+    def suggest(self, model, observations: Observations, space: DesignSpace, n: int,
+                seed: int) -> list[Suggestion]:
+        """Up to ``n`` suggestions inside ``space``, none a duplicate of a known alloy."""
+        ...
+
+
+def to_model_columns(x_space: np.ndarray, space: DesignSpace, elements: tuple[str, ...]
+                     ) -> np.ndarray:
+    """Embed ``(n, E_space)`` fractions over the space palette into the model palette."""
+    missing = [el for el in space.palette if el not in elements]
+    if missing:
+        raise ValueError(
+            f"design-space element {missing[0]} is not in the model's palette: refit the "
+            "model with it or remove it from the design space")
+    out = np.zeros((len(x_space), len(elements)))
+    out[:, [elements.index(el) for el in space.palette]] = x_space
+    return out
+
+
+def to_space_columns(x_model: np.ndarray, space: DesignSpace, elements: tuple[str, ...]
+                     ) -> np.ndarray:
+    """The space-palette columns of ``(n, E_model)`` fractions (others dropped)."""
+    return np.asarray(x_model)[:, [elements.index(el) for el in space.palette]]
+
+
+def build_suggestions(model, x_space: np.ndarray, space: DesignSpace, obs: Observations,
+                      strategy: str, acquisition: np.ndarray,
+                      repair_distance: np.ndarray | None = None,
+                      paths: list[list[dict]] | None = None) -> list[Suggestion]:
+    """Score final candidates and attach provenance: prediction, conformal set, domain,
+    nearest known alloy and latent coordinates."""
+    if len(x_space) == 0:
+        return []
+    x_model = to_model_columns(x_space, space, obs.elements)
+    detail = model.predict_detail(x_model)
+    latent = model.encode(x_model) if hasattr(model, "encode") else np.zeros((len(x_space), 0))
+    idx, dist = nearest_known(x_model, obs.X)
+    out = []
+    for i, row in enumerate(x_space):
+        fractions = {el: float(v) for el, v in zip(space.palette, row) if v > 0}
+        out.append(Suggestion(
+            key=canonical_key(fractions),
+            fractions=fractions,
+            strategy=strategy,
+            p_single=float(detail.p_single[i]),
+            conformal_set=detail.sets[i],
+            in_domain=bool(detail.in_domain[i]),
+            domain_score=float(detail.domain_score[i]),
+            acquisition=float(acquisition[i]),
+            nearest_key=obs.keys[idx[i]] if idx[i] >= 0 else None,
+            nearest_distance=float(dist[i]),
+            latent=[float(v) for v in latent[i]],
+            repair_distance=0.0 if repair_distance is None else float(repair_distance[i]),
+            path=[] if paths is None else paths[i],
+        ))
+    return out
