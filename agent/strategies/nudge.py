@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agent.design_space import DesignSpace
+from agent.novelty import duplicates_of
 from agent.strategies.common import decode_to_space, fresh_unique
 from agent.suggestion import (
     Observations,
@@ -35,19 +36,43 @@ class NudgeStep:
 
 
 def nudge_path(model, start: np.ndarray, space: DesignSpace, elements: tuple[str, ...],
-               threshold: float = 0.6, max_steps: int = 10) -> list[NudgeStep]:
-    """The nudge path from one ``(E_model,)`` composition; the first step is the start."""
+               threshold: float = 0.6, max_steps: int = 10, radius: float = 1.0,
+               n_probe: int = 16, seed: int = 0, known: np.ndarray | None = None
+               ) -> list[NudgeStep]:
+    """The nudge path from one ``(E_model,)`` composition; the first step is the start.
+
+    Each step decodes z = encoder(x, ŷ) with y = single-phase, as in the paper, and also
+    ``n_probe`` points on a sphere of ``radius`` (latent units; the prior is N(0, I))
+    around it; after repair the most probably single-phase of them is taken. The probes
+    keep the walk moving where the plain decode is a fixed point of encode/decode.
+    Candidates within one step of a ``known`` ``(m, E_model)`` alloy are passed over, so
+    the walk ends on a new alloy rather than on a well-studied one.
+    """
     x = np.asarray(start, dtype=np.float64)[None, :]
     p = float(model.predict_proba(x)[0])
     path = [NudgeStep(_key(x[0], elements), p, 0.0, x[0])]
+    rng = np.random.default_rng(seed)
     for _ in range(max_steps):
         if p >= threshold:
             break
         z = model.encode(x, int(p >= 0.5))
-        x_space, dist, _valid = decode_to_space(model, z, space, elements, y=1)
-        x = to_model_columns(x_space, space, elements)
-        p = float(model.predict_proba(x)[0])
-        path.append(NudgeStep(_key(x[0], elements), p, float(dist[0]), x[0]))
+        # Widen the probe sphere when every nearby decode is infeasible or already known.
+        for scale in (1.0, 2.0, 4.0):
+            directions = rng.standard_normal((n_probe, z.shape[1]))
+            directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+            probes = np.vstack([z, z + scale * radius * directions])
+            x_space, dist, valid = decode_to_space(model, probes, space, elements, y=1)
+            cand = to_model_columns(x_space, space, elements)
+            if known is not None and len(known):
+                valid &= ~duplicates_of(cand, known, space.step)
+            if valid.any():
+                break
+        p_cand = np.where(valid, model.predict_proba(cand), -1.0)
+        best = int(np.argmax(p_cand))
+        if p_cand[best] < 0:
+            break  # nothing new decodes inside the design space from here
+        x, p = cand[best:best + 1], float(p_cand[best])
+        path.append(NudgeStep(_key(x[0], elements), p, float(dist[best]), x[0]))
     return path
 
 
@@ -58,7 +83,7 @@ def _key(row: np.ndarray, elements: tuple[str, ...]) -> str:
 @dataclass(frozen=True)
 class Nudge:
     """Nudge given alloys, or else the labelled multi-phase alloys inside the palette that
-    the model finds closest to single-phase.
+    the model finds closest to single-phase (but below the threshold).
 
     Attributes:
         starts: compositions (any notation) to start from.
@@ -85,14 +110,15 @@ class Nudge:
             raise ValueError("no labelled multi-phase alloy lies inside the palette: give "
                              "start compositions to nudge")
         p = model.predict_proba(cand)
-        return cand[np.argsort(-p, kind="stable")[: 3 * n]]
+        below = np.flatnonzero(p < self.threshold)  # above it there is nothing to nudge
+        return cand[below[np.argsort(-p[below], kind="stable")][: 3 * n]]
 
     def suggest(self, model, observations: Observations, space: DesignSpace, n: int,
                 seed: int) -> list[Suggestion]:
         finals, dists, paths, scores = [], [], [], []
         for start in self.start_points(model, observations, space, n):
             path = nudge_path(model, start, space, observations.elements, self.threshold,
-                              self.max_steps)
+                              self.max_steps, seed=seed, known=observations.known)
             if len(path) < 2:
                 continue  # already above the threshold: nothing to nudge
             finals.append(to_space_columns(path[-1].x[None, :], space, observations.elements)[0])
@@ -102,7 +128,8 @@ class Nudge:
         if not finals:
             return []
         x = np.array(finals)
-        keep = fresh_unique(x, space, observations)
+        feasible = np.flatnonzero(space.feasible(x))
+        keep = feasible[fresh_unique(x[feasible], space, observations)]
         order = keep[np.argsort(-np.array(scores)[keep], kind="stable")][:n]
         return build_suggestions(model, x[order], space, observations, self.name,
                                  np.array(scores)[order], repair_distance=np.array(dists)[order],

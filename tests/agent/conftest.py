@@ -1,0 +1,34 @@
+"""One small real DVAE, trained once per session on Al-Co-Cr-Cu-Fe-Mn-Ni corpus alloys."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from agent.design_space import DesignSpace
+from agent.suggestion import Observations
+from featurize.corpus import load_labelled
+from featurize.matrix import fraction_matrix
+
+PALETTE = ("Al", "Co", "Cr", "Cu", "Fe", "Mn", "Ni")
+
+
+@pytest.fixture(scope="session")
+def small_campaign():
+    from models.config import DVAEConfig
+    from models.dvae import DisentangledVAE
+
+    lab = load_labelled()
+    lab = lab[lab["single_phase"].notna()]
+    lab = lab[lab["fractions"].map(lambda f: set(f) <= set(PALETTE))]
+    lab = lab.sample(n=2000, random_state=0)
+    x = fraction_matrix(lab["fractions"], PALETTE)
+    y = lab["single_phase"].astype(int).to_numpy()
+    config = dataclasses.replace(DVAEConfig(), max_epochs=60, min_epochs=10, patience=10)
+    model = DisentangledVAE(config, elements=PALETTE, seed=0).fit(x, y)
+    obs = Observations(elements=PALETTE, X=x, y=y, keys=tuple(lab["key"]),
+                       X_pending=np.empty((0, len(PALETTE))))
+    space = DesignSpace(palette=("Al", "Co", "Cr", "Cu", "Fe", "Ni"), min_elements=3,
+                        max_elements=5, step=0.05, bounds={"Al": (0.0, 0.25)},
+                        forbidden=[{"Al", "Cu"}], batch_size=6)
+    return model, obs, space
