@@ -10,6 +10,9 @@ from __future__ import annotations
 import typer
 
 from agent.commands import data as data_commands
+from agent.commands import model as model_commands
+from agent.commands import db as db_commands
+from agent.commands import label as label_commands
 
 app = typer.Typer(
     name="alloyloop",
@@ -19,6 +22,10 @@ app = typer.Typer(
 )
 app.add_typer(data_commands.app, name="data")
 app.command("featurize")(data_commands.featurize)
+app.add_typer(model_commands.app, name="model")
+app.add_typer(db_commands.app, name="db")
+app.add_typer(label_commands.app, name="label")
+data_commands.app.command("import-corpus")(db_commands.import_corpus)
 
 
 def main() -> None:  # pragma: no cover - console entry point

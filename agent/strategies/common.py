@@ -15,7 +15,9 @@ def decode_to_space(model, z: np.ndarray, space: DesignSpace, elements: tuple[st
     """Decode latent points with label ``y`` and repair them onto the design space.
 
     Returns:
-        ``(x_space (n, E_space), repair_distance (n,), valid (n,))``. The repair distance
+        ``(x_space (n, E_space), repair_distance (n,), valid (n,))``. ``valid`` is False
+        where the repaired alloy breaks a constraint or lies outside the model's domain of
+        applicability (the classifier would be extrapolating there). The repair distance
         counts the decoded mass outside the palette as moved atoms too.
     """
     decoded = model.decode(z, y)
@@ -23,7 +25,11 @@ def decode_to_space(model, z: np.ndarray, space: DesignSpace, elements: tuple[st
     fixed = repair(inside, space)
     outside_mass = 1.0 - inside.sum(axis=1)
     distance = np.clip(fixed.distance * (1.0 - outside_mass) + outside_mass, 0.0, 1.0)
-    return fixed.x, distance, fixed.valid
+    valid = fixed.valid.copy()
+    if valid.any():
+        detail = model.predict_detail(to_model_columns(fixed.x[valid], space, elements))
+        valid[np.flatnonzero(valid)] = detail.in_domain
+    return fixed.x, distance, valid
 
 
 def fresh_unique(x_space: np.ndarray, space: DesignSpace, obs: Observations) -> np.ndarray:

@@ -46,6 +46,8 @@ def test_suggestions_satisfy_constraints_and_are_new(small_campaign, strategy):
         assert s.nearest_key in obs.keys and s.nearest_distance > 0
         assert len(s.latent) == model.config.latent_dim
         assert 0.0 <= s.repair_distance <= 1.0
+        if strategy.name != "screen":  # decodes outside the model's domain are rejected
+            assert s.in_domain
 
 
 @pytest.mark.parametrize("strategy", [Screening(), LatentBO()], ids=lambda s: s.name)

@@ -1,0 +1,183 @@
+"""``alloyloop label …``: enter, import, correct and inspect phase labels."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from agent.commands.db import URL_HELP, store_errors
+
+app = typer.Typer(help="Enter, import, correct and inspect phase labels.", no_args_is_help=True)
+console = Console()
+
+
+def _user() -> str | None:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (some containers)
+        return None
+
+
+def _describe(label) -> str:  # noqa: ANN001 - a db.records.LabelRecord
+    phases = f" ({'+'.join(label.phases)})" if label.phases else ""
+    parts = [f"{label.source}/{label.method}"]
+    if label.processing_state is not None:
+        parts.append(str(label.processing_state))
+    if label.entered_by:
+        parts.append(f"by {label.entered_by}")
+    return f"{label.outcome}{phases}, {', '.join(parts)}"
+
+
+def _print_resolution(session, key: str) -> None:  # noqa: ANN001
+    from db.resolver import resolve_alloy
+
+    res = resolve_alloy(session, key)
+    if res is None:
+        return
+    verdict = f"[green]{res.outcome}[/green]" if res.included else "[yellow]excluded[/yellow]"
+    console.print(f"training label: {verdict} — {escape(res.reason)}")
+
+
+@app.command("add")
+def add(
+    composition: str = typer.Option(..., "--composition", "-c", help="Any notation: CoCrFeMnNi, Al0.5CoCrFeNi, Co20Cr20Fe20Mn20Ni20."),
+    outcome: str = typer.Option(..., "--outcome", "-o", help="single or multi."),
+    source: str = typer.Option(..., "--source", "-s", help="experiment, calphad or literature."),
+    method: str = typer.Option(None, "--method", "-m", help="XRD, SEM, EBSD, TEM, EDS, APT, ND, DSC, CALPHAD, DFT, unreported, other."),
+    phases: str = typer.Option(None, "--phases", "-p", help="Phase detail, e.g. FCC or FCC,BCC or FCC+intermetallic."),
+    processing: str = typer.Option(None, "--processing", help="as-cast, 'annealed 1100C 24h', wrought, powder, …"),
+    by: str = typer.Option(None, "--by", help="Who enters the label (default: your login name)."),
+    evidence: str = typer.Option(None, "--evidence", help="URI of the evidence: https://…, doi:…, file:///…"),
+    note: str = typer.Option(None, "--note", help="Free text."),
+    url: str = typer.Option(None, "--url", help=URL_HELP),
+) -> None:
+    """Store one label (a new observation; corrections use `label supersede`)."""
+    from db.labels import add_label
+    from db.session import store_session
+
+    with store_errors(), store_session(url) as session:
+        label = add_label(session, composition=composition, outcome=outcome, source=source,
+                          method=method, phases=phases, processing=processing,
+                          entered_by=by or _user(), evidence_uri=evidence, note=note)
+        console.print(f"stored label #{label.id} for {label.alloy_key}: {escape(_describe(label))}")
+        _print_resolution(session, label.alloy_key)
+
+
+@app.command("import")
+def import_csv(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV with columns composition, outcome, source[, phases, method, processing, entered_by, evidence_uri, note]."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check and preview; store nothing."),
+    by: str = typer.Option(None, "--by", help="Who entered rows with an empty entered_by (default: your login name)."),
+    url: str = typer.Option(None, "--url", help=URL_HELP),
+) -> None:
+    """Import labels from a CSV file: every row or none. Exit code 1 when a row is bad."""
+    from db.label_import import import_labels_csv
+    from db.session import store_session
+
+    with store_errors(), store_session(url) as session:
+        report = import_labels_csv(session, file, dry_run=dry_run, default_entered_by=by or _user())
+    if report.problems:
+        table = Table(title=f"{file.name}: {len(report.problems)} problem(s), nothing stored",
+                      title_justify="left", title_style="bold red")
+        for col in ("row", "column", "value", "fix"):
+            table.add_column(col, overflow="fold")
+        for p in report.problems:
+            table.add_row(str(p.row), p.column, p.value, p.fix)
+        console.print(table)
+        raise typer.Exit(code=1)
+    title = (f"{file.name}: {len(report.preview)} label(s) would be stored (dry run, nothing stored)"
+             if dry_run else f"{file.name}: stored {len(report.preview)} label(s)")
+    table = Table(title=title, title_justify="left")
+    for col in ("row", "alloy", "outcome", "phases", "source/method", "processing", "alloy is", "label"):
+        table.add_column(col)
+    for r in report.preview:
+        state = "new" if r.new_alloy else "known"
+        if r.conflict:
+            state += ", [yellow]conflict[/yellow]"
+        table.add_row(str(r.row), r.key, r.outcome, "+".join(r.phases), f"{r.source}/{r.method}",
+                      r.processing or "", state, "" if r.label_id is None else f"#{r.label_id}")
+    console.print(table)
+
+
+@app.command("list")
+def list_labels(
+    composition: str = typer.Argument(..., help="The alloy, any notation or its canonical key."),
+    url: str = typer.Option(None, "--url", help=URL_HELP),
+) -> None:
+    """Every label of an alloy (corrections included) and its training label."""
+    from db.alloys import parse_alloy
+    from db.labels import labels_for
+    from db.session import store_session
+
+    with store_errors(), store_session(url) as session:
+        key = parse_alloy(composition).key
+        labels = labels_for(session, composition)
+        if not labels:
+            console.print(f"no labels for {key}")
+            raise typer.Exit(code=1)
+        table = Table(title=f"labels of {key}", title_justify="left")
+        for col in ("id", "outcome", "phases", "source/method", "processing", "by", "entered", "status"):
+            table.add_column(col, overflow="fold")
+        for lb in labels:
+            status = "current" if lb.active else f"[dim]superseded by #{lb.superseded_by}[/dim]"
+            table.add_row(f"#{lb.id}", lb.outcome, "+".join(lb.phases), f"{lb.source}/{lb.method}",
+                          str(lb.processing_state or ""), lb.entered_by or "",
+                          lb.created_at.strftime("%Y-%m-%d %H:%M"), status)
+        console.print(table)
+        _print_resolution(session, key)
+
+
+@app.command("supersede")
+def supersede(
+    label_id: int = typer.Argument(..., help="The label to correct (see `label list`)."),
+    outcome: str = typer.Option(None, "--outcome", "-o"),
+    phases: str = typer.Option(None, "--phases", "-p"),
+    source: str = typer.Option(None, "--source", "-s"),
+    method: str = typer.Option(None, "--method", "-m"),
+    processing: str = typer.Option(None, "--processing"),
+    composition: str = typer.Option(None, "--composition", "-c", help="Only if the label was entered for the wrong alloy."),
+    by: str = typer.Option(None, "--by"),
+    evidence: str = typer.Option(None, "--evidence"),
+    note: str = typer.Option(None, "--note", help="Why the correction."),
+    url: str = typer.Option(None, "--url", help=URL_HELP),
+) -> None:
+    """Correct a label: a new label replaces it for training; the old one is kept."""
+    from db.labels import supersede_label
+    from db.session import store_session
+
+    with store_errors(), store_session(url) as session:
+        label = supersede_label(session, label_id, outcome=outcome, phases=phases, source=source,
+                                method=method, processing=processing, composition=composition,
+                                entered_by=by or _user(), evidence_uri=evidence, note=note)
+        console.print(f"label #{label_id} superseded by #{label.id} for {label.alloy_key}: "
+                      f"{escape(_describe(label))}")
+        _print_resolution(session, label.alloy_key)
+
+
+@app.command("conflicts")
+def conflicts(
+    limit: int = typer.Option(50, "--limit", help="Show at most this many alloys."),
+    url: str = typer.Option(None, "--url", help=URL_HELP),
+) -> None:
+    """Alloys whose current labels disagree (excluded from training until resolved)."""
+    from db.alloys import conflicted_alloys
+    from db.labels import labels_for
+    from db.session import store_session
+
+    with store_errors(), store_session(url) as session:
+        alloys = conflicted_alloys(session)
+        if not alloys:
+            console.print("no alloy has conflicting labels")
+            return
+        table = Table(title=f"{len(alloys)} alloy(s) with conflicting labels", title_justify="left")
+        table.add_column("alloy")
+        table.add_column("current labels", overflow="fold")
+        for alloy in alloys[:limit]:
+            current = labels_for(session, alloy.key, include_superseded=False)
+            table.add_row(alloy.key, "; ".join(f"#{lb.id} {_describe(lb)}" for lb in current))
+        console.print(table)
