@@ -1,0 +1,84 @@
+"""Errors raised by the campaign store.
+
+Every message names the offending value and how to fix it, so that the CLI, the
+Prefect flows and the web app can show it to a person unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class StoreError(Exception):
+    """Base class of every error the ``db`` package raises on purpose."""
+
+
+class InvalidValue(StoreError, ValueError):
+    """A value given at the boundary (CLI, CSV, API) is not allowed.
+
+    Attributes:
+        field: the field (or CSV column) the value was given for.
+        value: the offending value, as given.
+        allowed: the allowed values, when the field has a closed vocabulary.
+    """
+
+    def __init__(
+        self,
+        field: str,
+        value: object,
+        *,
+        allowed: Iterable[str] | None = None,
+        fix: str | None = None,
+    ):
+        self.field = field
+        self.value = value
+        self.allowed = tuple(allowed) if allowed is not None else None
+        if fix is None:
+            fix = f"use one of: {', '.join(self.allowed)}" if self.allowed else "correct it"
+        self.fix = fix
+        super().__init__(f"{field} {value!r} is not allowed: {fix}")
+
+
+class InvalidValues(StoreError, ValueError):
+    """Several fields of one record are not allowed; ``errors`` holds one per field."""
+
+    def __init__(self, errors: Iterable[InvalidValue]):
+        self.errors = tuple(errors)
+        super().__init__("; ".join(str(e) for e in self.errors))
+
+
+class NotFound(StoreError, LookupError):
+    """A record asked for by id, key or name does not exist."""
+
+
+class AlreadyExists(StoreError):
+    """A record with the same unique name or key exists already."""
+
+
+class AlreadySuperseded(StoreError):
+    """A label that was already corrected is corrected again (only the newest may be)."""
+
+
+class IllegalTransition(StoreError):
+    """A suggestion status change that the lifecycle does not allow.
+
+    Attributes:
+        current: the suggestion's status now.
+        requested: the status asked for.
+        allowed: the statuses it may move to from ``current``.
+    """
+
+    def __init__(self, suggestion_id: int, current: str, requested: str, allowed: Iterable[str]):
+        self.suggestion_id = suggestion_id
+        self.current = current
+        self.requested = requested
+        self.allowed = tuple(allowed)
+        nxt = ", ".join(self.allowed) if self.allowed else f"none ('{current}' is final)"
+        super().__init__(
+            f"suggestion {suggestion_id} is '{current}' and cannot become '{requested}'; "
+            f"allowed next: {nxt}"
+        )
+
+
+class SchemaNotReady(StoreError):
+    """The database schema is missing or older than the code: run ``alloyloop db upgrade``."""

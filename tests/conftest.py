@@ -1,0 +1,183 @@
+"""Shared test setup.
+
+At import time (before any test module imports prefect or torch):
+
+- one thread for BLAS/OpenMP and torch (the CI machines have 2 busy cores);
+- Prefect gets a private, throwaway home, no analytics (no network here) and quiet logs;
+- the store's default URL points to a throwaway SQLite file, so no test can write to
+  the real user data directory by accident.
+
+Session fixture ``postgres_server``: a real, throwaway PostgreSQL cluster (initdb +
+pg_ctl on a free port; run as the ``postgres`` OS user when the tests run as root),
+stopped and deleted at the end. ``ALLOYLOOP_TEST_POSTGRES_URL`` uses an existing server
+instead (an admin URL, e.g. a CI service). Without the server binaries the PostgreSQL
+tests are skipped with a loud reason, unless ``ALLOYLOOP_REQUIRE_POSTGRES=1`` (CI), which
+turns that into a failure.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_SCRATCH = Path(tempfile.mkdtemp(prefix="alloyloop-tests-"))
+atexit.register(shutil.rmtree, _SCRATCH, True)
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("PREFECT_HOME", str(_SCRATCH / "prefect"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("ALLOYLOOP_DATABASE_URL", f"sqlite:///{_SCRATCH / 'default-store.sqlite3'}")
+
+try:
+    import torch
+except ImportError:  # pragma: no cover - torch is a dependency, but keep conftest usable without it
+    pass
+else:
+    torch.set_num_threads(1)
+
+import pytest  # noqa: E402  (after the environment is set)
+
+PG_SKIP_REASON: list[str] = []
+
+
+def _pg_bindir() -> Path | None:
+    """Directory holding initdb and pg_ctl: from PATH, else Debian's /usr/lib/postgresql/N/bin."""
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if initdb and pg_ctl:
+        return Path(initdb).resolve().parent
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
+            return candidate
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class PostgresServer:
+    """A PostgreSQL server the tests may create and drop databases on."""
+
+    admin_url: str
+    """SQLAlchemy URL of the ``postgres`` database, as a superuser."""
+    stop_command: list[str] | None = None
+    base_dir: Path | None = None
+    databases: list[str] = field(default_factory=list)
+
+    def url(self, database: str) -> str:
+        return self.admin_url.rsplit("/", 1)[0] + f"/{database}"
+
+    def _execute(self, sql: str) -> None:
+        import psycopg
+
+        conninfo = self.admin_url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(sql)
+
+    def create_database(self, template: str = "template0") -> str:
+        """A new empty database (or a copy of ``template``); returns its name."""
+        name = f"alloyloop_test_{uuid.uuid4().hex[:12]}"
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return name
+
+    def drop_database(self, name: str) -> None:
+        self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def stop(self) -> None:
+        if self.stop_command is not None:
+            subprocess.run(self.stop_command, capture_output=True, check=False, cwd=self.base_dir)
+            self.stop_command = None
+        if self.base_dir is not None:
+            shutil.rmtree(self.base_dir, ignore_errors=True)
+            self.base_dir = None
+
+
+def _start_cluster(bindir: Path) -> PostgresServer:
+    base = Path(tempfile.mkdtemp(prefix="alloyloop-pg-"))
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root: become the postgres OS user
+        import pwd
+
+        try:
+            pw = pwd.getpwnam("postgres")
+        except KeyError:
+            shutil.rmtree(base, ignore_errors=True)
+            raise RuntimeError(
+                "the tests run as root and there is no 'postgres' OS user to run initdb as: "
+                "create one (useradd --system postgres) or run the tests as a normal user"
+            ) from None
+        os.chown(base, pw.pw_uid, pw.pw_gid)
+        runuser = shutil.which("runuser")
+        prefix = [runuser, "-u", "postgres", "--"] if runuser else ["su", "postgres", "-s", "/bin/sh", "-c"]
+    data, log = base / "data", base / "server.log"
+
+    def run(args: list[str]) -> subprocess.CompletedProcess[str]:
+        if prefix[-1:] == ["-c"]:  # su takes one command string
+            args = [" ".join(f"'{a}'" for a in args)]
+        return subprocess.run(prefix + args, capture_output=True, text=True, cwd=base, check=False)
+
+    done = run([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                "--encoding=UTF8", "--locale=C", "--no-sync"])
+    if done.returncode != 0:
+        shutil.rmtree(base, ignore_errors=True)
+        raise RuntimeError(f"initdb failed:\n{done.stdout}\n{done.stderr}")
+    errors = []
+    for _ in range(3):  # another process may take the free port first
+        port = _free_port()
+        options = (f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={base} "
+                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                   "-c max_connections=60")
+        done = run([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60",
+                    "-o", options, "start"])
+        if done.returncode == 0:
+            stop = prefix + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]
+            if prefix[-1:] == ["-c"]:
+                stop = prefix + [" ".join(stop[len(prefix):])]
+            return PostgresServer(admin_url=f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres",
+                                  stop_command=stop, base_dir=base)
+        errors.append(done.stderr + (log.read_text()[-2000:] if log.exists() else ""))
+    shutil.rmtree(base, ignore_errors=True)
+    raise RuntimeError("pg_ctl could not start PostgreSQL:\n" + "\n".join(errors))
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A running PostgreSQL server for this test session (see the module docstring)."""
+    external = os.environ.get("ALLOYLOOP_TEST_POSTGRES_URL")
+    if external:
+        from db.engine import database_url
+
+        yield PostgresServer(admin_url=database_url(external).render_as_string(hide_password=False))
+        return
+    bindir = _pg_bindir()
+    if bindir is None:
+        reason = ("POSTGRESQL TESTS SKIPPED: the PostgreSQL server binaries (initdb, pg_ctl) are not "
+                  "installed; install them (Debian: apt-get install postgresql) or set "
+                  "ALLOYLOOP_TEST_POSTGRES_URL to a server")
+        if os.environ.get("ALLOYLOOP_REQUIRE_POSTGRES") == "1":
+            pytest.fail(reason + " (ALLOYLOOP_REQUIRE_POSTGRES=1)")
+        PG_SKIP_REASON.append(reason)
+        pytest.skip(reason)
+    server = _start_cluster(bindir)
+    atexit.register(server.stop)  # also when the session is interrupted
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001
+    if PG_SKIP_REASON:
+        terminalreporter.section("PostgreSQL", sep="!", red=True, bold=True)
+        terminalreporter.line(PG_SKIP_REASON[0], red=True, bold=True)
