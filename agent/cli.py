@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import typer
 
+from agent.commands import campaign as campaign_commands
 from agent.commands import data as data_commands
 from agent.commands import model as model_commands
 from agent.commands import db as db_commands
 from agent.commands import label as label_commands
+from agent.commands import loop as loop_commands
 
 app = typer.Typer(
     name="alloyloop",
@@ -26,6 +28,10 @@ app.add_typer(model_commands.app, name="model")
 app.add_typer(db_commands.app, name="db")
 app.add_typer(label_commands.app, name="label")
 data_commands.app.command("import-corpus")(db_commands.import_corpus)
+app.add_typer(campaign_commands.app, name="campaign")
+app.command("report")(loop_commands.report)
+app.command("schedule")(loop_commands.schedule)
+app.command("demo")(loop_commands.demo)
 
 
 def main() -> None:  # pragma: no cover - console entry point

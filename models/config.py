@@ -18,6 +18,7 @@ PRIORS = ("flat", "expert")
 CLASSIFIER_INPUTS = ("descriptors", "descriptors+fractions")
 ACTIVATIONS = ("softplus", "relu", "elu", "tanh")
 SELECTION_METRICS = ("nll", "balanced_accuracy", "auc")
+VALIDATION_SPLITS = ("stratified", "family")
 
 
 class ConfigError(ValueError):
@@ -31,7 +32,10 @@ class DVAEConfig:
     Model:
         latent_dim: size of z (2 for latent maps; 8 is the larger alternative).
         encoder_hidden / decoder_hidden / classifier_hidden: MLP widths.
-        activation: hidden non-linearity of all three networks.
+        activation: hidden non-linearity of the encoder and decoder (paper: Softplus).
+        classifier_activation: hidden non-linearity of the classifier (ReLU fits the
+            corpus' sharp phase boundaries far better than Softplus: 0.92 vs 0.84
+            balanced accuracy on a random split).
         dropout: dropout rate in the classifier's hidden layers.
         classifier_inputs: ``"descriptors"`` (the standardized descriptor vector only,
             as in the seed paper) or ``"descriptors+fractions"`` (descriptors and the
@@ -52,12 +56,17 @@ class DVAEConfig:
         kl_warmup_epochs: epochs over which the KL weight rises linearly from 0 to 1.
     Training:
         lr, weight_decay: Adam settings.
-        batch_size: labelled rows per step (unlabelled rows are spread over the same
-            number of steps).
+        batch_size: labelled rows per step. An epoch is one pass over the larger of the
+            labelled and unlabelled sets (the other cycles), unlabelled rows being
+            spread over the same steps, and at least ``min_steps_per_epoch`` steps.
         max_epochs, min_epochs, patience: early stopping on the validation split.
         selection_metric: validation metric that picks the best epoch.
-        val_fraction: share of the labelled rows carved out (stratified, seeded) for
-            validation when no validation set is given.
+        val_fraction: share of the labelled rows carved out (seeded) for validation
+            when no validation set is given.
+        validation_split: how that share is carved: ``"stratified"`` (random rows, class
+            balance kept) or ``"family"`` (whole element systems held out, so early
+            stopping, temperature and conformal threshold reflect extrapolation to
+            unseen systems).
         n_ensemble: independently initialised classifier heads averaged in logit space.
     Uncertainty:
         coverage: target coverage of the split-conformal prediction sets.
@@ -70,11 +79,12 @@ class DVAEConfig:
     decoder_hidden: tuple[int, ...] = (100, 100)
     classifier_hidden: tuple[int, ...] = (256, 256)
     activation: str = "softplus"
+    classifier_activation: str = "relu"
     dropout: float = 0.1
     classifier_inputs: str = "descriptors+fractions"
     features: tuple[str, ...] = field(default_factory=lambda: MODEL_SCHEMA.names)
     effective_count: float = 100.0
-    alpha: float = 10.0
+    alpha: float = 1000.0
     unlabelled_weight: float = 1.0
     prior: str = "expert"
     rule_confidence: float = 0.5
@@ -84,11 +94,13 @@ class DVAEConfig:
     lr: float = 1e-3
     weight_decay: float = 0.0
     batch_size: int = 256
-    max_epochs: int = 200
+    min_steps_per_epoch: int = 20
+    max_epochs: int = 300
     min_epochs: int = 20
-    patience: int = 25
-    selection_metric: str = "nll"
+    patience: int = 60
+    selection_metric: str = "balanced_accuracy"
     val_fraction: float = 0.1
+    validation_split: str = "stratified"
     n_ensemble: int = 1
     coverage: float = 0.9
     domain_quantile: float = 0.99
@@ -114,9 +126,11 @@ class DVAEConfig:
                     "e.g. (100, 100)"
                 )
         _choice("activation", self.activation, ACTIVATIONS)
+        _choice("classifier_activation", self.classifier_activation, ACTIVATIONS)
         _choice("classifier_inputs", self.classifier_inputs, CLASSIFIER_INPUTS)
         _choice("prior", self.prior, PRIORS)
         _choice("selection_metric", self.selection_metric, SELECTION_METRICS)
+        _choice("validation_split", self.validation_split, VALIDATION_SPLITS)
         _unit_interval("dropout", self.dropout, closed_right=False, fix="e.g. 0.1")
         if not self.features:
             raise ConfigError("features=() is empty: give descriptor names, e.g. "
@@ -124,12 +138,14 @@ class DVAEConfig:
         for name in self.features:
             if name not in FULL_SCHEMA.names:
                 raise ConfigError(
-                    f"features contains {name!r}, which is not a descriptor: choose from "
+                    f"features={self.features!r} contains {name!r}, which is not a "
+                    "descriptor: choose from "
                     f"{', '.join(FULL_SCHEMA.names)}"
                 )
         if "omega" in self.features:
             raise ConfigError(
-                "features contains 'omega', which is infinite when ΔH_mix = 0: drop it "
+                f"features={self.features!r} contains 'omega', which is infinite when "
+                "ΔH_mix = 0: drop it "
                 "(the network sees smix, tm and hmix, from which Ω follows)"
             )
         if len(set(self.features)) != len(self.features):
@@ -147,7 +163,8 @@ class DVAEConfig:
         _positive_float("lr", self.lr, "e.g. 1e-3")
         _nonneg_float("weight_decay", self.weight_decay, "e.g. 0 or 1e-5")
         _positive_int("batch_size", self.batch_size, "e.g. 256")
-        _positive_int("max_epochs", self.max_epochs, "e.g. 200")
+        _positive_int("min_steps_per_epoch", self.min_steps_per_epoch, "e.g. 20")
+        _positive_int("max_epochs", self.max_epochs, "e.g. 300")
         _nonneg_int("min_epochs", self.min_epochs, "e.g. 20")
         if self.min_epochs > self.max_epochs:
             raise ConfigError(

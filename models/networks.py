@@ -57,10 +57,13 @@ class Classifier(nn.Module):
             for _ in range(n_heads)
         )
 
+    def head_logits(self, features: Tensor) -> Tensor:
+        """``(n, d_in)`` → ``(n_heads, n)`` logits of y = 1, one row per head."""
+        return torch.stack([h(features).squeeze(-1) for h in self.heads], dim=0)
+
     def forward(self, features: Tensor) -> Tensor:
-        """``(n, d_in)`` → ``(n,)`` logits of y = 1."""
-        logits = torch.stack([h(features).squeeze(-1) for h in self.heads], dim=0)
-        return logits.mean(dim=0)
+        """``(n, d_in)`` → ``(n,)`` ensemble logits of y = 1 (mean over heads)."""
+        return self.head_logits(features).mean(dim=0)
 
 
 class Encoder(nn.Module):
@@ -99,10 +102,11 @@ class M2(nn.Module):
 
     def __init__(self, *, n_elements: int, n_features: int, latent_dim: int,
                  encoder_hidden: Sequence[int], decoder_hidden: Sequence[int],
-                 classifier_hidden: Sequence[int], activation: str, dropout: float,
-                 n_heads: int) -> None:
+                 classifier_hidden: Sequence[int], activation: str,
+                 classifier_activation: str, dropout: float, n_heads: int) -> None:
         super().__init__()
-        self.classifier = Classifier(n_features, classifier_hidden, activation=activation,
+        self.classifier = Classifier(n_features, classifier_hidden,
+                                     activation=classifier_activation,
                                      dropout=dropout, n_heads=n_heads)
         self.encoder = Encoder(n_elements, latent_dim, encoder_hidden, activation=activation)
         self.decoder = Decoder(n_elements, latent_dim, decoder_hidden, activation=activation)

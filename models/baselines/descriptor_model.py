@@ -110,4 +110,5 @@ class DescriptorClassifier:
         return np.ascontiguousarray(proba[:, classes.index(1)], dtype=np.float64)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self.name!r}, seed={self.seed}, E={len(self.elements)})"
+        return (f"{type(self).__name__}(name={self.name!r}, seed={self.seed}, "
+                f"E={len(self.elements)})")

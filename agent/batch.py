@@ -1,0 +1,106 @@
+"""A round's batch from the spec's strategy mix.
+
+Strategies run in the spec's order, each asked for its count. Each one sees the pending
+suggestions (in the lab) plus everything the strategies before it picked as pending
+points, so the batch holds no alloy twice and nothing already known or in the lab. A
+strategy that cannot deliver (fewer candidates, or a ``ValueError`` such as "no labelled
+multi-phase alloy to nudge") leaves a shortfall that greedy screening fills, marked so in
+the suggestion's ``extra``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from agent.design_space import DesignSpace
+from agent.suggestion import Observations, Strategy, Suggestion, to_model_columns
+from campaigns.spec import StrategySpec
+from db.campaigns import SuggestionInput
+
+
+def build_strategy(spec: StrategySpec) -> Strategy:
+    """The strategy object of one entry of the mix (options as in the spec)."""
+    from agent.strategies.latent_bo import LatentBO, RandomLatent
+    from agent.strategies.latent_region import LatentRegion
+    from agent.strategies.nudge import Nudge
+    from agent.strategies.screening import Screening
+
+    classes = {"screen": Screening, "latent_region": LatentRegion, "nudge": Nudge,
+               "botorch": LatentBO, "random_latent": RandomLatent}
+    options = dict(spec.options)
+    if "starts" in options:
+        options["starts"] = tuple(options["starts"])
+    if "box" in options:
+        options["box"] = tuple(tuple(float(v) for v in corner) for corner in options["box"])
+    return classes[spec.kind](**options)
+
+
+@dataclass
+class Batch:
+    """The suggestions of a round and what happened on the way."""
+
+    suggestions: list[Suggestion] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    filled_for: dict[str, str] = field(default_factory=dict)
+    """Suggestion key -> the strategy whose shortfall it fills."""
+
+
+def _matrix(batch: Sequence[Suggestion], space: DesignSpace, elements: tuple[str, ...]) -> np.ndarray:
+    x = np.array([[s.fractions.get(el, 0.0) for el in space.palette] for s in batch]).reshape(-1, len(space.palette))
+    return to_model_columns(x, space, elements)
+
+
+def compose_batch(model, observations: Observations, space: DesignSpace,
+                  mix: Sequence[StrategySpec], seed: int) -> Batch:
+    """Run the strategy mix (see the module docstring); at most ``space.batch_size`` suggestions."""
+    out = Batch()
+    shortfall: list[str] = []
+
+    def pending() -> Observations:
+        extra = _matrix(out.suggestions, space, observations.elements)
+        return dataclasses.replace(observations, X_pending=np.vstack([observations.X_pending, extra]))
+
+    for i, entry in enumerate(mix):
+        strategy = build_strategy(entry)
+        try:
+            got = strategy.suggest(model, pending(), space, entry.count, seed + 1009 * i)[:entry.count]
+        except ValueError as exc:  # e.g. nothing to nudge: the others carry on
+            got = []
+            out.notes.append(f"{entry.kind} made no suggestion: {exc}")
+        else:
+            if len(got) < entry.count:
+                out.notes.append(f"{entry.kind} made {len(got)} of {entry.count} suggestions")
+        shortfall += [entry.kind] * (entry.count - len(got))
+        out.suggestions.extend(got)
+    if shortfall:
+        from agent.strategies.screening import Screening
+
+        fill = Screening().suggest(model, pending(), space, len(shortfall), seed + 7919)
+        for s, owner in zip(fill, shortfall):
+            out.filled_for[s.key] = owner
+        out.suggestions.extend(fill)
+        out.notes.append(f"greedy screening filled {len(fill)} of {len(shortfall)} missing")
+    return out
+
+
+def suggestion_inputs(batch: Batch) -> list[SuggestionInput]:
+    """The store's form of the batch: model view in columns, strategy detail in ``extra``."""
+    items = []
+    for s in batch.suggestions:
+        members = [v for v in s.conformal_set.strip("{}").split(",") if v]
+        extra = {"conformal_set": s.conformal_set, "domain_score": s.domain_score,
+                 "nearest_key": s.nearest_key, "nearest_distance": s.nearest_distance,
+                 "latent": s.latent, "repair_distance": s.repair_distance, "path": s.path}
+        if s.key in batch.filled_for:
+            extra["filled_for"] = batch.filled_for[s.key]
+        if not np.isfinite(extra["nearest_distance"]):
+            extra["nearest_distance"] = None
+        items.append(SuggestionInput(composition=s.fractions, strategy=s.strategy,
+                                     p_single=s.p_single, prediction_set=members,
+                                     in_domain=s.in_domain, acquisition=s.acquisition,
+                                     extra=extra))
+    return items

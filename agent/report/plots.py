@@ -1,0 +1,141 @@
+"""The round report's figures, each written to one PNG (matplotlib, headless Agg backend)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # reports are written by flows and CLIs, never shown on screen
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from agent.report.shap_values import ShapResult  # noqa: E402
+
+DPI = 110
+
+
+def _save(fig, path: Path) -> Path:
+    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _explanation(result: ShapResult):
+    import shap
+
+    return shap.Explanation(values=result.values, base_values=np.full(len(result.values), result.base_value),
+                            data=result.data, feature_names=list(result.names))
+
+
+def shap_beeswarm(result: ShapResult, path: Path, max_display: int = 12) -> Path:
+    """Beeswarm: each alloy's contribution of each feature to p(single), coloured by value."""
+    import shap
+
+    fig = plt.figure(figsize=(8, 5.5))
+    ax = fig.add_subplot()
+    shap.plots.beeswarm(_explanation(result), max_display=max_display, ax=ax, show=False,
+                        plot_size=None)
+    ax.set_xlabel("SHAP value (contribution to p(single))")
+    ax.set_title(f"SHAP of the classification head, {len(result.values)} alloys")
+    return _save(fig, path)
+
+
+def shap_bar(result: ShapResult, path: Path, max_display: int = 12) -> Path:
+    """Mean |SHAP| per feature, largest first."""
+    importance = result.mean_abs()
+    names = sorted(importance, key=importance.get, reverse=True)[:max_display][::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(names) + 1.2))
+    ax.barh(names, [importance[n] for n in names], color="#1f77b4")
+    ax.set_xlabel("mean |SHAP value| (p(single))")
+    ax.set_title("Feature importance")
+    return _save(fig, path)
+
+
+def importance_change(current: Mapping[str, float], previous: Mapping[str, float] | None,
+                      path: Path, max_display: int = 12) -> Path:
+    """Change of mean |SHAP| since the previous round (or the first round's values)."""
+    fig, ax = plt.subplots(figsize=(7, 0.35 * min(len(current), max_display) + 1.4))
+    if previous:
+        delta = {n: current[n] - previous.get(n, 0.0) for n in current}
+        names = sorted(delta, key=lambda n: abs(delta[n]), reverse=True)[:max_display][::-1]
+        ax.barh(names, [delta[n] for n in names],
+                color=["#2ca02c" if delta[n] >= 0 else "#d62728" for n in names])
+        ax.axvline(0, color="k", lw=0.8)
+        ax.set_xlabel("Δ mean |SHAP| since the previous round")
+        ax.set_title("Change in importance")
+    else:
+        names = sorted(current, key=current.get, reverse=True)[:max_display][::-1]
+        ax.barh(names, [current[n] for n in names], color="#7f7f7f")
+        ax.set_xlabel("mean |SHAP| (first round: nothing to compare with)")
+        ax.set_title("Change in importance")
+    return _save(fig, path)
+
+
+def latent_maps(z: np.ndarray, labels: np.ndarray, n_elements: np.ndarray, groups: Sequence[str],
+                z_suggested: np.ndarray, path: Path) -> Path:
+    """Labelled alloys in the 2-D latent space, coloured by label, element count and the
+    element group with the largest share; suggestions as black stars."""
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), sharex=True, sharey=True)
+    ax = axes[0]
+    for value, colour, name in ((0, "#d62728", "multi-phase"), (1, "#1f77b4", "single-phase")):
+        sel = labels == value
+        ax.scatter(z[sel, 0], z[sel, 1], s=8, alpha=0.6, c=colour, label=f"{name} ({sel.sum()})")
+    ax.set_title("label")
+    ax = axes[1]
+    counts = np.unique(n_elements)
+    cmap = plt.get_cmap("viridis", max(len(counts), 2))
+    for i, k in enumerate(counts):
+        sel = n_elements == k
+        ax.scatter(z[sel, 0], z[sel, 1], s=8, alpha=0.6, color=cmap(i), label=f"{k} elements")
+    ax.set_title("element count")
+    ax = axes[2]
+    palette = {"magnetic": "#9467bd", "noble": "#ff7f0e", "refractory": "#8c564b", "other": "#bbbbbb"}
+    groups = np.asarray(groups)
+    for name, colour in palette.items():
+        sel = groups == name
+        if sel.any():
+            ax.scatter(z[sel, 0], z[sel, 1], s=8, alpha=0.6, c=colour, label=f"{name} ({sel.sum()})")
+    ax.set_title("largest element group")
+    for ax in axes:
+        if len(z_suggested):
+            ax.scatter(z_suggested[:, 0], z_suggested[:, 1], marker="*", s=140, c="k",
+                       edgecolors="w", linewidths=0.5, label="suggested")
+        ax.set_xlabel("z₁")
+        ax.legend(fontsize=7, loc="best", markerscale=1.5)
+    axes[0].set_ylabel("z₂")
+    fig.suptitle("Latent map of the labelled alloys")
+    return _save(fig, path)
+
+
+def roc_and_calibration(y: np.ndarray, p: np.ndarray, path: Path, n_bins: int = 10) -> Path:
+    """ROC curve and reliability diagram of calibrated p(single) on the validation split."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.4))
+    if np.unique(y).size == 2:
+        fpr, tpr, _ = roc_curve(y, p)
+        ax1.plot(fpr, tpr, lw=2, label=f"AUC {roc_auc_score(y, p):.3f}")
+    ax1.plot([0, 1], [0, 1], "k--", lw=0.8)
+    ax1.set_xlabel("false positive rate")
+    ax1.set_ylabel("true positive rate")
+    ax1.set_title(f"ROC, validation (n = {len(y)})")
+    ax1.legend(loc="lower right")
+    edges = np.linspace(0, 1, n_bins + 1)
+    which = np.clip(np.digitize(p, edges[1:-1]), 0, n_bins - 1)
+    filled = [b for b in range(n_bins) if (which == b).any()]
+    mean_p = np.array([p[which == b].mean() for b in filled])
+    frac = np.array([y[which == b].mean() for b in filled])
+    sizes = np.array([(which == b).sum() for b in filled])
+    ece = float(np.sum(sizes * np.abs(mean_p - frac)) / max(len(p), 1))
+    ax2.plot([0, 1], [0, 1], "k--", lw=0.8, label="perfect calibration")
+    ax2.plot(mean_p, frac, "o-", lw=2, label=f"model (ECE {ece:.3f})")
+    ax2.set_xlabel("predicted p(single)")
+    ax2.set_ylabel("observed share single-phase")
+    ax2.set_title("Calibration, validation")
+    ax2.set_xlim(0, 1)
+    ax2.set_ylim(0, 1)
+    ax2.legend(loc="upper left")
+    return _save(fig, path)

@@ -1,0 +1,162 @@
+"""Write one round's report: SHAP, importance change, latent maps, ROC/calibration, batch.
+
+Files in ``out_dir`` (``index.html`` last, so a complete page means a complete report)::
+
+    shap_beeswarm.png  shap_bar.png  shap_change.png  latent_map.png  roc_calibration.png
+    importance.json    (mean |SHAP| per feature: the next round compares against it)
+    suggestions.csv    index.html
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agent.report import html as H
+from agent.report import plots
+from agent.report.shap_values import explain
+from agent.report.suggestion_table import SUGGESTION_COLUMNS, suggestion_row, write_suggestions_csv
+from agent.training_data import RoundData
+from db.records import SuggestionRecord
+from featurize.composition import parse_composition
+from featurize.elements import GROUPS
+from featurize.matrix import fraction_matrix
+from models.dvae import DisentangledVAE
+
+FIGURES = {
+    "shap_beeswarm.png": "SHAP beeswarm of the classification head: each dot is one alloy",
+    "shap_bar.png": "Mean |SHAP| per feature",
+    "shap_change.png": "Change in mean |SHAP| since the previous round",
+    "latent_map.png": "Latent map coloured by label, element count and element group; stars: this round's suggestions",
+    "roc_calibration.png": "ROC and calibration of p(single) on the validation split",
+}
+IMPORTANCE_FILE = "importance.json"
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    html: Path
+    figures: tuple[Path, ...]
+    importance: Path
+    suggestions_csv: Path
+
+
+def dominant_group(fractions: np.ndarray, elements: Sequence[str]) -> list[str]:
+    """Per alloy, the element group (magnetic / noble / refractory) holding the largest share
+    of its atoms, or ``other`` when none of its elements belongs to a group."""
+    shares = np.column_stack([fractions[:, [i for i, el in enumerate(elements) if el in members]].sum(axis=1)
+                              for members in GROUPS.values()])
+    names = list(GROUPS)
+    return [names[int(np.argmax(row))] if row.max() > 0 else "other" for row in shares]
+
+
+def _latent_2d(z: np.ndarray, z_other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Latent codes as 2-D points (first two principal axes when the latent space is larger)."""
+    if z.shape[1] <= 2:
+        pad = lambda a: np.hstack([a, np.zeros((len(a), 2 - a.shape[1]))])  # noqa: E731
+        return pad(z), pad(z_other)
+    mean = z.mean(axis=0)
+    _, _, vt = np.linalg.svd(z - mean, full_matrices=False)
+    return (z - mean) @ vt[:2].T, (z_other - mean) @ vt[:2].T
+
+
+def read_importance(report_dir: Path) -> dict[str, float] | None:
+    """Mean |SHAP| per feature stored by an earlier report, if there is one."""
+    file = Path(report_dir) / IMPORTANCE_FILE
+    if not file.is_file():
+        return None
+    return json.loads(file.read_text(encoding="utf-8"))["mean_abs_shap"]
+
+
+def write_round_report(model: DisentangledVAE, data: RoundData,
+                       suggestions: Sequence[SuggestionRecord], out_dir: str | Path, *,
+                       info: Mapping[str, Any], previous_importance: Mapping[str, float] | None,
+                       shap_rows: int, shap_background: int, seed: int) -> ReportFiles:
+    """Write the report of one round (see the module docstring).
+
+    Args:
+        model: the round's fitted model.
+        data: the round's data (labelled rows, validation split).
+        suggestions: the round's stored suggestions.
+        info: title facts (campaign, round, data hash, model version, warm start, notes …).
+        previous_importance: mean |SHAP| of the previous round's report, if any.
+        shap_rows, shap_background: explained rows and background rows (seeded samples).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+
+    # SHAP on a seeded sample of labelled alloys against a sample of training rows.
+    rows = np.sort(rng.choice(len(data.X), min(shap_rows, len(data.X)), replace=False))
+    bg = np.sort(rng.choice(data.train, min(shap_background, len(data.train)), replace=False))
+    result = explain(model, data.X[rows], data.X[bg], seed=seed)
+    importance = result.mean_abs()
+    plots.shap_beeswarm(result, out / "shap_beeswarm.png")
+    plots.shap_bar(result, out / "shap_bar.png")
+    plots.importance_change(importance, previous_importance, out / "shap_change.png")
+
+    # Latent map of every labelled alloy (encoded with its own label) and the suggestions.
+    x_sugg = fraction_matrix([parse_composition(s.alloy_key).fractions for s in suggestions],
+                             data.elements)
+    z = model.encode(data.X, data.y)
+    z_s = model.encode(x_sugg) if len(x_sugg) else np.empty((0, z.shape[1]))
+    z2, z2_s = _latent_2d(z, z_s)
+    plots.latent_maps(z2, data.y, (data.X > 0).sum(axis=1), dominant_group(data.X, data.elements),
+                      z2_s, out / "latent_map.png")
+
+    p_val = model.predict_proba(data.X_val)
+    plots.roc_and_calibration(data.y_val, p_val, out / "roc_calibration.png")
+
+    importance_file = out / IMPORTANCE_FILE
+    importance_file.write_text(json.dumps({"method": result.method, "rows": int(len(rows)),
+                                           "mean_abs_shap": importance}, indent=2) + "\n",
+                               encoding="utf-8")
+    csv_file = out / "suggestions.csv"
+    write_suggestions_csv(suggestions, csv_file)
+    page = _page(model, data, suggestions, info, importance, previous_importance, result.method,
+                 len(rows))
+    html_file = out / "index.html"
+    html_file.write_text(page, encoding="utf-8")
+    return ReportFiles(html=html_file, figures=tuple(out / f for f in FIGURES),
+                       importance=importance_file, suggestions_csv=csv_file)
+
+
+def _page(model, data: RoundData, suggestions, info, importance, previous, method, n_rows) -> str:
+    m = model.metrics_
+    metric_names = ("val_auc", "val_balanced_accuracy", "val_ece", "val_nll", "temperature",
+                    "epochs", "best_epoch", "fit_seconds", "conformal_threshold")
+    facts = {
+        **{k: v for k, v in info.items() if k != "notes"},
+        "labelled alloys (train / validation)": f"{len(data.train)} / {len(data.val)}",
+        "unlabelled alloys": len(data.X_unlabelled),
+        "pending, failed or abandoned alloys (not suggested again)": len(data.X_pending),
+        "hidden by the replay oracle (excluded)": data.n_hidden,
+        "model palette": ", ".join(data.elements),
+    }
+    rows = []
+    for name in sorted(importance, key=importance.get, reverse=True):
+        before = previous.get(name) if previous else None
+        rows.append([name, importance[name], before, None if before is None else importance[name] - before])
+    sections = [
+        ("Round", H.key_values(facts)),
+        ("Model (validation split)", H.key_values({k: m.get(k) for k in metric_names if k in m})),
+        ("Suggestions", H.table(SUGGESTION_COLUMNS, [suggestion_row(s) for s in suggestions])
+         + "<p class=\"muted\">conformal_set: labels the model cannot rule out at its coverage; "
+           "in_domain = no: far from every labelled alloy (extrapolation).</p>"
+         + "".join(f"<p>{H.html.escape(n)}</p>" for n in info.get("notes", []))),
+        (f"SHAP ({method}; {n_rows} labelled alloys)",
+         H.figure("shap_beeswarm.png", FIGURES["shap_beeswarm.png"])
+         + H.figure("shap_bar.png", FIGURES["shap_bar.png"])),
+        ("Change in importance since the previous round",
+         H.figure("shap_change.png", FIGURES["shap_change.png"])
+         + H.table(["feature", "mean |SHAP|", "previous round", "change"], rows)),
+        ("Latent map", H.figure("latent_map.png", FIGURES["latent_map.png"])),
+        ("ROC and calibration", H.figure("roc_calibration.png", FIGURES["roc_calibration.png"])),
+    ]
+    title = f"{info.get('campaign', 'campaign')} — round {info.get('round', '?')}"
+    return H.page(title, sections)

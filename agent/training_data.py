@@ -1,0 +1,154 @@
+"""From a store snapshot to the matrices one round trains and suggests on.
+
+- Labelled: the training labels (:mod:`db.resolver`) of alloys made only of the model
+  palette's elements, minus what the campaign must not see: alloys hidden by its replay
+  oracle (unless the oracle has revealed them) and labels simulated for *other* campaigns.
+- Validation: a seeded, stratified share of those rows (``val_fraction`` of the DVAE
+  config) for early stopping, temperature, conformal threshold and the report's ROC and
+  calibration plots.
+- Unlabelled: the corpus' unlabelled pool inside the palette (optionally capped).
+- Pending: the campaign's suggestions in the lab (queued / synthesized), and the alloys of
+  its failed or abandoned suggestions: strategies treat all of them as taken, so nothing
+  in the lab and nothing the lab gave up on is suggested again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from db.snapshot import Snapshot
+from featurize.composition import parse_composition
+from featurize.corpus import load_unlabelled_pool
+from featurize.matrix import fraction_matrix
+
+
+@dataclass(frozen=True)
+class RoundData:
+    """Everything a round's model and strategies see; matrices are over ``elements``.
+
+    ``X``/``y``/``keys`` hold every labelled row (training and validation); ``train`` and
+    ``val`` index into them.
+    """
+
+    elements: tuple[str, ...]
+    keys: tuple[str, ...]
+    X: np.ndarray
+    y: np.ndarray
+    train: np.ndarray
+    val: np.ndarray
+    X_unlabelled: np.ndarray
+    pending_keys: tuple[str, ...]
+    """Pending and closed (failed / abandoned) alloys: not to be suggested."""
+    X_pending: np.ndarray
+    data_hash: str
+    n_hidden: int
+
+    @property
+    def X_train(self) -> np.ndarray:
+        return self.X[self.train]
+
+    @property
+    def y_train(self) -> np.ndarray:
+        return self.y[self.train]
+
+    @property
+    def X_val(self) -> np.ndarray:
+        return self.X[self.val]
+
+    @property
+    def y_val(self) -> np.ndarray:
+        return self.y[self.val]
+
+
+def campaign_labels(frame: pd.DataFrame, palette: Collection[str], campaign: str, *,
+                    hidden_keys: Collection[str] = (),
+                    simulated_owner: Mapping[int, str] | None = None) -> tuple[pd.DataFrame, int]:
+    """The rows of a training frame this campaign trains on, and how many hidden ones were cut.
+
+    Args:
+        frame: :func:`db.resolver.training_frame` (``key``, ``fractions``, ``single_phase``,
+            ``label_id`` …).
+        palette: the model's elements.
+        campaign: the campaign's name.
+        hidden_keys: alloys its replay oracle hides.
+        simulated_owner: label id -> campaign of simulated (replayed) labels.
+    """
+    owners = simulated_owner or {}
+    inside = frame["fractions"].map(lambda f: set(f) <= set(palette))
+    owner = frame["label_id"].map(lambda i: owners.get(int(i)) if pd.notna(i) else None)
+    foreign = owner.notna() & (owner != campaign)
+    hidden = frame["key"].isin(set(hidden_keys)) & (owner != campaign)
+    keep = inside & ~foreign & ~hidden & frame["single_phase"].notna()
+    return frame[keep].sort_values("key").reset_index(drop=True), int((inside & hidden).sum())
+
+
+def stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded train / validation indices holding ``fraction`` of each class out (at least one
+    row of a class with two or more)."""
+    rng = np.random.default_rng(seed)
+    val = []
+    for cls in (0, 1):
+        idx = np.flatnonzero(y == cls)
+        if idx.size >= 2:
+            k = max(1, int(round(fraction * idx.size)))
+            val.append(rng.permutation(idx)[:k])
+    val_idx = np.sort(np.concatenate(val)) if val else np.empty(0, dtype=np.int64)
+    return np.setdiff1d(np.arange(y.size), val_idx), val_idx
+
+
+def unlabelled_pool(palette: Collection[str], exclude: Collection[str], *,
+                    limit: int | None, seed: int) -> pd.DataFrame:
+    """The corpus' unlabelled pool inside ``palette``, minus ``exclude`` keys (seeded cap)."""
+    pool = load_unlabelled_pool()
+    keep = pool["in_table"] & pool["fractions"].map(lambda f: set(f) <= set(palette))
+    pool = pool[keep & ~pool["key"].isin(set(exclude))].sort_values("key").reset_index(drop=True)
+    if limit is not None and len(pool) > limit:
+        pick = np.sort(np.random.default_rng(seed).choice(len(pool), limit, replace=False))
+        pool = pool.iloc[pick].reset_index(drop=True)
+    return pool
+
+
+def round_data(snapshot: Snapshot, palette: tuple[str, ...], campaign: str, *, seed: int,
+               val_fraction: float, use_unlabelled: bool = True,
+               max_unlabelled: int | None = None, hidden_keys: Collection[str] = (),
+               simulated_owner: Mapping[int, str] | None = None,
+               closed_keys: Collection[str] = (), data_hash: str | None = None) -> RoundData:
+    """Assemble a round's matrices from a snapshot (see the module docstring).
+
+    Args:
+        closed_keys: alloys of the campaign's failed / abandoned suggestions.
+        data_hash: the round's data hash (default: the snapshot's).
+
+    Raises:
+        ValueError: fewer than two labelled alloys of each class in the palette.
+    """
+    labelled, n_hidden = campaign_labels(snapshot.labelled, palette, campaign,
+                                         hidden_keys=hidden_keys, simulated_owner=simulated_owner)
+    y = labelled["single_phase"].astype(bool).to_numpy().astype(np.int64)
+    if min((y == 0).sum(), (y == 1).sum()) < 2:
+        raise ValueError(
+            f"campaign {campaign!r} has {int((y == 1).sum())} single- and {int((y == 0).sum())} "
+            f"multi-phase labelled alloys in its model palette ({', '.join(palette)}): it needs "
+            "at least two of each; import the corpus (alloyloop data import-corpus), add labels "
+            "or widen [model] palette")
+    train, val = stratified_split(y, val_fraction, seed)
+    pool = (unlabelled_pool(palette, set(labelled["key"]), limit=max_unlabelled, seed=seed)
+            if use_unlabelled else pd.DataFrame({"key": [], "fractions": []}))
+    taken = list(dict.fromkeys([p.alloy_key for p in snapshot.pending] + sorted(closed_keys)))
+    pending_fractions = [parse_composition(k).fractions for k in taken]
+    inside = [set(f) <= set(palette) for f in pending_fractions]
+    return RoundData(
+        elements=tuple(palette),
+        keys=tuple(labelled["key"]),
+        X=fraction_matrix(labelled["fractions"], palette),
+        y=y, train=train, val=val,
+        X_unlabelled=fraction_matrix(pool["fractions"], palette),
+        pending_keys=tuple(k for k, ok in zip(taken, inside) if ok),
+        X_pending=fraction_matrix([f for f, ok in zip(pending_fractions, inside) if ok], palette),
+        data_hash=data_hash or snapshot.data_hash,
+        n_hidden=n_hidden,
+    )

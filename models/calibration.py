@@ -1,0 +1,67 @@
+"""Probability calibration for a binary classifier: temperature scaling (Guo et al. 2017)
+fitted on validation logits, and the metrics used to judge it (NLL, ECE)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import expit, log_expit
+
+# T is searched on log T ∈ [-4, 4], i.e. T ∈ [0.018, 55]: wide enough for any sane model.
+_LOG_T_BOUNDS = (-4.0, 4.0)
+
+
+def binary_nll(logits: np.ndarray, y: np.ndarray) -> float:
+    """Mean negative log-likelihood of labels ``y`` ``(n,)`` under ``logits`` ``(n,)``."""
+    z = np.asarray(logits, dtype=np.float64)
+    t = np.asarray(y, dtype=np.float64)
+    return float(-(t * log_expit(z) + (1 - t) * log_expit(-z)).mean())
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The temperature T > 0 minimizing the NLL of ``sigmoid(logits / T)`` on ``y``.
+
+    Args:
+        logits: ``(n,)`` validation logits.
+        y: ``(n,)`` labels in {0, 1}.
+
+    Returns:
+        T (1.0 when the set is empty or has a single class, where T is not identified).
+    """
+    z = np.asarray(logits, dtype=np.float64)
+    t = np.asarray(y, dtype=np.float64)
+    if z.size == 0 or np.unique(t).size < 2:
+        return 1.0
+    res = minimize_scalar(lambda s: binary_nll(z / np.exp(s), t), bounds=_LOG_T_BOUNDS,
+                          method="bounded", options={"xatol": 1e-6})
+    return float(np.exp(res.x))
+
+
+def apply_temperature(logits: np.ndarray, temperature: float) -> np.ndarray:
+    """``(n,)`` calibrated probabilities ``sigmoid(logits / T)``."""
+    return expit(np.asarray(logits, dtype=np.float64) / temperature)
+
+
+def expected_calibration_error(p: np.ndarray, y: np.ndarray, n_bins: int = 10) -> float:
+    """Expected calibration error of binary probabilities (confidence-binned).
+
+    Each prediction's confidence is max(p, 1 − p) and it is correct when the predicted
+    class (p ≥ 0.5) equals ``y``; ECE = Σ_b (n_b / n)·|accuracy_b − confidence_b| over
+    ``n_bins`` equal-width bins of confidence on [0.5, 1].
+
+    Args:
+        p: ``(n,)`` probabilities of class 1; y: ``(n,)`` labels in {0, 1}.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    y = np.asarray(y)
+    if p.size == 0:
+        return 0.0
+    conf = np.maximum(p, 1 - p)
+    correct = ((p >= 0.5).astype(int) == y).astype(np.float64)
+    bins = np.minimum(((conf - 0.5) * 2 * n_bins).astype(int), n_bins - 1)
+    ece = 0.0
+    for b in range(n_bins):
+        m = bins == b
+        if m.any():
+            ece += m.mean() * abs(correct[m].mean() - conf[m].mean())
+    return float(ece)

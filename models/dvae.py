@@ -1,0 +1,561 @@
+"""The semi-supervised disentangled VAE (Kingma M2; Zeng, Khan & Post 2024) as a
+scikit-learn-style estimator with calibrated probabilities, conformal sets and a
+domain-of-applicability signal.
+
+    model = DisentangledVAE(DVAEConfig(), elements=palette, seed=0)
+    model.fit(X, y, X_unlabelled=X_pool)
+    model.predict_proba(X_new)            # (n,) calibrated p(single-phase)
+    model.predict_detail(X_new)           # + conformal set, in_domain, domain score
+    model.encode(X) / model.decode(z, y) / model.reconstruct(X)
+    model.save(dir); DisentangledVAE.load(dir)
+
+``X`` is an ``(n, E)`` matrix of mole fractions over ``elements``; ``y`` is 1 for
+single-phase, 0 for multi-phase. Fitting is deterministic for a given seed on CPU: every
+random draw comes from RNG state seeded inside ``fit`` (the caller's global torch RNG is
+saved and restored around it).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.metrics import balanced_accuracy_score, roc_auc_score
+
+from featurize.descriptors import FULL_SCHEMA, FeatureSchema
+from featurize.elements import element_table
+from models.calibration import (
+    apply_temperature,
+    binary_nll,
+    expected_calibration_error,
+    fit_temperature,
+)
+from models.checkpoint import data_sha256, read_checkpoint, write_checkpoint
+from models.config import DVAEConfig
+from models.conformal import SplitConformal, set_labels
+from models.domain import DomainModel
+from models.features import Standardizer, classifier_inputs, descriptors
+from models.networks import M2
+from models.objective import labelled_loss, unlabelled_loss
+from models.priors import (
+    count_quantiles,
+    effective_element_count,
+    element_count_penalty,
+    rule_prior,
+)
+
+CHECKPOINT_FORMAT = "alloyloop.dvae/1"
+
+
+@dataclass(frozen=True)
+class PredictionDetail:
+    """Per-row predictions; every array has length n.
+
+    Attributes:
+        p_single: calibrated probability of single-phase, float64.
+        set_single / set_multi: conformal set membership, bool.
+        sets: the set as text, "{single}", "{multi}", "{single,multi}" or "{}".
+        in_domain: inside the domain of applicability, bool.
+        domain_score: nearest-labelled-neighbour distance / threshold (≤ 1 inside).
+    """
+
+    p_single: np.ndarray
+    set_single: np.ndarray
+    set_multi: np.ndarray
+    sets: list[str]
+    in_domain: np.ndarray
+    domain_score: np.ndarray
+
+    def to_frame(self):
+        """A pandas DataFrame with one column per attribute."""
+        import pandas as pd
+
+        return pd.DataFrame({
+            "p_single": self.p_single, "set": self.sets, "set_single": self.set_single,
+            "set_multi": self.set_multi, "in_domain": self.in_domain,
+            "domain_score": self.domain_score,
+        })
+
+
+class NotFittedError(RuntimeError):
+    """The model is used before ``fit`` (or ``load``)."""
+
+
+class DisentangledVAE:
+    """Semi-supervised disentangled VAE phase classifier (satisfies ``PhaseClassifier``).
+
+    Args:
+        config: settings (default :class:`DVAEConfig`).
+        elements: the palette, i.e. the column order of every ``X``; each element must
+            be in the property table.
+        seed: seed of every random draw in ``fit`` (initialisation, validation split,
+            shuffling, reparameterization noise, dropout).
+
+    Fitted attributes (after ``fit`` / ``load``): ``metrics_`` (validation metrics and
+    timing), ``history_`` (per-epoch log), ``temperature_``, ``conformal_``,
+    ``domain_``, ``data_sha256_``.
+    """
+
+    def __init__(self, config: DVAEConfig | None = None, *, elements: Sequence[str],
+                 seed: int = 0) -> None:
+        self.config = config if config is not None else DVAEConfig()
+        if not isinstance(self.config, DVAEConfig):
+            raise TypeError(f"config must be a DVAEConfig, got {type(self.config).__name__}")
+        self.elements = tuple(str(e) for e in elements)
+        if not self.elements:
+            raise ValueError("elements is empty: give the palette, e.g. ('Co', 'Cr', 'Fe')")
+        if len(set(self.elements)) != len(self.elements):
+            dup = next(e for e in self.elements if self.elements.count(e) > 1)
+            raise ValueError(f"element {dup} appears twice in elements: list each once")
+        element_table().index(self.elements)  # KeyError naming an uncovered element
+        if not (isinstance(seed, int | np.integer) and not isinstance(seed, bool)):
+            raise TypeError(f"seed={seed!r} must be an integer")
+        self.seed = int(seed)
+        self.schema: FeatureSchema = FULL_SCHEMA.select(self.config.features)
+        self._reset()
+
+    # ------------------------------------------------------------------ state
+    def _reset(self) -> None:
+        self.net_: M2 | None = None
+        self.standardizer_: Standardizer | None = None
+        self.temperature_: float = 1.0
+        self.conformal_: SplitConformal | None = None
+        self.domain_: DomainModel | None = None
+        self.metrics_: dict[str, Any] = {}
+        self.history_: list[dict[str, float]] = []
+        self.data_sha256_: str | None = None
+
+    def _build_net(self) -> M2:
+        c = self.config
+        n_in = len(self.schema) + (len(self.elements) if c.classifier_inputs ==
+                                   "descriptors+fractions" else 0)
+        return M2(n_elements=len(self.elements), n_features=n_in, latent_dim=c.latent_dim,
+                  encoder_hidden=c.encoder_hidden, decoder_hidden=c.decoder_hidden,
+                  classifier_hidden=c.classifier_hidden, activation=c.activation,
+                  classifier_activation=c.classifier_activation,
+                  dropout=c.dropout, n_heads=c.n_ensemble)
+
+    def _check_fitted(self) -> M2:
+        if self.net_ is None:
+            raise NotFittedError("the model is not fitted: call fit(X, y) or "
+                                 "DisentangledVAE.load(dir) first")
+        return self.net_
+
+    # ------------------------------------------------------------------ inputs
+    def _fractions(self, X: np.ndarray, name: str = "X") -> np.ndarray:
+        x = np.asarray(X, dtype=np.float64)
+        E = len(self.elements)
+        if x.ndim != 2 or x.shape[1] != E:
+            raise ValueError(f"{name} must be (n, {E}) fractions over the palette, got shape "
+                             f"{x.shape}: order its columns as model.elements")
+        if not np.isfinite(x).all() or (x < 0).any():
+            raise ValueError(f"{name} has negative or non-finite entries: give mole "
+                             "fractions (or amounts) ≥ 0")
+        totals = x.sum(axis=1, keepdims=True)
+        if (totals <= 0).any():
+            row = int(np.flatnonzero(totals[:, 0] <= 0)[0])
+            raise ValueError(f"{name} row {row} is all zero: every alloy needs an element")
+        return x / totals
+
+    @staticmethod
+    def _labels(y: np.ndarray, n: int, name: str = "y") -> np.ndarray:
+        t = np.asarray(y)
+        if t.shape != (n,):
+            raise ValueError(f"{name} must have shape ({n},) to match X, got {t.shape}")
+        if t.dtype == bool:
+            t = t.astype(np.int64)
+        if not np.isin(t, (0, 1)).all():
+            raise ValueError(f"{name} must hold 1 (single-phase) or 0 (multi-phase) only")
+        return t.astype(np.int64)
+
+    def _inputs(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fractions ``(n, E)`` → (standardized descriptors ``(n, F)``, classifier input)."""
+        assert self.standardizer_ is not None
+        d_std = self.standardizer_.transform(descriptors(x, self.elements, self.schema))
+        return d_std, classifier_inputs(x, d_std, self.config.classifier_inputs)
+
+    def _split(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Seeded train/validation indices of the labelled rows (``config.validation_split``)."""
+        rng = np.random.default_rng(self.seed)
+        n_val = max(1, int(round(self.config.val_fraction * y.size)))
+        if self.config.validation_split == "family":
+            # A family is an element set; whole families go to validation until it holds
+            # val_fraction of the rows.
+            _, family = np.unique(x > 0, axis=0, return_inverse=True)
+            family = family.ravel()
+            chosen: list[np.ndarray] = []
+            count = 0
+            for f in rng.permutation(family.max() + 1):
+                if count >= n_val:
+                    break
+                members = np.flatnonzero(family == f)
+                chosen.append(members)
+                count += members.size
+            val_idx = np.sort(np.concatenate(chosen))
+            # Both classes are needed for calibration; keep at least one row of the
+            # training side too. Otherwise fall back to the stratified split.
+            if np.unique(y[val_idx]).size == 2 and val_idx.size < y.size and np.unique(
+                    np.delete(y, val_idx)).size == 2:
+                return np.setdiff1d(np.arange(y.size), val_idx), val_idx
+        val = []
+        for cls in (0, 1):
+            idx = np.flatnonzero(y == cls)
+            if idx.size >= 2:
+                k = max(1, int(round(self.config.val_fraction * idx.size)))
+                val.append(rng.permutation(idx)[:k])
+        val_idx = np.sort(np.concatenate(val)) if val else np.array([], dtype=np.int64)
+        return np.setdiff1d(np.arange(y.size), val_idx), val_idx
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: np.ndarray, y: np.ndarray, *, X_unlabelled: np.ndarray | None = None,
+            X_val: np.ndarray | None = None, y_val: np.ndarray | None = None
+            ) -> DisentangledVAE:
+        """Fit from scratch.
+
+        Args:
+            X: ``(n, E)`` labelled fractions; y: ``(n,)`` in {0, 1}.
+            X_unlabelled: ``(m, E)`` alloys without labels (semi-supervised term);
+                None trains on labelled alloys only.
+            X_val, y_val: validation set for early stopping, model selection,
+                temperature and conformal calibration; if None, ``config.val_fraction``
+                of the labelled rows is held out (stratified, seeded).
+
+        Returns:
+            self.
+        """
+        t0 = time.perf_counter()
+        self._reset()
+        c = self.config
+        x_all = self._fractions(X, "X")
+        y_all = self._labels(y, x_all.shape[0])
+        x_u = (self._fractions(X_unlabelled, "X_unlabelled") if X_unlabelled is not None
+               else np.zeros((0, len(self.elements))))
+        if (X_val is None) != (y_val is None):
+            raise ValueError("give X_val and y_val together (or neither, to carve a "
+                             "validation split from X, y)")
+        if X_val is None:
+            tr, va = self._split(x_all, y_all)
+            x_l, y_l, x_v, y_v = x_all[tr], y_all[tr], x_all[va], y_all[va]
+        else:
+            x_l, y_l = x_all, y_all
+            x_v = self._fractions(X_val, "X_val")
+            y_v = self._labels(y_val, x_v.shape[0], "y_val")
+        if np.unique(y_l).size < 2:
+            raise ValueError("the training labels hold one class only: give both "
+                             "single-phase (1) and multi-phase (0) alloys")
+        if x_v.shape[0] == 0:
+            raise ValueError("the validation split is empty: give more labelled alloys "
+                             "or pass X_val/y_val")
+        self.data_sha256_ = data_sha256(X, y, X_unlabelled, X_val, y_val,
+                                        palette=self.elements)
+
+        # Descriptors, standardized on every training composition (labels not needed).
+        d_l = descriptors(x_l, self.elements, self.schema)
+        d_u = descriptors(x_u, self.elements, self.schema)
+        self.standardizer_ = Standardizer.fit(np.vstack([d_l, d_u]))
+        dl_std = self.standardizer_.transform(d_l)
+        f_l = classifier_inputs(x_l, dl_std, c.classifier_inputs)
+        f_u = classifier_inputs(x_u, self.standardizer_.transform(d_u), c.classifier_inputs)
+        _, f_v = self._inputs(x_v)
+
+        expert = c.prior == "expert"
+        tau = c.rule_confidence if expert else 0.0
+        p_l = rule_prior(x_l, self.elements, tau)
+        p_u = rule_prior(x_u, self.elements, tau) if len(x_u) else np.zeros(0)
+        targets = count_quantiles(effective_element_count(np.vstack([x_l, x_u])),
+                                  c.composition_prior_samples)
+
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            net = self._build_net()
+            best_state, best_epoch, epochs = self._train(
+                net, x_l, f_l, y_l, p_l, x_u, f_u, p_u, f_v, y_v,
+                targets if expert and c.composition_prior_weight > 0 else None)
+        net.load_state_dict(best_state)
+        net.eval()
+        self.net_ = net
+
+        # Calibration and conformal threshold on the validation split only.
+        logits_v = self._logits(f_v)
+        self.temperature_ = fit_temperature(logits_v, y_v)
+        p_v = apply_temperature(logits_v, self.temperature_)
+        self.conformal_ = SplitConformal.fit(p_v, y_v, c.coverage)
+        self.domain_ = DomainModel.fit(dl_std, x_l, c.domain_quantile)
+
+        self.metrics_ = {
+            "n_train": int(x_l.shape[0]), "n_unlabelled": int(x_u.shape[0]),
+            "n_validation": int(x_v.shape[0]), "epochs": epochs, "best_epoch": best_epoch,
+            "temperature": self.temperature_, "conformal_threshold": self.conformal_.threshold,
+            "domain_threshold": self.domain_.threshold,
+            **{f"val_{k}": v for k, v in _scores(p_v, y_v).items()},
+            "val_nll_uncalibrated": binary_nll(logits_v, y_v),
+            "val_ece_uncalibrated": expected_calibration_error(
+                apply_temperature(logits_v, 1.0), y_v),
+            "val_reconstruction_mae_at_pct": _reconstruction_mae(self.reconstruct(x_v), x_v),
+            "prior_sample_n_eff_mean": float(effective_element_count(
+                self._prior_samples(256)).mean()),
+            "train_n_eff_mean": float(effective_element_count(np.vstack([x_l, x_u])).mean()),
+            "fit_seconds": time.perf_counter() - t0,
+        }
+        return self
+
+    def _train(self, net: M2, x_l, f_l, y_l, p_l, x_u, f_u, p_u, f_v, y_v,
+               count_targets: np.ndarray | None) -> tuple[dict, int, int]:
+        """The optimisation loop; returns (best state dict, best epoch, epochs run)."""
+        c = self.config
+        t = lambda a: torch.as_tensor(a, dtype=torch.float32)  # noqa: E731
+        Xl, Fl, Yl, Pl = t(x_l), t(f_l), t(y_l), t(p_l)
+        Xu, Fu, Pu = t(x_u), t(f_u), t(p_u)
+        Fv = t(f_v)
+        targets = None if count_targets is None else t(count_targets)
+        n_l, n_u = Xl.shape[0], Xu.shape[0]
+        # An epoch is one pass over the larger of the two sets (the smaller one cycles),
+        # and at least min_steps_per_epoch steps, so that a small labelled set still gets
+        # enough updates between two validation checks.
+        steps = max(math.ceil(n_l / c.batch_size), math.ceil(n_u / c.batch_size),
+                    c.min_steps_per_epoch)
+        ub = math.ceil(n_u / steps) if n_u else 0
+        # Row-wise weighting as in the summed M2 objective: each unlabelled row counts
+        # as much as a labelled one (times unlabelled_weight).
+        u_scale = c.unlabelled_weight * (n_u / n_l) if n_u else 0.0
+        gen = torch.Generator().manual_seed(self.seed)
+        lab_batches = _IndexStream(n_l, min(c.batch_size, n_l), gen)
+        unl_batches = _IndexStream(n_u, ub, gen) if n_u else None
+        opt = torch.optim.Adam(net.parameters(), lr=c.lr, weight_decay=c.weight_decay)
+
+        best_score, best_state, best_epoch, since_best = math.inf, None, 0, 0
+        epoch = 0
+        for epoch in range(1, c.max_epochs + 1):
+            beta = min(1.0, epoch / c.kl_warmup_epochs) if c.kl_warmup_epochs else 1.0
+            net.train()
+            total = 0.0
+            for _ in range(steps):
+                il = lab_batches.next()
+                loss, _ = labelled_loss(net, Xl[il], Fl[il], Yl[il], Pl[il], alpha=c.alpha,
+                                        beta=beta, count=c.effective_count)
+                if unl_batches is not None:
+                    iu = unl_batches.next()
+                    lu, _ = unlabelled_loss(net, Xu[iu], Fu[iu], Pu[iu], beta=beta,
+                                            count=c.effective_count)
+                    loss = loss + u_scale * lu
+                if targets is not None:
+                    m = targets.shape[0]
+                    z = torch.randn(m, c.latent_dim)
+                    yy = (torch.arange(m) % 2).float()
+                    loss = loss + c.composition_prior_weight * element_count_penalty(
+                        net.decoder(z, yy), targets)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                total += loss.item()
+
+            net.eval()
+            with torch.no_grad():
+                logits_v = net.classifier(Fv).double().numpy()
+            p_v = apply_temperature(logits_v, 1.0)
+            val = _scores(p_v, y_v)
+            val["nll"] = binary_nll(logits_v, y_v)
+            self.history_.append({"epoch": epoch, "loss": total / steps, "beta": beta,
+                                  "val_nll": val["nll"],
+                                  "val_balanced_accuracy": val["balanced_accuracy"]})
+            # Lower is better for the selection score.
+            score = val["nll"] if c.selection_metric == "nll" else -val[c.selection_metric]
+            if not math.isfinite(score):
+                score = math.inf
+            if best_state is None or score < best_score:
+                best_score, best_epoch, since_best = score, epoch, 0
+                best_state = copy.deepcopy(net.state_dict())
+            else:
+                since_best += 1
+            if epoch >= c.min_epochs and since_best >= c.patience:
+                break
+        assert best_state is not None
+        return best_state, best_epoch, epoch
+
+    # ------------------------------------------------------------------ predict
+    def _logits(self, features: np.ndarray) -> np.ndarray:
+        net = self._check_fitted()
+        with torch.no_grad():
+            out = net.classifier(torch.as_tensor(features, dtype=torch.float32))
+        return out.double().numpy()
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        """``(n,)`` uncalibrated classifier logits of single-phase."""
+        self._check_fitted()
+        _, f = self._inputs(self._fractions(X))
+        return self._logits(f)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """``(n, E)`` fractions → ``(n,)`` float64 calibrated p(single-phase)."""
+        return apply_temperature(self.decision_function(X), self.temperature_)
+
+    def predict(self, X: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+        """``(n,)`` int64 labels, 1 where p(single) ≥ ``threshold``."""
+        return (self.predict_proba(X) >= threshold).astype(np.int64)
+
+    def predict_detail(self, X: np.ndarray) -> PredictionDetail:
+        """Calibrated probability, conformal set and domain signal for every row."""
+        self._check_fitted()
+        assert self.conformal_ is not None and self.domain_ is not None
+        x = self._fractions(X)
+        d_std, f = self._inputs(x)
+        p = apply_temperature(self._logits(f), self.temperature_)
+        members = self.conformal_.sets(p)
+        score, inside = self.domain_.score(d_std, x)
+        return PredictionDetail(p_single=p, set_single=members[:, 1], set_multi=members[:, 0],
+                                sets=set_labels(members), in_domain=inside,
+                                domain_score=score)
+
+    # ------------------------------------------------------------------ latent space
+    def _y_tensor(self, y, n: int) -> torch.Tensor:
+        arr = np.broadcast_to(np.asarray(y, dtype=np.float64), (n,))
+        if not np.isin(arr, (0, 1)).all():
+            raise ValueError("y must be 0 (multi-phase) or 1 (single-phase)")
+        return torch.as_tensor(np.array(arr), dtype=torch.float32)
+
+    def encode(self, X: np.ndarray, y: np.ndarray | int | None = None) -> np.ndarray:
+        """Posterior means of z.
+
+        Args:
+            X: ``(n, E)`` fractions.
+            y: labels (scalar or ``(n,)``) to condition on; None uses the classifier's
+                predicted class.
+
+        Returns:
+            ``(n, latent_dim)`` float64.
+        """
+        net = self._check_fitted()
+        x = self._fractions(X)
+        if y is None:
+            y = (self.predict_proba(x) >= 0.5).astype(np.float64)
+        with torch.no_grad():
+            mu, _ = net.encoder(torch.as_tensor(x, dtype=torch.float32),
+                                self._y_tensor(y, x.shape[0]))
+        return mu.double().numpy()
+
+    def decode(self, z: np.ndarray, y: np.ndarray | int) -> np.ndarray:
+        """Decoded compositions (the decoder's mean).
+
+        Args:
+            z: ``(n, latent_dim)``; y: scalar or ``(n,)`` in {0, 1}.
+
+        Returns:
+            ``(n, E)`` float64 on the simplex (non-negative, rows sum to 1).
+        """
+        net = self._check_fitted()
+        zz = np.atleast_2d(np.asarray(z, dtype=np.float64))
+        if zz.shape[1] != self.config.latent_dim:
+            raise ValueError(f"z must be (n, {self.config.latent_dim}), got {zz.shape}")
+        with torch.no_grad():
+            logp = net.decoder(torch.as_tensor(zz, dtype=torch.float32),
+                               self._y_tensor(y, zz.shape[0]))
+        p = logp.double().exp().numpy()
+        return p / p.sum(axis=1, keepdims=True)
+
+    def reconstruct(self, X: np.ndarray) -> np.ndarray:
+        """decode(encode(X), ŷ) with ŷ the classifier's class: ``(n, E)`` → ``(n, E)``."""
+        x = self._fractions(X)
+        y = (self.predict_proba(x) >= 0.5).astype(np.float64)
+        return self.decode(self.encode(x, y), y)
+
+    def _prior_samples(self, n: int) -> np.ndarray:
+        """Decoded compositions of n fixed draws z ~ N(0, I), y alternating: ``(n, E)``."""
+        z = np.random.default_rng(self.seed).standard_normal((n, self.config.latent_dim))
+        return self.decode(z, np.arange(n) % 2)
+
+    # ------------------------------------------------------------------ checkpoint
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted model to directory ``path`` (see :mod:`models.checkpoint`)."""
+        net = self._check_fitted()
+        assert self.standardizer_ and self.conformal_ and self.domain_
+        meta = {
+            "format": CHECKPOINT_FORMAT,
+            "config": self.config.to_dict(),
+            "elements": list(self.elements),
+            "seed": self.seed,
+            "schema": self.schema.to_dict(),
+            "standardizer": self.standardizer_.to_dict(),
+            "temperature": self.temperature_,
+            "conformal": self.conformal_.to_dict(),
+            "domain": {"threshold": self.domain_.threshold, "quantile": self.domain_.quantile,
+                       "seen_elements": [e for e, s in zip(self.elements,
+                                                           self.domain_.seen_elements) if s]},
+            "data_sha256": self.data_sha256_,
+            "metrics": self.metrics_,
+            "history": self.history_,
+            "torch_version": torch.__version__,
+        }
+        tensors = {"weights": net.state_dict(),
+                   "domain": {"reference": torch.as_tensor(self.domain_.reference)}}
+        return write_checkpoint(path, meta, tensors)
+
+    @classmethod
+    def load(cls, path: str | Path) -> DisentangledVAE:
+        """Read a model written by :meth:`save`; predictions are identical."""
+        meta, tensors = read_checkpoint(path, CHECKPOINT_FORMAT)
+        model = cls(DVAEConfig.from_dict(meta["config"]), elements=meta["elements"],
+                    seed=meta["seed"])
+        saved_schema = FeatureSchema.from_dict(meta["schema"])
+        if saved_schema.names != model.schema.names:
+            raise ValueError(f"{path}: stored feature schema {saved_schema.names} does not "
+                             f"match its config {model.schema.names}: refit the model")
+        net = model._build_net()
+        net.load_state_dict(tensors["weights"])
+        net.eval()
+        model.net_ = net
+        model.standardizer_ = Standardizer.from_dict(meta["standardizer"])
+        model.temperature_ = float(meta["temperature"])
+        model.conformal_ = SplitConformal.from_dict(meta["conformal"])
+        seen = set(meta["domain"]["seen_elements"])
+        model.domain_ = DomainModel(
+            reference=tensors["domain"]["reference"].numpy().astype(np.float64),
+            seen_elements=np.array([e in seen for e in model.elements]),
+            threshold=float(meta["domain"]["threshold"]),
+            quantile=float(meta["domain"]["quantile"]))
+        model.data_sha256_ = meta["data_sha256"]
+        model.metrics_ = meta["metrics"]
+        model.history_ = meta["history"]
+        return model
+
+
+class _IndexStream:
+    """Endless mini-batches of row indices: reshuffled permutations laid end to end, so
+    every row appears once per pass and a set smaller than an epoch simply cycles."""
+
+    def __init__(self, n: int, batch: int, generator: torch.Generator) -> None:
+        self.n, self.batch, self.gen = n, batch, generator
+        self.buffer = torch.empty(0, dtype=torch.long)
+
+    def next(self) -> torch.Tensor:
+        """``(batch,)`` int64 indices in [0, n)."""
+        while self.buffer.numel() < self.batch:
+            self.buffer = torch.cat([self.buffer, torch.randperm(self.n, generator=self.gen)])
+        out, self.buffer = self.buffer[: self.batch], self.buffer[self.batch:]
+        return out
+
+
+def _reconstruction_mae(x_hat: np.ndarray, x: np.ndarray) -> float:
+    """Mean absolute error in at.% over the elements each alloy contains."""
+    present = x > 0
+    return float(100 * (np.abs(x_hat - x) * present).sum() / max(present.sum(), 1))
+
+
+def _scores(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Balanced accuracy, ROC AUC (nan with one class), NLL-free ECE of probabilities."""
+    y = np.asarray(y).astype(int)
+    pred = (p >= 0.5).astype(int)
+    auc = float(roc_auc_score(y, p)) if np.unique(y).size == 2 else float("nan")
+    return {
+        "balanced_accuracy": float(balanced_accuracy_score(y, pred)),
+        "auc": auc,
+        "ece": expected_calibration_error(p, y),
+        "nll": float(-np.mean(np.where(y == 1, np.log(np.clip(p, 1e-12, 1)),
+                                       np.log(np.clip(1 - p, 1e-12, 1))))),
+    }

