@@ -150,6 +150,9 @@ def run(data: BenchData, setup: dict, previous: list[dict] | None, on_result) ->
                             tuple(setup["latent_fractions"]), setup["dvae_overrides"])
     if setup["variants"]:
         all_variants = [v for v in all_variants if v.spec.name in setup["variants"]]
+    import models.dvae  # noqa: F401  (imported before its code is fingerprinted)
+
+    codes = {v.spec.name: code_fingerprint(v.spec.name) for v in all_variants}
     done = {(r["model"], r["seed"], r["fold"], r["fraction"]): r for r in previous or []}
     results: list[dict] = []
     pool_ok = {}
@@ -172,7 +175,7 @@ def run(data: BenchData, setup: dict, previous: list[dict] | None, on_result) ->
                 for v in all_variants:
                     if fraction not in v.fractions:
                         continue
-                    config = {"code": code_fingerprint(v.spec.name),
+                    config = {"code": codes[v.spec.name],
                               "overrides": setup["dvae_overrides"]
                               if v.spec.name.startswith("dvae") else None}
                     old = done.get((v.spec.name, seed, fold, fraction))

@@ -127,12 +127,17 @@ def run(data: BenchData, setup: dict[str, Any], previous: list[dict] | None,
 
     torch.set_num_threads(1)
     specs = model_specs(setup["models"], setup["dvae_overrides"])
+    # Fingerprint the code now, next to the imports it describes (files may change on
+    # disk while a long run is in progress).
+    import models.dvae  # noqa: F401
+
+    codes = {spec.name: code_fingerprint(spec.name) for spec in specs}
     done = {(r["model"], r["scheme"], r["fold"]): r for r in previous or []}
     results: list[dict] = []
     for scheme in setup["schemes"]:
         for fold in range(setup["folds"]):
             for spec in specs:
-                config = {"code": code_fingerprint(spec.name),
+                config = {"code": codes[spec.name],
                           "overrides": setup["dvae_overrides"] if spec.name in DVAE_NAMES
                           else None}
                 old = done.get((spec.name, scheme, fold))

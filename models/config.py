@@ -45,7 +45,12 @@ class DVAEConfig:
         effective_count: the multinomial likelihood treats a composition as this many
             atoms drawn from the decoded distribution (100 = at.% as counts).
     Objective:
-        alpha: weight of the labelled classification loss (seed paper: 10).
+        alpha: weight of the labelled classification loss. The seed paper uses 10, but
+            with per-row ELBOs of tens of nats the unlabelled term then drags the
+            classifier towards whatever y helps reconstruction: with 10 % of the labels
+            on a random corpus split, balanced accuracy was 0.61 (α = 10), 0.81 (100)
+            and 0.86 (1000) against 0.84 for the same model without unlabelled alloys.
+            Kingma et al. (2014) scale it as 0.1 × the number of rows (≈ 800 here).
         unlabelled_weight: weight of the unlabelled ELBO relative to the labelled one.
         prior: ``"flat"`` (Bernoulli(0.5) on y, no composition prior) or ``"expert"``
             (per-alloy empirical-rule prior on y for unlabelled alloys and an
@@ -151,7 +156,7 @@ class DVAEConfig:
         if len(set(self.features)) != len(self.features):
             raise ConfigError(f"features={self.features!r} repeats a name: list each once")
         _positive_float("effective_count", self.effective_count, "e.g. 100 (at.%)")
-        _nonneg_float("alpha", self.alpha, "the seed paper uses 10")
+        _nonneg_float("alpha", self.alpha, "e.g. 1000 (the seed paper uses 10)")
         _nonneg_float("unlabelled_weight", self.unlabelled_weight, "use 0 to ignore "
                       "unlabelled alloys, 1 for the plain ELBO")
         _unit_interval("rule_confidence", self.rule_confidence, closed_right=False,

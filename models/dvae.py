@@ -225,7 +225,7 @@ class DisentangledVAE:
                 None trains on labelled alloys only.
             X_val, y_val: validation set for early stopping, model selection,
                 temperature and conformal calibration; if None, ``config.val_fraction``
-                of the labelled rows is held out (stratified, seeded).
+                of the labelled rows is held out (seeded; ``config.validation_split``).
 
         Returns:
             self.
