@@ -154,6 +154,7 @@ def run(data: BenchData, setup: dict, previous: list[dict] | None, on_result) ->
 
     codes = {v.spec.name: code_fingerprint(v.spec.name) for v in all_variants}
     done = {(r["model"], r["seed"], r["fold"], r["fraction"]): r for r in previous or []}
+    unvisited = dict(done)  # kept in every save, so an interrupted run loses nothing
     results: list[dict] = []
     pool_ok = {}
     test_fams = {}
@@ -178,7 +179,7 @@ def run(data: BenchData, setup: dict, previous: list[dict] | None, on_result) ->
                     config = {"code": codes[v.spec.name],
                               "overrides": setup["dvae_overrides"]
                               if v.spec.name.startswith("dvae") else None}
-                    old = done.get((v.spec.name, seed, fold, fraction))
+                    old = unvisited.pop((v.spec.name, seed, fold, fraction), None)
                     if old is not None and old.get("config") == config:
                         results.append(old)
                         continue
@@ -197,7 +198,7 @@ def run(data: BenchData, setup: dict, previous: list[dict] | None, on_result) ->
                     print(f"[seed {seed} fold {fold} {fraction:>5.0%}] {v.spec.name:<16} "
                           f"BA {r['balanced_accuracy']:.3f} AUC {r['roc_auc']:.3f} "
                           f"({r['fit_seconds']:.1f} s)", flush=True)
-                    on_result(results)
+                    on_result(results + list(unvisited.values()))
     return results
 
 

@@ -133,6 +133,7 @@ def run(data: BenchData, setup: dict[str, Any], previous: list[dict] | None,
 
     codes = {spec.name: code_fingerprint(spec.name) for spec in specs}
     done = {(r["model"], r["scheme"], r["fold"]): r for r in previous or []}
+    unvisited = dict(done)  # kept in every save, so an interrupted run loses nothing
     results: list[dict] = []
     for scheme in setup["schemes"]:
         for fold in range(setup["folds"]):
@@ -140,7 +141,7 @@ def run(data: BenchData, setup: dict[str, Any], previous: list[dict] | None,
                 config = {"code": codes[spec.name],
                           "overrides": setup["dvae_overrides"] if spec.name in DVAE_NAMES
                           else None}
-                old = done.get((spec.name, scheme, fold))
+                old = unvisited.pop((spec.name, scheme, fold), None)
                 if old is not None and old.get("config") == config:
                     results.append(old)
                     continue
@@ -161,7 +162,7 @@ def run(data: BenchData, setup: dict[str, Any], previous: list[dict] | None,
                 print(f"[{scheme} fold {fold}] {spec.name:<18} BA {r['balanced_accuracy']:.3f} "
                       f"AUC {r['roc_auc']:.3f} MCC {r['mcc']:.3f} ECE {r['ece']:.3f} "
                       f"({r['fit_seconds']:.1f} s fit)", flush=True)
-                on_result(results)
+                on_result(results + list(unvisited.values()))
     return results
 
 
