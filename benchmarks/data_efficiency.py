@@ -38,6 +38,7 @@ import shlex  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -142,7 +143,9 @@ def labelled_split(data: BenchData, fold: int, fraction: float, seed: int,
     return labelled, withheld, test
 
 
-def run(data: BenchData, setup: dict, previous: list[dict] | None, on_result) -> list[dict]:
+def run(data: BenchData, setup: dict, previous: list[dict] | None,
+        on_result: Callable[[list[dict]], None]) -> list[dict]:
+    """Every (seed, fold, fraction, variant) fit; ``on_result(results)`` after each one."""
     import torch
 
     torch.set_num_threads(1)

@@ -31,6 +31,7 @@ import json  # noqa: E402
 import shlex  # noqa: E402
 import time  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -121,7 +122,7 @@ def _same_setup(a: dict, b: dict) -> bool:
 
 
 def run(data: BenchData, setup: dict[str, Any], previous: list[dict] | None,
-        on_result) -> list[dict]:
+        on_result: Callable[[list[dict]], None]) -> list[dict]:
     """Every (model, scheme, fold) fit; ``on_result(results)`` after each one."""
     import torch
 
