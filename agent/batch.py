@@ -27,10 +27,13 @@ def build_strategy(spec: StrategySpec) -> Strategy:
     from agent.strategies.latent_bo import LatentBO, RandomLatent
     from agent.strategies.latent_region import LatentRegion
     from agent.strategies.nudge import Nudge
+    from agent.strategies.forest import ForestAcquisition
+    from agent.strategies.random_pick import RandomPick
     from agent.strategies.screening import Screening
 
     classes = {"screen": Screening, "latent_region": LatentRegion, "nudge": Nudge,
-               "botorch": LatentBO, "random_latent": RandomLatent}
+               "botorch": LatentBO, "random_latent": RandomLatent, "rf": ForestAcquisition,
+               "random": RandomPick}
     options = dict(spec.options)
     if "starts" in options:
         options["starts"] = tuple(options["starts"])

@@ -15,6 +15,7 @@ from agent.commands import model as model_commands
 from agent.commands import db as db_commands
 from agent.commands import label as label_commands
 from agent.commands import loop as loop_commands
+from agent.commands import web as web_commands
 
 app = typer.Typer(
     name="alloyloop",
@@ -32,6 +33,8 @@ app.add_typer(campaign_commands.app, name="campaign")
 app.command("report")(loop_commands.report)
 app.command("schedule")(loop_commands.schedule)
 app.command("demo")(loop_commands.demo)
+app.command("serve")(web_commands.serve)
+app.add_typer(web_commands.user_app, name="user")
 
 
 def main() -> None:  # pragma: no cover - console entry point

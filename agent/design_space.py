@@ -180,17 +180,25 @@ class DesignSpace:
         lo, hi = zip(*(self._grid_bounds(el) for el in self.palette))
         return np.array(lo) / units, np.array(hi) / units
 
-    def feasible(self, x: np.ndarray) -> np.ndarray:
+    def feasible(self, x: np.ndarray, *, on_grid: bool = True) -> np.ndarray:
         """``(n,)`` bool: which rows of an ``(n, E)`` fraction matrix over ``palette``
-        satisfy every constraint (grid, bounds, element count, forbidden, descriptors)."""
+        satisfy every constraint (grid, bounds, element count, forbidden, descriptors).
+
+        ``on_grid=False`` skips the grid check (and takes bounds as given, not rounded to
+        the grid): candidates of a fixed pool are real alloys, not lattice points."""
         x = np.asarray(x, dtype=np.float64)
         units = round(1 / self.step)
         present = x > 1e-12
         count = present.sum(axis=1)
-        lo, hi = self.bound_arrays()
+        if on_grid:
+            lo, hi = self.bound_arrays()
+        else:
+            lo = np.array([self.bounds.get(el, (0.0, 1.0))[0] for el in self.palette])
+            hi = np.array([self.bounds.get(el, (0.0, 1.0))[1] for el in self.palette])
         ok = (count >= self.min_elements) & (count <= self.max_elements)
-        ok &= np.abs(x.sum(axis=1) - 1) < 1e-9
-        ok &= (np.abs(x * units - np.round(x * units)) < 1e-6).all(axis=1)
+        ok &= np.abs(x.sum(axis=1) - 1) < (1e-9 if on_grid else 1e-6)
+        if on_grid:
+            ok &= (np.abs(x * units - np.round(x * units)) < 1e-6).all(axis=1)
         ok &= ~(present & ((x < lo - 1e-9) | (x > hi + 1e-9))).any(axis=1)
         for el in self.required:
             ok &= present[:, self.palette.index(el)]

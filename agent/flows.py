@@ -18,7 +18,9 @@ version, its suggestions (stored all or nothing), its report row. A rerun theref
 continues where the crash happened: the model is not refitted, no suggestion is stored
 twice, and labels (which only ever enter the store, never leave it) cannot be lost. If the
 data changed in between (new labels), the crashed round is closed as ``failed`` and a new
-one starts on the new data.
+one starts on the new data. ``tests/flows/test_kill_rounds.py`` checks this with real
+``SIGKILL``s at the crash points of :mod:`agent.faults` (inert unless
+``ALLOYLOOP_TEST_KILL_AT`` is set).
 
 Tasks that touch the store or disk retry (transient lock or I/O errors); results are passed
 in process and never cached by Prefect (``NO_CACHE``): the durable keys above are the cache.
@@ -42,6 +44,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from agent import progress
+from agent.faults import kill_point
 from agent.campaign_ops import (
     REPORT_KIND,
     json_safe,
@@ -132,6 +135,7 @@ def training_data(start: RoundStart, url: str | None) -> RoundData:
     unlabelled, pending."""
     from agent.labelers import build_labeler
     from agent.labelers.replay import simulated_label_owners
+    from agent.pool import load_pool
     from agent.training_data import round_data
 
     spec, rnd = start.spec, start.round
@@ -139,12 +143,17 @@ def training_data(start: RoundStart, url: str | None) -> RoundData:
     hidden = getattr(labeler, "hidden_keys", frozenset())
     with store_session(url) as session:
         owners = simulated_label_owners(session)
+    lab = spec.labeler
+    replay = lab.kind == "replay"
     return round_data(start.snapshot, spec.model.palette, spec.name, seed=rnd.seed,
                       val_fraction=spec.model.config().val_fraction,
                       use_unlabelled=spec.model.unlabelled,
                       max_unlabelled=spec.model.max_unlabelled, hidden_keys=hidden,
                       simulated_owner=owners, closed_keys=start.closed_keys,
-                      data_hash=rnd.data_hash)
+                      data_hash=rnd.data_hash,
+                      pool=load_pool(spec.pool) if spec.pool is not None else None,
+                      start_fraction=lab.start_fraction if replay else 1.0,
+                      start_seed=(spec.seed if lab.seed is None else lab.seed) if replay else 0)
 
 
 def _previous_checkpoint(url: str | None, campaign: str, index: int) -> str | None:
@@ -180,6 +189,7 @@ def fit_model(start: RoundStart, data: RoundData, url: str | None, home: str | N
         previous_checkpoint=_previous_checkpoint(url, spec.name, rnd.index),
         warm_start=spec.model.warm_start, warm_start_max_epochs=spec.model.warm_start_max_epochs)
     model.save(checkpoint)
+    kill_point("fit")  # crash tests: checkpoint on disk, not yet marked complete
     fit_file.write_text(json.dumps({"warm_start": warm.to_dict(), "data_hash": rnd.data_hash},
                                    indent=2) + "\n", encoding="utf-8")
     return model, checkpoint, warm
@@ -226,7 +236,7 @@ def suggest_batch(start: RoundStart, model: DisentangledVAE, data: RoundData, ur
     if stored:
         return stored  # add_suggestions is all or nothing: these are the whole batch
     obs = Observations(elements=data.elements, X=data.X, y=data.y, keys=data.keys,
-                       X_pending=data.X_pending)
+                       X_pending=data.X_pending, candidates=data.X_candidates)
     with warnings.catch_warnings():
         # GPyTorch's Cholesky jitter and BoTorch's optimizer restarts are routine on
         # classifier-scored GP data; they would bury the CLI's progress output.
@@ -236,9 +246,29 @@ def suggest_batch(start: RoundStart, model: DisentangledVAE, data: RoundData, ur
     folder.mkdir(parents=True, exist_ok=True)
     (folder / BATCH_FILE).write_text(json.dumps({"notes": batch.notes}, indent=2) + "\n",
                                      encoding="utf-8")
+    kill_point("acquisition")  # crash tests: batch composed, nothing stored
     with store_session(url) as session:
+        _arm_persist_kill(session)
         return add_suggestions(session, rnd.id, suggestion_inputs(batch),
                                by=f"alloyloop round {rnd.index}")
+
+
+def _arm_persist_kill(session: Any) -> None:
+    """Crash tests (``ALLOYLOOP_TEST_KILL_AT=persist``): die once the batch's rows are
+    flushed inside their transaction, before it commits."""
+    from agent.faults import armed
+
+    if not armed("persist"):
+        return
+    from sqlalchemy import event
+
+    from db.models import SuggestionEvent
+
+    def after_flush(sess: Any, _context: Any) -> None:
+        if any(isinstance(obj, SuggestionEvent) for obj in sess.new):
+            kill_point("persist")
+
+    event.listen(session, "after_flush", after_flush)
 
 
 def _previous_importance(url: str | None, campaign: str, index: int) -> dict[str, float] | None:
@@ -260,6 +290,7 @@ def write_report(start: RoundStart, model: DisentangledVAE, data: RoundData,
                  url: str | None, home: str | None) -> str:
     """Write the round's report files and link them from the round (once)."""
     from agent.report import round_report
+    from agent.report.calphad_agreement import calphad_vs_experiment
     from db.campaigns import add_report
 
     spec, rnd = start.spec, start.round
@@ -275,11 +306,14 @@ def write_report(start: RoundStart, model: DisentangledVAE, data: RoundData,
             "checkpoint": version.checkpoint_path, "checkpoint sha256 (meta.json)": version.sha256,
             "warm start": f"{'yes' if warm.used else 'no'}: {warm.reason}",
             "notes": notes}
+    with store_session(url) as session:
+        agreement = calphad_vs_experiment(session, spec.model.palette)
     files = round_report.write_round_report(
         model, data, suggestions, folder / REPORT_DIR, info=info,
         previous_importance=_previous_importance(url, spec.name, rnd.index),
         shap_rows=spec.report.shap_rows, shap_background=spec.report.shap_background,
-        seed=rnd.seed)
+        seed=rnd.seed, agreement=agreement)
+    kill_point("report")  # crash tests: report files written, not linked
     if linked is None:
         with store_session(url) as session:
             add_report(session, rnd.id, files.html, kind=REPORT_KIND)
@@ -348,8 +382,17 @@ def run_round(campaign: str, url: str | None = None, home: str | None = None) ->
 
 @flow(name="campaign-label", flow_run_name="{campaign}")
 def label_round(campaign: str, round_index: int | None = None, url: str | None = None) -> dict[str, Any]:
-    """Hand a round's open suggestions (default: the newest round's) to the campaign's labeler."""
+    """Hand a round's open suggestions (default: the newest round's) to the campaign's labeler.
+
+    The calphad labeler runs as its own subflow: one Prefect task per candidate, as many at
+    once as it has worker processes (:mod:`agent.calphad.tasks`)."""
     progress.step(campaign, "labelling")
+    with store_session(url) as session:
+        labeler = spec_of(session, campaign).labeler
+    if labeler.kind == "calphad":
+        from agent.calphad.tasks import run_calphad_labelling
+
+        return run_calphad_labelling(campaign, round_index, url, labeler.workers)
     return label_suggestions(campaign, round_index, url)
 
 

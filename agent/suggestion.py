@@ -21,6 +21,9 @@ class Observations:
         X: ``(m, E)`` labelled alloys; y: ``(m,)`` 1 = single-phase.
         keys: ``(m,)`` canonical keys of the labelled alloys.
         X_pending: ``(p, E)`` suggested but not yet labelled alloys.
+        candidates: ``(c, E)`` the campaign's candidate pool (:mod:`agent.pool`), or None
+            when strategies make compositions on the design-space lattice. Strategies
+            pick only among :meth:`open_candidates`.
     """
 
     elements: tuple[str, ...]
@@ -28,10 +31,11 @@ class Observations:
     y: np.ndarray
     keys: tuple[str, ...]
     X_pending: np.ndarray
+    candidates: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         e = len(self.elements)
-        for name in ("X", "X_pending"):
+        for name in ("X", "X_pending") + (("candidates",) if self.candidates is not None else ()):
             arr = np.asarray(getattr(self, name), dtype=np.float64).reshape(-1, e)
             object.__setattr__(self, name, arr)
         if len(self.y) != len(self.X) or len(self.keys) != len(self.X):
@@ -42,6 +46,23 @@ class Observations:
     def known(self) -> np.ndarray:
         """Labelled and pending alloys: nothing here may be suggested again."""
         return np.vstack([self.X, self.X_pending])
+
+    @property
+    def pool_mode(self) -> bool:
+        return self.candidates is not None
+
+    def open_candidates(self) -> np.ndarray:
+        """``(c', E)`` pool rows that are neither labelled nor pending (exact match: pool
+        alloys are real compositions, often closer than a grid step to each other)."""
+        if self.candidates is None:
+            raise ValueError("this campaign has no candidate pool: add a [pool] to its spec")
+        taken = {_row_id(r) for r in self.known}
+        keep = [i for i, r in enumerate(self.candidates) if _row_id(r) not in taken]
+        return self.candidates[keep]
+
+
+def _row_id(row: np.ndarray) -> bytes:
+    return np.round(row, 6).tobytes()
 
 
 @dataclass

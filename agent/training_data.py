@@ -6,7 +6,13 @@
 - Validation: a seeded, stratified share of those rows (``val_fraction`` of the DVAE
   config) for early stopping, temperature, conformal threshold and the report's ROC and
   calibration plots.
-- Unlabelled: the corpus' unlabelled pool inside the palette (optionally capped).
+- Start fraction (replays): a seeded, class-stratified share of the visible labelled
+  alloys keeps its labels; the others' labels are withheld for the whole campaign.
+- Candidates: with a candidate pool (:mod:`agent.pool`), its open rows (no training
+  label, not pending, not given up on) inside the palette.
+- Unlabelled: the corpus' unlabelled pool inside the palette, plus the alloys whose
+  labels are withheld and the open candidates (their compositions are known, their
+  labels not: what the semi-supervised model is for), optionally capped.
 - Pending: the campaign's suggestions in the lab (queued / synthesized), and the alloys of
   its failed or abandoned suggestions: strategies treat all of them as taken, so nothing
   in the lab and nothing the lab gave up on is suggested again.
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,6 +31,9 @@ from db.snapshot import Snapshot
 from featurize.composition import parse_composition
 from featurize.corpus import load_unlabelled_pool
 from featurize.matrix import fraction_matrix
+
+if TYPE_CHECKING:
+    from agent.pool import Pool
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,11 @@ class RoundData:
     X_pending: np.ndarray
     data_hash: str
     n_hidden: int
+    X_candidates: np.ndarray | None = None
+    """``(c, E)`` open candidates of the campaign's pool; None without a pool."""
+    candidate_keys: tuple[str, ...] = ()
+    n_withheld: int = 0
+    """Labelled alloys whose labels the start fraction withholds."""
 
     @property
     def X_train(self) -> np.ndarray:
@@ -100,6 +115,25 @@ def stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndar
     return np.setdiff1d(np.arange(y.size), val_idx), val_idx
 
 
+def start_subset(frame: pd.DataFrame, fraction: float, seed: int, own: pd.Series
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split ``frame`` into the rows that keep their labels (a seeded, class-stratified
+    ``fraction`` of the rows not in ``own``, plus every ``own`` row) and the withheld rest.
+
+    The draw depends only on the rows and the seed, so every round of a campaign withholds
+    the same alloys."""
+    if fraction >= 1.0:
+        return frame, frame.iloc[:0]
+    rng = np.random.default_rng(seed)
+    keep = own.to_numpy(dtype=bool).copy()
+    y = frame["single_phase"].astype(bool).to_numpy()
+    for cls in (False, True):
+        idx = np.flatnonzero((y == cls) & ~own.to_numpy(dtype=bool))
+        k = max(2, int(round(fraction * idx.size))) if idx.size else 0
+        keep[rng.permutation(idx)[:k]] = True
+    return frame[keep].reset_index(drop=True), frame[~keep].reset_index(drop=True)
+
+
 def unlabelled_pool(palette: Collection[str], exclude: Collection[str], *,
                     limit: int | None, seed: int) -> pd.DataFrame:
     """The corpus' unlabelled pool inside ``palette``, minus ``exclude`` keys (seeded cap)."""
@@ -116,18 +150,26 @@ def round_data(snapshot: Snapshot, palette: tuple[str, ...], campaign: str, *, s
                val_fraction: float, use_unlabelled: bool = True,
                max_unlabelled: int | None = None, hidden_keys: Collection[str] = (),
                simulated_owner: Mapping[int, str] | None = None,
-               closed_keys: Collection[str] = (), data_hash: str | None = None) -> RoundData:
+               closed_keys: Collection[str] = (), data_hash: str | None = None,
+               pool: Pool | None = None, start_fraction: float = 1.0, start_seed: int = 0
+               ) -> RoundData:
     """Assemble a round's matrices from a snapshot (see the module docstring).
 
     Args:
         closed_keys: alloys of the campaign's failed / abandoned suggestions.
         data_hash: the round's data hash (default: the snapshot's).
+        pool: the campaign's candidate pool, if it has one.
+        start_fraction, start_seed: keep the labels of this seeded share of the visible
+            labelled alloys (the campaign's own replayed labels always count).
 
     Raises:
         ValueError: fewer than two labelled alloys of each class in the palette.
     """
     labelled, n_hidden = campaign_labels(snapshot.labelled, palette, campaign,
                                          hidden_keys=hidden_keys, simulated_owner=simulated_owner)
+    owners = simulated_owner or {}
+    own = labelled["label_id"].map(lambda i: pd.notna(i) and owners.get(int(i)) == campaign)
+    labelled, withheld = start_subset(labelled, start_fraction, start_seed, own)
     y = labelled["single_phase"].astype(bool).to_numpy().astype(np.int64)
     if min((y == 0).sum(), (y == 1).sum()) < 2:
         raise ValueError(
@@ -136,9 +178,24 @@ def round_data(snapshot: Snapshot, palette: tuple[str, ...], campaign: str, *, s
             "at least two of each; import the corpus (alloyloop data import-corpus), add labels "
             "or widen [model] palette")
     train, val = stratified_split(y, val_fraction, seed)
-    pool = (unlabelled_pool(palette, set(labelled["key"]), limit=max_unlabelled, seed=seed)
-            if use_unlabelled else pd.DataFrame({"key": [], "fractions": []}))
     taken = list(dict.fromkeys([p.alloy_key for p in snapshot.pending] + sorted(closed_keys)))
+    open_rows = (pool.open_rows(palette, set(labelled["key"]) | set(taken))
+                 if pool is not None else np.empty(0, dtype=np.int64))
+    candidate_keys = tuple(pool.keys[i] for i in open_rows) if pool is not None else ()
+    if use_unlabelled:
+        extra = pd.concat([withheld[["key", "fractions"]], pd.DataFrame({
+            "key": list(candidate_keys),
+            "fractions": [pool.fractions[i] for i in open_rows] if pool is not None else []})])
+        corpus_pool = unlabelled_pool(palette, set(labelled["key"]) | set(extra["key"]),
+                                      limit=None, seed=seed)
+        unlabelled = pd.concat([corpus_pool[["key", "fractions"]], extra]) \
+            .drop_duplicates("key").sort_values("key").reset_index(drop=True)
+        if max_unlabelled is not None and len(unlabelled) > max_unlabelled:
+            pick = np.sort(np.random.default_rng(seed).choice(len(unlabelled), max_unlabelled,
+                                                              replace=False))
+            unlabelled = unlabelled.iloc[pick].reset_index(drop=True)
+    else:
+        unlabelled = pd.DataFrame({"key": [], "fractions": []})
     pending_fractions = [parse_composition(k).fractions for k in taken]
     inside = [set(f) <= set(palette) for f in pending_fractions]
     return RoundData(
@@ -146,9 +203,12 @@ def round_data(snapshot: Snapshot, palette: tuple[str, ...], campaign: str, *, s
         keys=tuple(labelled["key"]),
         X=fraction_matrix(labelled["fractions"], palette),
         y=y, train=train, val=val,
-        X_unlabelled=fraction_matrix(pool["fractions"], palette),
+        X_unlabelled=fraction_matrix(unlabelled["fractions"], palette),
         pending_keys=tuple(k for k, ok in zip(taken, inside) if ok),
         X_pending=fraction_matrix([f for f, ok in zip(pending_fractions, inside) if ok], palette),
         data_hash=data_hash or snapshot.data_hash,
         n_hidden=n_hidden,
+        X_candidates=pool.matrix(open_rows, tuple(palette)) if pool is not None else None,
+        candidate_keys=candidate_keys,
+        n_withheld=len(withheld),
     )

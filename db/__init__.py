@@ -13,6 +13,9 @@ Modules, one idea each:
 - :mod:`db.campaigns`    campaigns, rounds, model versions, suggestions, reports
 - :mod:`db.lifecycle`    suggestion status changes with an audit trail
 - :mod:`db.snapshot`     training labels + pending suggestions of a round, and their hash
+- :mod:`db.audit`        the audit log, and audited forms of the label / status services
+- :mod:`db.accounts`     web app accounts (password hashes only) and login sessions
+- :mod:`db.roles`        the roles viewer < lab < admin
 - :mod:`db.tx`           write transactions that retry on lock contention
 
 Service functions take a ``Session``, run one transaction of their own (see

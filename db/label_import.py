@@ -83,8 +83,13 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _read(path: Path, report: LabelImportReport) -> list[tuple[int, dict[str, str]]]:
-    """Rows as (spreadsheet row number, column -> cell); file problems go to the report."""
+def read_rows(path: Path, report: LabelImportReport, *, required: tuple[str, ...] = REQUIRED,
+              optional: tuple[str, ...] = OPTIONAL, aliases: dict[str, str] = ALIASES
+              ) -> list[tuple[int, dict[str, str]]]:
+    """Rows as (spreadsheet row number, column -> cell); file problems go to the report.
+
+    ``required`` / ``optional``: the known columns; ``aliases``: other names of them.
+    """
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
@@ -96,19 +101,19 @@ def _read(path: Path, report: LabelImportReport) -> list[tuple[int, dict[str, st
             header = next(reader, None)
             if header is None or not any(h.strip() for h in header):
                 report.problems.append(RowProblem(
-                    1, "-", "", f"the file has no header row: start it with {','.join(REQUIRED + OPTIONAL)}"))
+                    1, "-", "", f"the file has no header row: start it with {','.join(required + optional)}"))
                 return []
             columns = []
             for name in header:
                 col = name.strip().lower().replace(" ", "_")
-                col = ALIASES.get(col, col)
-                if col not in REQUIRED + OPTIONAL:
+                col = aliases.get(col, col)
+                if col not in required + optional:
                     report.problems.append(RowProblem(
-                        1, name, name, f"unknown column: rename it to one of {', '.join(REQUIRED + OPTIONAL)}"))
+                        1, name, name, f"unknown column: rename it to one of {', '.join(required + optional)}"))
                 elif col in columns:
                     report.problems.append(RowProblem(1, name, name, "this column appears twice: keep one"))
                 columns.append(col)
-            for col in REQUIRED:
+            for col in required:
                 if col not in columns:
                     report.problems.append(RowProblem(1, col, "", f"required column {col!r} is missing: add it"))
             if report.problems:
@@ -150,7 +155,7 @@ def import_labels_csv(
     """
     path = Path(path)
     report = LabelImportReport(path=str(path), dry_run=dry_run)
-    rows = _read(path, report)
+    rows = read_rows(path, report)
     report.rows = len(rows)
     if report.problems:
         return report

@@ -105,6 +105,15 @@ def _text(name: str, value: object, limit: int | None = None) -> str | None:
     text = str(value).strip()
     if limit is not None and len(text) > limit:
         raise InvalidValue(name, text, fix=f"shorten it to at most {limit} characters")
+    # NUL cannot be stored in PostgreSQL text, lone surrogates in no UTF-8 database; other
+    # control characters are invisible garbage (tabs and line breaks are fine in free text)
+    bad = next((ch for ch in text if (ch < " " and ch not in "\t\n\r") or ch == "\x7f"
+                or "\ud800" <= ch <= "\udfff"), None)
+    if bad is not None:
+        what = "unpaired surrogate" if ord(bad) >= 0xD800 else "control character"
+        raise InvalidValue(name, text.encode("utf-8", "backslashreplace").decode("utf-8")[:80],
+                           fix=f"remove the {what} U+{ord(bad):04X} (NUL and other control characters "
+                           "cannot be stored)")
     return text
 
 
@@ -292,4 +301,11 @@ def labels_for(
     )
     if not include_superseded:
         stmt = stmt.where(Label.superseded_by.is_(None))
+    return [LabelRecord.from_row(row, alloy_key=k) for row, k in session.execute(stmt).tuples()]
+
+
+def recent_labels(session: Session, *, limit: int = 50) -> list[LabelRecord]:
+    """The newest labels of any alloy, newest first."""
+    stmt = (select(Label, Alloy.key).join(Alloy, Alloy.id == Label.alloy_id)
+            .order_by(Label.id.desc()).limit(limit))
     return [LabelRecord.from_row(row, alloy_key=k) for row, k in session.execute(stmt).tuples()]

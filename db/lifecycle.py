@@ -20,7 +20,7 @@ from db.types import utcnow
 
 __all__ = [
     "FINAL", "PENDING", "TRANSITIONS", "SuggestionStatus", "allowed_next", "counts_by_status",
-    "history",
+    "get_suggestion", "history",
     "label_suggestion", "mark_stale", "parse_status", "transition",
 ]
 
@@ -46,6 +46,15 @@ def _suggestion(session: Session, suggestion_id: int, *, lock: bool) -> Suggesti
 def _record(session: Session, row: Suggestion) -> SuggestionRecord:
     key = session.execute(select(Alloy.key).where(Alloy.id == row.alloy_id)).scalar_one()
     return SuggestionRecord.from_row(row, alloy_key=key)
+
+
+def get_suggestion(session: Session, suggestion_id: int) -> SuggestionRecord:
+    """One suggestion by id.
+
+    Raises:
+        NotFound: no such suggestion.
+    """
+    return _record(session, _suggestion(session, suggestion_id, lock=False))
 
 
 def _move(

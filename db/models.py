@@ -21,6 +21,7 @@ from sqlalchemy import JSON, CheckConstraint, Float, Index, MetaData, String, Te
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from db.roles import Role
 from db.status import CampaignStatus, RoundStatus, SuggestionStatus
 from db.types import UTCDateTime, utcnow
 from db.vocab import Method, Outcome, ProcessingKind, Source
@@ -218,4 +219,61 @@ class Report(StoreModel, table=True):
     created_at: datetime = _created()
 
 
-TABLES = (Alloy, Label, Campaign, ModelVersion, Round, Suggestion, SuggestionEvent, Report)
+class User(StoreModel, table=True):
+    """A person who may log in to the lab web app (``alloyloop user add``)."""
+
+    __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
+    __table_args__ = (UniqueConstraint("name"), _one_of("role", Role))
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(120))
+    password_hash: str = Field(sa_type=String(255))
+    """An argon2id hash (PHC string); the password itself is never stored."""
+    role: str = Field(default=Role.VIEWER.value, sa_type=String(16))
+    active: bool = True
+    """False: the account may not log in (its sessions end)."""
+    created_at: datetime = _created()
+
+
+class LoginSession(StoreModel, table=True):
+    """A web login: the cookie carries a random token, the store only its SHA-256."""
+
+    __tablename__ = "login_session"
+    __table_args__ = (
+        UniqueConstraint("token_hash"),
+        CheckConstraint("length(token_hash) = 64", name="token_hash_length"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    token_hash: str = Field(sa_type=String(64))
+    csrf_token: str = Field(sa_type=String(64))
+    """Every form and API write of this session must send it back."""
+    created_at: datetime = _created()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """Set at logout (or when the account is disabled)."""
+
+
+class AuditEntry(StoreModel, table=True):
+    """Audit log: who changed what, when, with a before/after summary.
+
+    Written in the same transaction as the change it describes (see :mod:`db.audit`).
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_target", "target_type", "target_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _created()
+    actor: str = Field(sa_type=String(120))
+    action: str = Field(sa_type=String(40), index=True)
+    target_type: str = Field(sa_type=String(40))
+    target_id: int | None = None
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    note: str | None = Field(default=None, sa_type=Text)
+
+
+TABLES = (Alloy, Label, Campaign, ModelVersion, Round, Suggestion, SuggestionEvent, Report,
+          User, LoginSession, AuditEntry)

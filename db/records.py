@@ -143,3 +143,27 @@ class ReportRecord(_Record):
     kind: str
     path: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class UserRecord(_Record):
+    """An account of the web app (never carries the password hash)."""
+
+    id: int
+    name: str
+    role: str
+    active: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AuditRecord(_Record):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target_type: str
+    target_id: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    note: str | None

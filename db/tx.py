@@ -11,6 +11,10 @@ Every service function that writes runs its work through :func:`run_write`:
 
 The caller never sees a lock error unless the database stays busy for the whole retry
 budget, and a failed attempt leaves nothing behind (it is rolled back).
+
+Calls nest: a service function called from inside another one's unit of work joins that
+transaction (the outer call commits, and retries the whole unit), so that a caller can
+combine services atomically, e.g. a label and its audit-log entry (:mod:`db.audit`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from sqlalchemy.orm import Session, SessionTransactionOrigin
 from db.engine import WRITE_OPTION
 
 T = TypeVar("T")
+
+_IN_WRITE = "alloyloop_in_write"
+"""``session.info`` key set while a :func:`run_write` unit of work runs (nested calls join it)."""
 
 RETRY_ATTEMPTS = 8
 RETRY_BASE_DELAY_S = 0.05
@@ -63,7 +70,18 @@ def run_write(
 
     Returns:
         What ``work`` returned on the attempt that committed.
+
+    Raises:
+        RuntimeError: a dry run (``commit=False``) inside another unit of work, which
+            could not roll back its part alone.
     """
+    if session.info.get(_IN_WRITE):
+        # called from inside another unit of work: join it; the outer call commits, and
+        # on a lock error rolls back and reruns everything, this part included
+        if not commit:
+            raise RuntimeError("a dry run (commit=False) cannot join an enclosing write: "
+                               "run it outside the other unit of work")
+        return work()
     current = session.get_transaction()
     if current is not None:
         if current.origin is not SessionTransactionOrigin.AUTOBEGIN:
@@ -74,7 +92,11 @@ def run_write(
     for attempt in range(1, attempts + 1):
         try:
             session.connection(execution_options={WRITE_OPTION: True})
-            result = work()
+            session.info[_IN_WRITE] = True
+            try:
+                result = work()
+            finally:
+                session.info.pop(_IN_WRITE, None)
             if commit:
                 session.commit()
             else:

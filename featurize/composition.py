@@ -30,6 +30,7 @@ KEY_DECIMALS = 4
 _ALLOWED_CHARS = re.compile(r"^[A-Za-z0-9.()\[\]{}\s\-_,:]*$")
 _TOKEN = re.compile(r"([A-Z][a-z]*)")
 _ZERO_AMOUNT = re.compile(r"([A-Z][a-z]?)0*\.?0+(?![\d.])")
+_ZERO_GROUP = re.compile(r"([(\[{][^()\[\]{}]*[)\]}])0*\.?0+(?![\d.])")
 
 
 class CompositionError(ValueError):
@@ -187,6 +188,13 @@ def _from_string(text: str) -> dict[str, float]:
             f"zero amount for {zero.group(1)} in {text!r}: drop the element or give it a "
             "positive amount",
             token=zero.group(1),
+        )
+    zero_group = _ZERO_GROUP.search(s)
+    if zero_group:
+        raise CompositionError(
+            f"zero amount for the group {zero_group.group(1)} in {text!r}: drop the group or give "
+            "it a positive amount, e.g. '(FeCoNi)90Al10'",
+            token=zero_group.group(1),
         )
     if not _TOKEN.search(s):
         raise CompositionError(

@@ -181,3 +181,104 @@ def conflicts(
             current = labels_for(session, alloy.key, include_superseded=False)
             table.add_row(alloy.key, "; ".join(f"#{lb.id} {_describe(lb)}" for lb in current))
         console.print(table)
+
+
+@app.command("calphad")
+def calphad(
+    campaign: str = typer.Argument(..., help="The campaign whose open suggestions to label."),
+    tdb: str = typer.Option(None, "--tdb", help="TDB file, or pycalphad:NAME for a database pycalphad ships (e.g. pycalphad:alcocrni.tdb); default: the spec's."),
+    temperature: list[float] = typer.Option(None, "--temperature", "-T", help="Equilibrium temperature in kelvin; repeat for several (single only if single at each); default: the spec's."),
+    threshold: float = typer.Option(None, "--threshold", help="Mole fraction one solid solution must hold to be single (default: the spec's, else 0.99)."),
+    timeout: float = typer.Option(None, "--timeout", help="Time limit of one equilibrium, seconds (default: the spec's, else 120)."),
+    workers: int = typer.Option(None, "--workers", min=1, help="Calculations at once (worker processes; default: the spec's, else 1)."),
+    round_index: int = typer.Option(None, "--round", help="Only this round's suggestions (default: every open one)."),
+    url: str = typer.Option(None, "--url", help=URL_HELP),
+) -> None:
+    """Label a campaign's open suggestions with pycalphad equilibria (no Prefect)."""
+    from agent.calphad.campaign_labels import label_open_suggestions, labeler_for_campaign
+    from agent.calphad.pool import PoolError
+    from agent.calphad.tdb import TdbError
+    from agent.campaign_ops import spec_of
+    from db.session import store_session
+
+    with store_errors():
+        with store_session(url) as session:
+            spec = spec_of(session, campaign)
+        try:
+            labeler = labeler_for_campaign(spec, tdb=tdb, temperatures=temperature or (),
+                                           threshold=threshold, timeout_s=timeout, workers=workers)
+            console.print(f"pycalphad with {labeler.database.name} (sha256 {labeler.database.sha256[:12]}…) "
+                          f"at {', '.join(f'{t:g} K' for t in labeler.temperatures)}, "
+                          f"{labeler.workers} worker(s), {labeler.timeout_s:g} s per calculation")
+            user = _user()
+            done = label_open_suggestions(url, campaign, labeler, round_index,
+                                          by=f"calphad labeler ({user})" if user else None)
+        except (TdbError, PoolError, ValueError) as exc:
+            console.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(code=1) from None
+    if not done:
+        console.print(f"campaign {campaign} has no open suggestions to label")
+        return
+    table = Table(title=f"{campaign}: CALPHAD labels", title_justify="left")
+    for col in ("round", "alloy", "label", "phase fractions", "time", "note"):
+        table.add_column(col, overflow="fold")
+    seconds = []
+    for d in done:
+        calcs = d.evaluation.calculations
+        seconds += [r.seconds for _, r in calcs if r.seconds is not None]
+        fractions = " | ".join(f"{t:g} K: {', '.join(f'{a.name} {a.fraction:.3f}' for a in r.amounts)}"
+                               for t, r in calcs if r.ok)
+        label = (f"{d.result.outcome} ({'+'.join(d.result.phases)})" if d.result.outcome
+                 else "[yellow]not labelled[/yellow]")
+        took = sum(r.seconds or 0 for _, r in calcs)
+        table.add_row(str(d.round_index), d.suggestion.alloy_key, label, fractions,
+                      f"{took:.2f} s" if calcs else "–", escape(d.result.note or ""))
+    console.print(table)
+    labelled = sum(d.result.outcome is not None for d in done)
+    skipped = sum(d.evaluation.skipped is not None for d in done)
+    mean = f", {sum(seconds) / len(seconds):.2f} s per equilibrium" if seconds else ""
+    console.print(f"labelled {labelled}, not labelled {len(done) - labelled} "
+                  f"({skipped} with elements the database does not cover); "
+                  f"{len(seconds)} equilibria{mean}")
+
+
+@app.command("import-calphad")
+def import_calphad(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV with columns composition, temperature, phase_fractions[, database, entered_by, evidence_uri, note]; fractions as FCC_A1=0.7;BCC_B2=0.3."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check and preview; store nothing."),
+    threshold: float = typer.Option(0.99, "--threshold", help="Mole fraction one solid solution must hold to be single."),
+    database: str = typer.Option(None, "--database", help="Database of rows with an empty database cell (e.g. TCHEA5)."),
+    by: str = typer.Option(None, "--by", help="Who entered rows with an empty entered_by (default: your login name)."),
+    url: str = typer.Option(None, "--url", help=URL_HELP),
+) -> None:
+    """Import CALPHAD results computed elsewhere (one calphad label per row): every row or none."""
+    from agent.calphad.csv_import import import_calphad_csv
+    from db.session import store_session
+
+    if not 0.5 < threshold <= 1:
+        console.print(f"[red]error:[/red] --threshold {threshold}: give a mole fraction above 0.5 and at most 1")
+        raise typer.Exit(code=1)
+    with store_errors(), store_session(url) as session:
+        report = import_calphad_csv(session, file, dry_run=dry_run, threshold=threshold,
+                                    database=database, default_entered_by=by or _user())
+    if report.problems:
+        table = Table(title=f"{file.name}: {len(report.problems)} problem(s), nothing stored",
+                      title_justify="left", title_style="bold red")
+        for col in ("row", "column", "value", "fix"):
+            table.add_column(col, overflow="fold")
+        for p in report.problems:
+            table.add_row(str(p.row), p.column, p.value, p.fix)
+        console.print(table)
+        raise typer.Exit(code=1)
+    title = (f"{file.name}: {len(report.preview)} CALPHAD label(s) would be stored (dry run, nothing stored)"
+             if dry_run else f"{file.name}: stored {len(report.preview)} CALPHAD label(s)")
+    table = Table(title=title, title_justify="left")
+    for col in ("row", "alloy", "temperature and fractions", "outcome", "phases", "alloy is", "label"):
+        table.add_column(col, overflow="fold")
+    for r in report.preview:
+        state = "new" if r.new_alloy else "known"
+        if r.conflict:
+            state += ", [yellow]conflict[/yellow]"
+        table.add_row(str(r.row), r.key, report.details.get(r.row, ""), r.outcome, "+".join(r.phases),
+                      state, "" if r.label_id is None else f"#{r.label_id}")
+    console.print(table)

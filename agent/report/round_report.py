@@ -19,6 +19,7 @@ import numpy as np
 
 from agent.report import html as H
 from agent.report import plots
+from agent.report.calphad_agreement import Agreement, agreement_html
 from agent.report.shap_values import explain
 from agent.report.suggestion_table import SUGGESTION_COLUMNS, suggestion_row, write_suggestions_csv
 from agent.training_data import RoundData
@@ -76,7 +77,8 @@ def read_importance(report_dir: Path) -> dict[str, float] | None:
 def write_round_report(model: DisentangledVAE, data: RoundData,
                        suggestions: Sequence[SuggestionRecord], out_dir: str | Path, *,
                        info: Mapping[str, Any], previous_importance: Mapping[str, float] | None,
-                       shap_rows: int, shap_background: int, seed: int) -> ReportFiles:
+                       shap_rows: int, shap_background: int, seed: int,
+                       agreement: Agreement | None = None) -> ReportFiles:
     """Write the report of one round (see the module docstring).
 
     Args:
@@ -85,6 +87,8 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
         suggestions: the round's stored suggestions.
         info: title facts (campaign, round, data hash, model version, warm start, notes …).
         previous_importance: mean |SHAP| of the previous round's report, if any.
+        agreement: CALPHAD against experimental labels on the same alloys (a section of
+            its own when given).
         shap_rows, shap_background: explained rows and background rows (seeded samples).
     """
     out = Path(out_dir)
@@ -119,14 +123,15 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
     csv_file = out / "suggestions.csv"
     write_suggestions_csv(suggestions, csv_file)
     page = _page(model, data, suggestions, info, importance, previous_importance, result.method,
-                 len(rows))
+                 len(rows), agreement)
     html_file = out / "index.html"
     html_file.write_text(page, encoding="utf-8")
     return ReportFiles(html=html_file, figures=tuple(out / f for f in FIGURES),
                        importance=importance_file, suggestions_csv=csv_file)
 
 
-def _page(model, data: RoundData, suggestions, info, importance, previous, method, n_rows) -> str:
+def _page(model, data: RoundData, suggestions, info, importance, previous, method, n_rows,
+          agreement: Agreement | None = None) -> str:
     m = model.metrics_
     metric_names = ("val_auc", "val_balanced_accuracy", "val_ece", "val_nll", "temperature",
                     "epochs", "best_epoch", "fit_seconds", "conformal_threshold")
@@ -158,5 +163,7 @@ def _page(model, data: RoundData, suggestions, info, importance, previous, metho
         ("Latent map", H.figure("latent_map.png", FIGURES["latent_map.png"])),
         ("ROC and calibration", H.figure("roc_calibration.png", FIGURES["roc_calibration.png"])),
     ]
+    if agreement is not None:
+        sections.append(("CALPHAD against experiment", agreement_html(agreement)))
     title = f"{info.get('campaign', 'campaign')} — round {info.get('round', '?')}"
     return H.page(title, sections)

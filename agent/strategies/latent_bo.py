@@ -13,6 +13,10 @@ A batch acquisition (qLogNEI by default, or qUCB) is optimized with ``optimize_a
 over the latent box, with the latent codes of pending suggestions as ``X_pending`` so a
 new batch avoids what is already in the lab. Chosen points are decoded with y = 1,
 repaired, de-duplicated and scored. :class:`RandomLatent` is the matching baseline.
+
+With a candidate pool (:mod:`agent.pool`) the GP's design points are pool candidates
+scored by the classifier, and the same acquisition picks the batch among the pool's
+latent codes (``optimize_acqf_discrete``): nothing is decoded.
 """
 
 from __future__ import annotations
@@ -26,11 +30,12 @@ from botorch.acquisition import qLogNoisyExpectedImprovement, qUpperConfidenceBo
 from botorch.fit import fit_gpytorch_mll
 from botorch.models import SingleTaskGP
 from botorch.models.transforms import Standardize
-from botorch.optim import optimize_acqf
+from botorch.optim import optimize_acqf, optimize_acqf_discrete
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
 from agent.design_space import DesignSpace
 from agent.strategies.common import decode_to_space, fresh_unique
+from agent.strategies.screening import pool_candidates
 from agent.suggestion import Observations, Suggestion, build_suggestions, to_model_columns
 
 _P_CLIP = 0.05  # observed labels enter the GP as logit(0.95) / logit(0.05)
@@ -47,9 +52,13 @@ def in_palette(obs: Observations, space: DesignSpace) -> np.ndarray:
     return np.isclose(obs.X[:, cols].sum(axis=1), 1.0)
 
 
-def latent_box(model, obs: Observations, margin: float = 0.25) -> np.ndarray:
-    """``(2, d)`` box around the latent codes (y = 1) of all labelled alloys."""
+def latent_box(model, obs: Observations, margin: float = 0.25,
+               extra: np.ndarray | None = None) -> np.ndarray:
+    """``(2, d)`` box around the latent codes (y = 1) of all labelled alloys (and of
+    ``extra`` codes, e.g. a candidate pool's)."""
     z = model.encode(obs.X, 1)
+    if extra is not None and len(extra):
+        z = np.vstack([z, extra])
     lo, hi = z.min(axis=0), z.max(axis=0)
     pad = margin * np.maximum(hi - lo, 1e-3)
     return np.vstack([lo - pad, hi + pad])
@@ -83,13 +92,22 @@ class LatentBO:
                 seed: int) -> list[Suggestion]:
         torch.manual_seed(seed)
         obs = observations
-        box = latent_box(model, obs)
+        x_pool = pool_candidates(obs, space) if obs.pool_mode else None
+        if x_pool is not None and len(x_pool) == 0:
+            return []
+        z_pool = None if x_pool is None else model.encode(to_model_columns(x_pool, space, obs.elements), 1)
+        box = latent_box(model, obs, extra=z_pool)
         d = box.shape[1]
         lo, span = box[0], box[1] - box[0]
 
-        sobol = torch.quasirandom.SobolEngine(d, scramble=True, seed=seed)
-        u_design = sobol.draw(self.n_design).double().numpy()
-        x_design, _dist, valid = decode_to_space(model, lo + span * u_design, space, obs.elements)
+        if x_pool is None:  # Sobol latent points, decoded and repaired, scored by the classifier
+            sobol = torch.quasirandom.SobolEngine(d, scramble=True, seed=seed)
+            u_design = sobol.draw(self.n_design).double().numpy()
+            x_design, _dist, valid = decode_to_space(model, lo + span * u_design, space, obs.elements)
+        else:  # a seeded subset of the pool's candidates, scored by the classifier
+            pick = np.random.default_rng(seed).permutation(len(x_pool))[:self.n_design]
+            u_design = (z_pool[pick] - lo) / span
+            x_design, valid = x_pool[pick], np.ones(len(pick), dtype=bool)
         p_design = model.predict_proba(to_model_columns(x_design, space, obs.elements))
         y_design = np.where(valid, _logit(p_design), _logit(np.array([_P_CLIP]))[0])
 
@@ -120,14 +138,15 @@ class LatentBO:
             acq = qUpperConfidenceBound(gp, beta=self.beta, X_pending=pending)
         else:
             raise ValueError(f"unknown acquisition {self.acquisition!r}: use 'qLogNEI' or 'qUCB'")
+
+        if x_pool is not None:
+            return self._pick_from_pool(model, acq, gp, x_pool, (z_pool - lo) / span, space, obs, n)
         bounds = torch.stack([torch.zeros(d), torch.ones(d)]).double()
         cand, _ = optimize_acqf(acq, bounds=bounds, q=n * self.oversample,
                                 num_restarts=self.num_restarts, raw_samples=self.raw_samples,
                                 sequential=True, options={"seed": seed})
         u = cand.detach().numpy()
-        with torch.no_grad():
-            post = gp.posterior(cand.unsqueeze(-2))
-            score = post.mean.squeeze().reshape(-1).numpy()
+        score = _posterior_mean(gp, cand)
 
         x, dist, valid = decode_to_space(model, lo + span * u, space, obs.elements)
         keep = np.flatnonzero(valid)
@@ -135,6 +154,24 @@ class LatentBO:
         keep = keep[np.argsort(-score[keep], kind="stable")][:n]
         return build_suggestions(model, x[keep], space, obs, self.name, score[keep],
                                  repair_distance=dist[keep])
+
+    def _pick_from_pool(self, model, acq, gp, x_pool: np.ndarray, u_pool: np.ndarray,
+                        space: DesignSpace, obs: Observations, n: int) -> list[Suggestion]:
+        """Sequential greedy batch over the pool's latent codes (a discrete optimization of
+        the same acquisition; pool codes may lie outside the unit box, which is fine for
+        the GP)."""
+        choices = torch.as_tensor(u_pool, dtype=torch.float64)
+        cand, _ = optimize_acqf_discrete(acq, q=min(n, len(choices)), choices=choices,
+                                         max_batch_size=512, unique=True)
+        rows = [int(torch.nonzero((choices == c).all(dim=1))[0, 0]) for c in cand]
+        return build_suggestions(model, x_pool[rows], space, obs, self.name,
+                                 _posterior_mean(gp, cand))
+
+
+def _posterior_mean(gp, x: torch.Tensor) -> np.ndarray:
+    """``(q,)`` GP posterior mean (standardized logit scale) at ``(q, d)`` points."""
+    with torch.no_grad():
+        return gp.posterior(x.unsqueeze(-2)).mean.squeeze().reshape(-1).numpy()
 
 
 @dataclass(frozen=True)

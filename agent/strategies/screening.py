@@ -2,7 +2,8 @@
 
 The lattice is streamed in chunks (or sampled when it is too large to enumerate), each
 chunk is filtered by the design space, scored, and merged into a running top list, so
-memory stays bounded by one chunk plus the top list whatever the lattice size.
+memory stays bounded by one chunk plus the top list whatever the lattice size. A campaign
+with a candidate pool screens its open candidates instead of the lattice.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ import numpy as np
 
 from agent.design_space import DesignSpace
 from agent.novelty import duplicates_of, first_occurrences
-from agent.suggestion import Observations, Suggestion, build_suggestions, to_model_columns
+from agent.suggestion import (
+    Observations,
+    Suggestion,
+    build_suggestions,
+    to_model_columns,
+    to_space_columns,
+)
 from featurize.lattice import enumerate_lattice, lattice_size, sample_lattice
 
 Acquisition = Literal["greedy", "uncertainty"]
@@ -66,6 +73,8 @@ class Screening:
 
     def suggest(self, model, observations: Observations, space: DesignSpace, n: int,
                 seed: int) -> list[Suggestion]:
+        if observations.pool_mode:
+            return self._suggest_from_pool(model, observations, space, n)
         keep = max(n * self.reserve, n)
         top_x = np.empty((0, len(space.palette)))
         top_a = np.empty(0)
@@ -88,3 +97,21 @@ class Screening:
         unique = first_occurrences(top_x, space.step)
         top_x, top_a = top_x[unique][:n], top_a[unique][:n]
         return build_suggestions(model, top_x, space, observations, self.name, top_a)
+
+    def _suggest_from_pool(self, model, obs: Observations, space: DesignSpace, n: int
+                           ) -> list[Suggestion]:
+        x = pool_candidates(obs, space)
+        if len(x) == 0:
+            return []
+        a = screening_scores(model.predict_proba(to_model_columns(x, space, obs.elements)),
+                             self.acquisition)
+        top = np.argsort(-a, kind="stable")[:n]
+        return build_suggestions(model, x[top], space, obs, self.name, a[top])
+
+
+def pool_candidates(obs: Observations, space: DesignSpace) -> np.ndarray:
+    """``(c, E_space)`` open pool candidates inside the design space (grid not applied)."""
+    x = obs.open_candidates()
+    inside = np.isclose(to_space_columns(x, space, obs.elements).sum(axis=1), 1.0, atol=1e-6)
+    x = to_space_columns(x[inside], space, obs.elements)
+    return x[space.feasible(x, on_grid=False)] if len(x) else x

@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 
 from agent.novelty import duplicates_of
+from agent.strategies.forest import ForestAcquisition
 from agent.strategies.latent_bo import LatentBO, RandomLatent
 from agent.strategies.latent_region import LatentRegion, group_region
 from agent.strategies.nudge import Nudge, nudge_path
+from agent.strategies.random_pick import RandomPick
 from agent.strategies.screening import Screening
 from agent.suggestion import to_model_columns
 from featurize.composition import parse_composition
@@ -22,6 +24,9 @@ STRATEGIES = [
     LatentBO(),
     LatentBO(acquisition="qUCB"),
     RandomLatent(),
+    ForestAcquisition(max_candidates=20_000),
+    ForestAcquisition(acquisition="UCB", max_candidates=20_000),
+    RandomPick(),
 ]
 
 
@@ -46,7 +51,7 @@ def test_suggestions_satisfy_constraints_and_are_new(small_campaign, strategy):
         assert s.nearest_key in obs.keys and s.nearest_distance > 0
         assert len(s.latent) == model.config.latent_dim
         assert 0.0 <= s.repair_distance <= 1.0
-        if strategy.name != "screen":  # decodes outside the model's domain are rejected
+        if strategy.name not in ("screen", "rf", "random"):  # decodes outside the domain are rejected
             assert s.in_domain
 
 

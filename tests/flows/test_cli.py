@@ -40,9 +40,9 @@ def test_spec_errors_and_quick_commands(sqlite_store: str, tmp_path: Path,
     out = _run("campaign", "create", str(bad), "--url", sqlite_store)
     assert out.exit_code == 1
     assert "strategies: the counts add up to 2 but batch_size is 3" in out.output
-    assert "labeler.kind: the 'calphad' labeler arrives with issue #8" in out.output
+    assert "labeler.tdb: is required: name the database" in out.output
     missing = _run("campaign", "create", "no-such-spec", "--url", sqlite_store)
-    assert missing.exit_code == 1 and "give a TOML file or one of cantor-fcc, demo, refractory-bcc" in missing.output
+    assert missing.exit_code == 1 and "give a TOML file or one of alcocrni-calphad, cantor-fcc, demo, refractory-bcc" in missing.output
 
     listing = _run("campaign", "examples")
     assert listing.exit_code == 0 and "cantor-fcc" in listing.output and "refractory-bcc" in listing.output

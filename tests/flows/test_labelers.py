@@ -110,5 +110,5 @@ def test_demo_setup_is_safe_to_repeat(sqlite_store: str) -> None:
         assert first.hidden == second.hidden > 100
         one, two = spec_of(s, "demo"), spec_of(s, "demo-2")
     assert dataclasses.replace(two, name="demo") == one == load_example("demo")
-    with pytest.raises(KeyError, match="use one of cantor-fcc, demo, refractory-bcc"):
+    with pytest.raises(KeyError, match="use one of alcocrni-calphad, cantor-fcc, demo, refractory-bcc"):
         load_example("nope")

@@ -1,0 +1,173 @@
+"""The CALPHAD labeler: equilibrium calculations with pycalphad label the suggestions.
+
+For each suggestion whose elements the database covers, pycalphad computes the
+equilibrium at every temperature of the spec (P = 101325 Pa, 1 mol of atoms) in a worker
+process with a per-calculation time limit (:mod:`agent.calphad.pool`); the phase
+fractions give ``single`` / ``multi`` by the rule of :mod:`agent.calphad.phases` (one
+disordered solid solution holding >= ``threshold`` of the moles, at every temperature).
+
+Labels are stored with source ``calphad`` and method ``CALPHAD``; their provenance names
+pycalphad's version, the database file and its SHA-256, the pressure and threshold, and
+every temperature with its phase fractions, e.g.::
+
+    pycalphad 0.11.2 equilibrium; database alcocrni.tdb sha256:9f2c…; P=101325 Pa;
+    single-phase threshold 0.99; 1273 K: FCC_A1=0.9323; BCC_B2=0.0677
+
+(one line; ``|`` separates temperatures). Their external id is
+``calphad/CAMPAIGN/SUGGESTION_ID``, so a rerun cannot store a label twice. Unlike replayed
+labels they are real data: every campaign trains on them.
+
+Not labelled (the suggestion is marked ``failed`` with the reason, like a sample the lab
+could not make): alloys with an element the database does not cover (no calculation is
+tried), calculations that run past the time limit, and calculations pycalphad cannot do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from agent.calphad.phases import DEFAULT_THRESHOLD, Verdict, classify, combine, format_fractions
+from agent.calphad.pool import CalcResult, EquilibriumPool, PoolError
+from agent.calphad.tdb import TdbFile
+from agent.labelers import LabelResult
+from campaigns.spec import CampaignSpec
+from db.records import SuggestionRecord
+from featurize.composition import parse_composition
+
+PREFIX = "calphad/"
+PRESSURE_PA = 101325.0
+DEFAULT_TIMEOUT_S = 120.0
+DEFAULT_WORKERS = 1
+"""One worker process: each worker compiles the models of every element system it meets
+(seconds), so on 2 cores a second worker pays off only for large batches of one system
+(docs/benchmarks.md); raise ``workers`` for those."""
+
+
+def external_id(campaign: str, suggestion_id: int) -> str:
+    return f"{PREFIX}{campaign}/{suggestion_id}"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What the calculations found for one suggestion: the verdict, or why there is none,
+    and each temperature's calculation."""
+
+    suggestion_id: int
+    verdict: Verdict | None
+    calculations: tuple[tuple[float, CalcResult], ...] = ()
+    skipped: str | None = None
+    """Why no calculation was tried (an element the database does not cover)."""
+    failed: str | None = None
+    """Why a calculation gave nothing (time limit, pycalphad error)."""
+
+
+@dataclass(frozen=True)
+class CalphadLabeler:
+    """Labels suggestions with pycalphad equilibria (see the module docstring).
+
+    Attributes:
+        campaign: the campaign it labels for (part of every label's external id).
+        database: the TDB file, its hash and elements.
+        temperatures: kelvin, ascending.
+        threshold: mole fraction one solid solution must hold to be single.
+        timeout_s: time limit of one equilibrium calculation.
+        workers: calculations at once (worker processes).
+    """
+
+    campaign: str
+    database: TdbFile
+    temperatures: tuple[float, ...]
+    threshold: float = DEFAULT_THRESHOLD
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    workers: int = DEFAULT_WORKERS
+    name: str = "calphad"
+    automatic: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.temperatures:
+            raise ValueError("no temperature: give at least one, in kelvin (e.g. 1273)")
+        if not 0.5 < self.threshold <= 1:
+            raise ValueError(f"threshold {self.threshold}: give a mole fraction above 0.5 and at most 1")
+
+    @classmethod
+    def for_spec(cls, spec: CampaignSpec) -> CalphadLabeler:
+        lab = spec.labeler
+        if lab.kind != "calphad" or lab.tdb is None:
+            raise ValueError(f"campaign {spec.name!r} has no calphad labeler in its spec: give "
+                             "the database and temperature (alloyloop label calphad --tdb … "
+                             "--temperature …)")
+        return cls(campaign=spec.name, database=TdbFile.open(lab.tdb),
+                   temperatures=lab.temperatures, threshold=lab.threshold,
+                   timeout_s=lab.timeout, workers=lab.workers or DEFAULT_WORKERS)
+
+    def open_pool(self) -> EquilibriumPool:
+        """Worker processes for this database and time limit (close them after use)."""
+        return EquilibriumPool(self.database.path, workers=self.workers, timeout_s=self.timeout_s)
+
+    def skip_reason(self, suggestion: SuggestionRecord) -> str | None:
+        """Why this alloy cannot be calculated with this database (None if it can)."""
+        elements = parse_composition(suggestion.alloy_key).fractions
+        missing = self.database.uncovered(elements)
+        if not missing:
+            return None
+        return (f"{self.database.name} does not cover {', '.join(missing)} (it covers "
+                f"{', '.join(sorted(self.database.elements))}): not calculated")
+
+    def evaluate(self, pool: EquilibriumPool, suggestion: SuggestionRecord) -> Evaluation:
+        """Calculate one suggestion at every temperature (stops at the first failure)."""
+        skip = self.skip_reason(suggestion)
+        if skip is not None:
+            return Evaluation(suggestion.id, None, skipped=skip)
+        fractions = parse_composition(suggestion.alloy_key).fractions
+        done: list[tuple[float, CalcResult]] = []
+        verdicts: list[tuple[float, Verdict]] = []
+        for t in self.temperatures:
+            try:
+                result = pool.calculate(fractions, t, PRESSURE_PA)
+            except PoolError as exc:  # a worker killed by the time limit could not restart
+                result = CalcResult(error=str(exc))
+            done.append((t, result))
+            if not result.ok:
+                return Evaluation(suggestion.id, None, tuple(done), failed=f"{result.error} at {t:g} K")
+            verdicts.append((t, classify(result.amounts, self.threshold)))
+        return Evaluation(suggestion.id, combine(verdicts), tuple(done))
+
+    def result(self, evaluation: Evaluation, pycalphad_version: str | None) -> LabelResult:
+        """The label (or the failure) an evaluation gives."""
+        if evaluation.verdict is None:
+            why = evaluation.skipped or evaluation.failed or "no result"
+            return LabelResult(suggestion_id=evaluation.suggestion_id, outcome=None,
+                               note=f"calphad labeler: {why}")
+        verdict = evaluation.verdict
+        temps = " | ".join(f"{t:g} K: {format_fractions(r.amounts)}" for t, r in evaluation.calculations)
+        provenance = (f"pycalphad {pycalphad_version or '?'} equilibrium; database "
+                      f"{self.database.name} sha256:{self.database.sha256}; P={PRESSURE_PA:g} Pa; "
+                      f"single-phase threshold {self.threshold:g}; {temps}")
+        return LabelResult(
+            suggestion_id=evaluation.suggestion_id, outcome=verdict.outcome,
+            phases=verdict.phases, source="calphad", method="CALPHAD", provenance=provenance,
+            note=f"CALPHAD: {verdict.reason}",
+            external_id=external_id(self.campaign, evaluation.suggestion_id))
+
+    def label(self, suggestions: Sequence[SuggestionRecord]) -> list[LabelResult]:
+        """Results for every suggestion, in order (calculations run ``workers`` at a time)."""
+        return [self.result(e, v) for e, v in self.evaluate_all(suggestions)]
+
+    def evaluate_all(self, suggestions: Sequence[SuggestionRecord]
+                     ) -> list[tuple[Evaluation, str | None]]:
+        """(evaluation, pycalphad version) per suggestion, in order; workers start only if
+        some alloy can be calculated."""
+        found = {s.id: Evaluation(s.id, None, skipped=why) for s in suggestions
+                 if (why := self.skip_reason(s)) is not None}
+        todo = [s for s in suggestions if s.id not in found]
+        version = None
+        if todo:
+            with self.open_pool() as pool:
+                pool.start(len(todo))  # a database pycalphad cannot load fails here, once
+                with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="calphad") as ex:
+                    found |= dict(zip((s.id for s in todo),
+                                        ex.map(lambda s: self.evaluate(pool, s), todo)))
+                version = pool.version
+        return [(found[s.id], version) for s in suggestions]

@@ -1,0 +1,33 @@
+"""Baseline strategy: uniformly random candidates (open pool rows, or lattice points)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from agent.design_space import DesignSpace
+from agent.strategies.common import fresh_unique
+from agent.strategies.screening import pool_candidates
+from agent.suggestion import Observations, Suggestion, build_suggestions
+from featurize.lattice import sample_lattice
+
+
+@dataclass(frozen=True)
+class RandomPick:
+    """``n`` seeded uniform picks: what a campaign finds without a model."""
+
+    name: str = "random"
+
+    def suggest(self, model, observations: Observations, space: DesignSpace, n: int,
+                seed: int) -> list[Suggestion]:
+        rng = np.random.default_rng(seed)
+        if observations.pool_mode:
+            x = pool_candidates(observations, space)
+            x = x[rng.permutation(len(x))[:n]]
+        else:
+            draw = sample_lattice(len(space.palette), space.step, 50 * n, rng,
+                                  space.min_elements, space.max_elements)
+            draw = draw[space.feasible(draw)]
+            x = draw[fresh_unique(draw, space, observations)][:n]
+        return build_suggestions(model, x, space, observations, self.name, np.zeros(len(x)))

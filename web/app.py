@@ -1,0 +1,69 @@
+"""The app factory: one FastAPI app serving the pages, the JSON API and the static files.
+
+``create_app`` opens the store (creating a fresh one; an outdated schema is refused with
+the fix, ``alloyloop db upgrade``), wires the routers, the error handlers, the request
+size limit and the security headers. ``alloyloop serve`` runs it with uvicorn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+
+from db.engine import make_engine
+from db.migrate import ensure_schema
+from web import api, errors, pages
+from web.settings import WebSettings
+from web.uploads import BodyLimit
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "frame-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+"""Pages load nothing from elsewhere and run no inline script; they may not be framed."""
+DOCS_PATHS = ("/api/docs", "/api/redoc")
+"""FastAPI's documentation pages load their script from a CDN: they keep FastAPI's defaults."""
+
+
+def create_app(settings: WebSettings | None = None) -> FastAPI:
+    """The lab web app on the store of ``settings.database_url`` (see :class:`WebSettings`)."""
+    settings = settings or WebSettings()
+    engine = make_engine(settings.database_url)
+    try:
+        ensure_schema(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="alloyloop lab", version="1", lifespan=lifespan,
+                  docs_url="/api/docs", redoc_url="/api/redoc", openapi_url="/api/openapi.json",
+                  description=api.__doc__)
+    app.state.settings = settings
+    app.state.engine = engine
+    errors.install(app)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        if request.url.path not in DOCS_PATHS:
+            headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        if not request.url.path.startswith("/static/"):
+            headers.setdefault("Cache-Control", "no-store")  # lab PCs are shared: no pages left in caches
+        return response
+
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    return app

@@ -1,0 +1,77 @@
+"""Passwords and accounts: argon2id hashing (argon2-cffi) and checking a login.
+
+Passwords are hashed with argon2-cffi's defaults (argon2id, RFC 9106 low-memory profile);
+hashes made with weaker parameters are upgraded at the next successful login.
+"""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.orm import Session
+
+from db.accounts import create_user, credentials, rehash_password, set_password_hash
+from db.errors import InvalidValue
+from db.records import UserRecord
+from db.roles import Role
+
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1024
+"""Longer inputs are refused before hashing (argon2 would hash them, slowly)."""
+
+hasher = PasswordHasher()
+"""The hasher in use (tests swap in a cheaper profile)."""
+
+_DUMMY_HASH: list[str] = []
+
+
+def check_password(password: object) -> str:
+    """A new password: 10 to 1024 characters, not blank."""
+    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD or not password.strip():
+        raise InvalidValue("password", "(hidden)",
+                           fix=f"choose a password of {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    return password
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash (PHC string) of a new password, checked first."""
+    return hasher.hash(check_password(password))
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(session: Session, name: object, password: object) -> UserRecord | None:
+    """The active account whose password this is, else None.
+
+    An unknown name costs as much time as a wrong password (a dummy hash is checked), so
+    timing does not reveal which names exist.
+    """
+    if not isinstance(name, str) or not isinstance(password, str) or len(password) > MAX_PASSWORD:
+        return None
+    found = credentials(session, name.strip()) if 0 < len(name) <= 120 else None
+    if found is None:
+        if not _DUMMY_HASH:
+            _DUMMY_HASH.append(hasher.hash("not a password of anyone"))
+        _verify(_DUMMY_HASH[0], password)
+        return None
+    user, stored = found
+    if not _verify(stored, password):
+        return None
+    if hasher.check_needs_rehash(stored):
+        rehash_password(session, user.id, hasher.hash(password))
+    return user
+
+
+def add_account(session: Session, name: str, password: str, role: Role | str, *, actor: str) -> UserRecord:
+    """Create an account with a new password (``alloyloop user add``)."""
+    return create_user(session, name, hash_password(password), role, actor=actor)
+
+
+def change_password(session: Session, name: str, password: str, *, actor: str) -> UserRecord:
+    """Set a new password for an account (``alloyloop user passwd``)."""
+    return set_password_hash(session, name, hash_password(password), actor=actor)

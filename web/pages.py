@@ -1,0 +1,342 @@
+"""The server-rendered pages: login, campaigns and their dashboards, the suggestion
+queue, label entry and correction, label history, CSV import and the audit log.
+
+Every handler is a thin layer over :mod:`web.services`: read the form, call the service,
+then redirect (303, so a reload does not post again) or show the form again with every
+problem and the values typed so far. Writes depend on :func:`web.access.writer` (login,
+lab role, CSRF token).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+
+from db.accounts import Login
+from db.alloys import parse_alloy
+from db.audit import audit_entries
+from db.errors import InvalidValue, NotFound, StoreError
+from db.labels import get_label, labels_for, recent_labels
+from db.resolver import resolve_alloy
+from db.roles import Role
+from db.vocab import Method, Outcome, Phase, ProcessingKind, Source
+from web import services
+from web.access import form_data, optional_login, require_login, require_role, settings_of, store, with_csrf, writer
+from web.auth import authenticate
+from web.errors import PayloadTooLarge, UnsupportedUpload, problems_of, store_status
+from web.inputs import LABEL_FIELDS, clean_text, label_fields
+from web.sessions import log_in, log_out, login_form_token, login_form_token_ok, set_login_form_cookie
+from web.settings import WebSettings
+from web.templating import render, safe_next
+from web.uploads import EVIDENCE_TYPES, stored_path
+
+router = APIRouter(include_in_schema=False)
+
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+Reader = Annotated[Login, Depends(require_login)]
+LabRole = Annotated[Login, Depends(require_role(Role.LAB))]
+Writer = Annotated[Login, Depends(writer)]
+Store = Annotated[Session, Depends(store)]
+Settings = Annotated[WebSettings, Depends(settings_of)]
+Form = Annotated[FormData, Depends(form_data)]
+
+DONE = {
+    "label": "Stored label #{id}.",
+    "correct": "Stored the correction as label #{id}; the old label is kept, marked superseded.",
+    "status": "Suggestion #{id}: status changed.",
+}
+"""Messages after a successful write, chosen by a key in the redirect (no text from the URL is shown)."""
+
+
+def _done(kind: str | None, ident: int | None) -> str | None:
+    return DONE[kind].format(id=ident) if kind in DONE and ident is not None else None
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _raw_label(form: FormData) -> dict[str, Any]:
+    """The label fields of a form as typed (phases from their checkboxes)."""
+    raw: dict[str, Any] = {k: form.get(k) for k in LABEL_FIELDS}
+    raw["phases"] = [p for p in form.getlist("phases")]
+    return raw
+
+
+# --- login -----------------------------------------------------------------------------
+
+@router.get("/")
+def home(login: Login | None = Depends(optional_login)) -> RedirectResponse:
+    return _see_other("/campaigns" if login is not None else "/login")
+
+
+@router.get("/login")
+def login_page(request: Request, settings: Settings, next: str = "/",
+               login: Login | None = Depends(optional_login)) -> Response:
+    if login is not None:
+        return _see_other(safe_next(next))
+    token = login_form_token(request)
+    page = render(request, "login.html", {"next": safe_next(next), "login_token": token})
+    set_login_form_cookie(page, settings, token)
+    return page
+
+
+@router.post("/login")
+def login_submit(request: Request, session: Store, settings: Settings, form: Form) -> Response:
+    name, password, target = form.get("name"), form.get("password"), safe_next(form.get("next"))
+    if not login_form_token_ok(request, form.get("csrf_token")):
+        raise HTTPException(403, "the login form expired or did not come from this site: open the "
+                            "login page again")
+    user = authenticate(session, name, password)
+    if user is None:
+        page = render(request, "login.html", {
+            "next": target, "name": name if isinstance(name, str) else "",
+            "login_token": form.get("csrf_token"),
+            "error": "wrong user name or password (or the account is disabled)"}, status_code=401)
+        return page
+    response = _see_other(target)
+    log_in(session, response, settings, user)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: Store, login: Annotated[Login, Depends(with_csrf)]) -> Response:
+    response = _see_other("/login")
+    log_out(session, request, response)
+    return response
+
+
+# --- campaigns -------------------------------------------------------------------------
+
+@router.get("/campaigns")
+def campaigns(request: Request, session: Store, login: Reader) -> Response:
+    return render(request, "campaigns.html", {"rows": services.campaign_rows(session)})
+
+
+@router.get("/campaigns/{name}")
+def campaign_dashboard(request: Request, name: str, session: Store, login: Reader) -> Response:
+    return render(request, "dashboard.html", {"d": services.dashboard(session, name)})
+
+
+@router.get("/campaigns/{name}/suggestions")
+def suggestion_queue(request: Request, name: str, session: Store, login: Reader,
+                     all: bool = False, done: str | None = None,
+                     id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:
+    views = services.queue(session, name, show_all=all)
+    return render(request, "suggestions.html", {"campaign": name, "views": views, "show_all": all,
+                                                "done": _done(done, id)})
+
+
+@router.get("/campaigns/{name}/rounds/{index}/report/{filename}")
+def report_file(name: str, index: Annotated[int, Path(ge=0, le=MAX_ID)], filename: str,
+                session: Store, login: Reader) -> Response:
+    path = services.report_file(session, name, index, filename)
+    response = FileResponse(path)
+    # the report is our own static HTML: no scripts, framed only by our dashboard
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'")
+    return response
+
+
+@router.post("/suggestions/{suggestion_id}/status")
+def suggestion_status(request: Request, suggestion_id: Id, session: Store, form: Form,
+                      login: Writer) -> Response:
+    view = services.suggestion_view(session, suggestion_id)
+    try:
+        note = clean_text("note", form.get("note"), 2000)
+        status = clean_text("status", form.get("status"))
+        services.change_status(session, login, suggestion_id, status, note)
+    except StoreError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        views = services.queue(session, view.campaign)
+        return render(request, "suggestions.html", {"campaign": view.campaign, "views": views,
+                                                    "show_all": False, "error": str(exc)},
+                      status_code=store_status(exc))
+    return _see_other(f"/campaigns/{_q(view.campaign)}/suggestions?done=status&id={suggestion_id}")
+
+
+def _q(text: str) -> str:
+    return quote(text, safe="")
+
+
+# --- label entry -----------------------------------------------------------------------
+
+def _label_page(request: Request, *, heading: str, action: str, submit: str, values: dict[str, Any],
+                view: services.SuggestionView | None = None, old: Any = None,
+                errors: list[dict[str, Any]] | None = None, ask_composition: bool = True,
+                status_code: int = 200) -> Response:
+    values = {"phases": []} | {k: v for k, v in values.items() if isinstance(v, str | list)}
+    return render(request, "label_form.html", {
+        "heading": heading, "action": action, "submit": submit, "values": values, "view": view,
+        "old": old, "errors": errors or [], "ask_composition": ask_composition,
+        "outcomes": [o.value for o in Outcome], "phases": [p.value for p in Phase],
+        "sources": [s.value for s in Source], "methods": [m.value for m in Method],
+        "processing_kinds": [k.value for k in ProcessingKind],
+        "evidence_accept": ",".join(f".{e}" for e in EVIDENCE_TYPES),
+    }, status_code=status_code)
+
+
+def _problems(exc: Exception) -> tuple[list[dict[str, Any]], int]:
+    """A refused write as form problems and its status code."""
+    if isinstance(exc, StoreError):
+        found = problems_of(exc) or [{"field": "label", "value": None, "fix": str(exc)}]
+        return found, store_status(exc)
+    assert isinstance(exc, HTTPException)
+    return [{"field": "evidence", "value": None, "fix": exc.detail}], exc.status_code
+
+
+@router.get("/suggestions/{suggestion_id}/label")
+def suggestion_label_form(request: Request, suggestion_id: Id, session: Store, login: LabRole) -> Response:
+    view = services.suggestion_view(session, suggestion_id)
+    return _label_page(request, heading=f"Label for suggestion #{suggestion_id}",
+                       action=f"/suggestions/{suggestion_id}/label", submit="Store label",
+                       values={"source": "experiment"}, view=view, ask_composition=False)
+
+
+@router.post("/suggestions/{suggestion_id}/label")
+def suggestion_label_submit(request: Request, suggestion_id: Id, session: Store, settings: Settings,
+                            form: Form, login: Writer) -> Response:
+    view = services.suggestion_view(session, suggestion_id)
+    raw = _raw_label(form)
+    try:
+        fields = label_fields(raw, with_composition=False)
+        label, _ = services.enter_label(session, login, settings, fields, suggestion_id=suggestion_id,
+                                        evidence=form.get("evidence"))
+    except (StoreError, UnsupportedUpload, PayloadTooLarge) as exc:
+        if isinstance(exc, NotFound):
+            raise
+        problems, status = _problems(exc)
+        return _label_page(request, heading=f"Label for suggestion #{suggestion_id}",
+                           action=f"/suggestions/{suggestion_id}/label", submit="Store label", values=raw,
+                           view=services.suggestion_view(session, suggestion_id), errors=problems,
+                           ask_composition=False, status_code=status)
+    return _see_other(f"/campaigns/{_q(view.campaign)}/suggestions?done=label&id={label.id}")
+
+
+@router.get("/labels/new")
+def label_form(request: Request, login: LabRole, composition: str | None = None) -> Response:
+    return _label_page(request, heading="Enter a label", action="/labels", submit="Store label",
+                       values={"source": "experiment", "composition": composition or ""})
+
+
+@router.post("/labels")
+def label_submit(request: Request, session: Store, settings: Settings, form: Form, login: Writer) -> Response:
+    raw = _raw_label(form)
+    try:
+        fields = label_fields(raw)
+        label, _ = services.enter_label(session, login, settings, fields, evidence=form.get("evidence"))
+    except (StoreError, UnsupportedUpload, PayloadTooLarge) as exc:
+        problems, status = _problems(exc)
+        return _label_page(request, heading="Enter a label", action="/labels", submit="Store label",
+                           values=raw, errors=problems, status_code=status)
+    return _see_other(f"/labels?composition={_q(label.alloy_key)}&done=label&id={label.id}")
+
+
+@router.get("/labels/{label_id}")
+def label_page(label_id: Id, session: Store, login: Reader) -> Response:
+    label = get_label(session, label_id)
+    return _see_other(f"/labels?composition={_q(label.alloy_key)}#label-{label_id}")
+
+
+@router.get("/labels/{label_id}/correct")
+def correct_form(request: Request, label_id: Id, session: Store, login: LabRole) -> Response:
+    old = get_label(session, label_id)
+    return _label_page(request, heading=f"Correct label #{label_id}", action=f"/labels/{label_id}/correct",
+                       submit="Store correction", values={"phases": list(old.phases)}, old=old)
+
+
+@router.post("/labels/{label_id}/correct")
+def correct_submit(request: Request, label_id: Id, session: Store, settings: Settings, form: Form,
+                   login: Writer) -> Response:
+    old = get_label(session, label_id)
+    raw = _raw_label(form)
+    try:
+        fields = label_fields(raw)
+        label = services.correct_label(session, login, settings, label_id, fields, evidence=form.get("evidence"))
+    except (StoreError, UnsupportedUpload, PayloadTooLarge) as exc:
+        if isinstance(exc, NotFound):
+            raise
+        problems, status = _problems(exc)
+        return _label_page(request, heading=f"Correct label #{label_id}", action=f"/labels/{label_id}/correct",
+                           submit="Store correction", values=raw, old=old, errors=problems, status_code=status)
+    return _see_other(f"/labels?composition={_q(label.alloy_key)}&done=correct&id={label.id}")
+
+
+@router.get("/labels")
+def labels(request: Request, session: Store, login: Reader, composition: str | None = None,
+           done: str | None = None, id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:
+    context: dict[str, Any] = {"query": composition, "done": _done(done, id)}
+    try:
+        text = clean_text("composition", composition)
+        if text is None:
+            context["labels"] = recent_labels(session, limit=100)
+        else:
+            found = labels_for(session, text)
+            context["key"] = parse_alloy(text).key
+            context["labels"] = found
+            if found:
+                context["resolution"] = resolve_alloy(session, context["key"])
+                context["audit"] = audit_entries(session, target_type="label",
+                                                 target_ids=[lb.id for lb in found], limit=200)
+    except InvalidValue as exc:
+        context["error"] = str(exc)
+        return render(request, "labels.html", context, status_code=422)
+    return render(request, "labels.html", context)
+
+
+@router.get("/evidence/{filename}")
+def evidence(filename: str, settings: Settings, login: Reader) -> Response:
+    path = stored_path(settings.evidence_dir, filename, EVIDENCE_TYPES)
+    if path is None:
+        raise NotFound(f"no evidence file {filename!r}: open it from a label's history")
+    inline = path.suffix in (".png", ".jpg", ".jpeg", ".pdf")
+    media = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".pdf": "application/pdf",
+             ".tif": "image/tiff", ".tiff": "image/tiff"}.get(path.suffix, "text/plain; charset=utf-8")
+    response = FileResponse(path, media_type=media, filename=path.name,
+                            content_disposition_type="inline" if inline else "attachment")
+    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    return response
+
+
+# --- CSV import ------------------------------------------------------------------------
+
+@router.get("/import")
+def import_form(request: Request, login: LabRole) -> Response:
+    return render(request, "import.html", {})
+
+
+@router.post("/import")
+def import_preview(request: Request, session: Store, settings: Settings, form: Form, login: Writer) -> Response:
+    try:
+        run = services.preview_import(session, login, settings, form.get("file"))
+    except (StoreError, UnsupportedUpload, PayloadTooLarge) as exc:
+        status = store_status(exc) if isinstance(exc, StoreError) else exc.status_code
+        message = str(exc) if isinstance(exc, StoreError) else exc.detail
+        return render(request, "import.html", {"error": message}, status_code=status)
+    return render(request, "import_result.html", {"run": run}, status_code=200 if run.report.ok else 422)
+
+
+@router.post("/import/commit")
+def import_commit(request: Request, session: Store, settings: Settings, form: Form, login: Writer) -> Response:
+    name = form.get("name")
+    try:
+        run = services.commit_import(session, login, settings, form.get("token"),
+                                     clean_text("file name", name) if isinstance(name, str) else None)
+    except StoreError as exc:
+        return render(request, "import.html", {"error": str(exc)}, status_code=store_status(exc))
+    return render(request, "import_result.html", {"run": run}, status_code=200 if run.report.ok else 409)
+
+
+# --- audit -----------------------------------------------------------------------------
+
+@router.get("/audit")
+def audit(request: Request, session: Store, login: Reader) -> Response:
+    return render(request, "audit.html", {"audit": audit_entries(session, limit=300)})

@@ -1,0 +1,79 @@
+"""Server-rendered pages: the Jinja2 environment (autoescaping on) and its helpers."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlparse
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from db.roles import Role
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+
+_NEXT = re.compile(r"^/[A-Za-z0-9/_.~%-]*$")
+
+
+def safe_next(path: object) -> str:
+    """A local path to return to after login (anything else, e.g. ``//evil``, becomes ``/``)."""
+    text = path if isinstance(path, str) else ""
+    return text if _NEXT.match(text) and not text.startswith("//") else "/"
+
+
+def num(value: object, digits: int = 3) -> str:
+    """A number for a table cell (– for none)."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def when(value: datetime | None) -> str:
+    return "–" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def evidence_href(uri: str | None, evidence_dir: Path) -> str | None:
+    """Where a label's evidence can be opened: our download route for uploaded files, the
+    URL itself for http(s), doi.org for DOIs; None for anything else (shown as text)."""
+    if not uri:
+        return None
+    parsed = urlparse(uri)
+    if parsed.scheme in ("http", "https"):
+        return uri
+    if parsed.scheme == "doi":
+        return "https://doi.org/" + quote(uri[4:], safe="/:.;()-_")
+    if parsed.scheme == "file":
+        path = Path(unquote(parsed.path))
+        if path.parent == evidence_dir.resolve():
+            return f"/evidence/{quote(path.name)}"
+    return None
+
+
+templates.env.filters["num"] = num
+templates.env.filters["when"] = when
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    """Render a page with the login (if any), its CSRF token and the roles in its context."""
+    login = getattr(request.state, "login", None)
+    settings = request.app.state.settings
+    base = {
+        "login": login,
+        "csrf_token": login.csrf_token if login is not None else "",
+        "can_write": login is not None and login.role.allows(Role.LAB),
+        "is_admin": login is not None and login.role.allows(Role.ADMIN),
+        "evidence_href": lambda uri: evidence_href(uri, settings.evidence_dir),
+        "max_upload_mib": settings.max_upload_bytes / (1024 * 1024),
+    }
+    html = templates.get_template(name).render(base | context | {"request": request})
+    # values typed by the client are shown again in forms: escape what UTF-8 cannot carry
+    return HTMLResponse(html.encode("utf-8", "backslashreplace"), status_code=status_code)

@@ -1,0 +1,194 @@
+"""Uploaded files: size and type limits, and content-addressed storage.
+
+- Every request body is capped by :class:`BodyLimit` (413 before anything is parsed when
+  the declared length is too large, or as soon as a streamed body passes the cap).
+- Each file is read up to ``max_upload_bytes`` + 1 byte; larger ones are refused (413).
+- Types are checked by extension *and* content: images and PDFs by their magic bytes,
+  text formats (XY patterns, CSV, TXT) must be UTF-8 text without NUL bytes. The
+  browser's content type and the file name are never trusted; only the extension is used.
+- Files are stored as ``<sha256>.<ext>`` (``DATA_DIR/evidence`` or ``DATA_DIR/imports``):
+  the same content is stored once, and no name from the client reaches the file system.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from starlette.datastructures import UploadFile
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from db.errors import InvalidValue
+from web.errors import PayloadTooLarge, UnsupportedUpload
+
+TEXT = "text"
+EVIDENCE_TYPES: dict[str, tuple[bytes, ...] | str] = {
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "pdf": (b"%PDF-",),
+    "tif": (b"II*\x00", b"MM\x00*"),
+    "tiff": (b"II*\x00", b"MM\x00*"),
+    "xy": TEXT,
+    "xye": TEXT,
+    "csv": TEXT,
+    "txt": TEXT,
+    "dat": TEXT,
+}
+"""Allowed evidence files: extension → magic bytes, or TEXT for UTF-8 text formats."""
+IMPORT_TYPES: dict[str, tuple[bytes, ...] | str] = {"csv": TEXT}
+STORED_NAME = re.compile(r"^(?P<sha>[0-9a-f]{64})\.(?P<ext>[a-z]{2,4})$")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    path: Path
+    sha256: str
+    original_name: str
+    size: int
+
+    @property
+    def uri(self) -> str:
+        return self.path.resolve().as_uri()
+
+
+def client_name(upload: UploadFile) -> str:
+    """The base name the browser sent (either path style): its extension decides the type;
+    the rest is only shown in messages (shortened, keeping the extension)."""
+    name = PureWindowsPath(PurePosixPath(upload.filename or "").name).name
+    return name if len(name) <= 120 else f"{name[:60]}…{name[-40:]}"
+
+
+def has_file(upload: object) -> bool:
+    """A file input that was filled in (an empty one arrives with no file name)."""
+    return isinstance(upload, UploadFile) and bool(upload.filename)
+
+
+def read_upload(upload: UploadFile, limit: int) -> bytes:
+    """The whole file, refused when larger than ``limit`` bytes (413) or empty (422)."""
+    upload.file.seek(0)
+    data = upload.file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(limit, f"file {client_name(upload)!r}")
+    if not data:
+        raise InvalidValue("file", client_name(upload), fix="the file is empty: choose the right file")
+    return data
+
+
+def check_type(name: str, data: bytes, allowed: dict[str, tuple[bytes, ...] | str]) -> str:
+    """The file's extension, after checking that its content is of that type (415 if not)."""
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    kinds = ", ".join(f".{e}" for e in allowed)
+    if ext not in allowed:
+        raise UnsupportedUpload(f"file {name!r}: type {('.' + ext) if ext else '(no extension)'} is not "
+                                f"accepted: upload one of {kinds}")
+    rule = allowed[ext]
+    if rule == TEXT:
+        problem = text_problem(data)
+        if problem is not None:
+            raise UnsupportedUpload(f"file {name!r} is not a .{ext} text file ({problem}): save it "
+                                    "as UTF-8 text and upload it again")
+    elif not any(data.startswith(magic) for magic in rule):
+        raise UnsupportedUpload(f"file {name!r} does not contain .{ext} data (its first bytes do not "
+                                f"match): upload the original .{ext} file")
+    return ext
+
+
+def text_problem(data: bytes) -> str | None:
+    """Why ``data`` is not UTF-8 text, or None."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        return f"NUL byte at offset {nul}"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start}"
+    return None
+
+
+def store_bytes(folder: Path, data: bytes, ext: str, original_name: str) -> StoredFile:
+    """Write ``data`` as ``folder/<sha256>.<ext>`` (atomically; kept if it exists)."""
+    digest = hashlib.sha256(data).hexdigest()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{digest}.{ext}"
+    if not path.exists():
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return StoredFile(path=path, sha256=digest, original_name=original_name, size=len(data))
+
+
+def save_upload(upload: UploadFile, folder: Path, allowed: dict[str, tuple[bytes, ...] | str],
+                limit: int) -> StoredFile:
+    """Check an uploaded file (size, type, content) and store it in ``folder``."""
+    name = client_name(upload)
+    data = read_upload(upload, limit)
+    ext = check_type(name, data, allowed)
+    return store_bytes(folder, data, ext, name)
+
+
+def stored_path(folder: Path, name: str, allowed: dict[str, tuple[bytes, ...] | str]) -> Path | None:
+    """The stored file ``name`` (``<sha256>.<ext>``) in ``folder``, or None: names of any
+    other form are refused, so no request can reach outside the folder."""
+    match = STORED_NAME.match(name)
+    if match is None or match["ext"] not in allowed:
+        return None
+    path = folder / name
+    return path if path.is_file() else None
+
+
+class BodyLimit:
+    """ASGI middleware: refuse request bodies larger than ``max_bytes`` (413)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > self.max_bytes
+            except ValueError:
+                too_big = False  # the server rejects a malformed length itself
+            if too_big:
+                await _refuse(scope, send, self.max_bytes)
+                return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise PayloadTooLarge(self.max_bytes)  # handled like any HTTPException
+            return message
+
+        await self.app(scope, counted, send)
+
+
+async def _refuse(scope: Scope, send: Send, limit: int) -> None:
+    from starlette.responses import JSONResponse, PlainTextResponse
+
+    message = PayloadTooLarge(limit).detail
+    api = scope.get("path", "").startswith("/api/")
+    response = JSONResponse({"detail": message}, 413) if api else PlainTextResponse(message, 413)
+    response.headers["Connection"] = "close"
+
+    async def no_body() -> Message:
+        return {"type": "http.disconnect"}
+
+    await response(scope, no_body, send)
