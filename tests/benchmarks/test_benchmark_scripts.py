@@ -54,3 +54,18 @@ def test_data_efficiency_quick_path(tmp_path):
             ("dvae-z8", 0.1)} <= models
     assert (tmp_path / "data_efficiency.png").stat().st_size > 10_000
     assert "## Data efficiency (grouped split)" in (tmp_path / "benchmarks.md").read_text()
+
+
+@pytest.mark.slow
+def test_screening_dask_quick_path(tmp_path):
+    md = tmp_path / "benchmarks.md"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PREFECT_HOME": str(tmp_path / "prefect")}
+    done = subprocess.run([sys.executable, "-m", "benchmarks.screening_dask", "--quick", "--candidates", "20000",
+                           "--chunk-size", "10000", "--epochs", "1", "--workers", "2", "--out", str(md)],
+                          cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    text = md.read_text()
+    assert "## Screening on Dask" in text and "quick mode" in text and "Machine: " in text
+    rows = [line for line in text.splitlines() if line.startswith("| 2 |")]  # 2 workers (1 vs 2: test_screen_flow)
+    assert len(rows) == 1 and "| 20,000 | " in rows[0] and "| 2 | 20,000 |" in rows[0]
