@@ -15,6 +15,7 @@ from agent.commands import model as model_commands
 from agent.commands import db as db_commands
 from agent.commands import label as label_commands
 from agent.commands import loop as loop_commands
+from agent.commands import screen as screen_commands
 from agent.commands import web as web_commands
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app.add_typer(db_commands.app, name="db")
 app.add_typer(label_commands.app, name="label")
 data_commands.app.command("import-corpus")(db_commands.import_corpus)
 app.add_typer(campaign_commands.app, name="campaign")
+campaign_commands.app.command("screen")(screen_commands.screen)
 app.command("report")(loop_commands.report)
 app.command("schedule")(loop_commands.schedule)
 app.command("demo")(loop_commands.demo)

@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks.report import machine, write_section  # noqa: E402
 from featurize.corpus import load_labelled  # noqa: E402
-from featurize.descriptors import FULL_SCHEMA, descriptor_matrix  # noqa: E402
+from featurize.descriptors import descriptor_matrix  # noqa: E402
 from featurize.matrix import elements_in, fraction_matrix  # noqa: E402
 
 

@@ -79,7 +79,7 @@ def run(seed: int, threads: int) -> str:
     lines = [
         "## Strategy throughput (issue #5)",
         "",
-        f"Command: `OMP_NUM_THREADS=1 python -m benchmarks.strategy_throughput`  ",
+        "Command: `OMP_NUM_THREADS=1 python -m benchmarks.strategy_throughput`  ",
         f"Machine: {machine()}; torch threads: {threads}  ",
         f"Model: DVAE (default config, 60 epochs) fitted in {fit_s:.0f} s on the "
         f"{len(obs.y):,} labelled corpus alloys of Al-Co-Cr-Cu-Fe-Mn-Ni (not timed below).",

@@ -66,7 +66,7 @@ STRATEGY_OPTIONS: dict[str, dict[str, Any]] = {
     "nudge": {"starts": "compositions", "threshold": float, "max_steps": int},
     "botorch": {"acquisition": ("qLogNEI", "qUCB"), "beta": float, "n_design": int,
                 "max_labelled": int, "oversample": int, "num_restarts": int,
-                "raw_samples": int},
+                "raw_samples": int, "pool_logit_input": bool},
     "random_latent": {},
     "rf": {"acquisition": ("EI", "UCB"), "n_trees": int, "kappa": float, "xi": float,
            "max_candidates": int},
@@ -583,6 +583,8 @@ def _option_check(kind_of: Any) -> Callable[[Any], str | None]:
         return _int(1)
     if kind_of is float:
         return _number()
+    if kind_of is bool:
+        return _bool
     if isinstance(kind_of, tuple):
         return _choice(kind_of)
     if kind_of == "box":

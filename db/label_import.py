@@ -177,7 +177,14 @@ def import_labels_csv(
     if report.problems:
         return report
 
-    lines = [line for line, _ in rows]
+    return store_rows(session, report, path, digest, [line for line, _ in rows], inputs, dry_run)
+
+
+def store_rows(session: Session, report: LabelImportReport, path: Path, digest: str, lines: Sequence[int],
+               inputs: Sequence[LabelInput], dry_run: bool) -> LabelImportReport:
+    """Store the validated rows of one file in one transaction (rolled back for a dry run),
+    refusing a file imported before (its rows' external ids exist); fills the report's
+    preview, or its problems."""
 
     def work() -> list[RowPreview]:
         ext = [i.external_id for i in inputs]
@@ -189,7 +196,7 @@ def import_labels_csv(
                 "nothing stored; to correct labels use `alloyloop label supersede`"))
             return []
         existing = alloy_ids(session, [i.composition.key for i in inputs])
-        stored = insert_labels(session, inputs)
+        stored = insert_labels(session, list(inputs))
         flags = dict(session.execute(
             select(Alloy.id, Alloy.has_conflict).where(Alloy.id.in_({r.alloy_id for r in stored}))).tuples().all())
         return [

@@ -5,7 +5,11 @@ Accepted notations (all parsed through pymatgen's ``Composition``):
 - element strings with implicit unit amounts: ``CoCrFeMnNi``
 - molar ratios: ``Al0.5CoCrFeNi``
 - atomic percent: ``Co20Cr20Fe20Mn20Ni20``, ``Fe50Mn30Co10Cr10``
-- parenthesised groups: ``(FeCoNi)90Al10``
+- parenthesised groups: ``(FeCoNi)90Al10``, ``(FeCoNiCr)94Ti2Al4``: as in the HEA
+  literature, an amount after a group is the group's *total* share, split by the ratios
+  inside it (``(FeCoNi)90Al10`` is 30 at.% each of Fe, Co, Ni and 10 at.% Al; pymatgen's
+  chemical reading, Fe90Co90Ni90Al10, would give Al 3.6 at.%); a group without an amount
+  only groups (``[FeCo]Ni`` = FeCoNi)
 - mappings of element to amount: ``{"Fe": 1, "Ni": 1}``
 
 Every parse returns normalized mole fractions and a canonical key (elements in
@@ -30,6 +34,7 @@ KEY_DECIMALS = 4
 _ALLOWED_CHARS = re.compile(r"^[A-Za-z0-9.()\[\]{}\s\-_,:]*$")
 _TOKEN = re.compile(r"([A-Z][a-z]*)")
 _ZERO_AMOUNT = re.compile(r"([A-Z][a-z]?)0*\.?0+(?![\d.])")
+_INNER_GROUP = re.compile(r"[(\[{]([^()\[\]{}]*)[)\]}](\d+(?:\.\d*)?|\.\d+)?")
 _ZERO_GROUP = re.compile(r"([(\[{][^()\[\]{}]*[)\]}])0*\.?0+(?![\d.])")
 
 
@@ -201,7 +206,7 @@ def _from_string(text: str) -> dict[str, float]:
             f"no element symbol in {text!r}: give a formula such as 'CoCrFeMnNi'", token=s
         )
     try:
-        comp = Composition(s)
+        comp = Composition(_expand_groups(s))
     except Exception as exc:  # pymatgen raises ValueError/CompositionError variants
         raise CompositionError(
             f"cannot parse {text!r} ({exc}): write the formula as element symbols each "
@@ -209,6 +214,22 @@ def _from_string(text: str) -> dict[str, float]:
             token=text,
         ) from None
     return {str(el): float(amt) for el, amt in comp.get_el_amt_dict().items()}
+
+
+def _expand_groups(s: str) -> str:
+    """Replace each group, innermost first, by its elements with explicit amounts: the
+    group's amount split by the ratios inside it (HEA notation, see the module docstring).
+    Unbalanced brackets are left for pymatgen to refuse."""
+    while (m := _INNER_GROUP.search(s)) is not None:
+        inner, amount = m.group(1), m.group(2)
+        if amount is None:
+            expanded = inner
+        else:
+            parts = Composition(inner).get_el_amt_dict()
+            total = sum(parts.values())
+            expanded = "".join(f"{el}{format(a / total * float(amount), '.15f')}" for el, a in parts.items())
+        s = s[:m.start()] + expanded + s[m.end():]
+    return s
 
 
 def _misread_hint(source: str) -> str:

@@ -3,7 +3,8 @@
 At import time (before any test module imports prefect or torch):
 
 - one thread for BLAS/OpenMP and torch (the CI machines have 2 busy cores);
-- Prefect gets a private, throwaway home, no analytics (no network here) and quiet logs;
+- Prefect gets a private, throwaway home, no analytics (no network here) and quiet logs
+  (one per pytest-xdist worker: the suite runs with ``-n 2``);
 - the store's default URL points to a throwaway SQLite file, so no test can write to
   the real user data directory by accident.
 
@@ -29,6 +30,12 @@ from pathlib import Path
 
 _SCRATCH = Path(tempfile.mkdtemp(prefix="alloyloop-tests-"))
 atexit.register(shutil.rmtree, _SCRATCH, True)
+_INHERITED = os.environ.get("ALLOYLOOP_TEST_SCRATCH")
+if _INHERITED:  # a pytest-xdist worker: its own Prefect home and default store, not the controller's
+    for _var in ("PREFECT_HOME", "ALLOYLOOP_DATABASE_URL"):
+        if _INHERITED in os.environ.get(_var, ""):
+            del os.environ[_var]
+os.environ["ALLOYLOOP_TEST_SCRATCH"] = str(_SCRATCH)
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("PREFECT_HOME", str(_SCRATCH / "prefect"))
@@ -44,6 +51,13 @@ else:
     torch.set_num_threads(1)
 
 import pytest  # noqa: E402  (after the environment is set)
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+# Property tests draw the same examples on every run (CI must not pass or fail by chance);
+# `HYPOTHESIS_PROFILE=explore pytest …` draws new ones, to hunt for new bad inputs.
+_hypothesis_settings.register_profile("repeatable", derandomize=True, database=None, print_blob=True)
+_hypothesis_settings.register_profile("explore")
+_hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 PG_SKIP_REASON: list[str] = []
 

@@ -31,15 +31,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.calphad.phases import DEFAULT_THRESHOLD, classify, format_fractions, parse_fractions
-from db.alloys import alloy_ids
-from db.label_import import LabelImportReport, RowPreview, RowProblem, file_digest, read_rows
-from db.labels import LabelInput, insert_labels, validate_label
-from db.models import Alloy, Label
-from db.tx import run_write
+from db.label_import import LabelImportReport, RowProblem, file_digest, read_rows, store_rows
+from db.labels import LabelInput, validate_label
 
 REQUIRED = ("composition", "temperature", "phase_fractions")
 OPTIONAL = ("database", "entered_by", "evidence_uri", "note")
@@ -121,34 +117,7 @@ def import_calphad_csv(
             report.details[line] = detail
     if report.problems:
         return report
-    lines = [line for line, _ in rows]
-
-    def work() -> list[RowPreview]:
-        ext = [i.external_id for i in inputs]
-        done = session.execute(select(Label.id).where(Label.external_id.in_(ext)).order_by(Label.id)).scalars().all()
-        if done:
-            report.problems.append(RowProblem(
-                0, "-", str(path),
-                f"this file (sha256 {digest}…) was imported before as labels #{done[0]}–#{done[-1]}: "
-                "nothing stored; to correct labels use `alloyloop label supersede`"))
-            return []
-        existing = alloy_ids(session, [i.composition.key for i in inputs])
-        stored = insert_labels(session, inputs)
-        flags = dict(session.execute(
-            select(Alloy.id, Alloy.has_conflict).where(Alloy.id.in_({r.alloy_id for r in stored}))).tuples().all())
-        return [
-            RowPreview(row=line, key=r.alloy_key, outcome=r.outcome, phases=r.phases, source=r.source,
-                       method=r.method, processing=None, new_alloy=r.alloy_key not in existing,
-                       conflict=bool(flags[r.alloy_id]), label_id=None if dry_run else r.id)
-            for line, r in zip(lines, stored)
-        ]
-
-    preview = run_write(session, work, commit=not dry_run)
-    if report.problems:  # refused inside the transaction: it was rolled back
-        return report
-    report.preview = preview
-    report.stored = not dry_run
-    return report
+    return store_rows(session, report, path, digest, [line for line, _ in rows], inputs, dry_run)
 
 
 def _row(line: int, cells: dict[str, str], report: LabelImportReport, file_name: str,

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from agent.commands.db import URL_HELP, store_errors
+from agent.commands.export import EXPORT_HELP, OUT_HELP, check_export, emit_csv
 
 app = typer.Typer(help="Design campaigns: create from a spec, run rounds, inspect them.",
                   no_args_is_help=True)
@@ -237,34 +238,21 @@ def status(
 def suggestions(
     name: str = typer.Argument(..., help="Campaign name."),
     round_index: int = typer.Option(None, "--round", help="Only this round."),
-    export: str = typer.Option(None, "--export", help="Write the table in this format instead (csv)."),
-    out: Path = typer.Option(None, "--out", dir_okay=False, help="File for --export (default: standard output)."),
+    export: str = typer.Option(None, "--export", help=EXPORT_HELP),
+    out: Path = typer.Option(None, "--out", dir_okay=False, help=OUT_HELP),
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """The campaign's suggestions with their predictions, conformal sets and domain flags."""
-    import csv
-    import io
-
     from agent.campaign_ops import campaign_suggestions
     from agent.report.suggestion_table import SUGGESTION_COLUMNS, suggestion_row
     from db.session import store_session
 
-    if export is not None and export.lower() != "csv":
-        console.print(f"[red]error:[/red] --export {escape(export)} is not supported: use --export csv")
-        raise typer.Exit(code=1)
+    check_export(export, console)
     with store_errors(), store_session(url) as session:
         pairs = campaign_suggestions(session, name, round_index)
     if export is not None:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(("round", *SUGGESTION_COLUMNS))
-        for index, s in pairs:
-            writer.writerow([index, *("" if v is None else v for v in suggestion_row(s))])
-        if out is None:
-            sys.stdout.write(buffer.getvalue())
-        else:
-            out.write_text(buffer.getvalue(), encoding="utf-8")
-            console.print(f"wrote {len(pairs)} suggestion(s) to {out}")
+        emit_csv(("round", *SUGGESTION_COLUMNS), ([index, *suggestion_row(s)] for index, s in pairs), out,
+                 console, "suggestion(s)")
         return
     table = Table(title=f"{len(pairs)} suggestion(s) of {name}", title_justify="left")
     for col in ("round", "id", "alloy", "strategy", "p(single)", "set", "in domain", "domain score", "status"):

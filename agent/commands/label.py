@@ -23,6 +23,11 @@ def _user() -> str | None:
         return None
 
 
+def _actor() -> str:
+    """Who the audit log names for a command-line write (web users appear by account name)."""
+    return f"cli:{_user() or 'unknown'}"
+
+
 def _describe(label) -> str:  # noqa: ANN001 - a db.records.LabelRecord
     phases = f" ({'+'.join(label.phases)})" if label.phases else ""
     parts = [f"{label.source}/{label.method}"]
@@ -57,13 +62,13 @@ def add(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Store one label (a new observation; corrections use `label supersede`)."""
-    from db.labels import add_label
+    from db.audit import add_label_audited
     from db.session import store_session
 
     with store_errors(), store_session(url) as session:
-        label = add_label(session, composition=composition, outcome=outcome, source=source,
-                          method=method, phases=phases, processing=processing,
-                          entered_by=by or _user(), evidence_uri=evidence, note=note)
+        label = add_label_audited(session, actor=_actor(), composition=composition, outcome=outcome,
+                                  source=source, method=method, phases=phases, processing=processing,
+                                  entered_by=by or _user(), evidence_uri=evidence, note=note)
         console.print(f"stored label #{label.id} for {label.alloy_key}: {escape(_describe(label))}")
         _print_resolution(session, label.alloy_key)
 
@@ -76,11 +81,15 @@ def import_csv(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Import labels from a CSV file: every row or none. Exit code 1 when a row is bad."""
+    from db.audit import import_labels_audited
     from db.label_import import import_labels_csv
     from db.session import store_session
 
     with store_errors(), store_session(url) as session:
-        report = import_labels_csv(session, file, dry_run=dry_run, default_entered_by=by or _user())
+        if dry_run:
+            report = import_labels_csv(session, file, dry_run=True, default_entered_by=by or _user())
+        else:
+            report = import_labels_audited(session, file, actor=_actor(), default_entered_by=by or _user())
     if report.problems:
         table = Table(title=f"{file.name}: {len(report.problems)} problem(s), nothing stored",
                       title_justify="left", title_style="bold red")
@@ -147,13 +156,14 @@ def supersede(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Correct a label: a new label replaces it for training; the old one is kept."""
-    from db.labels import supersede_label
+    from db.audit import supersede_label_audited
     from db.session import store_session
 
     with store_errors(), store_session(url) as session:
-        label = supersede_label(session, label_id, outcome=outcome, phases=phases, source=source,
-                                method=method, processing=processing, composition=composition,
-                                entered_by=by or _user(), evidence_uri=evidence, note=note)
+        label = supersede_label_audited(session, label_id, actor=_actor(), outcome=outcome, phases=phases,
+                                        source=source, method=method, processing=processing,
+                                        composition=composition, entered_by=by or _user(),
+                                        evidence_uri=evidence, note=note)
         console.print(f"label #{label_id} superseded by #{label.id} for {label.alloy_key}: "
                       f"{escape(_describe(label))}")
         _print_resolution(session, label.alloy_key)

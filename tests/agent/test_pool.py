@@ -12,7 +12,6 @@ from agent.strategies.forest import ForestAcquisition, forest_acquisition
 from agent.strategies.latent_bo import LatentBO
 from agent.strategies.random_pick import RandomPick
 from agent.strategies.screening import Screening
-from agent.suggestion import Observations
 from agent.training_data import start_subset
 from campaigns.spec import PoolSpec
 from featurize.composition import canonical_key
@@ -20,6 +19,7 @@ from featurize.corpus import load_labelled
 from featurize.matrix import fraction_matrix
 
 POOL_STRATEGIES = [Screening(), Screening(acquisition="uncertainty"), LatentBO(),
+                   LatentBO(pool_logit_input=False),
                    ForestAcquisition(), ForestAcquisition(acquisition="UCB"), RandomPick()]
 
 
@@ -48,6 +48,16 @@ def test_pool_strategies_pick_only_open_candidates(pool_campaign, strategy):
     second = strategy.suggest(model, dataclasses.replace(obs, X_pending=pending), space, 5, seed=0)
     assert set(picked).isdisjoint(s.key for s in second)
     assert {s.key for s in second} <= set(keys)
+
+
+def test_botorch_on_a_pool_follows_the_classifier(pool_campaign):
+    """With the classifier's logit as a GP input, qLogNEI picks among the pool's most likely
+    single-phase alloys (the replay measured a latent-only GP well behind greedy screening)."""
+    model, obs, space, _keys = pool_campaign
+    p_pool = model.predict_proba(obs.candidates)
+    for seed in (0, 1):
+        picks = LatentBO().suggest(model, obs, space, 5, seed=seed)
+        assert min(s.p_single for s in picks) >= np.median(p_pool), seed
 
 
 def test_pool_candidates_outside_the_design_space_are_never_picked(pool_campaign):

@@ -92,6 +92,8 @@ def test_at_percent_and_fractions_give_the_same_campaign() -> None:
     ({"strategies__screen": {"count": 2, "acquisition": "best"}},
      "strategies.screen.acquisition: 'best' is not one of 'greedy', 'uncertainty'"),
     ({"strategies__screen": {"count": 2, "radius": 1}}, "strategies.screen.radius: unknown setting"),
+    ({"strategies__botorch": {"count": 2, "pool_logit_input": "yes"}},
+     "strategies.botorch.pool_logit_input: 'yes' is not true or false: write true or false"),
     ({"strategies__screen": {"acquisition": "greedy"}}, "strategies.screen.count: is required"),
     ({"strategies__nudge": {"count": 0}}, "strategies.nudge.count: 0 is not valid: give a whole number of at least 1"),
     ({"model": {"dvae": {"latent_dim": 0}}}, "model.dvae: latent_dim=0 is invalid"),

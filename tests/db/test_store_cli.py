@@ -50,6 +50,18 @@ def test_label_add_list_supersede_conflicts(db_url: str) -> None:
     assert re.search(r"label\s+│\s+3", info.output) and "superseded: 1" in info.output
     assert _run("label", "list", "FeNi", "--url", db_url).exit_code == 1
 
+    # every command-line write is in the audit log, in its own transaction; refused ones are not
+    from db.audit import audit_entries
+    from db.session import store_session
+
+    with store_session(db_url) as session:
+        log = audit_entries(session)
+    assert [(e.action, e.target_id) for e in reversed(log)] == [
+        ("label.add", 1), ("label.add", 2), ("label.supersede", 2)]
+    assert all(e.actor.startswith("cli:") for e in log)
+    assert log[0].before["outcome"] == "multi" and log[0].after["outcome"] == "single"
+    assert log[0].after["id"] == 3 and log[0].note == "SEM misread"
+
 
 @pytest.mark.slow
 def test_data_import_corpus_twice(sqlite_template: Path, tmp_path: Path) -> None:

@@ -123,3 +123,10 @@ def test_cli_import_reports_rows_and_exits_1(db_url: str, tmp_path: Path) -> Non
                        terminal_width=200)
     assert ok.exit_code == 0, ok.output
     assert "stored 3 label(s)" in ok.output
+    from db.audit import audit_entries
+    from db.session import store_session
+
+    with store_session(db_url) as session:  # the refused and the dry-run imports logged nothing
+        log = audit_entries(session)
+    assert [e.action for e in log] == ["label.import"] * 3 and all(e.actor.startswith("cli:") for e in log)
+    assert sorted(e.after["csv_row"] for e in log) == [2, 3, 4]

@@ -41,7 +41,7 @@ def bad_formulas(draw: st.DrawFn) -> tuple[str, str]:
         return base + sym + draw(amounts), sym
     if kind == "char":
         ch = draw(st.sampled_from(EXOTIC))
-        return _insert(base, draw(st.integers(0, 50)), ch), ch
+        return _insert(base, draw(st.integers(0, 50)), ch), ch.lstrip()[0]  # whitespace is allowed
     if kind == "zero":
         sym = draw(st.sampled_from(SYMBOLS))
         return base + sym + draw(st.sampled_from(["0", "0.0", "00", ".0", "0.000"])), sym

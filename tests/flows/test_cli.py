@@ -63,6 +63,10 @@ def test_spec_errors_and_quick_commands(sqlite_store: str, tmp_path: Path,
     assert unknown.exit_code == 1 and "no campaign named 'nope' (known: lab-1)" in unknown.output
     no_report = _run("report", "lab-1", "--url", sqlite_store)
     assert no_report.exit_code == 1 and "run `alloyloop campaign run lab-1`" in no_report.output
+    no_model = _run("campaign", "screen", "lab-1", "--url", sqlite_store)
+    assert no_model.exit_code == 1 and "has no completed round, so no model to screen with" in no_model.output
+    bad_acq = _run("campaign", "screen", "lab-1", "--acquisition", "best", "--url", sqlite_store)
+    assert bad_acq.exit_code == 1 and "unknown acquisition 'best': use 'greedy' or 'uncertainty'" in bad_acq.output
 
     # the quick commands never import Prefect (whose temporary server costs 10-30 s) or torch
     probe = ("import sys; from typer.testing import CliRunner; from agent.cli import app; "
@@ -121,3 +125,18 @@ def test_create_run_status_suggestions_report(sqlite_store: str, home: Path, tmp
     assert "round-001-" in newest.output
     missing = _run("report", "cli", "--round", "7", "--url", sqlite_store)
     assert missing.exit_code == 1 and "has no round 7 (rounds: 0, 1)" in missing.output
+
+    # screening on a local Dask cluster with round 1's model: a top list, nothing stored
+    screened = _run("campaign", "screen", "cli", "--candidates", "3000", "--chunk-size", "1000", "--top", "5",
+                    "--export", "csv", "--url", sqlite_store)
+    assert screened.exit_code == 0, screened.output
+    top = list(csv.DictReader(io.StringIO(screened.stdout)))
+    assert [r["rank"] for r in top] == ["1", "2", "3", "4", "5"]
+    p = [float(r["p_single"]) for r in top]
+    assert p == sorted(p, reverse=True) and len({r["composition"] for r in top}) == 5
+    palette = set(spec_dict("cli")["design_space"]["palette"])
+    from featurize.composition import parse_composition
+
+    assert all(set(parse_composition(r["composition"]).fractions) <= palette for r in top)
+    after = _run("campaign", "suggestions", "cli", "--export", "csv", "--url", sqlite_store)
+    assert after.output == exported.output

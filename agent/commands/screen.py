@@ -1,0 +1,94 @@
+"""``alloyloop campaign screen NAME``: screen a very large sample of the campaign's design
+space with its latest model, as Prefect tasks on Dask (:mod:`agent.screen_flow`).
+
+It reads the store (the campaign's spec and latest completed round) and writes nothing
+there: the top list is printed or exported, for a chemist to shortlist by hand or to
+compare with the round's own batch. The round's ``screen`` strategy stays in-process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from agent.commands.db import URL_HELP, store_errors
+from agent.commands.export import EXPORT_HELP, OUT_HELP, check_export, emit_csv
+
+console = Console()
+
+
+def latest_checkpoint(session, campaign: str) -> tuple[int, str]:  # noqa: ANN001
+    """``(round index, checkpoint folder)`` of the campaign's last completed round; a
+    ``ValueError`` naming the fix when it has none or the folder is gone."""
+    from agent.campaign_ops import last_completed
+    from db.campaigns import get_model_version
+
+    last = last_completed(session, campaign)
+    if last is None or last.model_version_id is None:
+        raise ValueError(f"campaign {campaign!r} has no completed round, so no model to screen with: "
+                         f"run `alloyloop campaign run {campaign}` first")
+    path = get_model_version(session, last.model_version_id).checkpoint_path
+    if not (Path(path) / "meta.json").is_file():
+        raise ValueError(f"the checkpoint of round {last.index} of {campaign!r} is missing at {path}: "
+                         "restore the campaign folder where it was, or run another round")
+    return last.index, path
+
+
+def screen(
+    name: str = typer.Argument(..., help="Campaign name."),
+    candidates: int = typer.Option(1_000_000, "--candidates", min=1,
+                                   help="Lattice points to score (all of them when the lattice is smaller)."),
+    top: int = typer.Option(20, "--top", min=1, help="Keep this many best distinct candidates."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Local Dask worker processes (one core each)."),
+    address: str = typer.Option(None, "--address", help="A running Dask scheduler, e.g. tcp://host:8786 "
+                                "(then --workers is ignored; see docs/operations.md)."),
+    acquisition: str = typer.Option("greedy", "--acquisition", help="greedy (highest p(single)) or uncertainty."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the lattice sample."),
+    chunk_size: int = typer.Option(100_000, "--chunk-size", min=1, help="Candidates per Prefect task."),
+    export: str = typer.Option(None, "--export", help=EXPORT_HELP),
+    out: Path = typer.Option(None, "--out", dir_okay=False, help=OUT_HELP),
+    url: str = typer.Option(None, "--url", help=URL_HELP),
+) -> None:
+    """Screen the design space with the latest round's model on Dask; print the top list."""
+    import numpy as np
+
+    from agent import prefect_env
+    from agent.campaign_ops import spec_of
+    from agent.strategies.screening import screening_scores
+    from db.session import store_session
+
+    check_export(export, console)
+    try:
+        screening_scores(np.array([0.5]), acquisition)  # type: ignore[arg-type]
+        with store_errors(), store_session(url) as session:
+            spec = spec_of(session, name)
+            index, checkpoint = latest_checkpoint(session, name)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(code=1) from None
+    prefect_env.configure()
+    from agent.screen_flow import run_screening
+
+    err = Console(stderr=True)
+    err.print(f"screening {candidates:,} candidates of {escape(name)} with round {index}'s model on "
+              f"{escape(address) if address else f'{workers} local Dask worker(s)'}…")
+    result = run_screening(checkpoint, spec.space, candidates, top_k=top, acquisition=acquisition, seed=seed,
+                           chunk_size=chunk_size, workers=workers, address=address)
+    rows = result.rows()
+    if export is not None:
+        emit_csv(("rank", "composition", "p_single", "acquisition"),
+                 ((rank, r["composition"], f"{r['p_single']:.6f}", f"{r['acquisition']:.6f}")
+                  for rank, r in enumerate(rows, 1)), out, err, "candidate(s)")
+        return
+    table = Table(title=f"top {len(rows)} of {result.scored:,} candidates ({result.feasible:,} inside the "
+                  f"design space, {result.mode}d, {result.jobs} task(s)); model of round {index}",
+                  title_justify="left")
+    for col in ("rank", "alloy", "p(single)", acquisition):
+        table.add_column(col)
+    for rank, row in enumerate(rows, 1):
+        table.add_row(str(rank), row["composition"], f"{row['p_single']:.3f}", f"{row['acquisition']:.3f}")
+    console.print(table)
