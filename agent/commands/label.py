@@ -28,6 +28,20 @@ def _actor() -> str:
     return f"cli:{_user() or 'unknown'}"
 
 
+def _refuse_on_problems(file: Path, report) -> None:  # noqa: ANN001 - a LabelImportReport
+    """Print an import's per-row problems and exit with 1 (nothing was stored)."""
+    if not report.problems:
+        return
+    table = Table(title=f"{file.name}: {len(report.problems)} problem(s), nothing stored",
+                  title_justify="left", title_style="bold red")
+    for col in ("row", "column", "value", "fix"):
+        table.add_column(col, overflow="fold")
+    for p in report.problems:
+        table.add_row(str(p.row), p.column, p.value, p.fix)
+    console.print(table)
+    raise typer.Exit(code=1)
+
+
 def _describe(label) -> str:  # noqa: ANN001 - a db.records.LabelRecord
     phases = f" ({'+'.join(label.phases)})" if label.phases else ""
     parts = [f"{label.source}/{label.method}"]
@@ -90,15 +104,7 @@ def import_csv(
             report = import_labels_csv(session, file, dry_run=True, default_entered_by=by or _user())
         else:
             report = import_labels_audited(session, file, actor=_actor(), default_entered_by=by or _user())
-    if report.problems:
-        table = Table(title=f"{file.name}: {len(report.problems)} problem(s), nothing stored",
-                      title_justify="left", title_style="bold red")
-        for col in ("row", "column", "value", "fix"):
-            table.add_column(col, overflow="fold")
-        for p in report.problems:
-            table.add_row(str(p.row), p.column, p.value, p.fix)
-        console.print(table)
-        raise typer.Exit(code=1)
+    _refuse_on_problems(file, report)
     title = (f"{file.name}: {len(report.preview)} label(s) would be stored (dry run, nothing stored)"
              if dry_run else f"{file.name}: stored {len(report.preview)} label(s)")
     table = Table(title=title, title_justify="left")
@@ -263,23 +269,19 @@ def import_calphad(
 ) -> None:
     """Import CALPHAD results computed elsewhere (one calphad label per row): every row or none."""
     from agent.calphad.csv_import import import_calphad_csv
+    from db.audit import audited_import
     from db.session import store_session
 
     if not 0.5 < threshold <= 1:
         console.print(f"[red]error:[/red] --threshold {threshold}: give a mole fraction above 0.5 and at most 1")
         raise typer.Exit(code=1)
     with store_errors(), store_session(url) as session:
-        report = import_calphad_csv(session, file, dry_run=dry_run, threshold=threshold,
-                                    database=database, default_entered_by=by or _user())
-    if report.problems:
-        table = Table(title=f"{file.name}: {len(report.problems)} problem(s), nothing stored",
-                      title_justify="left", title_style="bold red")
-        for col in ("row", "column", "value", "fix"):
-            table.add_column(col, overflow="fold")
-        for p in report.problems:
-            table.add_row(str(p.row), p.column, p.value, p.fix)
-        console.print(table)
-        raise typer.Exit(code=1)
+        def run_import():  # noqa: ANN202
+            return import_calphad_csv(session, file, dry_run=dry_run, threshold=threshold,
+                                      database=database, default_entered_by=by or _user())
+
+        report = run_import() if dry_run else audited_import(session, file, _actor(), run_import)
+    _refuse_on_problems(file, report)
     title = (f"{file.name}: {len(report.preview)} CALPHAD label(s) would be stored (dry run, nothing stored)"
              if dry_run else f"{file.name}: stored {len(report.preview)} CALPHAD label(s)")
     table = Table(title=title, title_justify="left")

