@@ -181,6 +181,10 @@ def main(argv: list[str] | None = None) -> None:
                     help="SQLite store of the runs (default: runs/replay-store.sqlite3); "
                          "--resume continues the campaigns found there")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--merge", type=Path, nargs="+", default=None, metavar="DIR",
+                    help="run nothing: merge the replay.json of these folders (a later folder's run "
+                         "replaces an earlier one's for the same strategy, start and seed) into "
+                         "--out-dir and write the report")
     args = ap.parse_args(argv)
     if args.quick:
         for k, v in QUICK.items():
@@ -189,6 +193,9 @@ def main(argv: list[str] | None = None) -> None:
     root = Path(__file__).resolve().parents[1]
     out_dir = args.out_dir or (root / "runs" / "replay-quick" if args.quick else DOCS)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if args.merge:
+        merge(args, argv, out_dir)
+        return
     store = args.store or root / "runs" / ("replay-quick.sqlite3" if args.quick else "replay-store.sqlite3")
     store.parent.mkdir(parents=True, exist_ok=True)
     if store.exists() and not args.resume:
@@ -237,14 +244,42 @@ def main(argv: list[str] | None = None) -> None:
     print(md)
 
 
+def merge(args, argv: list[str] | None, out_dir: Path) -> None:
+    """Merge the studies of several folders (runs split over processes or sessions)."""
+    from benchmarks.replay_report import render
+
+    merged: dict[tuple[str, str, int], dict[str, Any]] = {}
+    commands = []
+    for folder in args.merge:
+        data = json.loads((folder / "replay.json").read_text(encoding="utf-8"))
+        commands.append(data["meta"]["command"])
+        for r in data["results"]:
+            if len(r["rounds"]) >= args.rounds:
+                merged[(r["strategy"], r["start"], r["seed"])] = r
+    results = sorted(merged.values(), key=lambda r: (list(STARTS).index(r["start"]), r["seed"],
+                                                     list(STRATEGIES).index(r["strategy"])))
+    _write(out_dir / "replay.json", args, results, 0.0, merged_from=commands)
+    md = render(results, out_dir, command=_command(argv), machine=machine(), rounds=args.rounds,
+                batch=args.batch)
+    runs = "Merged from the runs of " + "; ".join(f"`{c}`" for c in dict.fromkeys(commands)) + ".  "
+    lines = md.split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith("Command:")) + 1
+    md = "\n".join(lines[:at] + [runs] + lines[at:])
+    write_section(SECTION, md)
+    print(md)
+
+
 def _command(argv: list[str] | None) -> str:
     return "python -m benchmarks.replay " + shlex.join(argv if argv is not None else sys.argv[1:])
 
 
-def _write(path: Path, args, results: list[dict[str, Any]], wall: float) -> None:
+def _write(path: Path, args, results: list[dict[str, Any]], wall: float,
+           merged_from: list[str] | None = None) -> None:
     meta = {"command": _command(None), "machine": machine(), "wall_seconds_this_run": wall,
             "updated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "rounds": args.rounds, "batch": args.batch, "dvae": DVAE, "dvae_unused": DVAE_UNUSED}
+    if merged_from:
+        meta["merged_from"] = merged_from
     path.write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n",
                     encoding="utf-8")
 

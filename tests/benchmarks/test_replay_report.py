@@ -64,3 +64,26 @@ def test_run_specs_validate_for_every_strategy_and_start():
             assert spec.labeler.start_fraction == STARTS[start]
             assert spec.pool.single_share == (RARE_SHARE if start == "rare" else None)
             assert spec.batch_size == 10 and len(spec.strategies) == 1
+
+
+def test_merge_keeps_the_later_folders_run(tmp_path, monkeypatch):
+    import json
+
+    import benchmarks.replay as replay
+
+    written = {}
+    monkeypatch.setattr(replay, "write_section", lambda section, md, *a, **k: written.update({section: md}))
+    for name, runs in (("a", [_run("rf-ei", 0, [5] * 5), _run("random", 0, [4] * 5)]),
+                       ("b", [_run("rf-ei", 0, [7] * 5), _run("rf-ei", 1, [6] * 5)])):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "replay.json").write_text(json.dumps(
+            {"meta": {"command": f"python -m benchmarks.replay run-{name}"}, "results": runs}))
+    out = tmp_path / "out"
+    replay.main(["--merge", str(tmp_path / "a"), str(tmp_path / "b"), "--out-dir", str(out)])
+    merged = json.loads((out / "replay.json").read_text())
+    hits = {(r["strategy"], r["seed"]): r["rounds"][-1]["cumulative_hits"] for r in merged["results"]}
+    assert hits == {("rf-ei", 0): 35, ("random", 0): 20, ("rf-ei", 1): 30}
+    assert merged["meta"]["merged_from"] == ["python -m benchmarks.replay run-a", "python -m benchmarks.replay run-b"]
+    assert "Merged from the runs of `python -m benchmarks.replay run-a`; `python -m benchmarks.replay run-b`." \
+        in written["replay"]
+    assert (out / "replay.png").is_file()
