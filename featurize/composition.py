@@ -102,15 +102,31 @@ def canonical_key(fractions: Mapping[str, float]) -> str:
     """Canonical key of a composition: elements sorted, fractions rounded to 1e-4.
 
     Trailing zeros are dropped (``0.2`` not ``0.2000``) so that keys stay readable.
+
+    A key is a fixed point of parsing: ``parse_composition(key).key == key``. Plain
+    rounding is not always one: Al0.3334Co0.0833...V0.0833 sums to 0.9998, and
+    normalising it moves Al to 0.3335, so a label entered under a suggestion's key would
+    land on a new alloy. Rounding is therefore repeated on the rounded fractions until it
+    settles (one extra pass in practice); should it cycle, the smallest key of the cycle
+    is taken, which any member of the cycle also reaches.
     """
+    rounded = _round_normalized({el: float(x) for el, x in fractions.items()})
+    seen: list[dict[str, float]] = []
+    while rounded not in seen:
+        seen.append(rounded)
+        rounded = _round_normalized(rounded)
+    cycle = seen[seen.index(rounded):]
+    return min(_key_text(r) for r in cycle)
+
+
+def _round_normalized(fractions: Mapping[str, float]) -> dict[str, float]:
     total = float(sum(fractions.values()))
-    parts = []
-    for el in sorted(fractions):
-        x = round(float(fractions[el]) / total, KEY_DECIMALS)
-        if x <= 0:
-            continue
-        parts.append(f"{el}{_fmt(x)}")
-    return "".join(parts)
+    rounded = {el: round(fractions[el] / total, KEY_DECIMALS) for el in sorted(fractions)}
+    return {el: x for el, x in rounded.items() if x > 0}
+
+
+def _key_text(rounded: Mapping[str, float]) -> str:
+    return "".join(f"{el}{_fmt(x)}" for el, x in rounded.items())
 
 
 def _fmt(x: float) -> str:

@@ -118,6 +118,21 @@ def test_canonical_key_rounds_and_deduplicates():
     assert canonical_key({"Ni": 2, "Fe": 2}) == "Fe0.5Ni0.5"
 
 
+def test_a_key_that_moved_when_parsed_again_settles():
+    """Al0.3334 + 8 x 0.0833 sums to 0.9998: the old key moved to Al0.3335 on re-entry, so
+    the replay's label for that suggestion landed on a new alloy. Keys are fixed points now."""
+    moved = "Al0.3334Co0.0833Cr0.0833Cu0.0833Fe0.0833Mn0.0833Ni0.0833Ti0.0833V0.0833"
+    settled = parse_composition(moved).key
+    assert settled == "Al0.3335Co0.0833Cr0.0833Cu0.0833Fe0.0833Mn0.0833Ni0.0833Ti0.0833V0.0833"
+    assert parse_composition(settled).key == settled
+    raw = {"Al": 0.33342, "Co": 0.0833, "Cr": 0.0833, "Cu": 0.0833, "Fe": 0.0833, "Mn": 0.0833,
+           "Ni": 0.0833, "Ti": 0.0833, "V": 0.0833}
+    assert parse_composition(parse_composition(raw).key).key == parse_composition(raw).key
+    # equimolar keys keep reading as equimolar
+    assert parse_composition("AlCoCrFeNiTiV").key == "".join(
+        f"{el}0.1429" for el in ["Al", "Co", "Cr", "Fe", "Ni", "Ti", "V"])
+
+
 def test_batch_reports_per_row_and_keeps_good_rows():
     series = pd.Series(["CoCrFeMnNi", "Xx", "Al0.5CoCrFeNi", "", "Co0Cr"], index=[10, 11, 12, 13, 14])
     result = parse_many(series)

@@ -126,9 +126,21 @@ def test_any_text_is_parsed_or_refused_clearly(text: str) -> None:
     assert values and all(math.isfinite(v) and 0 < v <= 1 for v in values)
     assert math.isclose(sum(values), 1.0, rel_tol=1e-9)
     assert list(parsed.fractions) == sorted(parsed.fractions)
-    # the key names the same alloy to the key's precision (1e-4; a key whose rounded
-    # fractions do not add up to exactly 1 re-normalizes, e.g. CAlCo4: Co0.6667 -> Co0.6666)
-    again = parse_composition(parsed.key).fractions
-    assert set(again) <= set(parsed.fractions)
+    # the key names the same alloy to the key's precision (1e-4), and parsing it again
+    # gives the key back (labels entered under a suggestion's key reach that alloy)
+    again = parse_composition(parsed.key)
+    assert again.key == parsed.key
+    assert set(again.fractions) <= set(parsed.fractions)
     tolerance = 1e-4 * len(parsed.fractions)  # each rounding is 5e-5 at most; renormalizing adds them
-    assert all(abs(again.get(el, 0.0) - f) <= tolerance for el, f in parsed.fractions.items())
+    assert all(abs(again.fractions.get(el, 0.0) - f) <= tolerance for el, f in parsed.fractions.items())
+
+
+@settings(max_examples=500, deadline=None)
+@given(amounts=st.dictionaries(
+    st.sampled_from(["Al", "Co", "Cr", "Cu", "Fe", "Hf", "Mn", "Mo", "Nb", "Ni", "Ta", "Ti", "V", "W", "Zr"]),
+    st.one_of(st.integers(1, 90), st.floats(0.001, 5.0)), min_size=1, max_size=12))
+def test_a_key_parses_back_to_itself(amounts: dict[str, float]) -> None:
+    """The fixed-point property, on compositions of up to 12 elements in ratios and at.%."""
+    key = parse_composition(amounts).key
+    assert parse_composition(key).key == key
+    assert parse_composition(parse_composition(key)).key == key
