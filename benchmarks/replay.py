@@ -24,7 +24,10 @@ driven by the same Prefect flow (``agent.flows.run_campaign``) and db code as an
 Every round refits the DVAE (warm start) and writes its report. The random-forest and
 random campaigns do not use the DVAE, so they run it with a few epochs only (recorded in
 the JSON): it costs them time, not picks. Metrics: :mod:`benchmarks.replay_metrics`.
-Writes ``replay.json``, ``replay.png`` and the ``replay`` section of ``benchmarks.md``.
+Writes ``replay.json`` and ``replay.png`` to the out-dir, and the table to the ``replay``
+section of ``docs/benchmarks.md`` when the out-dir is docs/ (elsewhere to ``replay.md``
+beside the json). Partial studies run into separate folders are joined with
+``--merge DIR ...``.
 """
 
 from __future__ import annotations
@@ -237,11 +240,7 @@ def main(argv: list[str] | None = None) -> None:
 
     md = render(results, out_dir, command=_command(argv), machine=machine(), rounds=args.rounds,
                 batch=args.batch)
-    if not args.quick:
-        write_section(SECTION, md)
-    else:
-        (out_dir / "replay.md").write_text(md, encoding="utf-8")
-    print(md)
+    _publish(md, out_dir)
 
 
 def merge(args, argv: list[str] | None, out_dir: Path) -> None:
@@ -265,7 +264,16 @@ def merge(args, argv: list[str] | None, out_dir: Path) -> None:
     lines = md.split("\n")
     at = next(i for i, line in enumerate(lines) if line.startswith("Command:")) + 1
     md = "\n".join(lines[:at] + [runs] + lines[at:])
-    write_section(SECTION, md)
+    _publish(md, out_dir)
+
+
+def _publish(md: str, out_dir: Path) -> None:
+    """The docs section only for a study written to docs/; a partial or quick study run
+    elsewhere keeps its table beside its replay.json (merge the folders later)."""
+    if out_dir.resolve() == DOCS.resolve():
+        write_section(SECTION, md)
+    else:
+        (out_dir / "replay.md").write_text(md, encoding="utf-8")
     print(md)
 
 

@@ -84,6 +84,11 @@ def test_merge_keeps_the_later_folders_run(tmp_path, monkeypatch):
     hits = {(r["strategy"], r["seed"]): r["rounds"][-1]["cumulative_hits"] for r in merged["results"]}
     assert hits == {("rf-ei", 0): 35, ("random", 0): 20, ("rf-ei", 1): 30}
     assert merged["meta"]["merged_from"] == ["python -m benchmarks.replay run-a", "python -m benchmarks.replay run-b"]
-    assert "Merged from the runs of `python -m benchmarks.replay run-a`; `python -m benchmarks.replay run-b`." \
-        in written["replay"]
+    runs = "Merged from the runs of `python -m benchmarks.replay run-a`; `python -m benchmarks.replay run-b`."
+    # out of docs/: the table stays beside the merged json, docs/benchmarks.md is untouched
+    assert written == {} and runs in (out / "replay.md").read_text()
     assert (out / "replay.png").is_file()
+    # into docs/ (the study's home): the section of docs/benchmarks.md
+    monkeypatch.setattr(replay, "DOCS", tmp_path / "docs")
+    replay.main(["--merge", str(tmp_path / "a"), str(tmp_path / "b"), "--out-dir", str(tmp_path / "docs")])
+    assert runs in written["replay"] and not (tmp_path / "docs" / "replay.md").exists()
