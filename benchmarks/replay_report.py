@@ -60,6 +60,25 @@ def paired(groups, start: str, a: str, b: str, rounds: int) -> str | None:
             f"{len(seeds)} seeds).")
 
 
+def target(groups, start: str, rounds: int) -> str | None:
+    """Issue #9's bar for this start, as a sentence: dvae-botorch's mean hit rate at least
+    2x random's, and more hits than rf-ei (mean of the per-seed differences)."""
+    bo, rand, ei = (groups.get((start, s), []) for s in ("dvae-botorch", "random", "rf-ei"))
+    if not (bo and rand and ei):
+        return None
+    bo_rate = float(np.mean([_final(r, "cumulative_hit_rate", rounds) for r in bo]))
+    rand_rate = float(np.mean([_final(r, "cumulative_hit_rate", rounds) for r in rand]))
+    hits = {(r["strategy"], r["seed"]): _final(r, "cumulative_hits", rounds) for r in bo + ei}
+    seeds = sorted({r["seed"] for r in bo} & {r["seed"] for r in ei})
+    ahead = float(np.mean([hits[("dvae-botorch", k)] - hits[("rf-ei", k)] for k in seeds]))
+    ratio = bo_rate / rand_rate if rand_rate else float("inf")
+    met = ratio >= 2 and ahead > 0
+    ceiling = (f"; a perfect picker would reach {1 / rand_rate:.2f}x here" if rand_rate and ratio < 2 else "")
+    return (f"Issue #9 target (dvae-botorch >= 2x random's hit rate and ahead of rf-ei): "
+            f"{ratio:.2f}x random{ceiling}, {ahead:+.1f} hits over rf-ei on {len(seeds)} paired "
+            f"seeds: **{'met' if met else 'not met'}**.")
+
+
 def render(results: list[dict[str, Any]], out_dir: Path, *, command: str, machine: str,
            rounds: int, batch: int) -> str:
     """Markdown of the study (and ``replay.png`` in ``out_dir``)."""
@@ -111,6 +130,8 @@ def render(results: list[dict[str, Any]], out_dir: Path, *, command: str, machin
         lines.append("")
         sentences = [x for x in (paired(groups, start, "dvae-botorch", other, rounds)
                                  for other in ("rf-ei", "dvae-greedy", "random")) if x]
+        verdict = target(groups, start, rounds)
+        sentences += [verdict] if verdict else []
         if sentences:
             lines += [" ".join(sentences), ""]
     plot(groups, starts, strategies, out_dir / PLOT, rounds)

@@ -53,6 +53,19 @@ def test_paired_comparison_by_seed(tmp_path):
             "of 3 seeds).") in md
 
 
+def test_target_verdict(tmp_path):
+    rf = [_run("rf-ei", s, [9, 6 + s]) for s in range(3)]  # 15, 16, 17 hits
+    bo = [_run("dvae-botorch", s, [8, 9]) for s in range(3)]  # 17: 17/20 = 0.85
+    rand = [_run("random", s, [4, 4]) for s in range(3)]  # 0.40 -> 2.12x
+    md = render(bo + rf + rand, tmp_path, command="c", machine="m", rounds=2, batch=10)
+    assert ("Issue #9 target (dvae-botorch >= 2x random's hit rate and ahead of rf-ei): 2.12x random, "
+            "+1.0 hits over rf-ei on 3 paired seeds: **met**.") in md
+    rand = [_run("random", s, [5, 5]) for s in range(3)]  # 0.50 -> 1.70x, at most 2.00x
+    md = render(bo + rf + rand, tmp_path, command="c", machine="m", rounds=2, batch=10)
+    assert "1.70x random; a perfect picker would reach 2.00x here, +1.0 hits over rf-ei" in md
+    assert "**not met**" in md
+
+
 def test_run_specs_validate_for_every_strategy_and_start():
     from benchmarks.replay import RARE_SHARE, STARTS, STRATEGIES
 
