@@ -109,7 +109,7 @@ def render(results: list[dict[str, Any]], out_dir: Path, *, command: str, machin
         share = [r["pool_singles"] / r["pool_size"] for r in next(
             (g for k, g in groups.items() if k[0] == start), [])]
         title = ("Rare singles: full start, the pool's single-phase alloys thinned (the rest "
-                 "withheld)" if start == "rare" else f"Start: {start} of the other folds' labels")
+                 "withheld)" if start == "rare" else f"Start: {'all' if start == 'full' else start} of the other folds' labels")
         lines += [f"### {title} (pool single-phase share {_fmt(share, 3)})", "",
                   "| strategy | seeds | hits | hit rate | EF | vs random | top-k recall | BA | AUC | ECE | min / campaign |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
