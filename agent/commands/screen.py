@@ -54,16 +54,14 @@ def screen(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Screen the design space with the latest round's model on Dask; print the top list."""
-    import numpy as np
-
     from agent import prefect_env
     from agent.campaign_ops import spec_of
-    from agent.strategies.screening import screening_scores
+    from agent.strategies.screening import check_acquisition
     from db.session import store_session
 
     check_export(export, console)
     try:
-        screening_scores(np.array([0.5]), acquisition)  # type: ignore[arg-type]
+        check_acquisition(acquisition)
         with store_errors(), store_session(url) as session:
             spec = spec_of(session, name)
             index, checkpoint = latest_checkpoint(session, name)

@@ -114,15 +114,23 @@ class LatentBO:
             p_design = model.predict_proba(to_model_columns(x_design, space, obs.elements))
         else:  # a seeded subset of the pool's candidates, scored by the classifier
             pick = np.random.default_rng(seed).permutation(len(x_pool))[:self.n_design]
+            p_pool = model.predict_proba(to_model_columns(x_pool, space, obs.elements))
             u_pool = (z_pool - lo) / span
-            logit_pool = _logit(model.predict_proba(to_model_columns(x_pool, space, obs.elements)))
             if self.pool_logit_input:
+                logit_pool = _logit(p_pool)
                 s_lo, s_span = logit_pool.min(), max(float(np.ptp(logit_pool)), 1e-6)
                 u_pool = np.hstack([u_pool, ((logit_pool - s_lo) / s_span)[:, None]])
             u_design, x_design = u_pool[pick], x_pool[pick]
-            valid, p_design = np.ones(len(pick), dtype=bool), None
-        y_design = np.where(valid, _logit(p_design) if p_design is not None else logit_pool[pick],
-                            _logit(np.array([_P_CLIP]))[0])
+            valid, p_design = np.ones(len(pick), dtype=bool), p_pool[pick]
+        y_design = np.where(valid, _logit(p_design), _logit(np.array([_P_CLIP]))[0])
+
+        def gp_inputs(u: np.ndarray, X: np.ndarray) -> np.ndarray:
+            """``(m, d)`` latent inputs, with the scaled logit of ``X`` ``(m, D)`` appended
+            when the GP takes it (pool mode)."""
+            if x_pool is None or not self.pool_logit_input:
+                return u
+            s = (_logit(model.predict_proba(X)) - s_lo) / s_span if len(X) else np.empty(0)
+            return np.hstack([u, s[:, None]])
 
         inside = np.flatnonzero(in_palette(obs, space))
         if len(inside) > self.max_labelled:
@@ -130,10 +138,7 @@ class LatentBO:
                                                                 replace=False))
         u_lab = np.clip((model.encode(obs.X[inside], 1) - lo) / span, 0, 1) \
             if len(inside) else np.empty((0, d))
-        if x_pool is not None and self.pool_logit_input:
-            s_lab = (_logit(model.predict_proba(obs.X[inside])) - s_lo) / s_span if len(inside) \
-                else np.empty(0)
-            u_lab = np.hstack([u_lab, s_lab[:, None]])
+        u_lab = gp_inputs(u_lab, obs.X[inside])
         y_lab = _logit(np.where(obs.y[inside] == 1, 1 - _P_CLIP, _P_CLIP))
 
         train_x = torch.as_tensor(np.vstack([u_design, u_lab]), dtype=torch.float64)
@@ -146,10 +151,7 @@ class LatentBO:
             pend_in = obs.X_pending[np.isclose(
                 obs.X_pending[:, [obs.elements.index(e) for e in space.palette]].sum(axis=1), 1.0)]
             if len(pend_in):
-                u_pend = np.clip((model.encode(pend_in, 1) - lo) / span, 0, 1)
-                if x_pool is not None and self.pool_logit_input:
-                    s_pend = (_logit(model.predict_proba(pend_in)) - s_lo) / s_span
-                    u_pend = np.hstack([u_pend, s_pend[:, None]])
+                u_pend = gp_inputs(np.clip((model.encode(pend_in, 1) - lo) / span, 0, 1), pend_in)
                 pending = torch.as_tensor(u_pend, dtype=torch.float64)
         if self.acquisition == "qLogNEI":
             acq = qLogNoisyExpectedImprovement(gp, X_baseline=train_x, X_pending=pending,

@@ -30,11 +30,16 @@ Acquisition = Literal["greedy", "uncertainty"]
 def screening_scores(p: np.ndarray, acquisition: Acquisition) -> np.ndarray:
     """Acquisition value per candidate from p(single): ``greedy`` = p, ``uncertainty`` =
     1 − |2p − 1| (highest where the model is least sure)."""
+    check_acquisition(acquisition)
     if acquisition == "greedy":
         return p
-    if acquisition == "uncertainty":
-        return 1.0 - np.abs(2.0 * p - 1.0)
-    raise ValueError(f"unknown acquisition {acquisition!r}: use 'greedy' or 'uncertainty'")
+    return 1.0 - np.abs(2.0 * p - 1.0)
+
+
+def check_acquisition(acquisition: str) -> None:
+    """Raise a ``ValueError`` naming the choices unless ``acquisition`` is one of them."""
+    if acquisition not in ("greedy", "uncertainty"):
+        raise ValueError(f"unknown acquisition {acquisition!r}: use 'greedy' or 'uncertainty'")
 
 
 @dataclass(frozen=True)
