@@ -16,20 +16,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from agent.design_space import DesignSpace
-from agent.suggestion import Observations, Strategy, Suggestion, to_model_columns
-from campaigns.spec import StrategySpec
-from db.campaigns import SuggestionInput
+from alloyloop.campaigns.design_space import DesignSpace
+from alloyloop.agent.suggestion import Observations, Strategy, Suggestion, to_model_columns
+from alloyloop.campaigns.spec import StrategySpec
+from alloyloop.db.campaigns import SuggestionInput
 
 
 def build_strategy(spec: StrategySpec) -> Strategy:
     """The strategy object of one entry of the mix (options as in the spec)."""
-    from agent.strategies.latent_bo import LatentBO, RandomLatent
-    from agent.strategies.latent_region import LatentRegion
-    from agent.strategies.nudge import Nudge
-    from agent.strategies.forest import ForestAcquisition
-    from agent.strategies.random_pick import RandomPick
-    from agent.strategies.screening import Screening
+    from alloyloop.agent.strategies.latent_bo import LatentBO, RandomLatent
+    from alloyloop.agent.strategies.latent_region import LatentRegion
+    from alloyloop.agent.strategies.nudge import Nudge
+    from alloyloop.agent.strategies.forest import ForestAcquisition
+    from alloyloop.agent.strategies.random_pick import RandomPick
+    from alloyloop.agent.strategies.screening import Screening
 
     classes = {"screen": Screening, "latent_region": LatentRegion, "nudge": Nudge,
                "botorch": LatentBO, "random_latent": RandomLatent, "rf": ForestAcquisition,
@@ -80,7 +80,7 @@ def compose_batch(model, observations: Observations, space: DesignSpace,
         shortfall += [entry.kind] * (entry.count - len(got))
         out.suggestions.extend(got)
     if shortfall:
-        from agent.strategies.screening import Screening
+        from alloyloop.agent.strategies.screening import Screening
 
         fill = Screening().suggest(model, pending(), space, len(shortfall), seed + 7919)
         for s, owner in zip(fill, shortfall):

@@ -18,12 +18,12 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agent.labelers.replay import PREFIX as REPLAY_PREFIX
-from campaigns.spec import CampaignSpec, parse_spec
-from db.campaigns import create_campaign, get_campaign, get_model_version, list_suggestions, reports, rounds
-from db.models import Alloy, Label
-from db.records import CampaignRecord, RoundRecord, SuggestionRecord
-from db.status import RoundStatus
+from alloyloop.agent.labelers.replay import PREFIX as REPLAY_PREFIX
+from alloyloop.campaigns.spec import CampaignSpec, parse_spec
+from alloyloop.db.campaigns import create_campaign, get_campaign, get_model_version, list_suggestions, reports, rounds
+from alloyloop.db.models import Alloy, Label
+from alloyloop.db.records import CampaignRecord, RoundRecord, SuggestionRecord
+from alloyloop.db.status import RoundStatus
 
 REPORT_KIND = "round-report"
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from agent.campaign_ops import create_from_spec
-from campaigns.bundled import load_example
-from db.campaigns import list_campaigns
+from alloyloop.agent.campaign_ops import create_from_spec
+from alloyloop.campaigns.bundled import load_example
+from alloyloop.db.campaigns import list_campaigns
 
 DEMO_SPEC = "demo"
 
@@ -40,8 +40,8 @@ class DemoSetup:
 
 def prepare_demo(session: Session, name: str | None = None) -> DemoSetup:
     """Import the corpus (if not yet there) and create the demo campaign."""
-    from agent.labelers.replay import ReplayOracle
-    from db.corpus_import import import_corpus
+    from alloyloop.agent.labelers.replay import ReplayOracle
+    from alloyloop.db.corpus_import import import_corpus
 
     imported = import_corpus(session)
     spec = load_example(DEMO_SPEC)

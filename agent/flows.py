@@ -19,7 +19,7 @@ continues where the crash happened: the model is not refitted, no suggestion is 
 twice, and labels (which only ever enter the store, never leave it) cannot be lost. If the
 data changed in between (new labels), the crashed round is closed as ``failed`` and a new
 one starts on the new data. ``tests/flows/test_kill_rounds.py`` checks this with real
-``SIGKILL``s at the crash points of :mod:`agent.faults` (inert unless
+``SIGKILL``s at the crash points of :mod:`alloyloop.agent.faults` (inert unless
 ``ALLOYLOOP_TEST_KILL_AT`` is set).
 
 Tasks that touch the store or disk retry (transient lock or I/O errors); results are passed
@@ -43,9 +43,9 @@ from typing import TYPE_CHECKING, Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from agent import progress
-from agent.faults import kill_point
-from agent.campaign_ops import (
+from alloyloop.agent import progress
+from alloyloop.agent.faults import kill_point
+from alloyloop.agent.campaign_ops import (
     REPORT_KIND,
     json_safe,
     round_report_path,
@@ -53,16 +53,16 @@ from agent.campaign_ops import (
     summarize_round,
     trigger_decision,
 )
-from agent.paths import round_dir
-from campaigns.spec import CampaignSpec
-from db.records import ModelVersionRecord, RoundRecord, SuggestionRecord
-from db.session import store_session
-from db.snapshot import Snapshot
+from alloyloop.agent.paths import round_dir
+from alloyloop.campaigns.spec import CampaignSpec
+from alloyloop.db.records import ModelVersionRecord, RoundRecord, SuggestionRecord
+from alloyloop.db.session import store_session
+from alloyloop.db.snapshot import Snapshot
 
 if TYPE_CHECKING:  # heavy modules (torch) are imported inside the tasks that need them
-    from agent.training_data import RoundData
-    from agent.warm_start import WarmStart
-    from models.dvae import DisentangledVAE
+    from alloyloop.agent.training_data import RoundData
+    from alloyloop.agent.warm_start import WarmStart
+    from alloyloop.models.dvae import DisentangledVAE
 
 RETRIES = 2
 RETRY_DELAY_S = 1
@@ -104,10 +104,10 @@ def _folder(campaign: str, rnd: RoundRecord, home: str | None) -> Path:
 @task(name="begin-round", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S, cache_policy=NO_CACHE)
 def begin_round(campaign: str, url: str | None) -> RoundStart:
     """Snapshot the store and start (or resume) the campaign's round."""
-    from db.campaigns import finish_round, list_suggestions, rounds, running_round, start_round
-    from db.lifecycle import mark_stale
-    from db.snapshot import take_snapshot
-    from db.status import RoundStatus
+    from alloyloop.db.campaigns import finish_round, list_suggestions, rounds, running_round, start_round
+    from alloyloop.db.lifecycle import mark_stale
+    from alloyloop.db.snapshot import take_snapshot
+    from alloyloop.db.status import RoundStatus
 
     with store_session(url) as session:
         spec = spec_of(session, campaign)
@@ -133,10 +133,10 @@ def begin_round(campaign: str, url: str | None) -> RoundStart:
 def training_data(start: RoundStart, url: str | None) -> RoundData:
     """The round's matrices: labelled (minus hidden / foreign simulated), validation,
     unlabelled, pending."""
-    from agent.labelers import build_labeler
-    from agent.labelers.replay import simulated_label_owners
-    from agent.pool import load_pool
-    from agent.training_data import round_data
+    from alloyloop.agent.labelers import build_labeler
+    from alloyloop.agent.labelers.replay import simulated_label_owners
+    from alloyloop.agent.pool import load_pool
+    from alloyloop.agent.training_data import round_data
 
     spec, rnd = start.spec, start.round
     labeler = build_labeler(spec)
@@ -157,7 +157,7 @@ def training_data(start: RoundStart, url: str | None) -> RoundData:
 
 
 def _previous_checkpoint(url: str | None, campaign: str, index: int) -> str | None:
-    from db.campaigns import get_model_version, rounds
+    from alloyloop.db.campaigns import get_model_version, rounds
 
     with store_session(url) as session:
         earlier = [r for r in rounds(session, campaign)
@@ -174,8 +174,8 @@ def fit_model(start: RoundStart, data: RoundData, url: str | None, home: str | N
 
     No retries: a fit is deterministic, so a failing one fails again.
     """
-    from agent.warm_start import WarmStart, fit_round_model
-    from models.dvae import DisentangledVAE
+    from alloyloop.agent.warm_start import WarmStart, fit_round_model
+    from alloyloop.models.dvae import DisentangledVAE
 
     spec, rnd = start.spec, start.round
     folder = _folder(spec.name, rnd, home)
@@ -199,9 +199,9 @@ def fit_model(start: RoundStart, data: RoundData, url: str | None, home: str | N
 def register_model(start: RoundStart, model: DisentangledVAE, checkpoint: Path, warm: WarmStart,
                    url: str | None) -> ModelVersionRecord:
     """Register the checkpoint as a ModelVersion and attach it to the round (atomically)."""
-    from db.campaigns import attach_model, file_sha256, get_model_version, register_model_version
-    from db.campaigns import rounds as list_rounds
-    from db.engine import WRITE_OPTION
+    from alloyloop.db.campaigns import attach_model, file_sha256, get_model_version, register_model_version
+    from alloyloop.db.campaigns import rounds as list_rounds
+    from alloyloop.db.engine import WRITE_OPTION
 
     rnd = start.round
     with store_session(url) as session:
@@ -226,9 +226,9 @@ def register_model(start: RoundStart, model: DisentangledVAE, checkpoint: Path, 
 def suggest_batch(start: RoundStart, model: DisentangledVAE, data: RoundData, url: str | None,
                   home: str | None) -> list[SuggestionRecord]:
     """The round's suggestions: stored ones on a rerun, else the strategy mix's batch."""
-    from agent.batch import compose_batch, suggestion_inputs
-    from agent.suggestion import Observations
-    from db.campaigns import add_suggestions, list_suggestions
+    from alloyloop.agent.batch import compose_batch, suggestion_inputs
+    from alloyloop.agent.suggestion import Observations
+    from alloyloop.db.campaigns import add_suggestions, list_suggestions
 
     spec, rnd = start.spec, start.round
     with store_session(url) as session:
@@ -256,13 +256,13 @@ def suggest_batch(start: RoundStart, model: DisentangledVAE, data: RoundData, ur
 def _arm_persist_kill(session: Any) -> None:
     """Crash tests (``ALLOYLOOP_TEST_KILL_AT=persist``): die once the batch's rows are
     flushed inside their transaction, before it commits."""
-    from agent.faults import armed
+    from alloyloop.agent.faults import armed
 
     if not armed("persist"):
         return
     from sqlalchemy import event
 
-    from db.models import SuggestionEvent
+    from alloyloop.db.models import SuggestionEvent
 
     def after_flush(sess: Any, _context: Any) -> None:
         if any(isinstance(obj, SuggestionEvent) for obj in sess.new):
@@ -272,8 +272,8 @@ def _arm_persist_kill(session: Any) -> None:
 
 
 def _previous_importance(url: str | None, campaign: str, index: int) -> dict[str, float] | None:
-    from agent.report.round_report import read_importance
-    from db.campaigns import rounds
+    from alloyloop.agent.report.round_report import read_importance
+    from alloyloop.db.campaigns import rounds
 
     with store_session(url) as session:
         earlier = [r for r in rounds(session, campaign) if r.index < index and r.status == "completed"]
@@ -289,9 +289,9 @@ def write_report(start: RoundStart, model: DisentangledVAE, data: RoundData,
                  suggestions: list[SuggestionRecord], version: ModelVersionRecord, warm: WarmStart,
                  url: str | None, home: str | None) -> str:
     """Write the round's report files and link them from the round (once)."""
-    from agent.report import round_report
-    from agent.report.calphad_agreement import calphad_vs_experiment
-    from db.campaigns import add_report
+    from alloyloop.agent.report import round_report
+    from alloyloop.agent.report.calphad_agreement import calphad_vs_experiment
+    from alloyloop.db.campaigns import add_report
 
     spec, rnd = start.spec, start.round
     folder = _folder(spec.name, rnd, home)
@@ -323,7 +323,7 @@ def write_report(start: RoundStart, model: DisentangledVAE, data: RoundData,
 @task(name="finish-round", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S, cache_policy=NO_CACHE)
 def finish(start: RoundStart, url: str | None) -> RoundRecord:
     """Close the round as completed (a no-op if a previous run already did)."""
-    from db.campaigns import finish_round, rounds
+    from alloyloop.db.campaigns import finish_round, rounds
 
     with store_session(url) as session:
         current = next(r for r in rounds(session, start.spec.name) if r.id == start.round.id)
@@ -335,9 +335,9 @@ def finish(start: RoundStart, url: str | None) -> RoundRecord:
 @task(name="label-suggestions", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S, cache_policy=NO_CACHE)
 def label_suggestions(campaign: str, round_index: int | None, url: str | None) -> dict[str, Any]:
     """Give the round's open suggestions to the campaign's labeler and store its results."""
-    from agent.labelers import build_labeler
-    from agent.labelers.apply import apply_labels
-    from db.campaigns import list_suggestions, rounds
+    from alloyloop.agent.labelers import build_labeler
+    from alloyloop.agent.labelers.apply import apply_labels
+    from alloyloop.db.campaigns import list_suggestions, rounds
 
     with store_session(url) as session:
         spec = spec_of(session, campaign)
@@ -385,12 +385,12 @@ def label_round(campaign: str, round_index: int | None = None, url: str | None =
     """Hand a round's open suggestions (default: the newest round's) to the campaign's labeler.
 
     The calphad labeler runs as its own subflow: one Prefect task per candidate, as many at
-    once as it has worker processes (:mod:`agent.calphad.tasks`)."""
+    once as it has worker processes (:mod:`alloyloop.agent.calphad.tasks`)."""
     progress.step(campaign, "labelling")
     with store_session(url) as session:
         labeler = spec_of(session, campaign).labeler
     if labeler.kind == "calphad":
-        from agent.calphad.tasks import run_calphad_labelling
+        from alloyloop.agent.calphad.tasks import run_calphad_labelling
 
         return run_calphad_labelling(campaign, round_index, url, labeler.workers)
     return label_suggestions(campaign, round_index, url)
@@ -401,7 +401,7 @@ def retrain_when_labels_arrive(campaign: str, url: str | None = None, home: str 
                                ) -> dict[str, Any]:
     """Start a round if the campaign's label-count trigger fires (the scheduled flow); an
     automatic labeler (replay) then labels its batch, so such a campaign keeps going."""
-    from agent.labelers import build_labeler
+    from alloyloop.agent.labelers import build_labeler
 
     with store_session(url) as session:
         decision = trigger_decision(session, campaign)
@@ -419,7 +419,7 @@ def retrain_when_labels_arrive(campaign: str, url: str | None = None, home: str 
 
 def _after_labelling(url: str | None, campaign: str, index: int) -> dict[str, Any]:
     """A round's counts that labelling changes."""
-    from db.campaigns import rounds as list_rounds
+    from alloyloop.db.campaigns import rounds as list_rounds
 
     with store_session(url) as session:
         record = next(r for r in list_rounds(session, campaign) if r.index == index)

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from campaigns.spec import PoolSpec
-from featurize.composition import parse_composition
-from featurize.matrix import fraction_matrix
+from alloyloop.campaigns.spec import PoolSpec
+from alloyloop.featurize.composition import parse_composition
+from alloyloop.featurize.matrix import fraction_matrix
 
 BENCHMARK_TASK = "single_vs_multi"
 
@@ -81,8 +81,8 @@ def load_pool(spec: PoolSpec) -> Pool:
 
 
 def _from_file(path: Path) -> Pool:
-    from featurize.batch import read_compositions
-    from featurize.composition import parse_many
+    from alloyloop.featurize.batch import read_compositions
+    from alloyloop.featurize.composition import parse_many
 
     if not path.is_file():
         raise PoolError(f"pool file {str(path)!r} does not exist: fix [pool] path (relative "
@@ -128,7 +128,7 @@ def _from_benchmark(scheme: str, fold: int) -> Pool:
 def rare_singles(pool: Pool, share: float, seed: int) -> Pool:
     """The pool with a seeded sample of its single-phase alloys (corpus labels, undisputed)
     such that they make up ``share`` of its labelled alloys; the others are withheld."""
-    from featurize.corpus import load_labelled
+    from alloyloop.featurize.corpus import load_labelled
 
     corpus = load_labelled()
     labelled = corpus[corpus["key"].isin(set(pool.keys)) & corpus["single_phase"].notna()

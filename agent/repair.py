@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agent.design_space import DesignSpace
+from alloyloop.campaigns.design_space import DesignSpace
 
 
 @dataclass(frozen=True)

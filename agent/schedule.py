@@ -32,7 +32,7 @@ def require_server() -> str:
 
 def retrain_deployment(campaign: str, cron: str, url: str | None = None, home: str | None = None):
     """The deployment (not yet served) of the retrain flow for ``campaign`` on ``cron``."""
-    from agent.flows import retrain_when_labels_arrive
+    from alloyloop.agent.flows import retrain_when_labels_arrive
 
     parameters = {"campaign": campaign}
     if url is not None:

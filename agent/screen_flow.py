@@ -16,7 +16,7 @@ Pools:
   blocks (an element subset plus the amount of its first element) of known size, packed
   into jobs of about ``chunk_size`` points; every lattice point is scored exactly once;
 - else ``candidates`` points are **sampled** uniformly from the lattice (with replacement,
-  as :func:`featurize.lattice.sample_lattice` does), job ``i`` with the seed
+  as :func:`alloyloop.featurize.lattice.sample_lattice` does), job ``i`` with the seed
   ``SeedSequence(seed, spawn_key=(i,))``: the same seed gives the same result on any
   number of workers.
 
@@ -37,10 +37,10 @@ import numpy as np
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from agent.design_space import DesignSpace
-from agent.strategies.screening import screening_scores
-from agent.suggestion import to_model_columns
-from featurize.lattice import _compositions, lattice_size, sample_lattice
+from alloyloop.campaigns.design_space import DesignSpace
+from alloyloop.agent.strategies.screening import screening_scores
+from alloyloop.agent.suggestion import to_model_columns
+from alloyloop.featurize.lattice import _compositions, lattice_size, sample_lattice
 
 Block = tuple[tuple[int, ...], int]
 """A lattice block: (element subset as palette column indices, first element's units; 0
@@ -84,7 +84,7 @@ class ScreenResult:
 
     def rows(self) -> list[dict[str, Any]]:
         """The top list as ``{composition, p_single, acquisition}`` rows, best first."""
-        from featurize.composition import canonical_key
+        from alloyloop.featurize.composition import canonical_key
 
         return [{"composition": canonical_key({el: float(f) for el, f in zip(self.palette, row) if f > 0}),
                  "p_single": float(p), "acquisition": float(a)}
@@ -184,7 +184,7 @@ def _model(checkpoint: str):  # noqa: ANN202
     if checkpoint not in _MODELS:
         import torch
 
-        from models.dvae import DisentangledVAE
+        from alloyloop.models.dvae import DisentangledVAE
 
         torch.set_num_threads(1)  # one thread per Dask worker: workers are the parallelism
         _MODELS.clear()

@@ -7,9 +7,9 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from agent.design_space import DesignSpace
-from agent.novelty import nearest_known
-from featurize.composition import canonical_key
+from alloyloop.campaigns.design_space import DesignSpace
+from alloyloop.agent.novelty import nearest_known
+from alloyloop.featurize.composition import canonical_key
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Observations:
         X: ``(m, E)`` labelled alloys; y: ``(m,)`` 1 = single-phase.
         keys: ``(m,)`` canonical keys of the labelled alloys.
         X_pending: ``(p, E)`` suggested but not yet labelled alloys.
-        candidates: ``(c, E)`` the campaign's candidate pool (:mod:`agent.pool`), or None
+        candidates: ``(c, E)`` the campaign's candidate pool (:mod:`alloyloop.agent.pool`), or None
             when strategies make compositions on the design-space lattice. Strategies
             pick only among :meth:`open_candidates`.
     """

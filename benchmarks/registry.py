@@ -1,7 +1,7 @@
 """The models the benchmarks compare, by table name, and how each is fed.
 
 Every entry builds a fresh seeded :class:`~models.base.PhaseClassifier`. The DVAE entries
-take :class:`models.config.DVAEConfig` overrides (``--dvae-set key=value`` on the command
+take :class:`alloyloop.models.config.DVAEConfig` overrides (``--dvae-set key=value`` on the command
 line), so a sweep never edits the model's defaults.
 """
 
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from models.base import PhaseClassifier
-from models.baselines import BASELINE_NAMES, make_baseline
+from alloyloop.models.base import PhaseClassifier
+from alloyloop.models.baselines import BASELINE_NAMES, make_baseline
 
 DVAE_NAMES = ("dvae", "dvae-supervised")
 
@@ -39,7 +39,7 @@ class ModelSpec:
 
 def dvae_config(overrides: Mapping[str, Any] | None = None):
     """``DVAEConfig()`` with ``overrides`` applied (validated by the config itself)."""
-    from models.config import DVAEConfig
+    from alloyloop.models.config import DVAEConfig
 
     return dataclasses.replace(DVAEConfig(), **dict(overrides or {}))
 
@@ -51,7 +51,7 @@ def dvae_spec(name: str, overrides: Mapping[str, Any] | None = None, *,
     config = dvae_config(overrides)
 
     def build(elements: Sequence[str], seed: int) -> PhaseClassifier:
-        from models.dvae import DisentangledVAE
+        from alloyloop.models.dvae import DisentangledVAE
 
         model = DisentangledVAE(config, elements=elements, seed=seed)
         model.name = name  # type: ignore[attr-defined]

@@ -103,9 +103,9 @@ def run_name(strategy: str, start: str, seed: int) -> str:
 
 
 def _truth(spec) -> dict[str, int]:
-    from agent.labelers.replay import ReplayOracle
+    from alloyloop.agent.labelers.replay import ReplayOracle
 
-    from agent.pool import load_pool
+    from alloyloop.agent.pool import load_pool
 
     hidden = ReplayOracle.for_spec(spec).hidden
     pool = set(load_pool(spec.pool).keys)  # not the alloys a thinned pool withholds
@@ -115,11 +115,11 @@ def _truth(spec) -> dict[str, int]:
 def forest_surrogate(session, spec, url: str, seed: int):
     """Random forest on the campaign's visible labels before each round (start set plus
     the labels revealed so far), built through the flow's own training-data code."""
-    from agent.labelers.replay import ReplayOracle, simulated_label_owners
-    from agent.pool import load_pool
-    from agent.training_data import round_data
-    from db.snapshot import take_snapshot
-    from models.baselines import make_baseline
+    from alloyloop.agent.labelers.replay import ReplayOracle, simulated_label_owners
+    from alloyloop.agent.pool import load_pool
+    from alloyloop.agent.training_data import round_data
+    from alloyloop.db.snapshot import take_snapshot
+    from alloyloop.models.baselines import make_baseline
 
     lab = spec.labeler
     data = round_data(take_snapshot(session, spec.name), spec.model.palette, spec.name,
@@ -143,12 +143,12 @@ def forest_surrogate(session, spec, url: str, seed: int):
 def run_one(strategy: str, start: str, seed: int, args, url: str, home: str, palette: list[str]
             ) -> dict[str, Any]:
     """Create (or resume) one campaign, run its rounds through the flows, score it."""
-    from agent.campaign_ops import create_from_spec
-    from agent.flows import run_campaign
+    from alloyloop.agent.campaign_ops import create_from_spec
+    from alloyloop.agent.flows import run_campaign
     from benchmarks.replay_metrics import dvae_surrogate, score_rounds
-    from campaigns.spec import parse_spec
-    from db.campaigns import list_campaigns, rounds
-    from db.session import store_session
+    from alloyloop.campaigns.spec import parse_spec
+    from alloyloop.db.campaigns import list_campaigns, rounds
+    from alloyloop.db.session import store_session
 
     name = run_name(strategy, start, seed)
     spec = parse_spec(spec_dict(name, strategy, start, seed, args.batch, palette, args.quick))
@@ -205,12 +205,12 @@ def main(argv: list[str] | None = None) -> None:
         store.unlink()
     home = str(store.parent / (store.stem + "-home"))
     os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="replay-prefect-"))
-    from agent import prefect_env
+    from alloyloop.agent import prefect_env
 
     prefect_env.configure()
-    from db.corpus_import import import_corpus
-    from db.session import store_session
-    from featurize.elements import element_table
+    from alloyloop.db.corpus_import import import_corpus
+    from alloyloop.db.session import store_session
+    from alloyloop.featurize.elements import element_table
 
     url = f"sqlite:///{store}"
     with store_session(url, create=True) as session:

@@ -22,11 +22,11 @@ import numpy as np
 from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 from sqlalchemy.orm import Session
 
-from db.campaigns import get_model_version, list_suggestions, rounds
-from db.models import Label
-from featurize.composition import parse_composition
-from featurize.matrix import fraction_matrix
-from models.calibration import expected_calibration_error
+from alloyloop.db.campaigns import get_model_version, list_suggestions, rounds
+from alloyloop.db.models import Label
+from alloyloop.featurize.composition import parse_composition
+from alloyloop.featurize.matrix import fraction_matrix
+from alloyloop.models.calibration import expected_calibration_error
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ Surrogate = Callable[[int, set[str]], Callable[[np.ndarray], np.ndarray]]
 
 def dvae_surrogate(session: Session, campaign: str) -> Surrogate:
     """The round's registered DVAE."""
-    from models.dvae import DisentangledVAE
+    from alloyloop.models.dvae import DisentangledVAE
 
     by_index = {r.index: r for r in rounds(session, campaign)}
 

@@ -3,7 +3,7 @@
 - balanced accuracy and MCC of the hard call p >= 0.5 (scikit-learn);
 - ROC AUC of a continuous score: the model's ``decision_function`` where it has one
   (the empirical rules' margins, the DVAE's logits), else its probability;
-- ECE: :func:`models.calibration.expected_calibration_error` (10 equal-width confidence
+- ECE: :func:`alloyloop.models.calibration.expected_calibration_error` (10 equal-width confidence
   bins on [0.5, 1]), the same definition the DVAE reports on its validation split.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score, matthews_corrcoef, roc_auc_score
 
-from models.calibration import expected_calibration_error
+from alloyloop.models.calibration import expected_calibration_error
 
 METRICS = ("balanced_accuracy", "roc_auc", "mcc", "ece")
 

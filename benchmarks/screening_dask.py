@@ -8,7 +8,7 @@ Run from the repository root (it needs the whole machine for a few minutes):
 A DVAE (default architecture, a short fit; its fit time is not part of the figures) is
 fitted on the corpus alloys of Al-Co-Cr-Cu-Fe-Mn-Ni-Ti. The design space is that palette at
 1 at.% with 4-6 elements and Al <= 20 at.%: a lattice of 2.2e9 points, so the flow
-(:mod:`agent.screen_flow`) samples ``--candidates`` of them, 100k per task, at most two
+(:mod:`alloyloop.agent.screen_flow`) samples ``--candidates`` of them, 100k per task, at most two
 tasks per worker in flight, and keeps the top 100. For each worker count it reports
 wall time (flow start to result, Dask cluster start included), throughput, and peak
 resident memory (RSS) of the flow process and of the whole process tree (flow, Dask
@@ -79,10 +79,10 @@ class PeakRSS:
 
 
 def fit_model(folder: Path, epochs: int) -> Path:
-    from featurize.corpus import load_labelled
-    from featurize.matrix import fraction_matrix
-    from models.config import DVAEConfig
-    from models.dvae import DisentangledVAE
+    from alloyloop.featurize.corpus import load_labelled
+    from alloyloop.featurize.matrix import fraction_matrix
+    from alloyloop.models.config import DVAEConfig
+    from alloyloop.models.dvae import DisentangledVAE
 
     lab = load_labelled()
     lab = lab[lab["single_phase"].notna() & lab["fractions"].map(lambda f: set(f) <= set(PALETTE))]
@@ -94,14 +94,14 @@ def fit_model(folder: Path, epochs: int) -> Path:
 
 
 def space():  # noqa: ANN201
-    from agent.design_space import DesignSpace
+    from alloyloop.campaigns.design_space import DesignSpace
 
     return DesignSpace(palette=PALETTE, min_elements=4, max_elements=6, step=0.01,
                        bounds={"Al": (0.0, 0.20)})
 
 
 def run(checkpoint: Path, candidates: int, workers: int, chunk_size: int, top_k: int) -> dict:
-    from agent.screen_flow import run_screening
+    from alloyloop.agent.screen_flow import run_screening
 
     with PeakRSS() as rss:
         start = time.perf_counter()
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
 
     import torch
 
-    from featurize.lattice import lattice_size
+    from alloyloop.featurize.lattice import lattice_size
 
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory(prefix="screening-dask-") as tmp:

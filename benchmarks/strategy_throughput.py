@@ -26,21 +26,21 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from agent.design_space import DesignSpace  # noqa: E402
-from agent.strategies.latent_bo import LatentBO  # noqa: E402
-from agent.strategies.screening import Screening  # noqa: E402
-from agent.suggestion import Observations  # noqa: E402
+from alloyloop.campaigns.design_space import DesignSpace  # noqa: E402
+from alloyloop.agent.strategies.latent_bo import LatentBO  # noqa: E402
+from alloyloop.agent.strategies.screening import Screening  # noqa: E402
+from alloyloop.agent.suggestion import Observations  # noqa: E402
 from benchmarks.report import machine, write_section  # noqa: E402
-from featurize.corpus import load_labelled  # noqa: E402
-from featurize.lattice import lattice_size  # noqa: E402
-from featurize.matrix import fraction_matrix  # noqa: E402
+from alloyloop.featurize.corpus import load_labelled  # noqa: E402
+from alloyloop.featurize.lattice import lattice_size  # noqa: E402
+from alloyloop.featurize.matrix import fraction_matrix  # noqa: E402
 
 PALETTE = ("Al", "Co", "Cr", "Cu", "Fe", "Mn", "Ni")
 
 
 def _fit_model(seed: int):
-    from models.config import DVAEConfig
-    from models.dvae import DisentangledVAE
+    from alloyloop.models.config import DVAEConfig
+    from alloyloop.models.dvae import DisentangledVAE
 
     lab = load_labelled()
     lab = lab[lab["single_phase"].notna() & lab["fractions"].map(lambda f: set(f) <= set(PALETTE))]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from campaigns.spec import CampaignSpec, load_spec
+from alloyloop.campaigns.spec import CampaignSpec, load_spec
 
-_PACKAGE = "campaigns"
+_PACKAGE = "alloyloop.campaigns"
 _FOLDER = "examples"
 
 

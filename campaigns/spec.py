@@ -41,11 +41,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.design_space import DesignSpace, DesignSpaceError
-from campaigns.cron import cron_problem
-from campaigns.errors import SpecError, SpecProblem
-from featurize.elements import GROUPS, element_table
-from models.config import ConfigError, DVAEConfig
+from alloyloop.campaigns.design_space import DesignSpace, DesignSpaceError
+from alloyloop.campaigns.cron import cron_problem
+from alloyloop.campaigns.errors import SpecError, SpecProblem
+from alloyloop.featurize.elements import GROUPS, element_table
+from alloyloop.models.config import ConfigError, DVAEConfig
 
 UNITS = {"at.%": 100.0, "fraction": 1.0}
 """Spec units of compositions and their divisor to mole fractions."""
@@ -108,7 +108,7 @@ class ModelSpec:
         warm_start: initialise from the previous round's weights when the architecture
             and palette are unchanged.
         warm_start_max_epochs: epoch cap of warm-started rounds (None = ``max_epochs``).
-        dvae: overrides of :class:`models.config.DVAEConfig` fields.
+        dvae: overrides of :class:`alloyloop.models.config.DVAEConfig` fields.
     """
 
     seed: int
@@ -155,7 +155,7 @@ class LabelerSpec:
             installed pycalphad ships, e.g. ``pycalphad:alcocrni.tdb``) or a path (made
             absolute when the spec is read: relative to the spec file's folder).
         temperatures: calphad: equilibrium temperatures in kelvin (single only if single
-            at every one, see :mod:`agent.calphad.phases`).
+            at every one, see :mod:`alloyloop.agent.calphad.phases`).
         threshold: calphad: mole fraction one solid solution must hold to be ``single``.
         timeout: calphad: time limit of one equilibrium calculation, in seconds.
         workers: calphad: calculations run at once (worker processes; default 1).
@@ -177,7 +177,7 @@ class LabelerSpec:
 @dataclass(frozen=True)
 class PoolSpec:
     """A fixed candidate pool: strategies pick from these compositions instead of making
-    new ones (pool-based active learning). Loaded by :func:`agent.pool.load_pool`.
+    new ones (pool-based active learning). Loaded by :func:`alloyloop.agent.pool.load_pool`.
 
     Attributes:
         source: ``file`` (a CSV with a ``composition`` column, or a text file with one
@@ -304,7 +304,7 @@ class CampaignSpec:
 
     def to_toml(self) -> str:
         """This spec as TOML text (:func:`load_spec` reads it back to an equal spec)."""
-        from campaigns.toml_out import dumps
+        from alloyloop.campaigns.toml_out import dumps
 
         return dumps(self.to_dict())
 
@@ -608,7 +608,7 @@ def _option_check(kind_of: Any) -> Callable[[Any], str | None]:
         return box
     if kind_of == "compositions":
         def compositions(v: Any) -> str | None:
-            from featurize.composition import CompositionError, parse_composition
+            from alloyloop.featurize.composition import CompositionError, parse_composition
 
             if not isinstance(v, list) or not v or not all(isinstance(c, str) for c in v):
                 return 'write a list of compositions, e.g. ["Al1.4Co0.9Cr1.4Cu0.5Fe0.9Ni1"]'
@@ -688,7 +688,7 @@ def _labeler(sec: _Section, scale: float | None, space: DesignSpace | None = Non
 
 def _calphad(sec: _Section, space: DesignSpace | None, base_dir: Path | None) -> LabelerSpec:
     """The calphad labeler's options: database, temperatures (K), threshold, limit, workers."""
-    from agent.calphad.tdb import PYCALPHAD_PREFIX, TdbError, resolve_tdb, tdb_elements
+    from alloyloop.campaigns.tdb import PYCALPHAD_PREFIX, TdbError, resolve_tdb, tdb_elements
 
     tdb = sec.take("tdb", _text, hint='name the database: tdb = "pycalphad:alcocrni.tdb" (a '
                    'database pycalphad ships) or tdb = "path/to/database.tdb"')

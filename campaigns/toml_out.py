@@ -1,6 +1,6 @@
 """Write a spec mapping as TOML (the standard library reads TOML but does not write it).
 
-Covers exactly what :meth:`campaigns.spec.CampaignSpec.to_dict` produces: strings,
+Covers exactly what :meth:`alloyloop.campaigns.spec.CampaignSpec.to_dict` produces: strings,
 booleans, integers, floats, lists of those (nested lists too) and nested tables. Top-level
 tables become ``[section]`` headers, deeper tables without sub-tables inline tables
 (``bounds = { Al = [0, 15] }``). ``None`` values are left out (TOML has no null).

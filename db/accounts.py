@@ -1,6 +1,6 @@
 """Accounts of the lab web app and their login sessions.
 
-The store keeps password *hashes* only (hashing lives in :mod:`web.passwords`) and, for
+The store keeps password *hashes* only (hashing lives in :mod:`alloyloop.web.passwords`) and, for
 each login, the SHA-256 of the random token in the browser's cookie, so that a copy of the
 database lets nobody log in. Every change to an account is written to the audit log in
 the same transaction.
@@ -15,13 +15,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from db.audit import AuditAction, record_entry
-from db.errors import AlreadyExists, InvalidValue, NotFound
-from db.models import LoginSession, User
-from db.records import UserRecord
-from db.roles import Role, parse_role
-from db.tx import run_write
-from db.types import utcnow
+from alloyloop.db.audit import AuditAction, record_entry
+from alloyloop.db.errors import AlreadyExists, InvalidValue, NotFound
+from alloyloop.db.models import LoginSession, User
+from alloyloop.db.records import UserRecord
+from alloyloop.db.roles import Role, parse_role
+from alloyloop.db.tx import run_write
+from alloyloop.db.types import utcnow
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,119}$")
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")

@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from db.errors import InvalidValue, NotFound
-from db.models import Alloy, Label
-from db.records import AlloyRecord
-from db.types import utcnow
-from featurize.composition import CompositionError, ParsedComposition, parse_composition
+from alloyloop.db.errors import InvalidValue, NotFound
+from alloyloop.db.models import Alloy, Label
+from alloyloop.db.records import AlloyRecord
+from alloyloop.db.types import utcnow
+from alloyloop.featurize.composition import CompositionError, ParsedComposition, parse_composition
 
 CHUNK = 900
 """Rows per statement: below SQLite's and PostgreSQL's bound-parameter limits."""

@@ -1,9 +1,9 @@
 """The audit log: who changed what, when, with a before/after summary.
 
 Every audited change and its log entry are one transaction: the functions here run the
-existing services (:mod:`db.labels`, :mod:`db.lifecycle`, :mod:`db.label_import`) inside a
-unit of work of their own (:func:`db.tx.run_write` calls nest), add the entry, and commit
-both or neither. The suggestions' own status history (:class:`db.models.SuggestionEvent`)
+existing services (:mod:`alloyloop.db.labels`, :mod:`alloyloop.db.lifecycle`, :mod:`alloyloop.db.label_import`) inside a
+unit of work of their own (:func:`alloyloop.db.tx.run_write` calls nest), add the entry, and commit
+both or neither. The suggestions' own status history (:class:`alloyloop.db.models.SuggestionEvent`)
 is kept as before; the audit log adds the labels, imports and accounts.
 """
 
@@ -17,14 +17,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.alloys import CHUNK
-from db.label_import import LabelImportReport, import_labels_csv
-from db.labels import add_label, get_label, supersede_label
-from db.lifecycle import label_suggestion, transition
-from db.models import Alloy, AuditEntry, Label, Suggestion, SuggestionEvent
-from db.records import AuditRecord, LabelRecord, SuggestionRecord
-from db.status import SuggestionStatus
-from db.tx import run_write
+from alloyloop.db.alloys import CHUNK
+from alloyloop.db.label_import import LabelImportReport, import_labels_csv
+from alloyloop.db.labels import add_label, get_label, supersede_label
+from alloyloop.db.lifecycle import label_suggestion, transition
+from alloyloop.db.models import Alloy, AuditEntry, Label, Suggestion, SuggestionEvent
+from alloyloop.db.records import AuditRecord, LabelRecord, SuggestionRecord
+from alloyloop.db.status import SuggestionStatus
+from alloyloop.db.tx import run_write
 
 MAX_ACTOR = 120
 
@@ -55,7 +55,7 @@ def record_entry(
     after: dict[str, Any] | None = None,
     note: str | None = None,
 ) -> None:
-    """Add an entry to the current unit of work (call it inside :func:`db.tx.run_write`)."""
+    """Add an entry to the current unit of work (call it inside :func:`alloyloop.db.tx.run_write`)."""
     session.add(_entry(actor, action, target_type, target_id, before, after, note))
     session.flush()
 
@@ -70,7 +70,7 @@ def label_summary(label: LabelRecord) -> dict[str, Any]:
 
 
 def add_label_audited(session: Session, *, actor: str, **fields: object) -> LabelRecord:
-    """:func:`db.labels.add_label`, logged as ``label.add``."""
+    """:func:`alloyloop.db.labels.add_label`, logged as ``label.add``."""
 
     def work() -> LabelRecord:
         label = add_label(session, **fields)
@@ -83,7 +83,7 @@ def add_label_audited(session: Session, *, actor: str, **fields: object) -> Labe
 
 def supersede_label_audited(session: Session, label_id: int, *, actor: str,
                             **changes: object) -> LabelRecord:
-    """:func:`db.labels.supersede_label`, logged as ``label.supersede`` on the old label."""
+    """:func:`alloyloop.db.labels.supersede_label`, logged as ``label.supersede`` on the old label."""
 
     def work() -> LabelRecord:
         new = supersede_label(session, label_id, **changes)
@@ -108,7 +108,7 @@ def _log_move(session: Session, suggestion_id: int, actor: str) -> None:
 
 def transition_audited(session: Session, suggestion_id: int, to: SuggestionStatus | str, *,
                        actor: str, note: str | None = None) -> SuggestionRecord:
-    """:func:`db.lifecycle.transition` (by ``actor``), logged as ``suggestion.status``."""
+    """:func:`alloyloop.db.lifecycle.transition` (by ``actor``), logged as ``suggestion.status``."""
 
     def work() -> SuggestionRecord:
         moved = transition(session, suggestion_id, to, by=actor, note=note)
@@ -127,7 +127,7 @@ these moves: a sample with a phase label was made."""
 def label_suggestion_audited(
     session: Session, suggestion_id: int, *, actor: str, advance: bool = True, **label_fields: object
 ) -> tuple[SuggestionRecord, LabelRecord]:
-    """:func:`db.lifecycle.label_suggestion`, logged (``label.add`` and every status change).
+    """:func:`alloyloop.db.lifecycle.label_suggestion`, logged (``label.add`` and every status change).
 
     Args:
         advance: first move a ``suggested`` or ``queued`` suggestion on to ``synthesized``
@@ -154,7 +154,7 @@ def label_suggestion_audited(
 
 def import_labels_audited(session: Session, path: str | Path, *, actor: str,
                           default_entered_by: str | None = None) -> LabelImportReport:
-    """:func:`db.label_import.import_labels_csv` (not a dry run), with one ``label.import``
+    """:func:`alloyloop.db.label_import.import_labels_csv` (not a dry run), with one ``label.import``
     entry per stored label; nothing is logged when the import stores nothing."""
 
     return audited_import(session, path, actor,

@@ -20,15 +20,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.alloys import ensure_alloys, parse_alloy
-from db.errors import AlreadyExists, InvalidValue, NotFound
-from db.models import Alloy, Campaign, ModelVersion, Report, Round, Suggestion, SuggestionEvent
-from db.records import CampaignRecord, ModelVersionRecord, ReportRecord, RoundRecord, SuggestionRecord
-from db.status import PENDING, CampaignStatus, RoundStatus, SuggestionStatus
-from db.tx import run_write
-from db.types import utcnow
-from db.vocab import Outcome
-from featurize.composition import ParsedComposition
+from alloyloop.db.alloys import ensure_alloys, parse_alloy
+from alloyloop.db.errors import AlreadyExists, InvalidValue, NotFound
+from alloyloop.db.models import Alloy, Campaign, ModelVersion, Report, Round, Suggestion, SuggestionEvent
+from alloyloop.db.records import CampaignRecord, ModelVersionRecord, ReportRecord, RoundRecord, SuggestionRecord
+from alloyloop.db.status import PENDING, CampaignStatus, RoundStatus, SuggestionStatus
+from alloyloop.db.tx import run_write
+from alloyloop.db.types import utcnow
+from alloyloop.db.vocab import Outcome
+from alloyloop.featurize.composition import ParsedComposition
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 

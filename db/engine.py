@@ -5,7 +5,7 @@
 - PostgreSQL URLs (``postgresql://`` or ``postgres://``) are routed to psycopg 3.
 - SQLite connections get WAL (readers never block the writer), foreign keys and a
   busy timeout; transactions are begun by us, so that writers can take the write lock
-  up front with ``BEGIN IMMEDIATE`` (see :mod:`db.tx`).
+  up front with ``BEGIN IMMEDIATE`` (see :mod:`alloyloop.db.tx`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 """How long an SQLite connection waits for another writer before 'database is locked'."""
 
 WRITE_OPTION = "alloyloop_write"
-"""Execution option that makes the SQLite BEGIN an IMMEDIATE one (set by :mod:`db.tx`)."""
+"""Execution option that makes the SQLite BEGIN an IMMEDIATE one (set by :mod:`alloyloop.db.tx`)."""
 
 
 def default_url() -> str:

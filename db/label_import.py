@@ -23,10 +23,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.alloys import alloy_ids
-from db.labels import LabelInput, insert_labels, validate_label
-from db.models import Alloy, Label
-from db.tx import run_write
+from alloyloop.db.alloys import alloy_ids
+from alloyloop.db.labels import LabelInput, insert_labels, validate_label
+from alloyloop.db.models import Alloy, Label
+from alloyloop.db.tx import run_write
 
 REQUIRED = ("composition", "outcome", "source")
 OPTIONAL = ("phases", "method", "processing", "entered_by", "evidence_uri", "note")
@@ -145,7 +145,7 @@ def import_labels_csv(
     """Validate every row of a CSV file and store all its labels in one transaction.
 
     Args:
-        session: the session (see :func:`db.tx.run_write` for transactions).
+        session: the session (see :func:`alloyloop.db.tx.run_write` for transactions).
         path: the CSV file.
         dry_run: validate and run the import, then roll it back; the report previews it.
         default_entered_by: who entered rows whose ``entered_by`` cell is empty.

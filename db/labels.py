@@ -19,12 +19,12 @@ from urllib.parse import urlparse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.alloys import ensure_alloys, lock_alloys, parse_alloy, refresh_conflicts
-from db.errors import AlreadySuperseded, InvalidValue, InvalidValues, NotFound
-from db.models import Alloy, Label
-from db.records import LabelRecord
-from db.tx import run_write
-from db.vocab import (
+from alloyloop.db.alloys import ensure_alloys, lock_alloys, parse_alloy, refresh_conflicts
+from alloyloop.db.errors import AlreadySuperseded, InvalidValue, InvalidValues, NotFound
+from alloyloop.db.models import Alloy, Label
+from alloyloop.db.records import LabelRecord
+from alloyloop.db.tx import run_write
+from alloyloop.db.vocab import (
     Method,
     Outcome,
     Phase,
@@ -38,7 +38,7 @@ from db.vocab import (
     parse_processing,
     parse_source,
 )
-from featurize.composition import ParsedComposition
+from alloyloop.featurize.composition import ParsedComposition
 
 MAX_NAME = 120
 

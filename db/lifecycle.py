@@ -1,7 +1,7 @@
 """Suggestion lifecycle: move suggestions through the status machine, with an audit trail.
 
-The machine itself (statuses, allowed moves) is in :mod:`db.status`. Every change,
-creation included, writes a :class:`db.models.SuggestionEvent` row in the same
+The machine itself (statuses, allowed moves) is in :mod:`alloyloop.db.status`. Every change,
+creation included, writes a :class:`alloyloop.db.models.SuggestionEvent` row in the same
 transaction, so the history of a suggestion is complete and ordered.
 """
 
@@ -10,13 +10,13 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.errors import IllegalTransition, InvalidValue, NotFound
-from db.labels import LabelInput, insert_labels
-from db.models import Alloy, Label, Suggestion, SuggestionEvent
-from db.records import LabelRecord, SuggestionEventRecord, SuggestionRecord
-from db.status import FINAL, PENDING, TRANSITIONS, SuggestionStatus, allowed_next
-from db.tx import run_write
-from db.types import utcnow
+from alloyloop.db.errors import IllegalTransition, InvalidValue, NotFound
+from alloyloop.db.labels import LabelInput, insert_labels
+from alloyloop.db.models import Alloy, Label, Suggestion, SuggestionEvent
+from alloyloop.db.records import LabelRecord, SuggestionEventRecord, SuggestionRecord
+from alloyloop.db.status import FINAL, PENDING, TRANSITIONS, SuggestionStatus, allowed_next
+from alloyloop.db.tx import run_write
+from alloyloop.db.types import utcnow
 
 __all__ = [
     "FINAL", "PENDING", "TRANSITIONS", "SuggestionStatus", "allowed_next", "counts_by_status",
@@ -119,7 +119,7 @@ def label_suggestion(
 ) -> tuple[SuggestionRecord, LabelRecord]:
     """Store the lab's label for a synthesized suggestion and mark it ``labelled``, atomically.
 
-    ``label_fields`` are those of :func:`db.labels.add_label` without ``composition``
+    ``label_fields`` are those of :func:`alloyloop.db.labels.add_label` without ``composition``
     (the suggested alloy is used).
     """
 

@@ -16,8 +16,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
-from db.errors import SchemaNotReady
-from db.models import metadata
+from alloyloop.db.errors import SchemaNotReady
+from alloyloop.db.models import metadata
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 

@@ -4,7 +4,7 @@ One metadata object (:data:`metadata`) with a naming convention, so that constra
 stable names on SQLite and PostgreSQL and Alembic can compare and alter them.
 
 Closed vocabularies (outcome, source, method, statuses …) are stored as plain strings and
-guarded twice: by :mod:`db.vocab` at the boundary, with a helpful message, and by CHECK
+guarded twice: by :mod:`alloyloop.db.vocab` at the boundary, with a helpful message, and by CHECK
 constraints here, so that no other writer (web app, SQL console) can store a bad value.
 Nothing is ever deleted: labels are superseded, suggestions change status with an audit
 trail.
@@ -21,10 +21,10 @@ from sqlalchemy import JSON, CheckConstraint, Float, Index, MetaData, String, Te
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from db.roles import Role
-from db.status import CampaignStatus, RoundStatus, SuggestionStatus
-from db.types import UTCDateTime, utcnow
-from db.vocab import Method, Outcome, ProcessingKind, Source
+from alloyloop.db.roles import Role
+from alloyloop.db.status import CampaignStatus, RoundStatus, SuggestionStatus
+from alloyloop.db.types import UTCDateTime, utcnow
+from alloyloop.db.vocab import Method, Outcome, ProcessingKind, Source
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -51,7 +51,7 @@ def _created() -> Any:
 
 
 class Alloy(StoreModel, table=True):
-    """A composition, identified by its canonical key (see :mod:`featurize.composition`)."""
+    """A composition, identified by its canonical key (see :mod:`alloyloop.featurize.composition`)."""
 
     __tablename__ = "alloy"
     __table_args__ = (UniqueConstraint("key"),)
@@ -258,7 +258,7 @@ class LoginSession(StoreModel, table=True):
 class AuditEntry(StoreModel, table=True):
     """Audit log: who changed what, when, with a before/after summary.
 
-    Written in the same transaction as the change it describes (see :mod:`db.audit`).
+    Written in the same transaction as the change it describes (see :mod:`alloyloop.db.audit`).
     """
 
     __tablename__ = "audit_log"

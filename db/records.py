@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Self
 
-from db.vocab import ProcessingKind, ProcessingState
+from alloyloop.db.vocab import ProcessingKind, ProcessingState
 
 
 class _Record:

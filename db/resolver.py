@@ -26,10 +26,10 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.alloys import parse_alloy
-from db.models import Alloy, Label
-from db.records import LabelRecord
-from db.vocab import SOURCE_PRIORITY, Outcome, Source
+from alloyloop.db.alloys import parse_alloy
+from alloyloop.db.models import Alloy, Label
+from alloyloop.db.records import LabelRecord
+from alloyloop.db.vocab import SOURCE_PRIORITY, Outcome, Source
 
 
 @dataclass(frozen=True)

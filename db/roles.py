@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from db.errors import InvalidValue
+from alloyloop.db.errors import InvalidValue
 
 
 class Role(StrEnum):

@@ -9,17 +9,17 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 from sqlmodel import Session
 
-from db.engine import make_engine, open_session
-from db.migrate import ensure_schema
+from alloyloop.db.engine import make_engine, open_session
+from alloyloop.db.migrate import ensure_schema
 
 
 @contextmanager
 def store_engine(url: str | URL | None = None, *, create: bool = True) -> Iterator[Engine]:
-    """An engine on the store (default URL as in :func:`db.engine.database_url`), disposed after.
+    """An engine on the store (default URL as in :func:`alloyloop.db.engine.database_url`), disposed after.
 
     Args:
         create: create the schema if the database is fresh; an outdated schema is
-            refused either way (:class:`db.errors.SchemaNotReady`).
+            refused either way (:class:`alloyloop.db.errors.SchemaNotReady`).
     """
     engine = make_engine(url)
     try:

@@ -14,15 +14,15 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db.campaigns import pending_suggestions
-from db.records import SuggestionRecord
-from db.resolver import training_frame
+from alloyloop.db.campaigns import pending_suggestions
+from alloyloop.db.records import SuggestionRecord
+from alloyloop.db.resolver import training_frame
 
 
 @dataclass(frozen=True)
 class Snapshot:
     labelled: pd.DataFrame
-    """One row per alloy with a training label (see :func:`db.resolver.training_frame`)."""
+    """One row per alloy with a training label (see :func:`alloyloop.db.resolver.training_frame`)."""
     pending: list[SuggestionRecord]
     """The campaign's suggestions in the lab (queued or synthesized)."""
     data_hash: str

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.lifecycle import counts_by_status
-from db.models import TABLES, Alloy, Label
+from alloyloop.db.lifecycle import counts_by_status
+from alloyloop.db.models import TABLES, Alloy, Label
 
 
 @dataclass(frozen=True)

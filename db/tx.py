@@ -14,7 +14,7 @@ budget, and a failed attempt leaves nothing behind (it is rolled back).
 
 Calls nest: a service function called from inside another one's unit of work joins that
 transaction (the outer call commits, and retries the whole unit), so that a caller can
-combine services atomically, e.g. a label and its audit-log entry (:mod:`db.audit`).
+combine services atomically, e.g. a label and its audit-log entry (:mod:`alloyloop.db.audit`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import TypeVar
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransactionOrigin
 
-from db.engine import WRITE_OPTION
+from alloyloop.db.engine import WRITE_OPTION
 
 T = TypeVar("T")
 

@@ -2,7 +2,7 @@
 
 Values are validated here, at the boundary, and stored as their plain string values.
 Parsing is forgiving about case and common spellings (``single-phase``, ``IM``, ``cast``)
-and strict about everything else: an unknown value raises :class:`db.errors.InvalidValue`
+and strict about everything else: an unknown value raises :class:`alloyloop.db.errors.InvalidValue`
 naming the value and the allowed ones.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from db.errors import InvalidValue
+from alloyloop.db.errors import InvalidValue
 
 
 class Outcome(StrEnum):
@@ -52,7 +52,7 @@ class Source(StrEnum):
 
 
 SOURCE_PRIORITY: dict[Source, int] = {Source.EXPERIMENT: 3, Source.CALPHAD: 2, Source.LITERATURE: 1}
-"""Higher wins in :mod:`db.resolver`: experiment > calphad > literature."""
+"""Higher wins in :mod:`alloyloop.db.resolver`: experiment > calphad > literature."""
 
 
 class Method(StrEnum):

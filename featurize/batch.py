@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from featurize.composition import RowError, parse_many
-from featurize.descriptors import FULL_SCHEMA, FeatureSchema, descriptor_matrix
-from featurize.matrix import elements_in, fraction_matrix
+from alloyloop.featurize.composition import RowError, parse_many
+from alloyloop.featurize.descriptors import FULL_SCHEMA, FeatureSchema, descriptor_matrix
+from alloyloop.featurize.matrix import elements_in, fraction_matrix
 
 
 @dataclass

@@ -269,7 +269,7 @@ def parse_composition(
         value: a formula string or a mapping element -> amount (any positive scale).
         allowed: optional palette; elements outside it raise :class:`CompositionError`.
         require_properties: also refuse elements missing from the element property
-            table (:func:`featurize.elements.element_table`), whose descriptors are undefined.
+            table (:func:`alloyloop.featurize.elements.element_table`), whose descriptors are undefined.
 
     Returns:
         The normalized :class:`ParsedComposition`.
@@ -328,7 +328,7 @@ def parse_composition(
                 token=el,
             )
     if require_properties:
-        from featurize.elements import element_table
+        from alloyloop.featurize.elements import element_table
 
         covered = element_table().symbols
         lacking = sorted(set(amounts) - set(covered))

@@ -20,8 +20,8 @@ from functools import lru_cache
 
 import pandas as pd
 
-from featurize.composition import canonical_key
-from featurize.elements import element_table
+from alloyloop.featurize.composition import canonical_key
+from alloyloop.featurize.elements import element_table
 
 LABELLED_VERSION = "0.1.0"
 POOL_VERSION = "0.2.0"

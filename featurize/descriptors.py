@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from featurize.elements import ElementTable, element_table
+from alloyloop.featurize.elements import ElementTable, element_table
 
 R_GAS = 8.314462618  # J/(mol K), CODATA 2018 (same constant as hea-bench)
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from featurize.composition import canonical_key
+from alloyloop.featurize.composition import canonical_key
 
 
 def fraction_matrix(fractions: Iterable[Mapping[str, float]], elements: Sequence[str]

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from featurize.descriptors import FULL_SCHEMA, MODEL_SCHEMA
+from alloyloop.featurize.descriptors import FULL_SCHEMA, MODEL_SCHEMA
 
 PRIORS = ("flat", "expert")
 CLASSIFIER_INPUTS = ("descriptors", "descriptors+fractions")
@@ -27,7 +27,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class DVAEConfig:
-    """Settings of :class:`models.dvae.DisentangledVAE`.
+    """Settings of :class:`alloyloop.models.dvae.DisentangledVAE`.
 
     Model:
         latent_dim: size of z (2 for latent maps; 8 is the larger alternative).

@@ -29,22 +29,22 @@ import numpy as np
 import torch
 from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 
-from featurize.descriptors import FULL_SCHEMA, FeatureSchema
-from featurize.elements import element_table
-from models.calibration import (
+from alloyloop.featurize.descriptors import FULL_SCHEMA, FeatureSchema
+from alloyloop.featurize.elements import element_table
+from alloyloop.models.calibration import (
     apply_temperature,
     binary_nll,
     expected_calibration_error,
     fit_temperature,
 )
-from models.checkpoint import data_sha256, read_checkpoint, write_checkpoint
-from models.config import DVAEConfig
-from models.conformal import SplitConformal, set_labels
-from models.domain import DomainModel
-from models.features import Standardizer, classifier_inputs, descriptors
-from models.networks import M2
-from models.objective import labelled_loss, unlabelled_loss
-from models.priors import (
+from alloyloop.models.checkpoint import data_sha256, read_checkpoint, write_checkpoint
+from alloyloop.models.config import DVAEConfig
+from alloyloop.models.conformal import SplitConformal, set_labels
+from alloyloop.models.domain import DomainModel
+from alloyloop.models.features import Standardizer, classifier_inputs, descriptors
+from alloyloop.models.networks import M2
+from alloyloop.models.objective import labelled_loss, unlabelled_loss
+from alloyloop.models.priors import (
     count_quantiles,
     effective_element_count,
     element_count_penalty,
@@ -472,7 +472,7 @@ class DisentangledVAE:
 
     # ------------------------------------------------------------------ checkpoint
     def save(self, path: str | Path) -> Path:
-        """Write the fitted model to directory ``path`` (see :mod:`models.checkpoint`)."""
+        """Write the fitted model to directory ``path`` (see :mod:`alloyloop.models.checkpoint`)."""
         net = self._check_fitted()
         assert self.standardizer_ and self.conformal_ and self.domain_
         meta = {

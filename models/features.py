@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from featurize.descriptors import FeatureSchema, descriptor_matrix
+from alloyloop.featurize.descriptors import FeatureSchema, descriptor_matrix
 
 
 @dataclass(frozen=True)

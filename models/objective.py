@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from models.networks import M2
+from alloyloop.models.networks import M2
 
 
 @dataclass(frozen=True)

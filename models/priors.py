@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from featurize.descriptors import FULL_SCHEMA, descriptor_matrix
+from alloyloop.featurize.descriptors import FULL_SCHEMA, descriptor_matrix
 
 RULE_NAMES = ("yang_zhang_omega_delta", "guo_enthalpy_window", "guo_vec_window")
 _RULE_SCHEMA = FULL_SCHEMA.select(("omega", "delta", "hmix", "vec"))

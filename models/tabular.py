@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from featurize.composition import CompositionError, parse_composition
-from featurize.elements import element_table
-from featurize.matrix import fraction_matrix
+from alloyloop.featurize.composition import CompositionError, parse_composition
+from alloyloop.featurize.elements import element_table
+from alloyloop.featurize.matrix import fraction_matrix
 
 PHASE_VALUES: dict[str, int] = {
     "single": 1, "sp": 1, "1": 1,

@@ -170,7 +170,7 @@ def postgres_server():
     """A running PostgreSQL server for this test session (see the module docstring)."""
     external = os.environ.get("ALLOYLOOP_TEST_POSTGRES_URL")
     if external:
-        from db.engine import database_url
+        from alloyloop.db.engine import database_url
 
         yield PostgresServer(admin_url=database_url(external).render_as_string(hide_password=False))
         return

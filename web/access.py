@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
-from db.accounts import Login
-from db.engine import open_session
-from db.roles import Role
-from web.errors import CsrfRejected, Forbidden, LoginRequired
-from web.sessions import CSRF_FIELD, CSRF_HEADER, current_login, tokens_match
-from web.settings import WebSettings
+from alloyloop.db.accounts import Login
+from alloyloop.db.engine import open_session
+from alloyloop.db.roles import Role
+from alloyloop.web.errors import CsrfRejected, Forbidden, LoginRequired
+from alloyloop.web.sessions import CSRF_FIELD, CSRF_HEADER, current_login, tokens_match
+from alloyloop.web.settings import WebSettings
 
 MAX_FORM_FIELDS = 60
 MAX_FORM_FILES = 1

@@ -15,20 +15,20 @@ from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, Up
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from db.accounts import Login
-from db.audit import audit_entries
-from db.errors import InvalidValue
-from db.labels import get_label, labels_for, recent_labels
-from db.lifecycle import history
-from db.records import LabelRecord
-from web import services
-from web.access import optional_login, require_login, settings_of, store, with_csrf, writer
-from web.auth import authenticate
-from web.errors import LoginRequired
-from web.inputs import clean_text, label_fields
-from web.sessions import log_in, log_out
-from web.settings import WebSettings
-from web.uploads import EVIDENCE_TYPES, save_upload
+from alloyloop.db.accounts import Login
+from alloyloop.db.audit import audit_entries
+from alloyloop.db.errors import InvalidValue
+from alloyloop.db.labels import get_label, labels_for, recent_labels
+from alloyloop.db.lifecycle import history
+from alloyloop.db.records import LabelRecord
+from alloyloop.web import services
+from alloyloop.web.access import optional_login, require_login, settings_of, store, with_csrf, writer
+from alloyloop.web.auth import authenticate
+from alloyloop.web.errors import LoginRequired
+from alloyloop.web.inputs import clean_text, label_fields
+from alloyloop.web.sessions import log_in, log_out
+from alloyloop.web.settings import WebSettings
+from alloyloop.web.uploads import EVIDENCE_TYPES, save_upload
 
 router = APIRouter(prefix="/api/v1", tags=["lab"])
 

@@ -14,11 +14,11 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
-from db.engine import make_engine
-from db.migrate import ensure_schema
-from web import api, errors, pages
-from web.settings import WebSettings
-from web.uploads import BodyLimit
+from alloyloop.db.engine import make_engine
+from alloyloop.db.migrate import ensure_schema
+from alloyloop.web import api, errors, pages
+from alloyloop.web.settings import WebSettings
+from alloyloop.web.uploads import BodyLimit
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -10,10 +10,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.orm import Session
 
-from db.accounts import create_user, credentials, rehash_password, set_password_hash
-from db.errors import InvalidValue
-from db.records import UserRecord
-from db.roles import Role
+from alloyloop.db.accounts import create_user, credentials, rehash_password, set_password_hash
+from alloyloop.db.errors import InvalidValue
+from alloyloop.db.records import UserRecord
+from alloyloop.db.roles import Role
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024

@@ -2,7 +2,7 @@
 
 API requests (``/api/…``) get JSON ``{"detail": message, "problems": [...]}``; pages get
 the error page. Every message names the offending value and the fix, as the store's own
-errors do (:mod:`db.errors`), which are mapped here: invalid values 422, unknown records
+errors do (:mod:`alloyloop.db.errors`), which are mapped here: invalid values 422, unknown records
 404, clashes (an existing name, a superseded label, an illegal status move) 409, an
 outdated schema 503.
 """
@@ -17,8 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from campaigns.errors import SpecError
-from db.errors import (
+from alloyloop.campaigns.errors import SpecError
+from alloyloop.db.errors import (
     AlreadyExists,
     AlreadySuperseded,
     IllegalTransition,
@@ -118,7 +118,7 @@ def _render(request: Request, status: int, message: str, problems: list[dict[str
         if problems:
             body["problems"] = problems
         return JSONResponse(body, status_code=status)
-    from web.templating import render
+    from alloyloop.web.templating import render
 
     return render(request, "error.html", {"status": status, "message": message, "problems": problems or []},
                   status_code=status)
@@ -126,7 +126,7 @@ def _render(request: Request, status: int, message: str, problems: list[dict[str
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc, LoginRequired) and not wants_json(request) and request.method == "GET":
-        from web.templating import safe_next
+        from alloyloop.web.templating import safe_next
 
         return RedirectResponse(f"/login?next={safe_next(request.url.path)}", status_code=303)
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)

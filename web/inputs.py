@@ -1,6 +1,6 @@
 """Raw input from forms and JSON bodies, made safe for the store's validators.
 
-The store validates meaning (:mod:`db.vocab`, :mod:`db.labels`); this module checks what
+The store validates meaning (:mod:`alloyloop.db.vocab`, :mod:`alloyloop.db.labels`); this module checks what
 only a web boundary sees: values of the wrong type, text with NUL bytes, lone surrogates
 or control characters (PostgreSQL and UTF-8 refuse them), absurd lengths, non-finite or
 out-of-range numbers. It also turns the form's processing fields (kind, temperature,
@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from db.errors import InvalidValue, InvalidValues
+from alloyloop.db.errors import InvalidValue, InvalidValues
 
 MAX_LENGTH = {
     "composition": 200, "outcome": 40, "source": 40, "method": 40, "phases": 200, "phase": 40,
@@ -109,8 +109,8 @@ def _processing(kind: object, temperature: object, time: object) -> str | None:
 
 
 def label_fields(raw: Mapping[str, Any], *, with_composition: bool = True) -> dict[str, object]:
-    """Keyword arguments for :func:`db.labels.add_label` (or, without the composition,
-    :func:`db.lifecycle.label_suggestion` and :func:`db.labels.supersede_label`) from raw
+    """Keyword arguments for :func:`alloyloop.db.labels.add_label` (or, without the composition,
+    :func:`alloyloop.db.lifecycle.label_suggestion` and :func:`alloyloop.db.labels.supersede_label`) from raw
     values; absent or blank ones are None.
 
     Raises:

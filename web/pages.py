@@ -1,9 +1,9 @@
 """The server-rendered pages: login, campaigns and their dashboards, the suggestion
 queue, label entry and correction, label history, CSV import and the audit log.
 
-Every handler is a thin layer over :mod:`web.services`: read the form, call the service,
+Every handler is a thin layer over :mod:`alloyloop.web.services`: read the form, call the service,
 then redirect (303, so a reload does not post again) or show the form again with every
-problem and the values typed so far. Writes depend on :func:`web.access.writer` (login,
+problem and the values typed so far. Writes depend on :func:`alloyloop.web.access.writer` (login,
 lab role, CSRF token).
 """
 
@@ -18,23 +18,23 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
-from db.accounts import Login
-from db.alloys import parse_alloy
-from db.audit import audit_entries
-from db.errors import InvalidValue, NotFound, StoreError
-from db.labels import get_label, labels_for, recent_labels
-from db.resolver import resolve_alloy
-from db.roles import Role
-from db.vocab import Method, Outcome, Phase, ProcessingKind, Source
-from web import services
-from web.access import form_data, optional_login, require_login, require_role, settings_of, store, with_csrf, writer
-from web.auth import authenticate
-from web.errors import PayloadTooLarge, UnsupportedUpload, problems_of, store_status
-from web.inputs import LABEL_FIELDS, clean_text, label_fields
-from web.sessions import log_in, log_out, login_form_token, login_form_token_ok, set_login_form_cookie
-from web.settings import WebSettings
-from web.templating import render, safe_next
-from web.uploads import EVIDENCE_TYPES, stored_path
+from alloyloop.db.accounts import Login
+from alloyloop.db.alloys import parse_alloy
+from alloyloop.db.audit import audit_entries
+from alloyloop.db.errors import InvalidValue, NotFound, StoreError
+from alloyloop.db.labels import get_label, labels_for, recent_labels
+from alloyloop.db.resolver import resolve_alloy
+from alloyloop.db.roles import Role
+from alloyloop.db.vocab import Method, Outcome, Phase, ProcessingKind, Source
+from alloyloop.web import services
+from alloyloop.web.access import form_data, optional_login, require_login, require_role, settings_of, store, with_csrf, writer
+from alloyloop.web.auth import authenticate
+from alloyloop.web.errors import PayloadTooLarge, UnsupportedUpload, problems_of, store_status
+from alloyloop.web.inputs import LABEL_FIELDS, clean_text, label_fields
+from alloyloop.web.sessions import log_in, log_out, login_form_token, login_form_token_ok, set_login_form_cookie
+from alloyloop.web.settings import WebSettings
+from alloyloop.web.templating import render, safe_next
+from alloyloop.web.uploads import EVIDENCE_TYPES, stored_path
 
 router = APIRouter(include_in_schema=False)
 

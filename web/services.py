@@ -1,10 +1,10 @@
 """What the lab app does, for the pages and the JSON API alike.
 
 Each action takes the store session, the login (the actor of the audit log) and values
-already cleaned by :mod:`web.inputs`, and calls the store's services: labels through
-:mod:`db.labels` / :mod:`db.lifecycle` (via their audited forms in :mod:`db.audit`), CSV
-imports through :mod:`db.label_import` (its dry run is the preview), campaign figures
-through :mod:`agent.campaign_ops` (the same trigger count the loop uses).
+already cleaned by :mod:`alloyloop.web.inputs`, and calls the store's services: labels through
+:mod:`alloyloop.db.labels` / :mod:`alloyloop.db.lifecycle` (via their audited forms in :mod:`alloyloop.db.audit`), CSV
+imports through :mod:`alloyloop.db.label_import` (its dry run is the preview), campaign figures
+through :mod:`alloyloop.agent.campaign_ops` (the same trigger count the loop uses).
 """
 
 from __future__ import annotations
@@ -18,26 +18,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from agent.campaign_ops import RoundSummary, campaign_summaries, round_report_path, spec_of, trigger_decision
-from campaigns.errors import SpecError
-from db.accounts import Login
-from db.audit import (
+from alloyloop.agent.campaign_ops import RoundSummary, campaign_summaries, round_report_path, spec_of, trigger_decision
+from alloyloop.campaigns.errors import SpecError
+from alloyloop.db.accounts import Login
+from alloyloop.db.audit import (
     add_label_audited,
     import_labels_audited,
     label_suggestion_audited,
     supersede_label_audited,
     transition_audited,
 )
-from db.campaigns import get_campaign, list_campaigns, list_suggestions, rounds
-from db.errors import InvalidValue, NotFound
-from db.label_import import LabelImportReport, import_labels_csv
-from db.labels import LabelInput
-from db.lifecycle import get_suggestion
-from db.models import Campaign, Round
-from db.records import CampaignRecord, LabelRecord, SuggestionRecord
-from db.status import TRANSITIONS, SuggestionStatus
-from web.settings import WebSettings
-from web.uploads import EVIDENCE_TYPES, IMPORT_TYPES, StoredFile, has_file, save_upload, stored_path
+from alloyloop.db.campaigns import get_campaign, list_campaigns, list_suggestions, rounds
+from alloyloop.db.errors import InvalidValue, NotFound
+from alloyloop.db.label_import import LabelImportReport, import_labels_csv
+from alloyloop.db.labels import LabelInput
+from alloyloop.db.lifecycle import get_suggestion
+from alloyloop.db.models import Campaign, Round
+from alloyloop.db.records import CampaignRecord, LabelRecord, SuggestionRecord
+from alloyloop.db.status import TRANSITIONS, SuggestionStatus
+from alloyloop.web.settings import WebSettings
+from alloyloop.web.uploads import EVIDENCE_TYPES, IMPORT_TYPES, StoredFile, has_file, save_upload, stored_path
 
 S = SuggestionStatus
 WEB_STATUSES = (S.QUEUED, S.SYNTHESIZED, S.FAILED, S.ABANDONED)

@@ -1,7 +1,7 @@
 """Login sessions and CSRF tokens, on the HTTP side.
 
 - The session cookie (``alloyloop_session``) holds a random 256-bit token; the store keeps
-  only its SHA-256 (:mod:`db.accounts`). The cookie is HttpOnly (no script can read it),
+  only its SHA-256 (:mod:`alloyloop.db.accounts`). The cookie is HttpOnly (no script can read it),
   SameSite=Lax (not sent with cross-site POSTs) and Secure when the app runs behind HTTPS.
 - Every login has its own CSRF token. Forms carry it in a hidden ``csrf_token`` field, API
   writes in an ``X-CSRF-Token`` header; a write without the right token is refused even
@@ -19,9 +19,9 @@ import secrets
 from fastapi import Request, Response
 from sqlalchemy.orm import Session
 
-from db.accounts import Login, end_login, find_login, start_login
-from db.records import UserRecord
-from web.settings import WebSettings
+from alloyloop.db.accounts import Login, end_login, find_login, start_login
+from alloyloop.db.records import UserRecord
+from alloyloop.web.settings import WebSettings
 
 SESSION_COOKIE = "alloyloop_session"
 LOGIN_CSRF_COOKIE = "alloyloop_login_csrf"

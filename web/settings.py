@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from agent.paths import alloyloop_home
+from alloyloop.agent.paths import alloyloop_home
 
 MIB = 1024 * 1024
 DEFAULT_MAX_UPLOAD_BYTES = 10 * MIB

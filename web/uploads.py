@@ -22,8 +22,8 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from db.errors import InvalidValue
-from web.errors import PayloadTooLarge, UnsupportedUpload
+from alloyloop.db.errors import InvalidValue
+from alloyloop.web.errors import PayloadTooLarge, UnsupportedUpload
 
 TEXT = "text"
 EVIDENCE_TYPES: dict[str, tuple[bytes, ...] | str] = {

@@ -1,18 +1,18 @@
 """CALPHAD phase labels with pycalphad: databases, the phase rule, equilibria, worker
 processes, and the import of results computed elsewhere.
 
-- :mod:`agent.calphad.tdb`: where a TDB file is (a path, or ``pycalphad:NAME`` for the
+- :mod:`alloyloop.campaigns.tdb`: where a TDB file is (a path, or ``pycalphad:NAME`` for the
   databases pycalphad ships with its tests), its elements and SHA-256, without pycalphad.
-- :mod:`agent.calphad.phases`: phase fractions → ``single`` / ``multi`` and the store's
+- :mod:`alloyloop.agent.calphad.phases`: phase fractions → ``single`` / ``multi`` and the store's
   phase vocabulary (pure; the rule lives only here).
-- :mod:`agent.calphad.equilibrium`: one equilibrium with pycalphad (runs in a worker).
-- :mod:`agent.calphad.pool`: worker processes with a hard per-calculation time limit.
-- :mod:`agent.calphad.csv_import`: CALPHAD results exported as CSV by other tools.
-- :mod:`agent.calphad.tasks`: the Prefect tasks of a round's CALPHAD labelling.
-- :mod:`agent.calphad.campaign_labels`: ``alloyloop label calphad`` (no Prefect).
+- :mod:`alloyloop.agent.calphad.equilibrium`: one equilibrium with pycalphad (runs in a worker).
+- :mod:`alloyloop.agent.calphad.pool`: worker processes with a hard per-calculation time limit.
+- :mod:`alloyloop.agent.calphad.csv_import`: CALPHAD results exported as CSV by other tools.
+- :mod:`alloyloop.agent.calphad.tasks`: the Prefect tasks of a round's CALPHAD labelling.
+- :mod:`alloyloop.agent.calphad.campaign_labels`: ``alloyloop label calphad`` (no Prefect).
 
-The labeler itself (the :class:`agent.labelers.Labeler` protocol) is
-:mod:`agent.labelers.calphad`.
+The labeler itself (the :class:`alloyloop.agent.labelers.Labeler` protocol) is
+:mod:`alloyloop.agent.labelers.calphad`.
 
 Nothing here may be named ``pycalphad_*``: pycalphad imports every top-level module of
 that name it finds on ``sys.path`` as a plugin.

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agent.calphad.tdb import TdbFile
-from agent.labelers import LabelResult
-from agent.labelers.calphad import DEFAULT_TIMEOUT_S, DEFAULT_WORKERS, CalphadLabeler, Evaluation
-from campaigns.spec import CampaignSpec
-from db.records import SuggestionRecord
-from db.session import store_session
+from alloyloop.campaigns.tdb import TdbFile
+from alloyloop.agent.labelers import LabelResult
+from alloyloop.agent.labelers.calphad import DEFAULT_TIMEOUT_S, DEFAULT_WORKERS, CalphadLabeler, Evaluation
+from alloyloop.campaigns.spec import CampaignSpec
+from alloyloop.db.records import SuggestionRecord
+from alloyloop.db.session import store_session
 
 OPEN = ["suggested", "queued", "synthesized"]
 
@@ -40,7 +40,7 @@ def labeler_for_campaign(spec: CampaignSpec, *, tdb: str | None = None,
     Raises:
         ValueError: no database or temperature given and the spec has none (the message
             says which option to add).
-        agent.calphad.tdb.TdbError: the database cannot be found.
+        alloyloop.campaigns.tdb.TdbError: the database cannot be found.
     """
     lab = spec.labeler if spec.labeler.kind == "calphad" else None
     ref = tdb or (lab.tdb if lab else None)
@@ -61,9 +61,9 @@ def label_open_suggestions(url: str | None, campaign: str, labeler: CalphadLabel
                            round_index: int | None = None, *, by: str | None = None
                            ) -> list[Labelled]:
     """Calculate every open suggestion of the campaign (of one round, if given) and store
-    the labels and failures (:func:`agent.labelers.apply.apply_labels`, round by round)."""
-    from agent.labelers.apply import apply_labels
-    from db.campaigns import list_suggestions, rounds
+    the labels and failures (:func:`alloyloop.agent.labelers.apply.apply_labels`, round by round)."""
+    from alloyloop.agent.labelers.apply import apply_labels
+    from alloyloop.db.campaigns import list_suggestions, rounds
 
     with store_session(url) as session:
         index_of = {r.id: r.index for r in rounds(session, campaign)}

@@ -16,7 +16,7 @@ File format (UTF-8, a header row; column names case-insensitive, order free)::
 - optional: ``entered_by``, ``evidence_uri``, ``note``.
 
 Each row becomes one ``calphad`` label (method ``CALPHAD``) by the rule of
-:mod:`agent.calphad.phases` (``single`` when one disordered solid solution holds at least
+:mod:`alloyloop.agent.calphad.phases` (``single`` when one disordered solid solution holds at least
 ``threshold``); its provenance keeps the file, row, database, temperature and fractions.
 An alloy with rows at several temperatures gets one label per row; if they disagree the
 alloy is flagged as a conflict (see ``alloyloop label conflicts``).
@@ -33,9 +33,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from agent.calphad.phases import DEFAULT_THRESHOLD, classify, format_fractions, parse_fractions
-from db.label_import import LabelImportReport, RowProblem, file_digest, read_rows, store_rows
-from db.labels import LabelInput, validate_label
+from alloyloop.agent.calphad.phases import DEFAULT_THRESHOLD, classify, format_fractions, parse_fractions
+from alloyloop.db.label_import import LabelImportReport, RowProblem, file_digest, read_rows, store_rows
+from alloyloop.db.labels import LabelInput, validate_label
 
 REQUIRED = ("composition", "temperature", "phase_fractions")
 OPTIONAL = ("database", "entered_by", "evidence_uri", "note")
@@ -86,7 +86,7 @@ def import_calphad_csv(
     """Validate every row and store one ``calphad`` label per row in one transaction.
 
     Args:
-        session: the session (see :func:`db.tx.run_write` for transactions).
+        session: the session (see :func:`alloyloop.db.tx.run_write` for transactions).
         path: the CSV file (format in the module docstring).
         dry_run: validate and run the import, then roll it back; the report previews it.
         threshold: mole fraction one solid solution must hold to be ``single``.

@@ -3,7 +3,7 @@
 :class:`Calculator` loads a TDB database once and keeps, per element system, the phase
 models and pycalphad's phase records: the first equilibrium of a system compiles them
 (seconds), later ones of the same system reuse them (a fraction of a second). It runs
-inside the worker processes of :mod:`agent.calphad.pool`.
+inside the worker processes of :mod:`alloyloop.agent.calphad.pool`.
 
 Conditions: T, P = 101325 Pa, N = 1 mol, and the mole fraction of every element but the
 last (alphabetical) one; the phases are every phase of the database that the elements can
@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from agent.calphad.phases import PhaseAmount
+from alloyloop.agent.calphad.phases import PhaseAmount
 
 PRESSURE_PA = 101325.0
 ORDER_TOLERANCE = 1e-3

@@ -4,7 +4,7 @@
 FCC_A1-, BCC_A2- or HCP_A3-type phase) holds at least ``threshold`` (default 0.99) of the
 moles. Everything else is ``multi``: two or more phases, or one phase that is not a
 solid solution — an ordered phase (B2, L1₂), a compound, sigma, Laves, liquid — since
-the store's ``single`` means "one solid-solution phase" (:data:`db.vocab.SOLID_SOLUTIONS`).
+the store's ``single`` means "one solid-solution phase" (:data:`alloyloop.db.vocab.SOLID_SOLUTIONS`).
 
 **Several temperatures.** ``single`` only if the alloy is single at every temperature
 with the same solid solution (an alloy that is FCC at 1273 K and BCC at 1573 K changes
@@ -16,7 +16,7 @@ HCP_A3 → HCP, BCC_B2 / B2_BCC → B2, L12_FCC / FCC_L12 → L12, SIGMA… → 
 C14 / C15 / C36 → Laves, LIQUID and GAS → other, any other phase → intermetallic. A
 ``#2`` suffix marks a second phase of the same name (a miscibility gap): it is a phase of
 its own. Ordered phases that pycalphad finds disordered are reported under their
-disordered part's name (a disordered BCC_B2 is BCC_A2, see :mod:`agent.calphad.equilibrium`).
+disordered part's name (a disordered BCC_B2 is BCC_A2, see :mod:`alloyloop.agent.calphad.equilibrium`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from db.vocab import SOLID_SOLUTIONS, Outcome, Phase
+from alloyloop.db.vocab import SOLID_SOLUTIONS, Outcome, Phase
 
 DEFAULT_THRESHOLD = 0.99
 MIN_LISTED = 1e-3

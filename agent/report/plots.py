@@ -12,7 +12,7 @@ matplotlib.use("Agg")  # reports are written by flows and CLIs, never shown on s
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from agent.report.shap_values import ShapResult  # noqa: E402
+from alloyloop.agent.report.shap_values import ShapResult  # noqa: E402
 
 DPI = 110
 

@@ -17,17 +17,17 @@ from typing import Any
 
 import numpy as np
 
-from agent.report import html as H
-from agent.report import plots
-from agent.report.calphad_agreement import Agreement, agreement_html
-from agent.report.shap_values import explain
-from agent.report.suggestion_table import SUGGESTION_COLUMNS, suggestion_row, write_suggestions_csv
-from agent.training_data import RoundData
-from db.records import SuggestionRecord
-from featurize.composition import parse_composition
-from featurize.elements import GROUPS
-from featurize.matrix import fraction_matrix
-from models.dvae import DisentangledVAE
+from alloyloop.agent.report import html as H
+from alloyloop.agent.report import plots
+from alloyloop.agent.report.calphad_agreement import Agreement, agreement_html
+from alloyloop.agent.report.shap_values import explain
+from alloyloop.agent.report.suggestion_table import SUGGESTION_COLUMNS, suggestion_row, write_suggestions_csv
+from alloyloop.agent.training_data import RoundData
+from alloyloop.db.records import SuggestionRecord
+from alloyloop.featurize.composition import parse_composition
+from alloyloop.featurize.elements import GROUPS
+from alloyloop.featurize.matrix import fraction_matrix
+from alloyloop.models.dvae import DisentangledVAE
 
 FIGURES = {
     "shap_beeswarm.png": "SHAP beeswarm of the classification head: each dot is one alloy",

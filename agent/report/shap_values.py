@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from models.dvae import DisentangledVAE
-from models.features import classifier_inputs, descriptors
+from alloyloop.models.dvae import DisentangledVAE
+from alloyloop.models.features import classifier_inputs, descriptors
 
 
 class _Head(nn.Module):

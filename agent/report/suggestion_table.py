@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from db.records import SuggestionRecord
+from alloyloop.db.records import SuggestionRecord
 
 SUGGESTION_COLUMNS = ("id", "alloy", "strategy", "p_single", "conformal_set", "in_domain",
                       "domain_score", "acquisition", "nearest_known", "nearest_distance",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from agent.design_space import DesignSpace
-from agent.novelty import duplicates_of, first_occurrences
-from agent.repair import repair
-from agent.suggestion import Observations, to_model_columns, to_space_columns
+from alloyloop.campaigns.design_space import DesignSpace
+from alloyloop.agent.novelty import duplicates_of, first_occurrences
+from alloyloop.agent.repair import repair
+from alloyloop.agent.suggestion import Observations, to_model_columns, to_space_columns
 
 
 def decode_to_space(model, z: np.ndarray, space: DesignSpace, elements: tuple[str, ...],

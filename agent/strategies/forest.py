@@ -24,11 +24,11 @@ import numpy as np
 from scipy.stats import norm
 from sklearn.ensemble import RandomForestClassifier
 
-from agent.design_space import DesignSpace
-from agent.novelty import duplicates_of, first_occurrences
-from agent.strategies.screening import Screening, pool_candidates
-from agent.suggestion import Observations, Suggestion, build_suggestions, to_model_columns
-from models.baselines.descriptor_model import DescriptorClassifier
+from alloyloop.campaigns.design_space import DesignSpace
+from alloyloop.agent.novelty import duplicates_of, first_occurrences
+from alloyloop.agent.strategies.screening import Screening, pool_candidates
+from alloyloop.agent.suggestion import Observations, Suggestion, build_suggestions, to_model_columns
+from alloyloop.models.baselines.descriptor_model import DescriptorClassifier
 
 
 def forest_acquisition(mu: np.ndarray, sigma: np.ndarray, kind: str, *, best: float,

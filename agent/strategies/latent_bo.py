@@ -14,7 +14,7 @@ over the latent box, with the latent codes of pending suggestions as ``X_pending
 new batch avoids what is already in the lab. Chosen points are decoded with y = 1,
 repaired, de-duplicated and scored. :class:`RandomLatent` is the matching baseline.
 
-With a candidate pool (:mod:`agent.pool`) the GP's design points are pool candidates
+With a candidate pool (:mod:`alloyloop.agent.pool`) the GP's design points are pool candidates
 scored by the classifier, and the same acquisition picks the batch among the pool's
 latent codes (``optimize_acqf_discrete``): nothing is decoded. There the GP also gets the
 classifier's logit as a third input (``pool_logit_input``): p(single) is not smooth over
@@ -37,10 +37,10 @@ from botorch.models.transforms import Standardize
 from botorch.optim import optimize_acqf, optimize_acqf_discrete
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
-from agent.design_space import DesignSpace
-from agent.strategies.common import decode_to_space, fresh_unique
-from agent.strategies.screening import pool_candidates
-from agent.suggestion import Observations, Suggestion, build_suggestions, to_model_columns
+from alloyloop.campaigns.design_space import DesignSpace
+from alloyloop.agent.strategies.common import decode_to_space, fresh_unique
+from alloyloop.agent.strategies.screening import pool_candidates
+from alloyloop.agent.suggestion import Observations, Suggestion, build_suggestions, to_model_columns
 
 _P_CLIP = 0.05  # observed labels enter the GP as logit(0.95) / logit(0.05)
 

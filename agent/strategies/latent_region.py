@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from agent.design_space import DesignSpace
-from agent.strategies.common import decode_to_space, fresh_unique
-from agent.suggestion import Observations, Suggestion, build_suggestions, to_model_columns
-from featurize.elements import GROUPS
+from alloyloop.campaigns.design_space import DesignSpace
+from alloyloop.agent.strategies.common import decode_to_space, fresh_unique
+from alloyloop.agent.suggestion import Observations, Suggestion, build_suggestions, to_model_columns
+from alloyloop.featurize.elements import GROUPS
 
 
 def group_region(model, obs: Observations, group: str | None, margin: float = 0.25,

@@ -12,17 +12,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agent.design_space import DesignSpace
-from agent.novelty import duplicates_of
-from agent.strategies.common import decode_to_space, fresh_unique
-from agent.suggestion import (
+from alloyloop.campaigns.design_space import DesignSpace
+from alloyloop.agent.novelty import duplicates_of
+from alloyloop.agent.strategies.common import decode_to_space, fresh_unique
+from alloyloop.agent.suggestion import (
     Observations,
     Suggestion,
     build_suggestions,
     to_model_columns,
     to_space_columns,
 )
-from featurize.composition import canonical_key, parse_composition
+from alloyloop.featurize.composition import canonical_key, parse_composition
 
 
 @dataclass(frozen=True)

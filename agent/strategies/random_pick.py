@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agent.design_space import DesignSpace
-from agent.strategies.common import fresh_unique
-from agent.strategies.screening import pool_candidates
-from agent.suggestion import Observations, Suggestion, build_suggestions
-from featurize.lattice import sample_lattice
+from alloyloop.campaigns.design_space import DesignSpace
+from alloyloop.agent.strategies.common import fresh_unique
+from alloyloop.agent.strategies.screening import pool_candidates
+from alloyloop.agent.suggestion import Observations, Suggestion, build_suggestions
+from alloyloop.featurize.lattice import sample_lattice
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,16 @@ from typing import Literal
 
 import numpy as np
 
-from agent.design_space import DesignSpace
-from agent.novelty import duplicates_of, first_occurrences
-from agent.suggestion import (
+from alloyloop.campaigns.design_space import DesignSpace
+from alloyloop.agent.novelty import duplicates_of, first_occurrences
+from alloyloop.agent.suggestion import (
     Observations,
     Suggestion,
     build_suggestions,
     to_model_columns,
     to_space_columns,
 )
-from featurize.lattice import enumerate_lattice, lattice_size, sample_lattice
+from alloyloop.featurize.lattice import enumerate_lattice, lattice_size, sample_lattice
 
 Acquisition = Literal["greedy", "uncertainty"]
 

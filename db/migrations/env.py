@@ -1,6 +1,6 @@
 """Alembic environment of the campaign store.
 
-Run it through :mod:`db.migrate` (``alloyloop db upgrade``), which hands over either an
+Run it through :mod:`alloyloop.db.migrate` (``alloyloop db upgrade``), which hands over either an
 open connection (``config.attributes["connection"]``) or a URL
 (``config.attributes["url"]``); no alembic.ini is needed, so this works from an
 installed package too.
@@ -14,9 +14,9 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlmodel.sql.sqltypes import AutoString
 
-from db.engine import make_engine
-from db.models import metadata
-from db.types import UTCDateTime
+from alloyloop.db.engine import make_engine
+from alloyloop.db.models import metadata
+from alloyloop.db.types import UTCDateTime
 
 config = context.config
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from models.base import PhaseClassifier
-from models.baselines.descriptor_model import DescriptorClassifier, EstimatorFactory
-from models.baselines.gp import VariationalGPClassifier, gp_classifier
-from models.baselines.rules import RULES, MajorityClassifier, RuleClassifier
-from models.baselines.sklearn_models import gradient_boosting, knn, mlp, random_forest, svm
+from alloyloop.models.base import PhaseClassifier
+from alloyloop.models.baselines.descriptor_model import DescriptorClassifier, EstimatorFactory
+from alloyloop.models.baselines.gp import VariationalGPClassifier, gp_classifier
+from alloyloop.models.baselines.rules import RULES, MajorityClassifier, RuleClassifier
+from alloyloop.models.baselines.sklearn_models import gradient_boosting, knn, mlp, random_forest, svm
 
 FITTED: dict[str, EstimatorFactory] = {
     "random-forest": random_forest,

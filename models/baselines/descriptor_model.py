@@ -1,7 +1,7 @@
 """A :class:`~models.base.PhaseClassifier` around any scikit-learn classifier.
 
 Every fitted baseline sees the same inputs: the composition matrix ``X`` over the
-palette is turned into the ``MODEL_SCHEMA`` descriptors of :mod:`featurize.descriptors`
+palette is turned into the ``MODEL_SCHEMA`` descriptors of :mod:`alloyloop.featurize.descriptors`
 (ten finite physics descriptors), standardized by a ``StandardScaler`` fitted on the
 training rows only, and fed to the estimator, all inside one ``sklearn`` Pipeline.
 """
@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from featurize.descriptors import MODEL_SCHEMA, FeatureSchema, descriptor_matrix
+from alloyloop.featurize.descriptors import MODEL_SCHEMA, FeatureSchema, descriptor_matrix
 
 EstimatorFactory = Callable[[int], object]
 """Builds a fresh, unfitted scikit-learn classifier from a seed."""

@@ -1,6 +1,6 @@
 """The canonical empirical phase-formation rules as (unfitted) ``PhaseClassifier`` s.
 
-Each rule reads descriptors of :mod:`featurize.descriptors` (vectorized; the same
+Each rule reads descriptors of :mod:`alloyloop.featurize.descriptors` (vectorized; the same
 Goldschmidt radii, Miedema pairs and Guo–Liu VEC as hea-bench) and gives a hard verdict,
 so ``predict_proba`` is 0 or 1. For ROC AUC, ``decision_function`` returns a continuous
 margin whose sign is the verdict (>= 0 ⇔ single-phase); margins are dimensionless.
@@ -31,8 +31,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from hea_bench.rules import guo_vec, yang_omega, zhang_delta
 
-from featurize.descriptors import FULL_SCHEMA, descriptor_matrix
-from models.baselines.descriptor_model import check_fractions, check_labels
+from alloyloop.featurize.descriptors import FULL_SCHEMA, descriptor_matrix
+from alloyloop.models.baselines.descriptor_model import check_fractions, check_labels
 
 YANG_ZHANG_OMEGA_MIN = 1.1
 """Ω >= 1.1 (Yang & Zhang 2012)."""

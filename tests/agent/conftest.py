@@ -5,18 +5,18 @@ import dataclasses
 import numpy as np
 import pytest
 
-from agent.design_space import DesignSpace
-from agent.suggestion import Observations
-from featurize.corpus import load_labelled
-from featurize.matrix import fraction_matrix
+from alloyloop.campaigns.design_space import DesignSpace
+from alloyloop.agent.suggestion import Observations
+from alloyloop.featurize.corpus import load_labelled
+from alloyloop.featurize.matrix import fraction_matrix
 
 PALETTE = ("Al", "Co", "Cr", "Cu", "Fe", "Mn", "Ni")
 
 
 @pytest.fixture(scope="session")
 def small_campaign():
-    from models.config import DVAEConfig
-    from models.dvae import DisentangledVAE
+    from alloyloop.models.config import DVAEConfig
+    from alloyloop.models.dvae import DisentangledVAE
 
     lab = load_labelled()
     lab = lab[lab["single_phase"].notna()]

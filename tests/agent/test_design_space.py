@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from agent.design_space import DesignSpace, DesignSpaceError
-from agent.repair import repair
+from alloyloop.campaigns.design_space import DesignSpace, DesignSpaceError
+from alloyloop.agent.repair import repair
 
 CANTOR = ("Co", "Cr", "Fe", "Mn", "Ni")
 

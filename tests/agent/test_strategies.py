@@ -6,15 +6,15 @@ import dataclasses
 import numpy as np
 import pytest
 
-from agent.novelty import duplicates_of
-from agent.strategies.forest import ForestAcquisition
-from agent.strategies.latent_bo import LatentBO, RandomLatent
-from agent.strategies.latent_region import LatentRegion, group_region
-from agent.strategies.nudge import Nudge, nudge_path
-from agent.strategies.random_pick import RandomPick
-from agent.strategies.screening import Screening
-from agent.suggestion import to_model_columns
-from featurize.composition import parse_composition
+from alloyloop.agent.novelty import duplicates_of
+from alloyloop.agent.strategies.forest import ForestAcquisition
+from alloyloop.agent.strategies.latent_bo import LatentBO, RandomLatent
+from alloyloop.agent.strategies.latent_region import LatentRegion, group_region
+from alloyloop.agent.strategies.nudge import Nudge, nudge_path
+from alloyloop.agent.strategies.random_pick import RandomPick
+from alloyloop.agent.strategies.screening import Screening
+from alloyloop.agent.suggestion import to_model_columns
+from alloyloop.featurize.composition import parse_composition
 
 STRATEGIES = [
     Screening(),

@@ -7,7 +7,7 @@ import numpy as np
 
 from benchmarks.replay import run_name, spec_dict
 from benchmarks.replay_report import mean_ci, render
-from campaigns.spec import parse_spec
+from alloyloop.campaigns.spec import parse_spec
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

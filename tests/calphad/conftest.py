@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.calphad.tdb import TdbError, resolve_tdb
+from alloyloop.campaigns.tdb import TdbError, resolve_tdb
 
 ALCOCRNI = "pycalphad:alcocrni.tdb"
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from agent.calphad.pool import EquilibriumPool, PoolError
-from agent.calphad.tdb import TdbFile
-from agent.labelers import Labeler
-from agent.labelers.calphad import CalphadLabeler
-from db.records import SuggestionRecord
-from featurize.composition import parse_composition
+from alloyloop.agent.calphad.pool import EquilibriumPool, PoolError
+from alloyloop.campaigns.tdb import TdbFile
+from alloyloop.agent.labelers import Labeler
+from alloyloop.agent.labelers.calphad import CalphadLabeler
+from alloyloop.db.records import SuggestionRecord
+from alloyloop.featurize.composition import parse_composition
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

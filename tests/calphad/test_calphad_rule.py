@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.calphad.phases import (
+from alloyloop.agent.calphad.phases import (
     PhaseAmount,
     Verdict,
     classify,
@@ -17,11 +17,11 @@ from agent.calphad.phases import (
     parse_fractions,
     vocab_phase,
 )
-from agent.calphad.tdb import TdbError, TdbFile, file_sha256, pycalphad_database_names, resolve_tdb
-from campaigns.bundled import load_example
-from campaigns.errors import SpecError
-from campaigns.spec import parse_spec
-from db.vocab import Phase
+from alloyloop.campaigns.tdb import TdbError, TdbFile, file_sha256, pycalphad_database_names, resolve_tdb
+from alloyloop.campaigns.bundled import load_example
+from alloyloop.campaigns.errors import SpecError
+from alloyloop.campaigns.spec import parse_spec
+from alloyloop.db.vocab import Phase
 
 A = PhaseAmount
 
@@ -140,7 +140,7 @@ def test_spec_calphad_options_round_trip_and_paths_become_absolute(alcocrni_tdb:
     (tmp_path / "dbs" / "mine.tdb").write_bytes(alcocrni_tdb.read_bytes())
     spec_file = tmp_path / "spec.toml"
     spec_file.write_text(parse_spec(_spec()).to_toml().replace("pycalphad:alcocrni.tdb", "dbs/mine.tdb"))
-    from campaigns.spec import load_spec
+    from alloyloop.campaigns.spec import load_spec
 
     loaded = load_spec(spec_file)
     assert loaded.labeler.tdb == str((tmp_path / "dbs" / "mine.tdb").resolve())

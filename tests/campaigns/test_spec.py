@@ -9,10 +9,10 @@ import tomllib
 
 import pytest
 
-from campaigns.bundled import example_names, example_path, load_example
-from campaigns.cron import cron_problem
-from campaigns.errors import SpecError
-from campaigns.spec import STRATEGY_OPTIONS, load_spec, parse_spec
+from alloyloop.campaigns.bundled import example_names, example_path, load_example
+from alloyloop.campaigns.cron import cron_problem
+from alloyloop.campaigns.errors import SpecError
+from alloyloop.campaigns.spec import STRATEGY_OPTIONS, load_spec, parse_spec
 
 BASE = {
     "name": "t",
@@ -128,8 +128,8 @@ def test_every_problem_is_reported_at_once(tmp_path) -> None:  # noqa: ANN001
 
 
 def test_strategy_option_table_matches_the_strategies() -> None:
-    from agent.batch import build_strategy
-    from campaigns.spec import StrategySpec
+    from alloyloop.agent.batch import build_strategy
+    from alloyloop.campaigns.spec import StrategySpec
 
     for kind, options in STRATEGY_OPTIONS.items():
         strategy = build_strategy(StrategySpec(kind, 1))

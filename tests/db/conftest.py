@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from db.engine import make_engine, open_session
-from db.migrate import upgrade
+from alloyloop.db.engine import make_engine, open_session
+from alloyloop.db.migrate import upgrade
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -81,8 +81,8 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture(autouse=True)
 def wide_cli_output(monkeypatch: pytest.MonkeyPatch) -> None:
     """Rich wraps at 80 columns without a terminal; tests match whole lines, so widen it."""
-    from agent.commands import db as db_commands
-    from agent.commands import label as label_commands
+    from alloyloop.cli.commands import db as db_commands
+    from alloyloop.cli.commands import label as label_commands
 
     for console in (db_commands.console, label_commands.console):
         monkeypatch.setattr(console, "width", 200)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-import db.audit
-from db.audit import add_label_audited, audit_entries, transition_audited
-from db.campaigns import SuggestionInput, add_suggestions, create_campaign, start_round
-from db.labels import add_label, labels_for
-from db.lifecycle import get_suggestion
-from db.tx import run_write
+from alloyloop.db import audit as db_audit
+from alloyloop.db.audit import add_label_audited, audit_entries, transition_audited
+from alloyloop.db.campaigns import SuggestionInput, add_suggestions, create_campaign, start_round
+from alloyloop.db.labels import add_label, labels_for
+from alloyloop.db.lifecycle import get_suggestion
+from alloyloop.db.tx import run_write
 
 
 def test_a_label_and_its_entry_commit_together(session, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
@@ -22,7 +22,7 @@ def test_a_label_and_its_entry_commit_together(session, monkeypatch: pytest.Monk
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("the audit log is unavailable")
 
-    monkeypatch.setattr(db.audit, "record_entry", broken)
+    monkeypatch.setattr(db_audit, "record_entry", broken)
     with pytest.raises(RuntimeError, match="unavailable"):
         add_label_audited(session, actor="lee", composition="CoCrFeNi", outcome="single",
                           source="experiment", method="XRD")

@@ -7,10 +7,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from agent.calphad.csv_import import import_calphad_csv, parse_temperature
-from agent.cli import app
-from db.labels import add_label, labels_for
-from db.models import Alloy, Label
+from alloyloop.agent.calphad.csv_import import import_calphad_csv, parse_temperature
+from alloyloop.cli.app import app
+from alloyloop.db.labels import add_label, labels_for
+from alloyloop.db.models import Alloy, Label
 
 GOOD = """Composition,Temperature,Phase_Fractions,Database,Entered_By,Note
 CoCrFeMnNi,1273,FCC_A1=1.0,TCHEA5,alice,
@@ -110,8 +110,8 @@ def test_cli_import_calphad(db_url: str, tmp_path: Path) -> None:
     done = runner.invoke(app, ["label", "import-calphad", str(_write(tmp_path, GOOD)), "--database", "X",
                                "--url", db_url])
     assert done.exit_code == 0 and "stored 4 CALPHAD label(s)" in done.output
-    from db.audit import audit_entries
-    from db.session import store_session
+    from alloyloop.db.audit import audit_entries
+    from alloyloop.db.session import store_session
 
     with store_session(db_url) as session:  # only the stored import is in the audit log
         log = audit_entries(session)

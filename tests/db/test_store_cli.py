@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from agent.cli import app
+from alloyloop.cli.app import app
 
 runner = CliRunner()
 
@@ -51,8 +51,8 @@ def test_label_add_list_supersede_conflicts(db_url: str) -> None:
     assert _run("label", "list", "FeNi", "--url", db_url).exit_code == 1
 
     # every command-line write is in the audit log, in its own transaction; refused ones are not
-    from db.audit import audit_entries
-    from db.session import store_session
+    from alloyloop.db.audit import audit_entries
+    from alloyloop.db.session import store_session
 
     with store_session(db_url) as session:
         log = audit_entries(session)

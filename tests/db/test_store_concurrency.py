@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from db.alloys import ensure_alloys, parse_alloy
-from db.engine import make_engine, open_session
-from db.labels import LabelInput, add_label, insert_labels
-from db.models import Alloy, Label
-from db.tx import run_write
+from alloyloop.db.alloys import ensure_alloys, parse_alloy
+from alloyloop.db.engine import make_engine, open_session
+from alloyloop.db.labels import LabelInput, add_label, insert_labels
+from alloyloop.db.models import Alloy, Label
+from alloyloop.db.tx import run_write
 
 THREADS, ROUNDS = 10, 6
 

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from db.corpus_import import import_corpus, load_corpus_rows
-from db.models import Alloy, Label
-from db.resolver import resolve_all
-from featurize.corpus import load_labelled
+from alloyloop.db.corpus_import import import_corpus, load_corpus_rows
+from alloyloop.db.models import Alloy, Label
+from alloyloop.db.resolver import resolve_all
+from alloyloop.featurize.corpus import load_labelled
 
 pytestmark = pytest.mark.slow
 

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import StatementError
 
-from db import engine as engine_module
-from db.engine import ENV_VAR, database_url, display_url, make_engine
-from db.labels import add_label
-from db.models import Label
+from alloyloop.db import engine as engine_module
+from alloyloop.db.engine import ENV_VAR, database_url, display_url, make_engine
+from alloyloop.db.labels import add_label
+from alloyloop.db.models import Label
 
 
 def test_default_url_is_sqlite_in_user_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

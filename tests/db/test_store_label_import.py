@@ -7,10 +7,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from agent.cli import app
-from db.labels import add_label, labels_for
-from db.label_import import import_labels_csv
-from db.models import Alloy, Label
+from alloyloop.cli.app import app
+from alloyloop.db.labels import add_label, labels_for
+from alloyloop.db.label_import import import_labels_csv
+from alloyloop.db.models import Alloy, Label
 
 GOOD = """composition,outcome,phases,source,method,processing,entered_by,evidence_uri,note
 CoCrFeMnNi,single,FCC,experiment,XRD,annealed 1100C 24h,alice,doi:10.1000/x,
@@ -123,8 +123,8 @@ def test_cli_import_reports_rows_and_exits_1(db_url: str, tmp_path: Path) -> Non
                        terminal_width=200)
     assert ok.exit_code == 0, ok.output
     assert "stored 3 label(s)" in ok.output
-    from db.audit import audit_entries
-    from db.session import store_session
+    from alloyloop.db.audit import audit_entries
+    from alloyloop.db.session import store_session
 
     with store_session(db_url) as session:  # the refused and the dry-run imports logged nothing
         log = audit_entries(session)

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from db.label_import import import_labels_csv
-from db.models import Alloy, Label
+from alloyloop.db.label_import import import_labels_csv
+from alloyloop.db.models import Alloy, Label
 
 HEADER = ["composition", "outcome", "phases", "source", "method", "processing", "entered_by", "evidence_uri", "note"]
 GOOD_ROWS = st.lists(st.tuples(

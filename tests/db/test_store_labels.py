@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from db.alloys import conflicted_alloys, get_alloy
-from db.errors import AlreadySuperseded, InvalidValue, InvalidValues, NotFound
-from db.labels import add_label, get_label, labels_for, supersede_label
-from db.models import Alloy, Label
-from db.types import utcnow
+from alloyloop.db.alloys import conflicted_alloys, get_alloy
+from alloyloop.db.errors import AlreadySuperseded, InvalidValue, InvalidValues, NotFound
+from alloyloop.db.labels import add_label, get_label, labels_for, supersede_label
+from alloyloop.db.models import Alloy, Label
+from alloyloop.db.types import utcnow
 
 
 def _count(session, model) -> int:  # noqa: ANN001

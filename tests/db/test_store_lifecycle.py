@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from db.campaigns import (
+from alloyloop.db.campaigns import (
     SuggestionInput,
     add_report,
     add_suggestions,
@@ -24,10 +24,10 @@ from db.campaigns import (
     set_campaign_status,
     start_round,
 )
-from db.errors import AlreadyExists, IllegalTransition, InvalidValue, NotFound
-from db.labels import add_label
-from db.lifecycle import history, label_suggestion, mark_stale, transition
-from db.status import TRANSITIONS, SuggestionStatus
+from alloyloop.db.errors import AlreadyExists, IllegalTransition, InvalidValue, NotFound
+from alloyloop.db.labels import add_label
+from alloyloop.db.lifecycle import history, label_suggestion, mark_stale, transition
+from alloyloop.db.status import TRANSITIONS, SuggestionStatus
 
 S = SuggestionStatus
 # a shortest path from "suggested" to every status
@@ -167,7 +167,7 @@ def test_labelled_needs_a_label_of_the_same_alloy(session) -> None:  # noqa: ANN
     with pytest.raises(InvalidValue, match="status 'done'.*suggested, queued"):
         transition(session, a.id, "done")
     # the refused label_suggestion stored no label
-    from db.labels import labels_for
+    from alloyloop.db.labels import labels_for
 
     assert [lb.id for lb in labels_for(session, "CoCrFeNi")] == [other.id]
 

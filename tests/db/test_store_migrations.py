@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import CheckConstraint, inspect, text
 from typer.testing import CliRunner
 
-from agent.cli import app
-from db.engine import make_engine
-from db.errors import SchemaNotReady
-from db.migrate import (
+from alloyloop.cli.app import app
+from alloyloop.db.engine import make_engine
+from alloyloop.db.errors import SchemaNotReady
+from alloyloop.db.migrate import (
     MIGRATIONS_DIR,
     current_revision,
     downgrade,
@@ -24,7 +24,7 @@ from db.migrate import (
     schema_state,
     upgrade,
 )
-from db.models import metadata
+from alloyloop.db.models import metadata
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -103,7 +103,7 @@ def test_cli_db_upgrade_and_info(empty_db_url: str) -> None:
 def test_migrations_ship_with_the_package() -> None:
     """Every migration file is matched by the package data in pyproject.toml, so that
     `alloyloop db upgrade` also works from an installed wheel."""
-    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["db"]
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["alloyloop.db"]
     files = [p.relative_to(ROOT / "db").as_posix() for p in MIGRATIONS_DIR.rglob("*")
              if p.is_file() and "__pycache__" not in p.parts]
     assert "migrations/env.py" in files and any(f.startswith("migrations/versions/") for f in files)
@@ -114,8 +114,8 @@ def test_migrations_ship_with_the_package() -> None:
 def test_upgrade_from_0001_keeps_the_data(empty_db_url: str) -> None:
     """A store made before the web app (revision 0001) gains accounts, login sessions and
     the audit log; its labels stay."""
-    from db.engine import open_session
-    from db.labels import add_label, labels_for
+    from alloyloop.db.engine import open_session
+    from alloyloop.db.labels import add_label, labels_for
 
     eng = make_engine(empty_db_url)
     try:
@@ -138,9 +138,9 @@ def test_upgrade_from_0001_keeps_the_data(empty_db_url: str) -> None:
 def test_upgrade_to_0003_rewrites_keys_that_moved_when_parsed(empty_db_url: str) -> None:
     """0003 gives old keys that were not fixed points of parsing their canonical form; a key
     whose canonical form is another alloy's stays (and is reported)."""
-    from db.alloys import get_alloy
-    from db.engine import open_session
-    from db.labels import add_label
+    from alloyloop.db.alloys import get_alloy
+    from alloyloop.db.engine import open_session
+    from alloyloop.db.labels import add_label
 
     moved = "Al0.3334Co0.0833Cr0.0833Cu0.0833Fe0.0833Mn0.0833Ni0.0833Ti0.0833V0.0833"
     settled = "Al0.3335Co0.0833Cr0.0833Cu0.0833Fe0.0833Mn0.0833Ni0.0833Ti0.0833V0.0833"

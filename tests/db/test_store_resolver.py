@@ -3,8 +3,8 @@ unresolved conflicts excluded, and a reason for every alloy."""
 
 from __future__ import annotations
 
-from db.labels import add_label, supersede_label
-from db.resolver import resolve_alloy, resolve_all, training_frame
+from alloyloop.db.labels import add_label, supersede_label
+from alloyloop.db.resolver import resolve_alloy, resolve_all, training_frame
 
 
 def _lit(session, comp: str, outcome: str, **kw):  # noqa: ANN001, ANN202
@@ -88,9 +88,9 @@ def test_every_alloy_gets_a_resolution_and_the_frame_keeps_only_included(session
 
 
 def test_snapshot_hash_follows_the_training_content(session) -> None:  # noqa: ANN001
-    from db.campaigns import SuggestionInput, add_suggestions, create_campaign, start_round
-    from db.lifecycle import transition
-    from db.snapshot import take_snapshot
+    from alloyloop.db.campaigns import SuggestionInput, add_suggestions, create_campaign, start_round
+    from alloyloop.db.lifecycle import transition
+    from alloyloop.db.snapshot import take_snapshot
 
     _lit(session, "CoCrFeMnNi", "single")
     create_campaign(session, "c1")

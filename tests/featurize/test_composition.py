@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from featurize.composition import (
+from alloyloop.featurize.composition import (
     CompositionError,
     canonical_key,
     parse_composition,

@@ -12,7 +12,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from featurize.composition import CompositionError, ParsedComposition, parse_composition
+from alloyloop.featurize.composition import CompositionError, ParsedComposition, parse_composition
 
 SYMBOLS = ["Al", "Co", "Cr", "Cu", "Fe", "Mn", "Ni", "Ti", "V", "Mo", "Nb", "Ta", "W", "Zr", "Hf"]
 NOT_ELEMENTS = ["Xx", "Qq", "Jj", "Aa", "Ll", "Zz", "Me", "Ab", "Ee", "Uu"]

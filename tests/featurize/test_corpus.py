@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from featurize.batch import featurize, read_compositions
-from featurize.corpus import load_labelled, load_unlabelled_pool
+from alloyloop.featurize.batch import featurize, read_compositions
+from alloyloop.featurize.corpus import load_labelled, load_unlabelled_pool
 
 
 def test_labelled_corpus_counts():

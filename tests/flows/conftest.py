@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from campaigns.spec import CampaignSpec, parse_spec
-from db.corpus_import import import_corpus
-from db.engine import make_engine, open_session
-from db.migrate import upgrade
+from alloyloop.campaigns.spec import CampaignSpec, parse_spec
+from alloyloop.db.corpus_import import import_corpus
+from alloyloop.db.engine import make_engine, open_session
+from alloyloop.db.migrate import upgrade
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 PALETTE = ["Co", "Cr", "Fe", "Mn", "Ni"]

@@ -7,21 +7,21 @@ import dataclasses
 import numpy as np
 import pytest
 
-from agent.batch import compose_batch, suggestion_inputs
-from agent.design_space import DesignSpace
-from agent.novelty import duplicates_of
-from agent.suggestion import Observations, to_model_columns
-from campaigns.spec import StrategySpec
-from featurize.corpus import load_labelled
-from featurize.matrix import fraction_matrix
+from alloyloop.agent.batch import compose_batch, suggestion_inputs
+from alloyloop.campaigns.design_space import DesignSpace
+from alloyloop.agent.novelty import duplicates_of
+from alloyloop.agent.suggestion import Observations, to_model_columns
+from alloyloop.campaigns.spec import StrategySpec
+from alloyloop.featurize.corpus import load_labelled
+from alloyloop.featurize.matrix import fraction_matrix
 
 PALETTE = ("Co", "Cr", "Fe", "Mn", "Ni")
 
 
 @pytest.fixture(scope="module")
 def fitted():  # noqa: ANN201
-    from models.config import DVAEConfig
-    from models.dvae import DisentangledVAE
+    from alloyloop.models.config import DVAEConfig
+    from alloyloop.models.dvae import DisentangledVAE
 
     lab = load_labelled()
     lab = lab[lab["single_phase"].notna() & lab["fractions"].map(lambda f: set(f) <= set(PALETTE))]

@@ -16,16 +16,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from agent.calphad.tdb import TdbError, file_sha256, resolve_tdb
-from agent.campaign_ops import create_from_spec
-from agent.flows import run_campaign
-from campaigns.spec import parse_spec
-from db.campaigns import SuggestionInput, add_suggestions, list_suggestions, reports, rounds, start_round
-from db.labels import add_label
-from db.lifecycle import history
-from db.models import Label
-from db.resolver import resolve_alloy
-from db.session import store_session
+from alloyloop.campaigns.tdb import TdbError, file_sha256, resolve_tdb
+from alloyloop.agent.campaign_ops import create_from_spec
+from alloyloop.agent.flows import run_campaign
+from alloyloop.campaigns.spec import parse_spec
+from alloyloop.db.campaigns import SuggestionInput, add_suggestions, list_suggestions, reports, rounds, start_round
+from alloyloop.db.labels import add_label
+from alloyloop.db.lifecycle import history
+from alloyloop.db.models import Label
+from alloyloop.db.resolver import resolve_alloy
+from alloyloop.db.session import store_session
 
 PALETTE = ["Al", "Co", "Cr", "Ni"]
 pytestmark = pytest.mark.slow
@@ -127,7 +127,7 @@ def test_cli_labels_a_campaigns_open_suggestions(sqlite_store: str, tmp_path: Pa
         made = add_suggestions(s, rnd.id, [SuggestionInput(c, "screen") for c in
                                            ("Co20Cr20Ni60", "Al50Ni50", "Al10Co30Cr20Fe20Ni20")])
     run = [sys.executable, "-c",
-           "import sys; from agent.cli import app; from typer.testing import CliRunner; "
+           "import sys; from alloyloop.cli.app import app; from typer.testing import CliRunner; "
            "r = CliRunner().invoke(app, sys.argv[1:]); print(r.output); "
            "print('exit', r.exit_code, 'prefect' in sys.modules, 'torch' in sys.modules)"]
     env = {**os.environ, "COLUMNS": "250"}

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from agent.cli import app
-from campaigns.spec import parse_spec
+from alloyloop.cli.app import app
+from alloyloop.campaigns.spec import parse_spec
 
 runner = CliRunner()
 
@@ -21,7 +21,7 @@ runner = CliRunner()
 @pytest.fixture(autouse=True)
 def wide_output(monkeypatch: pytest.MonkeyPatch) -> None:
     """Rich wraps at 80 columns without a terminal; the assertions match whole lines."""
-    from agent.commands import campaign, loop
+    from alloyloop.cli.commands import campaign, loop
 
     for console in (campaign.console, loop.console):
         monkeypatch.setattr(console, "width", 220)
@@ -69,7 +69,7 @@ def test_spec_errors_and_quick_commands(sqlite_store: str, tmp_path: Path,
     assert bad_acq.exit_code == 1 and "unknown acquisition 'best': use 'greedy' or 'uncertainty'" in bad_acq.output
 
     # the quick commands never import Prefect (whose temporary server costs 10-30 s) or torch
-    probe = ("import sys; from typer.testing import CliRunner; from agent.cli import app; "
+    probe = ("import sys; from typer.testing import CliRunner; from alloyloop.cli.app import app; "
              "runs = [CliRunner().invoke(app, a.split()) for a in sys.argv[1:]]; "
              "print([r.exit_code for r in runs], 'prefect' in sys.modules, 'torch' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe, f"campaign status lab-1 --url {sqlite_store}",
@@ -135,7 +135,7 @@ def test_create_run_status_suggestions_report(sqlite_store: str, home: Path, tmp
     p = [float(r["p_single"]) for r in top]
     assert p == sorted(p, reverse=True) and len({r["composition"] for r in top}) == 5
     palette = set(spec_dict("cli")["design_space"]["palette"])
-    from featurize.composition import parse_composition
+    from alloyloop.featurize.composition import parse_composition
 
     assert all(set(parse_composition(r["composition"]).fractions) <= palette for r in top)
     after = _run("campaign", "suggestions", "cli", "--export", "csv", "--url", sqlite_store)

@@ -19,13 +19,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from agent import progress
-from agent.campaign_ops import create_from_spec, trigger_decision
-from agent.flows import run_round
-from campaigns.spec import parse_spec
-from db.campaigns import rounds
-from db.models import Label
-from db.session import store_session
+from alloyloop.agent import progress
+from alloyloop.agent.campaign_ops import create_from_spec, trigger_decision
+from alloyloop.agent.flows import run_round
+from alloyloop.campaigns.spec import parse_spec
+from alloyloop.db.campaigns import rounds
+from alloyloop.db.models import Label
+from alloyloop.db.session import store_session
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 API_WRITERS = CLI_WRITERS = 10
@@ -37,7 +37,7 @@ ALLOYS = [f"Co{20 + i}Cr20Fe{25 - i}Mn10Ni25" for i in range(8)]
 CLI_DRIVER = """
 import json, sys, time
 from pathlib import Path
-from agent.cli import app                      # the real CLI, imported before the start signal
+from alloyloop.cli.app import app                      # the real CLI, imported before the start signal
 go, url, writer, n, alloys = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
 while not go.exists():
     time.sleep(0.02)
@@ -55,8 +55,8 @@ for j in range(n):
 def _serve(url: str, data_dir: Path):  # noqa: ANN202
     import uvicorn
 
-    from web.app import create_app
-    from web.settings import WebSettings
+    from alloyloop.web.app import create_app
+    from alloyloop.web.settings import WebSettings
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -75,11 +75,11 @@ def test_twenty_label_writers_during_a_retrain(store_url: str, home: Path, spec_
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from argon2 import PasswordHasher, profiles
 
-    import web.auth
-    from web.auth import add_account
+    from alloyloop.web import auth as web_auth
+    from alloyloop.web.auth import add_account
 
-    monkeypatch.setattr(web.auth, "hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
-    monkeypatch.setattr(web.auth, "_DUMMY_HASH", [])
+    monkeypatch.setattr(web_auth, "hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+    monkeypatch.setattr(web_auth, "_DUMMY_HASH", [])
     spec = spec_dict("busy", labeler="lab")
     spec["model"]["dvae"].update(max_epochs=40, min_epochs=25, patience=40)  # a fit that lasts
     with store_session(store_url) as s:

@@ -1,5 +1,5 @@
 """Crash safety under real kills: ``alloyloop campaign run`` in a subprocess is killed with
-SIGKILL at the crash points of :mod:`agent.faults` (during training, acquisition,
+SIGKILL at the crash points of :mod:`alloyloop.agent.faults` (during training, acquisition,
 persistence and the report), and the rerun resumes the round.
 
 After every kill the store must show a consistent, half-done round (running, nothing
@@ -18,14 +18,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from agent.campaign_ops import create_from_spec
-from agent.faults import ENV, POINTS, kill_point
-from agent.flows import BATCH_FILE, FIT_FILE, MODEL_DIR, REPORT_DIR, label_round, run_campaign, run_round
-from agent.paths import round_dir
-from campaigns.spec import parse_spec
-from db.campaigns import list_suggestions, reports, rounds
-from db.models import Label, ModelVersion, Suggestion, SuggestionEvent
-from db.session import store_session
+from alloyloop.agent.campaign_ops import create_from_spec
+from alloyloop.agent.faults import ENV, POINTS, kill_point
+from alloyloop.agent.flows import BATCH_FILE, FIT_FILE, MODEL_DIR, REPORT_DIR, label_round, run_campaign, run_round
+from alloyloop.agent.paths import round_dir
+from alloyloop.campaigns.spec import parse_spec
+from alloyloop.db.campaigns import list_suggestions, reports, rounds
+from alloyloop.db.models import Label, ModelVersion, Suggestion, SuggestionEvent
+from alloyloop.db.session import store_session
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 CAMPAIGN = "tiny"
@@ -35,7 +35,7 @@ def _cli() -> list[str]:
     script = Path(sys.executable).with_name("alloyloop")
     if script.is_file():
         return [str(script)]
-    return [sys.executable, "-c", "from agent.cli import app; app()"]
+    return [sys.executable, "-c", "from alloyloop.cli.app import app; app()"]
 
 
 def _killed_run(url: str, home: Path, point: str) -> None:

@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agent.design_space import DesignSpace
-from agent.labelers import Labeler, build_labeler
-from agent.labelers.lab import LabLabeler
-from agent.labelers.replay import ReplayOracle, hidden_alloys
-from agent.training_data import campaign_labels, stratified_split
-from campaigns.bundled import load_example
-from db.records import SuggestionRecord
-from featurize.corpus import load_labelled
+from alloyloop.campaigns.design_space import DesignSpace
+from alloyloop.agent.labelers import Labeler, build_labeler
+from alloyloop.agent.labelers.lab import LabLabeler
+from alloyloop.agent.labelers.replay import ReplayOracle, hidden_alloys
+from alloyloop.agent.training_data import campaign_labels, stratified_split
+from alloyloop.campaigns.bundled import load_example
+from alloyloop.db.records import SuggestionRecord
+from alloyloop.featurize.corpus import load_labelled
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -98,9 +98,9 @@ def test_stratified_split_is_seeded_and_keeps_both_classes() -> None:
 
 
 def test_demo_setup_is_safe_to_repeat(sqlite_store: str) -> None:
-    from agent.campaign_ops import spec_of
-    from agent.demo import prepare_demo
-    from db.session import store_session
+    from alloyloop.agent.campaign_ops import spec_of
+    from alloyloop.agent.demo import prepare_demo
+    from alloyloop.db.session import store_session
 
     with store_session(sqlite_store) as s:
         first = prepare_demo(s)

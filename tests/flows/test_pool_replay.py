@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from agent.campaign_ops import create_from_spec
-from agent.flows import run_campaign
-from agent.labelers.replay import ReplayOracle
-from agent.pool import load_pool
+from alloyloop.agent.campaign_ops import create_from_spec
+from alloyloop.agent.flows import run_campaign
+from alloyloop.agent.labelers.replay import ReplayOracle
+from alloyloop.agent.pool import load_pool
 from benchmarks.replay_metrics import dvae_surrogate, score_rounds
-from campaigns.spec import parse_spec
-from db.campaigns import get_model_version, list_suggestions, rounds
-from db.models import Label
-from db.session import store_session
-from featurize.corpus import load_labelled
-from featurize.elements import element_table
+from alloyloop.campaigns.spec import parse_spec
+from alloyloop.db.campaigns import get_model_version, list_suggestions, rounds
+from alloyloop.db.models import Label
+from alloyloop.db.session import store_session
+from alloyloop.featurize.corpus import load_labelled
+from alloyloop.featurize.elements import element_table
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 

@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from agent.campaign_ops import create_from_spec, trigger_decision
-from agent.flows import label_round, retrain_when_labels_arrive, run_campaign, run_round
-from agent.labelers.replay import ReplayOracle
-from agent.report.round_report import FIGURES, read_importance
-from campaigns.spec import parse_spec
-from db.campaigns import get_model_version, list_suggestions, reports, rounds
-from db.labels import add_label
-from db.lifecycle import transition
-from db.models import Label, ModelVersion
-from db.session import store_session
-from models.dvae import DisentangledVAE
+from alloyloop.agent.campaign_ops import create_from_spec, trigger_decision
+from alloyloop.agent.flows import label_round, retrain_when_labels_arrive, run_campaign, run_round
+from alloyloop.agent.labelers.replay import ReplayOracle
+from alloyloop.agent.report.round_report import FIGURES, read_importance
+from alloyloop.campaigns.spec import parse_spec
+from alloyloop.db.campaigns import get_model_version, list_suggestions, reports, rounds
+from alloyloop.db.labels import add_label
+from alloyloop.db.lifecycle import transition
+from alloyloop.db.models import Label, ModelVersion
+from alloyloop.db.session import store_session
+from alloyloop.models.dvae import DisentangledVAE
 
 PNG = b"\x89PNG\r\n\x1a\n"
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
@@ -112,7 +112,7 @@ def test_two_round_campaign(store_url: str, home: Path, tiny_spec) -> None:  # n
 
 def test_crash_mid_round_then_rerun(store_url: str, home: Path, tiny_spec,  # noqa: ANN001
                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from agent.report import round_report
+    from alloyloop.agent.report import round_report
 
     with store_session(store_url) as s:
         create_from_spec(s, tiny_spec)
@@ -203,7 +203,7 @@ def test_lab_campaign_waits_for_labels_and_excludes_pending(sqlite_store: str, h
 def test_schedule_builds_a_cron_deployment_on_the_server(sqlite_store: str) -> None:
     from prefect.client.orchestration import get_client
 
-    from agent.schedule import deployment_name, retrain_deployment
+    from alloyloop.agent.schedule import deployment_name, retrain_deployment
 
     deployment = retrain_deployment("tiny", "0 2 * * *", url=sqlite_store)
     assert deployment.name == deployment_name("tiny") == "retrain-tiny"

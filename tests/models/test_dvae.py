@@ -15,21 +15,21 @@ import numpy as np
 import pytest
 import torch
 
-from models.base import PhaseClassifier
-from models.calibration import (
+from alloyloop.models.base import PhaseClassifier
+from alloyloop.models.calibration import (
     apply_temperature,
     binary_nll,
     expected_calibration_error,
     fit_temperature,
 )
-from models.checkpoint import CheckpointError
-from models.config import ConfigError, DVAEConfig
-from models.conformal import SplitConformal, set_labels
-from models.domain import DomainModel, nearest_distances
-from models.dvae import DisentangledVAE, NotFittedError
-from models.networks import M2
-from models.objective import labelled_loss, unlabelled_loss
-from models.priors import (
+from alloyloop.models.checkpoint import CheckpointError
+from alloyloop.models.config import ConfigError, DVAEConfig
+from alloyloop.models.conformal import SplitConformal, set_labels
+from alloyloop.models.domain import DomainModel, nearest_distances
+from alloyloop.models.dvae import DisentangledVAE, NotFittedError
+from alloyloop.models.networks import M2
+from alloyloop.models.objective import labelled_loss, unlabelled_loss
+from alloyloop.models.priors import (
     count_quantiles,
     effective_element_count,
     element_count_penalty,
@@ -118,7 +118,7 @@ def test_unlabelled_loss_matches_enumeration_by_hand(data):
     loss, q = unlabelled_loss(net, x, x, p, beta=1.0, count=100.0)
     # Recompute with the same noise draws: rows are duplicated as [y=0 block; y=1 block].
     torch.manual_seed(7)
-    from models.objective import elbo_terms
+    from alloyloop.models.objective import elbo_terms
 
     y_enum = torch.cat([torch.zeros(5), torch.ones(5)])
     elbo = elbo_terms(net, x.repeat(2, 1), y_enum, p.repeat(2), 100.0).elbo(1.0).view(2, 5).T

@@ -12,9 +12,9 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from agent.cli import app
-from featurize.composition import canonical_key
-from models.tabular import parse_phase, read_table
+from alloyloop.cli.app import app
+from alloyloop.featurize.composition import canonical_key
+from alloyloop.models.tabular import parse_phase, read_table
 
 torch.set_num_threads(1)
 runner = CliRunner()

@@ -18,13 +18,13 @@ import pytest
 from argon2 import PasswordHasher, profiles
 from fastapi.testclient import TestClient
 
-from agent.campaign_ops import create_from_spec, trigger_decision
-from campaigns.bundled import load_example
-from db.campaigns import SuggestionInput, add_suggestions, finish_round, start_round
-from db.engine import make_engine, open_session
-from db.migrate import upgrade
-from web.app import create_app
-from web.settings import WebSettings
+from alloyloop.agent.campaign_ops import create_from_spec, trigger_decision
+from alloyloop.campaigns.bundled import load_example
+from alloyloop.db.campaigns import SuggestionInput, add_suggestions, finish_round, start_round
+from alloyloop.db.engine import make_engine, open_session
+from alloyloop.db.migrate import upgrade
+from alloyloop.web.app import create_app
+from alloyloop.web.settings import WebSettings
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 PASSWORD = "correct horse battery"
@@ -36,10 +36,10 @@ SUGGESTED = ("CoCrFeMnNi", "Al0.1CoCrFeNi", "Al5Co20Cr20Fe25Ni30")
 def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2 at its cheapest profile: the default costs ~0.3 s per login on these machines
     (``test_auth`` checks the real default)."""
-    import web.auth
+    from alloyloop.web import auth as web_auth
 
-    monkeypatch.setattr(web.auth, "hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
-    monkeypatch.setattr(web.auth, "_DUMMY_HASH", [])
+    monkeypatch.setattr(web_auth, "hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+    monkeypatch.setattr(web_auth, "_DUMMY_HASH", [])
 
 
 @pytest.fixture(scope="session")
@@ -118,7 +118,7 @@ class Lab:
 def seed(url: str, data_dir: Path) -> Lab:
     """Accounts (admin, lab, viewer), a campaign (the bundled cantor-fcc spec) and one
     completed round with three suggestions, through the store's services."""
-    from web.auth import add_account
+    from alloyloop.web.auth import add_account
 
     engine = make_engine(url)
     try:
@@ -211,8 +211,8 @@ def page_login() -> Callable[..., str]:
 @pytest.fixture(autouse=True)
 def wide_cli_output(monkeypatch: pytest.MonkeyPatch) -> None:
     """Rich wraps at 80 columns without a terminal; tests match whole messages, so widen it."""
-    from agent.commands import db as db_commands
-    from agent.commands import web as web_commands
+    from alloyloop.cli.commands import db as db_commands
+    from alloyloop.cli.commands import web as web_commands
 
     for console in (db_commands.console, web_commands.console):
         monkeypatch.setattr(console, "width", 200)

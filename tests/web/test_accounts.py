@@ -8,33 +8,33 @@ import pytest
 from argon2 import PasswordHasher
 from typer.testing import CliRunner
 
-from agent.cli import app
-from db.accounts import credentials, end_login, find_login, list_users, start_login
-from db.audit import audit_entries
-from db.engine import make_engine, open_session
-from db.errors import InvalidValue
+from alloyloop.cli.app import app
+from alloyloop.db.accounts import credentials, end_login, find_login, list_users, start_login
+from alloyloop.db.audit import audit_entries
+from alloyloop.db.engine import make_engine, open_session
+from alloyloop.db.errors import InvalidValue
 
 
 def test_passwords_are_argon2id_hashes_and_weak_hashes_are_upgraded(lab, monkeypatch) -> None:  # noqa: ANN001
-    import web.auth
+    from alloyloop.web import auth as web_auth
 
-    monkeypatch.setattr(web.auth, "hasher", PasswordHasher())  # the real default
-    digest = web.auth.hash_password("a long enough secret")
+    monkeypatch.setattr(web_auth, "hasher", PasswordHasher())  # the real default
+    digest = web_auth.hash_password("a long enough secret")
     assert digest.startswith("$argon2id$") and "a long enough secret" not in digest
     with pytest.raises(InvalidValue, match="10 to 1024 characters"):
-        web.auth.hash_password("short")
+        web_auth.hash_password("short")
     with lab.session() as s:
         _, cheap = credentials(s, "lee")
         assert "m=8," in cheap  # seeded with the cheapest profile
-        assert web.auth.authenticate(s, "lee", "wrong password") is None
-        assert web.auth.authenticate(s, "nobody", "correct horse battery") is None
-        assert web.auth.authenticate(s, "lee", "correct horse battery").name == "lee"
+        assert web_auth.authenticate(s, "lee", "wrong password") is None
+        assert web_auth.authenticate(s, "nobody", "correct horse battery") is None
+        assert web_auth.authenticate(s, "lee", "correct horse battery").name == "lee"
         _, upgraded = credentials(s, "lee")
-    assert upgraded != cheap and not web.auth.hasher.check_needs_rehash(upgraded)
+    assert upgraded != cheap and not web_auth.hasher.check_needs_rehash(upgraded)
 
 
 def test_login_sessions_store_only_token_hashes(lab) -> None:  # noqa: ANN001
-    from web.sessions import new_token, token_hash
+    from alloyloop.web.sessions import new_token, token_hash
 
     token = new_token()
     with lab.session() as s:
@@ -87,7 +87,7 @@ def test_user_commands(lab, tmp_path) -> None:  # noqa: ANN001
 
 
 def test_serve_refuses_an_outdated_store(tmp_path) -> None:  # noqa: ANN001
-    from db.migrate import upgrade
+    from alloyloop.db.migrate import upgrade
 
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     engine = make_engine(url)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 
-from db.audit import audit_entries
-from db.labels import labels_for
-from db.lifecycle import get_suggestion, history
+from alloyloop.db.audit import audit_entries
+from alloyloop.db.labels import labels_for
+from alloyloop.db.lifecycle import get_suggestion, history
 
 
 def test_login_me_and_logout(client_any, api_login) -> None:  # noqa: ANN001
@@ -184,7 +184,7 @@ def test_writes_need_login_role_and_csrf(client_any, lab_any, api_login) -> None
 
 
 def test_disabled_account_and_role_change_take_effect_at_once(client, lab, api_login) -> None:  # noqa: ANN001
-    from db.accounts import set_active, set_role
+    from alloyloop.db.accounts import set_active, set_role
 
     token = api_login(client, "lee")
     with lab.session() as s:
@@ -202,8 +202,8 @@ def test_disabled_account_and_role_change_take_effect_at_once(client, lab, api_l
 def test_uploads_over_the_limit_are_refused(lab, api_login) -> None:  # noqa: ANN001
     from fastapi.testclient import TestClient
 
-    from web.app import create_app
-    from web.settings import WebSettings
+    from alloyloop.web.app import create_app
+    from alloyloop.web.settings import WebSettings
 
     app = create_app(WebSettings(database_url=lab.url, data_dir=lab.data_dir, max_upload_bytes=1000))
     with TestClient(app, base_url="http://127.0.0.1") as client:
@@ -232,7 +232,7 @@ def test_templates_and_static_files_ship_with_the_package() -> None:
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["web"]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["alloyloop.web"]
     files = [p.relative_to(root / "web").as_posix() for p in (root / "web").rglob("*")
              if p.is_file() and p.suffix != ".py" and "__pycache__" not in p.parts]
     assert any(f.startswith("templates/") for f in files) and any(f.startswith("static/") for f in files)

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from db.engine import make_engine, open_session
-from db.models import Alloy, AuditEntry, Label, LoginSession, Suggestion, SuggestionEvent
+from alloyloop.db.engine import make_engine, open_session
+from alloyloop.db.models import Alloy, AuditEntry, Label, LoginSession, Suggestion, SuggestionEvent
 
 CONTROL = ["a\x00b", "\x00", "x\x07y", "\x1b[2J", "\ud800", "ok\udfff"]
 LABEL_BAD = {

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from db.labels import labels_for
-from db.lifecycle import get_suggestion
+from alloyloop.db.labels import labels_for
+from alloyloop.db.lifecycle import get_suggestion
 
 pytestmark = pytest.mark.browser
 

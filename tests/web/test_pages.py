@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from agent.campaign_ops import REPORT_KIND
-from db.audit import audit_entries
-from db.campaigns import add_report
-from db.labels import labels_for
-from db.lifecycle import get_suggestion
+from alloyloop.agent.campaign_ops import REPORT_KIND
+from alloyloop.db.audit import audit_entries
+from alloyloop.db.campaigns import add_report
+from alloyloop.db.labels import labels_for
+from alloyloop.db.lifecycle import get_suggestion
 
 
 def test_pages_need_a_login_and_the_login_form_is_protected(client, hidden) -> None:  # noqa: ANN001

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from db.labels import labels_for
+from alloyloop.db.labels import labels_for
 
 FIELDS = ("composition", "outcome", "phases", "source", "method", "processing", "anneal_temperature_c",
           "anneal_time_h", "evidence_uri", "note", "status")

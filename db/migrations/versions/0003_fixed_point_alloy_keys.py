@@ -28,7 +28,7 @@ log = logging.getLogger("alembic.runtime.migration")
 
 def upgrade() -> None:
     # The key function is the package's own: keys must match what today's parser makes.
-    from featurize.composition import parse_composition
+    from alloyloop.featurize.composition import parse_composition
 
     conn = op.get_bind()
     rows = conn.execute(sa.text("SELECT id, key FROM alloy")).all()

@@ -42,9 +42,9 @@ def fit(
     """Fit the semi-supervised disentangled VAE and save it to --out."""
     import dataclasses
 
-    from models.checkpoint import CheckpointError, check_writable
-    from models.config import ConfigError, DVAEConfig
-    from models.tabular import TableError, read_table
+    from alloyloop.models.checkpoint import CheckpointError, check_writable
+    from alloyloop.models.config import ConfigError, DVAEConfig
+    from alloyloop.models.tabular import TableError, read_table
 
     errors: list = []
     overrides = {k: v for k, v in (("latent_dim", latent_dim), ("prior", prior),
@@ -76,8 +76,8 @@ def fit(
     if errors:
         _fail(errors)
 
-    from featurize.matrix import elements_in
-    from models.dvae import DisentangledVAE
+    from alloyloop.featurize.matrix import elements_in
+    from alloyloop.models.dvae import DisentangledVAE
 
     tables = [t for t in (lab, unl, val) if t is not None]
     palette = elements_in(comp for t in tables for comp in t.fractions)
@@ -112,9 +112,9 @@ def predict(
     out: Path = typer.Option(..., "--out", dir_okay=False, help="CSV to write."),
 ) -> None:
     """Add p_single, the conformal set and in_domain to every row of --input."""
-    from models.checkpoint import CheckpointError
-    from models.dvae import DisentangledVAE
-    from models.tabular import read_table
+    from alloyloop.models.checkpoint import CheckpointError
+    from alloyloop.models.dvae import DisentangledVAE
+    from alloyloop.models.tabular import read_table
 
     try:
         model = DisentangledVAE.load(model_dir)

@@ -19,8 +19,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from agent.commands.db import URL_HELP, store_errors
-from agent.commands.export import EXPORT_HELP, OUT_HELP, check_export, emit_csv
+from alloyloop.cli.commands.db import URL_HELP, store_errors
+from alloyloop.cli.commands.export import EXPORT_HELP, OUT_HELP, check_export, emit_csv
 
 app = typer.Typer(help="Design campaigns: create from a spec, run rounds, inspect them.",
                   no_args_is_help=True)
@@ -35,8 +35,8 @@ HOME_HELP = "Folder for checkpoints and reports (default: $ALLOYLOOP_HOME, else 
 
 @contextmanager
 def flow_progress(total: int, first: str) -> Iterator[None]:
-    """A rich progress bar fed by :mod:`agent.progress` messages (one step each)."""
-    from agent import progress
+    """A rich progress bar fed by :mod:`alloyloop.agent.progress` messages (one step each)."""
+    from alloyloop.agent import progress
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                MofNCompleteColumn(), TimeElapsedColumn())
@@ -80,7 +80,7 @@ def rounds_table(summaries, title: str) -> Table:  # noqa: ANN001 - RoundSummary
 
 def _spec_errors():  # noqa: ANN202
     """Print spec problems one per line and exit 1."""
-    from campaigns.errors import SpecError
+    from alloyloop.campaigns.errors import SpecError
 
     @contextmanager
     def guard() -> Iterator[None]:
@@ -98,7 +98,7 @@ def _spec_errors():  # noqa: ANN202
 @app.command("examples")
 def examples(show: str = typer.Option(None, "--show", help="Print this example spec.")) -> None:
     """List the bundled example specs (or print one)."""
-    from campaigns.bundled import example_names, example_path, load_example
+    from alloyloop.campaigns.bundled import example_names, example_path, load_example
 
     if show:
         try:
@@ -126,10 +126,10 @@ def create(
     """Validate a spec and create the campaign in the store."""
     import dataclasses
 
-    from agent.campaign_ops import create_from_spec
-    from campaigns.bundled import example_names, example_path
-    from campaigns.spec import NAME_PATTERN, load_spec
-    from db.session import store_session
+    from alloyloop.agent.campaign_ops import create_from_spec
+    from alloyloop.campaigns.bundled import example_names, example_path
+    from alloyloop.campaigns.spec import NAME_PATTERN, load_spec
+    from alloyloop.db.session import store_session
 
     path = Path(spec_file)
     if not path.is_file():
@@ -167,9 +167,9 @@ def run(
     home: Path = typer.Option(None, "--home", help=HOME_HELP),
 ) -> None:
     """Run rounds: snapshot → fit → suggest → report, then hand the batch to the labeler."""
-    from agent import prefect_env
-    from agent.campaign_ops import spec_of
-    from db.session import store_session
+    from alloyloop.agent import prefect_env
+    from alloyloop.agent.campaign_ops import spec_of
+    from alloyloop.db.session import store_session
 
     with store_errors(), store_session(url) as session, _spec_errors():
         spec = spec_of(session, name)
@@ -179,7 +179,7 @@ def run(
                       "again or schedule it (alloyloop schedule)")
         raise typer.Exit(code=1)
     prefect_env.configure()
-    from agent.flows import retrain_when_labels_arrive, run_campaign
+    from alloyloop.agent.flows import retrain_when_labels_arrive, run_campaign
 
     home_arg = None if home is None else str(home)
     with store_errors(), flow_progress(rounds * STEPS_PER_ROUND, "starting Prefect…"):
@@ -204,9 +204,9 @@ def status(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Rounds (metrics, hits), the label-count trigger and the suggestions in the lab."""
-    from agent.campaign_ops import campaign_summaries, spec_of, trigger_decision
-    from db.campaigns import get_campaign, pending_suggestions
-    from db.session import store_session
+    from alloyloop.agent.campaign_ops import campaign_summaries, spec_of, trigger_decision
+    from alloyloop.db.campaigns import get_campaign, pending_suggestions
+    from alloyloop.db.session import store_session
 
     with store_errors(), store_session(url) as session, _spec_errors():
         record = get_campaign(session, name)
@@ -243,9 +243,9 @@ def suggestions(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """The campaign's suggestions with their predictions, conformal sets and domain flags."""
-    from agent.campaign_ops import campaign_suggestions
-    from agent.report.suggestion_table import SUGGESTION_COLUMNS, suggestion_row
-    from db.session import store_session
+    from alloyloop.agent.campaign_ops import campaign_suggestions
+    from alloyloop.agent.report.suggestion_table import SUGGESTION_COLUMNS, suggestion_row
+    from alloyloop.db.session import store_session
 
     check_export(export, console)
     with store_errors(), store_session(url) as session:

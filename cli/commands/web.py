@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from agent.commands.db import URL_HELP, store_errors
+from alloyloop.cli.commands.db import URL_HELP, store_errors
 
 user_app = typer.Typer(help="Accounts of the lab web app: add, list, change role or password, disable.",
                        no_args_is_help=True)
@@ -59,9 +59,9 @@ def add(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Create an account (the password is prompted for, never echoed)."""
-    from db.roles import parse_role
-    from db.session import store_session
-    from web.auth import add_account, check_password
+    from alloyloop.db.roles import parse_role
+    from alloyloop.db.session import store_session
+    from alloyloop.web.auth import add_account, check_password
 
     with store_errors():
         target = parse_role(role)  # before asking for a password
@@ -74,8 +74,8 @@ def add(
 @user_app.command("list")
 def list_users(url: str = typer.Option(None, "--url", help=URL_HELP)) -> None:
     """The accounts with their roles."""
-    from db.accounts import list_users as all_users
-    from db.session import store_session
+    from alloyloop.db.accounts import list_users as all_users
+    from alloyloop.db.session import store_session
 
     with store_errors(), store_session(url) as session:
         users = all_users(session)
@@ -97,8 +97,8 @@ def passwd(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Set a new password."""
-    from db.session import store_session
-    from web.auth import change_password, check_password
+    from alloyloop.db.session import store_session
+    from alloyloop.web.auth import change_password, check_password
 
     with store_errors():
         password = check_password(read_password(password_file))
@@ -114,8 +114,8 @@ def role(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Change an account's role (takes effect at its next request)."""
-    from db.accounts import set_role
-    from db.session import store_session
+    from alloyloop.db.accounts import set_role
+    from alloyloop.db.session import store_session
 
     with store_errors(), store_session(url) as session:
         user = set_role(session, name, new_role, actor=_actor())
@@ -129,8 +129,8 @@ def disable(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Disable an account (it is logged out everywhere) or, with --enable, enable it."""
-    from db.accounts import set_active
-    from db.session import store_session
+    from alloyloop.db.accounts import set_active
+    from alloyloop.db.session import store_session
 
     with store_errors(), store_session(url) as session:
         user = set_active(session, name, enable, actor=_actor())
@@ -162,10 +162,10 @@ def serve(
 
     import uvicorn
 
-    from db.accounts import list_users as all_users
-    from db.engine import display_url, make_engine, open_session
-    from web.app import create_app
-    from web.settings import WebSettings
+    from alloyloop.db.accounts import list_users as all_users
+    from alloyloop.db.engine import display_url, make_engine, open_session
+    from alloyloop.web.app import create_app
+    from alloyloop.web.settings import WebSettings
 
     kwargs = {"data_dir": data_dir} if data_dir is not None else {}
     settings = WebSettings(database_url=url, max_upload_bytes=int(max_upload_mb * 1024 * 1024),

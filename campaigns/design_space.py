@@ -13,8 +13,8 @@ from math import isfinite
 
 import numpy as np
 
-from featurize.descriptors import FULL_SCHEMA, descriptor_matrix
-from featurize.elements import element_table
+from alloyloop.featurize.descriptors import FULL_SCHEMA, descriptor_matrix
+from alloyloop.featurize.elements import element_table
 
 
 class DesignSpaceError(ValueError):

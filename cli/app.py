@@ -1,6 +1,6 @@
 """The ``alloyloop`` command line: thin typer wrappers over service functions.
 
-Each command group lives in its own module under ``agent/commands``; this file only
+Each command group lives in its own module under ``cli/commands``; this file only
 assembles them, so that ``alloyloop --help`` stays fast (heavy imports happen inside
 the commands).
 """
@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import typer
 
-from agent.commands import campaign as campaign_commands
-from agent.commands import data as data_commands
-from agent.commands import model as model_commands
-from agent.commands import db as db_commands
-from agent.commands import label as label_commands
-from agent.commands import loop as loop_commands
-from agent.commands import screen as screen_commands
-from agent.commands import web as web_commands
+from alloyloop.cli.commands import campaign as campaign_commands
+from alloyloop.cli.commands import data as data_commands
+from alloyloop.cli.commands import model as model_commands
+from alloyloop.cli.commands import db as db_commands
+from alloyloop.cli.commands import label as label_commands
+from alloyloop.cli.commands import loop as loop_commands
+from alloyloop.cli.commands import screen as screen_commands
+from alloyloop.cli.commands import web as web_commands
 
 app = typer.Typer(
     name="alloyloop",

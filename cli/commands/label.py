@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from agent.commands.db import URL_HELP, store_errors
+from alloyloop.cli.commands.db import URL_HELP, store_errors
 
 app = typer.Typer(help="Enter, import, correct and inspect phase labels.", no_args_is_help=True)
 console = Console()
@@ -53,7 +53,7 @@ def _describe(label) -> str:  # noqa: ANN001 - a db.records.LabelRecord
 
 
 def _print_resolution(session, key: str) -> None:  # noqa: ANN001
-    from db.resolver import resolve_alloy
+    from alloyloop.db.resolver import resolve_alloy
 
     res = resolve_alloy(session, key)
     if res is None:
@@ -76,8 +76,8 @@ def add(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Store one label (a new observation; corrections use `label supersede`)."""
-    from db.audit import add_label_audited
-    from db.session import store_session
+    from alloyloop.db.audit import add_label_audited
+    from alloyloop.db.session import store_session
 
     with store_errors(), store_session(url) as session:
         label = add_label_audited(session, actor=_actor(), composition=composition, outcome=outcome,
@@ -95,9 +95,9 @@ def import_csv(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Import labels from a CSV file: every row or none. Exit code 1 when a row is bad."""
-    from db.audit import import_labels_audited
-    from db.label_import import import_labels_csv
-    from db.session import store_session
+    from alloyloop.db.audit import import_labels_audited
+    from alloyloop.db.label_import import import_labels_csv
+    from alloyloop.db.session import store_session
 
     with store_errors(), store_session(url) as session:
         if dry_run:
@@ -125,9 +125,9 @@ def list_labels(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Every label of an alloy (corrections included) and its training label."""
-    from db.alloys import parse_alloy
-    from db.labels import labels_for
-    from db.session import store_session
+    from alloyloop.db.alloys import parse_alloy
+    from alloyloop.db.labels import labels_for
+    from alloyloop.db.session import store_session
 
     with store_errors(), store_session(url) as session:
         key = parse_alloy(composition).key
@@ -162,8 +162,8 @@ def supersede(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Correct a label: a new label replaces it for training; the old one is kept."""
-    from db.audit import supersede_label_audited
-    from db.session import store_session
+    from alloyloop.db.audit import supersede_label_audited
+    from alloyloop.db.session import store_session
 
     with store_errors(), store_session(url) as session:
         label = supersede_label_audited(session, label_id, actor=_actor(), outcome=outcome, phases=phases,
@@ -181,9 +181,9 @@ def conflicts(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Alloys whose current labels disagree (excluded from training until resolved)."""
-    from db.alloys import conflicted_alloys
-    from db.labels import labels_for
-    from db.session import store_session
+    from alloyloop.db.alloys import conflicted_alloys
+    from alloyloop.db.labels import labels_for
+    from alloyloop.db.session import store_session
 
     with store_errors(), store_session(url) as session:
         alloys = conflicted_alloys(session)
@@ -211,11 +211,11 @@ def calphad(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Label a campaign's open suggestions with pycalphad equilibria (no Prefect)."""
-    from agent.calphad.campaign_labels import label_open_suggestions, labeler_for_campaign
-    from agent.calphad.pool import PoolError
-    from agent.calphad.tdb import TdbError
-    from agent.campaign_ops import spec_of
-    from db.session import store_session
+    from alloyloop.agent.calphad.campaign_labels import label_open_suggestions, labeler_for_campaign
+    from alloyloop.agent.calphad.pool import PoolError
+    from alloyloop.campaigns.tdb import TdbError
+    from alloyloop.agent.campaign_ops import spec_of
+    from alloyloop.db.session import store_session
 
     with store_errors():
         with store_session(url) as session:
@@ -268,9 +268,9 @@ def import_calphad(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Import CALPHAD results computed elsewhere (one calphad label per row): every row or none."""
-    from agent.calphad.csv_import import import_calphad_csv
-    from db.audit import audited_import
-    from db.session import store_session
+    from alloyloop.agent.calphad.csv_import import import_calphad_csv
+    from alloyloop.db.audit import audited_import
+    from alloyloop.db.session import store_session
 
     if not 0.5 < threshold <= 1:
         console.print(f"[red]error:[/red] --threshold {threshold}: give a mole fraction above 0.5 and at most 1")

@@ -1,5 +1,5 @@
 """``alloyloop campaign screen NAME``: screen a very large sample of the campaign's design
-space with its latest model, as Prefect tasks on Dask (:mod:`agent.screen_flow`).
+space with its latest model, as Prefect tasks on Dask (:mod:`alloyloop.agent.screen_flow`).
 
 It reads the store (the campaign's spec and latest completed round) and writes nothing
 there: the top list is printed or exported, for a chemist to shortlist by hand or to
@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from agent.commands.db import URL_HELP, store_errors
-from agent.commands.export import EXPORT_HELP, OUT_HELP, check_export, emit_csv
+from alloyloop.cli.commands.db import URL_HELP, store_errors
+from alloyloop.cli.commands.export import EXPORT_HELP, OUT_HELP, check_export, emit_csv
 
 console = Console()
 
@@ -24,8 +24,8 @@ console = Console()
 def latest_checkpoint(session, campaign: str) -> tuple[int, str]:  # noqa: ANN001
     """``(round index, checkpoint folder)`` of the campaign's last completed round; a
     ``ValueError`` naming the fix when it has none or the folder is gone."""
-    from agent.campaign_ops import last_completed
-    from db.campaigns import get_model_version
+    from alloyloop.agent.campaign_ops import last_completed
+    from alloyloop.db.campaigns import get_model_version
 
     last = last_completed(session, campaign)
     if last is None or last.model_version_id is None:
@@ -54,10 +54,10 @@ def screen(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Screen the design space with the latest round's model on Dask; print the top list."""
-    from agent import prefect_env
-    from agent.campaign_ops import spec_of
-    from agent.strategies.screening import check_acquisition
-    from db.session import store_session
+    from alloyloop.agent import prefect_env
+    from alloyloop.agent.campaign_ops import spec_of
+    from alloyloop.agent.strategies.screening import check_acquisition
+    from alloyloop.db.session import store_session
 
     check_export(export, console)
     try:
@@ -69,7 +69,7 @@ def screen(
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(code=1) from None
     prefect_env.configure()
-    from agent.screen_flow import run_screening
+    from alloyloop.agent.screen_flow import run_screening
 
     err = Console(stderr=True)
     err.print(f"screening {candidates:,} candidates of {escape(name)} with round {index}'s model on "
