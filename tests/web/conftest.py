@@ -22,7 +22,6 @@ from alloyloop.agent.campaign_ops import create_from_spec, trigger_decision
 from alloyloop.campaigns.bundled import load_example
 from alloyloop.db.campaigns import SuggestionInput, add_suggestions, finish_round, start_round
 from alloyloop.db.engine import make_engine, open_session
-from alloyloop.db.migrate import upgrade
 from alloyloop.web.app import create_app
 from alloyloop.web.settings import WebSettings
 
@@ -42,47 +41,16 @@ def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(web_auth, "_DUMMY_HASH", [])
 
 
-@pytest.fixture(scope="session")
-def web_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("web-template") / "template.sqlite3"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    engine.dispose()
-    return path
-
-
-@pytest.fixture(scope="session")
-def web_postgres_template(postgres_server) -> Iterator[str]:  # noqa: ANN001
-    name = postgres_server.create_database()
-    engine = make_engine(postgres_server.url(name))
-    upgrade(engine)
-    engine.dispose()
-    yield name
-    postgres_server.drop_database(name)
-
-
-def _sqlite_copy(template: Path, tmp_path: Path) -> str:
-    path = tmp_path / "store.sqlite3"
-    shutil.copyfile(template, path)
-    return f"sqlite:///{path}"
-
-
 @pytest.fixture(params=BACKENDS)
-def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def any_db_url(request: pytest.FixtureRequest, fresh_store) -> str:  # noqa: ANN001
     """A fresh migrated store on each backend (for the write paths)."""
-    if request.param == "sqlite":
-        yield _sqlite_copy(request.getfixturevalue("web_sqlite_template"), tmp_path)
-        return
-    server = request.getfixturevalue("postgres_server")
-    name = server.create_database(template=request.getfixturevalue("web_postgres_template"))
-    yield server.url(name)
-    server.drop_database(name)
+    return fresh_store(request.param)
 
 
 @pytest.fixture
-def sqlite_url(web_sqlite_template: Path, tmp_path: Path) -> str:
+def sqlite_url(fresh_store) -> str:  # noqa: ANN001
     """A fresh migrated SQLite store (tests of logic rather than backend)."""
-    return _sqlite_copy(web_sqlite_template, tmp_path)
+    return fresh_store("sqlite")
 
 
 @dataclass(frozen=True)
