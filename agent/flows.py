@@ -36,7 +36,7 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,8 +61,8 @@ from alloyloop.db.snapshot import Snapshot
 
 if TYPE_CHECKING:  # heavy modules (torch) are imported inside the tasks that need them
     from alloyloop.agent.training_data import RoundData
-    from alloyloop.agent.warm_start import WarmStart
     from alloyloop.models.dvae import DisentangledVAE
+    from alloyloop.models.warm_start import WarmStart
 
 RETRIES = 2
 RETRY_DELAY_S = 1
@@ -139,21 +139,17 @@ def training_data(start: RoundStart, url: str | None) -> RoundData:
     from alloyloop.agent.training_data import round_data
 
     spec, rnd = start.spec, start.round
-    labeler = build_labeler(spec)
-    hidden = getattr(labeler, "hidden_keys", frozenset())
+    view = build_labeler(spec).training_view
     with store_session(url) as session:
         owners = simulated_label_owners(session)
-    lab = spec.labeler
-    replay = lab.kind == "replay"
     return round_data(start.snapshot, spec.model.palette, spec.name, seed=rnd.seed,
                       val_fraction=spec.model.config().val_fraction,
                       use_unlabelled=spec.model.unlabelled,
-                      max_unlabelled=spec.model.max_unlabelled, hidden_keys=hidden,
+                      max_unlabelled=spec.model.max_unlabelled, hidden_keys=view.hidden_keys,
                       simulated_owner=owners, closed_keys=start.closed_keys,
                       data_hash=rnd.data_hash,
                       pool=load_pool(spec.pool) if spec.pool is not None else None,
-                      start_fraction=lab.start_fraction if replay else 1.0,
-                      start_seed=(spec.seed if lab.seed is None else lab.seed) if replay else 0)
+                      start_fraction=view.start_fraction, start_seed=view.start_seed)
 
 
 def _previous_checkpoint(url: str | None, campaign: str, index: int) -> str | None:
@@ -174,8 +170,8 @@ def fit_model(start: RoundStart, data: RoundData, url: str | None, home: str | N
 
     No retries: a fit is deterministic, so a failing one fails again.
     """
-    from alloyloop.agent.warm_start import WarmStart, fit_round_model
     from alloyloop.models.dvae import DisentangledVAE
+    from alloyloop.models.warm_start import WarmStart
 
     spec, rnd = start.spec, start.round
     folder = _folder(spec.name, rnd, home)
@@ -184,10 +180,17 @@ def fit_model(start: RoundStart, data: RoundData, url: str | None, home: str | N
     if (checkpoint / "meta.json").is_file() and fit_file.is_file():
         warm = WarmStart(**json.loads(fit_file.read_text(encoding="utf-8"))["warm_start"])
         return DisentangledVAE.load(checkpoint), checkpoint, warm
-    model, warm = fit_round_model(
-        data, spec.model.config(), seed=rnd.seed,
-        previous_checkpoint=_previous_checkpoint(url, spec.name, rnd.index),
-        warm_start=spec.model.warm_start, warm_start_max_epochs=spec.model.warm_start_max_epochs)
+    previous = _previous_checkpoint(url, spec.name, rnd.index) if spec.model.warm_start else None
+    config = spec.model.config()
+    if spec.model.warm_start_max_epochs is not None:
+        config = replace(config, warm_start_max_epochs=spec.model.warm_start_max_epochs)
+    model = DisentangledVAE(config, elements=data.elements, seed=rnd.seed).fit(
+        data.X_train, data.y_train,
+        X_unlabelled=data.X_unlabelled if len(data.X_unlabelled) else None,
+        X_val=data.X_val, y_val=data.y_val, init_from=previous)
+    warm = (model.warm_start if previous is not None
+            else WarmStart(False, None, "first model of the campaign" if spec.model.warm_start
+                           else "warm start is off in the spec"))
     model.save(checkpoint)
     kill_point("fit")  # crash tests: checkpoint on disk, not yet marked complete
     fit_file.write_text(json.dumps({"warm_start": warm.to_dict(), "data_hash": rnd.data_hash},
@@ -217,7 +220,7 @@ def register_model(start: RoundStart, model: DisentangledVAE, checkpoint: Path, 
         session.connection(execution_options={WRITE_OPTION: True})  # SQLite: BEGIN IMMEDIATE
         version = register_model_version(session, f"{start.spec.name}/round-{rnd.index}",
                                          checkpoint, sha256=digest, config=config,
-                                         metrics=json_safe(model.metrics_))
+                                         metrics=json_safe(model.metrics))
         attach_model(session, rnd.id, version.id)
     return version
 

@@ -91,21 +91,6 @@ class ScreenResult:
                 for row, p, a in zip(self.x, self.p_single, self.acquisition)]
 
 
-# --- the design space as flow parameters (Prefect stores parameters as JSON) --------------------
-def space_params(space: DesignSpace) -> dict[str, Any]:
-    return {"palette": list(space.palette), "bounds": {k: list(v) for k, v in space.bounds.items()},
-            "min_elements": space.min_elements, "max_elements": space.max_elements, "step": space.step,
-            "forbidden": [sorted(f) for f in space.forbidden],
-            "descriptor_limits": {k: list(v) for k, v in space.descriptor_limits.items()},
-            "batch_size": space.batch_size}
-
-
-def space_from_params(params: dict[str, Any]) -> DesignSpace:
-    return DesignSpace(**{**params, "bounds": {k: tuple(v) for k, v in params["bounds"].items()},
-                          "descriptor_limits": {k: tuple(v) for k, v in params["descriptor_limits"].items()},
-                          "forbidden": tuple(frozenset(f) for f in params["forbidden"])})
-
-
 # --- planning ------------------------------------------------------------------------------
 def _units(space: DesignSpace) -> int:
     return round(1 / space.step)
@@ -238,7 +223,7 @@ def score_job(job: ChunkJob, checkpoint: str, space: DesignSpace, acquisition: s
 def screen_chunk(job: ChunkJob, checkpoint: str, space: dict[str, Any], acquisition: str, top_k: int,
                  seed: int, sub_chunk: int) -> ChunkResult:
     """One chunk job on a worker (see :func:`score_job`)."""
-    return score_job(job, checkpoint, space_from_params(space), acquisition, top_k, seed, sub_chunk)
+    return score_job(job, checkpoint, DesignSpace.from_dict(space), acquisition, top_k, seed, sub_chunk)
 
 
 @flow(name="screen-lattice")
@@ -246,11 +231,11 @@ def screen_lattice(checkpoint: str, space: dict[str, Any], candidates: int, top_
                    acquisition: str = "greedy", seed: int = 0, chunk_size: int = 100_000,
                    max_in_flight: int = 4) -> ScreenResult:
     """Screen the design space's lattice (see the module docstring); ``space`` is
-    :func:`space_params` of a :class:`DesignSpace`."""
+    :meth:`DesignSpace.to_dict` of the design space (Prefect stores parameters as JSON)."""
     from prefect.futures import as_completed
 
     screening_scores(np.array([0.5]), acquisition)  # type: ignore[arg-type]  # refuse a bad name early
-    design = space_from_params(space)
+    design = DesignSpace.from_dict(space)
     mode, jobs = plan_jobs(design, candidates, chunk_size)
     sub_chunk = min(chunk_size, 100_000)
     e = len(design.palette)
@@ -296,6 +281,6 @@ def run_screening(checkpoint: str, space: DesignSpace, candidates: int, *, top_k
                   max_in_flight: int | None = None) -> ScreenResult:
     """:func:`screen_lattice` on Dask (a local cluster, or the scheduler at ``address``)."""
     flow_ = screen_lattice.with_options(task_runner=dask_runner(workers, address))
-    return flow_(str(checkpoint), space_params(space), candidates, top_k=top_k, acquisition=acquisition,
+    return flow_(str(checkpoint), space.to_dict(), candidates, top_k=top_k, acquisition=acquisition,
                  seed=seed, chunk_size=chunk_size,
                  max_in_flight=max_in_flight if max_in_flight is not None else 2 * max(workers, 1))

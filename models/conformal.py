@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from alloyloop.featurize.converter import structure, unstructure
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,11 @@ class SplitConformal:
         return np.column_stack([p <= self.threshold + tol, 1.0 - p <= self.threshold + tol])
 
     def to_dict(self) -> dict:
-        return {"coverage": self.coverage, "threshold": self.threshold,
-                "n_calibration": self.n_calibration}
+        return unstructure(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> SplitConformal:
-        return cls(coverage=float(data["coverage"]), threshold=float(data["threshold"]),
-                   n_calibration=int(data["n_calibration"]))
+        return structure(data, cls)
 
 
 def set_labels(membership: np.ndarray) -> list[str]:

@@ -4,9 +4,11 @@ domain-of-applicability signal.
 
     model = DisentangledVAE(DVAEConfig(), elements=palette, seed=0)
     model.fit(X, y, X_unlabelled=X_pool)
+    model.fit(X2, y2, init_from=model)    # warm start from earlier weights (checked)
     model.predict_proba(X_new)            # (n,) calibrated p(single-phase)
     model.predict_detail(X_new)           # + conformal set, in_domain, domain score
     model.encode(X) / model.decode(z, y) / model.reconstruct(X)
+    model.transform(X) / model.classifier_head()   # the head's inputs and the head itself
     model.save(dir); DisentangledVAE.load(dir)
 
 ``X`` is an ``(n, E)`` matrix of mole fractions over ``elements``; ``y`` is 1 for
@@ -18,6 +20,7 @@ saved and restored around it).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import time
 from collections.abc import Sequence
@@ -43,6 +46,7 @@ from alloyloop.models.conformal import SplitConformal, set_labels
 from alloyloop.models.domain import DomainModel
 from alloyloop.models.features import Standardizer, classifier_inputs, descriptors
 from alloyloop.models.networks import M2
+from alloyloop.models.networks import CalibratedHead
 from alloyloop.models.objective import labelled_loss, unlabelled_loss
 from alloyloop.models.priors import (
     count_quantiles,
@@ -50,6 +54,7 @@ from alloyloop.models.priors import (
     element_count_penalty,
     rule_prior,
 )
+from alloyloop.models.warm_start import COLD, WarmStart, mismatch
 
 CHECKPOINT_FORMAT = "alloyloop.dvae/1"
 
@@ -100,7 +105,9 @@ class DisentangledVAE:
 
     Fitted attributes (after ``fit`` / ``load``): ``metrics_`` (validation metrics and
     timing), ``history_`` (per-epoch log), ``temperature_``, ``conformal_``,
-    ``domain_``, ``data_sha256_``.
+    ``domain_``, ``data_sha256_``, ``warm_start_``. Code outside ``models/`` reads them
+    through the public properties (:attr:`metrics`, :attr:`warm_start`, …) and uses
+    :meth:`transform` / :meth:`classifier_head` for the classification head.
     """
 
     def __init__(self, config: DVAEConfig | None = None, *, elements: Sequence[str],
@@ -131,6 +138,7 @@ class DisentangledVAE:
         self.metrics_: dict[str, Any] = {}
         self.history_: list[dict[str, float]] = []
         self.data_sha256_: str | None = None
+        self.warm_start_: WarmStart = COLD
 
     def _build_net(self) -> M2:
         c = self.config
@@ -175,6 +183,50 @@ class DisentangledVAE:
             raise ValueError(f"{name} must hold 1 (single-phase) or 0 (multi-phase) only")
         return t.astype(np.int64)
 
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """``(n, E)`` fractions → ``(n, F)`` float64 inputs of :meth:`classifier_head`
+        (standardized descriptors, plus the fractions with ``descriptors+fractions``)."""
+        self._check_fitted()
+        return self._inputs(self._fractions(X))[1]
+
+    def describe(self, X: np.ndarray) -> np.ndarray:
+        """``(n, E)`` fractions → ``(n, F)`` the same features as :meth:`transform` in
+        physical units (descriptors as in :attr:`schema`, fractions as they are)."""
+        x = self._fractions(X)
+        raw = descriptors(x, self.elements, self.schema)
+        return raw if self.config.classifier_inputs == "descriptors" else np.hstack([raw, x])
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """``(F,)`` display names of the head's inputs, e.g. ``ΔS_mix`` or ``x(Co)``."""
+        names = tuple(self.schema.labels)
+        if self.config.classifier_inputs == "descriptors+fractions":
+            names += tuple(f"x({el})" for el in self.elements)
+        return names
+
+    def classifier_head(self) -> torch.nn.Module:
+        """A copy of the classification head: ``(n, F)`` :meth:`transform` output →
+        ``(n, 1)`` calibrated p(single), through an ``nn.Sigmoid`` module (what SHAP's
+        DeepExplainer needs). A copy, so hooks put on it never touch the model."""
+        net = self._check_fitted()
+        return CalibratedHead(copy.deepcopy(net.classifier), self.temperature_).eval()
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """Validation metrics and timing of the last fit (a copy)."""
+        self._check_fitted()
+        return dict(self.metrics_)
+
+    @property
+    def warm_start(self) -> WarmStart:
+        """Whether the last fit started from ``init_from``'s weights, or why not."""
+        return self.warm_start_
+
+    @property
+    def coverage(self) -> float:
+        """Target coverage of the conformal sets."""
+        return float(self.config.coverage)
+
     def _inputs(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Fractions ``(n, E)`` → (standardized descriptors ``(n, F)``, classifier input)."""
         assert self.standardizer_ is not None
@@ -215,9 +267,9 @@ class DisentangledVAE:
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: np.ndarray, y: np.ndarray, *, X_unlabelled: np.ndarray | None = None,
-            X_val: np.ndarray | None = None, y_val: np.ndarray | None = None
-            ) -> DisentangledVAE:
-        """Fit from scratch.
+            X_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
+            init_from: DisentangledVAE | str | Path | None = None) -> DisentangledVAE:
+        """Fit, from scratch or starting from an earlier model's weights.
 
         Args:
             X: ``(n, E)`` labelled fractions; y: ``(n,)`` in {0, 1}.
@@ -226,6 +278,10 @@ class DisentangledVAE:
             X_val, y_val: validation set for early stopping, model selection,
                 temperature and conformal calibration; if None, ``config.val_fraction``
                 of the labelled rows is held out (seeded; ``config.validation_split``).
+            init_from: a fitted model or its checkpoint directory whose network weights
+                start this fit (a warm start: at most ``config.warm_start_max_epochs``
+                epochs). Used only when the palette and the network settings match;
+                otherwise the fit starts cold. :attr:`warm_start` says which, and why.
 
         Returns:
             self.
@@ -271,11 +327,25 @@ class DisentangledVAE:
         p_u = rule_prior(x_u, self.elements, tau) if len(x_u) else np.zeros(0)
         targets = count_quantiles(effective_element_count(np.vstack([x_l, x_u])),
                                   c.composition_prior_samples)
+        initial, warm = self._initial_weights(init_from)
 
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             net = self._build_net()
-            best_state, best_epoch, epochs = self._train(
+            if initial is not None:
+                try:
+                    net.load_state_dict(initial)
+                except RuntimeError:  # a shape no listed setting explains: start cold
+                    warm = WarmStart(False, warm.source, "the network shapes changed")
+                    torch.manual_seed(self.seed)
+                    net = self._build_net()
+            self.warm_start_ = warm
+            if warm.used and c.warm_start_max_epochs is not None:
+                # it starts near a solution, so it needs fewer epochs
+                epochs_cap = min(c.max_epochs, c.warm_start_max_epochs)
+                c = dataclasses.replace(c, max_epochs=epochs_cap,
+                                        min_epochs=min(c.min_epochs, epochs_cap))
+            best_state, best_epoch, epochs = self._train(c,
                 net, x_l, f_l, y_l, p_l, x_u, f_u, p_u, f_v, y_v,
                 targets if expert and c.composition_prior_weight > 0 else None)
         net.load_state_dict(best_state)
@@ -303,13 +373,34 @@ class DisentangledVAE:
                 self._prior_samples(256)).mean()),
             "train_n_eff_mean": float(effective_element_count(np.vstack([x_l, x_u])).mean()),
             "fit_seconds": time.perf_counter() - t0,
+            "warm_start": self.warm_start_.to_dict(),
         }
         return self
 
-    def _train(self, net: M2, x_l, f_l, y_l, p_l, x_u, f_u, p_u, f_v, y_v,
+    def _initial_weights(self, init_from: DisentangledVAE | str | Path | None
+                         ) -> tuple[dict[str, torch.Tensor] | None, WarmStart]:
+        """The weights of ``init_from`` if they fit this model, and the warm-start record."""
+        if init_from is None:
+            return None, COLD
+        if isinstance(init_from, DisentangledVAE):
+            old, source = init_from, "a model in memory"
+        else:
+            source = str(init_from)
+            if not (Path(init_from) / "meta.json").is_file():
+                return None, WarmStart(False, source, "previous checkpoint is missing")
+            old = DisentangledVAE.load(init_from)
+        if old.net_ is None:
+            return None, WarmStart(False, source, "the earlier model is not fitted")
+        reason = mismatch(old.config, old.elements, self.config, self.elements)
+        if reason is not None:
+            return None, WarmStart(False, source, reason)
+        return copy.deepcopy(old.net_.state_dict()), WarmStart(True, source,
+                                                               "previous round's weights")
+
+    def _train(self, c: DVAEConfig, net: M2, x_l, f_l, y_l, p_l, x_u, f_u, p_u, f_v, y_v,
                count_targets: np.ndarray | None) -> tuple[dict, int, int]:
-        """The optimisation loop; returns (best state dict, best epoch, epochs run)."""
-        c = self.config
+        """The optimisation loop under settings ``c``; returns (best state dict, best
+        epoch, epochs run)."""
         t = lambda a: torch.as_tensor(a, dtype=torch.float32)  # noqa: E731
         Xl, Fl, Yl, Pl = t(x_l), t(f_l), t(y_l), t(p_l)
         Xu, Fu, Pu = t(x_u), t(f_u), t(p_u)
@@ -490,6 +581,7 @@ class DisentangledVAE:
             "data_sha256": self.data_sha256_,
             "metrics": self.metrics_,
             "history": self.history_,
+            "warm_start": self.warm_start_.to_dict(),
             "torch_version": torch.__version__,
         }
         tensors = {"weights": net.state_dict(),
@@ -522,6 +614,8 @@ class DisentangledVAE:
         model.data_sha256_ = meta["data_sha256"]
         model.metrics_ = meta["metrics"]
         model.history_ = meta["history"]
+        if "warm_start" in meta:  # checkpoints before the fit option have none
+            model.warm_start_ = WarmStart(**meta["warm_start"])
         return model
 
 

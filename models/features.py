@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-
+from alloyloop.featurize.converter import structure, unstructure
 from alloyloop.featurize.descriptors import FeatureSchema, descriptor_matrix
 
 
@@ -33,12 +33,11 @@ class Standardizer:
         return (np.asarray(d, dtype=np.float64) - self.mean) / self.std
 
     def to_dict(self) -> dict:
-        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+        return unstructure(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> Standardizer:
-        return cls(mean=np.asarray(data["mean"], dtype=np.float64),
-                   std=np.asarray(data["std"], dtype=np.float64))
+        return structure(data, cls)
 
 
 def descriptors(X: np.ndarray, elements: Sequence[str], schema: FeatureSchema) -> np.ndarray:

@@ -66,6 +66,24 @@ class Classifier(nn.Module):
         return self.head_logits(features).mean(dim=0)
 
 
+class CalibratedHead(nn.Module):
+    """p(single) = σ(logit / T) of a classifier, as an ``(n, 1)`` output.
+
+    The sigmoid is an ``nn.Sigmoid`` *module*: shap 0.51's DeepExplainer is exact only
+    then (a ``torch.sigmoid`` call inside ``forward`` breaks its additivity).
+    """
+
+    def __init__(self, classifier: nn.Module, temperature: float) -> None:
+        super().__init__()
+        self.classifier = classifier
+        self.inv_temperature = 1.0 / float(temperature)
+        self.sigmoid = nn.Sigmoid()
+
+    def forward(self, features: Tensor) -> Tensor:
+        """``(n, d_in)`` classifier inputs → ``(n, 1)`` calibrated p(single)."""
+        return self.sigmoid(self.classifier(features) * self.inv_temperature).unsqueeze(-1)
+
+
 class Encoder(nn.Module):
     """q(z | x, y) = Normal(μ, diag σ²) from fractions and label."""
 

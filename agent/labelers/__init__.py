@@ -48,13 +48,38 @@ class LabelResult:
     external_id: str | None = None
 
 
+@dataclass(frozen=True)
+class TrainingView:
+    """What of the store's labels a labeler lets the campaign train on.
+
+    Attributes:
+        hidden_keys: canonical keys of alloys whose labels the labeler will reveal later
+            (a replay oracle's hidden alloys): the campaign must not train on them.
+        start_fraction: share of the other labels the campaign starts with (1 = all).
+        start_seed: seed of that share's draw.
+    """
+
+    hidden_keys: frozenset[str] = frozenset()
+    start_fraction: float = 1.0
+    start_seed: int = 0
+
+
+ALL_LABELS = TrainingView()
+"""Train on every label in the store (people and CALPHAD label what they are given)."""
+
+
 @runtime_checkable
 class Labeler(Protocol):
-    """Labels suggestions (one method, like every plug point)."""
+    """Labels suggestions; :attr:`training_view` is everything else the round flow asks."""
 
     name: str
     automatic: bool
     """True if it labels as soon as it is asked (replay, calphad); False if people do (lab)."""
+
+    @property
+    def training_view(self) -> TrainingView:
+        """Which labels the campaign may train on while this labeler labels it."""
+        ...
 
     def label(self, suggestions: Sequence[SuggestionRecord]) -> list[LabelResult]:
         """Results for those suggestions it can settle now (possibly none)."""

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from alloyloop.agent.calphad.phases import DEFAULT_THRESHOLD, Verdict, classify, combine, format_fractions
 from alloyloop.agent.calphad.pool import CalcResult, EquilibriumPool, PoolError
 from alloyloop.campaigns.tdb import TdbFile
-from alloyloop.agent.labelers import LabelResult
+from alloyloop.agent.labelers import ALL_LABELS, LabelResult, TrainingView
 from alloyloop.campaigns.spec import CampaignSpec
 from alloyloop.db.records import SuggestionRecord
 from alloyloop.featurize.composition import parse_composition
@@ -84,6 +84,10 @@ class CalphadLabeler:
     workers: int = DEFAULT_WORKERS
     name: str = "calphad"
     automatic: bool = True
+
+    @property
+    def training_view(self) -> TrainingView:
+        return ALL_LABELS
 
     def __post_init__(self) -> None:
         if not self.temperatures:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from alloyloop.agent.labelers import LabelResult
+from alloyloop.agent.labelers import ALL_LABELS, LabelResult, TrainingView
 from alloyloop.db.records import SuggestionRecord
 
 
@@ -19,6 +19,10 @@ class LabLabeler:
 
     name: str = "lab"
     automatic: bool = False
+
+    @property
+    def training_view(self) -> TrainingView:
+        return ALL_LABELS
 
     def label(self, suggestions: Sequence[SuggestionRecord]) -> list[LabelResult]:
         return []

@@ -37,7 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alloyloop.campaigns.design_space import DesignSpace
-from alloyloop.agent.labelers import LabelResult
+from alloyloop.agent.labelers import LabelResult, TrainingView
 from alloyloop.campaigns.spec import CampaignSpec
 from alloyloop.db.models import Label
 from alloyloop.db.records import SuggestionRecord
@@ -83,6 +83,8 @@ class ReplayOracle:
         palette: columns of the distance computation (the design-space palette).
         step: the design-space composition step (mole fraction).
         tolerance: largest total-variation distance of a proxy label.
+        start_fraction, start_seed: the campaign starts with this seeded share of the
+            labels it may see (a replay of a campaign that starts with few labels).
     """
 
     campaign: str
@@ -90,6 +92,8 @@ class ReplayOracle:
     palette: tuple[str, ...]
     step: float
     tolerance: float
+    start_fraction: float = 1.0
+    start_seed: int = 0
     name: str = "replay"
     automatic: bool = True
 
@@ -106,12 +110,17 @@ class ReplayOracle:
         else:
             hidden = hidden_alloys(load_labelled(), spec.space, lab.holdout_fraction, seed)
         return cls(campaign=spec.name, hidden=hidden, palette=spec.space.palette,
-                   step=spec.space.step, tolerance=lab.tolerance)
+                   step=spec.space.step, tolerance=lab.tolerance,
+                   start_fraction=lab.start_fraction, start_seed=seed)
 
     @property
     def hidden_keys(self) -> frozenset[str]:
         """Canonical keys of the hidden alloys: the campaign must not train on them."""
         return frozenset(self.hidden["key"])
+
+    @property
+    def training_view(self) -> TrainingView:
+        return TrainingView(self.hidden_keys, self.start_fraction, self.start_seed)
 
     def label(self, suggestions: Sequence[SuggestionRecord]) -> list[LabelResult]:
         if not suggestions:

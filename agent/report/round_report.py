@@ -132,7 +132,7 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
 
 def _page(model, data: RoundData, suggestions, info, importance, previous, method, n_rows,
           agreement: Agreement | None = None) -> str:
-    m = model.metrics_
+    m = model.metrics
     metric_names = ("val_auc", "val_balanced_accuracy", "val_ece", "val_nll", "temperature",
                     "epochs", "best_epoch", "fit_seconds", "conformal_threshold")
     facts = {

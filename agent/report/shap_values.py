@@ -1,38 +1,23 @@
 """SHAP values of the DVAE's classification head, over its named input features.
 
-The head maps the classifier input (standardized descriptors, plus the palette fractions
-when ``classifier_inputs = "descriptors+fractions"``) to p(single) = σ(logit / T), with T
-the fitted temperature. It is wrapped with an ``nn.Sigmoid`` *module*, which is what
-shap 0.51's DeepExplainer needs for exact additivity; if the additivity check still fails
+The head (``DisentangledVAE.classifier_head``) maps the classifier input (standardized
+descriptors, plus the palette fractions when ``classifier_inputs =
+"descriptors+fractions"``) to p(single) = σ(logit / T), with T the fitted temperature. It
+ends in an ``nn.Sigmoid`` *module*, which is what shap 0.51's DeepExplainer needs for
+exact additivity; if the additivity check still fails
 (an architecture DeepLIFT does not cover), KernelExplainer with a k-means background is
 used instead. Which one ran is recorded in the result.
 """
 
 from __future__ import annotations
 
-import copy
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import nn
 
 from alloyloop.models.dvae import DisentangledVAE
-from alloyloop.models.features import classifier_inputs, descriptors
-
-
-class _Head(nn.Module):
-    """p(single) from classifier inputs, as an ``(n, 1)`` output."""
-
-    def __init__(self, classifier: nn.Module, temperature: float) -> None:
-        super().__init__()
-        self.classifier = classifier
-        self.inv_temperature = 1.0 / float(temperature)
-        self.sigmoid = nn.Sigmoid()
-
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.sigmoid(self.classifier(features) * self.inv_temperature).unsqueeze(-1)
 
 
 @dataclass(frozen=True)
@@ -59,34 +44,14 @@ class ShapResult:
         return {n: float(v) for n, v in zip(self.names, np.abs(self.values).mean(axis=0))}
 
 
-def feature_names(model: DisentangledVAE) -> tuple[str, ...]:
-    names = tuple(model.schema.labels)
-    if model.config.classifier_inputs == "descriptors+fractions":
-        names += tuple(f"x({el})" for el in model.elements)
-    return names
-
-
-def head_inputs(model: DisentangledVAE, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(classifier inputs, the same features in physical units) of ``(n, E)`` fractions."""
-    assert model.standardizer_ is not None, "fit or load the model first"
-    x = np.asarray(X, dtype=np.float64)
-    x = x / x.sum(axis=1, keepdims=True)
-    raw = descriptors(x, model.elements, model.schema)
-    inputs = classifier_inputs(x, model.standardizer_.transform(raw), model.config.classifier_inputs)
-    shown = raw if model.config.classifier_inputs == "descriptors" else np.hstack([raw, x])
-    return inputs, shown
-
-
 def explain(model: DisentangledVAE, X: np.ndarray, background: np.ndarray, *,
             seed: int) -> ShapResult:
     """SHAP values of p(single) for the rows of ``X`` against ``background`` rows."""
     import shap
 
-    assert model.net_ is not None, "fit or load the model first"
-    # a copy: DeepExplainer hooks into the modules it explains
-    head = _Head(copy.deepcopy(model.net_.classifier), model.temperature_).eval()
-    f_x, shown = head_inputs(model, X)
-    f_bg, _ = head_inputs(model, background)
+    head = model.classifier_head()  # a copy: DeepExplainer hooks into the modules it explains
+    f_x, shown = model.transform(X), model.describe(X)
+    f_bg = model.transform(background)
     t_x = torch.as_tensor(f_x, dtype=torch.float32)
     t_bg = torch.as_tensor(f_bg, dtype=torch.float32)
     with torch.random.fork_rng(devices=[]):
@@ -110,5 +75,5 @@ def explain(model: DisentangledVAE, X: np.ndarray, background: np.ndarray, *,
                                 dtype=np.float64).reshape(len(f_x), -1)
             base = float(np.asarray(kernel.expected_value).reshape(-1)[0])
             method = f"KernelExplainer (k-means background, k={k}; DeepExplainer failed: {type(exc).__name__})"
-    return ShapResult(values=values, data=shown, names=feature_names(model), base_value=base,
+    return ShapResult(values=values, data=shown, names=model.feature_names, base_value=base,
                       method=method)

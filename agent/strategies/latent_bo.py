@@ -97,8 +97,14 @@ class LatentBO:
 
     def suggest(self, model, observations: Observations, space: DesignSpace, n: int,
                 seed: int) -> list[Suggestion]:
-        torch.manual_seed(seed)
-        obs = observations
+        # BoTorch's random restarts and MC samples draw from torch's global RNG: seed a
+        # forked copy, so the caller's RNG state is the same afterwards.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return self._suggest(model, observations, space, n, seed)
+
+    def _suggest(self, model, obs: Observations, space: DesignSpace, n: int,
+                 seed: int) -> list[Suggestion]:
         x_pool = pool_candidates(obs, space) if obs.pool_mode else None
         if x_pool is not None and len(x_pool) == 0:
             return []

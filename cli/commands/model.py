@@ -92,7 +92,7 @@ def fit(
             typer.echo(f"cannot fit; nothing was written: {exc}", err=True)
             raise typer.Exit(code=1) from None
     model.save(out)
-    m = model.metrics_
+    m = model.metrics
     console.print(
         f"model written to {out}: {len(palette)} elements, {m['n_train']} training / "
         f"{m['n_validation']} validation / {m['n_unlabelled']} unlabelled alloys, "
@@ -137,5 +137,5 @@ def predict(
     n_out = int((~detail.in_domain).sum())
     n_unsure = int((detail.set_single & detail.set_multi).sum())
     console.print(f"wrote {len(frame)} predictions to {out}: {n_unsure} with both phases in "
-                  f"the {model.conformal_.coverage:.0%} conformal set, {n_out} outside the "
+                  f"the {model.coverage:.0%} conformal set, {n_out} outside the "
                   "model's domain of applicability")

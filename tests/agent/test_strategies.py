@@ -111,3 +111,17 @@ def test_screening_streams_large_lattices_by_sampling(small_campaign):
     strategy = Screening(max_candidates=30_000, chunk_size=10_000)
     batch = strategy.suggest(model, obs, fine, 5, seed=3)
     assert len(batch) == 5 and fine.feasible(_matrix(batch, fine.palette)).all()
+
+
+@pytest.mark.parametrize("strategy", [LatentBO(), LatentBO(acquisition="qUCB")], ids=lambda s: s.acquisition)
+def test_botorch_leaves_the_global_rng_alone_and_is_seeded(small_campaign, strategy):
+    import torch
+
+    model, obs, space = small_campaign
+    torch.manual_seed(1234)
+    expected = torch.rand(3)
+    torch.manual_seed(1234)
+    first = strategy.suggest(model, obs, space, 3, seed=7)
+    assert torch.equal(torch.rand(3), expected)  # the caller's RNG stream is untouched
+    again = strategy.suggest(model, obs, space, 3, seed=7)
+    assert [s.key for s in first] == [s.key for s in again]

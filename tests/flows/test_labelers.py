@@ -112,3 +112,17 @@ def test_demo_setup_is_safe_to_repeat(sqlite_store: str) -> None:
     assert dataclasses.replace(two, name="demo") == one == load_example("demo")
     with pytest.raises(KeyError, match="use one of alcocrni-calphad, cantor-fcc, demo, refractory-bcc"):
         load_example("nope")
+
+
+@pytest.mark.parametrize("name", ["demo", "cantor-fcc"])
+def test_labelers_tell_the_flow_what_to_train_on_through_the_protocol(name: str) -> None:
+    spec = load_example(name)
+    labeler = build_labeler(spec)
+    assert isinstance(labeler, Labeler)
+    view = labeler.training_view
+    if isinstance(labeler, ReplayOracle):  # the demo: hidden alloys, the start share and its seed
+        assert view.hidden_keys == labeler.hidden_keys and len(view.hidden_keys) > 100
+        expected_seed = spec.seed if spec.labeler.seed is None else spec.labeler.seed
+        assert (view.start_fraction, view.start_seed) == (spec.labeler.start_fraction, expected_seed)
+    else:  # people label what they are given: train on everything
+        assert view.hidden_keys == frozenset() and view.start_fraction == 1.0

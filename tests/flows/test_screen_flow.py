@@ -18,8 +18,6 @@ from alloyloop.agent.screen_flow import (
     run_screening,
     score_job,
     screen_lattice,
-    space_from_params,
-    space_params,
 )
 from alloyloop.agent.strategies.screening import screening_scores
 from alloyloop.agent.suggestion import to_model_columns
@@ -60,7 +58,7 @@ def test_bad_sizes_and_acquisitions_are_refused() -> None:
     with pytest.raises(ValueError, match=r"candidates \(0\) and chunk_size \(10\) must be positive"):
         plan_jobs(SPACE, 0, 10)
     with pytest.raises(ValueError, match="unknown acquisition 'best': use 'greedy' or 'uncertainty'"):
-        screen_lattice.fn("unused", space_params(SPACE), 10, acquisition="best")
+        screen_lattice.fn("unused", SPACE.to_dict(), 10, acquisition="best")
 
 
 def test_merge_top_breaks_ties_by_composition_and_drops_copies() -> None:
@@ -75,7 +73,7 @@ def test_merge_top_breaks_ties_by_composition_and_drops_copies() -> None:
 def test_space_round_trips_through_flow_parameters() -> None:
     import json
 
-    assert space_from_params(json.loads(json.dumps(space_params(SPACE)))) == SPACE
+    assert DesignSpace.from_dict(json.loads(json.dumps(SPACE.to_dict()))) == SPACE
 
 
 @pytest.fixture(scope="module")

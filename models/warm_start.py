@@ -1,0 +1,44 @@
+"""Whether a fit may start from an earlier model's weights (``DisentangledVAE.fit(init_from=…)``).
+
+Weights carry over only when the palette and every setting that shapes the networks match;
+otherwise the fit starts cold and says why, so a campaign whose palette grew keeps running.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alloyloop.featurize.converter import unstructure
+from alloyloop.models.config import DVAEConfig
+
+ARCHITECTURE = ("latent_dim", "encoder_hidden", "decoder_hidden", "classifier_hidden",
+                "activation", "classifier_activation", "classifier_inputs", "features",
+                "n_ensemble")
+"""Config fields that change the networks' shapes or meaning: they must match to warm start."""
+
+
+@dataclass(frozen=True)
+class WarmStart:
+    """Whether a fit started from earlier weights, from which model, or why not."""
+
+    used: bool
+    source: str | None
+    reason: str
+
+    def to_dict(self) -> dict:
+        return unstructure(self)
+
+
+COLD = WarmStart(False, None, "no earlier model given")
+
+
+def mismatch(old_config: DVAEConfig, old_elements: tuple[str, ...], config: DVAEConfig,
+             elements: tuple[str, ...]) -> str | None:
+    """Why weights of a model with ``old_config``/``old_elements`` cannot initialise one with
+    ``config``/``elements`` (None when they can)."""
+    if tuple(old_elements) != tuple(elements):
+        return "the model palette changed"
+    for name in ARCHITECTURE:
+        if getattr(old_config, name) != getattr(config, name):
+            return f"DVAE setting {name} changed"
+    return None
