@@ -417,6 +417,14 @@ def parse_composition(
                 f"{lacking[0]} (covered: {', '.join(covered)})" + _misread_hint(source),
                 token=lacking[0],
             )
+        pair = element_table().missing_pair_in(list(amounts))
+        if pair is not None:
+            raise CompositionError(
+                f"the pair {pair[0]}-{pair[1]} in {source!r} has no Miedema mixing enthalpy "
+                "(the one hole of the pair table), so ΔH_mix cannot be computed: drop the "
+                f"alloy or one of {pair[0]} and {pair[1]}",
+                token=f"{pair[0]}-{pair[1]}",
+            )
     total = sum(amounts.values())
     fractions = {el: amounts[el] / total for el in sorted(amounts)}
     return ParsedComposition(fractions=fractions, key=canonical_key(fractions), source=source,
