@@ -40,7 +40,7 @@ from pymatgen.core.periodic_table import Element
 KEY_DECIMALS = 4
 """Fractions in a canonical key are rounded to this many decimals (1e-4)."""
 
-ATOMIC_MASS_SOURCE = "pymatgen Element.atomic_mass, the IUPAC standard atomic weights"
+ATOMIC_MASS_SOURCE = "pymatgen Element.atomic_mass (IUPAC standard atomic weights)"
 """Where the atomic masses of the wt.% -> mole fraction conversion come from."""
 
 _ALLOWED_CHARS = re.compile(r"^[A-Za-z0-9.()\[\]{}\s\-_,:]*$")
@@ -362,7 +362,7 @@ def parse_composition(
         amounts, basis = _from_string(value)
         if basis == "wt":
             amounts = _wt_to_mol(amounts)
-            note = f"converted from wt.% to mole fractions with atomic masses from {ATOMIC_MASS_SOURCE}"
+            note = "converted from wt.% to mole fractions with atomic masses (pymatgen, IUPAC)"
     elif value is None or (isinstance(value, float) and math.isnan(value)):
         raise CompositionError(
             "missing composition (empty cell): fill in a formula such as 'CoCrFeMnNi'",
