@@ -33,7 +33,14 @@ from alloyloop.db.alloys import alloy_ids
 from alloyloop.db.labels import LabelInput, insert_labels, validate_label
 from alloyloop.db.models import Alloy, Label
 from alloyloop.db.tx import run_write
-from alloyloop.featurize.spreadsheet import SheetError, cell, known_columns, normalize_name, read_sheet
+from alloyloop.featurize.spreadsheet import (
+    SheetError,
+    cell,
+    known_columns,
+    normalize_name,
+    overlong,
+    read_sheet,
+)
 
 REQUIRED = ("composition", "outcome", "source")
 OPTIONAL = ("phases", "method", "processing", "entered_by", "evidence_uri", "provenance", "note")
@@ -128,14 +135,11 @@ def read_rows(path: Path, report: LabelImportReport, *, required: tuple[str, ...
                 f"{', '.join(sheet.raw_header)}"))
     if report.problems:
         return []
-    width = len(sheet.header)
+    split = {line: (text, fix) for line, text, fix in overlong(sheet)}
+    report.problems += [RowProblem(line, "-", text, fix) for line, (text, fix) in split.items()]
     rows = []
     for line, cells in sheet.rows:
-        if len(cells) > width and any(c.strip() for c in cells[width:]):
-            sep = "tab" if sheet.separator == "	" else repr(sheet.separator)
-            report.problems.append(RowProblem(
-                line, "-", sheet.separator.join(cells),
-                f"{len(cells)} cells but {width} columns: quote cells that contain the separator ({sep})"))
+        if line in split:
             continue
         values = {col: cell(cells, i) for col, i in columns.index.items()}
         values |= {name: cell(cells, i) for name, i in columns.extra.items()}

@@ -157,3 +157,17 @@ def known_columns(sheet: Sheet, known: Sequence[str], aliases: Mapping[str, str]
 def cell(cells: Sequence[str], i: int | None) -> str:
     """The stripped cell ``i`` of a row ("" when the row is short or the column absent)."""
     return cells[i].strip() if i is not None and i < len(cells) else ""
+
+
+def overlong(sheet: Sheet) -> list[tuple[int, str, str]]:
+    """Rows with filled cells beyond the header, as (line, the row's text, fix): in a comma
+    file an unquoted decimal comma splits a formula (Al0,5CoCrFeNi -> Al0 | 5CoCrFeNi)."""
+    width = len(sheet.header)
+    name = _SEPARATOR_NAMES[sheet.separator]
+    out = []
+    for line, cells in sheet.rows:
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            out.append((line, sheet.separator.join(cells),
+                        f"{len(cells)} cells but {width} columns: quote cells that contain the {name} "
+                        f"(a decimal comma in a comma-separated file: \"Al0,5CoCrFeNi\")"))
+    return out
