@@ -49,7 +49,8 @@ _AMOUNT = r"(?:\d+(?:\.\d*)?|\.\d+)"
 _INNER_GROUP = re.compile(r"[(\[{]([^()\[\]{}]*)[)\]}](\d+(?:\.\d*)?|\.\d+)?")
 _SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 # A trailing unit, as papers and spreadsheets write it: "at.%", "at %", "(at.%)", "wt.-%", …
-_UNIT = re.compile(r"[\s,;]*[(\[]?\s*(at|mol|wt|mass)\s*[.-]?\s*-?\s*%\s*[)\]]?\s*$", re.IGNORECASE)
+# ("At%" is left alone: At is astatine, and its '%' is refused.)
+_UNIT = re.compile(r"[\s,;]*[(\[]?\s*(at|AT|mol|MOL|Mol|wt|WT|Wt|mass|MASS|Mass)\s*[.-]?\s*-?\s*%\s*[)\]]?\s*$")
 _SCIENTIFIC = re.compile(r"(\d+(?:\.\d*)?|\.\d+)[eE]([+-]?\d+)")
 _DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
 _SEPARATED_NUMBERS = re.compile(rf"{_AMOUNT}[\s_:,\-]+{_AMOUNT}")
