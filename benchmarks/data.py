@@ -66,15 +66,20 @@ def load_bench_data() -> BenchData:
 
     bench = load_benchmark(task=TASK)
     finite = finite_descriptor_indices(bench)
-    elements = tuple(element_table().symbols)
+    table = element_table()
+    elements = tuple(table.symbols)
     covered = set(elements)
-    keep = np.array([i for i in finite if set(bench.rows[i].composition) <= covered])
+
+    def describable(fractions) -> bool:  # every element in the table, no pair-table hole
+        return set(fractions) <= covered and table.missing_pair_in(list(fractions)) is None
+
+    keep = np.array([i for i in finite if describable(bench.rows[i].composition)])
     rows = [bench.rows[i] for i in keep]
     X = fraction_matrix([dict(r.composition) for r in rows], elements)
     y = np.array([r.label == "single-phase" for r in rows], dtype=np.int64)
     fold_of = {s: np.asarray(getattr(bench, s).fold_of)[keep] for s in SCHEMES}
     pool = load_unlabelled_pool()
-    pool = pool[pool["fractions"].map(lambda f: set(f) <= covered)]
+    pool = pool[pool["fractions"].map(describable)]
     X_pool = fraction_matrix(list(pool["fractions"]), elements)
     shared = set(matrix_keys(X_pool, elements)) & set(matrix_keys(X, elements))
     if shared:

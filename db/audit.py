@@ -153,12 +153,12 @@ def label_suggestion_audited(
 
 
 def import_labels_audited(session: Session, path: str | Path, *, actor: str,
-                          default_entered_by: str | None = None) -> LabelImportReport:
-    """:func:`alloyloop.db.label_import.import_labels_csv` (not a dry run), with one ``label.import``
-    entry per stored label; nothing is logged when the import stores nothing."""
+                          **defaults: str | None) -> LabelImportReport:
+    """:func:`alloyloop.db.label_import.import_labels_csv` (not a dry run; ``defaults``: its
+    ``default_*`` arguments), with one ``label.import`` entry per stored label; nothing is
+    logged when the import stores nothing."""
 
-    return audited_import(session, path, actor,
-                          lambda: import_labels_csv(session, path, default_entered_by=default_entered_by))
+    return audited_import(session, path, actor, lambda: import_labels_csv(session, path, **defaults))
 
 
 def audited_import(session: Session, path: str | Path, actor: str,

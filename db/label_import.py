@@ -1,23 +1,29 @@
 """Import labels from a CSV file: all or nothing, with a per-row report and a dry run.
 
-File format (UTF-8, a header row; column names case-insensitive, order free)::
+File format (a header row; column names case-insensitive, order free)::
 
     composition,outcome,phases,source,method,processing,entered_by,evidence_uri,note
     CoCrFeMnNi,single,FCC,experiment,XRD,annealed 1100C 24h,alice,doi:10.1000/x,
     Al0.5CoCrFeNi,multi,FCC+BCC,experiment,XRD,as-cast,alice,,two phases in XRD
 
-Required columns: composition, outcome, source. Rows are numbered as a spreadsheet shows
-them (the header is row 1). Every bad cell of every row is reported with its row,
-column, value and fix, and then nothing is stored. A file that was imported before is
-refused as a whole (each row's label carries the file's hash as its external id).
+Required columns: composition and outcome (also named ``phase``, the name ``model fit``
+reads; the words are those of :mod:`alloyloop.featurize.outcomes`), and source, unless
+it is given once for the whole file (``--source experiment --method XRD``), so a
+``composition, phase`` file imports as it is. Files are read as spreadsheets export them
+(:mod:`alloyloop.featurize.spreadsheet`: ``;`` or tab separators, cp1252, BOM, CRLF);
+other columns (sample ID, operator, date …) are kept in each label's provenance and the
+report says so. Rows are numbered as a spreadsheet shows them (the header is row 1).
+Every bad cell of every row is reported with its row, column, value and fix, and then
+nothing is stored. A file that was imported before is refused as a whole (each row's
+label carries the file's hash as its external id).
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
+from difflib import get_close_matches
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -27,11 +33,19 @@ from alloyloop.db.alloys import alloy_ids
 from alloyloop.db.labels import LabelInput, insert_labels, validate_label
 from alloyloop.db.models import Alloy, Label
 from alloyloop.db.tx import run_write
+from alloyloop.featurize.spreadsheet import (
+    SheetError,
+    cell,
+    known_columns,
+    normalize_name,
+    overlong,
+    read_sheet,
+)
 
 REQUIRED = ("composition", "outcome", "source")
-OPTIONAL = ("phases", "method", "processing", "entered_by", "evidence_uri", "note")
-ALIASES = {"by": "entered_by", "evidence": "evidence_uri", "phase": "phases", "formula": "composition",
-           "alloy": "composition", "label": "outcome"}
+OPTIONAL = ("phases", "method", "processing", "entered_by", "evidence_uri", "provenance", "note")
+ALIASES = {"by": "entered_by", "evidence": "evidence_uri", "phase": "outcome", "formula": "composition",
+           "alloy": "composition", "label": "outcome", "phase_detail": "phases", "structure": "phases"}
 _FIELD_TO_COLUMN = {"phase": "phases", "evidence": "evidence_uri"}
 
 
@@ -63,6 +77,10 @@ class RowPreview:
     conflict: bool
     """After this import the alloy's current labels disagree."""
     label_id: int | None
+    text: str = ""
+    """The composition as the file writes it (the key is what it means)."""
+    note: str = ""
+    """How the composition was read when it needed a conversion (wt.%)."""
 
 
 @dataclass
@@ -73,6 +91,10 @@ class LabelImportReport:
     preview: list[RowPreview] = field(default_factory=list)
     dry_run: bool = False
     stored: bool = False
+    notes: list[str] = field(default_factory=list)
+    """How the file was read (encoding, separator, extra columns kept)."""
+    extra_columns: list[str] = field(default_factory=list)
+    """Columns outside the format, as the file names them."""
 
     @property
     def ok(self) -> bool:
@@ -84,55 +106,52 @@ def file_digest(path: Path) -> str:
 
 
 def read_rows(path: Path, report: LabelImportReport, *, required: tuple[str, ...] = REQUIRED,
-              optional: tuple[str, ...] = OPTIONAL, aliases: dict[str, str] = ALIASES
-              ) -> list[tuple[int, dict[str, str]]]:
-    """Rows as (spreadsheet row number, column -> cell); file problems go to the report.
+              optional: tuple[str, ...] = OPTIONAL, aliases: dict[str, str] = ALIASES,
+              given: Sequence[str] = ()) -> list[tuple[int, dict[str, str]]]:
+    """Rows as (spreadsheet row number, column -> stripped cell); problems go to the report.
 
-    ``required`` / ``optional``: the known columns; ``aliases``: other names of them.
+    ``required`` / ``optional``: the known columns; ``aliases``: other names of them;
+    ``given``: required columns whose value the caller has for every row (a column still
+    wins where its cell is filled). Extra columns are returned under their names as
+    written, and ``report.notes`` lists them.
     """
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        report.problems.append(RowProblem(0, "-", str(path), f"cannot open the file ({exc.strerror})"))
+        sheet = read_sheet(path)
+    except SheetError as exc:
+        report.problems.append(RowProblem(0, "-", str(path), str(exc)))
         return []
-    with handle:
-        try:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None or not any(h.strip() for h in header):
-                report.problems.append(RowProblem(
-                    1, "-", "", f"the file has no header row: start it with {','.join(required + optional)}"))
-                return []
-            columns = []
-            for name in header:
-                col = name.strip().lower().replace(" ", "_")
-                col = aliases.get(col, col)
-                if col not in required + optional:
-                    report.problems.append(RowProblem(
-                        1, name, name, f"unknown column: rename it to one of {', '.join(required + optional)}"))
-                elif col in columns:
-                    report.problems.append(RowProblem(1, name, name, "this column appears twice: keep one"))
-                columns.append(col)
-            for col in required:
-                if col not in columns:
-                    report.problems.append(RowProblem(1, col, "", f"required column {col!r} is missing: add it"))
-            if report.problems:
-                return []
-            rows = []
-            for cells in reader:
-                line = reader.line_num
-                if not any(c.strip() for c in cells):
-                    continue  # blank lines are not rows
-                if len(cells) > len(columns):
-                    report.problems.append(RowProblem(
-                        line, "-", ",".join(cells),
-                        f"{len(cells)} cells but {len(columns)} columns: quote cells that contain commas"))
-                    continue
-                rows.append((line, dict(zip(columns, cells + [""] * (len(columns) - len(cells))))))
-            return rows
-        except (csv.Error, UnicodeDecodeError) as exc:
-            report.problems.append(RowProblem(0, "-", str(path), f"not a readable UTF-8 CSV file ({exc})"))
-            return []
+    report.notes += sheet.notes
+    columns = known_columns(sheet, required + optional, aliases)
+    for name, fix in columns.problems:
+        report.problems.append(RowProblem(1, name, name, fix))
+    for col in required:
+        if col not in columns.index and col not in given:
+            hint = (f" (or give --{col} for every row)" if col in ("source", "method") else "")
+            near = get_close_matches(col, [normalize_name(n) for n in columns.extra], n=1, cutoff=0.5)
+            if near:
+                hint += f"; is the column {near[0]!r} meant to be {col!r}? rename it"
+            report.problems.append(RowProblem(
+                1, col, "", f"required column {col!r} is missing: add it{hint}; the header is "
+                f"{', '.join(sheet.raw_header)}"))
+    if report.problems:
+        return []
+    split = {line: (text, fix) for line, text, fix in overlong(sheet)}
+    report.problems += [RowProblem(line, "-", text, fix) for line, (text, fix) in split.items()]
+    rows = []
+    for line, cells in sheet.rows:
+        if line in split:
+            continue
+        values = {col: cell(cells, i) for col, i in columns.index.items()}
+        values |= {name: cell(cells, i) for name, i in columns.extra.items()}
+        rows.append((line, values))
+    report.extra_columns = list(columns.extra)
+    return rows
+
+
+def extra_metadata(cells: dict[str, str], extra: Sequence[str]) -> str | None:
+    """``sample_id=S12; operator=bob`` from a row's extra columns (None when all are empty)."""
+    parts = [f"{name}={cells[name]}" for name in extra if cells.get(name)]
+    return "; ".join(parts) or None
 
 
 def import_labels_csv(
@@ -141,6 +160,8 @@ def import_labels_csv(
     *,
     dry_run: bool = False,
     default_entered_by: str | None = None,
+    default_source: str | None = None,
+    default_method: str | None = None,
 ) -> LabelImportReport:
     """Validate every row of a CSV file and store all its labels in one transaction.
 
@@ -149,29 +170,42 @@ def import_labels_csv(
         path: the CSV file.
         dry_run: validate and run the import, then roll it back; the report previews it.
         default_entered_by: who entered rows whose ``entered_by`` cell is empty.
+        default_source / default_method: the source and method of rows whose cell is
+            empty or that have no such column (``--source experiment --method XRD``).
 
     Returns:
         The report: ``problems`` (nothing stored when any) or the per-row ``preview``.
     """
     path = Path(path)
     report = LabelImportReport(path=str(path), dry_run=dry_run)
-    rows = read_rows(path, report)
+    given = [c for c, v in (("source", default_source), ("method", default_method)) if v]
+    rows = read_rows(path, report, given=given)
     report.rows = len(rows)
     if report.problems:
         return report
     if not rows:
         report.problems.append(RowProblem(2, "-", "", "the file has a header but no rows: add labels"))
         return report
+    extra = report.extra_columns
+    if extra:
+        report.notes.append(f"kept the extra column(s) {', '.join(extra)} in each label's provenance")
     digest = file_digest(path)[:16]
+    defaults = {"entered_by": default_entered_by, "source": default_source, "method": default_method}
     inputs: list[LabelInput] = []
     for line, cells in rows:
-        values = {k: (v.strip() or None) for k, v in cells.items()}
-        if values.get("entered_by") is None:
-            values["entered_by"] = default_entered_by
+        values = {k: (cells.get(k) or None) for k in REQUIRED + OPTIONAL}
+        values |= {k: v for k, v in defaults.items() if values[k] is None and v}
+        metadata = extra_metadata(cells, extra)
+        if metadata:
+            values["provenance"] = "; ".join(p for p in (values["provenance"],
+                                                         f"{path.name} row {line}: {metadata}") if p)
         label, errors = validate_label(**values, external_id=f"csv/{digest}/row{line}")
         for err in errors:
             column = _FIELD_TO_COLUMN.get(err.field, err.field)
             report.problems.append(RowProblem(line, column, "" if err.value is None else str(err.value), err.fix))
+        if label is not None and label.composition.note:  # a wt.% formula: the label says so
+            said = f"composition {label.composition.source!r} {label.composition.note}"
+            label = replace(label, provenance="; ".join(p for p in (label.provenance, said) if p))
         if label is not None:
             inputs.append(label)
     if report.problems:
@@ -203,7 +237,8 @@ def store_rows(session: Session, report: LabelImportReport, path: Path, digest: 
             RowPreview(row=line, key=r.alloy_key, outcome=r.outcome, phases=r.phases, source=r.source,
                        method=r.method, processing=str(i.processing) if i.processing else None,
                        new_alloy=r.alloy_key not in existing, conflict=bool(flags[r.alloy_id]),
-                       label_id=None if dry_run else r.id)
+                       label_id=None if dry_run else r.id, text=i.composition.source,
+                       note=i.composition.note)
             for line, r, i in zip(lines, stored, inputs)
         ]
 

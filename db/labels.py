@@ -235,9 +235,11 @@ def _label_row(session: Session, label_id: int, *, lock: bool = False) -> Label:
 def supersede_label(session: Session, label_id: int, **changes: object) -> LabelRecord:
     """Correct a label: store a new one and mark the old one as superseded by it.
 
-    Fields not given are taken from the old label (composition, source, method unless
-    the source changes, processing, and the phases if the outcome stays); who, evidence
-    and note are not inherited, they describe the correction.
+    Every field not given (``None``, blank, an empty list) is the old label's: composition, outcome, source,
+    method (unless the source changes: a new source brings its default method), phases
+    (unless the outcome changes), processing, entered_by, evidence_uri, provenance and
+    note. Only ``external_id`` is not carried over: it names the imported record, which
+    the old label stays.
 
     Raises:
         NotFound: no such label.
@@ -255,13 +257,19 @@ def supersede_label(session: Session, label_id: int, **changes: object) -> Label
         old_key = session.execute(select(Alloy.key).where(Alloy.id == old.alloy_id)).scalar_one()
         fields: dict[str, object] = {
             "composition": old_key, "outcome": old.outcome, "source": old.source,
-            "method": old.method, "processing": _processing_state(old),
+            "method": old.method, "processing": _processing_state(old), "entered_by": old.entered_by,
+            "evidence_uri": old.evidence_uri, "provenance": old.provenance, "note": old.note,
         }
-        given = {k: v for k, v in changes.items() if v is not None}
+        unknown = set(changes) - set(fields) - {"phases", "external_id"}
+        if unknown:
+            raise InvalidValue(sorted(unknown)[0], changes[sorted(unknown)[0]],
+                               fix=f"a correction can change {', '.join(sorted(fields))} or phases")
+        # empty means "keep" (None, blank text, no phases ticked), as the web form promises
+        given = {k: v for k, v in changes.items() if not _blank(v) and not (isinstance(v, list | tuple) and not v)}
         if "source" in given and "method" not in given and parse_source(given["source"]).value != old.source:
             fields["method"] = None  # a new source brings its own default method, not the old one
         fields |= given
-        if "phases" not in changes or changes["phases"] is None:
+        if "phases" not in given:
             same = parse_outcome(fields["outcome"]).value == old.outcome
             fields["phases"] = list(old.phases) if same else None
         new = LabelInput.build(**fields)

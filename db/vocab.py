@@ -15,13 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from alloyloop.db.errors import InvalidValue
-
-
-class Outcome(StrEnum):
-    """Did the alloy form a single solid-solution phase?"""
-
-    SINGLE = "single"
-    MULTI = "multi"
+from alloyloop.featurize.outcomes import OUTCOME_HINT, Outcome, outcome_word
 
 
 class Phase(StrEnum):
@@ -100,12 +94,6 @@ class ProcessingKind(StrEnum):
     OTHER = "other"
 
 
-_OUTCOME_ALIASES = {
-    "single": Outcome.SINGLE, "single-phase": Outcome.SINGLE, "single phase": Outcome.SINGLE,
-    "singlephase": Outcome.SINGLE, "ss": Outcome.SINGLE, "true": Outcome.SINGLE,
-    "multi": Outcome.MULTI, "multi-phase": Outcome.MULTI, "multi phase": Outcome.MULTI,
-    "multiphase": Outcome.MULTI, "false": Outcome.MULTI,
-}
 _PHASE_ALIASES = {
     "fcc": Phase.FCC, "bcc": Phase.BCC, "hcp": Phase.HCP, "b2": Phase.B2, "l12": Phase.L12,
     "l1_2": Phase.L12, "laves": Phase.LAVES, "sigma": Phase.SIGMA,
@@ -146,8 +134,12 @@ def _lookup(field: str, value: object, aliases: dict[str, StrEnum], allowed: Ite
 
 
 def parse_outcome(value: object) -> Outcome:
-    """``single`` / ``multi`` (also ``single-phase``, ``multi-phase``; any case)."""
-    return _lookup("outcome", value, _OUTCOME_ALIASES, [o.value for o in Outcome])
+    """``single`` / ``multi`` in any of the spellings of :mod:`alloyloop.featurize.outcomes`."""
+    outcome = outcome_word(value)
+    if outcome is None:
+        raise InvalidValue("outcome", value, allowed=[o.value for o in Outcome],
+                           fix=f"use one of: single, multi ({OUTCOME_HINT})")
+    return outcome
 
 
 def parse_source(value: object) -> Source:

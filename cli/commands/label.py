@@ -6,6 +6,7 @@ import getpass
 from pathlib import Path
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -87,9 +88,17 @@ def add(
         _print_resolution(session, label.alloy_key)
 
 
+def print_notes(report) -> None:  # noqa: ANN001 - a LabelImportReport
+    """How the file was read (encoding assumed, separator, extra columns), one line each."""
+    for note in report.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+
+
 @app.command("import")
 def import_csv(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV with columns composition, outcome, source[, phases, method, processing, entered_by, evidence_uri, note]."),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV with columns composition, outcome (or phase), source[, phases, method, processing, entered_by, evidence_uri, provenance, note]; ';' or tab separated and cp1252 files are read too; other columns are kept in the provenance."),
+    source: str = typer.Option(None, "--source", "-s", help="Source of rows without one (the file may then have no source column): experiment, calphad or literature."),
+    method: str = typer.Option(None, "--method", "-m", help="Method of rows without one, e.g. XRD."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check and preview; store nothing."),
     by: str = typer.Option(None, "--by", help="Who entered rows with an empty entered_by (default: your login name)."),
     url: str = typer.Option(None, "--url", help=URL_HELP),
@@ -99,24 +108,41 @@ def import_csv(
     from alloyloop.db.label_import import import_labels_csv
     from alloyloop.db.session import store_session
 
+    defaults = {"default_entered_by": by or _user(), "default_source": source, "default_method": method}
     with store_errors(), store_session(url) as session:
         if dry_run:
-            report = import_labels_csv(session, file, dry_run=True, default_entered_by=by or _user())
+            report = import_labels_csv(session, file, dry_run=True, **defaults)
         else:
-            report = import_labels_audited(session, file, actor=_actor(), default_entered_by=by or _user())
+            report = import_labels_audited(session, file, actor=_actor(), **defaults)
+    print_notes(report)
     _refuse_on_problems(file, report)
     title = (f"{file.name}: {len(report.preview)} label(s) would be stored (dry run, nothing stored)"
              if dry_run else f"{file.name}: stored {len(report.preview)} label(s)")
-    table = Table(title=title, title_justify="left")
-    for col in ("row", "alloy", "outcome", "phases", "source/method", "processing", "alloy is", "label"):
-        table.add_column(col)
+    console.print(preview_table(title, report.preview))
     for r in report.preview:
+        if r.note:
+            console.print(f"* row {r.row}: {escape(r.text)} {escape(r.note)}")
+
+
+def preview_table(title: str, preview, detail: dict[int, str] | None = None) -> Table:  # noqa: ANN001
+    """Rows of an import: the input as written above its canonical key, so a row can be
+    traced back; two lines a row keep it readable in an 80-column terminal."""
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("row", "input / canonical key", "label", "alloy", "id"):
+        table.add_column(col, overflow="fold")
+    for r in preview:
         state = "new" if r.new_alloy else "known"
         if r.conflict:
-            state += ", [yellow]conflict[/yellow]"
-        table.add_row(str(r.row), r.key, r.outcome, "+".join(r.phases), f"{r.source}/{r.method}",
-                      r.processing or "", state, "" if r.label_id is None else f"#{r.label_id}")
-    console.print(table)
+            state += "\n[yellow]conflict[/yellow]"
+        label = r.outcome + (f" ({'+'.join(r.phases)})" if r.phases else "") + f"\n{r.source}/{r.method}"
+        if r.processing:
+            label += f"\n{escape(r.processing)}"
+        if detail and detail.get(r.row):
+            label += f"\n{escape(detail[r.row])}"
+        text = escape(r.text) + (" [dim]*[/dim]" if r.note else "")  # * explained below the table
+        table.add_row(str(r.row), f"{text}\n[cyan]{r.key}[/cyan]", label, state,
+                      "" if r.label_id is None else f"#{r.label_id}")
+    return table
 
 
 @app.command("list")
@@ -281,16 +307,8 @@ def import_calphad(
                                       database=database, default_entered_by=by or _user())
 
         report = run_import() if dry_run else audited_import(session, file, _actor(), run_import)
+    print_notes(report)
     _refuse_on_problems(file, report)
     title = (f"{file.name}: {len(report.preview)} CALPHAD label(s) would be stored (dry run, nothing stored)"
              if dry_run else f"{file.name}: stored {len(report.preview)} CALPHAD label(s)")
-    table = Table(title=title, title_justify="left")
-    for col in ("row", "alloy", "temperature and fractions", "outcome", "phases", "alloy is", "label"):
-        table.add_column(col, overflow="fold")
-    for r in report.preview:
-        state = "new" if r.new_alloy else "known"
-        if r.conflict:
-            state += ", [yellow]conflict[/yellow]"
-        table.add_row(str(r.row), r.key, report.details.get(r.row, ""), r.outcome, "+".join(r.phases),
-                      state, "" if r.label_id is None else f"#{r.label_id}")
-    console.print(table)
+    console.print(preview_table(title, report.preview, report.details))

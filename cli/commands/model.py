@@ -2,6 +2,9 @@
 
 Both commands check every row of every input file first; if any row is bad they print
 one line per problem (file, row, column, value, fix), write nothing and exit with 1.
+With ``--skip-invalid`` they drop the rows whose composition cannot be featurized (and
+only those: a bad phase label still refuses the file), list each dropped row with its
+value and reason, and go on with the rest.
 """
 
 from __future__ import annotations
@@ -16,18 +19,50 @@ app = typer.Typer(help="Fit the phase model on your data and predict with it.",
 console = Console()
 
 
+SKIP_HELP = ("Drop rows whose composition cannot be featurized (listed: row, value, reason) "
+             "instead of refusing the file.")
+
+
 def _fail(errors) -> None:
     # Plain, unwrapped lines: one problem per line, easy to grep or paste into an issue.
     typer.echo(f"{len(errors)} problem(s); nothing was written:", err=True)
     for e in errors:
         typer.echo(f"  {e}", err=True)
+    hint = sum(e.skippable for e in errors)
+    if hint and hint == len(errors):
+        typer.echo("  (--skip-invalid drops these rows and goes on with the others)", err=True)
     raise typer.Exit(code=1)
+
+
+def _checked(errors: list, skip_invalid: bool) -> None:
+    """Fail on any problem, or with ``skip_invalid`` list and drop unfeaturizable rows
+    (any other problem still fails)."""
+    if skip_invalid and errors and all(e.skippable for e in errors):
+        typer.echo(f"skipped {len(errors)} row(s) that cannot be featurized:", err=True)
+        for e in errors:
+            typer.echo(f"  {e}", err=True)
+        return
+    if errors:
+        _fail(errors)
+
+
+def _say_how_read(*tables) -> None:  # noqa: ANN002 - CompositionTables
+    """Notes on how the files were read (encoding assumed, separators, conversions)."""
+    for table in tables:
+        if table is None:
+            continue
+        for note in table.read_notes:
+            typer.echo(f"note: {note}", err=True)
+        converted = sum(bool(n) for n in table.notes)
+        if converted:
+            typer.echo(f"note: {converted} composition(s) given in wt.% were converted to mole "
+                       "fractions with atomic masses (pymatgen, IUPAC)", err=True)
 
 
 @app.command("fit")
 def fit(
     labelled: Path = typer.Option(..., "--labelled", exists=True, dir_okay=False,
-                                  help="CSV with 'composition' and 'phase' columns."),
+                                  help="CSV with 'composition' and 'phase' (or 'outcome') columns."),
     out: Path = typer.Option(..., "--out", help="Directory to write the model to."),
     unlabelled: Path = typer.Option(None, "--unlabelled", exists=True, dir_okay=False,
                                     help="CSV with a 'composition' column (no labels)."),
@@ -38,6 +73,7 @@ def fit(
     latent_dim: int = typer.Option(None, "--latent-dim", help="Latent size (default 2)."),
     prior: str = typer.Option(None, "--prior", help="'expert' (default) or 'flat'."),
     max_epochs: int = typer.Option(None, "--max-epochs", help="Upper bound on epochs."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help=SKIP_HELP),
 ) -> None:
     """Fit the semi-supervised disentangled VAE and save it to --out."""
     import dataclasses
@@ -70,11 +106,11 @@ def fit(
     if validation is not None:
         val, bad = read_table(validation, labelled=True)
         errors += bad
-    if not errors and lab.labels is not None and len(set(lab.labels.tolist())) < 2:
-        errors.append(TableError(labelled.name, None, "phase", "", "every row has the same "
-                                 "phase: the model needs single and multi examples"))
-    if errors:
-        _fail(errors)
+    _checked(errors, skip_invalid)
+    if lab.labels is not None and len(set(lab.labels.tolist())) < 2:
+        _fail([TableError(labelled.name, None, "phase", "", "every row has the same phase: the "
+                          "model needs single and multi examples")])
+    _say_how_read(lab, unl, val)
 
     from alloyloop.featurize.matrix import elements_in
     from alloyloop.models.dvae import DisentangledVAE
@@ -110,11 +146,13 @@ def predict(
     input_csv: Path = typer.Option(..., "--input", exists=True, dir_okay=False,
                                    help="CSV with a 'composition' column."),
     out: Path = typer.Option(..., "--out", dir_okay=False, help="CSV to write."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help=SKIP_HELP),
 ) -> None:
-    """Add p_single, the conformal set and in_domain to every row of --input."""
+    """Add p_single, the conformal set and in_domain to every row of --input (with its file
+    line and canonical key, so each prediction traces back to its row)."""
     from alloyloop.models.checkpoint import CheckpointError
     from alloyloop.models.dvae import DisentangledVAE
-    from alloyloop.models.tabular import read_table
+    from alloyloop.models.tabular import TableError, read_table
 
     try:
         model = DisentangledVAE.load(model_dir)
@@ -122,10 +160,17 @@ def predict(
         typer.echo(f"cannot load the model; nothing was written: {exc}", err=True)
         raise typer.Exit(code=1) from None
     table, errors = read_table(input_csv, labelled=False, palette=model.elements)
-    if errors:
-        _fail(errors)
+    _checked(errors, skip_invalid)
+    if not table.fractions:
+        _fail([TableError(input_csv.name, None, "composition", "", "no row is left to predict")])
+    _say_how_read(table)
     detail = model.predict_detail(table.matrix(model.elements))
     frame = table.frame.copy()
+    at = list(frame.columns).index(table.text_column) + 1
+    if any(table.notes):
+        frame.insert(at, "read_as", table.notes, allow_duplicates=True)
+    frame.insert(at, "key", table.keys, allow_duplicates=True)
+    frame.insert(0, "line", table.lines, allow_duplicates=True)
     frame["p_single"] = detail.p_single.round(6)
     frame["set"] = detail.sets
     frame["in_domain"] = detail.in_domain

@@ -84,8 +84,8 @@ def test_bad_rows_are_reported_and_nothing_is_stored(session, tmp_path: Path) ->
     assert _count(session) == before
     assert session.execute(select(func.count()).select_from(Alloy)).scalar_one() == 1
     header = import_calphad_csv(session, _write(tmp_path, "composition,temp,phase_fractions\n", "h.csv"))
-    assert [(p.row, p.column) for p in header.problems] == [(1, "temp"), (1, "temperature")]
-    assert "unknown column: rename it to one of composition, temperature, phase_fractions" in header.problems[0].fix
+    assert [(p.row, p.column) for p in header.problems] == [(1, "temperature")]
+    assert "is the column 'temp' meant to be 'temperature'? rename it" in header.problems[0].fix
 
 
 def test_temperatures_read_in_kelvin_or_celsius() -> None:

@@ -87,8 +87,8 @@ def test_one_bad_row_stores_nothing_and_every_problem_is_named(session, tmp_path
 
 def test_file_level_problems(session, tmp_path: Path) -> None:  # noqa: ANN001
     report = import_labels_csv(session, _write(tmp_path, "composition,outcom,source\nFeNi,single,literature\n"))
-    assert [(p.row, p.column) for p in report.problems] == [(1, "outcom"), (1, "outcome")]
-    assert "unknown column" in report.problems[0].fix and "missing" in report.problems[1].fix
+    assert [(p.row, p.column) for p in report.problems] == [(1, "outcome")]
+    assert "missing" in report.problems[0].fix and "is the column 'outcom' meant to be 'outcome'" in report.problems[0].fix
     report = import_labels_csv(session, _write(tmp_path, "composition,outcome,source\n"))
     assert "no rows" in report.problems[0].fix
     report = import_labels_csv(session, _write(tmp_path, "composition,outcome,source\nFeNi,single,literature,x\n"))

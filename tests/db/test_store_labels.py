@@ -99,10 +99,12 @@ def test_supersede_keeps_both_and_chains(session) -> None:  # noqa: ANN001
                       evidence_uri="file:///lab/xrd/17.csv")
     second = supersede_label(session, first.id, outcome="multi", phases="FCC+BCC", entered_by="bob",
                              note="weak BCC peaks missed")
-    # inherited from the corrected label: alloy, source, method, processing
+    # inherited from the corrected label: alloy, source, method, processing and evidence
+    # (issue 17: the evidence was dropped; tests/db/test_store_supersede_fields.py checks each field)
     assert (second.alloy_key, second.source, second.method, second.processing) == (
         first.alloy_key, "experiment", "XRD", "as-cast")
-    assert (second.entered_by, second.evidence_uri, second.phases) == ("bob", None, ["FCC", "BCC"])
+    assert (second.entered_by, second.evidence_uri, second.phases) == (
+        "bob", "file:///lab/xrd/17.csv", ["FCC", "BCC"])
     old = get_label(session, first.id)
     assert old.superseded_by == second.id
     assert (old.outcome, old.phases, old.entered_by) == ("single", ["FCC"], "alice")  # never overwritten

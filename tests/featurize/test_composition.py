@@ -40,7 +40,63 @@ GOOD = [
     ({"Fe": 0.5, "Ni": 0.5}, "Fe0.5Ni0.5"),
     ({"Co": 20, "Cr": 20, "Fe": 20, "Mn": 20, "Ni": 20}, CANTOR),
     ({" Fe ": "1", "Ni": 3}, "Fe0.25Ni0.75"),
+    ({"Fe": 0, "Ni": 1}, "Ni1"),
 ]
+
+AL_SERIES = "Cr0.2Cu0.2Fe0.2Ni0.4"
+# Notations of real files (issue 17): each must give the key of its plain spelling.
+REAL_FILES = [
+    ("Al0,5CoCrFeNi", "Al0.5CoCrFeNi"),  # decimal comma: never Al5 + CoCrFeNi
+    ("Fe49,5Mn30Co10Cr10,5", "Fe49.5Mn30Co10Cr10.5"),
+    ("Al0,5 Co Cr Fe Ni", "Al0.5CoCrFeNi"),
+    ("Al0CrCuFeNi2", "CrCuFeNi2"),  # the Al_x series at x = 0: Al is absent
+    ("Al0CoCrFeNiTi0.5", "CoCrFeNiTi0.5"),
+    ("Al0.0CoCrFeNi", "CoCrFeNi"),
+    ("(FeCo)0Ni", "Ni"),
+    ("AlCoCrFeNi₂", "AlCoCrFeNi2"),
+    ("Cr₂₀Fe₂₀Mn₂₀Ni₂₀Co₂₀", "Co20Cr20Fe20Mn20Ni20"),
+    ("AlCoCrFeNi₂.₁", "AlCoCrFeNi2.1"),
+    ("Co20Cr20Fe20Mn20Ni20 at.%", "Co20Cr20Fe20Mn20Ni20"),
+    ("Co20Cr20Fe20Mn20Ni20at%", "Co20Cr20Fe20Mn20Ni20"),
+    ("Co20Cr20Fe20Mn20Ni20 (at.%)", "Co20Cr20Fe20Mn20Ni20"),
+    ("Co20Cr20Fe20Mn20Ni20 (at. %)", "Co20Cr20Fe20Mn20Ni20"),
+    ("Fe50Mn30Co10Cr10 at.-%", "Fe50Mn30Co10Cr10"),
+    ("Fe50Mn30Co10Cr10 mol%", "Fe50Mn30Co10Cr10"),
+    ("Al0.3-CoCrFeNi", "Al0.3CoCrFeNi"),  # a hyphen after an amount separates, it is no sign
+    ("Al0.3-Co-Cr-Fe-Ni", "Al0.3CoCrFeNi"),
+    ("Al1e-1CoCrFeNi", "Al0.1CoCrFeNi"),  # scientific notation, as programs write floats
+    ("Al2.5E-1CoCrFeNi", "Al0.25CoCrFeNi"),
+]
+
+
+@pytest.mark.parametrize(("value", "plain"), REAL_FILES)
+def test_notations_of_real_files_mean_the_same_alloy(value, plain):
+    parsed = parse_composition(value)
+    assert parsed.key == parse_composition(plain).key
+    assert parsed.note == ""  # nothing was converted
+
+
+def test_zero_amount_leaves_the_element_out():
+    assert parse_composition("Al0CrCuFeNi2").key == AL_SERIES
+    assert parse_composition("Al0CrCuFeNi2", allowed=["Cr", "Cu", "Fe", "Ni"]).key == AL_SERIES
+    assert "Al" not in parse_composition("Al0CoCrFeNiTi0.5").fractions
+
+
+def test_wt_percent_is_converted_with_atomic_masses_and_says_so():
+    parsed = parse_composition("Fe70Cr20Ni10 wt.%")
+    # 70/55.845 : 20/51.996 : 10/58.693 mol (IUPAC atomic weights)
+    mol = {"Fe": 70 / 55.845, "Cr": 20 / 51.996, "Ni": 10 / 58.693}
+    total = sum(mol.values())
+    for el, n in mol.items():
+        assert parsed.fractions[el] == pytest.approx(n / total, abs=1e-4)
+    assert parsed.key == "Cr0.2127Fe0.6931Ni0.0942"
+    assert parsed.key != parse_composition("Fe70Cr20Ni10").key  # never read as at.%
+    assert "converted from wt.%" in parsed.note and "atomic mass" in parsed.note
+    for spelling in ("Fe70Cr20Ni10wt%", "Fe70Cr20Ni10 (wt.%)", "Fe70Cr20Ni10 wt. %", "Fe70Cr20Ni10 mass%",
+                     "Fe70,0Cr20Ni10 wt.%"):
+        assert parse_composition(spelling).key == parsed.key, spelling
+    # equal masses of a heavy and a light element: far from equimolar
+    assert parse_composition("AlW wt.%").fractions["Al"] == pytest.approx(183.84 / (183.84 + 26.982), abs=1e-4)
 
 
 @pytest.mark.parametrize(("value", "key"), GOOD)
@@ -60,14 +116,22 @@ BAD = [
     ("   ", "", "empty"),
     ("123", "123", "no element"),
     ("CoCrFe%", "%", "not allowed"),
-    ("Co-1Cr", "-", "negative"),
-    ("Co0Cr1", "Co", "zero amount"),
-    ("CoCrNi0", "Ni", "zero amount"),
+    ("Co-1Cr", "-", "stands before the next element"),
+    ("Co-12", "-", "negative amount"),
+    ("-CoCr", "-", "starts with '-'"),
+    ("Co0", "Co", "every amount"),
+    ("Co0Ni0.0", "Co", "every amount"),
+    ("Co20-30Cr", "20-30", "two numbers in a row"),
+    ("Al0 5CoCrFeNi", "0 5", "two numbers in a row"),
+    ("Al0, 5CoCrFeNi", "0, 5", "two numbers in a row"),
+    ("Co1e400Cr", "1e400", "not finite"),
+    ("CoCr%", "%", "not allowed"),
+    ("(FeCoNi)90Al10 wt.%", "(", "group in the wt.% formula"),
     ("Al(CoCr", "Al(CoCr", "cannot parse"),
     ("FeNi..5", "FeNi..5", "cannot parse"),
     ({}, "", "empty"),
     ({"Fe": -1, "Ni": 1}, "Fe", "negative"),
-    ({"Fe": 0, "Ni": 1}, "Fe", "zero amount"),
+    ({"Fe": 0, "Ni": 0}, "Fe", "every amount"),
     ({"Qq": 1}, "Qq", "unknown element"),
     ({"Fe": "a lot"}, "a lot", "not a number"),
     ({"Fe": float("inf")}, "Fe", "not finite"),
@@ -134,14 +198,14 @@ def test_a_key_that_moved_when_parsed_again_settles():
 
 
 def test_batch_reports_per_row_and_keeps_good_rows():
-    series = pd.Series(["CoCrFeMnNi", "Xx", "Al0.5CoCrFeNi", "", "Co0Cr"], index=[10, 11, 12, 13, 14])
+    series = pd.Series(["CoCrFeMnNi", "Xx", "Al0.5CoCrFeNi", "", "Co0"], index=[10, 11, 12, 13, 14])
     result = parse_many(series)
     assert sorted(result.parsed) == [10, 12]
     assert [e.row for e in result.errors] == [11, 13, 14]
     assert not result.ok
     report = result.report()
     assert "row 11: 'Xx'" in report and "unknown element" in report
-    assert "row 14" in report and "zero amount" in report
+    assert "row 14" in report and "every amount" in report
 
 
 def test_batch_on_a_list_uses_positions():

@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from alloyloop.featurize.composition import CompositionError, ParsedComposition, parse_composition
 
+SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
 SYMBOLS = ["Al", "Co", "Cr", "Cu", "Fe", "Mn", "Ni", "Ti", "V", "Mo", "Nb", "Ta", "W", "Zr", "Hf"]
 NOT_ELEMENTS = ["Xx", "Qq", "Jj", "Aa", "Ll", "Zz", "Me", "Ab", "Ee", "Uu"]
 FORMULA_CHARS = list("CoCrFeMnNiAlTiVW0123456789.()[]{} -_,:") + ["e", "E"]
@@ -34,17 +36,17 @@ def _insert(text: str, pos: int, piece: str) -> str:
 def bad_formulas(draw: st.DrawFn) -> tuple[str, str]:
     """(formula, the token its error must name): a valid formula broken in one known way."""
     base = draw(valid_formulas)
-    kind = draw(st.sampled_from(["unknown", "char", "zero", "negative", "lower", "empty", "infinite",
-                                 "zero_group"]))
+    kind = draw(st.sampled_from(["unknown", "char", "all_zero", "negative", "lower", "empty", "infinite",
+                                 "glued_numbers"]))
     if kind == "unknown":
         sym = draw(st.sampled_from(NOT_ELEMENTS))
         return base + sym + draw(amounts), sym
     if kind == "char":
         ch = draw(st.sampled_from(EXOTIC))
         return _insert(base, draw(st.integers(0, 50)), ch), ch.lstrip()[0]  # whitespace is allowed
-    if kind == "zero":
+    if kind == "all_zero":
         sym = draw(st.sampled_from(SYMBOLS))
-        return base + sym + draw(st.sampled_from(["0", "0.0", "00", ".0", "0.000"])), sym
+        return sym + draw(st.sampled_from(["0", "0.0", "00", ".0", "0.000"])), sym
     if kind == "negative":
         sym = draw(st.sampled_from(SYMBOLS))
         return base + sym + "-" + draw(st.integers(1, 99).map(str)), "-"
@@ -55,8 +57,11 @@ def bad_formulas(draw: st.DrawFn) -> tuple[str, str]:
     if kind == "infinite":
         sym = draw(st.sampled_from(SYMBOLS))
         return base + sym + "1e" + draw(st.integers(309, 2000).map(str)), sym
-    group = "(" + draw(valid_formulas) + ")"
-    return base + group + draw(st.sampled_from(["0", "0.0", "00"])) + draw(st.sampled_from(SYMBOLS)), group
+    # two amounts a separator would glue into one (Al0 5 -> Al05 = Al5): refused, never merged
+    sym = draw(st.sampled_from(SYMBOLS))
+    first, second = draw(st.integers(0, 99)), draw(st.integers(1, 99))
+    glue = draw(st.sampled_from([" ", "-", "_", ":", ", ", " , "]))
+    return base + sym + f"{first}{glue}{second}", f"{first}{glue}{second}"
 
 
 def _check_error(exc: CompositionError, value: object) -> None:
@@ -144,3 +149,36 @@ def test_a_key_parses_back_to_itself(amounts: dict[str, float]) -> None:
     key = parse_composition(amounts).key
     assert parse_composition(key).key == key
     assert parse_composition(parse_composition(key)).key == key
+
+
+# Amounts as a spreadsheet writes them: integers and decimals with up to 4 places.
+decimal_amounts = st.one_of(st.integers(1, 99).map(str), st.tuples(st.integers(0, 99), st.integers(1, 9999)).map(
+    lambda t: f"{t[0]}.{t[1]:04d}".rstrip("0")))
+compositions = st.lists(st.tuples(st.sampled_from(SYMBOLS), decimal_amounts), min_size=1, max_size=8,
+                        unique_by=lambda p: p[0])
+
+
+@settings(max_examples=500, deadline=None)
+@given(parts=compositions, separator=st.sampled_from(["", " ", "-"]))
+def test_decimal_comma_and_point_give_the_same_alloy(parts: list[tuple[str, str]], separator: str) -> None:
+    """Issue 17: Al0,5CoCrFeNi was read as Al5 + CoCrFeNi. A comma between digits is a
+    decimal separator, so both spellings name one alloy, the one the amounts say."""
+    point = separator.join(sym + amount for sym, amount in parts)
+    comma = point.replace(".", ",")
+    assert parse_composition(comma).key == parse_composition(point).key
+    expected = {sym: float(amount) for sym, amount in parts}
+    assert parse_composition(comma).key == parse_composition(expected).key
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=compositions, zero=st.sampled_from(SYMBOLS), zero_text=st.sampled_from(["0", "0.0", "0,0", "00", ".0"]),
+       unit=st.sampled_from(["", " at.%", "at%", " (at.%)", " at. %", " mol%"]), subscripts=st.booleans())
+def test_zero_amounts_units_and_subscripts_keep_the_alloy(parts: list[tuple[str, str]], zero: str, zero_text: str,
+                                                         unit: str, subscripts: bool) -> None:
+    """An element at zero is absent, an at.% unit changes nothing, subscripts are digits."""
+    plain = "".join(sym + amount for sym, amount in parts)
+    written = "".join(sym + (amount.translate(SUBSCRIPT) if subscripts and "." not in amount else amount)
+                      for sym, amount in parts)
+    if zero not in {sym for sym, _ in parts}:
+        written = zero + zero_text + written
+    assert parse_composition(written + unit).key == parse_composition(plain).key

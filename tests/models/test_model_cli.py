@@ -19,7 +19,8 @@ from alloyloop.models.tabular import parse_phase, read_table
 torch.set_num_threads(1)
 runner = CliRunner()
 PALETTE = ("Al", "Co", "Cr", "Cu", "Fe", "Mn", "Ni", "Ti")
-PHASE_SPELLINGS = ("single", "Multi", "1", "0", "SP", "mp", "SINGLE", "multi")
+PHASE_SPELLINGS = ("single", "Multi", "1", "0", "SP", "mp", "SINGLE", "multi", "SS", "ms", "Single-Phase",
+                   "multi-phase", "single phase", "Multi_Phase")
 
 
 def _formulas(n: int, seed: int) -> tuple[list[str], np.ndarray]:
@@ -64,7 +65,7 @@ def model_dir(tmp_path_factory) -> Path:
 
 
 def test_phase_spellings():
-    assert [parse_phase(v) for v in PHASE_SPELLINGS] == [1, 0, 1, 0, 1, 0, 1, 0]
+    assert [parse_phase(v) for v in PHASE_SPELLINGS] == [1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0]
     assert parse_phase(" Single ") == 1 and parse_phase("fcc") is None
 
 
@@ -85,8 +86,10 @@ def test_predict_adds_probability_set_and_domain(model_dir, tmp_path):
                                  "--input", str(src), "--out", str(out)])
     assert result.exit_code == 0, result.output
     pred = pd.read_csv(out)
-    assert list(pred.columns) == ["composition", "note", "p_single", "set", "in_domain",
+    assert list(pred.columns) == ["line", "composition", "key", "note", "p_single", "set", "in_domain",
                                   "domain_score"]
+    assert list(pred["line"]) == [2, 3, 4, 5, 6]  # file lines: each prediction traces back to its row
+    assert pred.loc[0, "key"] == pred.loc[2, "key"] == "Co0.2Cr0.2Fe0.2Mn0.2Ni0.2"
     assert pred["p_single"].between(0, 1).all()
     assert set(pred["set"]) <= {"{single}", "{multi}", "{single,multi}", "{}"}
     # The same alloy written two ways gets the same prediction.
@@ -131,7 +134,7 @@ def test_fit_reports_every_bad_row_and_missing_columns(tmp_path):
     lab = tmp_path / "lab.csv"
     lab.write_text("composition,phase\nCoCrFeNi,single\nFeQq,multi\nAlCoCrFeNi,maybe\n")
     pool = tmp_path / "pool.csv"
-    pool.write_text("formula\nCoCrFeNi\n")
+    pool.write_text("sample\nCoCrFeNi\n")  # (formula and alloy are read as composition)
     out = tmp_path / "model"
     result = runner.invoke(app, _fit_args(lab, out, "--unlabelled", str(pool)))
     assert result.exit_code == 1

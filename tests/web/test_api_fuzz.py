@@ -23,7 +23,7 @@ from alloyloop.db.models import Alloy, AuditEntry, Label, LoginSession, Suggesti
 
 CONTROL = ["a\x00b", "\x00", "x\x07y", "\x1b[2J", "\ud800", "ok\udfff"]
 LABEL_BAD = {
-    "composition": [5, None, [], {"Co": "x"}, "CoCrXx", "co", "Co-1Cr", "Co0Cr", "((", "", "  ", "Co" * 101, *CONTROL],
+    "composition": [5, None, [], {"Co": "x"}, "CoCrXx", "co", "Co-1Cr", "Co0Cr0", "((", "", "  ", "Co" * 101, *CONTROL],
     "outcome": [1, True, None, [], "singel", "", "x" * 41, "SINGLE?", *CONTROL],
     "phases": [1, {"a": 1}, ["FCCC"], ["FCC"] * 21, "x" * 201, [None], [1], "alpha", *CONTROL],
     "source": [1, [], "labb", "x" * 41, "🙂", *CONTROL],

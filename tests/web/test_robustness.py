@@ -137,7 +137,7 @@ def test_odd_paths_and_queries_get_4xx(writer, path: str) -> None:  # noqa: ANN0
     ("noext", b"composition,outcome,source\n", 415, "(no extension)"),
     ("empty.csv", b"", 422, "the file is empty"),
     ("header.csv", b"composition,outcome,source\n", 422, "header but no rows"),
-    ("wrongcols.csv", b"alloy;phase\nCoCrNi;single\n", 422, "unknown column"),
+    ("wrongcols.csv", b"alloy;phase\nCoCrNi;single\n", 422, "required column &#39;source&#39; is missing"),
     ("quotes.csv", b'composition,outcome,source\n"CoCrNi,single,experiment\n', 422, "unknown element"),
     ("bom.csv", "\ufeffcomposition,outcome,source,method\nCoCrNi,single,experiment,XRD\n".encode(), 200,
      "would be stored"),

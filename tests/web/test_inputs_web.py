@@ -1,0 +1,13 @@
+"""The web import preview shows each row's input beside its canonical key (issue 17)."""
+
+from __future__ import annotations
+
+
+def test_import_preview_shows_each_rows_input_beside_its_key(client, lab, page_login) -> None:  # noqa: ANN001
+    token = page_login(client, "lee")
+    data = "composition;outcome;source;method\r\nAl0,5CoCrFeNi;multi;experiment;XRD\r\n".encode("cp1252")
+    preview = client.post("/import", data={"csrf_token": token}, files={"file": ("lab.csv", data, "text/csv")})
+    assert preview.status_code == 200 and "1 label(s) would be stored" in preview.text
+    assert ('<td class="num">2</td><td>Al0,5CoCrFeNi</td><td class="alloy">Al0.1111Co0.2222Cr0.2222Fe0.2222Ni0.2222'
+            in preview.text)
+    assert "Note: cells separated by semicolons" in preview.text
