@@ -132,8 +132,10 @@ class ReplayOracle:
             else:
                 j = int(np.argmin(tv))
                 if tv[j] > self.tolerance + 1e-12:
-                    out.append(self._fail(s, f"no hidden alloy within tolerance {self.tolerance:g} "
-                                          f"(nearest {self.hidden['key'].iat[j]} at {tv[j]:.3f})"))
+                    out.append(self._fail(s, f"no held-out corpus alloy within {100 * self.tolerance:g} at.% "
+                                          f"(no hidden alloy within tolerance {self.tolerance:g}; nearest "
+                                          f"{self.hidden['key'].iat[j]} at {100 * tv[j]:.1f} at.%): in a real "
+                                          "campaign it would go to the lab"))
                     continue
                 rule = f"proxy (nearest hidden alloy, tolerance {self.tolerance:g})"
             row = self.hidden.iloc[j]
