@@ -172,11 +172,17 @@ class LabelPage:
 
 def search_labels(session: Session, q: LabelQuery) -> LabelPage:
     """One page of the labels matching ``q``, and how many match in all."""
-    base = select(Label, Alloy.key).join(Alloy, Alloy.id == Label.alloy_id)
     order = SORTS[q.sort].desc() if q.desc else SORTS[q.sort].asc()
     tie = Label.id.desc() if q.desc else Label.id.asc()
-    stmt = (_filtered(base, q).order_by(order, tie)
-            .limit(q.per_page).offset((q.page - 1) * q.per_page))
+    joined = select(Label, Alloy.key).join(Alloy, Alloy.id == Label.alloy_id)
+    if q.sort == "alloy":
+        stmt = _filtered(joined, q).order_by(order, tie).limit(q.per_page).offset((q.page - 1) * q.per_page)
+    else:
+        # page through label ids alone (the primary key), then join the page's 50 rows:
+        # a deep OFFSET skips index entries, not joined rows
+        ids = (_filtered(select(Label.id), q).order_by(order, tie)
+               .limit(q.per_page).offset((q.page - 1) * q.per_page))
+        stmt = joined.where(Label.id.in_(ids)).order_by(order, tie)
     rows = [LabelRecord.from_row(row, alloy_key=key) for row, key in session.execute(stmt).tuples()]
     count = _filtered(select(func.count(Label.id)), q)
     return LabelPage(q, rows, session.execute(count).scalar_one())

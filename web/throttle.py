@@ -2,9 +2,10 @@
 
 Counted per account name and per client address, each on its own: a guesser spreading
 attempts over many names is slowed by its address, many addresses guessing one name by
-the name. The first ``FREE_FAILURES`` failures within ``WINDOW`` cost nothing; then each
-further attempt waits ``2 ** (failures - FREE_FAILURES)`` seconds after the last failure,
-at most ``MAX_DELAY``. A successful login clears the account's count (not the address's:
+the name. The first ``FREE_FAILURES`` failures within ``WINDOW`` cost nothing; then the
+next attempt must wait ``BASE_DELAY * 2 ** (failures - FREE_FAILURES)`` seconds after the
+last failure (30 s, 60 s, 120 s …, at most ``MAX_DELAY``); attempts refused meanwhile are
+not checked at all. A successful login clears the account's count (not the address's:
 one right password must not unlock guessing other names).
 
 Kept in the process's memory (one uvicorn worker, as ``alloyloop serve`` runs): a restart
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 FREE_FAILURES = 5
+BASE_DELAY = 30.0
 WINDOW = 15 * 60.0
 MAX_DELAY = 15 * 60.0
 MAX_KEYS = 50_000
@@ -65,7 +67,7 @@ class LoginThrottle:
         entry = self._seen.get(key)
         if entry is None or now - entry.last > WINDOW or entry.count < FREE_FAILURES:
             return 0.0
-        delay = min(2.0 ** (entry.count - FREE_FAILURES), MAX_DELAY)
+        delay = min(BASE_DELAY * 2.0 ** (entry.count - FREE_FAILURES), MAX_DELAY)
         return max(0.0, entry.last + delay - now)
 
 
