@@ -34,7 +34,7 @@ from alloyloop.db.campaigns import get_campaign, list_campaigns, list_suggestion
 from alloyloop.db.errors import InvalidValue, NotFound
 from alloyloop.db.label_import import LabelImportReport, import_labels_csv
 from alloyloop.db.labels import LabelInput, validate_label
-from alloyloop.db.lifecycle import get_suggestion
+from alloyloop.db.lifecycle import get_suggestion, history
 from alloyloop.db.models import Alloy, Campaign, Label, Round
 from alloyloop.db.records import CampaignRecord, LabelRecord, SuggestionRecord
 from alloyloop.db.status import TRANSITIONS, SuggestionStatus
@@ -70,6 +70,8 @@ class SuggestionView:
     suggestion: SuggestionRecord
     campaign: str
     round_index: int
+    reason: str | None = None
+    """Why it failed (the note of its move to ``failed``), for failed suggestions."""
 
     @property
     def next_statuses(self) -> list[str]:
@@ -95,9 +97,16 @@ def queue(session: Session, campaign: str, *, show_all: bool = False) -> list[Su
     synthesized, failed), or all."""
     index_of = {r.id: r.index for r in rounds(session, campaign)}
     found = list_suggestions(session, campaign=campaign)
-    views = [SuggestionView(s, campaign, index_of[s.round_id]) for s in found
+    views = [SuggestionView(s, campaign, index_of[s.round_id], _failure(session, s)) for s in found
              if show_all or S(s.status) in OPEN]
     return sorted(views, key=lambda v: (-v.round_index, v.suggestion.id))
+
+
+def _failure(session: Session, s: SuggestionRecord) -> str | None:
+    if s.status != S.FAILED.value:
+        return None
+    moves = [e for e in history(session, s.id) if e.to_status == S.FAILED.value]
+    return moves[-1].note if moves else None
 
 
 def round_drivers(session: Session, campaign: str, top: int = 3) -> dict[int, list[str]]:

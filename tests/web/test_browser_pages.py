@@ -140,6 +140,7 @@ def test_the_weighing_sheet_of_ticked_suggestions(page, busy_lab) -> None:  # no
     why = page.inner_text(f"#suggestion-{first} .why")
     assert "screen" in why and "[0.50–0.90]" in why and "VEC, δ [%], Δχ" in why
     assert "cracked on casting" not in why
+    assert "cracked on casting" in page.inner_text(f"#suggestion-{lab.suggestion_ids[1]} .status")
     page.check(f"#suggestion-{first} input[type=checkbox]")
     page.fill("#weigh-form input[name=mass]", "25")
     page.click("#weigh-form button[type=submit]")
