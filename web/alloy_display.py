@@ -2,9 +2,9 @@
 
 The store keeps the canonical key (``Al0.0698Co0.2326Cr0.2326Fe0.2326Ni0.2326``), not the
 text someone typed. The pages show the shortest usual notation that gives the same key:
-molar ratios to the largest element (``Al0.3CoCrFeNi``) or whole at.%
-(``Al5Co20Cr20Fe25Ni30``), else at.% with one decimal; and the at.% rounded to at most
-one decimal (``Al 7 · Co 23.3 · …``).
+molar ratios to the largest element (``Al0.3CoCrFeNi``) or at.% with as few decimals as
+needed (``Al5Co20Cr20Fe25Ni30``, ``Al18.62Co13.11…``), and only one that parses back to
+exactly the same key; and the at.% rounded to at most one decimal (``Al 7 · Co 23.3 · …``).
 """
 
 from __future__ import annotations
@@ -21,20 +21,20 @@ def _number(value: float, digits: int) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _molar(fractions: dict[str, float]) -> str | None:
+def _molar(fractions: dict[str, float]) -> str:
     top = max(fractions.values())
-    ratios = {el: round(x / top, 2) for el, x in fractions.items()}
-    total = sum(ratios.values())
-    if any(r <= 0 or abs(r / total - fractions[el]) > 5e-4 for el, r in ratios.items()):
-        return None
-    return "".join(el + ("" if r == 1 else _number(r, 2)) for el, r in ratios.items())
+    return "".join(el + ("" if round(x / top, 2) == 1 else _number(x / top, 2)) for el, x in fractions.items())
 
 
-def _percent(fractions: dict[str, float], digits: int) -> str | None:
-    parts = {el: round(100 * x, digits) for el, x in fractions.items()}
-    if digits == 0 and any(abs(p - 100 * fractions[el]) > 0.05 for el, p in parts.items()):
-        return None
-    return "".join(el + _number(p, digits) for el, p in parts.items())
+def _percent(fractions: dict[str, float], digits: int) -> str:
+    return "".join(el + _number(100 * x, digits) for el, x in fractions.items())
+
+
+def _same_key(text: str, key: str) -> bool:
+    try:
+        return parse_alloy(text).key == key
+    except InvalidValue:
+        return False
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,9 @@ def alloy_text(key: str) -> AlloyText:
         fractions = dict(parse_alloy(key).fractions)
     except InvalidValue:
         return AlloyText(key, key, "")
-    found = [t for t in (_molar(fractions), _percent(fractions, 0)) if t is not None]
-    notation = min(found, key=len) if found else _percent(fractions, 1) or key
+    # only a notation that parses back to exactly this key: near-identical alloys stay apart
+    found = [t for t in (_molar(fractions), _percent(fractions, 0), _percent(fractions, 1), _percent(fractions, 2))
+             if _same_key(t, key)]
+    notation = min(found, key=len) if found else key
     percent = " · ".join(f"{el} {_number(100 * x, 1)}" for el, x in fractions.items())
     return AlloyText(key, notation, percent)
