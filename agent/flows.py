@@ -302,8 +302,7 @@ def write_report(start: RoundStart, model: DisentangledVAE, data: RoundData,
         linked = round_report_path(session, rnd.id)
     if linked is not None and Path(linked).is_file():
         return linked
-    notes_file = folder / BATCH_FILE
-    notes = json.loads(notes_file.read_text(encoding="utf-8"))["notes"] if notes_file.is_file() else []
+    notes = batch_notes(folder)
     info = {"campaign": spec.name, "round": rnd.index, "seed": rnd.seed,
             "data hash": rnd.data_hash, "model version": f"#{version.id} {version.name}",
             "checkpoint": version.checkpoint_path, "checkpoint sha256 (meta.json)": version.sha256,
@@ -360,6 +359,13 @@ def label_suggestions(campaign: str, round_index: int | None, url: str | None) -
 
 
 # --- flows ---------------------------------------------------------------------------------
+def batch_notes(folder: Path) -> list[str]:
+    """What the batch step noted (a strategy that made fewer suggestions than asked, and
+    the greedy fill), from the round folder's ``batch.json``."""
+    file = folder / BATCH_FILE
+    return json.loads(file.read_text(encoding="utf-8"))["notes"] if file.is_file() else []
+
+
 @flow(name="campaign-round", flow_run_name="{campaign}")
 def run_round(campaign: str, url: str | None = None, home: str | None = None) -> dict[str, Any]:
     """One round of the loop (see the module docstring); returns its summary."""
@@ -380,7 +386,8 @@ def run_round(campaign: str, url: str | None = None, home: str | None = None) ->
     progress.step(scope, "done")
     with store_session(url) as session:
         summary = summarize_round(session, record)
-    return {**asdict(summary), "resumed": start.resumed}
+    notes = batch_notes(_folder(start.spec.name, start.round, home))
+    return {**asdict(summary), "resumed": start.resumed, "notes": notes}
 
 
 @flow(name="campaign-label", flow_run_name="{campaign}")

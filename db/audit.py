@@ -36,6 +36,8 @@ class AuditAction(StrEnum):
     SUGGESTION_STATUS = "suggestion.status"
     USER_ADD = "user.add"
     USER_CHANGE = "user.change"
+    LOGIN = "user.login"
+    LOGIN_FAILED = "user.login_failed"
 
 
 def _entry(actor: str, action: AuditAction, target_type: str, target_id: int | None,
@@ -58,6 +60,15 @@ def record_entry(
     """Add an entry to the current unit of work (call it inside :func:`alloyloop.db.tx.run_write`)."""
     session.add(_entry(actor, action, target_type, target_id, before, after, note))
     session.flush()
+
+
+def log_login(session: Session, *, name: str, user_id: int | None, ok: bool, note: str) -> None:
+    """Log a login (``user.login``) or a failed or refused one (``user.login_failed``);
+    ``name`` is the name given, which need not exist."""
+    action = AuditAction.LOGIN if ok else AuditAction.LOGIN_FAILED
+    shown = "".join(ch if ch.isprintable() else "?" for ch in name)  # no NUL reaches PostgreSQL
+    run_write(session, lambda: record_entry(session, actor=shown or "(no name)", action=action,
+                                            target_type="user", target_id=user_id, note=note))
 
 
 def label_summary(label: LabelRecord) -> dict[str, Any]:
@@ -153,24 +164,30 @@ def label_suggestion_audited(
 
 
 def import_labels_audited(session: Session, path: str | Path, *, actor: str,
-                          **defaults: str | None) -> LabelImportReport:
+                          shown_name: str | None = None, **defaults: str | None
+                          ) -> LabelImportReport:
     """:func:`alloyloop.db.label_import.import_labels_csv` (not a dry run; ``defaults``: its
-    ``default_*`` arguments), with one ``label.import`` entry per stored label; nothing is
-    logged when the import stores nothing."""
+    ``default_*`` arguments), with one ``label.import`` entry per stored label, naming the
+    file as ``shown_name`` (the uploaded file's own name); nothing is logged when the import
+    stores nothing."""
 
-    return audited_import(session, path, actor, lambda: import_labels_csv(session, path, **defaults))
+    return audited_import(session, path, actor, lambda: import_labels_csv(session, path, **defaults),
+                          shown_name=shown_name)
 
 
 def audited_import(session: Session, path: str | Path, actor: str,
-                   run_import: Callable[[], LabelImportReport]) -> LabelImportReport:
+                   run_import: Callable[[], LabelImportReport], *, shown_name: str | None = None
+                   ) -> LabelImportReport:
     """Run a CSV import (``run_import``, not a dry run) and log one ``label.import`` entry
-    per stored label, in one transaction; nothing is logged when it stores nothing."""
+    per stored label, in one transaction; nothing is logged when it stores nothing.
+    ``shown_name``: the file's name as its owner knows it (the web app stores uploads
+    under their SHA-256)."""
 
     def work() -> LabelImportReport:
         report = run_import()
         if report.stored:
             rows = {r.label_id: r.row for r in report.preview if r.label_id is not None}
-            note = f"imported from {Path(path).name}"
+            note = f"imported from {shown_name or Path(path).name}"
             session.add_all([_entry(actor, AuditAction.LABEL_IMPORT, "label", label.id, None,
                                     label_summary(label) | {"csv_row": rows[label.id]}, note)
                              for label in _labels(session, list(rows))])

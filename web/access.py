@@ -21,6 +21,7 @@ from alloyloop.db.roles import Role
 from alloyloop.web.errors import CsrfRejected, Forbidden, LoginRequired
 from alloyloop.web.sessions import CSRF_FIELD, CSRF_HEADER, current_login, tokens_match
 from alloyloop.web.settings import WebSettings
+from alloyloop.web.throttle import LoginThrottle
 
 MAX_FORM_FIELDS = 60
 MAX_FORM_FILES = 1
@@ -35,6 +36,16 @@ def store(request: Request) -> Iterator[Session]:
 
 def settings_of(request: Request) -> WebSettings:
     return request.app.state.settings
+
+
+def login_throttle(request: Request) -> LoginThrottle:
+    return request.app.state.login_throttle
+
+
+def client_address(request: Request) -> str:
+    """The peer's address (behind a reverse proxy, run uvicorn with --proxy-headers so
+    that this is the client's, not the proxy's)."""
+    return request.client.host if request.client is not None else "unknown"
 
 
 def is_form(request: Request) -> bool:

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
 
 from alloyloop.db.accounts import Login
 from alloyloop.db.audit import audit_entries
@@ -22,10 +23,10 @@ from alloyloop.db.labels import get_label, labels_for, recent_labels
 from alloyloop.db.lifecycle import history
 from alloyloop.db.records import LabelRecord
 from alloyloop.web import services
-from alloyloop.web.access import optional_login, require_login, settings_of, store, with_csrf, writer
-from alloyloop.web.auth import authenticate
+from alloyloop.web.access import client_address, login_throttle, optional_login, require_login, settings_of, store, with_csrf, writer
+from alloyloop.web.auth import LoginRefused, attempt_login
 from alloyloop.web.errors import LoginRequired
-from alloyloop.web.inputs import clean_text, label_fields
+from alloyloop.web.inputs import clean_text
 from alloyloop.web.sessions import log_in, log_out
 from alloyloop.web.settings import WebSettings
 from alloyloop.web.uploads import EVIDENCE_TYPES, save_upload
@@ -91,11 +92,16 @@ def _label_out(label: LabelRecord) -> dict[str, Any]:
 # --- session ---------------------------------------------------------------------------
 
 @router.post("/session", summary="Log in")
-def api_login(body: LoginIn, response: Response, session: Store, settings: Settings) -> dict[str, Any]:
-    """Check name and password, set the session cookie, return the login's CSRF token."""
-    user = authenticate(session, body.name, body.password)
-    if user is None:
-        raise LoginRequired()
+def api_login(body: LoginIn, request: Request, response: Response, session: Store,
+              settings: Settings) -> dict[str, Any]:
+    """Check name and password, set the session cookie, return the login's CSRF token.
+    Wrong credentials give 401; repeated failures 429 with ``Retry-After`` (the back-off)."""
+    try:
+        user = attempt_login(session, login_throttle(request), body.name, body.password,
+                             client_address(request))
+    except LoginRefused as refused:
+        headers = None if refused.retry_after is None else {"Retry-After": str(max(1, round(refused.retry_after)))}
+        raise HTTPException(refused.status, refused.message, headers=headers) from None
     login = log_in(session, response, settings, user)
     return {"user": user.name, "role": user.role, "csrf_token": login.csrf_token,
             "expires_at": login.expires_at.isoformat()}
@@ -154,7 +160,8 @@ def suggestion_status(suggestion_id: Id, body: StatusIn, session: Store, login: 
              summary="Enter the label of a suggestion (it becomes labelled)")
 def suggestion_label(suggestion_id: Id, body: SuggestionLabelIn, session: Store, settings: Settings,
                      login: Writer) -> dict[str, Any]:
-    fields = label_fields(body.model_dump(), with_composition=False)
+    view = services.suggestion_view(session, suggestion_id)
+    fields = services.checked_label(body.model_dump(), settings, composition=view.suggestion.alloy_key)
     label, record = services.enter_label(session, login, settings, fields, suggestion_id=suggestion_id)
     assert record is not None
     return {"label": _label_out(label), "suggestion": record.to_dict()}
@@ -164,7 +171,7 @@ def suggestion_label(suggestion_id: Id, body: SuggestionLabelIn, session: Store,
 
 @router.post("/labels", status_code=201, summary="Enter a label for any composition")
 def add_label(body: LabelIn, session: Store, settings: Settings, login: Writer) -> dict[str, Any]:
-    label, _ = services.enter_label(session, login, settings, label_fields(body.model_dump()))
+    label, _ = services.enter_label(session, login, settings, services.checked_label(body.model_dump(), settings))
     return _label_out(label)
 
 
@@ -185,7 +192,8 @@ def label(label_id: Id, session: Store, login: Reader) -> dict[str, Any]:
              summary="Correct a label (the old one is kept, marked superseded)")
 def supersede(label_id: Id, body: CorrectionIn, session: Store, settings: Settings,
               login: Writer) -> dict[str, Any]:
-    new = services.correct_label(session, login, settings, label_id, label_fields(body.model_dump()))
+    new = services.correct_label(session, login, settings, label_id,
+                                 services.checked_label(body.model_dump(), settings, correction=True))
     return {"superseded": label_id, "label": _label_out(new)}
 
 

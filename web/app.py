@@ -16,8 +16,9 @@ from fastapi.staticfiles import StaticFiles
 
 from alloyloop.db.engine import make_engine
 from alloyloop.db.migrate import ensure_schema
-from alloyloop.web import api, errors, pages
+from alloyloop.web import api, api_docs, errors, pages
 from alloyloop.web.settings import WebSettings
+from alloyloop.web.throttle import LoginThrottle
 from alloyloop.web.uploads import BodyLimit
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -25,7 +26,11 @@ PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
             "frame-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 """Pages load nothing from elsewhere and run no inline script; they may not be framed."""
 DOCS_PATHS = ("/api/docs", "/api/redoc")
-"""FastAPI's documentation pages load their script from a CDN: they keep FastAPI's defaults."""
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; "
+            "base-uri 'none'")
+"""The documentation pages run an inline script of FastAPI's; like the pages they load
+nothing from elsewhere (ReDoc's bundle would fetch its logo from a CDN)."""
 
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:
@@ -44,13 +49,15 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         engine.dispose()
 
     app = FastAPI(title="alloyloop lab", version="1", lifespan=lifespan,
-                  docs_url="/api/docs", redoc_url="/api/redoc", openapi_url="/api/openapi.json",
+                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
                   description=api.__doc__)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.login_throttle = LoginThrottle()
     errors.install(app)
     app.include_router(api.router)
     app.include_router(pages.router)
+    api_docs.install(app)  # before /static: its assets live under /static/api-docs
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.middleware("http")
@@ -59,8 +66,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
-        if request.url.path not in DOCS_PATHS:
-            headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        headers.setdefault("Content-Security-Policy", DOCS_CSP if request.url.path in DOCS_PATHS else PAGE_CSP)
         if not request.url.path.startswith("/static/"):
             headers.setdefault("Cache-Control", "no-store")  # lab PCs are shared: no pages left in caches
         return response

@@ -1,5 +1,9 @@
 """Passwords and accounts: argon2id hashing (argon2-cffi) and checking a login.
 
+:func:`attempt_login` is the one way the pages and the API log someone in: the back-off
+of :mod:`alloyloop.web.throttle` first, then the password, and every attempt in the audit
+log (``user.login`` / ``user.login_failed``, with the client's address).
+
 Passwords are hashed with argon2-cffi's defaults (argon2id, RFC 9106 low-memory profile);
 hashes made with weaker parameters are upgraded at the next successful login.
 """
@@ -11,9 +15,13 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy.orm import Session
 
 from alloyloop.db.accounts import create_user, credentials, rehash_password, set_password_hash
+from alloyloop.db.audit import log_login
 from alloyloop.db.errors import InvalidValue
 from alloyloop.db.records import UserRecord
 from alloyloop.db.roles import Role
+from alloyloop.web.throttle import LoginThrottle, too_many
+
+WRONG_LOGIN = "wrong user name or password (or the account is disabled)"
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
@@ -64,6 +72,36 @@ def authenticate(session: Session, name: object, password: object) -> UserRecord
         return None
     if hasher.check_needs_rehash(stored):
         rehash_password(session, user.id, hasher.hash(password))
+    return user
+
+
+class LoginRefused(Exception):
+    """A login that did not succeed: wrong credentials (401) or the back-off (429)."""
+
+    def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.retry_after = status, message, retry_after
+
+
+def _shown_name(name: object) -> str:
+    return name.strip()[:120] if isinstance(name, str) else ""
+
+
+def attempt_login(session: Session, throttle: LoginThrottle, name: object, password: object,
+                  address: str) -> UserRecord:
+    """The account of a login attempt, or :class:`LoginRefused` (audited either way)."""
+    shown = _shown_name(name)
+    wait = throttle.wait(shown, address)
+    if wait > 0:
+        log_login(session, name=shown, user_id=None, ok=False, note=f"from {address}: refused by the back-off")
+        raise LoginRefused(429, too_many(wait), wait)
+    user = authenticate(session, name, password)
+    if user is None:
+        throttle.failed(shown, address)
+        log_login(session, name=shown, user_id=None, ok=False, note=f"from {address}: wrong name or password")
+        raise LoginRefused(401, WRONG_LOGIN)
+    throttle.succeeded(shown)
+    log_login(session, name=user.name, user_id=user.id, ok=True, note=f"from {address}")
     return user
 
 

@@ -108,14 +108,9 @@ def _processing(kind: object, temperature: object, time: object) -> str | None:
     return " ".join(parts) or None
 
 
-def label_fields(raw: Mapping[str, Any], *, with_composition: bool = True) -> dict[str, object]:
-    """Keyword arguments for :func:`alloyloop.db.labels.add_label` (or, without the composition,
-    :func:`alloyloop.db.lifecycle.label_suggestion` and :func:`alloyloop.db.labels.supersede_label`) from raw
-    values; absent or blank ones are None.
-
-    Raises:
-        InvalidValue / InvalidValues: every problem found.
-    """
+def collect_label_fields(raw: Mapping[str, Any], *, with_composition: bool = True
+                         ) -> tuple[dict[str, object], list[InvalidValue]]:
+    """The cleaned fields that passed and one error per field that did not."""
     errors: list[InvalidValue] = []
     out: dict[str, object] = {}
 
@@ -131,6 +126,23 @@ def label_fields(raw: Mapping[str, Any], *, with_composition: bool = True) -> di
     take("phases", _phases, raw.get("phases"))
     take("processing", _processing, raw.get("processing"), raw.get("anneal_temperature_c"),
          raw.get("anneal_time_h"))
+    return out, errors
+
+
+def raise_all(errors: list[InvalidValue]) -> None:
+    """Raise every problem at once (nothing if there is none)."""
     if errors:
         raise errors[0] if len(errors) == 1 else InvalidValues(errors)
+
+
+def label_fields(raw: Mapping[str, Any], *, with_composition: bool = True) -> dict[str, object]:
+    """Keyword arguments for :func:`alloyloop.db.labels.add_label` (or, without the composition,
+    :func:`alloyloop.db.lifecycle.label_suggestion` and :func:`alloyloop.db.labels.supersede_label`) from raw
+    values; absent or blank ones are None.
+
+    Raises:
+        InvalidValue / InvalidValues: every problem found.
+    """
+    out, errors = collect_label_fields(raw, with_composition=with_composition)
+    raise_all(errors)
     return out

@@ -21,20 +21,23 @@ from starlette.exceptions import HTTPException
 from alloyloop.db.accounts import Login
 from alloyloop.db.alloys import parse_alloy
 from alloyloop.db.audit import audit_entries
-from alloyloop.db.errors import InvalidValue, NotFound, StoreError
-from alloyloop.db.labels import get_label, labels_for, recent_labels
+from alloyloop.db.errors import InvalidValue, InvalidValues, NotFound, StoreError
+from alloyloop.db.campaigns import get_campaign, list_campaigns
+from alloyloop.db.labels import get_label, labels_for
 from alloyloop.db.resolver import resolve_alloy
 from alloyloop.db.roles import Role
 from alloyloop.db.vocab import Method, Outcome, Phase, ProcessingKind, Source
 from alloyloop.web import services
-from alloyloop.web.access import form_data, optional_login, require_login, require_role, settings_of, store, with_csrf, writer
-from alloyloop.web.auth import authenticate
+from alloyloop.web.access import client_address, form_data, login_throttle, optional_login, require_login, require_role, settings_of, store, with_csrf, writer
+from alloyloop.web.auth import LoginRefused, attempt_login
 from alloyloop.web.errors import PayloadTooLarge, UnsupportedUpload, problems_of, store_status
-from alloyloop.web.inputs import LABEL_FIELDS, clean_text, label_fields
+from alloyloop.web.inputs import LABEL_FIELDS, clean_text, parse_number
+from alloyloop.web.label_search import PAGE_SIZES, parse_query, search_labels
 from alloyloop.web.sessions import log_in, log_out, login_form_token, login_form_token_ok, set_login_form_cookie
 from alloyloop.web.settings import WebSettings
 from alloyloop.web.templating import render, safe_next
 from alloyloop.web.uploads import EVIDENCE_TYPES, stored_path
+from alloyloop.web.weighing import DEFAULT_MASS_G, MAX_MASS_G, MIN_MASS_G, SheetRow, sheet_csv
 
 router = APIRouter(include_in_schema=False)
 
@@ -94,12 +97,14 @@ def login_submit(request: Request, session: Store, settings: Settings, form: For
     if not login_form_token_ok(request, form.get("csrf_token")):
         raise HTTPException(403, "the login form expired or did not come from this site: open the "
                             "login page again")
-    user = authenticate(session, name, password)
-    if user is None:
+    try:
+        user = attempt_login(session, login_throttle(request), name, password, client_address(request))
+    except LoginRefused as refused:
         page = render(request, "login.html", {
             "next": target, "name": name if isinstance(name, str) else "",
-            "login_token": form.get("csrf_token"),
-            "error": "wrong user name or password (or the account is disabled)"}, status_code=401)
+            "login_token": form.get("csrf_token"), "error": refused.message}, status_code=refused.status)
+        if refused.retry_after is not None:
+            page.headers["Retry-After"] = str(max(1, round(refused.retry_after)))
         return page
     response = _see_other(target)
     log_in(session, response, settings, user)
@@ -129,9 +134,45 @@ def campaign_dashboard(request: Request, name: str, session: Store, login: Reade
 def suggestion_queue(request: Request, name: str, session: Store, login: Reader,
                      all: bool = False, done: str | None = None,
                      id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:
-    views = services.queue(session, name, show_all=all)
-    return render(request, "suggestions.html", {"campaign": name, "views": views, "show_all": all,
-                                                "done": _done(done, id)})
+    return _queue_page(request, session, name, show_all=all, done=_done(done, id))
+
+
+def _queue_page(request: Request, session: Session, name: str, *, show_all: bool = False,
+                done: str | None = None, error: str | None = None, status_code: int = 200) -> Response:
+    views = services.queue(session, name, show_all=show_all)
+    return render(request, "suggestions.html", {
+        "campaign": name, "views": views, "show_all": show_all, "done": done, "error": error,
+        "drivers": services.round_drivers(session, name), "default_mass": DEFAULT_MASS_G},
+        status_code=status_code)
+
+
+def _sheet_request(request: Request, session: Session, name: str) -> tuple[list[SheetRow], float]:
+    ids: list[int] = []
+    for value in request.query_params.getlist("id"):
+        if not value.isdigit() or not 1 <= int(value) <= MAX_ID:
+            raise InvalidValue("id", value, fix="choose the suggestions on the suggestion page")
+        ids.append(int(value))
+    mass = parse_number("ingot mass", request.query_params.get("mass") or str(DEFAULT_MASS_G),
+                        (MIN_MASS_G, MAX_MASS_G), "grams")
+    assert mass is not None
+    return services.weighing_sheet(session, name, ids, mass), mass
+
+
+@router.get("/campaigns/{name}/weighing")
+def weighing_page(request: Request, name: str, session: Store, login: Reader) -> Response:
+    """The weighing sheet of the chosen suggestions (``?id=…&id=…&mass=20``), printable."""
+    get_campaign(session, name)
+    rows, mass = _sheet_request(request, session, name)
+    return render(request, "weighing.html", {"campaign": name, "rows": rows, "mass": mass,
+                                             "csv_query": request.url.query})
+
+
+@router.get("/campaigns/{name}/weighing.csv")
+def weighing_csv(request: Request, name: str, session: Store, login: Reader) -> Response:
+    get_campaign(session, name)
+    rows, mass = _sheet_request(request, session, name)
+    return Response(sheet_csv(rows, mass), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="weighing-{_q(name)}.csv"'})
 
 
 @router.get("/campaigns/{name}/rounds/{index}/report/{filename}")
@@ -156,10 +197,7 @@ def suggestion_status(request: Request, suggestion_id: Id, session: Store, form:
     except StoreError as exc:
         if isinstance(exc, NotFound):
             raise
-        views = services.queue(session, view.campaign)
-        return render(request, "suggestions.html", {"campaign": view.campaign, "views": views,
-                                                    "show_all": False, "error": str(exc)},
-                      status_code=store_status(exc))
+        return _queue_page(request, session, view.campaign, error=str(exc), status_code=store_status(exc))
     return _see_other(f"/campaigns/{_q(view.campaign)}/suggestions?done=status&id={suggestion_id}")
 
 
@@ -184,13 +222,23 @@ def _label_page(request: Request, *, heading: str, action: str, submit: str, val
     }, status_code=status_code)
 
 
+FORM_LABELS = {
+    "composition": "Composition", "outcome": "Outcome", "phases": "Phases seen", "phase": "Phases seen",
+    "source": "Source", "method": "Method", "processing": "Processing",
+    "anneal_temperature_c": "Anneal temperature (°C)", "anneal_time_h": "Anneal time (h)",
+    "evidence_uri": "Evidence URI", "evidence": "Evidence", "note": "Note", "label": "Label",
+    "entered_by": "Entered by",
+}
+"""Store and input field names as the label form's own labels, for its problem list."""
+
+
 def _problems(exc: Exception) -> tuple[list[dict[str, Any]], int]:
     """A refused write as form problems and its status code."""
     if isinstance(exc, StoreError):
         found = problems_of(exc) or [{"field": "label", "value": None, "fix": str(exc)}]
-        return found, store_status(exc)
+        return [p | {"field": FORM_LABELS.get(p["field"], p["field"])} for p in found], store_status(exc)
     assert isinstance(exc, HTTPException)
-    return [{"field": "evidence", "value": None, "fix": exc.detail}], exc.status_code
+    return [{"field": "Evidence file", "value": None, "fix": exc.detail}], exc.status_code
 
 
 @router.get("/suggestions/{suggestion_id}/label")
@@ -207,7 +255,7 @@ def suggestion_label_submit(request: Request, suggestion_id: Id, session: Store,
     view = services.suggestion_view(session, suggestion_id)
     raw = _raw_label(form)
     try:
-        fields = label_fields(raw, with_composition=False)
+        fields = services.checked_label(raw, settings, composition=view.suggestion.alloy_key)
         label, _ = services.enter_label(session, login, settings, fields, suggestion_id=suggestion_id,
                                         evidence=form.get("evidence"))
     except (StoreError, UnsupportedUpload, PayloadTooLarge) as exc:
@@ -231,7 +279,7 @@ def label_form(request: Request, login: LabRole, composition: str | None = None)
 def label_submit(request: Request, session: Store, settings: Settings, form: Form, login: Writer) -> Response:
     raw = _raw_label(form)
     try:
-        fields = label_fields(raw)
+        fields = services.checked_label(raw, settings)
         label, _ = services.enter_label(session, login, settings, fields, evidence=form.get("evidence"))
     except (StoreError, UnsupportedUpload, PayloadTooLarge) as exc:
         problems, status = _problems(exc)
@@ -259,7 +307,7 @@ def correct_submit(request: Request, label_id: Id, session: Store, settings: Set
     old = get_label(session, label_id)
     raw = _raw_label(form)
     try:
-        fields = label_fields(raw)
+        fields = services.checked_label(raw, settings, correction=True)
         label = services.correct_label(session, login, settings, label_id, fields, evidence=form.get("evidence"))
     except (StoreError, UnsupportedUpload, PayloadTooLarge) as exc:
         if isinstance(exc, NotFound):
@@ -273,11 +321,15 @@ def correct_submit(request: Request, label_id: Id, session: Store, settings: Set
 @router.get("/labels")
 def labels(request: Request, session: Store, login: Reader, composition: str | None = None,
            done: str | None = None, id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:
-    context: dict[str, Any] = {"query": composition, "done": _done(done, id)}
+    """An alloy's label history (``?composition=``), else the filtered, sorted, paged list."""
+    context: dict[str, Any] = {"query": composition, "done": _done(done, id),
+                               "filters": _filter_choices(session)}
     try:
         text = clean_text("composition", composition)
         if text is None:
-            context["labels"] = recent_labels(session, limit=100)
+            raw = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
+            context["listing"] = search_labels(session, parse_query(raw))
+            context["labels"] = context["listing"].labels
         else:
             found = labels_for(session, text)
             context["key"] = parse_alloy(text).key
@@ -286,10 +338,16 @@ def labels(request: Request, session: Store, login: Reader, composition: str | N
                 context["resolution"] = resolve_alloy(session, context["key"])
                 context["audit"] = audit_entries(session, target_type="label",
                                                  target_ids=[lb.id for lb in found], limit=200)
-    except InvalidValue as exc:
+    except (InvalidValue, InvalidValues) as exc:
         context["error"] = str(exc)
-        return render(request, "labels.html", context, status_code=422)
+        return render(request, "labels.html", context | {"listing": None}, status_code=422)
     return render(request, "labels.html", context)
+
+
+def _filter_choices(session: Session) -> dict[str, list[str]]:
+    return {"campaign": [c.name for c in list_campaigns(session)], "source": [s.value for s in Source],
+            "outcome": [o.value for o in Outcome], "method": [m.value for m in Method],
+            "per_page": [str(n) for n in PAGE_SIZES]}
 
 
 @router.get("/evidence/{filename}")
@@ -332,7 +390,20 @@ def import_commit(request: Request, session: Store, settings: Settings, form: Fo
                                      clean_text("file name", name) if isinstance(name, str) else None)
     except StoreError as exc:
         return render(request, "import.html", {"error": str(exc)}, status_code=store_status(exc))
-    return render(request, "import_result.html", {"run": run}, status_code=200 if run.report.ok else 409)
+    if not run.report.ok:
+        return render(request, "import_result.html", {"run": run}, status_code=409)
+    # post/redirect/get: a reload shows the result again instead of importing twice
+    return _see_other(f"/import/{run.token}?name={_q(run.original_name)}")
+
+
+@router.get("/import/{token}")
+def import_done(request: Request, token: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")], session: Store,
+                login: Reader, name: Annotated[str | None, Query(max_length=200)] = None) -> Response:
+    labels = services.imported_labels(session, token)
+    if not labels:
+        raise NotFound("no labels were imported from this file: upload it on the import page")
+    shown = clean_text("file name", name) or "the file"
+    return render(request, "import_done.html", {"labels": labels, "name": shown})
 
 
 # --- audit -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ through :mod:`alloyloop.agent.campaign_ops` (the same trigger count the loop use
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,16 +29,28 @@ from alloyloop.db.audit import (
     supersede_label_audited,
     transition_audited,
 )
+from alloyloop.db.alloys import parse_alloy
 from alloyloop.db.campaigns import get_campaign, list_campaigns, list_suggestions, rounds
 from alloyloop.db.errors import InvalidValue, NotFound
 from alloyloop.db.label_import import LabelImportReport, import_labels_csv
-from alloyloop.db.labels import LabelInput
-from alloyloop.db.lifecycle import get_suggestion
-from alloyloop.db.models import Campaign, Round
+from alloyloop.db.labels import LabelInput, validate_label
+from alloyloop.db.lifecycle import get_suggestion, history
+from alloyloop.db.models import Alloy, Campaign, Label, Round
 from alloyloop.db.records import CampaignRecord, LabelRecord, SuggestionRecord
 from alloyloop.db.status import TRANSITIONS, SuggestionStatus
+from alloyloop.web.alloy_display import alloy_text
+from alloyloop.web.inputs import collect_label_fields, raise_all
 from alloyloop.web.settings import WebSettings
-from alloyloop.web.uploads import EVIDENCE_TYPES, IMPORT_TYPES, StoredFile, has_file, save_upload, stored_path
+from alloyloop.web.uploads import (
+    EVIDENCE_TYPES,
+    IMPORT_TYPES,
+    StoredFile,
+    check_evidence_uri,
+    has_file,
+    save_upload,
+    stored_path,
+)
+from alloyloop.web.weighing import SheetRow, weigh
 
 S = SuggestionStatus
 WEB_STATUSES = (S.QUEUED, S.SYNTHESIZED, S.FAILED, S.ABANDONED)
@@ -57,6 +70,8 @@ class SuggestionView:
     suggestion: SuggestionRecord
     campaign: str
     round_index: int
+    reason: str | None = None
+    """Why it failed (the note of its move to ``failed``), for failed suggestions."""
 
     @property
     def next_statuses(self) -> list[str]:
@@ -82,9 +97,46 @@ def queue(session: Session, campaign: str, *, show_all: bool = False) -> list[Su
     synthesized, failed), or all."""
     index_of = {r.id: r.index for r in rounds(session, campaign)}
     found = list_suggestions(session, campaign=campaign)
-    views = [SuggestionView(s, campaign, index_of[s.round_id]) for s in found
+    views = [SuggestionView(s, campaign, index_of[s.round_id], _failure(session, s)) for s in found
              if show_all or S(s.status) in OPEN]
     return sorted(views, key=lambda v: (-v.round_index, v.suggestion.id))
+
+
+def _failure(session: Session, s: SuggestionRecord) -> str | None:
+    if s.status != S.FAILED.value:
+        return None
+    moves = [e for e in history(session, s.id) if e.to_status == S.FAILED.value]
+    return moves[-1].note if moves else None
+
+
+def round_drivers(session: Session, campaign: str, top: int = 3) -> dict[int, list[str]]:
+    """Per round index: the features with the largest mean |SHAP| in its report
+    (``importance.json``). The report explains the classifier on labelled alloys, so these
+    are the round's main drivers of p(single), not a per-suggestion attribution."""
+    out: dict[int, list[str]] = {}
+    for record in rounds(session, campaign):
+        report = round_report_path(session, record.id)
+        file = Path(report).parent / "importance.json" if report else None
+        if file is None or not file.is_file():
+            continue
+        try:
+            values = json.loads(file.read_text(encoding="utf-8"))["mean_abs_shap"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # a damaged report file: the page shows the rest
+        out[record.index] = [name for name, _ in sorted(values.items(), key=lambda kv: -kv[1])[:top]]
+    return out
+
+
+def weighing_sheet(session: Session, campaign: str, ids: list[int], mass_g: float) -> list[SheetRow]:
+    """The weighing sheet of some of a campaign's suggestions (all open ones if none given)."""
+    views = queue(session, campaign, show_all=bool(ids))
+    chosen = [v for v in views if not ids or v.suggestion.id in ids]
+    missing = sorted(set(ids) - {v.suggestion.id for v in chosen})
+    if missing:
+        raise NotFound(f"campaign {campaign!r} has no suggestion {', '.join(map(str, missing))}: "
+                       "choose them on its suggestion page")
+    return [SheetRow(v.suggestion.id, v.suggestion.alloy_key, alloy_text(v.suggestion.alloy_key).notation,
+                     weigh(parse_alloy(v.suggestion.alloy_key).fractions, mass_g)) for v in chosen]
 
 
 def change_status(session: Session, login: Login, suggestion_id: int, to: str | None,
@@ -94,6 +146,9 @@ def change_status(session: Session, login: Login, suggestion_id: int, to: str | 
     if to not in allowed:
         raise InvalidValue("status", to, fix=f"choose one of {', '.join(allowed)} ('labelled' comes with a "
                            "label: enter one; 'stale' is set by the loop)")
+    if to == S.FAILED.value and not note:
+        raise InvalidValue("note", note, fix="say why it failed in the note (e.g. 'cracked on casting', "
+                           "'Mn evaporated'): the next person needs to know")
     return transition_audited(session, suggestion_id, to, actor=login.user.name, note=note)
 
 
@@ -109,6 +164,38 @@ def _evidence(fields: dict[str, object], upload: object, settings: WebSettings) 
     assert isinstance(upload, UploadFile)
     stored = save_upload(upload, settings.evidence_dir, EVIDENCE_TYPES, settings.max_upload_bytes)
     return fields | {"evidence_uri": stored.uri}
+
+
+ANNEAL_FIELDS = frozenset({"anneal_temperature_c", "anneal_time_h"})
+
+
+def checked_label(raw: dict[str, Any], settings: WebSettings, *, composition: str | None = None,
+                  correction: bool = False) -> dict[str, object]:
+    """The label fields of a form or body, with every problem reported at once: the web
+    boundary's (:mod:`alloyloop.web.inputs`), the evidence URI's, and the store's own
+    validation of the values that passed (not for a correction, which the store merges
+    with the old label first).
+
+    Raises:
+        InvalidValue / InvalidValues: all problems, one per field.
+    """
+    fields, errors = collect_label_fields(raw, with_composition=composition is None)
+    try:
+        check_evidence_uri(fields.get("evidence_uri"), settings.evidence_dir)
+    except InvalidValue as exc:
+        errors.append(exc)
+        fields.pop("evidence_uri", None)
+    if not correction:
+        bad = {e.field for e in errors}
+        if bad & ANNEAL_FIELDS:
+            bad.add("processing")
+        values = {k: v for k, v in fields.items() if k not in ("composition", "outcome", "source")}
+        _, found = validate_label(composition=composition or fields.get("composition"),
+                                  outcome=fields.get("outcome"), source=fields.get("source") or "experiment",
+                                  **values)
+        errors += [e for e in found if e.field not in bad and not (e.field == "evidence" and "evidence_uri" in bad)]
+    raise_all(errors)
+    return fields
 
 
 def _with_defaults(fields: dict[str, object], login: Login) -> dict[str, object]:
@@ -185,9 +272,18 @@ def commit_import(session: Session, login: Login, settings: WebSettings, token: 
     if path is None:
         raise InvalidValue("file", token, fix="the previewed file is gone or the form was altered: "
                            "upload the CSV again")
-    report = import_labels_audited(session, path, actor=login.user.name, default_entered_by=login.user.name)
+    report = import_labels_audited(session, path, actor=login.user.name, default_entered_by=login.user.name,
+                                   shown_name=original_name)
     stored = StoredFile(path, path.stem, original_name or path.name, path.stat().st_size)
     return ImportRun(stored, report, stored.original_name)
+
+
+def imported_labels(session: Session, token: str) -> list[LabelRecord]:
+    """The labels an imported CSV stored (their external ids ``csv/<sha256[:16]>/rowN``
+    name the file, see :mod:`alloyloop.db.label_import`)."""
+    stmt = (select(Label, Alloy.key).join(Alloy, Alloy.id == Label.alloy_id)
+            .where(Label.external_id.like(f"csv/{token[:16]}/row%")).order_by(Label.id))
+    return [LabelRecord.from_row(row, alloy_key=key) for row, key in session.execute(stmt).tuples()]
 
 
 # --- campaigns -------------------------------------------------------------------------

@@ -6,13 +6,15 @@ import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlparse
+from urllib.parse import quote, urlparse
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from alloyloop.db.roles import Role
+from alloyloop.web.alloy_display import alloy_text
+from alloyloop.web.uploads import stored_evidence
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
@@ -51,13 +53,22 @@ def evidence_href(uri: str | None, evidence_dir: Path) -> str | None:
         return uri
     if parsed.scheme == "doi":
         return "https://doi.org/" + quote(uri[4:], safe="/:.;()-_")
-    if parsed.scheme == "file":
-        path = Path(unquote(parsed.path))
-        if path.parent == evidence_dir.resolve():
-            return f"/evidence/{quote(path.name)}"
-    return None
+    found = stored_evidence(uri, evidence_dir)
+    return None if found is None else f"/evidence/{quote(found[0].name)}"
 
 
+def evidence_text(uri: str | None, evidence_dir: Path) -> str:
+    """What a page shows for an evidence URI: an uploaded file's original name (never the
+    server's path), any other URI as it is."""
+    if not uri:
+        return ""
+    found = stored_evidence(uri, evidence_dir)
+    if found is not None:
+        return found[1]
+    return "uploaded file (gone)" if urlparse(uri).scheme == "file" else uri
+
+
+templates.env.globals["alloy_text"] = alloy_text
 templates.env.filters["num"] = num
 templates.env.filters["when"] = when
 
@@ -72,6 +83,7 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
         "can_write": login is not None and login.role.allows(Role.LAB),
         "is_admin": login is not None and login.role.allows(Role.ADMIN),
         "evidence_href": lambda uri: evidence_href(uri, settings.evidence_dir),
+        "evidence_text": lambda uri: evidence_text(uri, settings.evidence_dir),
         "max_upload_mib": settings.max_upload_bytes / (1024 * 1024),
     }
     html = templates.get_template(name).render(base | context | {"request": request})

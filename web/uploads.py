@@ -1,7 +1,7 @@
 """Uploaded files: size and type limits, and content-addressed storage.
 
 - Every request body is capped by :class:`BodyLimit` (413 before anything is parsed when
-  the declared length is too large, or as soon as a streamed body passes the cap).
+  the declared length is too large, or as soon as a streamed (chunked) body passes the cap).
 - Each file is read up to ``max_upload_bytes`` + 1 byte; larger ones are refused (413).
 - Types are checked by extension *and* content: images and PDFs by their magic bytes,
   text formats (XY patterns, CSV, TXT) must be UTF-8 text without NUL bytes. The
@@ -18,6 +18,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from urllib.parse import quote, unquote, urlparse
 
 from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -53,7 +54,9 @@ class StoredFile:
 
     @property
     def uri(self) -> str:
-        return self.path.resolve().as_uri()
+        """The stored file's ``file://`` URI, with the client's file name as its fragment
+        (shown on the pages instead of the sha-named path)."""
+        return f"{self.path.resolve().as_uri()}#{quote(self.original_name, safe='')}"
 
 
 def client_name(upload: UploadFile) -> str:
@@ -146,6 +149,36 @@ def stored_path(folder: Path, name: str, allowed: dict[str, tuple[bytes, ...] | 
     return path if path.is_file() else None
 
 
+EVIDENCE_SCHEMES = ("http", "https", "doi")
+
+
+def stored_evidence(uri: str, evidence_dir: Path) -> tuple[Path, str] | None:
+    """The uploaded evidence file a ``file://`` URI names, and its original name; None
+    for any other URI (or a file outside the evidence folder)."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
+        return None
+    path = Path(unquote(parsed.path))
+    if path.parent != evidence_dir.resolve():
+        return None
+    found = stored_path(evidence_dir, path.name, EVIDENCE_TYPES)
+    return None if found is None else (found, unquote(parsed.fragment) or path.name)
+
+
+def check_evidence_uri(uri: object, evidence_dir: Path) -> None:
+    """Refuse evidence URIs other than http(s), doi (or a bare DOI) and uploaded files:
+    a ``javascript:`` or ``file:///etc/…`` URI must never become a link on the pages."""
+    if not isinstance(uri, str) or not uri:
+        return
+    scheme = urlparse(uri).scheme.lower()
+    if scheme in EVIDENCE_SCHEMES or (uri.startswith("10.") and "/" in uri):
+        return
+    if scheme == "file" and stored_evidence(uri, evidence_dir) is not None:
+        return
+    raise InvalidValue("evidence_uri", uri[:200], fix="give an https:// or http:// address, a DOI (doi:10.…), "
+                       "or upload the file (its URI comes from the upload)")
+
+
 class BodyLimit:
     """ASGI middleware: refuse request bodies larger than ``max_bytes`` (413)."""
 
@@ -166,18 +199,35 @@ class BodyLimit:
             if too_big:
                 await _refuse(scope, send, self.max_bytes)
                 return
-        seen = 0
+        seen, too_big, started = 0, False, False
 
         async def counted() -> Message:
-            nonlocal seen
+            # past the cap the app is told the client left; its answer is dropped for our 413
+            nonlocal seen, too_big
+            if too_big:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise PayloadTooLarge(self.max_bytes)  # handled like any HTTPException
+                    too_big = True
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counted, send)
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            if too_big and not started:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, guarded)
+        except Exception:
+            if not too_big or started:
+                raise
+        if too_big and not started:
+            await _refuse(scope, send, self.max_bytes)
 
 
 async def _refuse(scope: Scope, send: Send, limit: int) -> None:

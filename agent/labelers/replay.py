@@ -125,7 +125,10 @@ class ReplayOracle:
     def label(self, suggestions: Sequence[SuggestionRecord]) -> list[LabelResult]:
         if not suggestions:
             return []
-        h = fraction_matrix(self.hidden["fractions"], self.palette)
+        # a pool (hidden = "pool") holds alloys of any elements: only those of the palette can answer
+        allowed = set(self.palette)
+        hidden = self.hidden[[set(f) <= allowed for f in self.hidden["fractions"]]]
+        h = fraction_matrix(hidden["fractions"], self.palette)
         out = []
         for s in suggestions:
             fractions = parse_composition(s.alloy_key).fractions
@@ -141,11 +144,13 @@ class ReplayOracle:
             else:
                 j = int(np.argmin(tv))
                 if tv[j] > self.tolerance + 1e-12:
-                    out.append(self._fail(s, f"no hidden alloy within tolerance {self.tolerance:g} "
-                                          f"(nearest {self.hidden['key'].iat[j]} at {tv[j]:.3f})"))
+                    out.append(self._fail(s, f"no held-out corpus alloy within {100 * self.tolerance:g} at.% "
+                                          f"(no hidden alloy within tolerance {self.tolerance:g}; nearest "
+                                          f"{hidden['key'].iat[j]} at {100 * tv[j]:.1f} at.%): in a real "
+                                          "campaign it would go to the lab"))
                     continue
                 rule = f"proxy (nearest hidden alloy, tolerance {self.tolerance:g})"
-            row = self.hidden.iloc[j]
+            row = hidden.iloc[j]
             single = bool(row["single_phase"])
             out.append(LabelResult(
                 suggestion_id=s.id,

@@ -17,10 +17,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.console import Group
 
 from alloyloop.cli.commands.db import URL_HELP, store_errors
 from alloyloop.cli.commands.export import EXPORT_HELP, OUT_HELP, check_export, emit_csv
+from alloyloop.cli.commands.tables import RIGHT, fitted_table
 
 app = typer.Typer(help="Design campaigns: create from a spec, run rounds, inspect them.",
                   no_args_is_help=True)
@@ -61,21 +62,31 @@ def _fmt(value, digits: int = 3) -> str:  # noqa: ANN001
     return str(value)
 
 
-def rounds_table(summaries, title: str) -> Table:  # noqa: ANN001 - RoundSummary-like rows
-    """The per-round table of ``campaign status`` and ``demo``."""
-    table = Table(title=title, title_justify="left")
-    for col in ("round", "status", "suggested", "labelled", "hits", "failed", "pending",
-                "mean p(single)", "val AUC", "val bal. acc.", "val ECE", "warm start", "time"):
-        table.add_column(col, justify="right" if col not in ("status",) else "left")
-    for s in summaries:
-        get = s.get if isinstance(s, dict) else lambda k, _s=s: getattr(_s, k)
-        seconds = get("seconds")
-        table.add_row(str(get("index")), get("status"), str(get("suggestions")), str(get("labelled")),
-                      str(get("hits")), str(get("failed")), str(get("pending")),
-                      _fmt(get("mean_p_single")), _fmt(get("val_auc")),
-                      _fmt(get("val_balanced_accuracy")), _fmt(get("val_ece")),
-                      _fmt(get("warm_start")), "–" if seconds is None else f"{seconds:.0f} s")
-    return table
+def rounds_table(summaries, title: str) -> Group:  # noqa: ANN001 - RoundSummary-like rows
+    """The per-round tables of ``campaign status`` and ``demo``: what happened to the
+    suggestions, then the model's figures (two tables, so each fits 80 columns)."""
+    rows = [s if isinstance(s, dict) else vars(s) for s in summaries]
+    counts = fitted_table(title, ["round", "status", ("suggested", RIGHT), ("labelled", RIGHT), ("hits", RIGHT),
+                                  ("failed", RIGHT), ("in lab", RIGHT), ("time", RIGHT)])
+    for r in rows:
+        seconds = r.get("seconds")
+        counts.add_row(str(r["index"]), r["status"], str(r["suggestions"]), str(r["labelled"]), str(r["hits"]),
+                       str(r["failed"]), str(r["pending"]), "–" if seconds is None else f"{seconds:.0f} s")
+    model = fitted_table("model (validation split)", ["round", ("mean p(single)", RIGHT), ("AUC", RIGHT),
+                                                      ("bal. acc.", RIGHT), ("ECE", RIGHT), "warm start"])
+    for r in rows:
+        model.add_row(str(r["index"]), _fmt(r.get("mean_p_single")), _fmt(r.get("val_auc")),
+                      _fmt(r.get("val_balanced_accuracy")), _fmt(r.get("val_ece")), _fmt(r.get("warm_start")))
+    return Group(counts, model)
+
+
+CONFORMAL_SHORT = {"{single}": "single", "{multi}": "multi", "{multi,single}": "both", "{single,multi}": "both",
+                   "{}": "none"}
+
+
+def batch_notes(summaries) -> list[str]:  # noqa: ANN001
+    """Lines for rounds whose strategies made fewer suggestions than asked (``batch.json``)."""
+    return [f"round {s['index']}: {'; '.join(s['notes'])}" for s in summaries if s.get("notes")]
 
 
 def _spec_errors():  # noqa: ANN202
@@ -108,9 +119,8 @@ def examples(show: str = typer.Option(None, "--show", help="Print this example s
             raise typer.Exit(code=1) from None
         sys.stdout.write(path.read_text(encoding="utf-8"))
         return
-    table = Table(title="bundled campaign specs (alloyloop campaign create NAME)", title_justify="left")
-    for col in ("name", "batch", "labeler", "description"):
-        table.add_column(col)
+    table = fitted_table("bundled campaign specs (alloyloop campaign create NAME)",
+                         ["name", ("batch", RIGHT), "labeler", "description"], wrap=["description"])
     for name in example_names():
         spec = load_example(name)
         table.add_row(name, str(spec.batch_size), spec.labeler.kind, spec.description)
@@ -192,6 +202,8 @@ def run(
             summaries = run_campaign(name, rounds, url, home_arg)
     if summaries:
         console.print(rounds_table(summaries, f"campaign {name}"))
+        for line in batch_notes(summaries):
+            console.print(f"[yellow]{escape(line)}[/yellow]")
         console.print(f"report: {summaries[-1]['report']}")
     if spec.labeler.kind == "lab" and summaries:
         console.print("the batch waits for the lab: list it with `alloyloop campaign suggestions "
@@ -207,6 +219,7 @@ def status(
     from alloyloop.agent.campaign_ops import campaign_summaries, spec_of, trigger_decision
     from alloyloop.db.campaigns import get_campaign, pending_suggestions
     from alloyloop.db.session import store_session
+    from alloyloop.web.alloy_display import alloy_text
 
     with store_errors(), store_session(url) as session, _spec_errors():
         record = get_campaign(session, name)
@@ -224,11 +237,10 @@ def status(
         console.print(f"no rounds yet: alloyloop campaign run {escape(name)}")
     console.print(f"label-count trigger: {'fires' if decision.fire else 'waits'} ({escape(decision.reason)})")
     if pending:
-        table = Table(title=f"{len(pending)} suggestion(s) in the lab", title_justify="left")
-        for col in ("id", "alloy", "strategy", "p(single)", "status"):
-            table.add_column(col)
+        table = fitted_table(f"{len(pending)} suggestion(s) in the lab",
+                             [("id", RIGHT), "alloy", "strategy", ("p(single)", RIGHT), "status"], wrap=["alloy"])
         for s in pending:
-            table.add_row(str(s.id), s.alloy_key, s.strategy, _fmt(s.p_single), s.status)
+            table.add_row(str(s.id), alloy_text(s.alloy_key).notation, s.strategy, _fmt(s.p_single, 2), s.status)
         console.print(table)
     else:
         console.print("no suggestion in the lab (queued or synthesized)")
@@ -246,6 +258,7 @@ def suggestions(
     from alloyloop.agent.campaign_ops import campaign_suggestions
     from alloyloop.agent.report.suggestion_table import SUGGESTION_COLUMNS, suggestion_row
     from alloyloop.db.session import store_session
+    from alloyloop.web.alloy_display import alloy_text
 
     check_export(export, console)
     with store_errors(), store_session(url) as session:
@@ -254,11 +267,13 @@ def suggestions(
         emit_csv(("round", *SUGGESTION_COLUMNS), ([index, *suggestion_row(s)] for index, s in pairs), out,
                  console, "suggestion(s)")
         return
-    table = Table(title=f"{len(pairs)} suggestion(s) of {name}", title_justify="left")
-    for col in ("round", "id", "alloy", "strategy", "p(single)", "set", "in domain", "domain score", "status"):
-        table.add_column(col)
+    table = fitted_table(f"{len(pairs)} suggestion(s) of {name}",
+                         [("rnd", RIGHT), ("id", RIGHT), "alloy", "strategy", ("p(1ph)", RIGHT), "set",
+                          "in dom.", "status"], wrap=["alloy"])
     for index, s in pairs:
         row = dict(zip(SUGGESTION_COLUMNS, suggestion_row(s)))
-        table.add_row(str(index), str(s.id), s.alloy_key, s.strategy, _fmt(s.p_single), row["conformal_set"],
-                      _fmt(s.in_domain), _fmt(row["domain_score"], 2), s.status)
+        table.add_row(str(index), str(s.id), alloy_text(s.alloy_key).notation, s.strategy, _fmt(s.p_single, 2),
+                      CONFORMAL_SHORT.get(row["conformal_set"], row["conformal_set"]), _fmt(s.in_domain), s.status)
     console.print(table)
+    console.print("p(1ph): predicted p(single-phase); set: conformal prediction set (both = not decided); "
+                  "in dom.: inside the model's domain; --export csv has the full keys and every column")

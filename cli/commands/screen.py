@@ -13,12 +13,28 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from alloyloop.cli.commands.db import URL_HELP, store_errors
 from alloyloop.cli.commands.export import EXPORT_HELP, OUT_HELP, check_export, emit_csv
+from alloyloop.cli.commands.tables import RIGHT, fitted_table
 
 console = Console()
+
+
+DASK_LOGGERS = ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.worker",
+                "distributed.core", "distributed.http.proxy", "distributed.deploy", "bokeh", "tornado")
+
+
+def quiet_dask() -> None:
+    """Dask's scheduler, nanny and worker INFO lines (about 30 per run) stay out of the
+    terminal: WARNING and above only, here and in the worker processes, which read the
+    ``DASK_LOGGING__DISTRIBUTED`` setting when they start."""
+    import logging
+    import os
+
+    os.environ["DASK_LOGGING__DISTRIBUTED"] = "warning"
+    for name in DASK_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def latest_checkpoint(session, campaign: str) -> tuple[int, str]:  # noqa: ANN001
@@ -52,8 +68,11 @@ def screen(
     export: str = typer.Option(None, "--export", help=EXPORT_HELP),
     out: Path = typer.Option(None, "--out", dir_okay=False, help=OUT_HELP),
     url: str = typer.Option(None, "--url", help=URL_HELP),
+    verbose: bool = typer.Option(False, "--verbose", help="Show the Dask scheduler's and workers' INFO logs."),
 ) -> None:
     """Screen the design space with the latest round's model on Dask; print the top list."""
+    if not verbose:
+        quiet_dask()
     from alloyloop.agent import prefect_env
     from alloyloop.agent.campaign_ops import spec_of
     from alloyloop.agent.strategies.screening import check_acquisition
@@ -82,11 +101,9 @@ def screen(
                  ((rank, r["composition"], f"{r['p_single']:.6f}", f"{r['acquisition']:.6f}")
                   for rank, r in enumerate(rows, 1)), out, err, "candidate(s)")
         return
-    table = Table(title=f"top {len(rows)} of {result.scored:,} candidates ({result.feasible:,} inside the "
-                  f"design space, {result.mode}d, {result.jobs} task(s)); model of round {index}",
-                  title_justify="left")
-    for col in ("rank", "alloy", "p(single)", acquisition):
-        table.add_column(col)
+    table = fitted_table(f"top {len(rows)} of {result.scored:,} candidates ({result.feasible:,} inside the "
+                         f"design space, {result.mode}d, {result.jobs} task(s)); model of round {index}",
+                         [("rank", RIGHT), "alloy", ("p(single)", RIGHT), (acquisition, RIGHT)], wrap=["alloy"])
     for rank, row in enumerate(rows, 1):
         table.add_row(str(rank), row["composition"], f"{row['p_single']:.3f}", f"{row['acquisition']:.3f}")
     console.print(table)

@@ -95,12 +95,12 @@ def test_create_run_status_suggestions_report(sqlite_store: str, home: Path, tmp
 
     ran = _run("campaign", "run", "cli", "--rounds", "2", "--url", sqlite_store)
     assert ran.exit_code == 0, ran.output
-    assert re.search(r"│\s+1 │ completed │\s+4 │", ran.output)
+    assert re.search(r"^\s*1\s+completed\s+4\s", ran.output, re.M)
     assert "finished" in ran.output and "report: " in ran.output
 
     status = _run("campaign", "status", "cli", "--url", sqlite_store)
     assert status.exit_code == 0, status.output
-    assert len(re.findall(r"│ completed │", status.output)) == 2
+    assert len(re.findall(r"^\s*\d+\s+completed\s", status.output, re.M)) == 2
     assert "label-count trigger: fires" in status.output  # replay labels arrived after round 1
 
     table = _run("campaign", "suggestions", "cli", "--round", "1", "--url", sqlite_store)

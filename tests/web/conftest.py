@@ -276,7 +276,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 @pytest.fixture
 def page(browser, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa: ANN001
     """A fresh browser page (own cookies); on failure its screenshot and HTML are saved."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(15_000)
     tab = context.new_page()
     yield tab

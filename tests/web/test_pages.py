@@ -78,7 +78,7 @@ def test_a_bad_form_shows_every_problem_and_keeps_the_values(client, lab, page_l
         "source": "experiment", "method": "", "processing": "as-cast", "anneal_temperature_c": "900",
         "note": "keep me"})
     assert bad.status_code == 422
-    for field in ("composition", "method"):
+    for field in ("Composition", "Method", "Processing"):  # the form's own labels, every problem at once
         assert f"<strong>{field}</strong>" in bad.text
     assert 'value="CoCrFeMnXx"' in bad.text and "keep me" in bad.text and "Nothing was stored" in bad.text
     hot = client.post("/labels", data={"csrf_token": token, "composition": "CoCrNi", "outcome": "single",

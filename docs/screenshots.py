@@ -1,0 +1,159 @@
+"""Screenshots of the lab web app's main pages for docs/web.md (Chromium, 1280×800).
+
+Run from the repository root (needs Debian's chromium and the dev extras):
+
+    OMP_NUM_THREADS=1 python docs/screenshots.py [--out docs/images]
+
+Builds a throwaway SQLite store with a campaign of two rounds (suggestions made through
+the store's services, with strategies, intervals and nearest known alloys; no model is
+trained), labels with evidence files, corrections and an import; serves the app with
+uvicorn on a free port; logs in as a lab user and saves one PNG per page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+PAGES = {
+    "campaigns": "/campaigns",
+    "dashboard": "/campaigns/demo-lab",
+    "suggestions": "/campaigns/demo-lab/suggestions",
+    "weighing": "/campaigns/demo-lab/weighing?mass=20&id=1&id=2",
+    "labels": "/labels",
+    "label-history": "/labels?composition=Al0.3CoCrFeNi",
+    "label-form": "/labels/new",
+    "audit": "/audit",
+    "api-docs": "/api/docs",
+}
+PASSWORD = "screenshot password"
+SUGGESTED = [("Al0.3CoCrFeNi", "botorch", 0.91, "Al0.25CoCrFeNi"), ("Al5Co20Cr20Fe25Ni30", "botorch", 0.84, "CoCrFeNi"),
+             ("Co25Cr15Fe20Mn20Ni20", "screen", 0.88, "CoCrFeMnNi"), ("Al10Co25Cr20Fe20Ni25", "random", 0.41, "Al0.5CoCrFeNi"),
+             ("Al0.1CoCrFeMnNi", "screen", 0.93, "CoCrFeMnNi"), ("Al15Co20Cr25Fe20Ni20", "random", 0.22, "AlCoCrFeNi")]
+
+
+def seed(url: str, data_dir: Path, home: Path) -> None:
+    """The showcase store: accounts, a campaign with two rounds, labels, evidence, an import."""
+    from alloyloop.agent.campaign_ops import REPORT_KIND, create_from_spec
+    from alloyloop.campaigns.bundled import load_example
+    from alloyloop.db.audit import add_label_audited, supersede_label_audited, transition_audited
+    from alloyloop.db.campaigns import SuggestionInput, add_report, add_suggestions, finish_round, start_round
+    from alloyloop.db.engine import make_engine, open_session
+    from alloyloop.web.auth import add_account
+    from alloyloop.web.uploads import store_bytes
+
+    engine = make_engine(url)
+    with open_session(engine) as s:
+        add_account(s, "lee", PASSWORD, "lab", actor="cli:admin")
+        add_account(s, "ada", PASSWORD, "admin", actor="cli:admin")
+        create_from_spec(s, dataclasses.replace(load_example("demo"), name="demo-lab"))
+        for k, batch in enumerate((SUGGESTED[:3], SUGGESTED[3:])):
+            rnd = start_round(s, "demo-lab", data_hash=str(k) * 64, seed=k)
+            add_suggestions(s, rnd.id, [SuggestionInput(
+                c, strategy, p_single=p, interval=(max(0.0, p - 0.15), min(1.0, p + 0.06)),
+                prediction_set=["single"] if p > 0.7 else ["single", "multi"], in_domain=p > 0.3,
+                acquisition=p / 3, extra={"nearest_key": near, "nearest_distance": 0.04 + 0.01 * i,
+                                          "domain_score": 0.8}) for i, (c, strategy, p, near) in enumerate(batch)])
+            report = home / f"round-{k}" / "report"
+            report.mkdir(parents=True)
+            (report / "index.html").write_text(f"<h1>Round {k} report</h1><p>SHAP, latent map, ROC …</p>", "utf-8")
+            (report / "importance.json").write_text(json.dumps({"mean_abs_shap": {
+                "VEC": 0.31, "δ [%]": 0.22, "ΔH_mix [kJ/mol]": 0.17, "x(Al)": 0.12, "Δχ": 0.05}}), "utf-8")
+            add_report(s, rnd.id, str(report / "index.html"), kind=REPORT_KIND)
+            finish_round(s, rnd.id)
+        transition_audited(s, 1, "queued", actor="lee", note="arc melting on Monday")
+        transition_audited(s, 4, "queued", actor="lee", note=None)
+        transition_audited(s, 4, "synthesized", actor="lee", note=None)
+        transition_audited(s, 4, "failed", actor="lee", note="cracked on casting")
+        scan = store_bytes(data_dir / "evidence", b"# 2theta intensity\n43.4 1000\n50.5 430\n", "xy",
+                           "Al0.3CoCrFeNi_1100C_24h_XRD_pattern_from_the_Bruker_D8.xy")
+        first = add_label_audited(s, actor="lee", composition="Al0.3CoCrFeNi", outcome="multi", phases="FCC+BCC",
+                                  source="experiment", method="XRD", processing="as-cast", entered_by="lee",
+                                  evidence_uri=scan.uri, note="weak BCC peak at 44.5°")
+        supersede_label_audited(s, first.id, actor="lee", outcome="single", phases="FCC", processing="annealed 1100C 24h",
+                                entered_by="lee", evidence_uri=scan.uri,
+                                note="after annealing the BCC peak is gone: single FCC")
+        for i, (c, _, p, _) in enumerate(SUGGESTED * 12):
+            add_label_audited(s, actor="ada", composition=c, outcome="single" if (p + i / 10) % 1 > 0.4 else "multi",
+                              source="literature" if i % 3 else "experiment", method="XRD" if i % 3 == 0 else None,
+                              entered_by="ada" if i % 2 else "lee",
+                              evidence_uri=f"https://doi.org/10.1016/j.actamat.2026.{1000 + i}")
+    engine.dispose()
+
+
+def serve(url: str, data_dir: Path):  # noqa: ANN201 - (base url, server, thread)
+    import uvicorn
+
+    from alloyloop.web.app import create_app
+    from alloyloop.web.settings import WebSettings
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(create_app(WebSettings(database_url=url, data_dir=data_dir)),
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{sock.getsockname()[1]}", server, thread
+
+
+def shoot(base: str, out: Path) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        raise SystemExit("chromium is not installed: apt-get install chromium")
+    saved = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+        page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+        page.goto(f"{base}/login")
+        page.fill("input[name=name]", "lee")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form.stack button[type=submit]")
+        page.wait_for_url(f"{base}/campaigns")
+        for name, path in PAGES.items():
+            page.goto(base + path)
+            if name == "api-docs":
+                page.wait_for_selector(".opblock")
+            file = out / f"web-{name}.png"
+            page.screenshot(path=str(file))
+            saved.append(file)
+        browser.close()
+    return saved
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "images")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        url = f"sqlite:///{root / 'store.sqlite3'}"
+        from alloyloop.db.engine import make_engine
+        from alloyloop.db.migrate import upgrade
+
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        seed(url, root / "data", root / "home")
+        base, server, thread = serve(url, root / "data")
+        try:
+            for file in shoot(base, args.out):
+                print(file)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=15)
+
+
+if __name__ == "__main__":
+    main()

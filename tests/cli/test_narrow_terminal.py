@@ -1,0 +1,86 @@
+"""The terminal in 80 columns: ``campaign status``, ``campaign suggestions`` and ``demo``
+print tables whose every line fits and no cell is cut to "…" (a real ``alloyloop``
+process with ``COLUMNS=80``, as a terminal of that width sets it)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from alloyloop.agent.campaign_ops import create_from_spec
+from alloyloop.campaigns.bundled import load_example
+from alloyloop.db.campaigns import SuggestionInput, add_suggestions, finish_round, start_round
+from alloyloop.db.engine import make_engine, open_session
+from alloyloop.db.lifecycle import transition
+
+CAMPAIGN = "narrow-terminal-campaign"
+ALLOYS = ("Al0.3CoCrFeNi", "Al5Co20Cr20Fe25Ni30", "Co0.2333Cr0.1667Fe0.2Mn0.2Ni0.2", "Al0.0737Co0.2263Cr0.2158Fe0.2421Ni0.2421")
+
+
+def _alloyloop(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> str:
+    run_env = os.environ | {"COLUMNS": "80", "LINES": "40", "OMP_NUM_THREADS": "1"} | (env or {})
+    run_env.pop("FORCE_COLOR", None)
+    done = subprocess.run([sys.executable, "-m", "alloyloop.cli.app", *args], capture_output=True, text=True,
+                          env=run_env, timeout=timeout)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def _fits(output: str) -> None:
+    assert "…" not in output, output
+    wide = [line for line in output.splitlines() if len(line) > 80]
+    assert not wide, "\n".join(wide)
+
+
+@pytest.fixture
+def store(fresh_store) -> str:  # noqa: ANN001
+    """A campaign with two completed rounds of suggestions (no model trained), two in the lab."""
+    url = fresh_store("sqlite")
+    engine = make_engine(url)
+    try:
+        with open_session(engine) as s:
+            create_from_spec(s, dataclasses.replace(load_example("cantor-fcc"), name=CAMPAIGN))
+            made = []
+            for k in range(2):
+                rnd = start_round(s, CAMPAIGN, data_hash=str(k) * 64, seed=k)
+                made += add_suggestions(s, rnd.id, [
+                    SuggestionInput(c, ("latent_region", "botorch")[i % 2], p_single=0.8123 - 0.1 * i,
+                                    interval=(0.5, 0.9), prediction_set=["single", "multi"][: 1 + i % 2],
+                                    in_domain=bool(i % 2), extra={"domain_score": 0.734})
+                    for i, c in enumerate(ALLOYS[2 * k: 2 * k + 2])])
+                finish_round(s, rnd.id)
+            transition(s, made[0].id, "queued", by="lee")
+            transition(s, made[2].id, "queued", by="lee")
+    finally:
+        engine.dispose()
+    return url
+
+
+def test_status_and_suggestions_fit_80_columns(store: str) -> None:
+    status = _alloyloop("campaign", "status", CAMPAIGN, "--url", store)
+    _fits(status)
+    assert "completed" in status and "2 suggestion(s) in the lab" in status
+    assert "Al0.3CoCrFeNi" in status  # the short notation, not only the 40-character key
+    suggestions = _alloyloop("campaign", "suggestions", CAMPAIGN, "--url", store)
+    _fits(suggestions)
+    assert "4 suggestion(s)" in suggestions and "latent_region" in suggestions
+    assert "Al5Co20" in suggestions and "0.81" in suggestions and "both" in suggestions
+
+
+@pytest.mark.slow
+def test_the_demo_fits_80_columns_and_most_suggestions_get_a_label(tmp_path: Path) -> None:
+    """One demo round on a fresh store (about 1-2 minutes here)."""
+    prefect = {"PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+               "PREFECT_LOGGING_LEVEL": "WARNING"}
+    out = _alloyloop("demo", "--rounds", "1", "--url", f"sqlite:///{tmp_path / 'store.sqlite3'}",
+                     "--home", str(tmp_path / "home"), env=prefect, timeout=600)
+    table = out[out.index("replayed labels"):]
+    _fits(table)
+    row = next(line.split() for line in table.splitlines() if line.split()[:2] == ["0", "completed"])
+    suggested, labelled = int(row[2]), int(row[3])
+    assert suggested == 8 and labelled >= 6, table

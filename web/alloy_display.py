@@ -1,0 +1,60 @@
+"""How the pages write an alloy: a short notation beside the canonical key, and at.%.
+
+The store keeps the canonical key (``Al0.0698Co0.2326Cr0.2326Fe0.2326Ni0.2326``), not the
+text someone typed. The pages show the shortest usual notation that gives the same key:
+molar ratios to the largest element (``Al0.3CoCrFeNi``) or at.% with as few decimals as
+needed (``Al5Co20Cr20Fe25Ni30``, ``Al18.62Co13.11…``), and only one that parses back to
+exactly the same key; and the at.% rounded to at most one decimal (``Al 7 · Co 23.3 · …``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from alloyloop.db.alloys import parse_alloy
+from alloyloop.db.errors import InvalidValue
+
+
+def _number(value: float, digits: int) -> str:
+    text = f"{value:.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _molar(fractions: dict[str, float]) -> str:
+    top = max(fractions.values())
+    return "".join(el + ("" if round(x / top, 2) == 1 else _number(x / top, 2)) for el, x in fractions.items())
+
+
+def _percent(fractions: dict[str, float], digits: int) -> str:
+    return "".join(el + _number(100 * x, digits) for el, x in fractions.items())
+
+
+def _same_key(text: str, key: str) -> bool:
+    try:
+        return parse_alloy(text).key == key
+    except InvalidValue:
+        return False
+
+
+@dataclass(frozen=True)
+class AlloyText:
+    key: str
+    notation: str
+    percent: str
+    """at.% per element, rounded to at most one decimal: ``Al 7 · Co 23.3 · …``."""
+
+
+@lru_cache(maxsize=4096)
+def alloy_text(key: str) -> AlloyText:
+    """The notation and at.% of a canonical key (the key itself if it does not parse)."""
+    try:
+        fractions = dict(parse_alloy(key).fractions)
+    except InvalidValue:
+        return AlloyText(key, key, "")
+    # only a notation that parses back to exactly this key: near-identical alloys stay apart
+    found = [t for t in (_molar(fractions), _percent(fractions, 0), _percent(fractions, 1), _percent(fractions, 2))
+             if _same_key(t, key)]
+    notation = min(found, key=len) if found else key
+    percent = " · ".join(f"{el} {_number(100 * x, 1)}" for el, x in fractions.items())
+    return AlloyText(key, notation, percent)
