@@ -94,7 +94,7 @@ def check_type(name: str, data: bytes, allowed: dict[str, tuple[bytes, ...] | st
         problem = text_problem(data)
         if problem is not None:
             raise UnsupportedUpload(f"file {name!r} is not a .{ext} text file ({problem}): save it "
-                                    "as UTF-8 text and upload it again")
+                                    "as text (CSV) and upload it again")
     elif not any(data.startswith(magic) for magic in rule):
         raise UnsupportedUpload(f"file {name!r} does not contain .{ext} data (its first bytes do not "
                                 f"match): upload the original .{ext} file")
@@ -102,14 +102,12 @@ def check_type(name: str, data: bytes, allowed: dict[str, tuple[bytes, ...] | st
 
 
 def text_problem(data: bytes) -> str | None:
-    """Why ``data`` is not UTF-8 text, or None."""
+    """Why ``data`` is not text, or None. Any 8-bit encoding is text: a spreadsheet's
+    cp1252 / Latin-1 export is read as such, and the import preview names the encoding
+    (:func:`alloyloop.featurize.spreadsheet.decode`); a NUL byte means binary."""
     nul = data.find(b"\x00")
     if nul >= 0:
         return f"NUL byte at offset {nul}"
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return f"not UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start}"
     return None
 
 

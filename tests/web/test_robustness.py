@@ -132,7 +132,8 @@ def test_odd_paths_and_queries_get_4xx(writer, path: str) -> None:  # noqa: ANN0
 
 @pytest.mark.parametrize(("name", "content", "status", "says"), [
     ("junk.csv", bytes(range(256)) * 4, 415, "NUL byte"),
-    ("latin1.csv", "composition,outcome,source\nCoCrNi,single,expérience\n".encode("latin-1"), 415, "not UTF-8"),
+    ("cp1252.csv", "composition,outcome,source,method,note\nCoCrNi,single,experiment,XRD,Müller’s bar\n"
+     .encode("cp1252"), 200, "cp1252"),
     ("labels.xlsx", b"PK\x03\x04 a zip", 415, "type .xlsx is not accepted"),
     ("noext", b"composition,outcome,source\n", 415, "(no extension)"),
     ("empty.csv", b"", 422, "the file is empty"),
