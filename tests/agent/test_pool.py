@@ -98,7 +98,7 @@ def test_pool_from_file_and_its_errors(tmp_path):
     with pytest.raises(PoolError, match="does not exist: fix \\[pool\\] path"):
         load_pool(PoolSpec("file", path=str(tmp_path / "missing.csv")))
     nocol = tmp_path / "nocol.csv"
-    nocol.write_text("alloy\nCoCrFeNi\n")
+    nocol.write_text("sample,phase\nCoCrFeNi,single\n")  # ('alloy' and 'formula' are read as composition)
     with pytest.raises(PoolError, match="no 'composition' column"):
         load_pool(PoolSpec("file", path=str(nocol)))
 
