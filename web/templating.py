@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from alloyloop.db.roles import Role
 from alloyloop.web.alloy_display import alloy_text
+from alloyloop.web.cells import num
 from alloyloop.web.uploads import stored_evidence
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -26,17 +27,6 @@ def safe_next(path: object) -> str:
     """A local path to return to after login (anything else, e.g. ``//evil``, becomes ``/``)."""
     text = path if isinstance(path, str) else ""
     return text if _NEXT.match(text) and not text.startswith("//") else "/"
-
-
-def num(value: object, digits: int = 3) -> str:
-    """A number for a table cell (– for none)."""
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
 
 
 def when(value: datetime | None) -> str:

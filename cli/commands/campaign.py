@@ -22,6 +22,7 @@ from rich.console import Group
 from alloyloop.cli.commands.db import URL_HELP, store_errors
 from alloyloop.cli.commands.export import EXPORT_HELP, OUT_HELP, check_export, emit_csv
 from alloyloop.cli.commands.tables import RIGHT, fitted_table
+from alloyloop.web.cells import num
 
 app = typer.Typer(help="Design campaigns: create from a spec, run rounds, inspect them.",
                   no_args_is_help=True)
@@ -52,16 +53,6 @@ def flow_progress(total: int, first: str) -> Iterator[None]:
         bar.update(task, completed=total, description="finished")
 
 
-def _fmt(value, digits: int = 3) -> str:  # noqa: ANN001
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
 def rounds_table(summaries, title: str) -> Group:  # noqa: ANN001 - RoundSummary-like rows
     """The per-round tables of ``campaign status`` and ``demo``: what happened to the
     suggestions, then the model's figures (two tables, so each fits 80 columns)."""
@@ -75,8 +66,8 @@ def rounds_table(summaries, title: str) -> Group:  # noqa: ANN001 - RoundSummary
     model = fitted_table("model (validation split)", ["round", ("mean p(single)", RIGHT), ("AUC", RIGHT),
                                                       ("bal. acc.", RIGHT), ("ECE", RIGHT), "warm start"])
     for r in rows:
-        model.add_row(str(r["index"]), _fmt(r.get("mean_p_single")), _fmt(r.get("val_auc")),
-                      _fmt(r.get("val_balanced_accuracy")), _fmt(r.get("val_ece")), _fmt(r.get("warm_start")))
+        model.add_row(str(r["index"]), num(r.get("mean_p_single")), num(r.get("val_auc")),
+                      num(r.get("val_balanced_accuracy")), num(r.get("val_ece")), num(r.get("warm_start")))
     return Group(counts, model)
 
 
@@ -240,7 +231,7 @@ def status(
         table = fitted_table(f"{len(pending)} suggestion(s) in the lab",
                              [("id", RIGHT), "alloy", "strategy", ("p(single)", RIGHT), "status"], wrap=["alloy"])
         for s in pending:
-            table.add_row(str(s.id), alloy_text(s.alloy_key).notation, s.strategy, _fmt(s.p_single, 2), s.status)
+            table.add_row(str(s.id), alloy_text(s.alloy_key).notation, s.strategy, num(s.p_single, 2), s.status)
         console.print(table)
     else:
         console.print("no suggestion in the lab (queued or synthesized)")
@@ -272,8 +263,8 @@ def suggestions(
                           "in dom.", "status"], wrap=["alloy"])
     for index, s in pairs:
         row = dict(zip(SUGGESTION_COLUMNS, suggestion_row(s)))
-        table.add_row(str(index), str(s.id), alloy_text(s.alloy_key).notation, s.strategy, _fmt(s.p_single, 2),
-                      CONFORMAL_SHORT.get(row["conformal_set"], row["conformal_set"]), _fmt(s.in_domain), s.status)
+        table.add_row(str(index), str(s.id), alloy_text(s.alloy_key).notation, s.strategy, num(s.p_single, 2),
+                      CONFORMAL_SHORT.get(row["conformal_set"], row["conformal_set"]), num(s.in_domain), s.status)
     console.print(table)
     console.print("p(1ph): predicted p(single-phase); set: conformal prediction set (both = not decided); "
                   "in dom.: inside the model's domain; --export csv has the full keys and every column")
