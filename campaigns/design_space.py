@@ -31,7 +31,9 @@ class DesignSpace:
             element required. Elements not listed get (0, 1).
         min_elements, max_elements: element-count range.
         step: composition grid, e.g. 0.01 = 1 at.%; must divide 1.
-        forbidden: element combinations that may not occur together (each a set).
+        forbidden: element combinations that may not occur together (each a set). A
+            palette holding a pair without a tabulated mixing enthalpy (Th-U) gets that
+            pair added: no alloy with both can be featurized.
         descriptor_limits: descriptor name (see ``featurize.descriptors.FULL_SCHEMA``) ->
             (low, high); use ``None`` for an open side.
         batch_size: suggestions per round.
@@ -49,7 +51,13 @@ class DesignSpace:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "palette", tuple(self.palette))
-        object.__setattr__(self, "forbidden", tuple(frozenset(f) for f in self.forbidden))
+        forbidden = tuple(frozenset(f) for f in self.forbidden)
+        pair = element_table().missing_pair_in(self.palette)
+        if pair is not None and not any(f <= set(pair) for f in forbidden):
+            # No alloy with both can be featurized (its mixing enthalpy is not tabulated),
+            # so such a suggestion could never be scored: the pair is forbidden outright.
+            forbidden += (frozenset(pair),)
+        object.__setattr__(self, "forbidden", forbidden)
         object.__setattr__(self, "bounds", {k: (float(v[0]), float(v[1]))
                                             for k, v in dict(self.bounds).items()})
         object.__setattr__(self, "descriptor_limits", dict(self.descriptor_limits))

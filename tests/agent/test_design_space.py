@@ -35,6 +35,17 @@ def test_bad_spaces_fail_at_construction_naming_the_fix(kwargs, fragment):
         DesignSpace(**kwargs)
 
 
+def test_a_pair_without_mixing_enthalpy_is_never_suggested_together():
+    space = DesignSpace(palette=("Fe", "Th", "U"), step=0.1)
+    assert space.forbidden == (frozenset({"Th", "U"}),)
+    rows = np.array([[0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.4, 0.3, 0.3]])
+    assert space.feasible(rows).tolist() == [True, True, False]
+    assert DesignSpace.from_dict(space.to_dict()) == space
+    given = DesignSpace(palette=("Fe", "Th", "U"), step=0.1, forbidden=[{"U", "Th"}])
+    assert given == space
+    assert DesignSpace(palette=("Fe", "Th"), step=0.1).forbidden == ()
+
+
 def test_round_trip_through_dict():
     space = DesignSpace(palette=CANTOR, bounds={"Ni": (0.1, 0.4)}, min_elements=3,
                         step=0.05, forbidden=[{"Co", "Mn"}], descriptor_limits={"vec": (8.0, None)})
