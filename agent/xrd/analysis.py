@@ -146,7 +146,7 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
         except KeyError as exc:
             notes.append(f"no Vegard start ({exc.args[0]}); lattice parameters searched 2.3–4.6 Å")
     found, unexplained = index_peaks(peaks, wavelength=lam, two_theta_range=(float(x[0]), float(x[-1])),
-                                     noise=noise, starts=starts, min_snr=min_snr)
+                                     noise=float(np.median(noise)), starts=starts, min_snr=min_snr)
     return _result(pattern, composition_key, peaks, found, unexplained, starts, notes)
 
 

@@ -2,7 +2,7 @@
 
 Candidates come from the data: each strong peak taken as each of a lattice's first
 reflections gives a lattice parameter (HCP: pairs of peaks as (100) and (002) or (101),
-1.50 < c/a < 1.75), kept within ±``window`` of the composition's Vegard estimate. Each
+1.55 < c/a < 1.70), kept within ±``window`` of the composition's Vegard estimate. Each
 candidate is matched to the peaks (nearest within a tolerance of a few peak widths), refined by
 weighted least squares on its matched peaks (cubic: a from d√(h²+k²+l²), weights tan²θ;
 HCP: linear least squares in 1/a², 1/c²), matched again, and scored:
@@ -25,16 +25,22 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from alloyloop.agent.xrd.lattices import Reflection, Structure, d_spacing, reflections, relative_intensity, two_theta
+from alloyloop.agent.xrd.lattices import Reflection, Structure, reflection_table, reflections, relative_intensities
 from alloyloop.agent.xrd.peaks import Peak
 from alloyloop.agent.xrd.vegard import StartingLattice
 
 STRUCTURES = (Structure.FCC, Structure.BCC, Structure.HCP, Structure.B2, Structure.L12)
 SAME_LATTICE = 0.003
+MISSING_WEIGHT = 2.5
+"""How much a reflection that should be visible but is not costs, against an explained one."""
+TEXTURE_SPREAD = 6.0
+"""Preferred orientation can make a reflection this many times weaker than predicted."""
+LONE_SUPERLATTICE_SNR = 8.0
+"""An ordered phase with a single superlattice peak needs it this far above the noise."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,8 @@ class IndexedPhase:
     score: float
     confidence: float
     rms_two_theta: float
+    strongest: int | None = None
+    """The peak matched to the phase's strongest predicted fundamental reflection."""
 
 
 @dataclass(frozen=True)
@@ -79,37 +87,41 @@ def _tolerance(peaks: Sequence[Peak]) -> np.ndarray:
     return np.array([max(0.06, min(0.25, 0.5 * p.fwhm)) for p in peaks])
 
 
-def _predict(structure: Structure, a: float, c: float | None, ctx: _Context) -> list[tuple[Reflection, float, float]]:
-    out = []
-    for refl in reflections(structure):
-        d = d_spacing(structure, refl, a, c)
-        t = two_theta(d, ctx.wavelength)
-        if not (isinstance(t, float) and ctx.lo <= t <= ctx.hi):
-            continue
-        out.append((refl, t, relative_intensity(refl, d, ctx.wavelength)))
-    return out
+def _predict(structure: Structure, a: float, c: float | None,
+             ctx: _Context) -> tuple[list[Reflection], np.ndarray, np.ndarray]:
+    """The reflections in the range, their 2θ and their relative intensities."""
+    table = reflection_table(structure)
+    d = table.d(a, c if structure is Structure.HCP else None)
+    s = ctx.wavelength / (2 * d)
+    ok = s <= 1.0
+    tt = np.full_like(d, np.nan)
+    tt[ok] = np.degrees(2 * np.arcsin(s[ok]))
+    keep = np.flatnonzero(ok & (tt >= ctx.lo) & (tt <= ctx.hi))
+    rel = relative_intensities(table, keep, d[keep], ctx.wavelength)
+    return [table.reflections[i] for i in keep], tt[keep], rel
 
 
 def _match(structure: Structure, a: float, c: float | None, ctx: _Context,
            used: set[int]) -> list[Match]:
-    """Each predicted reflection with its nearest peak within tolerance (a peak at most once)."""
-    predicted = _predict(structure, a, c, ctx)
-    taken: dict[int, float] = {}
-    pairs: list[tuple[Reflection, float, float, int | None]] = []
-    for refl, t, rel in predicted:
-        if ctx.tt.size == 0:
-            pairs.append((refl, t, rel, None))
-            continue
-        dist = np.abs(ctx.tt - t)
-        j = int(np.argmin(dist))
-        ok = dist[j] <= ctx.tol[j] and (j not in taken or taken[j] > dist[j])
-        pairs.append((refl, t, rel, j if ok else None))
-        if ok:
-            taken[j] = float(dist[j])
-    # a peak matched by two reflections (HCP overlaps) stays with both only if equally near
-    observed = [(rel, ctx.area[j]) for refl, t, rel, j in pairs if j is not None and rel > 0]
+    """Each predicted reflection with its nearest peak within tolerance (a peak at most once,
+    to its nearest reflection)."""
+    refls, tts, rels = _predict(structure, a, c, ctx)
+    if ctx.tt.size == 0 or not refls:
+        return [Match(r, float(t), None, 0.0) for r, t in zip(refls, tts)]
+    pos = np.clip(np.searchsorted(ctx.tt, tts), 1, len(ctx.tt) - 1) if len(ctx.tt) > 1 else np.zeros(len(tts), int)
+    left = np.maximum(pos - 1, 0)
+    nearest = np.where(np.abs(ctx.tt[left] - tts) <= np.abs(ctx.tt[pos] - tts), left, pos)
+    dist = np.abs(ctx.tt[nearest] - tts)
+    hit = dist <= ctx.tol[nearest]
+    best: dict[int, int] = {}
+    for i in np.flatnonzero(hit).tolist():
+        j = int(nearest[i])
+        if j not in best or dist[best[j]] > dist[i]:
+            best[j] = i
+    peak_of = {i: j for j, i in best.items()}
+    observed = [(rels[i], ctx.area[j]) for i, j in peak_of.items() if rels[i] > 0]
     scale = (sum(o * r for r, o in observed) / sum(r * r for r, _ in observed)) if observed else 0.0
-    return [Match(refl, t, j, rel * scale) for refl, t, rel, j in pairs]
+    return [Match(r, float(t), peak_of.get(i), float(rels[i] * scale)) for i, (r, t) in enumerate(zip(refls, tts))]
 
 
 def _refine(structure: Structure, matches: Sequence[Match], ctx: _Context, a: float,
@@ -145,8 +157,10 @@ def _refine(structure: Structure, matches: Sequence[Match], ctx: _Context, a: fl
     return a_new, None, math.sqrt(var), None
 
 
-def _evaluate(structure: Structure, a: float, c: float | None, ctx: _Context,
-              explained: set[int]) -> IndexedPhase | None:
+def _fit(structure: Structure, a: float, c: float | None, ctx: _Context) -> IndexedPhase | None:
+    """The candidate matched and refined (its score is the missing-intensity penalty only; the
+    gain depends on which peaks are already explained, see :func:`_scored`)."""
+    explained: set[int] = set()
     matches = _match(structure, a, c, ctx, explained)
     for _ in range(2):
         a2, c2, sa, sc = _refine(structure, matches, ctx, a, c)
@@ -161,14 +175,15 @@ def _evaluate(structure: Structure, a: float, c: float | None, ctx: _Context,
     if structure.ordered:
         superlattice = [m for m in matches if m.reflection.superlattice]
         seen = [m for m in superlattice if m.peak is not None]
-        if not superlattice or len(seen) < min(2, len(superlattice)):
-            return None
-    new = {m.peak for m in found} - explained
-    if len(new) < 2:
-        return None
-    gained = sum(ctx.area[j] for j in new) / ctx.total
+        if not superlattice or superlattice[0].peak is None:
+            return None  # the first superlattice reflection (the strongest) must be seen
+        if len(seen) == 1 and ctx.peaks[superlattice[0].peak].snr < LONE_SUPERLATTICE_SNR:
+            return None  # and clearly, when it is the only one
     visible = [m for m in matches if m.expected > 3 * ctx.detect]
-    missing = sum(m.expected for m in visible if m.peak is None) / ctx.total
+    # missing: a visible reflection with no peak, or a peak far weaker than the phase predicts
+    # (beyond what texture does)
+    missing = sum(m.expected if m.peak is None else max(0.0, m.expected / TEXTURE_SPREAD - ctx.area[m.peak])
+                  for m in visible) / ctx.total
     expected_total = sum(m.expected for m in visible)
     coverage = (sum(m.expected for m in visible if m.peak is not None) / expected_total) if expected_total else 0.0
     offsets = [ctx.tt[m.peak] - m.predicted_two_theta for m in found]
@@ -176,7 +191,19 @@ def _evaluate(structure: Structure, a: float, c: float | None, ctx: _Context,
     mean_tol = float(np.mean([ctx.tol[m.peak] for m in found]))
     fit = math.exp(-((rms / mean_tol) ** 2))
     confidence = max(0.0, min(1.0, coverage * fit * min(1.0, len(fundamental) / 3)))
-    return IndexedPhase(structure, a, c, sa, sc, tuple(matches), gained - 1.5 * missing, confidence, rms)
+    top = max((m for m in matches if not m.reflection.superlattice), key=lambda m: m.expected)
+    return IndexedPhase(structure, a, c, sa, sc, tuple(matches), -MISSING_WEIGHT * missing, confidence, rms, top.peak)
+
+
+def _scored(phase: IndexedPhase, ctx: _Context, explained: set[int]) -> IndexedPhase | None:
+    """``phase`` with the intensity of its newly explained peaks added to its score; None if it
+    explains fewer than two new peaks."""
+    new = {m.peak for m in phase.matches if m.peak is not None} - explained
+    if len(new) < 2:
+        return None
+    if explained and phase.strongest is None and not _overlapped(phase, ctx):
+        return None  # a further phase must show its strongest reflection (or have it hidden under a peak)
+    return replace(phase, score=phase.score + sum(ctx.area[j] for j in new) / ctx.total)
 
 
 def _candidates(structure: Structure, ctx: _Context, start: StartingLattice | None,
@@ -204,7 +231,7 @@ def _candidates(structure: Structure, ctx: _Context, start: StartingLattice | No
                     if inv_a2 <= 0 or inv_c2 <= 0:
                         continue
                     a, c = 1 / math.sqrt(inv_a2), 1 / math.sqrt(inv_c2)
-                    if (lo_a <= a <= hi_a and 1.50 < c / a < 1.75
+                    if (lo_a <= a <= hi_a and 1.55 < c / a < 1.70
                             and all(abs(a - b) / a > 0.002 or abs(c - d) / c > 0.002 for b, d in out)):
                         out.append((a, c))
         return out
@@ -219,7 +246,7 @@ def _candidates(structure: Structure, ctx: _Context, start: StartingLattice | No
 
 def index_peaks(peaks: Sequence[Peak], *, wavelength: float, two_theta_range: tuple[float, float],
                 noise: float, starts: dict[Structure, StartingLattice] | None = None,
-                window: float = 0.10, min_score: float = 0.01, min_confidence: float = 0.3, max_phases: int = 3,
+                window: float = 0.06, min_score: float = 0.01, min_confidence: float = 0.3, max_phases: int = 3,
                 min_snr: float = 5.0) -> tuple[list[IndexedPhase], list[int]]:
     """The phases found (strongest first) and the indices of the peaks none explains."""
     if not peaks:
@@ -227,29 +254,38 @@ def index_peaks(peaks: Sequence[Peak], *, wavelength: float, two_theta_range: tu
     fwhm = float(np.median([p.fwhm for p in peaks]))
     ctx = _Context(peaks, np.array([p.two_theta for p in peaks]), np.array([p.area for p in peaks]),
                    _tolerance(peaks), wavelength, two_theta_range[0], two_theta_range[1],
-                   min_snr * noise * 0.6 * fwhm, float(sum(p.area for p in peaks)))
+                   min_snr * noise * fwhm, float(sum(p.area for p in peaks)))
+    fitted = [phase for structure in STRUCTURES
+              for a, c in _candidates(structure, ctx, (starts or {}).get(structure), window)
+              if (phase := _fit(structure, a, c, ctx)) is not None and phase.confidence >= min_confidence]
     phases: list[IndexedPhase] = []
     explained: set[int] = set()
     for _ in range(max_phases):
         best: IndexedPhase | None = None
-        for structure in STRUCTURES:
-            start = (starts or {}).get(structure)
-            for a, c in _candidates(structure, ctx, start, window):
-                phase = _evaluate(structure, a, c, ctx, explained)
-                if phase is None:
-                    continue
+        for candidate in fitted:
+            phase = _scored(candidate, ctx, explained)
+            if phase is not None:
                 if any(p.structure.parent is phase.structure.parent
                        and abs(p.a - phase.a) / p.a < SAME_LATTICE for p in phases):
                     continue
                 if best is None or phase.score > best.score + 1e-9 or (
                         abs(phase.score - best.score) <= 1e-9 and _simpler(phase, best)):
                     best = phase
-        if best is None or best.score < min_score or best.confidence < min_confidence:
+        if best is None or best.score < min_score:
             break
         phases.append(best)
         explained |= {m.peak for m in best.matches if m.peak is not None}
     unexplained = [i for i in range(len(peaks)) if i not in explained]
     return phases, unexplained
+
+
+def _overlapped(phase: IndexedPhase, ctx: _Context) -> bool:
+    """Whether the phase's strongest predicted reflection lies under a found peak (within its width)."""
+    top = max((m for m in phase.matches if not m.reflection.superlattice), key=lambda m: m.expected)
+    if top.expected == 0.0 and ctx.tt.size:
+        top = phase.matches[0]
+    widths = np.array([p.fwhm for p in ctx.peaks])
+    return bool(ctx.tt.size and np.any(np.abs(ctx.tt - top.predicted_two_theta) <= 1.5 * widths))
 
 
 def _simpler(a: IndexedPhase, b: IndexedPhase) -> bool:

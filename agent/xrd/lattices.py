@@ -105,6 +105,44 @@ def reflections(structure: Structure, max_index: int = 6) -> tuple[Reflection, .
     return tuple(r for _, r in sorted(out, key=lambda t: (t[0], t[1].hkl)))
 
 
+@dataclass(frozen=True)
+class ReflectionTable:
+    """The reflections of a structure as arrays (for evaluating many lattice parameters)."""
+
+    reflections: tuple[Reflection, ...]
+    planar: np.ndarray
+    """Cubic: h²+k²+l²; HCP: 4/3 (h²+hk+k²)."""
+    axial: np.ndarray
+    """HCP: l² (0 for cubic)."""
+    weight: np.ndarray
+    """multiplicity × |F|² (0 for superlattice reflections)."""
+    superlattice: np.ndarray
+
+    def d(self, a: float, c: float | None = None) -> np.ndarray:
+        if c is None:
+            return a / np.sqrt(self.planar)
+        return 1.0 / np.sqrt(self.planar / a**2 + self.axial / c**2)
+
+
+@lru_cache(maxsize=None)
+def reflection_table(structure: Structure) -> ReflectionTable:
+    refl = reflections(structure)
+    hcp = structure is Structure.HCP
+    planar = np.array([4 / 3 * (h * h + h * k + k * k) if hcp else h * h + k * k + l * l
+                       for h, k, l in (r.hkl for r in refl)], float)  # noqa: E741
+    axial = np.array([r.hkl[2] ** 2 if hcp else 0 for r in refl], float)
+    weight = np.array([0.0 if r.superlattice else r.multiplicity * r.f2 for r in refl])
+    return ReflectionTable(refl, planar, axial, weight, np.array([r.superlattice for r in refl]))
+
+
+def relative_intensities(table: ReflectionTable, index: np.ndarray, d: np.ndarray, wavelength: float) -> np.ndarray:
+    """:func:`relative_intensity` of the reflections ``index`` of ``table`` at spacings ``d``."""
+    theta = np.arcsin(np.minimum(1.0, wavelength / (2 * d)))
+    lp = (1 + np.cos(2 * theta) ** 2) / (np.sin(theta) ** 2 * np.cos(theta) + 1e-12)
+    s = 1.0 / (2 * d)
+    return table.weight[index] * lp * np.exp(-6.5 * s * s)
+
+
 def d_spacing(structure: Structure, refl: Reflection, a: float, c: float | None = None) -> float:
     h, k, l = refl.hkl  # noqa: E741
     if structure is Structure.HCP:

@@ -4,7 +4,8 @@ A peak is a local maximum of the Savitzky–Golay-smoothed pattern whose promine
 are at least ``min_snr`` times the noise (the robust spread of the point-to-point
 differences). Its position is the vertex of a parabola through the points above 60 % of its
 height (sub-step precision), its width the full width at half maximum, and its intensity
-height × width (an area estimate).
+height × width (an area estimate). Peaks much narrower than the strong peaks of the pattern
+are dropped (:data:`NARROW`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import find_peaks, peak_widths, savgol_coeffs, savgol_filter
+from scipy.ndimage import median_filter
+from scipy.signal import find_peaks, peak_widths, savgol_filter
 
 DEFAULT_MIN_SNR = 6.5
 
@@ -29,25 +31,32 @@ class Peak:
     snr: float
 
 
-def noise_level(signal: np.ndarray) -> float:
-    """Robust noise σ: 1.4826 × median |Δy| / √2 (peaks change few differences)."""
-    diff = np.diff(signal)
-    return float(max(1.4826 * np.median(np.abs(diff - np.median(diff))) / np.sqrt(2), 1e-12))
+def noise_level(signal: np.ndarray, window: int = 201, lag: int = 1) -> np.ndarray:
+    """Robust local noise σ at each point: 1.4826 × the running median of |y[i+lag] − y[i]| / √2
+    over ``window`` points (counting noise grows with the background; peaks change few
+    differences). ``lag`` beyond a smoothing filter's width measures the smoothed noise."""
+    lag = max(1, min(lag, len(signal) - 1))
+    diff = np.abs(signal[lag:] - signal[:-lag])
+    diff = np.concatenate([np.full(lag // 2, diff[0]), diff, np.full(lag - lag // 2, diff[-1])])
+    size = max(3, min(window, len(signal) // 2 * 2 - 1))
+    local = median_filter(diff, size=size, mode="nearest")
+    floor = max(float(np.median(diff)) * 0.1, 1e-12)
+    return np.maximum(1.4826 * local / np.sqrt(2), floor)
 
 
 def find_pattern_peaks(two_theta: np.ndarray, signal: np.ndarray, wavelength: float, *,
-                       min_snr: float = DEFAULT_MIN_SNR) -> tuple[list[Peak], float]:
-    """The peaks of ``signal`` (background removed) and the noise σ of the raw signal."""
-    noise = noise_level(signal)
+                       min_snr: float = DEFAULT_MIN_SNR) -> tuple[list[Peak], np.ndarray]:
+    """The peaks of ``signal`` (background removed) and the local noise σ of the smoothed signal."""
     step = float(np.median(np.diff(two_theta)))
     window = max(7, int(round(0.12 / step)) | 1)
     smooth = savgol_filter(signal, window, 3) if len(signal) > window else signal
-    # peaks are judged on the smoothed curve, whose noise is the filter's share of the raw noise
-    s_noise = noise * float(np.sqrt(np.sum(savgol_coeffs(window, 3) ** 2)))
+    # peaks are judged on the smoothed curve, against its own noise (differences of points
+    # farther apart than the filter, so that smoothing and Kα2 stripping are accounted for)
+    s_noise = noise_level(smooth, window=max(51, int(round(4.0 / step)) | 1), lag=window)
     idx, _ = find_peaks(smooth, height=min_snr * s_noise, prominence=min_snr * s_noise,
                         distance=max(1, int(0.05 / step)))
     if idx.size == 0:
-        return [], noise
+        return [], s_noise
     widths, _, _, _ = peak_widths(smooth, idx, rel_height=0.5)
     out: list[Peak] = []
     for i, w in zip(idx.tolist(), widths.tolist()):
@@ -70,5 +79,19 @@ def find_pattern_peaks(two_theta: np.ndarray, signal: np.ndarray, wavelength: fl
                     pos += vertex
         fwhm = float(w * step)
         out.append(Peak(two_theta=pos, d=float(wavelength / (2 * np.sin(np.radians(pos) / 2))),
-                        height=height, area=height * fwhm, fwhm=fwhm, snr=height / s_noise))
-    return out, noise
+                        height=height, area=height * fwhm, fwhm=fwhm, snr=height / float(s_noise[i])))
+    return _drop_narrow(out), s_noise
+
+
+NARROW = 0.45
+"""A peak narrower than this share of the pattern's peak width (at its angle) is noise or a
+shoulder artefact: instrumental broadening only grows with angle."""
+
+
+def _drop_narrow(peaks: list[Peak]) -> list[Peak]:
+    strong = sorted(peaks, key=lambda p: -p.snr)[:5]
+    if len(strong) < 3:
+        return peaks
+    # widths grow about as 1/cos θ; compare each peak with the strong peaks' median at its angle
+    ref = float(np.median([p.fwhm * np.cos(np.radians(p.two_theta / 2)) for p in strong]))
+    return [p for p in peaks if p.fwhm * np.cos(np.radians(p.two_theta / 2)) >= NARROW * ref]

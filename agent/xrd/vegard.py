@@ -4,7 +4,8 @@ The alloy's mean atomic volume is the fraction-weighted mean of the elements' (m
 from the element table / Avogadro; Zen's law, Vegard's law in volume). A lattice with ``n``
 atoms per cell then has ``a³ = n V`` (FCC n = 4, BCC and B2 n = 2 per cubic cell, L1₂ 4) and
 HCP ``(√3/2) a² c = 2 V`` at the ideal c/a = 1.633. For CoCrFeMnNi this gives 3.594 Å (3.59
-measured), for NbMoTaW 3.228 Å (3.22). The analysis searches ±10 % around these values.
+measured), for NbMoTaW 3.228 Å (3.22). The analysis searches ±6 % around these values
+(:func:`alloyloop.agent.xrd.indexing.index_peaks`'s ``window``).
 """
 
 from __future__ import annotations

@@ -73,6 +73,7 @@ def from_xrd(
     from alloyloop.db.alloys import parse_alloy
     from alloyloop.db.audit import add_label_audited
     from alloyloop.db.errors import InvalidValue
+    from alloyloop.db.labels import LabelInput
     from alloyloop.db.session import store_session
     from alloyloop.web.settings import WebSettings
     from alloyloop.web.uploads import store_bytes
@@ -133,12 +134,13 @@ def from_xrd(
         except InvalidValue as exc:
             _fail(str(exc))
         decision = review(result, outcome=stored_outcome, phases=stored_phases, rejected=rejected)
+        fields = dict(composition=alloy.key, outcome=stored_outcome, phases=stored_phases, source="experiment",
+                      method="XRD", processing=processing, entered_by=by or _user(),
+                      provenance=provenance_text(result, decision), note=note)
+        LabelInput.build(**fields)  # every problem before the pattern is copied
         evidence = store_bytes(WebSettings().evidence_dir, file.read_bytes(), _suffix(file), file.name)
         with store_session(url) as session:
-            label = add_label_audited(
-                session, actor=_actor(), composition=alloy.key, outcome=stored_outcome, phases=stored_phases,
-                source="experiment", method="XRD", processing=processing, entered_by=by or _user(),
-                evidence_uri=evidence.uri, provenance=provenance_text(result, decision), note=note)
+            label = add_label_audited(session, actor=_actor(), evidence_uri=evidence.uri, **fields)
             console.print(f"stored label #{label.id} for {label.alloy_key}: {escape(_describe(label))} "
                           f"(proposal {decision.decision})")
             _print_resolution(session, label.alloy_key)
