@@ -197,6 +197,14 @@ def report(data: dict, n: int, seed: int) -> str:
     ]
     for kind in truth_kinds:
         lines.append(f"| {kind} | " + " | ".join(str(preds.get((kind, p), "")) for p in columns) + " |")
+    lines += [
+        "",
+        "FCC + L1₂ is the weak class: when the γ′ superlattice peaks are below the noise and its fundamental "
+        "peaks are not resolved from the FCC ones (misfit 0.5–1 %, broad peaks), the second phase is missed or "
+        "reported as a second FCC / unexplained peaks (`FCC+FCC`, `FCC+other`); an ordered phase whose first "
+        "superlattice peak is matched at the FCC's lattice parameter absorbs the FCC (`L12+other`). "
+        "See docs/xrd.md, Limits.",
+    ]
     return "\n".join(lines)
 
 

@@ -135,11 +135,11 @@ def shoot(base: str, out: Path) -> list[Path]:
 
 def shoot_xrd(page, base: str, out: Path) -> Path:  # noqa: ANN001 - a Playwright page
     """The XRD proposal page: a simulated FCC + 20 % BCC pattern uploaded for Al0.5CoCrFeNi."""
-    from alloyloop.agent.xrd.synthetic import Conditions, bcc_alcrfe, fcc_cantor, simulate, write_xy
+    from alloyloop.agent.xrd.synthetic import example_pattern, write_xy
 
     with tempfile.TemporaryDirectory() as tmp:
         scan = Path(tmp) / "AlCoCrFeNi_as-cast.xy"
-        write_xy(simulate([fcc_cantor(3.59, 0.8), bcc_alcrfe(2.88, 0.2)], Conditions(seed=2)), scan)
+        write_xy(example_pattern(), scan)
         page.goto(f"{base}/labels/xrd")
         page.fill("input[name=composition]", "Al0.5CoCrFeNi")
         page.set_input_files("input[name=pattern]", str(scan))

@@ -169,6 +169,12 @@ def simulate(phases: Sequence[PhaseSpec], conditions: Conditions = Conditions())
     return Pattern(x, counts, radiation, "synthetic")
 
 
+def example_pattern(seed: int = 2) -> Pattern:
+    """The worked example of the tests, screenshots and docs: as-cast Al0.5CoCrFeNi, FCC
+    (a = 3.59 Å) with 20 % BCC (a = 2.88 Å)."""
+    return simulate([fcc_cantor(3.59, 0.8), bcc_alcrfe(2.88, 0.2)], Conditions(seed=seed))
+
+
 def write_xy(pattern: Pattern, path, *, comma_decimal: bool = False, header: str = "") -> None:  # noqa: ANN001
     """Write ``pattern`` as a two-column ``.xy`` file (optionally with decimal commas)."""
     lines = [f"# {line}" for line in header.splitlines()] if header else []

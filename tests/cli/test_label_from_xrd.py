@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from alloyloop.agent.xrd.provenance import read_provenance
-from alloyloop.agent.xrd.synthetic import Conditions, bcc_alcrfe, fcc_cantor, simulate, write_xy
+from alloyloop.agent.xrd.synthetic import example_pattern, write_xy
 from alloyloop.cli.app import app
 from alloyloop.db.engine import make_engine, open_session
 from alloyloop.db.labels import labels_for
@@ -27,7 +27,7 @@ ALLOY = "Al0.5CoCrFeNi"
 def scan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A comma-decimal FCC + 20 % BCC pattern, as a European instrument writes it."""
     path = tmp_path_factory.mktemp("xrd") / "AlCoCrFeNi_cast.xy"
-    write_xy(simulate([fcc_cantor(3.59, 0.8), bcc_alcrfe(2.88, 0.2)], Conditions(seed=2)), path,
+    write_xy(example_pattern(), path,
              comma_decimal=True, header="AlCoCrFeNi as cast\nwavelength 1,5406")
     return path
 

@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 from alloyloop.agent.xrd.provenance import read_provenance
-from alloyloop.agent.xrd.synthetic import Conditions, bcc_alcrfe, fcc_cantor, simulate, write_xy
+from alloyloop.agent.xrd.synthetic import example_pattern, write_xy
 from alloyloop.db.labels import labels_for
 
 ALLOY = "Al0.5CoCrFeNi"
@@ -20,7 +20,7 @@ ALLOY = "Al0.5CoCrFeNi"
 @pytest.fixture(scope="module")
 def scan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("xrd") / "AlCoCrFeNi_cast.xy"
-    write_xy(simulate([fcc_cantor(3.59, 0.8), bcc_alcrfe(2.88, 0.2)], Conditions(seed=2)), path,
+    write_xy(example_pattern(), path,
              comma_decimal=True, header="AlCoCrFeNi as cast")
     return path
 
