@@ -49,9 +49,14 @@ class Upload:
     name: str
 
 
+FIELD_NAMES = {"composition": "Composition", "file": "Pattern file", "pattern": "Pattern file",
+               "wavelength": "Wavelength", "decision": "Decision"}
+
+
 def _problem(field: str, exc: Exception) -> list[dict[str, Any]]:
+    """A refused upload as the form's problem list, under the form's own field names."""
     if isinstance(exc, StoreError):
-        return [p | {"field": field if p["field"] in ("composition", "file") else p["field"]}
+        return [p | {"field": FIELD_NAMES.get(p["field"], p["field"])}
                 for p in problems_of(exc)] or [{"field": field, "value": None, "fix": str(exc)}]
     detail = getattr(exc, "detail", None) or str(exc)
     return [{"field": field, "value": None, "fix": detail}]

@@ -37,6 +37,8 @@ STRUCTURES = (Structure.FCC, Structure.BCC, Structure.HCP, Structure.B2, Structu
 SAME_LATTICE = 0.003
 MISSING_WEIGHT = 2.5
 """How much a reflection that should be visible but is not costs, against an explained one."""
+HIDDEN_WIDTHS = 1.5
+"""A predicted reflection within this many widths of a found peak may hide under it."""
 TEXTURE_SPREAD = 6.0
 """Preferred orientation can make a reflection this many times weaker than predicted."""
 LONE_SUPERLATTICE_SNR = 8.0
@@ -182,8 +184,12 @@ def _fit(structure: Structure, a: float, c: float | None, ctx: _Context) -> Inde
     visible = [m for m in matches if m.expected > 3 * ctx.detect]
     # missing: a visible reflection with no peak, or a peak far weaker than the phase predicts
     # (beyond what texture does)
-    missing = sum(m.expected if m.peak is None else max(0.0, m.expected / TEXTURE_SPREAD - ctx.area[m.peak])
-                  for m in visible) / ctx.total
+    # a reflection under a broader peak of another phase (overlap) is hidden, not missing
+    widths = np.array([p.fwhm for p in ctx.peaks])
+    hidden = {id(m) for m in visible if m.peak is None and ctx.tt.size
+              and np.any(np.abs(ctx.tt - m.predicted_two_theta) <= HIDDEN_WIDTHS * widths)}
+    missing = sum(0.0 if id(m) in hidden else m.expected if m.peak is None
+                  else max(0.0, m.expected / TEXTURE_SPREAD - ctx.area[m.peak]) for m in visible) / ctx.total
     expected_total = sum(m.expected for m in visible)
     coverage = (sum(m.expected for m in visible if m.peak is not None) / expected_total) if expected_total else 0.0
     offsets = [ctx.tt[m.peak] - m.predicted_two_theta for m in found]
@@ -285,7 +291,7 @@ def _overlapped(phase: IndexedPhase, ctx: _Context) -> bool:
     if top.expected == 0.0 and ctx.tt.size:
         top = phase.matches[0]
     widths = np.array([p.fwhm for p in ctx.peaks])
-    return bool(ctx.tt.size and np.any(np.abs(ctx.tt - top.predicted_two_theta) <= 1.5 * widths))
+    return bool(ctx.tt.size and np.any(np.abs(ctx.tt - top.predicted_two_theta) <= HIDDEN_WIDTHS * widths))
 
 
 def _simpler(a: IndexedPhase, b: IndexedPhase) -> bool:

@@ -40,6 +40,9 @@ def test_a_bad_pattern_is_refused_with_its_line_and_nothing_is_stored(client, la
                           files={"pattern": ("cut.xy", cut, "text/plain")})
     assert refused.status_code == 422
     assert re.search(r"cut\.xy, line \d+: the line has one value", refused.text)
+    unknown = client.post("/labels/xrd", data={"csrf_token": token, "composition": "CoCrFeMnQq"},
+                          files={"pattern": ("scan.xy", scan.read_bytes(), "text/plain")})
+    assert unknown.status_code == 422 and "<strong>Composition</strong>" in unknown.text
     shown = client.post("/labels/xrd", data={"csrf_token": token, "composition": ALLOY},
                         files={"pattern": ("scan.xy", scan.read_bytes(), "text/plain")})
     assert shown.status_code == 200 and "multi (FCC+BCC)" in shown.text
