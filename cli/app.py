@@ -17,6 +17,7 @@ from alloyloop.cli.commands import label as label_commands
 from alloyloop.cli.commands import loop as loop_commands
 from alloyloop.cli.commands import screen as screen_commands
 from alloyloop.cli.commands import web as web_commands
+from alloyloop.cli.commands import xrd as xrd_commands
 
 app = typer.Typer(
     name="alloyloop",
@@ -29,6 +30,7 @@ app.command("featurize")(data_commands.featurize)
 app.add_typer(model_commands.app, name="model")
 app.add_typer(db_commands.app, name="db")
 app.add_typer(label_commands.app, name="label")
+label_commands.app.command("from-xrd")(xrd_commands.from_xrd)
 data_commands.app.command("import-corpus")(db_commands.import_corpus)
 app.add_typer(campaign_commands.app, name="campaign")
 campaign_commands.app.command("screen")(screen_commands.screen)

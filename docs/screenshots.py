@@ -30,6 +30,7 @@ PAGES = {
     "labels": "/labels",
     "label-history": "/labels?composition=Al0.3CoCrFeNi",
     "label-form": "/labels/new",
+    "xrd-upload": "/labels/xrd",
     "audit": "/audit",
     "api-docs": "/api/docs",
 }
@@ -127,8 +128,26 @@ def shoot(base: str, out: Path) -> list[Path]:
             file = out / f"web-{name}.png"
             page.screenshot(path=str(file))
             saved.append(file)
+        saved.append(shoot_xrd(page, base, out))
         browser.close()
     return saved
+
+
+def shoot_xrd(page, base: str, out: Path) -> Path:  # noqa: ANN001 - a Playwright page
+    """The XRD proposal page: a simulated FCC + 20 % BCC pattern uploaded for Al0.5CoCrFeNi."""
+    from alloyloop.agent.xrd.synthetic import example_pattern, write_xy
+
+    with tempfile.TemporaryDirectory() as tmp:
+        scan = Path(tmp) / "AlCoCrFeNi_as-cast.xy"
+        write_xy(example_pattern(), scan)
+        page.goto(f"{base}/labels/xrd")
+        page.fill("input[name=composition]", "Al0.5CoCrFeNi")
+        page.set_input_files("input[name=pattern]", str(scan))
+        page.click("#xrd-form button[type=submit]")
+        page.wait_for_selector("#proposal")
+    file = out / "web-xrd-proposal.png"
+    page.screenshot(path=str(file))
+    return file
 
 
 def main() -> None:

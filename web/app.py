@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from alloyloop.db.engine import make_engine
 from alloyloop.db.migrate import ensure_schema
-from alloyloop.web import api, api_docs, errors, pages
+from alloyloop.web import api, api_docs, errors, pages, xrd_pages
 from alloyloop.web.settings import WebSettings
 from alloyloop.web.throttle import LoginThrottle
 from alloyloop.web.uploads import BodyLimit
@@ -56,6 +56,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.login_throttle = LoginThrottle()
     errors.install(app)
     app.include_router(api.router)
+    app.include_router(xrd_pages.router)
     app.include_router(pages.router)
     api_docs.install(app)  # before /static: its assets live under /static/api-docs
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

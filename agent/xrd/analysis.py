@@ -1,0 +1,191 @@
+"""The whole analysis of one pattern, and its result as a validated, serialisable record.
+
+``analyse(pattern, composition)``: SNIP background → Rachinger Kα2 stripping → peaks →
+indexing against FCC, BCC, HCP, B2 and L1₂ (starting lattice parameters from the
+composition by Vegard's law) → a proposed label. The proposal is ``single`` when one
+disordered solid solution (FCC, BCC or HCP) explains the pattern, ``multi`` otherwise — two
+or more phases, an ordered phase (the store's ``single`` means one solid solution), or
+strong peaks no lattice explains (reported as phase ``other``). No phase indexed: no
+outcome is proposed and the person decides.
+
+:class:`XrdAnalysis` goes to JSON through the one cattrs converter
+(:func:`alloyloop.featurize.converter.unstructure`) and back (:meth:`XrdAnalysis.from_json`);
+it is what a label's provenance keeps (with what the person changed, see
+:mod:`alloyloop.agent.xrd.provenance`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from alloyloop.agent.xrd.indexing import IndexedPhase, index_peaks
+from alloyloop.agent.xrd.lattices import Structure
+from alloyloop.agent.xrd.pattern import Pattern
+from alloyloop.agent.xrd.peaks import DEFAULT_MIN_SNR, find_pattern_peaks
+from alloyloop.agent.xrd.profile import background_window, snip_background, strip_ka2
+from alloyloop.agent.xrd.vegard import starting_lattice
+from alloyloop.featurize.converter import structure, unstructure
+
+ANALYSIS_VERSION = "xrd-1.0"
+"""Changes whenever the analysis could give another result for the same file."""
+UNEXPLAINED_SHARE = 0.03
+"""An unexplained peak counts when its area is at least this share of the strongest peak's."""
+SOLID_SOLUTIONS = ("FCC", "BCC", "HCP")
+
+
+@dataclass(frozen=True)
+class PeakRow:
+    """One found peak: position, spacing, intensity (area, and % of the strongest), width,
+    signal/noise, and the phase and reflection it was indexed as (None if unexplained)."""
+
+    two_theta: float
+    d: float
+    area: float
+    relative: float
+    fwhm: float
+    snr: float
+    phase: int | None = None
+    """Index into :attr:`XrdAnalysis.phases`."""
+    hkl: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 < self.two_theta < 180 or self.d <= 0:
+            raise ValueError(f"peak at 2θ {self.two_theta!r}, d {self.d!r} is not a reflection")
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    """A phase of the proposal: structure, least-squares lattice parameters (Å) and their
+    standard errors, the Vegard start, confidence (0–1), and how many reflections matched."""
+
+    structure: str
+    a: float
+    a_sigma: float | None
+    c: float | None
+    c_sigma: float | None
+    vegard_a: float | None
+    confidence: float
+    peaks_matched: int
+    reflections_expected: int
+    rms_two_theta: float
+
+    def __post_init__(self) -> None:
+        if self.structure not in {s.value for s in Structure}:
+            raise ValueError(f"structure {self.structure!r}: use one of {', '.join(s.value for s in Structure)}")
+        if not 0.0 <= self.confidence <= 1.0:
+            raise ValueError(f"confidence {self.confidence!r} must be in [0, 1]")
+        if not 1.0 < self.a < 20.0:
+            raise ValueError(f"lattice parameter {self.a!r} Å is not a metal's")
+
+    @property
+    def lattice(self) -> str:
+        c = f", c = {self.c:.4f} Å" if self.c else ""
+        return f"a = {self.a:.4f} Å{c}"
+
+
+@dataclass(frozen=True)
+class XrdAnalysis:
+    """The analysis of one pattern and the label it proposes."""
+
+    version: str
+    file: str
+    wavelength: float
+    ka2: float | None
+    radiation: str
+    two_theta_range: tuple[float, float]
+    composition: str | None
+    phases: tuple[PhaseResult, ...]
+    peaks: tuple[PeakRow, ...]
+    unexplained: tuple[int, ...]
+    outcome: str | None
+    proposed_phases: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.outcome not in (None, "single", "multi"):
+            raise ValueError(f"outcome {self.outcome!r}: single, multi or none")
+        if any(not 0 <= i < len(self.peaks) for i in self.unexplained):
+            raise ValueError("an unexplained peak index is outside the peak table")
+
+    def to_dict(self) -> dict:
+        return unstructure(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> XrdAnalysis:
+        return structure(dict(data), cls, what="XRD analysis field")
+
+    @property
+    def summary(self) -> str:
+        if self.outcome is None:
+            return "no phase indexed"
+        phases = " + ".join(f"{p.structure} ({p.lattice}, confidence {p.confidence:.2f})" for p in self.phases)
+        other = " + unexplained peaks" if "other" in self.proposed_phases else ""
+        return f"{self.outcome}: {phases or 'none'}{other}"
+
+
+def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
+            composition_key: str | None = None, min_snr: float = DEFAULT_MIN_SNR) -> XrdAnalysis:
+    """Analyse ``pattern``; ``composition`` (element → fraction) gives the Vegard starts."""
+    x, y = pattern.two_theta, pattern.intensity
+    background = snip_background(y, background_window(x))
+    net = strip_ka2(x, y - background, pattern.radiation)
+    lam = pattern.radiation.ka1
+    peaks, noise = find_pattern_peaks(x, net, lam, min_snr=min_snr)
+    notes = list(pattern.notes)
+    starts = {}
+    if composition:
+        try:
+            starts = {s: starting_lattice(s, composition) for s in Structure}
+        except KeyError as exc:
+            notes.append(f"no Vegard start ({exc.args[0]}); lattice parameters searched 2.3–4.6 Å")
+    found, unexplained = index_peaks(peaks, wavelength=lam, two_theta_range=(float(x[0]), float(x[-1])),
+                                     noise=float(np.median(noise)), starts=starts, min_snr=min_snr)
+    return _result(pattern, composition_key, peaks, found, unexplained, starts, notes)
+
+
+def _result(pattern: Pattern, key: str | None, peaks, found: list[IndexedPhase], unexplained: list[int],  # noqa: ANN001
+            starts, notes: list[str]) -> XrdAnalysis:  # noqa: ANN001
+    top = max((p.area for p in peaks), default=1.0) or 1.0
+    owner: dict[int, tuple[int, str]] = {}
+    for k, phase in enumerate(found):
+        for m in phase.matches:
+            if m.peak is not None and m.peak not in owner:
+                owner[m.peak] = (k, m.reflection.label)
+    rows = tuple(PeakRow(two_theta=round(p.two_theta, 4), d=round(p.d, 5), area=round(p.area, 3),
+                         relative=round(100 * p.area / top, 2), fwhm=round(p.fwhm, 4), snr=round(p.snr, 1),
+                         phase=owner.get(i, (None, None))[0], hkl=owner.get(i, (None, None))[1])
+                 for i, p in enumerate(peaks))
+    phases = tuple(PhaseResult(
+        structure=p.structure.value, a=round(p.a, 5), a_sigma=_finite(p.a_sigma), c=None if p.c is None else round(p.c, 5),
+        c_sigma=_finite(p.c_sigma), vegard_a=round(starts[p.structure].a, 4) if p.structure in starts else None,
+        confidence=round(p.confidence, 3), peaks_matched=sum(m.peak is not None for m in p.matches),
+        reflections_expected=len(p.matches), rms_two_theta=round(p.rms_two_theta, 4)) for p in found)
+    strong = [i for i in unexplained if peaks[i].area >= UNEXPLAINED_SHARE * top and peaks[i].snr >= 8]
+    names = [p.structure for p in phases]
+    if strong and (len(strong) >= 2 or any(peaks[i].area >= 0.10 * top for i in strong)):
+        names.append("other")
+        notes.append(f"{len(strong)} strong peak(s) no lattice explains: an unidentified phase?")
+    if not phases:
+        outcome = None
+        notes.append("no FCC, BCC, HCP, B2 or L12 lattice explains the peaks: choose the label yourself")
+    elif len(names) == 1 and names[0] in SOLID_SOLUTIONS:
+        outcome = "single"
+    else:
+        outcome = "multi"
+    return XrdAnalysis(
+        version=ANALYSIS_VERSION, file=pattern.source, wavelength=pattern.radiation.ka1,
+        ka2=pattern.radiation.ka2, radiation=pattern.radiation.label,
+        two_theta_range=(round(float(pattern.two_theta[0]), 4), round(float(pattern.two_theta[-1]), 4)),
+        composition=key, phases=phases, peaks=rows, unexplained=tuple(unexplained), outcome=outcome,
+        proposed_phases=tuple(dict.fromkeys(names)) if outcome == "single" else tuple(names), notes=tuple(notes))
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), 5)

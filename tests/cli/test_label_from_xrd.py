@@ -1,0 +1,126 @@
+"""``alloyloop label from-xrd``: the proposal in 80 columns, accept / edit / reject (flags and
+the prompt), and the stored label: experiment/XRD, the pattern as evidence, the analysis and
+the review as provenance."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+from typer.testing import CliRunner
+
+from alloyloop.agent.xrd.provenance import read_provenance
+from alloyloop.agent.xrd.synthetic import example_pattern, write_xy
+from alloyloop.cli.app import app
+from alloyloop.db.engine import make_engine, open_session
+from alloyloop.db.labels import labels_for
+
+runner = CliRunner()
+ALLOY = "Al0.5CoCrFeNi"
+
+
+@pytest.fixture(scope="module")
+def scan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A comma-decimal FCC + 20 % BCC pattern, as a European instrument writes it."""
+    path = tmp_path_factory.mktemp("xrd") / "AlCoCrFeNi_cast.xy"
+    write_xy(example_pattern(), path,
+             comma_decimal=True, header="AlCoCrFeNi as cast\nwavelength 1,5406")
+    return path
+
+
+@pytest.fixture
+def sqlite_url(fresh_store) -> str:  # noqa: ANN001
+    return fresh_store("sqlite")
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("ALLOYLOOP_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def _labels(url: str):  # noqa: ANN202
+    engine = make_engine(url)
+    try:
+        with open_session(engine) as s:
+            return labels_for(s, ALLOY)
+    finally:
+        engine.dispose()
+
+
+def _run(*args: str, stdin: str | None = None):  # noqa: ANN202
+    result = runner.invoke(app, ["label", "from-xrd", *args], input=stdin)
+    result.text = " ".join(result.output.split())  # the console wraps long lines
+    return result
+
+
+def test_accept_stores_the_proposal_with_the_pattern_and_the_analysis(sqlite_url: str, scan: Path, home: Path) -> None:
+    done = _run(str(scan), "-c", ALLOY, "--accept", "--by", "lee", "--url", sqlite_url)
+    assert done.exit_code == 0, done.output
+    assert "proposed label: multi (FCC+BCC)" in done.text
+    assert "(proposal accepted)" in done.text
+    (label,) = _labels(sqlite_url)
+    assert (label.outcome, list(label.phases), label.source, label.method) == ("multi", ["FCC", "BCC"], "experiment", "XRD")
+    stored = Path(unquote(urlparse(label.evidence_uri).path))
+    assert stored.parent == home / "evidence" and stored.read_bytes() == scan.read_bytes()
+    assert unquote(urlparse(label.evidence_uri).fragment) == scan.name
+    analysis, review = read_provenance(label.provenance)
+    assert review.decision == "accepted" and review.changed == ()
+    assert analysis.file == scan.name and [p.structure for p in analysis.phases] == ["FCC", "BCC"]
+    assert abs(analysis.phases[0].a - 3.59) < 0.01 and abs(analysis.phases[1].a - 2.88) < 0.01
+
+
+def test_outcome_flags_edit_and_reject(sqlite_url: str, scan: Path, home: Path) -> None:
+    edited = _run(str(scan), "-c", ALLOY, "-o", "multi", "-p", "FCC,B2", "--url", sqlite_url)
+    assert edited.exit_code == 0, edited.output
+    assert "(proposal edited)" in edited.text
+    rejected = _run(str(scan), "-c", ALLOY, "-o", "single", "-p", "FCC", "--reject", "--note", "BCC is the holder",
+                    "--url", sqlite_url)
+    assert rejected.exit_code == 0, rejected.output
+    first, second = _labels(sqlite_url)
+    assert read_provenance(first.provenance)[1].changed == ("phases",)
+    review = read_provenance(second.provenance)[1]
+    assert review.decision == "rejected" and review.stored.outcome == "single"
+    assert review.proposed.phases == ("FCC", "BCC")
+    assert second.evidence_uri == first.evidence_uri  # the same file is stored once
+
+
+def test_the_prompt_accepts_edits_and_rejects(sqlite_url: str, scan: Path, home: Path) -> None:
+    edit = _run(str(scan), "-c", ALLOY, "--url", sqlite_url, stdin="edit\nmulti\nFCC,BCC,sigma\n")
+    assert edit.exit_code == 0, edit.output
+    reject = _run(str(scan), "-c", ALLOY, "--url", sqlite_url, stdin="r\nsingle\nFCC\n")
+    assert reject.exit_code == 0, reject.output
+    accept = _run(str(scan), "-c", ALLOY, "--url", sqlite_url, stdin="a\n")
+    assert accept.exit_code == 0, accept.output
+    decisions = [read_provenance(lb.provenance)[1].decision for lb in _labels(sqlite_url)]
+    assert decisions == ["edited", "rejected", "accepted"]
+    assert list(_labels(sqlite_url)[0].phases) == ["FCC", "BCC", "sigma"]
+
+
+def test_bad_input_stores_nothing(sqlite_url: str, scan: Path, home: Path, tmp_path: Path) -> None:
+    cut = tmp_path / "cut.xy"
+    cut.write_text(scan.read_text(encoding="utf-8") + "99,99\n", encoding="utf-8")
+    broken = _run(str(cut), "-c", ALLOY, "--accept", "--url", sqlite_url)
+    assert broken.exit_code == 1 and "cut.xy, line" in broken.output and "truncated" in broken.text
+    wrong = _run(str(scan), "-c", ALLOY, "-o", "single", "-p", "FCC,BCC", "--url", sqlite_url)
+    assert wrong.exit_code == 1 and "single-phase label lists at most one phase" in wrong.text
+    both = _run(str(scan), "-c", ALLOY, "--accept", "-o", "multi", "--url", sqlite_url)
+    assert both.exit_code == 1 and "--accept stores the proposal" in both.text
+    assert _labels(sqlite_url) == []
+    assert not (home / "evidence").exists()
+
+
+def test_the_proposal_fits_80_columns(sqlite_url: str, scan: Path, tmp_path: Path) -> None:
+    env = os.environ | {"COLUMNS": "80", "LINES": "40", "ALLOYLOOP_HOME": str(tmp_path / "h")}
+    env.pop("FORCE_COLOR", None)
+    done = subprocess.run([sys.executable, "-m", "alloyloop.cli.app", "label", "from-xrd", str(scan), "-c", ALLOY,
+                           "--dry-run", "--url", sqlite_url], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "dry run: nothing stored" in done.stdout and "1   FCC" in done.stdout
+    assert "…" not in done.stdout
+    assert not [line for line in done.stdout.splitlines() if len(line) > 80]
+    assert _labels(sqlite_url) == []
