@@ -153,6 +153,10 @@ def _descriptor_block(x: np.ndarray, t: ElementTable, names: Sequence[str]) -> n
     return descriptor_columns(x / totals, t, names, NUMPY_OPS)
 
 
+VARIANCE_FLOOR = 1e-12
+"""Relative variances below this are read as exactly 0 (see :meth:`ArrayOps.sqrt_pos`)."""
+
+
 class ArrayOps:
     """The few element-wise operations the descriptor formulas need beyond ``@``, ``*``,
     ``+`` and ``.sum(axis=1)``, for one array library. The formulas in
@@ -167,7 +171,9 @@ class ArrayOps:
         raise NotImplementedError
 
     def sqrt_pos(self, v):
-        """``√max(v, 0)`` element-wise (rounding can make a variance slightly negative)."""
+        """``√v`` element-wise, 0 where ``v ≤`` :data:`VARIANCE_FLOOR`: a variance computed
+        as E[a²] − E[a]² is rounding noise (±1e-16, even negative) when it should be 0,
+        and √ would magnify that noise to ~1e-8, differently in each library."""
         raise NotImplementedError
 
     def count_positive(self, c):
@@ -191,7 +197,7 @@ class _NumpyOps(ArrayOps):
             return np.where(c > 0, c * np.log(np.where(c > 0, c, 1.0)), 0.0)
 
     def sqrt_pos(self, v):
-        return np.sqrt(np.clip(v, 0.0, None))
+        return np.where(v > VARIANCE_FLOOR, np.sqrt(np.clip(v, VARIANCE_FLOOR, None)), 0.0)
 
     def count_positive(self, c):
         return (c > 0).sum(axis=1).astype(np.float64)
@@ -237,10 +243,9 @@ def _compute(name, c, t, need, ops: ArrayOps):
     if name == "smix":
         return -R_GAS * ops.xlogx(c).sum(axis=1)
     if name == "delta":
-        # the variance as a sum of squares, not E[r²]/r̄² − 1: exactly 0 for one element,
-        # where sqrt would otherwise magnify rounding noise to ~1e-6
         r_bar = c @ t.radius_pm
-        return 100.0 * ops.sqrt_pos(((1.0 - t.radius_pm / r_bar[:, None]) ** 2 * c).sum(axis=1))
+        inner = (c @ t.radius_pm**2) / r_bar**2 - 1.0
+        return 100.0 * ops.sqrt_pos(inner)
     if name == "hmix":
         # 4 Σ_{i<j} c_i c_j H_ij = 2 cᵀHc for symmetric H with zero diagonal.
         return 2.0 * ((c @ t.pair_enthalpy_kJ) * c).sum(axis=1)
@@ -250,7 +255,7 @@ def _compute(name, c, t, need, ops: ArrayOps):
         return c @ t.valence_all
     if name == "delta_chi":
         mean = c @ t.electronegativity
-        return ops.sqrt_pos(((t.electronegativity - mean[:, None]) ** 2 * c).sum(axis=1))
+        return ops.sqrt_pos(c @ t.electronegativity**2 - mean**2)
     if name == "tm":
         return c @ t.melting_K
     if name == "omega":

@@ -91,6 +91,12 @@ class DVAEConfig:
             differentiable descriptors, should call them single- and multi-phase
             (0 = off).
         control_samples: prior draws z per step of that term.
+        decode_clean_at_pct: decoded fractions below this (at.%) are set to 0 and the
+            rest renormalised (the largest element always stays), in ``decode`` and in
+            the label-control term. The decoder's softmax puts a little mass on every
+            palette element; uncleaned, a decoded alloy holds dozens of elements (its
+            ``n_elements`` descriptor far outside the training alloys') and the
+            classifier calls every one multi-phase. 0 = the raw decoder mean.
     Uncertainty:
         coverage: target coverage of the split-conformal prediction sets.
         domain_quantile: quantile of the training rows' own nearest-neighbour distances
@@ -134,6 +140,7 @@ class DVAEConfig:
     free_bits: float = 0.25
     control_weight: float = 10.0
     control_samples: int = 128
+    decode_clean_at_pct: float = 2.0
 
     def __post_init__(self) -> None:
         # Lists from JSON become tuples so configs compare and hash by value.
@@ -218,6 +225,11 @@ class DVAEConfig:
                       "(0 = off)")
         _nonneg_float("control_weight", self.control_weight, "e.g. 10 (0 = off)")
         _positive_int("control_samples", self.control_samples, "e.g. 128")
+        if not (_is_real(self.decode_clean_at_pct) and 0 <= self.decode_clean_at_pct < 50):
+            raise ConfigError(
+                f"decode_clean_at_pct={self.decode_clean_at_pct!r} is invalid: give at.% in "
+                "[0, 50), e.g. 2 (0 = keep the raw decoder mean)"
+            )
         if self.vae_selection == "classifier" and (self.free_bits > 0
                                                    or self.control_weight > 0):
             raise ConfigError(

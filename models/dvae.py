@@ -11,6 +11,13 @@ domain-of-applicability signal.
     model.transform(X) / model.classifier_head()   # the head's inputs and the head itself
     model.save(dir); DisentangledVAE.load(dir)
 
+Training is two-phase by default (``config.vae_selection = "elbo"``): the classifier
+phase trains every network and keeps the classifier of the epoch with the best
+validation score; then, with the classifier frozen, the VAE phase trains the encoder and
+decoder on (free bits, label-control term) and keeps them at the best validation
+−ELBO + control term. Free bits and the control term act only in the VAE phase, so the
+classifier is exactly the one a classifier-only selection keeps.
+
 ``X`` is an ``(n, E)`` matrix of mole fractions over ``elements``; ``y`` is 1 for
 single-phase, 0 for multi-phase. Fitting is deterministic for a given seed on CPU: every
 random draw comes from RNG state seeded inside ``fit`` (the caller's global torch RNG is
@@ -47,7 +54,7 @@ from alloyloop.models.domain import DomainModel
 from alloyloop.models.features import Standardizer, classifier_inputs, descriptors
 from alloyloop.models.networks import M2
 from alloyloop.models.networks import CalibratedHead
-from alloyloop.models.latent_quality import fit_quality
+from alloyloop.models.latent_quality import clean, fit_quality
 from alloyloop.models.objective import (
     control_loss,
     elbo_terms,
@@ -60,7 +67,7 @@ from alloyloop.models.priors import (
     element_count_penalty,
     rule_prior,
 )
-from alloyloop.models.torch_features import TorchClassifierInputs
+from alloyloop.models.torch_features import TorchClassifierInputs, clean_fractions
 from alloyloop.models.warm_start import COLD, WarmStart, mismatch
 
 CHECKPOINT_FORMAT = "alloyloop.dvae/1"
@@ -494,8 +501,12 @@ class DisentangledVAE:
         for param in net.classifier.parameters():
             param.requires_grad_(False)
         assert self.standardizer_ is not None
-        inputs = TorchClassifierInputs(self.elements, self.schema, self.standardizer_,
-                                       c.classifier_inputs)
+        descriptors = TorchClassifierInputs(self.elements, self.schema, self.standardizer_,
+                                            c.classifier_inputs)
+
+        def inputs(x: torch.Tensor) -> torch.Tensor:  # what decode() hands the classifier
+            return descriptors(clean_fractions(x, c.decode_clean_at_pct))
+
         steps, lab_batches, unl_batches, u_scale = _batches(c, Xl.shape[0], Xu.shape[0],
                                                             self.seed + 1)
         params = [*net.encoder.parameters(), *net.decoder.parameters()]
@@ -622,7 +633,8 @@ class DisentangledVAE:
         return mu.double().numpy()
 
     def decode(self, z: np.ndarray, y: np.ndarray | int) -> np.ndarray:
-        """Decoded compositions (the decoder's mean).
+        """Decoded compositions: the decoder's mean, with fractions below
+        ``config.decode_clean_at_pct`` at.% dropped and the rest renormalised.
 
         Args:
             z: ``(n, latent_dim)``; y: scalar or ``(n,)`` in {0, 1}.
@@ -638,7 +650,9 @@ class DisentangledVAE:
             logp = net.decoder(torch.as_tensor(zz, dtype=torch.float32),
                                self._y_tensor(y, zz.shape[0]))
         p = logp.double().exp().numpy()
-        return p / p.sum(axis=1, keepdims=True)
+        p = p / p.sum(axis=1, keepdims=True)
+        return clean(p, self.config.decode_clean_at_pct) if self.config.decode_clean_at_pct > 0 \
+            else p
 
     def reconstruct(self, X: np.ndarray) -> np.ndarray:
         """decode(encode(X), ŷ) with ŷ the classifier's class: ``(n, E)`` → ``(n, E)``."""
@@ -687,6 +701,7 @@ class DisentangledVAE:
             # written before two-phase selection: every weight was kept at the best
             # classifier epoch, with no free bits and no label-control term
             config.update(vae_selection="classifier", free_bits=0.0, control_weight=0.0)
+        config.setdefault("decode_clean_at_pct", 0.0)  # earlier decodes were not cleaned
         model = cls(DVAEConfig.from_dict(config), elements=meta["elements"],
                     seed=meta["seed"])
         saved_schema = FeatureSchema.from_dict(meta["schema"])

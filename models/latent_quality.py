@@ -65,7 +65,8 @@ def latent_usage(model: DisentangledVAE, X: np.ndarray) -> dict[str, Any]:
 
 def clean(X: np.ndarray, at_pct: float = CLEAN_AT_PCT) -> np.ndarray:
     """Fractions below ``at_pct`` at.% set to 0 and rows renormalised: ``(n, E)`` →
-    ``(n, E)`` (a row whose every entry is below keeps its largest element)."""
+    ``(n, E)`` (each row's largest element always stays; torch twin:
+    ``alloyloop.models.torch_features.clean_fractions``)."""
     x = np.asarray(X, dtype=np.float64)
     keep = x >= at_pct / 100.0
     keep[np.arange(len(x)), x.argmax(axis=1)] = True

@@ -15,7 +15,12 @@ from types import SimpleNamespace
 import torch
 from torch import Tensor, nn
 
-from alloyloop.featurize.descriptors import ArrayOps, FeatureSchema, descriptor_columns
+from alloyloop.featurize.descriptors import (
+    VARIANCE_FLOOR,
+    ArrayOps,
+    FeatureSchema,
+    descriptor_columns,
+)
 from alloyloop.featurize.elements import element_table
 from alloyloop.models.features import Standardizer
 
@@ -29,8 +34,8 @@ class _TorchOps(ArrayOps):
                            torch.zeros_like(c))
 
     def sqrt_pos(self, v: Tensor) -> Tensor:
-        # sqrt's gradient is infinite at 0: keep the exact zero out of its argument.
-        ok = v > 0
+        # sqrt's gradient is infinite at 0: keep the zeros out of its argument.
+        ok = v > VARIANCE_FLOOR
         return torch.where(ok, torch.sqrt(torch.where(ok, v, torch.ones_like(v))),
                            torch.zeros_like(v))
 
@@ -50,6 +55,18 @@ class _TorchOps(ArrayOps):
 
 
 TORCH_OPS: ArrayOps = _TorchOps()
+
+
+def clean_fractions(x: Tensor, at_pct: float) -> Tensor:
+    """Fractions below ``at_pct`` at.% set to 0, rows renormalised (each row's largest
+    element always stays): ``(n, E)`` → ``(n, E)``. The mask is not differentiated; the
+    kept fractions are. ``at_pct = 0`` returns ``x``. (numpy twin:
+    ``alloyloop.models.latent_quality.clean``, checked against this in the tests.)"""
+    if at_pct <= 0:
+        return x
+    keep = (x >= at_pct / 100.0) | (x == x.max(dim=1, keepdim=True).values)
+    kept = torch.where(keep, x, torch.zeros_like(x))
+    return kept / kept.sum(dim=1, keepdim=True)
 
 
 class TorchClassifierInputs(nn.Module):

@@ -27,7 +27,7 @@ from alloyloop.models.latent_quality import (
     reconstruction_quality,
 )
 from alloyloop.models.objective import gaussian_kl
-from alloyloop.models.torch_features import TorchClassifierInputs
+from alloyloop.models.torch_features import TorchClassifierInputs, clean_fractions
 
 torch.set_num_threads(1)
 
@@ -94,6 +94,7 @@ def test_torch_descriptors_have_finite_gradients_at_absent_elements():
     ("free_bits", -0.1, "0.25 nat"),
     ("control_weight", float("nan"), "e.g. 10"),
     ("control_samples", 0, "e.g. 128"),
+    ("decode_clean_at_pct", 50, "e.g. 2"),
 ])
 def test_generative_settings_are_validated(field, value, fix):
     with pytest.raises(ConfigError, match=field) as err:
@@ -169,11 +170,12 @@ def test_a_checkpoint_from_before_two_phase_selection_loads_as_classifier_only(
     meta_file = Path(path) / "meta.json"
     meta = json.loads(meta_file.read_text())
     for key in ("vae_selection", "vae_max_epochs", "vae_patience", "free_bits",
-                "control_weight", "control_samples"):
+                "control_weight", "control_samples", "decode_clean_at_pct"):
         del meta["config"][key]
     meta_file.write_text(json.dumps(meta))
     old = DisentangledVAE.load(path)
     assert old.config.vae_selection == "classifier" and old.config.free_bits == 0
+    assert old.config.decode_clean_at_pct == 0  # its decodes were never cleaned
     np.testing.assert_array_equal(old.predict_proba(np.eye(len(PALETTE))),
                                   generative.predict_proba(np.eye(len(PALETTE))))
 
@@ -194,6 +196,21 @@ def test_clean_drops_traces_and_renormalises():
     np.testing.assert_allclose(out[0], [0.5 / 0.99, 0.49 / 0.99, 0.0])
     np.testing.assert_allclose(out.sum(1), 1.0)
     assert (out[1] > 0).sum() == 1  # all traces: the largest element stays
+
+
+def test_numpy_and_torch_cleaning_agree():
+    x = np.random.default_rng(3).dirichlet(np.full(12, 0.3), size=100)
+    np.testing.assert_allclose(clean_fractions(torch.as_tensor(x), 2.0).numpy(), clean(x, 2.0),
+                               atol=1e-15)
+    np.testing.assert_array_equal(clean_fractions(torch.as_tensor(x), 0.0).numpy(), x)
+
+
+def test_decoded_alloys_hold_no_traces(generative):
+    z = np.random.default_rng(4).standard_normal((50, 2))
+    for y in (0, 1):
+        d = generative.decode(z, y)
+        assert ((d == 0) | (d >= 0.02)).all()
+        np.testing.assert_allclose(d.sum(1), 1.0)
 
 
 def test_equimolar_quaternaries_of_each_group():
