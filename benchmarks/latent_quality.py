@@ -256,6 +256,16 @@ def markdown(results: list[dict], meta: dict) -> str:
                       f"{'✓' if r['balanced_accuracy'] >= ba else '✗'} (≥ {ba}; per fold "
                       f"{r['ba_per_fold']})")
             lines.append(f"- {r['scheme']}: {marks}")
+    for r in main:
+        base = next((b for b in rows if b["variant"] == "classifier-only"
+                     and b["scheme"] == r["scheme"] and b["latent_dim"] == 2), None)
+        if base is not None:
+            same = base["ba_per_fold"] == r["ba_per_fold"]
+            lines.append(
+                f"- {r['scheme']}, classifier: per-fold balanced accuracy "
+                f"{'identical to' if same else 'differs from'} the `classifier-only` "
+                f"selection ({base['ba_per_fold']}): the generative extras act only after "
+                "the classifier is frozen" + ("." if same else " — check the gating."))
     images = [p for p in ("latent_map.png", "reconstruction_scatter.png",
                           "label_control_hist.png") if (meta["out_dir"] / "images" / p).exists()]
     if images:
