@@ -65,7 +65,7 @@ SCHEME = "grouped"
 FRACTIONS = (0.05, 0.1, 0.25, 0.5, 1.0)
 ABLATION_FRACTIONS = (0.05, 0.1, 0.25, 1.0)
 LATENT_FRACTIONS = (0.1, 1.0)
-QUICK_DVAE = {"max_epochs": 4, "min_epochs": 1, "patience": 2}
+QUICK_DVAE = {"max_epochs": 4, "min_epochs": 1, "patience": 2, "vae_max_epochs": 4}
 TARGET_FRACTION, TARGET_MARGIN = 0.1, 0.03
 """Issue #3: at 10 % of the labels the DVAE beats RF by >= 0.03 balanced accuracy."""
 

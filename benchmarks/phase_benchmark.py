@@ -59,7 +59,7 @@ from alloyloop.models.baselines import BASELINE_NAMES  # noqa: E402
 
 SECTION = "phase_benchmark"
 DEFAULT_MODELS = (*BASELINE_NAMES, *DVAE_NAMES)
-QUICK_DVAE = {"max_epochs": 4, "min_epochs": 1, "patience": 2}
+QUICK_DVAE = {"max_epochs": 4, "min_epochs": 1, "patience": 2, "vae_max_epochs": 4}
 """DVAE overrides of ``--quick`` (a smoke run checks plumbing, not accuracy)."""
 QUICK_MAX_TRAIN = 600
 QUICK_FOLDS = 2

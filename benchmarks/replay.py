@@ -68,7 +68,8 @@ RARE_SHARE = 0.15
 DVAE = {"max_epochs": 60, "min_epochs": 15, "patience": 10, "classifier_hidden": [128, 128]}
 """The replay's DVAE (the demo's settings): full default training per round would take
 the study from hours to a day on two cores."""
-DVAE_UNUSED = {"max_epochs": 2, "min_epochs": 1, "patience": 1, "classifier_hidden": [32, 32]}
+DVAE_UNUSED = {"max_epochs": 2, "min_epochs": 1, "patience": 1, "classifier_hidden": [32, 32],
+               "vae_max_epochs": 1}
 QUICK = {"seeds": [0], "rounds": 2, "batch": 4, "starts": ["10%"],
          "strategies": ["dvae-greedy", "rf-ei", "random"]}
 
@@ -79,7 +80,7 @@ def spec_dict(name: str, strategy: str, start: str, seed: int, batch: int, palet
     kind, options = next(iter(STRATEGIES[strategy].items()))
     dvae = dict(DVAE if strategy in USES_DVAE else DVAE_UNUSED)
     if quick:
-        dvae.update(max_epochs=4, min_epochs=1, patience=2)
+        dvae.update(max_epochs=4, min_epochs=1, patience=2, vae_max_epochs=4)
     labeler: dict[str, Any] = {"kind": "replay", "hidden": "pool", "seed": seed}
     if STARTS[start] < 1:
         labeler["start_fraction"] = STARTS[start]

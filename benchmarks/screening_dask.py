@@ -88,7 +88,8 @@ def fit_model(folder: Path, epochs: int) -> Path:
     lab = lab[lab["single_phase"].notna() & lab["fractions"].map(lambda f: set(f) <= set(PALETTE))]
     x = fraction_matrix(lab["fractions"], PALETTE)
     y = lab["single_phase"].astype(int).to_numpy()
-    config = dataclasses.replace(DVAEConfig(), max_epochs=epochs, min_epochs=min(epochs, 5), patience=5)
+    config = dataclasses.replace(DVAEConfig(), max_epochs=epochs, min_epochs=min(epochs, 5), patience=5,
+                                 vae_max_epochs=epochs)
     model = DisentangledVAE(config, elements=PALETTE, seed=0).fit(x, y)
     return model.save(folder / "model")
 

@@ -150,48 +150,124 @@ def _descriptor_block(x: np.ndarray, t: ElementTable, names: Sequence[str]) -> n
     if (totals <= 0).any():
         bad = int(np.flatnonzero(totals[:, 0] <= 0)[0])
         raise ValueError(f"row {bad} has no positive fraction: every alloy needs an element")
-    c = x / totals
-    cols: dict[str, np.ndarray] = {}
+    return descriptor_columns(x / totals, t, names, NUMPY_OPS)
 
-    def need(name: str) -> np.ndarray:
+
+VARIANCE_FLOOR = 1e-12
+"""Relative variances below this are read as exactly 0 (see :meth:`ArrayOps.sqrt_pos`)."""
+
+
+class ArrayOps:
+    """The few element-wise operations the descriptor formulas need beyond ``@``, ``*``,
+    ``+`` and ``.sum(axis=1)``, for one array library. The formulas in
+    :func:`descriptor_columns` are written once against this interface; numpy
+    (:data:`NUMPY_OPS`, here) and torch (``alloyloop.models.torch_features``) supply it,
+    so the model's differentiable descriptors are the featurizer's by construction."""
+
+    inf: float = float("inf")
+
+    def xlogx(self, c):
+        """``c·ln c`` element-wise, 0 where ``c = 0``."""
+        raise NotImplementedError
+
+    def sqrt_pos(self, v):
+        """``√v`` element-wise, 0 where ``v ≤`` :data:`VARIANCE_FLOOR`: a variance computed
+        as E[a²] − E[a]² is rounding noise (±1e-16, even negative) when it should be 0,
+        and √ would magnify that noise to ~1e-8, differently in each library."""
+        raise NotImplementedError
+
+    def count_positive(self, c):
+        """``(n, E)`` → ``(n,)`` number of entries > 0, as floats."""
+        raise NotImplementedError
+
+    def where(self, cond, a, b):
+        raise NotImplementedError
+
+    def abs(self, v):
+        raise NotImplementedError
+
+    def stack_columns(self, cols: Sequence, n: int):
+        """``F`` arrays ``(n,)`` → ``(n, F)`` (``(n, 0)`` when ``cols`` is empty)."""
+        raise NotImplementedError
+
+
+class _NumpyOps(ArrayOps):
+    def xlogx(self, c):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(c > 0, c * np.log(np.where(c > 0, c, 1.0)), 0.0)
+
+    def sqrt_pos(self, v):
+        return np.where(v > VARIANCE_FLOOR, np.sqrt(np.clip(v, VARIANCE_FLOOR, None)), 0.0)
+
+    def count_positive(self, c):
+        return (c > 0).sum(axis=1).astype(np.float64)
+
+    def where(self, cond, a, b):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(cond, a, b)
+
+    def abs(self, v):
+        return np.abs(v)
+
+    def stack_columns(self, cols, n):
+        return np.column_stack(cols) if cols else np.empty((n, 0))
+
+
+NUMPY_OPS: ArrayOps = _NumpyOps()
+
+
+def descriptor_columns(c, t, names: Sequence[str], ops: ArrayOps):
+    """The descriptor formulas, once for every array library.
+
+    Args:
+        c: ``(n, E)`` mole fractions (rows sum to 1), a numpy array or a tensor.
+        t: element properties with :class:`ElementTable`'s attribute names
+            (``radius_pm``, ``pair_enthalpy_kJ``, …), as arrays of ``c``'s library.
+        names: descriptor names, in output order.
+        ops: the library's :class:`ArrayOps`.
+
+    Returns:
+        ``(n, len(names))`` array of ``c``'s library and dtype.
+    """
+    cols: dict[str, object] = {}
+
+    def need(name: str):
         if name not in cols:
-            cols[name] = _compute(name, c, t, need)
+            cols[name] = _compute(name, c, t, need, ops)
         return cols[name]
 
-    return np.column_stack([need(n) for n in names]) if names else np.empty((len(c), 0))
+    return ops.stack_columns([need(n) for n in names], c.shape[0])
 
 
-def _compute(name, c, t: ElementTable, need) -> np.ndarray:
+def _compute(name, c, t, need, ops: ArrayOps):
     if name == "smix":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            clogc = np.where(c > 0, c * np.log(np.where(c > 0, c, 1.0)), 0.0)
-        return -R_GAS * clogc.sum(axis=1)
+        return -R_GAS * ops.xlogx(c).sum(axis=1)
     if name == "delta":
         r_bar = c @ t.radius_pm
         inner = (c @ t.radius_pm**2) / r_bar**2 - 1.0
-        return 100.0 * np.sqrt(np.clip(inner, 0.0, None))
+        return 100.0 * ops.sqrt_pos(inner)
     if name == "hmix":
         # 4 Σ_{i<j} c_i c_j H_ij = 2 cᵀHc for symmetric H with zero diagonal.
-        return 2.0 * np.einsum("ni,ni->n", c @ t.pair_enthalpy_kJ, c)
+        return 2.0 * ((c @ t.pair_enthalpy_kJ) * c).sum(axis=1)
     if name == "vec":
         return c @ t.vec
     if name == "vac":
         return c @ t.valence_all
     if name == "delta_chi":
         mean = c @ t.electronegativity
-        return np.sqrt(np.clip(c @ t.electronegativity**2 - mean**2, 0.0, None))
+        return ops.sqrt_pos(c @ t.electronegativity**2 - mean**2)
     if name == "tm":
         return c @ t.melting_K
     if name == "omega":
         # |ΔH_mix| below 1e-9 kJ/mol is rounding noise of an ideal (zero) enthalpy.
-        h = np.abs(need("hmix"))
+        h = ops.abs(need("hmix"))
         ideal = h < 1e-9
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(ideal, np.inf, need("tm") * need("smix") / (np.where(ideal, 1.0, h) * 1000.0))
+        return ops.where(ideal, ops.inf,
+                         need("tm") * need("smix") / (ops.where(ideal, 1.0, h) * 1000.0))
     if name == "k":
         return c @ t.bulk_modulus_GPa
     if name == "vm":
         return c @ t.molar_volume_cm3
     if name == "n_elements":
-        return (c > 0).sum(axis=1).astype(np.float64)
+        return ops.count_positive(c)
     raise KeyError(f"unknown descriptor {name!r}")

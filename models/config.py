@@ -19,6 +19,7 @@ CLASSIFIER_INPUTS = ("descriptors", "descriptors+fractions")
 ACTIVATIONS = ("softplus", "relu", "elu", "tanh")
 SELECTION_METRICS = ("nll", "balanced_accuracy", "auc")
 VALIDATION_SPLITS = ("stratified", "family")
+VAE_SELECTIONS = ("classifier", "elbo")
 
 
 class ConfigError(ValueError):
@@ -74,7 +75,28 @@ class DVAEConfig:
             unseen systems).
         n_ensemble: independently initialised classifier heads averaged in logit space.
         warm_start_max_epochs: epoch cap of a fit that starts from earlier weights
-            (``fit(init_from=…)``; None = ``max_epochs``).
+            (``fit(init_from=…)``; None = ``max_epochs``; it caps the VAE phase too).
+    Generative half (the VAE phase):
+        vae_selection: ``"classifier"`` keeps every weight from the epoch of the best
+            classifier validation score (the encoder and decoder were then often barely
+            trained: epoch 3–39). ``"elbo"`` is two-phase: the classifier is frozen at
+            that epoch, then the encoder and decoder train on until the validation
+            −ELBO (+ the label-control term) stops improving, and are kept at its best.
+        vae_max_epochs / vae_patience: epoch cap and early-stopping patience of the VAE
+            phase (``"elbo"`` only).
+        free_bits: nats per latent dimension below which a row's KL is not penalised
+            (against posterior collapse; VAE phase only, 0 = off).
+        control_weight: weight of the label-control term of the VAE phase: prior draws
+            z are decoded with y = 1 and y = 0 and the frozen classifier, through
+            differentiable descriptors, should call them single- and multi-phase
+            (0 = off).
+        control_samples: prior draws z per step of that term.
+        decode_clean_at_pct: decoded fractions below this (at.%) are set to 0 and the
+            rest renormalised (the largest element always stays), in ``decode`` and in
+            the label-control term. The decoder's softmax puts a little mass on every
+            palette element; uncleaned, a decoded alloy holds dozens of elements (its
+            ``n_elements`` descriptor far outside the training alloys') and the
+            classifier calls every one multi-phase. 0 = the raw decoder mean.
     Uncertainty:
         coverage: target coverage of the split-conformal prediction sets.
         domain_quantile: quantile of the training rows' own nearest-neighbour distances
@@ -112,6 +134,13 @@ class DVAEConfig:
     warm_start_max_epochs: int | None = None
     coverage: float = 0.9
     domain_quantile: float = 0.99
+    vae_selection: str = "elbo"
+    vae_max_epochs: int = 200
+    vae_patience: int = 20
+    free_bits: float = 0.25
+    control_weight: float = 10.0
+    control_samples: int = 128
+    decode_clean_at_pct: float = 2.0
 
     def __post_init__(self) -> None:
         # Lists from JSON become tuples so configs compare and hash by value.
@@ -189,6 +218,25 @@ class DVAEConfig:
         if self.warm_start_max_epochs is not None:
             _positive_int("warm_start_max_epochs", self.warm_start_max_epochs,
                           "or None for max_epochs")
+        _choice("vae_selection", self.vae_selection, VAE_SELECTIONS)
+        _positive_int("vae_max_epochs", self.vae_max_epochs, "e.g. 200")
+        _positive_int("vae_patience", self.vae_patience, "e.g. 20")
+        _nonneg_float("free_bits", self.free_bits, "e.g. 0.25 nat per latent dimension "
+                      "(0 = off)")
+        _nonneg_float("control_weight", self.control_weight, "e.g. 10 (0 = off)")
+        _positive_int("control_samples", self.control_samples, "e.g. 128")
+        if not (_is_real(self.decode_clean_at_pct) and 0 <= self.decode_clean_at_pct < 50):
+            raise ConfigError(
+                f"decode_clean_at_pct={self.decode_clean_at_pct!r} is invalid: give at.% in "
+                "[0, 50), e.g. 2 (0 = keep the raw decoder mean)"
+            )
+        if self.vae_selection == "classifier" and (self.free_bits > 0
+                                                   or self.control_weight > 0):
+            raise ConfigError(
+                f"free_bits={self.free_bits!r} and control_weight={self.control_weight!r} "
+                "act only in the VAE phase, which vae_selection='classifier' does not "
+                "run: set vae_selection='elbo' or both to 0"
+            )
         if not (isinstance(self.coverage, float | int) and 0 < self.coverage < 1):
             raise ConfigError(
                 f"coverage={self.coverage!r} is invalid: give a target in (0, 1), e.g. 0.9"

@@ -11,6 +11,13 @@ domain-of-applicability signal.
     model.transform(X) / model.classifier_head()   # the head's inputs and the head itself
     model.save(dir); DisentangledVAE.load(dir)
 
+Training is two-phase by default (``config.vae_selection = "elbo"``): the classifier
+phase trains every network and keeps the classifier of the epoch with the best
+validation score; then, with the classifier frozen, the VAE phase trains the encoder and
+decoder on (free bits, label-control term) and keeps them at the best validation
+−ELBO + control term. Free bits and the control term act only in the VAE phase, so the
+classifier is exactly the one a classifier-only selection keeps.
+
 ``X`` is an ``(n, E)`` matrix of mole fractions over ``elements``; ``y`` is 1 for
 single-phase, 0 for multi-phase. Fitting is deterministic for a given seed on CPU: every
 random draw comes from RNG state seeded inside ``fit`` (the caller's global torch RNG is
@@ -47,13 +54,20 @@ from alloyloop.models.domain import DomainModel
 from alloyloop.models.features import Standardizer, classifier_inputs, descriptors
 from alloyloop.models.networks import M2
 from alloyloop.models.networks import CalibratedHead
-from alloyloop.models.objective import labelled_loss, unlabelled_loss
+from alloyloop.models.latent_quality import clean, fit_quality
+from alloyloop.models.objective import (
+    control_loss,
+    elbo_terms,
+    labelled_loss,
+    unlabelled_loss,
+)
 from alloyloop.models.priors import (
     count_quantiles,
     effective_element_count,
     element_count_penalty,
     rule_prior,
 )
+from alloyloop.models.torch_features import TorchClassifierInputs, clean_fractions
 from alloyloop.models.warm_start import COLD, WarmStart, mismatch
 
 CHECKPOINT_FORMAT = "alloyloop.dvae/1"
@@ -344,10 +358,17 @@ class DisentangledVAE:
                 # it starts near a solution, so it needs fewer epochs
                 epochs_cap = min(c.max_epochs, c.warm_start_max_epochs)
                 c = dataclasses.replace(c, max_epochs=epochs_cap,
-                                        min_epochs=min(c.min_epochs, epochs_cap))
+                                        min_epochs=min(c.min_epochs, epochs_cap),
+                                        vae_max_epochs=min(c.vae_max_epochs, epochs_cap))
+            prior_targets = targets if expert and c.composition_prior_weight > 0 else None
             best_state, best_epoch, epochs = self._train(c,
-                net, x_l, f_l, y_l, p_l, x_u, f_u, p_u, f_v, y_v,
-                targets if expert and c.composition_prior_weight > 0 else None)
+                net, x_l, f_l, y_l, p_l, x_u, f_u, p_u, f_v, y_v, prior_targets)
+            vae_best_epoch, vae_epochs = 0, 0
+            if c.vae_selection == "elbo":
+                p_v = rule_prior(x_v, self.elements, tau)
+                best_state, vae_best_epoch, vae_epochs = self._train_vae(
+                    c, net, best_state, x_l, y_l, p_l, x_u, f_u, p_u, x_v, y_v, p_v,
+                    prior_targets)
         net.load_state_dict(best_state)
         net.eval()
         self.net_ = net
@@ -362,16 +383,18 @@ class DisentangledVAE:
         self.metrics_ = {
             "n_train": int(x_l.shape[0]), "n_unlabelled": int(x_u.shape[0]),
             "n_validation": int(x_v.shape[0]), "epochs": epochs, "best_epoch": best_epoch,
+            "vae_selection": c.vae_selection, "vae_epochs": vae_epochs,
+            "vae_best_epoch": vae_best_epoch,
             "temperature": self.temperature_, "conformal_threshold": self.conformal_.threshold,
             "domain_threshold": self.domain_.threshold,
             **{f"val_{k}": v for k, v in _scores(p_v, y_v).items()},
             "val_nll_uncalibrated": binary_nll(logits_v, y_v),
             "val_ece_uncalibrated": expected_calibration_error(
                 apply_temperature(logits_v, 1.0), y_v),
-            "val_reconstruction_mae_at_pct": _reconstruction_mae(self.reconstruct(x_v), x_v),
             "prior_sample_n_eff_mean": float(effective_element_count(
                 self._prior_samples(256)).mean()),
             "train_n_eff_mean": float(effective_element_count(np.vstack([x_l, x_u])).mean()),
+            **fit_quality(self, x_v, y_v),
             "fit_seconds": time.perf_counter() - t0,
             "warm_start": self.warm_start_.to_dict(),
         }
@@ -406,19 +429,8 @@ class DisentangledVAE:
         Xu, Fu, Pu = t(x_u), t(f_u), t(p_u)
         Fv = t(f_v)
         targets = None if count_targets is None else t(count_targets)
-        n_l, n_u = Xl.shape[0], Xu.shape[0]
-        # An epoch is one pass over the larger of the two sets (the smaller one cycles),
-        # and at least min_steps_per_epoch steps, so that a small labelled set still gets
-        # enough updates between two validation checks.
-        steps = max(math.ceil(n_l / c.batch_size), math.ceil(n_u / c.batch_size),
-                    c.min_steps_per_epoch)
-        ub = math.ceil(n_u / steps) if n_u else 0
-        # Row-wise weighting as in the summed M2 objective: each unlabelled row counts
-        # as much as a labelled one (times unlabelled_weight).
-        u_scale = c.unlabelled_weight * (n_u / n_l) if n_u else 0.0
-        gen = torch.Generator().manual_seed(self.seed)
-        lab_batches = _IndexStream(n_l, min(c.batch_size, n_l), gen)
-        unl_batches = _IndexStream(n_u, ub, gen) if n_u else None
+        steps, lab_batches, unl_batches, u_scale = _batches(c, Xl.shape[0], Xu.shape[0],
+                                                            self.seed)
         opt = torch.optim.Adam(net.parameters(), lr=c.lr, weight_decay=c.weight_decay)
 
         best_score, best_state, best_epoch, since_best = math.inf, None, 0, 0
@@ -437,11 +449,7 @@ class DisentangledVAE:
                                             count=c.effective_count)
                     loss = loss + u_scale * lu
                 if targets is not None:
-                    m = targets.shape[0]
-                    z = torch.randn(m, c.latent_dim)
-                    yy = (torch.arange(m) % 2).float()
-                    loss = loss + c.composition_prior_weight * element_count_penalty(
-                        net.decoder(z, yy), targets)
+                    loss = loss + _count_prior_loss(net, targets, c)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -453,7 +461,8 @@ class DisentangledVAE:
             p_v = apply_temperature(logits_v, 1.0)
             val = _scores(p_v, y_v)
             val["nll"] = binary_nll(logits_v, y_v)
-            self.history_.append({"epoch": epoch, "loss": total / steps, "beta": beta,
+            self.history_.append({"epoch": epoch, "phase": "classifier",
+                                  "loss": total / steps, "beta": beta,
                                   "val_nll": val["nll"],
                                   "val_balanced_accuracy": val["balanced_accuracy"]})
             # Lower is better for the selection score.
@@ -469,6 +478,98 @@ class DisentangledVAE:
                 break
         assert best_state is not None
         return best_state, best_epoch, epoch
+
+    def _train_vae(self, c: DVAEConfig, net: M2, best_state: dict, x_l, y_l, p_l, x_u, f_u,
+                   p_u, x_v, y_v, p_v, count_targets: np.ndarray | None
+                   ) -> tuple[dict, int, int]:
+        """The VAE phase of two-phase selection: the classifier is frozen at its best
+        epoch (``best_state``), the encoder and decoder train on from where the
+        classifier phase left them, with free bits and the label-control term, and are
+        kept at the best validation −ELBO + control term (patience ``vae_patience``).
+
+        Returns (state dict with the best classifier and the best encoder/decoder, best
+        VAE-phase epoch (0 = the weights the classifier phase ended with), epochs run).
+        """
+        t = lambda a: torch.as_tensor(a, dtype=torch.float32)  # noqa: E731
+        Xl, Yl, Pl = t(x_l), t(y_l), t(p_l)
+        Xu, Fu, Pu = t(x_u), t(f_u), t(p_u)
+        Xv, Yv, Pv = t(x_v), t(y_v), t(p_v)
+        targets = None if count_targets is None else t(count_targets)
+        prefix = "classifier."
+        net.classifier.load_state_dict({k[len(prefix):]: v for k, v in best_state.items()
+                                        if k.startswith(prefix)})
+        for param in net.classifier.parameters():
+            param.requires_grad_(False)
+        assert self.standardizer_ is not None
+        descriptors = TorchClassifierInputs(self.elements, self.schema, self.standardizer_,
+                                            c.classifier_inputs)
+
+        def inputs(x: torch.Tensor) -> torch.Tensor:  # what decode() hands the classifier
+            return descriptors(clean_fractions(x, c.decode_clean_at_pct))
+
+        steps, lab_batches, unl_batches, u_scale = _batches(c, Xl.shape[0], Xu.shape[0],
+                                                            self.seed + 1)
+        params = [*net.encoder.parameters(), *net.decoder.parameters()]
+        opt = torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
+        control = c.control_weight > 0
+
+        def validation_score() -> tuple[float, float, float]:
+            """(−ELBO + w·control, −ELBO, control) on the validation rows, with noise
+            and prior draws from a fixed seed so epochs compare like with like."""
+            net.eval()
+            with torch.random.fork_rng(devices=[]), torch.no_grad():
+                torch.manual_seed(self.seed)
+                neg_elbo = float(-elbo_terms(net, Xv, Yv, Pv, c.effective_count)
+                                 .elbo(1.0).mean())
+                ctrl = float(control_loss(net, inputs, torch.randn(
+                    c.control_samples, c.latent_dim))) if control else 0.0
+            return neg_elbo + c.control_weight * ctrl, neg_elbo, ctrl
+
+        def vae_state() -> dict:
+            return {k: v.clone() for k, v in net.state_dict().items()
+                    if not k.startswith(prefix)}
+
+        best_score, _, _ = validation_score()
+        best_vae, best_epoch, since_best, epoch = vae_state(), 0, 0, 0
+        for epoch in range(1, c.vae_max_epochs + 1):
+            net.train()
+            net.classifier.eval()  # frozen: no dropout in q(y|x) or the control term
+            total = 0.0
+            for _ in range(steps):
+                il = lab_batches.next()
+                # the frozen classifier's BCE is a constant: the labelled part is −ELBO
+                loss = -elbo_terms(net, Xl[il], Yl[il], Pl[il], c.effective_count,
+                                   c.free_bits).elbo(1.0).mean()
+                if unl_batches is not None:
+                    iu = unl_batches.next()
+                    lu, _ = unlabelled_loss(net, Xu[iu], Fu[iu], Pu[iu], beta=1.0,
+                                            count=c.effective_count, free_bits=c.free_bits)
+                    loss = loss + u_scale * lu
+                if targets is not None:
+                    loss = loss + _count_prior_loss(net, targets, c)
+                if control:
+                    z = torch.randn(c.control_samples, c.latent_dim)
+                    loss = loss + c.control_weight * control_loss(net, inputs, z)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                total += loss.item()
+            score, neg_elbo, ctrl = validation_score()
+            self.history_.append({"epoch": epoch, "phase": "vae",
+                                  "loss": total / steps, "val_neg_elbo": neg_elbo,
+                                  "val_control": ctrl})
+            if math.isfinite(score) and score < best_score:
+                best_score, best_epoch, since_best = score, epoch, 0
+                best_vae = vae_state()
+            else:
+                since_best += 1
+            if since_best >= c.vae_patience:
+                break
+        for param in net.classifier.parameters():
+            param.requires_grad_(True)
+        merged = {k: v for k, v in best_state.items() if k.startswith(prefix)}
+        merged.update(best_vae)
+        return merged, best_epoch, epoch
 
     # ------------------------------------------------------------------ predict
     def _logits(self, features: np.ndarray) -> np.ndarray:
@@ -532,7 +633,8 @@ class DisentangledVAE:
         return mu.double().numpy()
 
     def decode(self, z: np.ndarray, y: np.ndarray | int) -> np.ndarray:
-        """Decoded compositions (the decoder's mean).
+        """Decoded compositions: the decoder's mean, with fractions below
+        ``config.decode_clean_at_pct`` at.% dropped and the rest renormalised.
 
         Args:
             z: ``(n, latent_dim)``; y: scalar or ``(n,)`` in {0, 1}.
@@ -548,7 +650,9 @@ class DisentangledVAE:
             logp = net.decoder(torch.as_tensor(zz, dtype=torch.float32),
                                self._y_tensor(y, zz.shape[0]))
         p = logp.double().exp().numpy()
-        return p / p.sum(axis=1, keepdims=True)
+        p = p / p.sum(axis=1, keepdims=True)
+        return clean(p, self.config.decode_clean_at_pct) if self.config.decode_clean_at_pct > 0 \
+            else p
 
     def reconstruct(self, X: np.ndarray) -> np.ndarray:
         """decode(encode(X), ŷ) with ŷ the classifier's class: ``(n, E)`` → ``(n, E)``."""
@@ -592,7 +696,13 @@ class DisentangledVAE:
     def load(cls, path: str | Path) -> DisentangledVAE:
         """Read a model written by :meth:`save`; predictions are identical."""
         meta, tensors = read_checkpoint(path, CHECKPOINT_FORMAT)
-        model = cls(DVAEConfig.from_dict(meta["config"]), elements=meta["elements"],
+        config = dict(meta["config"])
+        if "vae_selection" not in config:
+            # written before two-phase selection: every weight was kept at the best
+            # classifier epoch, with no free bits and no label-control term
+            config.update(vae_selection="classifier", free_bits=0.0, control_weight=0.0)
+        config.setdefault("decode_clean_at_pct", 0.0)  # earlier decodes were not cleaned
+        model = cls(DVAEConfig.from_dict(config), elements=meta["elements"],
                     seed=meta["seed"])
         saved_schema = FeatureSchema.from_dict(meta["schema"])
         if saved_schema.names != model.schema.names:
@@ -635,10 +745,30 @@ class _IndexStream:
         return out
 
 
-def _reconstruction_mae(x_hat: np.ndarray, x: np.ndarray) -> float:
-    """Mean absolute error in at.% over the elements each alloy contains."""
-    present = x > 0
-    return float(100 * (np.abs(x_hat - x) * present).sum() / max(present.sum(), 1))
+def _batches(c: DVAEConfig, n_l: int, n_u: int, seed: int
+             ) -> tuple[int, _IndexStream, _IndexStream | None, float]:
+    """(steps per epoch, labelled batches, unlabelled batches or None, unlabelled weight).
+
+    An epoch is one pass over the larger of the two sets (the smaller one cycles), and
+    at least ``min_steps_per_epoch`` steps, so that a small labelled set still gets
+    enough updates between two validation checks. The unlabelled weight is row-wise as
+    in the summed M2 objective: each unlabelled row counts as much as a labelled one
+    (times ``unlabelled_weight``).
+    """
+    steps = max(math.ceil(n_l / c.batch_size), math.ceil(n_u / c.batch_size),
+                c.min_steps_per_epoch)
+    gen = torch.Generator().manual_seed(seed)
+    lab = _IndexStream(n_l, min(c.batch_size, n_l), gen)
+    unl = _IndexStream(n_u, math.ceil(n_u / steps), gen) if n_u else None
+    return steps, lab, unl, (c.unlabelled_weight * (n_u / n_l) if n_u else 0.0)
+
+
+def _count_prior_loss(net: M2, targets: torch.Tensor, c: DVAEConfig) -> torch.Tensor:
+    """Element-count prior on decoded prior draws (one z per target, y alternating)."""
+    m = targets.shape[0]
+    z = torch.randn(m, c.latent_dim)
+    yy = (torch.arange(m) % 2).float()
+    return c.composition_prior_weight * element_count_penalty(net.decoder(z, yy), targets)
 
 
 def _scores(p: np.ndarray, y: np.ndarray) -> dict[str, float]:

@@ -9,10 +9,18 @@ For an unlabelled alloy x, y is enumerated over {multi, single}:
 log p(x|z,y) is multinomial-type: N·Σ_e x_e log π_e(z, y), the log-likelihood of N atoms
 drawn with the decoded probabilities π (the multinomial coefficient is constant and
 left out). β is the KL warm-up weight. One reparameterized z sample per (x, y).
+
+The VAE phase (classifier frozen) adds two things:
+- free bits λ: the KL of each row is Σ_d max(KL_d, λ), so a latent dimension is not
+  pushed onto the prior below λ nats (against posterior collapse);
+- the label-control term w·[BCE(q(y|decode(z, 1)), 1) + BCE(q(y|decode(z, 0)), 0)] over
+  prior draws z, so that y steers decoding along what the classifier calls single-phase
+  (:func:`control_loss`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -35,9 +43,18 @@ class ElboTerms:
         return self.recon - beta * self.kl + self.log_prior_y
 
 
-def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
-    """KL(N(μ, diag e^logvar) ‖ N(0, I)): ``(n, d)`` each → ``(n,)``."""
-    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
+def gaussian_kl_per_dim(mu: Tensor, logvar: Tensor) -> Tensor:
+    """KL(N(μ, e^logvar) ‖ N(0, 1)) per dimension: ``(n, d)`` each → ``(n, d)``."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+
+
+def gaussian_kl(mu: Tensor, logvar: Tensor, free_bits: float = 0.0) -> Tensor:
+    """KL(N(μ, diag e^logvar) ‖ N(0, I)): ``(n, d)`` each → ``(n,)``; with ``free_bits``
+    λ > 0 each dimension counts as max(KL_d, λ)."""
+    kl = gaussian_kl_per_dim(mu, logvar)
+    if free_bits > 0:
+        kl = kl.clamp(min=free_bits)
+    return kl.sum(dim=-1)
 
 
 def multinomial_loglik(x: Tensor, log_probs: Tensor, count: float) -> Tensor:
@@ -50,7 +67,8 @@ def log_label_prior(y: Tensor, p_single: Tensor) -> Tensor:
     return torch.where(y > 0.5, p_single.log(), (1.0 - p_single).log())
 
 
-def elbo_terms(model: M2, x: Tensor, y: Tensor, p_single: Tensor, count: float) -> ElboTerms:
+def elbo_terms(model: M2, x: Tensor, y: Tensor, p_single: Tensor, count: float,
+               free_bits: float = 0.0) -> ElboTerms:
     """ELBO parts for given labels.
 
     Args:
@@ -59,13 +77,14 @@ def elbo_terms(model: M2, x: Tensor, y: Tensor, p_single: Tensor, count: float) 
         y: ``(n,)`` float labels in {0, 1}.
         p_single: ``(n,)`` prior probability of y = 1 (0.5 for the flat prior).
         count: effective atom count N of the multinomial likelihood.
+        free_bits: λ of the free-bits KL (0 = the plain KL).
     """
     mu, logvar = model.encoder(x, y)
     z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
     log_probs = model.decoder(z, y)
     return ElboTerms(
         recon=multinomial_loglik(x, log_probs, count),
-        kl=gaussian_kl(mu, logvar),
+        kl=gaussian_kl(mu, logvar, free_bits),
         log_prior_y=log_label_prior(y, p_single),
     )
 
@@ -94,7 +113,8 @@ def label_posterior(logits: Tensor) -> Tensor:
 
 
 def unlabelled_loss(model: M2, x: Tensor, features: Tensor, p_single: Tensor, *,
-                    beta: float, count: float) -> tuple[Tensor, Tensor]:
+                    beta: float, count: float, free_bits: float = 0.0
+                    ) -> tuple[Tensor, Tensor]:
     """Mean unlabelled loss −U(x), with y enumerated over {0, 1}.
 
     Args:
@@ -105,7 +125,7 @@ def unlabelled_loss(model: M2, x: Tensor, features: Tensor, p_single: Tensor, *,
     """
     n = x.shape[0]
     y_enum = torch.cat([x.new_zeros(n), x.new_ones(n)])
-    terms = elbo_terms(model, x.repeat(2, 1), y_enum, p_single.repeat(2), count)
+    terms = elbo_terms(model, x.repeat(2, 1), y_enum, p_single.repeat(2), count, free_bits)
     elbo = terms.elbo(beta).view(2, n).T  # (n, 2): column k is ELBO(x, y = k)
     logits = model.classifier(features)
     q = label_posterior(logits)
@@ -113,3 +133,25 @@ def unlabelled_loss(model: M2, x: Tensor, features: Tensor, p_single: Tensor, *,
     entropy = -(q * log_q).sum(dim=-1)
     u = (q * elbo).sum(dim=-1) + entropy
     return -u.mean(), q
+
+
+def control_loss(model: M2, inputs: Callable[[Tensor], Tensor], z: Tensor) -> Tensor:
+    """Label-control loss BCE(q(y|decode(z, 1)), 1) + BCE(q(y|decode(z, 0)), 0).
+
+    Args:
+        model: the networks (the classifier is meant to be frozen: the term trains the
+            decoder only).
+        inputs: differentiable fractions ``(n, E)`` → classifier inputs ``(n, F)``
+            (:class:`alloyloop.models.torch_features.TorchClassifierInputs`).
+        z: ``(n, latent_dim)`` prior draws.
+
+    Returns:
+        scalar loss.
+    """
+    n = z.shape[0]
+    ones, zeros = z.new_ones(n), z.new_zeros(n)
+    x1 = model.decoder(z, ones).exp()
+    x0 = model.decoder(z, zeros).exp()
+    logits = model.classifier(inputs(torch.cat([x1, x0])))
+    return (F.binary_cross_entropy_with_logits(logits[:n], ones)
+            + F.binary_cross_entropy_with_logits(logits[n:], zeros))

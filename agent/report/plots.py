@@ -139,3 +139,38 @@ def roc_and_calibration(y: np.ndarray, p: np.ndarray, path: Path, n_bins: int = 
     ax2.set_ylim(0, 1)
     ax2.legend(loc="upper left")
     return _save(fig, path)
+
+
+def reconstruction_scatter(x: np.ndarray, x_hat: np.ndarray, path: Path, title: str) -> Path:
+    """Input vs decoded at.% of every (alloy, element): ``x``, ``x_hat`` ``(n, E)``; the
+    elements an alloy does not contain in grey."""
+    present = x > 0
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.scatter(100 * x[~present], 100 * x_hat[~present], s=2, alpha=0.15, c="#7f7f7f",
+               label="absent in the input")
+    ax.scatter(100 * x[present], 100 * x_hat[present], s=4, alpha=0.4, c="#1f77b4",
+               label="present in the input")
+    ax.plot([0, 100], [0, 100], "k--", lw=0.8)
+    tv = 0.5 * np.abs(x - x_hat).sum(axis=1).mean()
+    ax.set_xlabel("input at.%")
+    ax.set_ylabel("reconstruction at.%")
+    ax.set_title(f"{title} (mean TV {tv:.3f})")
+    ax.legend(loc="upper left", fontsize=8)
+    return _save(fig, path)
+
+
+def label_control_hist(p1: Sequence[np.ndarray], p0: Sequence[np.ndarray],
+                       judges: Sequence[str], path: Path) -> Path:
+    """Histograms of p(single) of decode(z, 1) and decode(z, 0) for the same prior draws,
+    one panel per judge (``p1[i]``, ``p0[i]`` ``(n,)`` by ``judges[i]``)."""
+    fig, axes = plt.subplots(1, len(judges), figsize=(5 * len(judges), 4), sharey=True,
+                             squeeze=False)
+    bins = np.linspace(0, 1, 26)
+    for ax, a, b, judge in zip(axes[0], p1, p0, judges):
+        ax.hist(a, bins=bins, alpha=0.6, color="#1f77b4", label="decode(z, y=1)")
+        ax.hist(b, bins=bins, alpha=0.6, color="#d62728", label="decode(z, y=0)")
+        ax.set_xlabel(f"p(single), {judge} (gap {np.mean(a) - np.mean(b):+.3f})")
+        ax.legend(loc="upper center", fontsize=8)
+    axes[0][0].set_ylabel(f"prior draws (of {len(p1[0])})")
+    fig.suptitle("Label control: the same z decoded with y = 1 and y = 0")
+    return _save(fig, path)

@@ -3,6 +3,7 @@
 Files in ``out_dir`` (``index.html`` last, so a complete page means a complete report)::
 
     shap_beeswarm.png  shap_bar.png  shap_change.png  latent_map.png  roc_calibration.png
+    reconstruction.png  label_control.png
     importance.json    (mean |SHAP| per feature: the next round compares against it)
     suggestions.csv    index.html
 """
@@ -28,6 +29,7 @@ from alloyloop.featurize.composition import parse_composition
 from alloyloop.featurize.elements import GROUPS
 from alloyloop.featurize.matrix import fraction_matrix
 from alloyloop.models.dvae import DisentangledVAE
+from alloyloop.models.latent_quality import label_control
 
 FIGURES = {
     "shap_beeswarm.png": "SHAP beeswarm of the classification head: each dot is one alloy",
@@ -35,6 +37,20 @@ FIGURES = {
     "shap_change.png": "Change in mean |SHAP| since the previous round",
     "latent_map.png": "Latent map coloured by label, element count and element group; stars: this round's suggestions",
     "roc_calibration.png": "ROC and calibration of p(single) on the validation split",
+    "reconstruction.png": "Validation alloys against their reconstructions decode(encode(x, ŷ), ŷ)",
+    "label_control.png": "p(single) of 500 prior draws decoded with y = 1 and with y = 0",
+}
+GENERATIVE_METRICS = {
+    "val_recon_tv": "reconstruction TV distance (½Σ|x − x̂|)",
+    "val_recon_element_set_agreement": "decoded elements ≥ 2 at.% = the input's (share)",
+    "val_reconstruction_mae_at_pct": "reconstruction MAE over present elements (at.%)",
+    "val_kl_per_dim": "KL per latent dimension (nats)",
+    "val_latent_abs_corr": "largest |corr| between latent means",
+    "label_gap": "label gap p(single | decode(z,1)) − p(single | decode(z,0))",
+    "val_neg_elbo": "−ELBO per alloy (nats)",
+    "vae_selection": "weights of the encoder/decoder",
+    "vae_best_epoch": "VAE phase: best epoch",
+    "vae_epochs": "VAE phase: epochs run",
 }
 IMPORTANCE_FILE = "importance.json"
 
@@ -64,6 +80,13 @@ def _latent_2d(z: np.ndarray, z_other: np.ndarray) -> tuple[np.ndarray, np.ndarr
     mean = z.mean(axis=0)
     _, _, vt = np.linalg.svd(z - mean, full_matrices=False)
     return (z - mean) @ vt[:2].T, (z_other - mean) @ vt[:2].T
+
+
+def _short(value: Any) -> Any:
+    """A metric for display: lists of floats rounded to 3 decimals."""
+    if isinstance(value, list):
+        return ", ".join(f"{v:.3f}" for v in value)
+    return value
 
 
 def read_importance(report_dir: Path) -> dict[str, float] | None:
@@ -115,6 +138,12 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
 
     p_val = model.predict_proba(data.X_val)
     plots.roc_and_calibration(data.y_val, p_val, out / "roc_calibration.png")
+    plots.reconstruction_scatter(data.X_val, model.reconstruct(data.X_val),
+                                 out / "reconstruction.png",
+                                 f"{len(data.X_val)} validation alloys")
+    control = label_control(model, n=500, seed=seed)
+    plots.label_control_hist([control["p1"]], [control["p0"]], ["own classifier"],
+                             out / "label_control.png")
 
     importance_file = out / IMPORTANCE_FILE
     importance_file.write_text(json.dumps({"method": result.method, "rows": int(len(rows)),
@@ -150,6 +179,10 @@ def _page(model, data: RoundData, suggestions, info, importance, previous, metho
     sections = [
         ("Round", H.key_values(facts)),
         ("Model (validation split)", H.key_values({k: m.get(k) for k in metric_names if k in m})),
+        ("Generative half (validation split)",
+         H.key_values({label: _short(m[k]) for k, label in GENERATIVE_METRICS.items() if k in m})
+         + H.figure("reconstruction.png", FIGURES["reconstruction.png"])
+         + H.figure("label_control.png", FIGURES["label_control.png"])),
         ("Suggestions", H.table(SUGGESTION_COLUMNS, [suggestion_row(s) for s in suggestions])
          + "<p class=\"muted\">conformal_set: labels the model cannot rule out at its coverage; "
            "in_domain = no: far from every labelled alloy (extrapolation).</p>"

@@ -24,7 +24,8 @@ def small_campaign():
     lab = lab.sample(n=2000, random_state=0)
     x = fraction_matrix(lab["fractions"], PALETTE)
     y = lab["single_phase"].astype(int).to_numpy()
-    config = dataclasses.replace(DVAEConfig(), max_epochs=60, min_epochs=10, patience=10)
+    config = dataclasses.replace(DVAEConfig(), max_epochs=60, min_epochs=10, patience=10,
+                                 vae_max_epochs=20, vae_patience=5)
     model = DisentangledVAE(config, elements=PALETTE, seed=0).fit(x, y)
     obs = Observations(elements=PALETTE, X=x, y=y, keys=tuple(lab["key"]),
                        X_pending=np.empty((0, len(PALETTE))))

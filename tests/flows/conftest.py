@@ -68,6 +68,7 @@ def tiny_spec_dict(name: str, labeler: str = "replay", **retrain: int) -> dict:
         },
         "model": {"warm_start_max_epochs": 3,
                   "dvae": {"max_epochs": 6, "min_epochs": 2, "patience": 2, "min_steps_per_epoch": 2,
+                           "vae_max_epochs": 3, "vae_patience": 2,
                            "classifier_hidden": [32, 32], "encoder_hidden": [32, 32],
                            "decoder_hidden": [32, 32], "composition_prior_samples": 32,
                            "val_fraction": 0.2}},

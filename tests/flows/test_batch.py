@@ -28,6 +28,7 @@ def fitted():  # noqa: ANN201
     x = fraction_matrix(lab["fractions"], PALETTE)
     y = lab["single_phase"].astype(int).to_numpy()
     config = dataclasses.replace(DVAEConfig(), max_epochs=6, min_epochs=2, patience=2, min_steps_per_epoch=2,
+                                 vae_max_epochs=3,
                                  classifier_hidden=(32, 32), encoder_hidden=(32, 32),
                                  decoder_hidden=(32, 32), composition_prior_samples=32)
     model = DisentangledVAE(config, elements=PALETTE, seed=0).fit(x, y)

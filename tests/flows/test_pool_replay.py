@@ -32,7 +32,7 @@ def _spec(name: str, start_fraction: float) -> dict:
         "strategies": {"screen": 1, "botorch": {"count": 1, "n_design": 24, "max_labelled": 24},
                        "rf": {"count": 1, "n_trees": 50}, "random": 1},
         "model": {"max_unlabelled": 300, "warm_start_max_epochs": 2,
-                  "dvae": {"max_epochs": 3, "min_epochs": 1, "patience": 1,
+                  "dvae": {"max_epochs": 3, "min_epochs": 1, "patience": 1, "vae_max_epochs": 2,
                            "classifier_hidden": [32, 32], "encoder_hidden": [32, 32],
                            "decoder_hidden": [32, 32], "composition_prior_samples": 32}},
         "labeler": {"kind": "replay", "hidden": "pool", "start_fraction": start_fraction},

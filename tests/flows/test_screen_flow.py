@@ -85,7 +85,7 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     lab = load_labelled()
     lab = lab[lab["single_phase"].notna() & lab["fractions"].map(lambda f: set(f) <= set(PALETTE))]
-    config = dataclasses.replace(DVAEConfig(), max_epochs=4, min_epochs=2, patience=2,
+    config = dataclasses.replace(DVAEConfig(), max_epochs=4, min_epochs=2, patience=2, vae_max_epochs=2,
                                  classifier_hidden=(32, 32), encoder_hidden=(32, 32),
                                  decoder_hidden=(32, 32), composition_prior_samples=32)
     model = DisentangledVAE(config, elements=PALETTE, seed=0).fit(
