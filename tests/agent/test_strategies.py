@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from alloyloop.agent.novelty import duplicates_of
+from alloyloop.agent.strategies.ensemble_bo import EnsembleBO
 from alloyloop.agent.strategies.forest import ForestAcquisition
 from alloyloop.agent.strategies.latent_bo import LatentBO, RandomLatent
 from alloyloop.agent.strategies.latent_region import LatentRegion, group_region
@@ -21,6 +22,8 @@ STRATEGIES = [
     Screening(acquisition="uncertainty"),
     LatentRegion(group="magnetic"),
     Nudge(),
+    EnsembleBO(),
+    EnsembleBO(acquisition="qLogNEI"),
     LatentBO(),
     LatentBO(acquisition="qUCB"),
     RandomLatent(),
@@ -55,7 +58,7 @@ def test_suggestions_satisfy_constraints_and_are_new(small_campaign, strategy):
             assert s.in_domain
 
 
-@pytest.mark.parametrize("strategy", [Screening(), LatentBO()], ids=lambda s: s.name)
+@pytest.mark.parametrize("strategy", [Screening(), EnsembleBO(), LatentBO()], ids=lambda s: s.name)
 def test_pending_suggestions_change_the_next_batch(small_campaign, strategy):
     model, obs, space = small_campaign
     first = strategy.suggest(model, obs, space, 4, seed=0)
@@ -81,9 +84,10 @@ def test_nudge_turns_the_papers_multi_phase_alloy_single_phase(small_campaign):
         assert s.path[0]["key"] == start.key and s.p_single >= 0.6
 
 
-def test_botorch_beats_random_latent_sampling(small_campaign):
+@pytest.mark.parametrize("strategy", [EnsembleBO(), LatentBO()], ids=lambda s: s.name)
+def test_botorch_beats_random_latent_sampling(small_campaign, strategy):
     model, obs, space = small_campaign
-    bo = LatentBO().suggest(model, obs, space, 8, seed=0)
+    bo = strategy.suggest(model, obs, space, 8, seed=0)
     rnd = RandomLatent().suggest(model, obs, space, 8, seed=0)
     p_bo = np.mean([s.p_single for s in bo])
     p_rnd = np.mean([s.p_single for s in rnd])

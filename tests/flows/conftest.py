@@ -62,8 +62,7 @@ def tiny_spec_dict(name: str, labeler: str = "replay", **retrain: int) -> dict:
                          "bounds": {el: [0, 50] for el in PALETTE}},
         "strategies": {
             "screen": 2,
-            "botorch": {"count": 1, "n_design": 24, "max_labelled": 24, "num_restarts": 2,
-                        "raw_samples": 24},
+            "botorch": {"count": 1, "num_restarts": 2, "raw_samples": 24},
             "nudge": {"count": 1, "max_steps": 3},
         },
         "model": {"warm_start_max_epochs": 3,
