@@ -60,7 +60,7 @@ _REQUIRED = object()
 # matches the strategy dataclasses field for field.
 STRATEGY_OPTIONS: dict[str, dict[str, Any]] = {
     "screen": {"acquisition": ("greedy", "uncertainty"), "max_candidates": int,
-               "chunk_size": int, "reserve": int},
+               "chunk_size": int, "reserve": int, "resolution": float, "per_system": int},
     "latent_region": {"group": tuple(GROUPS), "box": "box", "n_points": int,
                       "max_repair_distance": float},
     "nudge": {"starts": "compositions", "threshold": float, "max_steps": int},

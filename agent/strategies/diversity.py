@@ -22,6 +22,17 @@ def element_systems(x: np.ndarray, elements: Sequence[str], tol: float = 1e-6) -
     return ["-".join(sorted(names[row > tol])) for row in np.asarray(x)]
 
 
+def system_rank(systems: Sequence) -> np.ndarray:
+    """``(m,)`` int: how many earlier rows share each row's element system (0 for the
+    first of its system). On rows sorted best first, ``rank < k`` keeps each system's best k."""
+    seen: dict = {}
+    rank = np.empty(len(systems), dtype=np.int64)
+    for i, s in enumerate(systems):
+        rank[i] = seen.get(s, 0)
+        seen[s] = rank[i] + 1
+    return rank
+
+
 def diverse_order(score: np.ndarray | Callable[[list[int]], np.ndarray],
                   systems: Sequence[str], n: int, *, penalty: float,
                   max_per_system: int = 0, taken: Iterable[str] = ()) -> np.ndarray:

@@ -20,6 +20,7 @@ from alloyloop.featurize.composition import parse_composition
 STRATEGIES = [
     Screening(),
     Screening(acquisition="uncertainty"),
+    Screening(resolution=0.001, per_system=1),
     LatentRegion(group="magnetic"),
     Nudge(),
     EnsembleBO(),
@@ -129,3 +130,27 @@ def test_botorch_leaves_the_global_rng_alone_and_is_seeded(small_campaign, strat
     assert torch.equal(torch.rand(3), expected)  # the caller's RNG stream is untouched
     again = strategy.suggest(model, obs, space, 3, seed=7)
     assert [s.key for s in first] == [s.key for s in again]
+
+
+def test_screening_breaks_saturated_ties_and_spreads_over_systems(small_campaign):
+    from alloyloop.agent.novelty import nearest_known
+    from alloyloop.agent.strategies.diversity import element_systems
+    from alloyloop.agent.strategies.screening import member_spread
+
+    model, obs, space = small_campaign
+    plain = Screening().suggest(model, obs, space, 8, seed=0)
+    ranked = Screening(resolution=0.01).suggest(model, obs, space, 8, seed=0)
+    spread = Screening(resolution=0.01, per_system=1).suggest(model, obs, space, 8, seed=0)
+    systems = element_systems(_matrix(spread, space.palette), space.palette)
+    assert len(set(systems)) == len(systems) == 8
+    assert len(set(element_systems(_matrix(plain, space.palette), space.palette))) < 8
+    assert space.feasible(_matrix(spread, space.palette)).all()
+    # within a tie (same 0.01 bin of p), the most disputed and novel alloy comes first
+    x = to_model_columns(_matrix(ranked, space.palette), space, obs.elements)
+    tie = nearest_known(x, obs.known)[1] + member_spread(model, x)
+    bins = np.floor(np.array([s.acquisition for s in ranked]) / 0.01)
+    assert (np.diff(bins) <= 0).all()
+    for b in np.unique(bins):
+        assert (np.diff(tie[bins == b]) <= 1e-9).all()
+    with pytest.raises(ValueError, match="resolution=-1"):
+        Screening(resolution=-1.0)
