@@ -24,6 +24,7 @@ from alloyloop.db.campaigns import SuggestionInput
 
 def build_strategy(spec: StrategySpec) -> Strategy:
     """The strategy object of one entry of the mix (options as in the spec)."""
+    from alloyloop.agent.strategies.ensemble_bo import EnsembleBO
     from alloyloop.agent.strategies.latent_bo import LatentBO, RandomLatent
     from alloyloop.agent.strategies.latent_region import LatentRegion
     from alloyloop.agent.strategies.nudge import Nudge
@@ -32,7 +33,7 @@ def build_strategy(spec: StrategySpec) -> Strategy:
     from alloyloop.agent.strategies.screening import Screening
 
     classes = {"screen": Screening, "latent_region": LatentRegion, "nudge": Nudge,
-               "botorch": LatentBO, "random_latent": RandomLatent, "rf": ForestAcquisition,
+               "botorch": EnsembleBO, "botorch-gp": LatentBO, "random_latent": RandomLatent, "rf": ForestAcquisition,
                "random": RandomPick}
     options = dict(spec.options)
     if "starts" in options:

@@ -38,6 +38,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from alloyloop.campaigns.design_space import DesignSpace
+from alloyloop.agent.strategies.diversity import system_rank
 from alloyloop.agent.strategies.screening import screening_scores
 from alloyloop.agent.suggestion import to_model_columns
 from alloyloop.featurize.lattice import _compositions, lattice_size, sample_lattice
@@ -177,31 +178,38 @@ def _model(checkpoint: str):  # noqa: ANN202
     return _MODELS[checkpoint]
 
 
-def merge_top(x: np.ndarray, p: np.ndarray, a: np.ndarray, top_k: int, step: float
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def merge_top(x: np.ndarray, p: np.ndarray, a: np.ndarray, top_k: int, step: float,
+              per_system: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``top_k`` best distinct lattice points, best first; ties are broken by the
-    composition, so the result does not depend on the order chunks finish in."""
+    composition, so the result does not depend on the order chunks finish in. With
+    ``per_system`` > 0, at most that many points of one element system (the set of
+    elements present) are kept, so a saturated ranking covers many systems."""
     if len(a) > 4 * top_k:  # cheap pre-selection: everything scoring at least the 4k-th best
         threshold = np.partition(a, len(a) - 4 * top_k)[len(a) - 4 * top_k]
         pick = np.flatnonzero(a >= threshold)
         if len(pick) < len(a):
-            best = merge_top(x[pick], p[pick], a[pick], top_k, step)
+            best = merge_top(x[pick], p[pick], a[pick], top_k, step, per_system)
             if len(best[0]) == top_k:
                 return best
-        # too many copies of the same points among them: rank everything
+        # too many copies of the same points (or of one system) among them: rank everything
     grid = np.rint(x / step).astype(np.int64)
     order = np.lexsort((*grid.T[::-1], -a))
     x, p, a, grid = x[order], p[order], a[order], grid[order]
     if len(grid):
         _, first = np.unique(grid, axis=0, return_index=True)
-        keep = np.sort(first)[:top_k]  # the first of equal points is its best-scored copy
+        keep = np.sort(first)  # the first of equal points is its best-scored copy
+        if per_system > 0:
+            present = grid[keep] > 0
+            keep = keep[system_rank([row.tobytes() for row in present]) < per_system]
+        keep = keep[:top_k]
         x, p, a = x[keep], p[keep], a[keep]
     return x, p, a
 
 
 def score_job(job: ChunkJob, checkpoint: str, space: DesignSpace, acquisition: str, top_k: int,
-              seed: int, sub_chunk: int) -> ChunkResult:
-    """Make, filter and score one job's candidates; keep its top ``top_k``."""
+              seed: int, sub_chunk: int, per_system: int = 0) -> ChunkResult:
+    """Make, filter and score one job's candidates; keep its top ``top_k`` (at most
+    ``per_system`` per element system when > 0, see :func:`merge_top`)."""
     model = _model(checkpoint)
     e = len(space.palette)
     best = (np.empty((0, e)), np.empty(0), np.empty(0))
@@ -215,29 +223,35 @@ def score_job(job: ChunkJob, checkpoint: str, space: DesignSpace, acquisition: s
         p = model.predict_proba(to_model_columns(piece, space, model.elements))
         a = screening_scores(p, acquisition)  # type: ignore[arg-type]
         best = merge_top(np.vstack([best[0], piece]), np.concatenate([best[1], p]),
-                         np.concatenate([best[2], a]), top_k, space.step)
+                         np.concatenate([best[2], a]), top_k, space.step, per_system)
     return ChunkResult(job.index, scored, feasible, *best)
 
 
 @task(name="screen-chunk", retries=1, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def screen_chunk(job: ChunkJob, checkpoint: str, space: dict[str, Any], acquisition: str, top_k: int,
-                 seed: int, sub_chunk: int) -> ChunkResult:
+                 seed: int, sub_chunk: int, per_system: int = 0) -> ChunkResult:
     """One chunk job on a worker (see :func:`score_job`)."""
-    return score_job(job, checkpoint, DesignSpace.from_dict(space), acquisition, top_k, seed, sub_chunk)
+    return score_job(job, checkpoint, DesignSpace.from_dict(space), acquisition, top_k, seed, sub_chunk,
+                     per_system)
 
 
 @flow(name="screen-lattice")
 def screen_lattice(checkpoint: str, space: dict[str, Any], candidates: int, top_k: int = 100,
                    acquisition: str = "greedy", seed: int = 0, chunk_size: int = 100_000,
-                   max_in_flight: int = 4) -> ScreenResult:
+                   max_in_flight: int = 4, per_system: int = 0) -> ScreenResult:
     """Screen the design space's lattice (see the module docstring); ``space`` is
-    :meth:`DesignSpace.to_dict` of the design space (Prefect stores parameters as JSON)."""
+    :meth:`DesignSpace.to_dict` of the design space (Prefect stores parameters as JSON).
+
+    ``per_system`` > 0 keeps at most that many alloys per element system in the top list.
+    Chunks then hand back ``4 × top_k`` rows, and the list is exact unless one chunk holds
+    more than that many better-scored alloys of systems already full elsewhere."""
     from prefect.futures import as_completed
 
     screening_scores(np.array([0.5]), acquisition)  # type: ignore[arg-type]  # refuse a bad name early
     design = DesignSpace.from_dict(space)
     mode, jobs = plan_jobs(design, candidates, chunk_size)
     sub_chunk = min(chunk_size, 100_000)
+    keep = 4 * top_k if per_system > 0 else top_k
     e = len(design.palette)
     top = (np.empty((0, e)), np.empty(0), np.empty(0))
     scored = feasible = 0
@@ -246,8 +260,8 @@ def screen_lattice(checkpoint: str, space: dict[str, Any], candidates: int, top_
 
     def fill() -> None:
         for job in itertools.islice(pending, max(1, max_in_flight) - len(in_flight)):
-            in_flight.append(screen_chunk.submit(job, checkpoint, space, acquisition, top_k, seed,
-                                                 sub_chunk))
+            in_flight.append(screen_chunk.submit(job, checkpoint, space, acquisition, keep, seed,
+                                                 sub_chunk, per_system))
 
     fill()
     while in_flight:
@@ -258,7 +272,8 @@ def screen_lattice(checkpoint: str, space: dict[str, Any], candidates: int, top_
         scored += result.scored
         feasible += result.feasible
         top = merge_top(np.vstack([top[0], result.x]), np.concatenate([top[1], result.p]),
-                        np.concatenate([top[2], result.a]), top_k, design.step)
+                        np.concatenate([top[2], result.a]), keep, design.step, per_system)
+    top = tuple(v[:top_k] for v in top)
     return ScreenResult(mode, len(jobs), scored, feasible, top[0], top[1], top[2], design.palette)
 
 
@@ -278,9 +293,9 @@ def dask_runner(workers: int = 1, address: str | None = None):  # noqa: ANN201
 def run_screening(checkpoint: str, space: DesignSpace, candidates: int, *, top_k: int = 100,
                   acquisition: str = "greedy", seed: int = 0, chunk_size: int = 100_000,
                   workers: int = 1, address: str | None = None,
-                  max_in_flight: int | None = None) -> ScreenResult:
+                  max_in_flight: int | None = None, per_system: int = 0) -> ScreenResult:
     """:func:`screen_lattice` on Dask (a local cluster, or the scheduler at ``address``)."""
     flow_ = screen_lattice.with_options(task_runner=dask_runner(workers, address))
     return flow_(str(checkpoint), space.to_dict(), candidates, top_k=top_k, acquisition=acquisition,
-                 seed=seed, chunk_size=chunk_size,
+                 seed=seed, chunk_size=chunk_size, per_system=per_system,
                  max_in_flight=max_in_flight if max_in_flight is not None else 2 * max(workers, 1))

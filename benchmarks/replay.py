@@ -17,9 +17,12 @@ driven by the same Prefect flow (``agent.flows.run_campaign``) and db code as an
   5 % of them (``[labeler] start_fraction``), the rest left unlabelled; ``rare`` is the
   full start on a pool whose single-phase alloys are thinned to 15 % (``[pool]
   single_share``; the fold is ~50 % single-phase, where 2x random cannot be reached);
-- R rounds x batch k with one strategy per campaign: ``dvae-botorch`` (latent GP +
-  qLogNEI over the pool), ``dvae-greedy`` / ``dvae-uncertainty`` (screening on the DVAE's
-  p(single)), ``rf-ei`` / ``rf-ucb`` (random forest on descriptors), ``random``.
+- R rounds x batch k with one strategy per campaign: ``dvae-botorch`` (BoTorch on the
+  DVAE's ensemble posterior, strategy ``botorch``: qUCB with the element-system spread),
+  ``dvae-botorch-gp`` (the former ``botorch``, a GP of classifier scores + qLogNEI over the
+  pool; results recorded before issue #19 under ``dvae-botorch`` are this one),
+  ``dvae-greedy`` / ``dvae-uncertainty`` (screening on the DVAE's p(single)), ``rf-ei`` /
+  ``rf-ucb`` (random forest on descriptors), ``random``.
 
 Every round refits the DVAE (warm start) and writes its report. The random-forest and
 random campaigns do not use the DVAE, so they run it with a few epochs only (recorded in
@@ -53,14 +56,15 @@ from benchmarks.report import DOCS, machine, write_section  # noqa: E402
 
 SECTION = "replay"
 STRATEGIES: dict[str, dict[str, Any]] = {
-    "dvae-botorch": {"botorch": {"acquisition": "qLogNEI"}},
+    "dvae-botorch": {"botorch": {}},
+    "dvae-botorch-gp": {"botorch-gp": {"acquisition": "qLogNEI"}},
     "dvae-greedy": {"screen": {"acquisition": "greedy"}},
     "dvae-uncertainty": {"screen": {"acquisition": "uncertainty"}},
     "rf-ei": {"rf": {"acquisition": "EI"}},
     "rf-ucb": {"rf": {"acquisition": "UCB"}},
     "random": {"random": {}},
 }
-USES_DVAE = {"dvae-botorch", "dvae-greedy", "dvae-uncertainty"}
+USES_DVAE = {"dvae-botorch", "dvae-botorch-gp", "dvae-greedy", "dvae-uncertainty"}
 STARTS = {"full": 1.0, "10%": 0.1, "5%": 0.05, "rare": 1.0}
 RARE_SHARE = 0.15
 """``rare``: the full start on a pool whose single-phase alloys are thinned to this share
@@ -113,14 +117,13 @@ def _truth(spec) -> dict[str, int]:
     return {k: int(bool(v)) for k, v in zip(hidden["key"], hidden["single_phase"]) if k in pool}
 
 
-def forest_surrogate(session, spec, url: str, seed: int):
-    """Random forest on the campaign's visible labels before each round (start set plus
-    the labels revealed so far), built through the flow's own training-data code."""
+def visible_data(session, spec, seed: int):
+    """The campaign's training data (start set plus the labels revealed so far), built
+    through the flow's own training-data code, and the pool's keys."""
     from alloyloop.agent.labelers.replay import ReplayOracle, simulated_label_owners
     from alloyloop.agent.pool import load_pool
     from alloyloop.agent.training_data import round_data
     from alloyloop.db.snapshot import take_snapshot
-    from alloyloop.models.baselines import make_baseline
 
     lab = spec.labeler
     data = round_data(take_snapshot(session, spec.name), spec.model.palette, spec.name,
@@ -129,8 +132,24 @@ def forest_surrogate(session, spec, url: str, seed: int):
                       simulated_owner=simulated_label_owners(session),
                       pool=load_pool(spec.pool), start_fraction=lab.start_fraction,
                       start_seed=lab.seed)
+    return data, set(_truth(spec))
 
-    pool_keys = set(_truth(spec))
+
+def training_systems(session, spec, seed: int) -> set[str]:
+    """Element systems of the labels the campaign started with (no pool alloy)."""
+    from alloyloop.agent.strategies.diversity import element_systems
+
+    data, pool_keys = visible_data(session, spec, seed)
+    keep = [i for i, k in enumerate(data.keys) if k not in pool_keys]
+    return set(element_systems(data.X[keep], data.elements))
+
+
+def forest_surrogate(session, spec, url: str, seed: int):
+    """Random forest on the campaign's visible labels before each round (start set plus
+    the labels revealed so far)."""
+    from alloyloop.models.baselines import make_baseline
+
+    data, pool_keys = visible_data(session, spec, seed)
 
     def build(index: int, revealed: set[str]):
         keep = [i for i, k in enumerate(data.keys) if k not in pool_keys or k in revealed]
@@ -165,7 +184,8 @@ def run_one(strategy: str, start: str, seed: int, args, url: str, home: str, pal
     with store_session(url) as session:
         surrogate = (dvae_surrogate(session, name) if strategy in USES_DVAE
                      else forest_surrogate(session, spec, url, seed))
-        metrics = score_rounds(session, name, truth, spec.model.palette, surrogate)
+        metrics = score_rounds(session, name, truth, spec.model.palette, surrogate,
+                               training_systems(session, spec, seed))
     return {"strategy": strategy, "start": start, "seed": seed, "fold": seed % 5,
             "campaign": name, "pool_size": len(truth), "pool_singles": sum(truth.values()),
             "wall_seconds": wall, "rounds_run_now": args.rounds - done,

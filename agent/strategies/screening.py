@@ -14,7 +14,8 @@ from typing import Literal
 import numpy as np
 
 from alloyloop.campaigns.design_space import DesignSpace
-from alloyloop.agent.novelty import duplicates_of, first_occurrences
+from alloyloop.agent.novelty import duplicates_of, first_occurrences, nearest_known
+from alloyloop.agent.strategies.diversity import diverse_order, element_systems, system_rank
 from alloyloop.agent.suggestion import (
     Observations,
     Suggestion,
@@ -52,13 +53,28 @@ class Screening:
             else score this many uniform samples of it.
         chunk_size: candidates scored per pass (bounds memory).
         reserve: keep ``reserve × n`` best candidates before de-duplication.
+        resolution: scores closer than this count as tied (e.g. 0.001: every alloy at
+            p(single) = 1.000 ties); ties go to the alloy the classifier's members
+            disagree on most (std of their logits) plus the farthest from every known
+            alloy (total-variation distance). 0 = exact ties only, kept in lattice order.
+        per_system: at most this many suggestions per element system (counting pending
+            alloys); 0 = no limit.
     """
 
     acquisition: Acquisition = "greedy"
     max_candidates: int = 2_000_000
     chunk_size: int = 100_000
     reserve: int = 20
+    resolution: float = 0.0
+    per_system: int = 0
     name: str = "screen"
+
+    def __post_init__(self) -> None:
+        check_acquisition(self.acquisition)
+        if not self.resolution >= 0:
+            raise ValueError(f"resolution={self.resolution} must be ≥ 0, e.g. 0.001 (0: exact ties)")
+        if self.per_system < 0:
+            raise ValueError(f"per_system={self.per_system} must be ≥ 0 (0: no limit)")
 
     def candidates(self, space: DesignSpace, seed: int):
         """Yield ``(m, E_space)`` chunks of feasible lattice points."""
@@ -90,6 +106,11 @@ class Screening:
             a = screening_scores(p, self.acquisition)
             top_x = np.vstack([top_x, chunk])
             top_a = np.concatenate([top_a, a])
+            if self.per_system > 0:  # keep each element system's best few, not one system's
+                order = np.argsort(-top_a, kind="stable")
+                order = order[system_rank(element_systems(top_x[order], space.palette))
+                              < self.reserve * self.per_system]
+                top_x, top_a = top_x[order], top_a[order]
             if len(top_a) > keep:
                 best = np.argpartition(-top_a, keep)[:keep]
                 top_x, top_a = top_x[best], top_a[best]
@@ -100,8 +121,29 @@ class Screening:
                                space.step)
         top_x, top_a = top_x[fresh], top_a[fresh]
         unique = first_occurrences(top_x, space.step)
-        top_x, top_a = top_x[unique][:n], top_a[unique][:n]
-        return build_suggestions(model, top_x, space, observations, self.name, top_a)
+        top_x, top_a = top_x[unique], top_a[unique]
+        pick = self._rank(model, top_x, top_a, space, observations, n)
+        return build_suggestions(model, top_x[pick], space, observations, self.name, top_a[pick])
+
+    def _rank(self, model, x: np.ndarray, a: np.ndarray, space: DesignSpace, obs: Observations,
+              n: int) -> np.ndarray:
+        """Indices of the ``n`` picks among ``x`` ``(m, E_space)`` sorted best first by
+        ``a``: ties within ``resolution`` broken, at most ``per_system`` per system."""
+        if self.resolution == 0 and self.per_system == 0:
+            return np.arange(min(n, len(x)))
+        x_model = to_model_columns(x, space, obs.elements)
+        order = np.arange(len(x))
+        if self.resolution > 0 and len(x):
+            _, novelty = nearest_known(x_model, obs.known)
+            tie = np.where(np.isfinite(novelty), novelty, 1.0) + member_spread(model, x_model)
+            order = np.lexsort((-tie, -np.floor(a / self.resolution)))
+        taken = element_systems(to_space_columns(obs.X_pending, space, obs.elements)[
+            np.isclose(to_space_columns(obs.X_pending, space, obs.elements).sum(axis=1), 1.0)],
+            space.palette)
+        rank = -np.arange(len(order), dtype=np.float64)  # the sorted order as the score
+        chosen = diverse_order(rank, element_systems(x[order], space.palette), n, penalty=0.0,
+                               max_per_system=self.per_system, taken=taken)
+        return order[chosen]
 
     def _suggest_from_pool(self, model, obs: Observations, space: DesignSpace, n: int
                            ) -> list[Suggestion]:
@@ -110,8 +152,26 @@ class Screening:
             return []
         a = screening_scores(model.predict_proba(to_model_columns(x, space, obs.elements)),
                              self.acquisition)
-        top = np.argsort(-a, kind="stable")[:n]
+        order = np.argsort(-a, kind="stable")
+        top = order[self._rank(model, x[order], a[order], space, obs, n)]
         return build_suggestions(model, x[top], space, obs, self.name, a[top])
+
+
+def member_spread(model, x_model: np.ndarray) -> np.ndarray:
+    """``(m,)`` std of the classifier members' calibrated logits at ``(m, E)`` fractions
+    (:mod:`alloyloop.models.torch_members`); zeros for a model without members."""
+    import torch
+
+    from alloyloop.models.torch_members import member_logits
+
+    if not hasattr(model, "encode"):  # not a DVAE
+        return np.zeros(len(x_model))
+    try:
+        members = member_logits(model)
+    except ValueError:  # one head and no dropout: no spread to measure
+        return np.zeros(len(x_model))
+    with torch.no_grad():
+        return members(torch.as_tensor(x_model, dtype=torch.float64)).std(dim=0).numpy()
 
 
 def pool_candidates(obs: Observations, space: DesignSpace) -> np.ndarray:

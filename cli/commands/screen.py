@@ -65,6 +65,8 @@ def screen(
     acquisition: str = typer.Option("greedy", "--acquisition", help="greedy (highest p(single)) or uncertainty."),
     seed: int = typer.Option(0, "--seed", help="Seed of the lattice sample."),
     chunk_size: int = typer.Option(100_000, "--chunk-size", min=1, help="Candidates per Prefect task."),
+    per_system: int = typer.Option(1, "--per-system", min=0,
+                                   help="At most this many alloys per element system in the list (0: no limit)."),
     export: str = typer.Option(None, "--export", help=EXPORT_HELP),
     out: Path = typer.Option(None, "--out", dir_okay=False, help=OUT_HELP),
     url: str = typer.Option(None, "--url", help=URL_HELP),
@@ -94,7 +96,7 @@ def screen(
     err.print(f"screening {candidates:,} candidates of {escape(name)} with round {index}'s model on "
               f"{escape(address) if address else f'{workers} local Dask worker(s)'}…")
     result = run_screening(checkpoint, spec.space, candidates, top_k=top, acquisition=acquisition, seed=seed,
-                           chunk_size=chunk_size, workers=workers, address=address)
+                           chunk_size=chunk_size, workers=workers, address=address, per_system=per_system)
     rows = result.rows()
     if export is not None:
         emit_csv(("rank", "composition", "p_single", "acquisition"),

