@@ -13,12 +13,19 @@ from math import isfinite
 
 import numpy as np
 from alloyloop.featurize.converter import structure, unstructure
-from alloyloop.featurize.descriptors import FULL_SCHEMA, descriptor_matrix
 from alloyloop.featurize.elements import element_table
+from alloyloop.featurize.properties import PROPERTIES, get_property, property_matrix, reachable_range
 
 
 class DesignSpaceError(ValueError):
-    """A design-space setting is invalid or infeasible; the message names the fix."""
+    """A design-space setting is invalid or infeasible; the message names the fix.
+
+    ``key``: the setting at fault below the design space (``descriptor_limits.density``)
+    when it is one setting, else None."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -34,8 +41,12 @@ class DesignSpace:
         forbidden: element combinations that may not occur together (each a set). A
             palette holding a pair without a tabulated mixing enthalpy (Th-U) gets that
             pair added: no alloy with both can be featurized.
-        descriptor_limits: descriptor name (see ``featurize.descriptors.FULL_SCHEMA``) ->
-            (low, high); use ``None`` for an open side.
+        descriptor_limits: property name (any of ``featurize.properties.PROPERTIES``:
+            ``density`` in g/cm³, ``cost`` in USD/kg, and every descriptor of
+            ``featurize.descriptors.FULL_SCHEMA`` such as ``vec``, ``tm``, ``delta``) ->
+            (low, high) in the property's own unit; ``None`` for an open side. The one
+            constraint mechanism on properties: every strategy's suggestions pass
+            :meth:`feasible`, which checks them.
         batch_size: suggestions per round.
     """
 
@@ -128,17 +139,56 @@ class DesignSpace:
                 raise DesignSpaceError(
                     f"forbidden combination {sorted(combo)} consists of required elements "
                     "(min bound > 0): no composition can satisfy both; relax one")
-        names = set(FULL_SCHEMA.names)
-        for name, lim in self.descriptor_limits.items():
-            if name not in names:
-                raise DesignSpaceError(
-                    f"descriptor limit on {name!r}, which is not a descriptor: use one of "
-                    f"{', '.join(sorted(names))}")
-            lo, hi = lim
-            if lo is not None and hi is not None and lo > hi:
-                raise DesignSpaceError(
-                    f"descriptor limit {name} = ({lo}, {hi}) is empty: low must be <= high")
         self._check_feasible()
+        for name, lim in self.descriptor_limits.items():
+            self._check_limit(name, lim)
+
+    def _check_limit(self, name: str, lim: tuple[float | None, float | None]) -> None:
+        try:
+            self._check_one_limit(name, lim)
+        except DesignSpaceError as exc:
+            raise DesignSpaceError(str(exc), key=f"descriptor_limits.{name}") from None
+
+    def _check_one_limit(self, name: str, lim: tuple[float | None, float | None]) -> None:
+        if name not in PROPERTIES:
+            raise DesignSpaceError(
+                f"limit on {name!r}, which is not a property: use one of "
+                f"{', '.join(sorted(PROPERTIES))}")
+        prop = get_property(name)
+        lo, hi = lim
+        if lo is not None and hi is not None and lo > hi:
+            raise DesignSpaceError(
+                f"limit {name} = {{ min = {lo:g}, max = {hi:g} }} is empty: min must be <= "
+                "max; swap them")
+        missing = prop.missing_elements(self.palette)
+        if missing:
+            raise DesignSpaceError(
+                f"{name} has no data for palette element {missing[0]} ({prop.provenance}): "
+                f"drop {missing[0]} from the palette or drop the {name} limit")
+        low, high = self.bound_arrays()
+        required = np.array([el in self.required for el in self.palette])
+        reach = reachable_range(prop, self.palette, low, high, required,
+                                self.min_elements, self.step)
+        if reach is None:
+            return
+        least, most = reach.low, reach.high
+        unit = f" {prop.unit}" if prop.unit else ""
+
+        def alloy(c: np.ndarray) -> str:
+            return "".join(f"{el}{100 * v:.3g}" for el, v in zip(self.palette, c) if v > 1e-9)
+
+        if hi is not None and hi < least - 1e-9:
+            raise DesignSpaceError(
+                f"limit {name} <= {hi:g}{unit} is infeasible: the lowest {name} the palette "
+                f"({', '.join(self.palette)}) and bounds reach is {least:.3g}{unit} (at.%: "
+                f"{alloy(reach.low_at)}); raise max "
+                f"to at least {least:.3g}, or add elements with a lower {name}")
+        if lo is not None and lo > most + 1e-9:
+            raise DesignSpaceError(
+                f"limit {name} >= {lo:g}{unit} is infeasible: the highest {name} the palette "
+                f"({', '.join(self.palette)}) and bounds reach is {most:.3g}{unit} (at.%: "
+                f"{alloy(reach.high_at)}); lower min "
+                f"to at most {most:.3g}, or add elements with a higher {name}")
 
     def _grid_bounds(self, el: str) -> tuple[int, int]:
         """Bounds of ``el`` when present, in step units: at least one step."""
@@ -218,9 +268,9 @@ class DesignSpace:
         return ok
 
     def descriptors_ok(self, x: np.ndarray) -> np.ndarray:
-        """``(n,)`` bool: rows within every descriptor limit."""
+        """``(n,)`` bool: rows within every property limit."""
         names = list(self.descriptor_limits)
-        d = descriptor_matrix(x, self.palette, FULL_SCHEMA.select(names))
+        d = property_matrix(x, self.palette, names)
         ok = np.ones(len(x), dtype=bool)
         for j, name in enumerate(names):
             lo, hi = self.descriptor_limits[name]

@@ -5,6 +5,7 @@ A spec is a TOML file (read with :mod:`tomllib`)::
     name = "cantor-fcc"
     seed = 7
     batch_size = 8
+    target = "FCC"                    # single | FCC | BCC | HCP (default single)
 
     [design_space]
     units = "at.%"                    # "at.%" or "fraction": applies to step, bounds, tolerance
@@ -12,7 +13,10 @@ A spec is a TOML file (read with :mod:`tomllib`)::
     min_elements = 4
     step = 5                          # 5 at.% grid
     bounds = { Al = [0, 10] }         # per element, when present
-    descriptor_limits = { vec = { min = 7.8 } }   # physical units of the descriptor
+    descriptor_limits = { vec = { min = 7.8 }, density = { max = 9 } }   # property units
+
+    [objectives]                      # optimized with p(target) by the botorch strategy
+    density = "minimize"              # property = "minimize" | "maximize"
 
     [strategies]                      # counts add up to batch_size
     botorch = 4
@@ -44,6 +48,7 @@ from typing import Any
 from alloyloop.campaigns.design_space import DesignSpace, DesignSpaceError
 from alloyloop.campaigns.cron import cron_problem
 from alloyloop.campaigns.errors import SpecError, SpecProblem
+from alloyloop.campaigns.goal import TARGETS, Goal, GoalError
 from alloyloop.featurize.elements import GROUPS, element_table
 from alloyloop.models.config import ConfigError, DVAEConfig
 
@@ -229,6 +234,7 @@ class CampaignSpec:
     labeler: LabelerSpec = field(default_factory=LabelerSpec)
     report: ReportSpec = field(default_factory=ReportSpec)
     pool: PoolSpec | None = None
+    goal: Goal = field(default_factory=Goal)
 
     @property
     def batch_size(self) -> int:
@@ -288,8 +294,9 @@ class CampaignSpec:
         out: dict[str, Any] = {"name": self.name}
         if self.description:
             out["description"] = self.description
-        out.update({"seed": self.seed, "batch_size": self.batch_size, "design_space": design,
-                    "strategies": strategies, "model": model, "retrain": retrain,
+        goal = self.goal.to_dict()
+        out.update({"seed": self.seed, "batch_size": self.batch_size, "target": goal["target"],
+                    "design_space": design, "strategies": strategies, "model": model, "retrain": retrain,
                     "labeler": labeler,
                     "report": {"shap_rows": self.report.shap_rows,
                                "shap_background": self.report.shap_background}})
@@ -302,6 +309,8 @@ class CampaignSpec:
                 if self.pool.single_share is not None:
                     pool["single_share"] = self.pool.single_share
             out["pool"] = pool
+        if goal["objectives"]:
+            out["objectives"] = goal["objectives"]
         return out
 
     def to_toml(self) -> str:
@@ -474,13 +483,14 @@ def parse_spec(data: Mapping[str, Any], source: str = "spec", *,
     report = _report(top.section("report"))
     pool = _pool(top.section("pool")) if top.has("pool") else None
     _check_pool_use(pool, strategies, labeler, problems)
+    goal = _goal(top, space, strategies, model)
     top.finish()
     if problems:
         raise SpecError(problems, source)
     assert space is not None and model is not None
     return CampaignSpec(name=name, description=description, seed=seed, units=units,
                         space=space, strategies=strategies, model=model, retrain=retrain,
-                        labeler=labeler, report=report, pool=pool)
+                        labeler=labeler, report=report, pool=pool, goal=goal)
 
 
 def load_spec(path: str | Path) -> CampaignSpec:
@@ -553,6 +563,9 @@ def _design_space(sec: _Section, scale: float | None, units: str | None, batch_s
                            descriptor_limits=limits, batch_size=batch_size)
     except DesignSpaceError as exc:
         message = str(exc)
+        if exc.key is not None:  # a property limit: in the property's unit, not at.%
+            sec.problem(exc.key, message)
+            return None
         if units == "at.%":
             message += " (fractions above are mole fractions: the spec's at.% divided by 100)"
         sec.problem("", message)
@@ -771,3 +784,38 @@ def _report(sec: _Section) -> ReportSpec:
     background = sec.take("shap_background", _int(5, 1000), 50)
     sec.finish()
     return ReportSpec(shap_rows=rows, shap_background=background)
+
+
+def _goal(top: _Section, space: DesignSpace | None, strategies: tuple[StrategySpec, ...],
+          model: ModelSpec | None) -> Goal:
+    """``target`` and ``[objectives]``: names, directions, data for the palette, and a
+    strategy that optimizes them."""
+    target = top.take("target", _choice(TARGETS), "single")
+    sec = top.section("objectives")
+    objectives: dict[str, str] = {}
+    for name, direction in sec.data.items():
+        sec.used.add(name)
+        try:
+            Goal(objectives={name: direction})
+        except GoalError as exc:
+            sec.problem(name, str(exc))
+            continue
+        objectives[name] = direction
+    if objectives and strategies and not any(s.kind == "botorch" for s in strategies):
+        sec.problem("", "objectives are optimized by the botorch strategy, which the mix "
+                    "lacks: add e.g. botorch = 4 to [strategies] (or drop [objectives])")
+    if space is not None:
+        from alloyloop.featurize.properties import get_property
+
+        for name in objectives:
+            missing = get_property(name).missing_elements(space.palette)
+            if missing:
+                sec.problem(name, f"{name} has no data for palette element {missing[0]}: drop "
+                            f"{missing[0]} from the palette or the objective")
+    if target not in (None, "single") and model is not None:
+        label = getattr(model.config(), "label", None)
+        if label is not None and label != "phase4":
+            top.problem("target", f"{target!r} needs a model trained on phase4 labels, but "
+                        f"[model.dvae] label = {label!r}: set label = \"phase4\" (or target = "
+                        "\"single\")")
+    return Goal(target=target or "single", objectives=objectives)

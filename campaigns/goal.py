@@ -1,0 +1,67 @@
+"""What a campaign designs for: the target structure and the property objectives.
+
+- ``target``: ``single`` (any single-phase solid solution, the default), ``FCC``, ``BCC``
+  or ``HCP`` (single-phase of that structure; needs a model trained on phase4 labels).
+- ``objectives``: property name (:data:`alloyloop.featurize.properties.PROPERTIES`) ->
+  ``minimize`` or ``maximize``, optimized jointly with p(target) by the ``botorch``
+  strategy (a Pareto front, :mod:`alloyloop.agent.strategies.multi_objective`).
+
+Hard limits on properties are not here: they are the design space's
+``descriptor_limits`` (``density = { max = 9 }``), which every strategy obeys.
+
+Validated at construction (:class:`GoalError` names the value and the fix); serialized by
+the one converter (:mod:`alloyloop.featurize.converter`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from alloyloop.featurize.converter import structure, unstructure
+from alloyloop.featurize.properties import PROPERTIES
+
+TARGETS = ("single", "FCC", "BCC", "HCP")
+DIRECTIONS = ("minimize", "maximize")
+
+
+class GoalError(ValueError):
+    """A target or objective setting is invalid; the message names the fix."""
+
+
+@dataclass(frozen=True)
+class Goal:
+    """The campaign's target structure and property objectives (module docstring)."""
+
+    target: str = "single"
+    objectives: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "objectives", dict(self.objectives))
+        if self.target not in TARGETS:
+            close = [t for t in TARGETS if t.lower() == str(self.target).lower()]
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise GoalError(f"target {self.target!r} is not a structure: {hint}use one of "
+                            f"{', '.join(repr(t) for t in TARGETS)}")
+        for name, direction in self.objectives.items():
+            if name not in PROPERTIES:
+                raise GoalError(f"objective on {name!r}, which is not a property: use one of "
+                                f"{', '.join(sorted(PROPERTIES))}")
+            if direction not in DIRECTIONS:
+                raise GoalError(f"objective {name} = {direction!r} is not a direction: write "
+                                f"{name} = \"minimize\" or {name} = \"maximize\"")
+
+    @property
+    def multi_objective(self) -> bool:
+        return bool(self.objectives)
+
+    def signs(self) -> dict[str, float]:
+        """+1 for a maximized property, −1 for a minimized one (BoTorch maximizes)."""
+        return {n: 1.0 if d == "maximize" else -1.0 for n, d in self.objectives.items()}
+
+    def to_dict(self) -> dict:
+        return unstructure(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> Goal:
+        return structure(dict(data), cls, error=GoalError, what="goal setting")
