@@ -18,12 +18,14 @@ import numpy as np
 
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.suggestion import Observations, Strategy, Suggestion, to_model_columns
+from alloyloop.campaigns.goal import Goal
 from alloyloop.campaigns.spec import StrategySpec
 from alloyloop.db.campaigns import SuggestionInput
 
 
-def build_strategy(spec: StrategySpec) -> Strategy:
-    """The strategy object of one entry of the mix (options as in the spec)."""
+def build_strategy(spec: StrategySpec, goal: Goal | None = None) -> Strategy:
+    """The strategy object of one entry of the mix (options as in the spec); the
+    ``botorch`` strategy also gets the campaign's target and objectives (``goal``)."""
     from alloyloop.agent.strategies.ensemble_bo import EnsembleBO
     from alloyloop.agent.strategies.latent_bo import LatentBO, RandomLatent
     from alloyloop.agent.strategies.latent_region import LatentRegion
@@ -40,6 +42,8 @@ def build_strategy(spec: StrategySpec) -> Strategy:
         options["starts"] = tuple(options["starts"])
     if "box" in options:
         options["box"] = tuple(tuple(float(v) for v in corner) for corner in options["box"])
+    if spec.kind == "botorch" and goal is not None:
+        options.update(target=goal.target, objectives=tuple(goal.objectives.items()))
     return classes[spec.kind](**options)
 
 
@@ -59,8 +63,9 @@ def _matrix(batch: Sequence[Suggestion], space: DesignSpace, elements: tuple[str
 
 
 def compose_batch(model, observations: Observations, space: DesignSpace,
-                  mix: Sequence[StrategySpec], seed: int) -> Batch:
-    """Run the strategy mix (see the module docstring); at most ``space.batch_size`` suggestions."""
+                  mix: Sequence[StrategySpec], seed: int, goal: Goal | None = None) -> Batch:
+    """Run the strategy mix (see the module docstring); at most ``space.batch_size``
+    suggestions. ``goal``: the campaign's target and objectives (botorch strategy)."""
     out = Batch()
     shortfall: list[str] = []
 
@@ -69,7 +74,7 @@ def compose_batch(model, observations: Observations, space: DesignSpace,
         return dataclasses.replace(observations, X_pending=np.vstack([observations.X_pending, extra]))
 
     for i, entry in enumerate(mix):
-        strategy = build_strategy(entry)
+        strategy = build_strategy(entry, goal)
         try:
             got = strategy.suggest(model, pending(), space, entry.count, seed + 1009 * i)[:entry.count]
         except ValueError as exc:  # e.g. nothing to nudge: the others carry on

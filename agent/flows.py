@@ -244,7 +244,8 @@ def suggest_batch(start: RoundStart, model: DisentangledVAE, data: RoundData, ur
         # GPyTorch's Cholesky jitter and BoTorch's optimizer restarts are routine on
         # classifier-scored GP data; they would bury the CLI's progress output.
         warnings.filterwarnings("ignore", module=r"(linear_operator|gpytorch|botorch)(\..*)?$")
-        batch = compose_batch(model, obs, spec.space, spec.strategies, seed=rnd.seed)
+        batch = compose_batch(model, obs, spec.space, spec.strategies, seed=rnd.seed,
+                              goal=spec.goal)
     folder = _folder(spec.name, rnd, home)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / BATCH_FILE).write_text(json.dumps({"notes": batch.notes}, indent=2) + "\n",

@@ -29,6 +29,12 @@ optimum kept, plus ``raw_samples`` Sobol points of the box as candidates) search
 domain of applicability; the decodes are repaired exactly onto the grid, filtered
 (feasible, in domain, new) and the batch is chosen among them as from a pool. With a
 pool, the candidates are its open alloys (a discrete optimization over them).
+
+**Target and objectives** (campaign settings, not strategy options): the posterior is
+over the logit of p(``target``) (:mod:`~alloyloop.agent.strategies.target_members`); with
+``objectives`` the model gains one output per property and the acquisition, in the latent
+search and in the batch choice, is qLogNEHVI whatever ``acquisition`` says
+(:mod:`~alloyloop.agent.strategies.multi_objective`).
 """
 
 from __future__ import annotations
@@ -54,6 +60,13 @@ from alloyloop.agent.strategies.common import decode_to_space, fresh_unique
 from alloyloop.agent.strategies.diversity import diverse_order, element_systems
 from alloyloop.agent.strategies.dvae_posterior import DVAEEnsemble, LatentToDesign, SmoothDesignMap
 from alloyloop.agent.strategies.latent_bo import in_palette, latent_box
+from alloyloop.agent.strategies.multi_objective import (
+    MultiOutputEnsemble,
+    PropertyOutputs,
+    greedy_hypervolume_batch,
+    hypervolume_acquisition,
+    reference_point,
+)
 from alloyloop.agent.strategies.screening import pool_candidates
 from alloyloop.agent.suggestion import (
     Observations,
@@ -63,7 +76,8 @@ from alloyloop.agent.suggestion import (
     to_space_columns,
 )
 from alloyloop.campaigns.design_space import DesignSpace
-from alloyloop.models.torch_members import domain_score, member_logits, torch_decoder
+from alloyloop.agent.strategies.target_members import target_members
+from alloyloop.models.torch_members import domain_score, torch_decoder
 
 ACQUISITIONS = ("qLogNEI", "qUCB", "qSR", "Thompson")
 Acquisition = Literal["qLogNEI", "qUCB", "qSR", "Thompson"]
@@ -139,6 +153,9 @@ class EnsembleBO:
         oversample: latent points optimized per wanted suggestion (latent search).
         num_restarts, raw_samples: ``optimize_acqf`` settings (latent search).
         dropout_members: MC-dropout members of a single-head classifier.
+        target: the campaign's target (``single``, ``FCC``, ``BCC``, ``HCP``).
+        objectives: the campaign's ``(property, "minimize" | "maximize")`` pairs; with
+            any, the acquisition is qLogNEHVI (module docstring).
     """
 
     acquisition: Acquisition = "qUCB"
@@ -149,6 +166,8 @@ class EnsembleBO:
     num_restarts: int = 4
     raw_samples: int = 128
     dropout_members: int = 8
+    target: str = "single"
+    objectives: tuple[tuple[str, str], ...] = ()
     name: str = "botorch"
 
     def __post_init__(self) -> None:
@@ -171,13 +190,19 @@ class EnsembleBO:
             return self._suggest(model, observations, space, n, seed)
 
     def posterior_model(self, model, space: DesignSpace, elements: tuple[str, ...], seed: int,
-                        latent: bool) -> DVAEEnsemble:
-        """The ensemble model on latent codes (``latent``) or on model-palette fractions."""
-        members = member_logits(model, dropout_members=self.dropout_members, seed=seed)
+                        latent: bool) -> DVAEEnsemble | MultiOutputEnsemble:
+        """The ensemble model on latent codes (``latent``) or on model-palette fractions;
+        with objectives, its multi-output form (target logit, signed properties)."""
+        members = target_members(model, self.target, dropout_members=self.dropout_members,
+                                 seed=seed)
         if not latent:
-            return DVAEEnsemble(members, nn.Identity())
-        path = LatentToDesign(torch_decoder(model, 1), SmoothDesignMap(space, elements))
-        return DVAEEnsemble(members, path, domain_score(model))
+            ens = DVAEEnsemble(members, nn.Identity())
+        else:
+            path = LatentToDesign(torch_decoder(model, 1), SmoothDesignMap(space, elements))
+            ens = DVAEEnsemble(members, path, domain_score(model))
+        if not self.objectives:
+            return ens
+        return MultiOutputEnsemble(ens, PropertyOutputs(dict(self.objectives), elements))
 
     def _suggest(self, model, obs: Observations, space: DesignSpace, n: int,
                  seed: int) -> list[Suggestion]:
@@ -195,7 +220,7 @@ class EnsembleBO:
         rows, value = self.select(frac, to_model_columns(x, space, obs.elements), n,
                                   baseline=labelled, seed=seed,
                                   systems=element_systems(x, space.palette),
-                                  taken=element_systems(pending, space.palette))
+                                  taken=element_systems(pending, space.palette), space=space)
         return build_suggestions(model, x[rows], space, obs, self.name, value,
                                  repair_distance=dist[rows])
 
@@ -212,12 +237,20 @@ class EnsembleBO:
             return torch.cat([acq(c.unsqueeze(-2)) for c in choices.split(512)]).numpy()
 
     def select(self, frac: DVAEEnsemble, x_model: np.ndarray, n: int, *, baseline: np.ndarray,
-               seed: int, systems: list[str], taken: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The batch among concrete compositions ``x_model`` ``(m, E)`` (module docstring).
+               seed: int, systems: list[str], taken: list[str],
+               space: DesignSpace | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The batch among concrete compositions ``x_model`` ``(m, E)`` (module docstring;
+        ``space`` gives the multi-objective reference point its limits).
 
         Returns:
             ``(rows (≤ n,), acquisition value of each pick (≤ n,))``.
         """
+        if isinstance(frac, MultiOutputEnsemble):
+            base = torch.as_tensor(baseline, dtype=torch.float64)
+            ref = reference_point(frac, base, space.descriptor_limits if space else {})
+            acq = hypervolume_acquisition(frac, base, ref, MemberSampler(frac.n_members))
+            return greedy_hypervolume_batch(acq, torch.as_tensor(x_model, dtype=torch.float64),
+                                            n, systems, taken, self.max_per_system)
         values = self.scores(frac, x_model, baseline)
         if self.acquisition == "Thompson":
             draws = _slot_members(n, frac.n_members, seed)
@@ -243,7 +276,13 @@ class EnsembleBO:
         lat = self.posterior_model(model, space, obs.elements, seed, latent=True)
         box = torch.as_tensor(latent_box(model, obs), dtype=torch.float64)
         starts = max(self.num_restarts, n * self.oversample)
-        if self.acquisition == "Thompson":
+        if isinstance(lat, MultiOutputEnsemble):
+            z_lab = torch.as_tensor(model.encode(labelled, 1)) if len(labelled) else \
+                torch.empty((0, box.shape[1]), dtype=torch.float64)
+            ref = reference_point(lat, z_lab, space.descriptor_limits)
+            jobs = [(hypervolume_acquisition(lat, z_lab, ref, MemberSampler(lat.n_members)),
+                     starts)]
+        elif self.acquisition == "Thompson":
             draws = _slot_members(starts, lat.n_members, seed + 1)
             jobs = [(MemberValue(lat, k), int((draws == k).sum())) for k in np.unique(draws)]
         else:
