@@ -288,6 +288,16 @@ def _previous_importance(url: str | None, campaign: str, index: int) -> dict[str
     return None
 
 
+def _processing_counts(session: Any, snapshot: Snapshot, data: RoundData) -> dict[str, int]:
+    """The round's training labels (its labelled alloys) per processing route."""
+    from alloyloop.db.labels import processing_counts
+
+    used = set(data.keys)
+    frame = snapshot.labelled
+    ids = frame.loc[frame["key"].isin(used), "label_id"].dropna().astype(int).tolist()
+    return processing_counts(session, ids)
+
+
 @task(name="round-report", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S, cache_policy=NO_CACHE)
 def write_report(start: RoundStart, model: DisentangledVAE, data: RoundData,
                  suggestions: list[SuggestionRecord], version: ModelVersionRecord, warm: WarmStart,
@@ -311,11 +321,13 @@ def write_report(start: RoundStart, model: DisentangledVAE, data: RoundData,
             "notes": notes}
     with store_session(url) as session:
         agreement = calphad_vs_experiment(session, spec.model.palette)
+        processing = _processing_counts(session, start.snapshot, data)
     files = round_report.write_round_report(
         model, data, suggestions, folder / REPORT_DIR, info=info,
         previous_importance=_previous_importance(url, spec.name, rnd.index),
         shap_rows=spec.report.shap_rows, shap_background=spec.report.shap_background,
-        seed=rnd.seed, agreement=agreement)
+        seed=rnd.seed, agreement=agreement, objectives=spec.goal.objectives,
+        target=spec.goal.target, design_palette=spec.space.palette, processing=processing)
     kill_point("report")  # crash tests: report files written, not linked
     if linked is None:
         with store_session(url) as session:

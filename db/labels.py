@@ -317,3 +317,16 @@ def recent_labels(session: Session, *, limit: int = 50) -> list[LabelRecord]:
     stmt = (select(Label, Alloy.key).join(Alloy, Alloy.id == Label.alloy_id)
             .order_by(Label.id.desc()).limit(limit))
     return [LabelRecord.from_row(row, alloy_key=k) for row, k in session.execute(stmt).tuples()]
+
+
+def processing_counts(session: Session, label_ids: Sequence[int]) -> dict[str, int]:
+    """How many of the labels ``label_ids`` describe each processing route (``as-cast``,
+    ``annealed``, …; ``unknown`` where the label does not say), largest first."""
+    counts: dict[str, int] = {}
+    ids = sorted({int(i) for i in label_ids})
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        for (route,) in session.execute(select(Label.processing).where(Label.id.in_(chunk))):
+            name = route or "unknown"
+            counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

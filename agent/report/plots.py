@@ -174,3 +174,30 @@ def label_control_hist(p1: Sequence[np.ndarray], p0: Sequence[np.ndarray],
     axes[0][0].set_ylabel(f"prior draws (of {len(p1[0])})")
     fig.suptitle("Label control: the same z decoded with y = 1 and y = 0")
     return _save(fig, path)
+
+
+def pareto_front(p: np.ndarray, values: np.ndarray, names: Sequence[str], labels: Sequence[str],
+                 source: Sequence[str], front: np.ndarray, path: Path, p_name: str = "p(single)"
+                 ) -> Path:
+    """One panel per objective: p(target) against the property, labelled alloys as dots
+    (blue single-phase, red multi-phase), suggestions as black stars, the non-dominated
+    points ringed. ``values`` ``(n, len(names))``; ``labels`` / ``source`` per point."""
+    fig, axes = plt.subplots(1, len(names), figsize=(5.2 * len(names), 4.4), squeeze=False)
+    source = np.asarray(source)
+    labels = np.asarray([lab or "" for lab in labels])
+    for ax, j, name in zip(axes[0], range(len(names)), names):
+        for lab, colour in (("single", "#1f77b4"), ("multi", "#d62728")):
+            sel = (source == "labelled") & (labels == lab)
+            ax.scatter(values[sel, j], p[sel], s=8, alpha=0.5, c=colour,
+                       label=f"labelled {lab}-phase ({sel.sum()})")
+        sel = source == "suggestion"
+        ax.scatter(values[sel, j], p[sel], marker="*", s=140, c="k", edgecolors="w",
+                   linewidths=0.5, label=f"suggested ({sel.sum()})")
+        ax.scatter(values[front, j], p[front], s=90, facecolors="none", edgecolors="#2ca02c",
+                   linewidths=1.5, label=f"non-dominated ({int(front.sum())})")
+        ax.set_xlabel(name)
+        ax.set_ylabel(p_name)
+        ax.set_ylim(-0.02, 1.02)
+        ax.legend(fontsize=7, loc="best")
+    fig.suptitle(f"Pareto front: {p_name} against the objectives")
+    return _save(fig, path)

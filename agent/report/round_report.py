@@ -4,6 +4,7 @@ Files in ``out_dir`` (``index.html`` last, so a complete page means a complete r
 
     shap_beeswarm.png  shap_bar.png  shap_change.png  latent_map.png  roc_calibration.png
     reconstruction.png  label_control.png
+    pareto.png         (campaigns with objectives: p(target) against each property)
     importance.json    (mean |SHAP| per feature: the next round compares against it)
     suggestions.csv    index.html
 """
@@ -21,6 +22,7 @@ import numpy as np
 from alloyloop.agent.report import html as H
 from alloyloop.agent.report import plots
 from alloyloop.agent.report.calphad_agreement import Agreement, agreement_html
+from alloyloop.agent.report.pareto import front_table, pareto_points
 from alloyloop.agent.report.shap_values import explain
 from alloyloop.agent.report.suggestion_table import SUGGESTION_COLUMNS, suggestion_row, write_suggestions_csv
 from alloyloop.agent.training_data import RoundData
@@ -28,6 +30,7 @@ from alloyloop.db.records import SuggestionRecord
 from alloyloop.featurize.composition import parse_composition
 from alloyloop.featurize.elements import GROUPS
 from alloyloop.featurize.matrix import fraction_matrix
+from alloyloop.featurize.properties import get_property
 from alloyloop.models.dvae import DisentangledVAE
 from alloyloop.models.latent_quality import label_control
 
@@ -40,6 +43,9 @@ FIGURES = {
     "reconstruction.png": "Validation alloys against their reconstructions decode(encode(x, ŷ), ŷ)",
     "label_control.png": "p(single) of 500 prior draws decoded with y = 1 and with y = 0",
 }
+PARETO_FIGURE = ("pareto.png", "p(target) against each objective (and density, cost): labelled "
+                 "alloys of the design palette, this round's suggestions (stars), the "
+                 "non-dominated ones ringed")
 GENERATIVE_METRICS = {
     "val_recon_tv": "reconstruction TV distance (½Σ|x − x̂|)",
     "val_recon_element_set_agreement": "decoded elements ≥ 2 at.% = the input's (share)",
@@ -101,7 +107,10 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
                        suggestions: Sequence[SuggestionRecord], out_dir: str | Path, *,
                        info: Mapping[str, Any], previous_importance: Mapping[str, float] | None,
                        shap_rows: int, shap_background: int, seed: int,
-                       agreement: Agreement | None = None) -> ReportFiles:
+                       agreement: Agreement | None = None,
+                       objectives: Mapping[str, str] | None = None, target: str = "single",
+                       design_palette: Sequence[str] | None = None,
+                       processing: Mapping[str, int] | None = None) -> ReportFiles:
     """Write the report of one round (see the module docstring).
 
     Args:
@@ -113,6 +122,11 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
         agreement: CALPHAD against experimental labels on the same alloys (a section of
             its own when given).
         shap_rows, shap_background: explained rows and background rows (seeded samples).
+        objectives: the campaign's property objectives; with any, a Pareto section
+            (``pareto.png`` and the front's table) over the suggestions and the labelled
+            alloys made of ``design_palette`` (default: the model palette).
+        target: the campaign's target structure (the Pareto axis is p(target)).
+        processing: training labels per processing route (a small table when given).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -151,16 +165,54 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
                                encoding="utf-8")
     csv_file = out / "suggestions.csv"
     write_suggestions_csv(suggestions, csv_file)
+    extra = []
+    if processing is not None:
+        extra.append(("Training labels by processing route",
+                      H.table(["processing route", "training labels"], list(processing.items()))
+                      + '<p class="muted">unknown: the label does not say how the sample was '
+                        "made.</p>"))
+    if objectives:
+        extra.append(_pareto_section(model, data, suggestions, x_sugg, objectives, target,
+                                     design_palette or data.elements, out))
     page = _page(model, data, suggestions, info, importance, previous_importance, result.method,
-                 len(rows), agreement)
+                 len(rows), agreement, extra)
     html_file = out / "index.html"
     html_file.write_text(page, encoding="utf-8")
     return ReportFiles(html=html_file, figures=tuple(out / f for f in FIGURES),
                        importance=importance_file, suggestions_csv=csv_file)
 
 
+def _pareto_section(model, data: RoundData, suggestions, x_sugg: np.ndarray,
+                    objectives: Mapping[str, str], target: str, palette: Sequence[str],
+                    out: Path) -> tuple[str, str]:
+    """The Pareto section (module :mod:`~alloyloop.agent.report.pareto`)."""
+    inside = (data.X[:, [i for i, el in enumerate(data.elements) if el not in palette]]
+              .sum(axis=1) < 1e-9)
+    x_lab = data.X[inside]
+    keys = np.asarray(data.keys)[inside]
+    points = pareto_points(np.array([s.p_single for s in suggestions], dtype=np.float64),
+                           x_sugg, [s.alloy_key for s in suggestions],
+                           model.predict_proba(x_lab) if len(x_lab) else np.zeros(0), x_lab,
+                           list(keys), data.y[inside], data.elements, objectives)
+    # Suggestions store p(single); p(structure) needs a phase4 model (issue #21, models/).
+    p_name = "p(single)"
+    plots.pareto_front(points.p, points.values, [get_property(n).label for n in points.names],
+                       points.labels, points.source, points.front, out / PARETO_FIGURE[0],
+                       p_name=p_name)
+    header, rows = front_table(points, "single")
+    note = (f"objectives: {', '.join(f'{n} ({d})' for n, d in objectives.items())}; "
+            f"{int(points.front.sum())} non-dominated of {len(points.p)} points (suggestions "
+            "and labelled alloys of the design palette).")
+    if target != "single":
+        note += (f" Target {target}: the front uses p(single), as the suggestions store it, "
+                 "until the model predicts structures (phase4 labels).")
+    return (f"Pareto front: {p_name} and objectives",
+            H.figure(PARETO_FIGURE[0], PARETO_FIGURE[1]) + H.table(header, rows)
+            + f'<p class="muted">{H.html.escape(note)}</p>')
+
+
 def _page(model, data: RoundData, suggestions, info, importance, previous, method, n_rows,
-          agreement: Agreement | None = None) -> str:
+          agreement: Agreement | None = None, extra: Sequence[tuple[str, str]] = ()) -> str:
     m = model.metrics
     metric_names = ("val_auc", "val_balanced_accuracy", "val_ece", "val_nll", "temperature",
                     "epochs", "best_epoch", "fit_seconds", "conformal_threshold")
@@ -198,5 +250,6 @@ def _page(model, data: RoundData, suggestions, info, importance, previous, metho
     ]
     if agreement is not None:
         sections.append(("CALPHAD against experiment", agreement_html(agreement)))
+    sections.extend(extra)
     title = f"{info.get('campaign', 'campaign')} — round {info.get('round', '?')}"
     return H.page(title, sections)

@@ -111,10 +111,12 @@ def examples(show: str = typer.Option(None, "--show", help="Print this example s
         sys.stdout.write(path.read_text(encoding="utf-8"))
         return
     table = fitted_table("bundled campaign specs (alloyloop campaign create NAME)",
-                         ["name", ("batch", RIGHT), "labeler", "description"], wrap=["description"])
+                         ["name", ("batch", RIGHT), "target", "labeler", "description"],
+                         wrap=["description"])
     for name in example_names():
         spec = load_example(name)
-        table.add_row(name, str(spec.batch_size), spec.labeler.kind, spec.description)
+        table.add_row(name, str(spec.batch_size), spec.goal.target, spec.labeler.kind,
+                      spec.description)
     console.print(table)
 
 

@@ -42,7 +42,7 @@ def test_the_light_refractory_example_and_cantor_fcc_validate_with_their_goals()
     assert load_example("demo").goal == Goal()  # default: single, no objectives
 
 
-@pytest.mark.parametrize("name", ["refractory-bcc-light", "cantor-fcc"])
+@pytest.mark.parametrize("name", example_names())
 def test_goal_round_trips_through_toml_json_and_the_converter(name: str) -> None:
     spec = load_example(name)
     assert parse_spec(tomllib.loads(spec.to_toml())) == spec
