@@ -26,7 +26,7 @@ CANTOR = ("Co", "Cr", "Fe", "Mn", "Ni")
     (dict(palette=CANTOR, max_elements=2, bounds={el: (0.1, 1) for el in CANTOR[:3]}), "raise max_elements"),
     (dict(palette=CANTOR, forbidden=[{"Co", "Al"}]), "not in the palette"),
     (dict(palette=CANTOR, bounds={"Co": (0.1, 1), "Ni": (0.1, 1)}, forbidden=[{"Co", "Ni"}]), "required elements"),
-    (dict(palette=CANTOR, descriptor_limits={"hardness": (None, 5)}), "not a descriptor"),
+    (dict(palette=CANTOR, descriptor_limits={"hardness": (None, 5)}), "not a property: use one of cost"),
     (dict(palette=CANTOR, descriptor_limits={"vec": (9, 8)}), "is empty"),
     (dict(palette=CANTOR, batch_size=0), "positive integer"),
 ])
