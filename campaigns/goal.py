@@ -23,6 +23,11 @@ from alloyloop.featurize.properties import PROPERTIES
 
 TARGETS = ("single", "FCC", "BCC", "HCP")
 DIRECTIONS = ("minimize", "maximize")
+NOT_OBJECTIVES = {
+    "omega": "it is infinite where ΔH_mix = 0; use hmix, or a limit on omega",
+    "n_elements": "it is a count; use min_elements / max_elements of [design_space]",
+}
+"""Properties that can be limits but not objectives, and why."""
 
 
 class GoalError(ValueError):
@@ -47,6 +52,8 @@ class Goal:
             if name not in PROPERTIES:
                 raise GoalError(f"objective on {name!r}, which is not a property: use one of "
                                 f"{', '.join(sorted(PROPERTIES))}")
+            if name in NOT_OBJECTIVES:
+                raise GoalError(f"{name} cannot be an objective: {NOT_OBJECTIVES[name]}")
             if direction not in DIRECTIONS:
                 raise GoalError(f"objective {name} = {direction!r} is not a direction: write "
                                 f"{name} = \"minimize\" or {name} = \"maximize\"")

@@ -106,3 +106,10 @@ def test_min_above_max_and_bad_direction_name_the_fix() -> None:
 def test_objectives_need_the_botorch_strategy() -> None:
     msg = _problems(_light(lambda d: d.update(strategies={"screen": 8})))
     assert "objectives: objectives are optimized by the botorch strategy" in msg
+
+
+def test_omega_and_element_count_are_limits_not_objectives() -> None:
+    msg = _problems(_light(lambda d: d["objectives"].update(omega="maximize")))
+    assert "objectives.omega: omega cannot be an objective: it is infinite where" in msg
+    with pytest.raises(GoalError, match="use min_elements / max_elements"):
+        Goal(objectives={"n_elements": "minimize"})
