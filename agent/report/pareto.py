@@ -63,12 +63,18 @@ def pareto_points(p_suggested: np.ndarray, x_suggested: np.ndarray, keys_suggest
         p=p, names=names, values=values, front=non_dominated(y) if len(y) else np.zeros(0, bool))
 
 
-def front_table(points: ParetoPoints, target: str) -> tuple[list[str], list[list]]:
-    """Header and rows of the front, best p(target) first."""
+def front_table(points: ParetoPoints, target: str, max_rows: int = 40
+                ) -> tuple[list[str], list[list]]:
+    """Header and rows of the front, best p(target) first (at most ``max_rows``; every
+    suggestion on the front is kept)."""
     header = ["source", "alloy", "label", f"p({target})"] + [get_property(n).label
                                                             for n in points.names]
     idx = np.flatnonzero(points.front)
     idx = idx[np.argsort(-points.p[idx], kind="stable")]
+    suggested = [i for i in idx if points.source[i] == "suggestion"]
+    others = [i for i in idx if points.source[i] != "suggestion"]
+    keep = set(suggested) | set(others[:max(0, max_rows - len(suggested))])
+    idx = [i for i in idx if i in keep]
     rows = [[points.source[i], points.keys[i], points.labels[i], float(points.p[i]),
              *[float(v) for v in points.values[i]]] for i in idx]
     return header, rows

@@ -202,7 +202,8 @@ def _pareto_section(model, data: RoundData, suggestions, x_sugg: np.ndarray,
     header, rows = front_table(points, "single")
     note = (f"objectives: {', '.join(f'{n} ({d})' for n, d in objectives.items())}; "
             f"{int(points.front.sum())} non-dominated of {len(points.p)} points (suggestions "
-            "and labelled alloys of the design palette).")
+            f"and labelled alloys of the design palette); the table shows {len(rows)}: every "
+            "suggestion on the front and the labelled alloys with the highest p.")
     if target != "single":
         note += (f" Target {target}: the front uses p(single), as the suggestions store it, "
                  "until the model predicts structures (phase4 labels).")

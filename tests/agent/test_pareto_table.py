@@ -35,3 +35,18 @@ def test_front_trades_p_against_density_with_cost_alongside():
                             np.empty(0), np.empty((0, 5)), [], np.empty(0, bool), ELEMENTS,
                             {"density": "maximize"})
     assert flipped.front.tolist() == [True, False]
+
+
+def test_front_table_keeps_every_suggestion_and_caps_the_labelled():
+    rng = np.random.default_rng(0)
+    x = rng.dirichlet(np.ones(5), size=60)
+    p = np.linspace(0.99, 0.01, 60)  # p falls as density falls: many on the front
+    x = x[np.argsort(-(x @ np.array([0.0, 0.0, 1.0, 0.0, 3.0])))]
+    pts = pareto_points(p[:5], x[:5], [f"s{i}" for i in range(5)], p[5:], x[5:],
+                        [f"l{i}" for i in range(55)], np.ones(55, bool), ELEMENTS,
+                        {"density": "minimize"})
+    _, rows = front_table(pts, "single", max_rows=8)
+    on_front = [pts.keys[i] for i in np.flatnonzero(pts.front)]
+    suggested = {k for k in on_front if k.startswith("s")}
+    assert len(on_front) > 8 and len(rows) == max(8, len(suggested))
+    assert suggested <= {r[1] for r in rows}
