@@ -196,7 +196,9 @@ def _pareto_section(model, data: RoundData, suggestions, x_sugg: np.ndarray,
                            list(keys), data.y[inside], data.elements, objectives)
     # Suggestions store p(single); p(structure) needs a phase4 model (issue #21, models/).
     p_name = "p(single)"
-    plots.pareto_front(points.p, points.values, [get_property(n).label for n in points.names],
+    axes = [get_property(n).label + ("" if n in objectives else " (not an objective)")
+            for n in points.names]
+    plots.pareto_front(points.p, points.values, axes,
                        points.labels, points.source, points.front, out / PARETO_FIGURE[0],
                        p_name=p_name)
     header, rows = front_table(points, "single")
