@@ -19,6 +19,12 @@ Models:
                           ``MODEL_SCHEMA`` descriptors
     dvae / dvae-supervised  DisentangledVAE(label="phase4"), with / without the
                           unlabelled pool
+    dvae-supervised+route  dvae-supervised with ``processing_input = True``: the
+                          processing route of each row (Borg 2020's, joined from the corpus
+                          by composition; most rows have none: "unknown")
+
+Every result also carries ``routed_balanced_accuracy``: the four-class balanced accuracy
+on the test rows whose route is known (``n_routed`` of them).
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ SECTION = "phase4_benchmark"
 WORD = {"FCC": "FCC", "BCC": "BCC", "HCP": "HCP", "multi": "multi-phase"}
 MODELS = ("majority", "rule:guo_vec", "hb:random-forest", "hb:gradient-boosting",
           "random-forest", "dvae-supervised", "dvae")
-DVAE = ("dvae", "dvae-supervised")
+DVAE = ("dvae", "dvae-supervised", "dvae-supervised+route")
 PUBLISHED = {"majority": "majority-class", "rule:guo_vec": "rule:guo_vec",
              "hb:random-forest": "random-forest", "hb:gradient-boosting": "gradient-boosting",
              "random-forest": "random-forest"}
@@ -105,21 +111,25 @@ class _OurForest:
 class _Dvae:
     """DisentangledVAE(label="phase4") with label words in and out."""
 
-    def __init__(self, elements, seed: int, overrides: dict, semi: bool) -> None:
+    def __init__(self, elements, seed: int, overrides: dict, semi: bool,
+                 route: bool = False) -> None:
         from benchmarks.registry import dvae_config
         from alloyloop.models.dvae import DisentangledVAE
 
-        config = dvae_config({"label": "phase4", **overrides})
+        config = dvae_config({"label": "phase4", **overrides, "processing_input": route})
         self.model = DisentangledVAE(config, elements=elements, seed=seed)
         self.semi = semi
 
-    def fit(self, X, labels, *, X_val=None, y_val=None, X_unlabelled=None):
+    def fit(self, X, labels, *, X_val=None, y_val=None, X_unlabelled=None, routes=None,
+            routes_val=None):
         self.model.fit(X, labels, X_val=X_val, y_val=y_val,
-                       X_unlabelled=X_unlabelled if self.semi else None)
+                       X_unlabelled=X_unlabelled if self.semi else None,
+                       processing=routes, processing_val=routes_val)
         return self
 
-    def predict(self, X) -> np.ndarray:
-        return np.asarray([WORD[c] for c in self.model.predict_phase(X)], dtype=object)
+    def predict(self, X, routes=None) -> np.ndarray:
+        return np.asarray([WORD[c] for c in self.model.predict_phase(X, processing=routes)],
+                          dtype=object)
 
     @property
     def metrics(self) -> dict:
@@ -134,7 +144,8 @@ def build(name: str, elements, seed: int, overrides: dict):
     if name == "random-forest":
         return _OurForest(elements, seed)
     if name in DVAE:
-        return _Dvae(elements, seed, overrides, semi=name == "dvae")
+        return _Dvae(elements, seed, overrides, semi=name == "dvae",
+                     route=name.endswith("+route"))
     raise ValueError(f"unknown phase4 model {name!r}; expected one of {', '.join(MODELS)}")
 
 
@@ -150,6 +161,21 @@ def score4(pred: np.ndarray, labels: np.ndarray) -> dict[str, float]:
             "accuracy": m.accuracy, "single_balanced_accuracy": float(single)}
 
 
+def bench_routes(data: BenchData) -> np.ndarray:
+    """``(n,)`` the corpus' processing route of every benchmark row (None = unknown),
+    joined by canonical composition key."""
+    from alloyloop.featurize.corpus import load_labelled
+    from alloyloop.featurize.matrix import matrix_keys
+
+    corpus = load_labelled()
+    by_key = dict(zip(corpus["key"], corpus["processing"]))
+    return np.array([by_key.get(k) for k in matrix_keys(data.X, data.elements)], dtype=object)
+
+
+def _known(routes: np.ndarray) -> np.ndarray:
+    return np.array([r is not None and r == r for r in routes], dtype=bool)
+
+
 def run(data: BenchData, setup: dict[str, Any], previous: list[dict] | None,
         on_result: Callable[[list[dict]], None]) -> list[dict]:
     """Every (model, scheme, fold) fit of the phase4 task."""
@@ -159,10 +185,12 @@ def run(data: BenchData, setup: dict[str, Any], previous: list[dict] | None,
 
     torch.set_num_threads(1)
     assert data.labels is not None
+    routes = bench_routes(data)
+    known = _known(routes)
     done = {(r["model"], r["scheme"], r["fold"]): r for r in previous or []}
     results: list[dict] = []
     for scheme in setup["schemes"]:
-        for fold in range(setup["folds"]):
+        for fold in setup.get("fold_ids") or range(setup["folds"]):
             for name in setup["models"]:
                 config = {"code": code_fingerprint("dvae" if name in DVAE else name),
                           "overrides": setup["dvae_overrides"] if name in DVAE else None}
@@ -177,15 +205,22 @@ def run(data: BenchData, setup: dict[str, Any], previous: list[dict] | None,
                 check_no_leak(plan, data)
                 X, lab = data.X, data.labels
                 extra = {}
+                test_routes = None
                 if name in DVAE:
                     extra = {"X_val": X[plan.val], "y_val": lab[plan.val],
-                             "X_unlabelled": data.X_pool[plan.pool]}
+                             "X_unlabelled": data.X_pool[plan.pool],
+                             "routes": routes[plan.fit], "routes_val": routes[plan.val]}
+                    test_routes = {"routes": routes[plan.test]}
                 t0 = time.perf_counter()
                 model.fit(X[plan.fit], lab[plan.fit], **extra)
                 t1 = time.perf_counter()
-                pred = model.predict(X[plan.test])
+                pred = model.predict(X[plan.test], **(test_routes or {}))
+                routed = known[plan.test]
                 r = {"model": name, "scheme": scheme, "fold": fold, "config": config,
-                     **score4(pred, lab[plan.test]), "fit_seconds": t1 - t0,
+                     **score4(pred, lab[plan.test]),
+                     "routed_balanced_accuracy": score4(pred[routed], lab[plan.test][routed])[
+                         "balanced_accuracy"] if routed.any() else float("nan"),
+                     "n_routed": int(routed.sum()), "fit_seconds": t1 - t0,
                      "predict_seconds": time.perf_counter() - t1,
                      "n_fit": int(len(plan.fit)), "n_val": int(len(plan.val)),
                      "n_test": int(len(plan.test))}
@@ -284,3 +319,83 @@ def _targets(results: list[dict]) -> str:
                 parts.append(f"{name} {scheme} {mean:.3f} over {len(v)} fold(s) vs ≥ {target} "
                              f"({verdict})")
     return ("Issue #21 targets: " + "; ".join(parts) + ".") if parts else ""
+
+
+def _route_lines(data: BenchData, results: list[dict]) -> list[str]:
+    """The processing-route paragraph: labels per route, and with vs without the route."""
+    routes = bench_routes(data)
+    known = _known(routes)
+    counts = {}
+    for r in routes[known]:
+        counts[r] = counts.get(r, 0) + 1
+    lines = [f"Processing routes (Borg 2020's, joined by composition): {int(known.sum()):,} of "
+             f"{len(routes):,} rows carry one ("
+             + ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+             + "); the rest are \"unknown\"."]
+    pairs = []
+    for r in results:
+        if r["model"] != "dvae-supervised+route":
+            continue
+        base = [b for b in results if b["model"] == "dvae-supervised" and b["scheme"] ==
+                r["scheme"] and b["fold"] == r["fold"]]
+        routed = f"on the {r['n_routed']} test rows with a route "
+        if base and "routed_balanced_accuracy" in base[0]:
+            routed += f"{base[0]['routed_balanced_accuracy']:.3f} → "
+        routed += f"{r['routed_balanced_accuracy']:.3f}"
+        overall = f"BA {base[0]['balanced_accuracy']:.3f} → " if base else "BA "
+        pairs.append(f"{r['scheme']} fold {r['fold']}: {overall}{r['balanced_accuracy']:.3f}, "
+                     + routed)
+    if pairs:
+        lines.append("`dvae-supervised` without → with the route as a classifier input "
+                     "(`processing_input = true`): " + "; ".join(pairs) + ".")
+    return lines
+
+
+def merge(paths: Sequence[str], out_dir, command: str) -> None:
+    """Merge the ``phase4_benchmark.json`` files of several runs (e.g. one fold per
+    process) into ``out_dir``'s JSON and ``benchmarks.md`` section. A (model, scheme,
+    fold) result found twice keeps the one with ``routed_balanced_accuracy``."""
+    from pathlib import Path
+
+    from benchmarks.data import load_bench_data
+    from benchmarks.report import machine, write_section
+
+    results: dict[tuple, dict] = {}
+    payloads = [json.loads(Path(p).read_text()) for p in paths]
+    for payload in payloads:
+        for r in payload["results"]:
+            key = (r["model"], r["scheme"], r["fold"])
+            if key not in results or "routed_balanced_accuracy" in r:
+                results[key] = r
+    first = payloads[0]
+    order = [m for m in MODELS + ("dvae-supervised+route",)
+             if any(k[0] == m for k in results)]
+    setup = dict(first["setup"], models=order, schemes=["random", "grouped"],
+                 folds=max(k[2] for k in results) + 1, fold_ids=None)
+    data = load_bench_data(TASK)
+    merged = sorted(results.values(), key=lambda r: (r["scheme"], r["fold"], r["model"]))
+    walls = [p["meta"]["wall_seconds"] for p in payloads]
+    meta = dict(first["meta"], command=command, machine=machine(),
+                wall_seconds=max(walls),
+                finished=max(p["meta"]["finished"] for p in payloads))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "phase4_benchmark.json").write_text(json.dumps(
+        {"setup": setup, "counts": data.counts, "digests": data.digests, "meta": meta,
+         "merged_from": [str(p) for p in paths], "results": merged}, indent=1))
+    text = markdown(data, setup, merged, meta) + "\n\n" + "\n\n".join(
+        _route_lines(data, merged))
+    write_section(SECTION, text, out / "benchmarks.md")
+
+
+if __name__ == "__main__":
+    import argparse
+    import shlex
+    import sys
+
+    ap = argparse.ArgumentParser(description="merge phase4 benchmark JSON files")
+    ap.add_argument("json", nargs="+")
+    ap.add_argument("--out-dir", default="docs")
+    ap.add_argument("--command", default=None, help="the run command(s) to quote")
+    a = ap.parse_args()
+    merge(a.json, a.out_dir, a.command or "python -m benchmarks.phase4 " + shlex.join(sys.argv[1:]))

