@@ -267,7 +267,11 @@ def markdown(data: BenchData, setup: dict, results: list[dict], meta: dict) -> s
         f"{setup['val_fraction']:.0%} of each training fold (whole families on the grouped "
         f"split), overrides `{json.dumps(setup['dvae_overrides'])}`; `dvae` also gets the "
         f"unlabelled pool ({c['pool_rows']:,} compositions, the test families removed on the "
-        "grouped split).",
+        "grouped split)."
+        + (" `vae_selection = \"classifier\"` skips the VAE phase, which never changes the "
+           "classifier (it is frozen there): the scores are those of the default two-phase "
+           "fit, at a fraction of its time." if setup["dvae_overrides"].get("vae_selection")
+           == "classifier" else ""),
         "",
     ]
     for scheme, title in (("random", "Random split"), ("grouped", "Family-grouped split")):
@@ -370,7 +374,9 @@ def merge(paths: Sequence[str], out_dir, command: str) -> None:
     first = payloads[0]
     order = [m for m in MODELS + ("dvae-supervised+route",)
              if any(k[0] == m for k in results)]
-    setup = dict(first["setup"], models=order, schemes=["random", "grouped"],
+    overrides = next((p["setup"]["dvae_overrides"] for p in payloads
+                      if p["setup"].get("dvae_overrides")), {})
+    setup = dict(first["setup"], models=order, dvae_overrides=overrides, schemes=["random", "grouped"],
                  folds=max(k[2] for k in results) + 1, fold_ids=None)
     data = load_bench_data(TASK)
     merged = sorted(results.values(), key=lambda r: (r["scheme"], r["fold"], r["model"]))
