@@ -184,10 +184,14 @@ def fit_model(start: RoundStart, data: RoundData, url: str | None, home: str | N
     config = spec.model.config()
     if spec.model.warm_start_max_epochs is not None:
         config = replace(config, warm_start_max_epochs=spec.model.warm_start_max_epochs)
+    labels = data.model_labels(config.label)  # 0/1, or phase4 words for a phase4 model
+    routes = data.processing
     model = DisentangledVAE(config, elements=data.elements, seed=rnd.seed).fit(
-        data.X_train, data.y_train,
+        data.X_train, labels[data.train],
         X_unlabelled=data.X_unlabelled if len(data.X_unlabelled) else None,
-        X_val=data.X_val, y_val=data.y_val, init_from=previous)
+        X_val=data.X_val, y_val=labels[data.val], init_from=previous,
+        processing=None if routes is None else routes[data.train],
+        processing_val=None if routes is None else routes[data.val])
     warm = (model.warm_start if previous is not None
             else WarmStart(False, None, "first model of the campaign" if spec.model.warm_start
                            else "warm start is off in the spec"))

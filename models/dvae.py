@@ -37,37 +37,27 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 
 from alloyloop.featurize.descriptors import FULL_SCHEMA, FeatureSchema
 from alloyloop.featurize.elements import element_table
-from alloyloop.models.calibration import (
-    apply_temperature,
-    binary_nll,
-    expected_calibration_error,
-    fit_temperature,
-)
+from alloyloop.models.calibration import expected_calibration_error
 from alloyloop.models.checkpoint import data_sha256, read_checkpoint, write_checkpoint
 from alloyloop.models.config import DVAEConfig
 from alloyloop.models.conformal import SplitConformal, set_labels
 from alloyloop.models.domain import DomainModel
 from alloyloop.models.features import Standardizer, classifier_inputs, descriptors
-from alloyloop.models.networks import M2
-from alloyloop.models.networks import CalibratedHead
+from alloyloop.models.label_space import BinarySpace, label_space, single_scores
+from alloyloop.models.labels import class_codes
+from alloyloop.models.networks import M2, CalibratedHead, CalibratedSingleHead
+from alloyloop.models.processing import LEVELS, route_counts, route_one_hot, route_words
 from alloyloop.models.latent_quality import clean, fit_quality
-from alloyloop.models.objective import (
-    control_loss,
-    elbo_terms,
-    labelled_loss,
-    unlabelled_loss,
-)
 from alloyloop.models.priors import (
     count_quantiles,
     effective_element_count,
     element_count_penalty,
     rule_prior,
 )
-from alloyloop.models.torch_features import TorchClassifierInputs, clean_fractions
+from alloyloop.models.torch_features import RouteInputs, TorchClassifierInputs, clean_fractions
 from alloyloop.models.warm_start import COLD, WarmStart, mismatch
 
 CHECKPOINT_FORMAT = "alloyloop.dvae/1"
@@ -140,6 +130,7 @@ class DisentangledVAE:
             raise TypeError(f"seed={seed!r} must be an integer")
         self.seed = int(seed)
         self.schema: FeatureSchema = FULL_SCHEMA.select(self.config.features)
+        self.space: BinarySpace = label_space(self.config.label)
         self._reset()
 
     # ------------------------------------------------------------------ state
@@ -158,11 +149,12 @@ class DisentangledVAE:
         c = self.config
         n_in = len(self.schema) + (len(self.elements) if c.classifier_inputs ==
                                    "descriptors+fractions" else 0)
+        n_in += len(LEVELS) if c.processing_input else 0
         return M2(n_elements=len(self.elements), n_features=n_in, latent_dim=c.latent_dim,
                   encoder_hidden=c.encoder_hidden, decoder_hidden=c.decoder_hidden,
                   classifier_hidden=c.classifier_hidden, activation=c.activation,
                   classifier_activation=c.classifier_activation,
-                  dropout=c.dropout, n_heads=c.n_ensemble)
+                  dropout=c.dropout, n_heads=c.n_ensemble, n_classes=self.space.n_classes)
 
     def _check_fitted(self) -> M2:
         if self.net_ is None:
@@ -186,44 +178,60 @@ class DisentangledVAE:
             raise ValueError(f"{name} row {row} is all zero: every alloy needs an element")
         return x / totals
 
-    @staticmethod
-    def _labels(y: np.ndarray, n: int, name: str = "y") -> np.ndarray:
-        t = np.asarray(y)
-        if t.shape != (n,):
-            raise ValueError(f"{name} must have shape ({n},) to match X, got {t.shape}")
-        if t.dtype == bool:
-            t = t.astype(np.int64)
-        if not np.isin(t, (0, 1)).all():
-            raise ValueError(f"{name} must hold 1 (single-phase) or 0 (multi-phase) only")
-        return t.astype(np.int64)
+    def _labels(self, y: np.ndarray, n: int, name: str = "y") -> np.ndarray:
+        """Training targets: ``(n,)`` 0/1 (binary) or ``(n, K)`` class masks (phase4)."""
+        return self.space.targets(y, n, name)
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """Names of the columns of :meth:`predict_phase_proba`: ``("single",)`` for the
+        binary label (one column, p(single)), ``("FCC", "BCC", "HCP", "multi")`` for
+        ``label = "phase4"`` (columns sum to 1). "multi" is multi-phase; every other class
+        is single-phase and p(single) is their sum (:mod:`alloyloop.models.labels`)."""
+        return self.space.classes
+
+    def transform(self, X: np.ndarray, processing=None) -> np.ndarray:
         """``(n, E)`` fractions → ``(n, F)`` float64 inputs of :meth:`classifier_head`
-        (standardized descriptors, plus the fractions with ``descriptors+fractions``)."""
+        (standardized descriptors, plus the fractions with ``descriptors+fractions``, plus
+        the route one-hot with ``processing_input``; ``processing``: one route or ``(n,)``,
+        None = unknown)."""
         self._check_fitted()
-        return self._inputs(self._fractions(X))[1]
+        x = self._fractions(X)
+        return self._inputs(x, self._routes(processing, x.shape[0]))[1]
 
-    def describe(self, X: np.ndarray) -> np.ndarray:
+    def describe(self, X: np.ndarray, processing=None) -> np.ndarray:
         """``(n, E)`` fractions → ``(n, F)`` the same features as :meth:`transform` in
-        physical units (descriptors as in :attr:`schema`, fractions as they are)."""
+        physical units (descriptors as in :attr:`schema`, fractions and route one-hot as
+        they are)."""
         x = self._fractions(X)
         raw = descriptors(x, self.elements, self.schema)
-        return raw if self.config.classifier_inputs == "descriptors" else np.hstack([raw, x])
+        out = raw if self.config.classifier_inputs == "descriptors" else np.hstack([raw, x])
+        if self.config.processing_input:
+            out = np.hstack([out, route_one_hot(self._routes(processing, x.shape[0]))])
+        return out
 
     @property
     def feature_names(self) -> tuple[str, ...]:
-        """``(F,)`` display names of the head's inputs, e.g. ``ΔS_mix`` or ``x(Co)``."""
+        """``(F,)`` display names of the head's inputs, e.g. ``ΔS_mix``, ``x(Co)`` or
+        ``route=annealed``."""
         names = tuple(self.schema.labels)
         if self.config.classifier_inputs == "descriptors+fractions":
             names += tuple(f"x({el})" for el in self.elements)
+        if self.config.processing_input:
+            names += tuple(f"route={r}" for r in LEVELS)
         return names
+
+    @staticmethod
+    def _routes(processing, n: int, name: str = "processing") -> np.ndarray:
+        return route_words(processing, n, name)
 
     def classifier_head(self) -> torch.nn.Module:
         """A copy of the classification head: ``(n, F)`` :meth:`transform` output →
         ``(n, 1)`` calibrated p(single), through an ``nn.Sigmoid`` module (what SHAP's
         DeepExplainer needs). A copy, so hooks put on it never touch the model."""
         net = self._check_fitted()
-        return CalibratedHead(copy.deepcopy(net.classifier), self.temperature_).eval()
+        head = CalibratedHead if self.space.n_classes == 1 else CalibratedSingleHead
+        return head(copy.deepcopy(net.classifier), self.temperature_).eval()
 
     @property
     def metrics(self) -> dict[str, Any]:
@@ -241,14 +249,26 @@ class DisentangledVAE:
         """Target coverage of the conformal sets."""
         return float(self.config.coverage)
 
-    def _inputs(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Fractions ``(n, E)`` → (standardized descriptors ``(n, F)``, classifier input)."""
+    def _inputs(self, x: np.ndarray, routes: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Fractions ``(n, E)`` → (standardized descriptors ``(n, F)``, classifier input);
+        ``routes``: ``(n,)`` route words (None = unknown), used with ``processing_input``."""
         assert self.standardizer_ is not None
         d_std = self.standardizer_.transform(descriptors(x, self.elements, self.schema))
-        return d_std, classifier_inputs(x, d_std, self.config.classifier_inputs)
+        return d_std, self._with_routes(classifier_inputs(x, d_std, self.config.classifier_inputs),
+                                        routes)
 
-    def _split(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Seeded train/validation indices of the labelled rows (``config.validation_split``)."""
+    def _with_routes(self, f: np.ndarray, routes: np.ndarray | None) -> np.ndarray:
+        if not self.config.processing_input:
+            return f
+        words = self._routes(None, f.shape[0]) if routes is None else routes
+        return np.hstack([f, route_one_hot(words)])
+
+    def _split(self, x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Seeded train/validation indices of the labelled rows (``config.validation_split``;
+        stratified on the class, partial labels as a stratum of their own)."""
+        y = self.space.single(t)
+        strata = self.space.strata(t)
         rng = np.random.default_rng(self.seed)
         n_val = max(1, int(round(self.config.val_fraction * y.size)))
         if self.config.validation_split == "family":
@@ -271,8 +291,8 @@ class DisentangledVAE:
                     np.delete(y, val_idx)).size == 2:
                 return np.setdiff1d(np.arange(y.size), val_idx), val_idx
         val = []
-        for cls in (0, 1):
-            idx = np.flatnonzero(y == cls)
+        for cls in np.unique(strata):
+            idx = np.flatnonzero(strata == cls)
             if idx.size >= 2:
                 k = max(1, int(round(self.config.val_fraction * idx.size)))
                 val.append(rng.permutation(idx)[:k])
@@ -282,11 +302,18 @@ class DisentangledVAE:
     # ------------------------------------------------------------------ fit
     def fit(self, X: np.ndarray, y: np.ndarray, *, X_unlabelled: np.ndarray | None = None,
             X_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
-            init_from: DisentangledVAE | str | Path | None = None) -> DisentangledVAE:
+            init_from: DisentangledVAE | str | Path | None = None,
+            processing=None, processing_val=None) -> DisentangledVAE:
         """Fit, from scratch or starting from an earlier model's weights.
 
         Args:
-            X: ``(n, E)`` labelled fractions; y: ``(n,)`` in {0, 1}.
+            X: ``(n, E)`` labelled fractions; y: ``(n,)`` in {0, 1} (``label =
+                "single"``) or phase words FCC / BCC / HCP / multi, or single for a
+                single-phase alloy of unknown structure (``label = "phase4"``).
+            processing, processing_val: the labels' processing routes (``(n,)`` words of
+                :data:`alloyloop.models.processing.LEVELS`, None = unknown), counted in
+                ``metrics["processing_counts"]`` and, with ``processing_input``, fed to
+                the classifier; unlabelled alloys are "unknown".
             X_unlabelled: ``(m, E)`` alloys without labels (semi-supervised term);
                 None trains on labelled alloys only.
             X_val, y_val: validation set for early stopping, model selection,
@@ -305,6 +332,7 @@ class DisentangledVAE:
         c = self.config
         x_all = self._fractions(X, "X")
         y_all = self._labels(y, x_all.shape[0])
+        r_all = self._routes(processing, x_all.shape[0])
         x_u = (self._fractions(X_unlabelled, "X_unlabelled") if X_unlabelled is not None
                else np.zeros((0, len(self.elements))))
         if (X_val is None) != (y_val is None):
@@ -313,27 +341,31 @@ class DisentangledVAE:
         if X_val is None:
             tr, va = self._split(x_all, y_all)
             x_l, y_l, x_v, y_v = x_all[tr], y_all[tr], x_all[va], y_all[va]
+            r_l, r_v = r_all[tr], r_all[va]
         else:
-            x_l, y_l = x_all, y_all
+            x_l, y_l, r_l = x_all, y_all, r_all
             x_v = self._fractions(X_val, "X_val")
             y_v = self._labels(y_val, x_v.shape[0], "y_val")
-        if np.unique(y_l).size < 2:
+            r_v = self._routes(processing_val, x_v.shape[0], "processing_val")
+        if np.unique(self.space.single(y_l)).size < 2:
             raise ValueError("the training labels hold one class only: give both "
-                             "single-phase (1) and multi-phase (0) alloys")
+                             "single-phase and multi-phase alloys")
         if x_v.shape[0] == 0:
             raise ValueError("the validation split is empty: give more labelled alloys "
                              "or pass X_val/y_val")
-        self.data_sha256_ = data_sha256(X, y, X_unlabelled, X_val, y_val,
-                                        palette=self.elements)
+        # labels as targets (phase4 words become masks); the same bytes as y for 0/1 labels
+        self.data_sha256_ = data_sha256(X, y_all, X_unlabelled, X_val,
+                                        None if y_val is None else y_v, palette=self.elements)
 
         # Descriptors, standardized on every training composition (labels not needed).
         d_l = descriptors(x_l, self.elements, self.schema)
         d_u = descriptors(x_u, self.elements, self.schema)
         self.standardizer_ = Standardizer.fit(np.vstack([d_l, d_u]))
         dl_std = self.standardizer_.transform(d_l)
-        f_l = classifier_inputs(x_l, dl_std, c.classifier_inputs)
-        f_u = classifier_inputs(x_u, self.standardizer_.transform(d_u), c.classifier_inputs)
-        _, f_v = self._inputs(x_v)
+        f_l = self._with_routes(classifier_inputs(x_l, dl_std, c.classifier_inputs), r_l)
+        f_u = self._with_routes(classifier_inputs(x_u, self.standardizer_.transform(d_u),
+                                                  c.classifier_inputs), None)
+        _, f_v = self._inputs(x_v, r_v)
 
         expert = c.prior == "expert"
         tau = c.rule_confidence if expert else 0.0
@@ -367,17 +399,18 @@ class DisentangledVAE:
             if c.vae_selection == "elbo":
                 p_v = rule_prior(x_v, self.elements, tau)
                 best_state, vae_best_epoch, vae_epochs = self._train_vae(
-                    c, net, best_state, x_l, y_l, p_l, x_u, f_u, p_u, x_v, y_v, p_v,
-                    prior_targets)
+                    c, net, best_state, x_l, f_l, y_l, p_l, x_u, f_u, p_u, x_v, f_v, y_v,
+                    p_v, prior_targets)
         net.load_state_dict(best_state)
         net.eval()
         self.net_ = net
 
         # Calibration and conformal threshold on the validation split only.
         logits_v = self._logits(f_v)
-        self.temperature_ = fit_temperature(logits_v, y_v)
-        p_v = apply_temperature(logits_v, self.temperature_)
-        self.conformal_ = SplitConformal.fit(p_v, y_v, c.coverage)
+        s_v = self.space.single(y_v)
+        self.temperature_ = self.space.fit_temperature(logits_v, y_v)
+        p_v = self.space.p_single(logits_v, self.temperature_)
+        self.conformal_ = SplitConformal.fit(p_v, s_v, c.coverage)
         self.domain_ = DomainModel.fit(dl_std, x_l, c.domain_quantile)
 
         self.metrics_ = {
@@ -387,10 +420,13 @@ class DisentangledVAE:
             "vae_best_epoch": vae_best_epoch,
             "temperature": self.temperature_, "conformal_threshold": self.conformal_.threshold,
             "domain_threshold": self.domain_.threshold,
-            **{f"val_{k}": v for k, v in _scores(p_v, y_v).items()},
-            "val_nll_uncalibrated": binary_nll(logits_v, y_v),
+            **{f"val_{k}": v for k, v in single_scores(p_v, s_v).items()},
+            "val_nll_uncalibrated": self.space.nll(logits_v, y_v),
             "val_ece_uncalibrated": expected_calibration_error(
-                apply_temperature(logits_v, 1.0), y_v),
+                self.space.p_single(logits_v, 1.0), s_v),
+            **self._label_metrics(y_l, logits_v, y_v),
+            "processing_input": c.processing_input,
+            "processing_counts": route_counts(r_l),
             "prior_sample_n_eff_mean": float(effective_element_count(
                 self._prior_samples(256)).mean()),
             "train_n_eff_mean": float(effective_element_count(np.vstack([x_l, x_u])).mean()),
@@ -399,6 +435,25 @@ class DisentangledVAE:
             "warm_start": self.warm_start_.to_dict(),
         }
         return self
+
+    def _label_metrics(self, t_train: np.ndarray, logits_v: np.ndarray, t_val: np.ndarray
+                       ) -> dict[str, Any]:
+        """``label_counts`` (training labels per class; phase4 partial labels as
+        ``"single (structure unknown)"``) and, for phase4, the validation balanced accuracy
+        over the four classes (``val_phase4_balanced_accuracy``, exact labels only)."""
+        if self.space.n_classes == 1:
+            y = np.asarray(t_train)
+            return {"label": "single", "label_counts": {"single": int((y == 1).sum()),
+                                                        "multi": int((y == 0).sum())}}
+        from alloyloop.models.label_space import phase4_balanced_accuracy
+        from alloyloop.models.labels import mask_class
+
+        idx = mask_class(t_train)
+        counts = {name: int((idx == k).sum()) for k, name in enumerate(self.classes)}
+        counts["single (structure unknown)"] = int((idx < 0).sum())
+        return {"label": "phase4", "label_counts": counts,
+                "val_phase4_balanced_accuracy": phase4_balanced_accuracy(
+                    self.space.predicted(logits_v), t_val)}
 
     def _initial_weights(self, init_from: DisentangledVAE | str | Path | None
                          ) -> tuple[dict[str, torch.Tensor] | None, WarmStart]:
@@ -441,15 +496,16 @@ class DisentangledVAE:
             total = 0.0
             for _ in range(steps):
                 il = lab_batches.next()
-                loss, _ = labelled_loss(net, Xl[il], Fl[il], Yl[il], Pl[il], alpha=c.alpha,
-                                        beta=beta, count=c.effective_count)
+                loss, _ = self.space.labelled_loss(net, Xl[il], Fl[il], Yl[il], Pl[il],
+                                                   alpha=c.alpha, beta=beta,
+                                                   count=c.effective_count)
                 if unl_batches is not None:
                     iu = unl_batches.next()
-                    lu, _ = unlabelled_loss(net, Xu[iu], Fu[iu], Pu[iu], beta=beta,
-                                            count=c.effective_count)
+                    lu, _ = self.space.unlabelled_loss(net, Xu[iu], Fu[iu], Pu[iu], beta=beta,
+                                                       count=c.effective_count)
                     loss = loss + u_scale * lu
                 if targets is not None:
-                    loss = loss + _count_prior_loss(net, targets, c)
+                    loss = loss + _count_prior_loss(net, targets, c, self.space)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -458,9 +514,7 @@ class DisentangledVAE:
             net.eval()
             with torch.no_grad():
                 logits_v = net.classifier(Fv).double().numpy()
-            p_v = apply_temperature(logits_v, 1.0)
-            val = _scores(p_v, y_v)
-            val["nll"] = binary_nll(logits_v, y_v)
+            val = self.space.val_scores(logits_v, y_v)
             self.history_.append({"epoch": epoch, "phase": "classifier",
                                   "loss": total / steps, "beta": beta,
                                   "val_nll": val["nll"],
@@ -479,8 +533,8 @@ class DisentangledVAE:
         assert best_state is not None
         return best_state, best_epoch, epoch
 
-    def _train_vae(self, c: DVAEConfig, net: M2, best_state: dict, x_l, y_l, p_l, x_u, f_u,
-                   p_u, x_v, y_v, p_v, count_targets: np.ndarray | None
+    def _train_vae(self, c: DVAEConfig, net: M2, best_state: dict, x_l, f_l, y_l, p_l, x_u,
+                   f_u, p_u, x_v, f_v, y_v, p_v, count_targets: np.ndarray | None
                    ) -> tuple[dict, int, int]:
         """The VAE phase of two-phase selection: the classifier is frozen at its best
         epoch (``best_state``), the encoder and decoder train on from where the
@@ -491,9 +545,10 @@ class DisentangledVAE:
         VAE-phase epoch (0 = the weights the classifier phase ended with), epochs run).
         """
         t = lambda a: torch.as_tensor(a, dtype=torch.float32)  # noqa: E731
-        Xl, Yl, Pl = t(x_l), t(y_l), t(p_l)
+        Xl, Fl, Yl, Pl = t(x_l), t(f_l), t(y_l), t(p_l)
         Xu, Fu, Pu = t(x_u), t(f_u), t(p_u)
-        Xv, Yv, Pv = t(x_v), t(y_v), t(p_v)
+        Xv, Fv, Yv, Pv = t(x_v), t(f_v), t(y_v), t(p_v)
+        space = self.space
         targets = None if count_targets is None else t(count_targets)
         prefix = "classifier."
         net.classifier.load_state_dict({k[len(prefix):]: v for k, v in best_state.items()
@@ -503,6 +558,8 @@ class DisentangledVAE:
         assert self.standardizer_ is not None
         descriptors = TorchClassifierInputs(self.elements, self.schema, self.standardizer_,
                                             c.classifier_inputs)
+        if c.processing_input:  # decoded draws have no route: "unknown"
+            descriptors = RouteInputs(descriptors, route_one_hot(self._routes(None, 1))[0])
 
         def inputs(x: torch.Tensor) -> torch.Tensor:  # what decode() hands the classifier
             return descriptors(clean_fractions(x, c.decode_clean_at_pct))
@@ -519,9 +576,9 @@ class DisentangledVAE:
             net.eval()
             with torch.random.fork_rng(devices=[]), torch.no_grad():
                 torch.manual_seed(self.seed)
-                neg_elbo = float(-elbo_terms(net, Xv, Yv, Pv, c.effective_count)
-                                 .elbo(1.0).mean())
-                ctrl = float(control_loss(net, inputs, torch.randn(
+                neg_elbo = float(-space.labelled_elbo(net, Xv, Fv, Yv, Pv,
+                                                      c.effective_count).mean())
+                ctrl = float(space.control_loss(net, inputs, torch.randn(
                     c.control_samples, c.latent_dim))) if control else 0.0
             return neg_elbo + c.control_weight * ctrl, neg_elbo, ctrl
 
@@ -538,18 +595,19 @@ class DisentangledVAE:
             for _ in range(steps):
                 il = lab_batches.next()
                 # the frozen classifier's BCE is a constant: the labelled part is −ELBO
-                loss = -elbo_terms(net, Xl[il], Yl[il], Pl[il], c.effective_count,
-                                   c.free_bits).elbo(1.0).mean()
+                loss = -space.labelled_elbo(net, Xl[il], Fl[il], Yl[il], Pl[il],
+                                            c.effective_count, c.free_bits).mean()
                 if unl_batches is not None:
                     iu = unl_batches.next()
-                    lu, _ = unlabelled_loss(net, Xu[iu], Fu[iu], Pu[iu], beta=1.0,
-                                            count=c.effective_count, free_bits=c.free_bits)
+                    lu, _ = space.unlabelled_loss(net, Xu[iu], Fu[iu], Pu[iu], beta=1.0,
+                                                  count=c.effective_count,
+                                                  free_bits=c.free_bits)
                     loss = loss + u_scale * lu
                 if targets is not None:
-                    loss = loss + _count_prior_loss(net, targets, c)
+                    loss = loss + _count_prior_loss(net, targets, c, space)
                 if control:
                     z = torch.randn(c.control_samples, c.latent_dim)
-                    loss = loss + c.control_weight * control_loss(net, inputs, z)
+                    loss = loss + c.control_weight * space.control_loss(net, inputs, z)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -578,27 +636,48 @@ class DisentangledVAE:
             out = net.classifier(torch.as_tensor(features, dtype=torch.float32))
         return out.double().numpy()
 
-    def decision_function(self, X: np.ndarray) -> np.ndarray:
-        """``(n,)`` uncalibrated classifier logits of single-phase."""
+    # Every predict method takes ``processing``: one route for all rows or ``(n,)``
+    # routes (None = unknown); it matters only with ``config.processing_input``.
+    def _class_logits(self, X: np.ndarray, processing=None) -> np.ndarray:
+        """Uncalibrated classifier outputs: ``(n,)`` (binary) or ``(n, K)``."""
         self._check_fitted()
-        _, f = self._inputs(self._fractions(X))
+        x = self._fractions(X)
+        _, f = self._inputs(x, self._routes(processing, x.shape[0]))
         return self._logits(f)
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """``(n, E)`` fractions → ``(n,)`` float64 calibrated p(single-phase)."""
-        return apply_temperature(self.decision_function(X), self.temperature_)
+    def decision_function(self, X: np.ndarray, processing=None) -> np.ndarray:
+        """``(n,)`` uncalibrated classifier logits of single-phase (phase4: the log-odds
+        log(P(FCC) + P(BCC) + P(HCP)) − log P(multi))."""
+        return self.space.single_logit(self._class_logits(X, processing))
 
-    def predict(self, X: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    def predict_proba(self, X: np.ndarray, processing=None) -> np.ndarray:
+        """``(n, E)`` fractions → ``(n,)`` float64 calibrated p(single-phase) (phase4: the
+        sum of the three structures' probabilities)."""
+        return self.space.p_single(self._class_logits(X, processing), self.temperature_)
+
+    def predict_phase_proba(self, X: np.ndarray, processing=None) -> np.ndarray:
+        """``(n, E)`` fractions → ``(n, len(classes))`` float64 calibrated probabilities of
+        :attr:`classes` (binary: one column, p(single); phase4: four columns summing to
+        1)."""
+        return self.space.probs(self._class_logits(X, processing), self.temperature_)
+
+    def predict_phase(self, X: np.ndarray, processing=None) -> np.ndarray:
+        """``(n,)`` the most probable class name (binary: "single" or "multi")."""
+        idx = self.space.predicted(self._class_logits(X, processing))
+        names = ("multi", "single") if self.space.n_classes == 1 else self.classes
+        return np.asarray(names, dtype=object)[idx]
+
+    def predict(self, X: np.ndarray, threshold: float = 0.5, processing=None) -> np.ndarray:
         """``(n,)`` int64 labels, 1 where p(single) ≥ ``threshold``."""
-        return (self.predict_proba(X) >= threshold).astype(np.int64)
+        return (self.predict_proba(X, processing) >= threshold).astype(np.int64)
 
-    def predict_detail(self, X: np.ndarray) -> PredictionDetail:
+    def predict_detail(self, X: np.ndarray, processing=None) -> PredictionDetail:
         """Calibrated probability, conformal set and domain signal for every row."""
         self._check_fitted()
         assert self.conformal_ is not None and self.domain_ is not None
         x = self._fractions(X)
-        d_std, f = self._inputs(x)
-        p = apply_temperature(self._logits(f), self.temperature_)
+        d_std, f = self._inputs(x, self._routes(processing, x.shape[0]))
+        p = self.space.p_single(self._logits(f), self.temperature_)
         members = self.conformal_.sets(p)
         score, inside = self.domain_.score(d_std, x)
         return PredictionDetail(p_single=p, set_single=members[:, 1], set_multi=members[:, 0],
@@ -607,18 +686,23 @@ class DisentangledVAE:
 
     # ------------------------------------------------------------------ latent space
     def _y_tensor(self, y, n: int) -> torch.Tensor:
-        arr = np.broadcast_to(np.asarray(y, dtype=np.float64), (n,))
-        if not np.isin(arr, (0, 1)).all():
-            raise ValueError("y must be 0 (multi-phase) or 1 (single-phase)")
-        return torch.as_tensor(np.array(arr), dtype=torch.float32)
+        """Labels of :meth:`encode` / :meth:`decode` → the networks' y input."""
+        codes = class_codes(y, n, self.config.label)
+        return self.space.code(torch.as_tensor(codes))
+
+    def predicted_codes(self, X: np.ndarray) -> np.ndarray:
+        """``(n,)`` the classifier's class as :meth:`encode` / :meth:`decode` take it:
+        0 / 1 (binary) or class names (phase4)."""
+        idx = self.space.predicted(self._class_logits(X))
+        return idx if self.space.n_classes == 1 else np.asarray(self.classes, object)[idx]
 
     def encode(self, X: np.ndarray, y: np.ndarray | int | None = None) -> np.ndarray:
         """Posterior means of z.
 
         Args:
             X: ``(n, E)`` fractions.
-            y: labels (scalar or ``(n,)``) to condition on; None uses the classifier's
-                predicted class.
+            y: labels (scalar or ``(n,)``) to condition on: 0 / 1 (binary), class names
+                (phase4, e.g. "BCC"); None uses the classifier's predicted class.
 
         Returns:
             ``(n, latent_dim)`` float64.
@@ -626,7 +710,7 @@ class DisentangledVAE:
         net = self._check_fitted()
         x = self._fractions(X)
         if y is None:
-            y = (self.predict_proba(x) >= 0.5).astype(np.float64)
+            y = self.predicted_codes(x)
         with torch.no_grad():
             mu, _ = net.encoder(torch.as_tensor(x, dtype=torch.float32),
                                 self._y_tensor(y, x.shape[0]))
@@ -637,7 +721,8 @@ class DisentangledVAE:
         ``config.decode_clean_at_pct`` at.% dropped and the rest renormalised.
 
         Args:
-            z: ``(n, latent_dim)``; y: scalar or ``(n,)`` in {0, 1}.
+            z: ``(n, latent_dim)``; y: scalar or ``(n,)``: 0 / 1 (binary) or class names
+                (phase4: ``decode(z, "BCC")`` is the seed paper's strategy (b) for BCC).
 
         Returns:
             ``(n, E)`` float64 on the simplex (non-negative, rows sum to 1).
@@ -657,13 +742,16 @@ class DisentangledVAE:
     def reconstruct(self, X: np.ndarray) -> np.ndarray:
         """decode(encode(X), ŷ) with ŷ the classifier's class: ``(n, E)`` → ``(n, E)``."""
         x = self._fractions(X)
-        y = (self.predict_proba(x) >= 0.5).astype(np.float64)
+        y = self.predicted_codes(x)
         return self.decode(self.encode(x, y), y)
 
     def _prior_samples(self, n: int) -> np.ndarray:
-        """Decoded compositions of n fixed draws z ~ N(0, I), y alternating: ``(n, E)``."""
+        """Decoded compositions of n fixed draws z ~ N(0, I), y cycling over the classes:
+        ``(n, E)``."""
         z = np.random.default_rng(self.seed).standard_normal((n, self.config.latent_dim))
-        return self.decode(z, np.arange(n) % 2)
+        codes = np.arange(n) % self.space.n_codes
+        return self.decode(z, codes if self.space.n_classes == 1
+                           else np.asarray(self.classes, object)[codes])
 
     # ------------------------------------------------------------------ checkpoint
     def save(self, path: str | Path) -> Path:
@@ -702,6 +790,8 @@ class DisentangledVAE:
             # classifier epoch, with no free bits and no label-control term
             config.update(vae_selection="classifier", free_bits=0.0, control_weight=0.0)
         config.setdefault("decode_clean_at_pct", 0.0)  # earlier decodes were not cleaned
+        config.setdefault("label", "single")  # written before phase4 labels: binary
+        config.setdefault("processing_input", False)
         model = cls(DVAEConfig.from_dict(config), elements=meta["elements"],
                     seed=meta["seed"])
         saved_schema = FeatureSchema.from_dict(meta["schema"])
@@ -763,23 +853,10 @@ def _batches(c: DVAEConfig, n_l: int, n_u: int, seed: int
     return steps, lab, unl, (c.unlabelled_weight * (n_u / n_l) if n_u else 0.0)
 
 
-def _count_prior_loss(net: M2, targets: torch.Tensor, c: DVAEConfig) -> torch.Tensor:
-    """Element-count prior on decoded prior draws (one z per target, y alternating)."""
+def _count_prior_loss(net: M2, targets: torch.Tensor, c: DVAEConfig,
+                      space: BinarySpace) -> torch.Tensor:
+    """Element-count prior on decoded prior draws (one z per target, y cycling)."""
     m = targets.shape[0]
     z = torch.randn(m, c.latent_dim)
-    yy = (torch.arange(m) % 2).float()
+    yy = space.code(torch.arange(m) % space.n_codes)
     return c.composition_prior_weight * element_count_penalty(net.decoder(z, yy), targets)
-
-
-def _scores(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """Balanced accuracy, ROC AUC (nan with one class), NLL-free ECE of probabilities."""
-    y = np.asarray(y).astype(int)
-    pred = (p >= 0.5).astype(int)
-    auc = float(roc_auc_score(y, p)) if np.unique(y).size == 2 else float("nan")
-    return {
-        "balanced_accuracy": float(balanced_accuracy_score(y, pred)),
-        "auc": auc,
-        "ece": expected_calibration_error(p, y),
-        "nll": float(-np.mean(np.where(y == 1, np.log(np.clip(p, 1e-12, 1)),
-                                       np.log(np.clip(1 - p, 1e-12, 1))))),
-    }

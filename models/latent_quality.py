@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from alloyloop.featurize.elements import GROUPS
-from alloyloop.models.objective import elbo_terms, gaussian_kl_per_dim
+from alloyloop.models.objective import gaussian_kl_per_dim
 from alloyloop.models.priors import rule_prior
 
 if TYPE_CHECKING:
@@ -37,10 +37,9 @@ def _posterior(model: DisentangledVAE, X: np.ndarray) -> tuple[np.ndarray, np.nd
     """``(n, E)`` → (μ, log σ²) of q(z | x, ŷ), each ``(n, d)`` float64."""
     net = model._check_fitted()
     x = model._fractions(X)
-    y = (model.predict_proba(x) >= 0.5).astype(np.float64)
+    y = model._y_tensor(model.predicted_codes(x), x.shape[0])
     with torch.no_grad():
-        mu, logvar = net.encoder(torch.as_tensor(x, dtype=torch.float32),
-                                 torch.as_tensor(y, dtype=torch.float32))
+        mu, logvar = net.encoder(torch.as_tensor(x, dtype=torch.float32), y)
     return mu.double().numpy(), logvar.double().numpy()
 
 
@@ -102,7 +101,10 @@ def label_control(model: DisentangledVAE, n: int = 500, seed: int = 0,
                   ) -> dict[str, Any]:
     """Does y steer decoding towards single-phase?
 
-    For ``n`` prior draws z ~ N(0, I) (seeded), decode with y = 1 and y = 0.
+    For ``n`` prior draws z ~ N(0, I) (seeded), decode with y = 1 and y = 0. A phase4
+    model decodes every z with each structure (FCC, BCC, HCP: ``p1`` is their mean
+    p(single)) and with multi (``p0``); it also reports ``class_gap``: per class k, mean
+    P(k | decode(z, k)) − mean over the other classes j of P(k | decode(z, j)).
 
     Args:
         judge: another ``(n, E) → (n,)`` p(single) (e.g. a random forest's
@@ -115,11 +117,25 @@ def label_control(model: DisentangledVAE, n: int = 500, seed: int = 0,
         ``p1_judge``, ``p0_judge``.
     """
     z = np.random.default_rng(seed).standard_normal((n, model.config.latent_dim))
-    x1, x0 = model.decode(z, 1), model.decode(z, 0)
-    p1, p0 = model.predict_proba(x1), model.predict_proba(x0)
-    out: dict[str, Any] = {"gap": float((p1 - p0).mean()),
-                           "tv_between": float(0.5 * np.abs(x1 - x0).sum(axis=1).mean()),
-                           "p1": p1, "p0": p0}
+    out: dict[str, Any] = {}
+    if len(model.classes) == 1:
+        x1, x0 = model.decode(z, 1), model.decode(z, 0)
+        p1, p0 = model.predict_proba(x1), model.predict_proba(x0)
+    else:
+        decoded = [model.decode(z, k) for k in model.classes]  # multi is last
+        probs = [model.predict_phase_proba(x) for x in decoded]
+        x0, p0 = decoded[-1], model.predict_proba(decoded[-1])
+        x1 = decoded[0]
+        p1 = np.mean([1.0 - p[:, -1] for p in probs[:-1]], axis=0)
+        out["class_gap"] = {k: float(probs[i][:, i].mean() - np.mean(
+            [probs[j][:, i].mean() for j in range(len(probs)) if j != i]))
+            for i, k in enumerate(model.classes)}
+        out["tv_between_classes"] = float(np.mean([
+            0.5 * np.abs(decoded[i] - decoded[j]).sum(axis=1).mean()
+            for i in range(len(decoded)) for j in range(i + 1, len(decoded))]))
+    out.update({"gap": float((p1 - p0).mean()),
+                "tv_between": float(0.5 * np.abs(x1 - x0).sum(axis=1).mean()),
+                "p1": p1, "p0": p0})
     if judge is not None:
         j1, j0 = np.asarray(judge(x1), float), np.asarray(judge(x0), float)
         out.update(gap_judge=float((j1 - j0).mean()), p1_judge=j1, p0_judge=j0)
@@ -139,9 +155,12 @@ def flip_paths(model: DisentangledVAE, X: np.ndarray, steps: int = 5
     """
     x = model._fractions(X)
     path, probs = [x], [model.predict_proba(x)]
+    target: Any = 1
+    if len(model.classes) > 1:  # phase4: towards each alloy's most probable structure
+        structures = np.asarray(model.classes[:-1], dtype=object)
+        target = structures[model.predict_phase_proba(x)[:, :-1].argmax(axis=1)]
     for _ in range(steps):
-        y = (probs[-1] >= 0.5).astype(np.float64)
-        x = model.decode(model.encode(x, y), 1)
+        x = model.decode(model.encode(x, model.predicted_codes(x)), target)
         path.append(x)
         probs.append(model.predict_proba(x))
     return np.stack(path), np.stack(probs)
@@ -218,7 +237,8 @@ def binary_separation(model: DisentangledVAE, X: np.ndarray, seed: int = 0,
 
 
 def validation_neg_elbo(model: DisentangledVAE, X: np.ndarray, y: np.ndarray) -> float:
-    """Mean −ELBO (β = 1, no free bits) of labelled alloys, one seeded z draw per row."""
+    """Mean −ELBO (β = 1, no free bits) of labelled alloys, one seeded z draw per row
+    (``y``: the model's training targets, 0/1 or phase4 masks)."""
     net = model._check_fitted()
     x = model._fractions(X)
     c = model.config
@@ -226,8 +246,9 @@ def validation_neg_elbo(model: DisentangledVAE, X: np.ndarray, y: np.ndarray) ->
     t = lambda a: torch.as_tensor(a, dtype=torch.float32)  # noqa: E731
     with torch.random.fork_rng(devices=[]), torch.no_grad():
         torch.manual_seed(model.seed)
-        terms = elbo_terms(net, t(x), t(y), t(p), c.effective_count)
-    return float(-terms.elbo(1.0).mean())
+        elbo = model.space.labelled_elbo(net, t(x), t(model.transform(x)), t(y), t(p),
+                                         c.effective_count)
+    return float(-elbo.mean())
 
 
 def fit_quality(model: DisentangledVAE, X_val: np.ndarray, y_val: np.ndarray
@@ -243,5 +264,13 @@ def fit_quality(model: DisentangledVAE, X_val: np.ndarray, y_val: np.ndarray
         "val_kl_per_dim": usage["kl_per_dim"],
         "val_kl_min_dim": usage["kl_min_dim"],
         "val_latent_abs_corr": usage["abs_corr"],
-        "label_gap": label_control(model, n=500, seed=model.seed)["gap"],
+        **_label_gaps(label_control(model, n=500, seed=model.seed)),
     }
+
+
+def _label_gaps(control: dict[str, Any]) -> dict[str, Any]:
+    out = {"label_gap": control["gap"]}
+    if "class_gap" in control:
+        out["label_class_gap"] = control["class_gap"]
+        out["label_tv_between_classes"] = control["tv_between_classes"]
+    return out

@@ -1,8 +1,9 @@
 """The three networks of the Kingma-M2 model: classifier q(y|x), encoder q(z|x,y) and
 decoder p(x|z,y). Plain ``torch.nn`` modules; shapes are given per method.
 
-y is binary (1 = single-phase) and enters the encoder and decoder as a single 0/1
-column, which is the one-hot code of two classes minus a redundant column.
+y enters the encoder and decoder as ``y_dim`` columns: for the binary label a single 0/1
+column (1 = single-phase; the one-hot code of two classes minus a redundant column), for
+a K-class label (phase4) its one-hot code. The classifier has one logit (binary) or K.
 """
 
 from __future__ import annotations
@@ -43,26 +44,32 @@ def mlp(
 
 
 class Classifier(nn.Module):
-    """q(y = 1 | x) from the classifier input vector.
+    """q(y | x) from the classifier input vector: the logit of y = 1 (``n_logits`` = 1)
+    or K class logits (softmax).
 
     ``n_heads`` independently initialised MLPs are averaged in logit space (a small
     deep ensemble inside one module; 1 head = a plain MLP).
     """
 
     def __init__(self, d_in: int, hidden: Sequence[int], *, activation: str,
-                 dropout: float, n_heads: int = 1) -> None:
+                 dropout: float, n_heads: int = 1, n_logits: int = 1) -> None:
         super().__init__()
+        self.n_logits = n_logits
         self.heads = nn.ModuleList(
-            mlp(d_in, hidden, 1, activation=activation, dropout=dropout)
+            mlp(d_in, hidden, n_logits, activation=activation, dropout=dropout)
             for _ in range(n_heads)
         )
 
     def head_logits(self, features: Tensor) -> Tensor:
-        """``(n, d_in)`` → ``(n_heads, n)`` logits of y = 1, one row per head."""
-        return torch.stack([h(features).squeeze(-1) for h in self.heads], dim=0)
+        """``(n, d_in)`` → ``(n_heads, n)`` logits of y = 1, one row per head (``(n_heads,
+        n, K)`` with K logits)."""
+        if self.n_logits == 1:
+            return torch.stack([h(features).squeeze(-1) for h in self.heads], dim=0)
+        return torch.stack([h(features) for h in self.heads], dim=0)
 
     def forward(self, features: Tensor) -> Tensor:
-        """``(n, d_in)`` → ``(n,)`` ensemble logits of y = 1 (mean over heads)."""
+        """``(n, d_in)`` → ``(n,)`` ensemble logits of y = 1 (mean over heads; ``(n, K)``
+        with K logits)."""
         return self.head_logits(features).mean(dim=0)
 
 
@@ -88,15 +95,16 @@ class Encoder(nn.Module):
     """q(z | x, y) = Normal(μ, diag σ²) from fractions and label."""
 
     def __init__(self, n_elements: int, latent_dim: int, hidden: Sequence[int], *,
-                 activation: str) -> None:
+                 activation: str, y_dim: int = 1) -> None:
         super().__init__()
-        self.net = mlp(n_elements + 1, hidden, 2 * latent_dim, activation=activation)
+        self.net = mlp(n_elements + y_dim, hidden, 2 * latent_dim, activation=activation)
         self.latent_dim = latent_dim
 
     def forward(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-        """``x`` ``(n, E)`` fractions, ``y`` ``(n,)`` in {0, 1} → ``(μ, log σ²)``, each
-        ``(n, latent_dim)``. log σ² is clamped to [-12, 6] so early steps cannot blow up."""
-        out = self.net(torch.cat([x, y.unsqueeze(-1)], dim=-1))
+        """``x`` ``(n, E)`` fractions, ``y`` ``(n,)`` in {0, 1} (or ``(n, K)`` one-hot) →
+        ``(μ, log σ²)``, each ``(n, latent_dim)``. log σ² is clamped to [-12, 6] so early
+        steps cannot blow up."""
+        out = self.net(torch.cat([x, _columns(y)], dim=-1))
         mu, logvar = out.split(self.latent_dim, dim=-1)
         return mu, logvar.clamp(-12.0, 6.0)
 
@@ -105,14 +113,19 @@ class Decoder(nn.Module):
     """p(x | z, y): a categorical distribution over the palette (softmax logits)."""
 
     def __init__(self, n_elements: int, latent_dim: int, hidden: Sequence[int], *,
-                 activation: str) -> None:
+                 activation: str, y_dim: int = 1) -> None:
         super().__init__()
-        self.net = mlp(latent_dim + 1, hidden, n_elements, activation=activation)
+        self.net = mlp(latent_dim + y_dim, hidden, n_elements, activation=activation)
 
     def forward(self, z: Tensor, y: Tensor) -> Tensor:
-        """``z`` ``(n, latent_dim)``, ``y`` ``(n,)`` → ``(n, E)`` log-probabilities
-        (``log_softmax``; ``exp`` of a row sums to 1)."""
-        return torch.log_softmax(self.net(torch.cat([z, y.unsqueeze(-1)], dim=-1)), dim=-1)
+        """``z`` ``(n, latent_dim)``, ``y`` ``(n,)`` (or ``(n, K)`` one-hot) → ``(n, E)``
+        log-probabilities (``log_softmax``; ``exp`` of a row sums to 1)."""
+        return torch.log_softmax(self.net(torch.cat([z, _columns(y)], dim=-1)), dim=-1)
+
+
+def _columns(y: Tensor) -> Tensor:
+    """``(n,)`` 0/1 labels → ``(n, 1)``; ``(n, K)`` codes as they are."""
+    return y.unsqueeze(-1) if y.dim() == 1 else y
 
 
 class M2(nn.Module):
@@ -121,10 +134,26 @@ class M2(nn.Module):
     def __init__(self, *, n_elements: int, n_features: int, latent_dim: int,
                  encoder_hidden: Sequence[int], decoder_hidden: Sequence[int],
                  classifier_hidden: Sequence[int], activation: str,
-                 classifier_activation: str, dropout: float, n_heads: int) -> None:
+                 classifier_activation: str, dropout: float, n_heads: int,
+                 n_classes: int = 1) -> None:
         super().__init__()
+        # n_classes = 1: the binary label (one logit, one 0/1 column); K: one-hot K.
         self.classifier = Classifier(n_features, classifier_hidden,
                                      activation=classifier_activation,
-                                     dropout=dropout, n_heads=n_heads)
-        self.encoder = Encoder(n_elements, latent_dim, encoder_hidden, activation=activation)
-        self.decoder = Decoder(n_elements, latent_dim, decoder_hidden, activation=activation)
+                                     dropout=dropout, n_heads=n_heads, n_logits=n_classes)
+        self.encoder = Encoder(n_elements, latent_dim, encoder_hidden, activation=activation,
+                               y_dim=n_classes)
+        self.decoder = Decoder(n_elements, latent_dim, decoder_hidden, activation=activation,
+                               y_dim=n_classes)
+
+
+class CalibratedSingleHead(CalibratedHead):
+    """p(single) = P(FCC) + P(BCC) + P(HCP) = σ(logsumexp(l_single / T) − l_multi / T) of
+    a K-class classifier whose last class is multi-phase, as an ``(n, 1)`` output (the
+    sigmoid an ``nn.Sigmoid`` module, as :class:`CalibratedHead`)."""
+
+    def forward(self, features: Tensor) -> Tensor:
+        """``(n, d_in)`` classifier inputs → ``(n, 1)`` calibrated p(single)."""
+        logits = self.classifier(features) * self.inv_temperature
+        odds = torch.logsumexp(logits[:, :-1], dim=-1) - logits[:, -1]
+        return self.sigmoid(odds).unsqueeze(-1)

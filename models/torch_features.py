@@ -108,3 +108,28 @@ class TorchClassifierInputs(nn.Module):
         """``(n, E)`` fractions → ``(n, F)`` or ``(n, F + E)`` classifier inputs."""
         d = (self.descriptors(c) - self.mean) / self.std
         return d if self.mode == "descriptors" else torch.cat([d, c], dim=1)
+
+
+class RouteInputs(nn.Module):
+    """A :class:`TorchClassifierInputs` with a fixed processing-route one-hot appended
+    (``DVAEConfig.processing_input``): ``(n, E)`` → ``(n, F + R)``."""
+
+    def __init__(self, inputs: TorchClassifierInputs, one_hot) -> None:
+        super().__init__()
+        self.inputs = inputs
+        self.register_buffer("route", torch.as_tensor(one_hot, dtype=inputs.mean.dtype))
+
+    @property
+    def mean(self) -> Tensor:
+        return self.inputs.mean
+
+    @property
+    def std(self) -> Tensor:
+        return self.inputs.std
+
+    def descriptors(self, c: Tensor) -> Tensor:
+        return self.inputs.descriptors(c)
+
+    def forward(self, c: Tensor) -> Tensor:
+        f = self.inputs(c)
+        return torch.cat([f, self.route.to(f.dtype).expand(f.shape[0], -1)], dim=1)

@@ -16,6 +16,14 @@ The members are the classifier's heads when it has two or more (``n_ensemble``, 
 mode); a single-head classifier trained with dropout gives ``dropout_members`` MC-dropout
 members instead, each with its own dropout mask drawn once from ``seed`` (a member is
 one fixed function, the same at every input, as an ensemble posterior needs).
+
+Per class (phase4 models, ``DVAEConfig.label = "phase4"``): :func:`member_class_logits`
+gives every member's calibrated logits of all of ``model.classes`` (``(*b, S, n, K)``;
+softmax over the last axis = class probabilities; a binary model has K = 1, the logit of
+p(single)), and :func:`member_target_logits` the log-odds of one target, ``(*b, S, n)``
+like :func:`member_logits`: sigmoid of it is p(target) — a class name ("BCC") or
+"single" (p(FCC) + p(BCC) + p(HCP)). :func:`member_logits` of a phase4 model is the
+log-odds of single, so existing callers of p(single) work unchanged.
 """
 
 from __future__ import annotations
@@ -25,7 +33,8 @@ import copy
 import torch
 from torch import Tensor, nn
 
-from alloyloop.models.torch_features import TorchClassifierInputs
+from alloyloop.models.processing import route_one_hot, route_words
+from alloyloop.models.torch_features import RouteInputs, TorchClassifierInputs
 
 
 def _frozen(module: nn.Module) -> nn.Module:
@@ -38,14 +47,17 @@ def _frozen(module: nn.Module) -> nn.Module:
 class TorchDecoder(nn.Module):
     """``z`` ``(*b, n, d)`` → ``(*b, n, E)`` decoded fractions (rows sum to 1) for label y."""
 
-    def __init__(self, decoder: nn.Module, y: float) -> None:
+    def __init__(self, decoder: nn.Module, y: float | Tensor) -> None:
         super().__init__()
         self.decoder = _frozen(decoder)
-        self.y = float(y)
+        # a float (binary label) or a (K,) one-hot code (phase4)
+        self.register_buffer("code", torch.as_tensor(y, dtype=torch.float64).reshape(-1))
 
     def forward(self, z: Tensor) -> Tensor:
         flat = z.reshape(-1, z.shape[-1])
-        logp = self.decoder(flat, flat.new_full((flat.shape[0],), self.y))
+        code = self.code.to(flat.dtype)
+        y = code.expand(flat.shape[0]) if code.numel() == 1 else code.expand(flat.shape[0], -1)
+        logp = self.decoder(flat, y)
         return logp.exp().reshape(*z.shape[:-1], -1)
 
 
@@ -58,16 +70,23 @@ class MemberLogits(nn.Module):
         temperature: the model's calibration temperature (logits are divided by it).
         masks: per member, one ``(width,)`` keep-mask (already scaled by 1 / (1 − rate))
             per dropout layer; None = one member per head, dropout off.
+        positive: for heads with K class logits, the classes whose summed probability the
+            output is the log-odds of (e.g. the three structures: p(single)); None with
+            one logit per head (binary) or with ``per_class``.
+        per_class: output every class's calibrated logit, ``(*b, S, n, K)``.
     """
 
     def __init__(self, inputs: TorchClassifierInputs, heads: nn.ModuleList, temperature: float,
-                 masks: list[list[Tensor]] | None = None) -> None:
+                 masks: list[list[Tensor]] | None = None, *,
+                 positive: tuple[int, ...] | None = None, per_class: bool = False) -> None:
         super().__init__()
         self.inputs = inputs
         self.heads = heads
         self.inv_temperature = 1.0 / float(temperature)
         self.masks = masks
         self.n_members = len(heads) if masks is None else len(masks)
+        self.positive = positive
+        self.per_class = per_class
 
     def _head(self, head: nn.Sequential, f: Tensor, mask: list[Tensor] | None) -> Tensor:
         k = 0
@@ -78,7 +97,7 @@ class MemberLogits(nn.Module):
                     k += 1
             else:
                 f = layer(f)
-        return f.squeeze(-1)
+        return f.squeeze(-1) if f.shape[-1] == 1 and not self.per_class else f
 
     def forward(self, c: Tensor) -> Tensor:
         flat = c.reshape(-1, c.shape[-1])
@@ -87,7 +106,13 @@ class MemberLogits(nn.Module):
             out = torch.stack([self._head(h, f, None) for h in self.heads], dim=0)
         else:
             out = torch.stack([self._head(self.heads[0], f, m) for m in self.masks], dim=0)
-        out = out * self.inv_temperature  # (S, N)
+        out = out * self.inv_temperature  # (S, N) or (S, N, K)
+        if self.per_class:
+            return out.reshape(self.n_members, *c.shape[:-1], -1).movedim(0, -3)
+        if self.positive is not None:
+            pos = torch.zeros(out.shape[-1], dtype=torch.bool)
+            pos[list(self.positive)] = True
+            out = torch.logsumexp(out[..., pos], dim=-1) - torch.logsumexp(out[..., ~pos], dim=-1)
         return out.reshape(self.n_members, *c.shape[:-1]).movedim(0, -2)
 
 
@@ -107,10 +132,15 @@ class DomainScore(nn.Module):
         return (d2.clamp_min(1e-18).sqrt() / self.threshold).reshape(c.shape[:-1])
 
 
-def _inputs(model) -> TorchClassifierInputs:
+def _inputs(model, processing: str | None = None) -> TorchClassifierInputs:
+    """The classifier's inputs; with ``processing_input`` the route's one-hot (one route
+    for every input, None = unknown) appended."""
     assert model.standardizer_ is not None
-    return TorchClassifierInputs(model.elements, model.schema, model.standardizer_,
-                                 model.config.classifier_inputs, dtype=torch.float64)
+    inputs = TorchClassifierInputs(model.elements, model.schema, model.standardizer_,
+                                   model.config.classifier_inputs, dtype=torch.float64)
+    if not model.config.processing_input:
+        return inputs
+    return RouteInputs(inputs, route_one_hot(route_words(processing, 1))[0])
 
 
 def domain_score(model) -> DomainScore:
@@ -123,23 +153,67 @@ def domain_score(model) -> DomainScore:
                        model.domain_.threshold)
 
 
-def torch_decoder(model, y: int = 1) -> TorchDecoder:
-    """A frozen float64 copy of a fitted DVAE's decoder with label ``y``."""
+def torch_decoder(model, y: int | str = 1) -> TorchDecoder:
+    """A frozen float64 copy of a fitted DVAE's decoder with label ``y`` (0 / 1 for the
+    binary label, a class name such as ``"BCC"`` for phase4)."""
     net = model._check_fitted()
-    return TorchDecoder(net.decoder, y)
+    return TorchDecoder(net.decoder, model._y_tensor(y, 1)[0])
 
 
-def member_logits(model, *, dropout_members: int = 8, seed: int = 0) -> MemberLogits:
-    """The members of a fitted DVAE's classifier (see the module docstring).
+def member_logits(model, *, dropout_members: int = 8, seed: int = 0,
+                  processing: str | None = None) -> MemberLogits:
+    """The members of a fitted DVAE's classifier: ``(*b, S, n)`` calibrated log-odds of
+    single-phase (see the module docstring).
 
     Raises:
         ValueError: a single-head classifier without dropout (no spread to sample).
     """
+    single = None if len(model.classes) == 1 else tuple(range(len(model.classes) - 1))
+    return _members(model, dropout_members, seed, processing, positive=single)
+
+
+def member_class_logits(model, *, dropout_members: int = 8, seed: int = 0,
+                        processing: str | None = None) -> MemberLogits:
+    """``(*b, S, n, K)`` every member's calibrated logits of ``model.classes`` (K = 1 for a
+    binary model: the logit of p(single))."""
+    return _members(model, dropout_members, seed, processing, per_class=True)
+
+
+def member_target_logits(model, target: str, *, dropout_members: int = 8,
+                         seed: int = 0, processing: str | None = None) -> MemberLogits:
+    """``(*b, S, n)`` every member's calibrated log-odds of p(target).
+
+    Args:
+        target: ``"single"`` (any model) or one of ``model.classes`` (phase4: "FCC",
+            "BCC", "HCP", "multi"; sigmoid of the output is that class's probability).
+        processing: the route to predict for (``DVAEConfig.processing_input`` models;
+            None = unknown).
+
+    Raises:
+        ValueError: a target the model has no output for.
+    """
+    classes = tuple(model.classes)
+    if target == "single":
+        return member_logits(model, dropout_members=dropout_members, seed=seed,
+                             processing=processing)
+    if len(classes) == 1:
+        raise ValueError(f"target {target!r}: this model was trained on single/multi labels "
+                         "and gives p(single) only: use target 'single' or refit with "
+                         "DVAEConfig(label='phase4')")
+    if target not in classes:
+        raise ValueError(f"target {target!r} is not a class of this model: use 'single' or "
+                         f"one of {', '.join(classes)}")
+    return _members(model, dropout_members, seed, processing,
+                    positive=(classes.index(target),))
+
+
+def _members(model, dropout_members: int, seed: int, processing: str | None,
+             **kwargs) -> MemberLogits:
     net = model._check_fitted()
-    inputs = _inputs(model)
+    inputs = _inputs(model, processing)
     heads = _frozen(net.classifier.heads)
     if len(heads) >= 2:
-        return MemberLogits(inputs, heads, model.temperature_)
+        return MemberLogits(inputs, heads, model.temperature_, **kwargs)
     drops = [m for m in heads[0] if isinstance(m, nn.Dropout)]
     if not drops or drops[0].p <= 0:
         raise ValueError("the classifier has one head and no dropout, so it has no spread to "
@@ -150,4 +224,4 @@ def member_logits(model, *, dropout_members: int = 8, seed: int = 0) -> MemberLo
     gen = torch.Generator().manual_seed(int(seed))
     masks = [[(torch.rand(w, generator=gen, dtype=torch.float64) >= d.p).double() / (1 - d.p)
               for w, d in zip(widths, drops)] for _ in range(dropout_members)]
-    return MemberLogits(inputs, heads, model.temperature_, masks)
+    return MemberLogits(inputs, heads, model.temperature_, masks, **kwargs)

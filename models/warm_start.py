@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from alloyloop.featurize.converter import unstructure
 from alloyloop.models.config import DVAEConfig
 
-ARCHITECTURE = ("latent_dim", "encoder_hidden", "decoder_hidden", "classifier_hidden",
-                "activation", "classifier_activation", "classifier_inputs", "features",
+ARCHITECTURE = ("label", "latent_dim", "encoder_hidden", "decoder_hidden", "classifier_hidden",
+                "activation", "classifier_activation", "classifier_inputs", "processing_input",
+                "features",
                 "n_ensemble")
 """Config fields that change the networks' shapes or meaning: they must match to warm start."""
 
