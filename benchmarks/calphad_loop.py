@@ -33,8 +33,10 @@ if __package__ in (None, ""):
 import argparse  # noqa: E402
 import json  # noqa: E402
 import shlex  # noqa: E402
+import sqlite3  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from contextlib import closing  # noqa: E402
 import tomllib  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -85,8 +87,20 @@ def run_name(strategy: str, seed: int) -> str:
     return f"calphad-loop-{strategy}-s{seed}"
 
 
-def run_one(strategy: str, seed: int, args, url: str, home: str) -> dict[str, Any]:
-    """Create (or resume) one campaign, run its rounds through the flows, score it."""
+def campaign_store(template: Path, name: str) -> str:
+    """The campaign's own SQLite store, a copy of the corpus-only ``template``: CALPHAD
+    labels are real data that every campaign of a store trains on, so campaigns sharing
+    one would learn from (and never re-suggest) each other's labels."""
+    path = template.with_name(f"{template.stem}-{name}.sqlite3")
+    if not path.exists():  # SQLite's backup API: a consistent copy, WAL or not
+        with closing(sqlite3.connect(template)) as src, closing(sqlite3.connect(path)) as dst:
+            src.backup(dst)
+    return f"sqlite:///{path}"
+
+
+def run_one(strategy: str, seed: int, args, template: Path, home: str) -> dict[str, Any]:
+    """Create (or resume) one campaign in its own store, run its rounds through the flows,
+    score it."""
     from alloyloop.agent.campaign_ops import create_from_spec
     from alloyloop.agent.flows import run_campaign
     from alloyloop.campaigns.spec import parse_spec
@@ -95,6 +109,7 @@ def run_one(strategy: str, seed: int, args, url: str, home: str) -> dict[str, An
     from benchmarks.calphad_loop_metrics import score_campaign, summary, to_dicts, training_alloys
 
     name = run_name(strategy, seed)
+    url = campaign_store(template, name)
     spec = parse_spec(spec_dict(name, strategy, seed, args.batch, args.quick))
     with store_session(url) as session:
         if name not in {c.name for c in list_campaigns(session)}:
@@ -121,7 +136,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--quick", action="store_true", help="a smoke run (runs/calphad-loop-quick/)")
     ap.add_argument("--out-dir", type=Path, default=None)
     ap.add_argument("--store", type=Path, default=None,
-                    help="SQLite store of the runs (default: runs/calphad-loop.sqlite3); "
+                    help="SQLite store holding the corpus (default: runs/calphad-loop.sqlite3); "
+                         "each campaign runs in its own copy beside it (STORE-CAMPAIGN.sqlite3), "
                          "--resume continues the campaigns found there")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--merge", type=Path, nargs="+", default=None, metavar="DIR",
@@ -142,8 +158,9 @@ def main(argv: list[str] | None = None) -> None:
     store = args.store or ROOT / "runs" / ("calphad-loop-quick.sqlite3" if args.quick
                                            else "calphad-loop.sqlite3")
     store.parent.mkdir(parents=True, exist_ok=True)
-    if store.exists() and not args.resume:
-        store.unlink()
+    if not args.resume:
+        for old in store.parent.glob(f"{store.stem}*.sqlite3*"):  # template, campaigns, WAL
+            old.unlink()
     home = str(store.parent / (store.stem + "-home"))
     os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="calphad-loop-prefect-"))
     from alloyloop.agent import prefect_env
@@ -152,9 +169,8 @@ def main(argv: list[str] | None = None) -> None:
     from alloyloop.db.corpus_import import import_corpus
     from alloyloop.db.session import store_session
 
-    url = f"sqlite:///{store}"
-    with store_session(url, create=True) as session:
-        import_corpus(session)
+    with store_session(f"sqlite:///{store}", create=True) as session:
+        import_corpus(session)  # the template every campaign's store is copied from
     json_path = out_dir / "calphad_loop.json"
     results: list[dict[str, Any]] = []
     if args.resume and json_path.exists():
@@ -166,7 +182,7 @@ def main(argv: list[str] | None = None) -> None:
         for strategy in args.strategies:
             if (strategy, seed) in done:
                 continue
-            r = run_one(strategy, seed, args, url, home)
+            r = run_one(strategy, seed, args, store, home)
             results = [x for x in results if (x["strategy"], x["seed"]) != (strategy, seed)] + [r]
             s = r["summary"]
             print(f"[seed {seed}] {strategy:<14} hits {s['hits']:>2}/{s['suggestions']} "

@@ -20,11 +20,16 @@ FAR_AT_PCT = 10.0
 
 def training_alloys(session, spec) -> tuple[np.ndarray, tuple[str, ...], list[str]]:
     """``(X (m, E_model), elements, keys)``: the labelled alloys a campaign trains on
-    before its first round (every labelled corpus alloy of the model palette)."""
+    before its first round (every labelled alloy of the model palette but the CALPHAD
+    labels, which only the loop makes), also when asked after some rounds."""
+    import dataclasses
+
     from alloyloop.agent.training_data import round_data
     from alloyloop.db.snapshot import take_snapshot
 
-    data = round_data(take_snapshot(session, spec.name), spec.model.palette, spec.name,
+    snap = take_snapshot(session, spec.name)
+    snap = dataclasses.replace(snap, labelled=snap.labelled[snap.labelled["source"] != "calphad"])
+    data = round_data(snap, spec.model.palette, spec.name,
                       seed=0, val_fraction=0.0, use_unlabelled=False)
     return data.X, tuple(data.elements), list(data.keys)
 
