@@ -71,6 +71,12 @@ def render(results: list[dict[str, Any]], command: str, machine: str, rounds: in
                   "each element system's models again every round) on two cores shared with "
                   "other engineers' runs, so 5 seeds x 5 strategies did not fit the session; "
                   "`--seeds 1 2 3 4 --resume` adds the rest."]
+    short = {name: sum(r["summary"]["filled"] for r in rs) for name, rs in by.items()}
+    short = {k: v for k, v in short.items() if v}
+    if short:
+        lines += ["", "Filled by greedy: where a strategy made fewer than its 8, greedy screening "
+                  "filled the batch (the flow's rule); those suggestions count in the strategy's "
+                  "row: " + ", ".join(f"{k} {v}" for k, v in short.items()) + "."]
     if "random" in by:
         n = sum(r["summary"]["suggestions"] for r in by["random"])
         h = sum(r["summary"]["hits"] for r in by["random"])
