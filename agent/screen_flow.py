@@ -39,7 +39,7 @@ from prefect.cache_policies import NO_CACHE
 
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.strategies.diversity import system_rank
-from alloyloop.agent.strategies.screening import screening_scores
+from alloyloop.agent.strategies.screening import bulk_scorer, screening_scores
 from alloyloop.agent.suggestion import to_model_columns
 from alloyloop.featurize.lattice import _compositions, lattice_size, sample_lattice
 
@@ -211,6 +211,7 @@ def score_job(job: ChunkJob, checkpoint: str, space: DesignSpace, acquisition: s
     """Make, filter and score one job's candidates; keep its top ``top_k`` (at most
     ``per_system`` per element system when > 0, see :func:`merge_top`)."""
     model = _model(checkpoint)
+    score = bulk_scorer(model)
     e = len(space.palette)
     best = (np.empty((0, e)), np.empty(0), np.empty(0))
     scored = feasible = 0
@@ -220,7 +221,7 @@ def score_job(job: ChunkJob, checkpoint: str, space: DesignSpace, acquisition: s
         feasible += len(piece)
         if len(piece) == 0:
             continue
-        p = model.predict_proba(to_model_columns(piece, space, model.elements))
+        p = score(to_model_columns(piece, space, model.elements))
         a = screening_scores(p, acquisition)  # type: ignore[arg-type]
         best = merge_top(np.vstack([best[0], piece]), np.concatenate([best[1], p]),
                          np.concatenate([best[2], a]), top_k, space.step, per_system)

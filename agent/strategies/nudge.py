@@ -96,7 +96,10 @@ class Nudge:
     max_steps: int = 10
     name: str = "nudge"
 
-    def start_points(self, model, obs: Observations, space: DesignSpace, n: int) -> np.ndarray:
+    def start_points(self, model, obs: Observations, space: DesignSpace, n: int,
+                     reserve: int | None = 3) -> np.ndarray:
+        """The given starts, else the ``reserve × n`` labelled multi-phase alloys inside the
+        palette the model finds closest to single-phase (``reserve=None``: all of them)."""
         if self.starts:
             rows = []
             for s in self.starts:
@@ -111,12 +114,35 @@ class Nudge:
                              "start compositions to nudge")
         p = model.predict_proba(cand)
         below = np.flatnonzero(p < self.threshold)  # above it there is nothing to nudge
-        return cand[below[np.argsort(-p[below], kind="stable")][: 3 * n]]
+        order = below[np.argsort(-p[below], kind="stable")]
+        return cand[order if reserve is None else order[: reserve * n]]
 
     def suggest(self, model, observations: Observations, space: DesignSpace, n: int,
                 seed: int) -> list[Suggestion]:
+        starts = self.start_points(model, observations, space, n)
+        finals, dists, paths, scores = self._walk(model, observations, space, starts, seed)
+        if not self.starts and len(_usable(finals, space, observations)) < n:
+            # Paths from the first starts end on too few distinct new alloys (they converge
+            # on the same decodes): walk from the other multi-phase alloys as well.
+            more = self.start_points(model, observations, space, n, reserve=None)[len(starts):]
+            for acc, extra in zip((finals, dists, paths, scores),
+                                  self._walk(model, observations, space, more, seed)):
+                acc.extend(extra)
+        if not finals:
+            return []
+        x = np.array(finals)
+        keep = _usable(finals, space, observations)
+        order = keep[np.argsort(-np.array(scores)[keep], kind="stable")][:n]
+        return build_suggestions(model, x[order], space, observations, self.name,
+                                 np.array(scores)[order], repair_distance=np.array(dists)[order],
+                                 paths=[paths[i] for i in order])
+
+    def _walk(self, model, observations: Observations, space: DesignSpace, starts: np.ndarray,
+              seed: int) -> tuple[list, list, list, list]:
+        """(final alloys in space columns, repair distances, paths, p(single)) of the nudge
+        paths from ``starts`` that moved."""
         finals, dists, paths, scores = [], [], [], []
-        for start in self.start_points(model, observations, space, n):
+        for start in starts:
             path = nudge_path(model, start, space, observations.elements, self.threshold,
                               self.max_steps, seed=seed, known=observations.known)
             if len(path) < 2:
@@ -125,13 +151,13 @@ class Nudge:
             dists.append(path[-1].repair_distance)
             scores.append(path[-1].p_single)
             paths.append([{"key": s.key, "p_single": s.p_single} for s in path])
-        if not finals:
-            return []
-        x = np.array(finals)
-        feasible = np.flatnonzero(space.feasible(x))
-        keep = feasible[fresh_unique(x[feasible], space, observations)]
-        order = keep[np.argsort(-np.array(scores)[keep], kind="stable")][:n]
-        return build_suggestions(model, x[order], space, observations, self.name,
-                                 np.array(scores)[order], repair_distance=np.array(dists)[order],
-                                 paths=[paths[i] for i in order])
+        return finals, dists, paths, scores
 
+
+def _usable(finals: list[np.ndarray], space: DesignSpace, obs: Observations) -> np.ndarray:
+    """Indices of the final alloys that are feasible, new and not repeated."""
+    if not finals:
+        return np.empty(0, dtype=np.int64)
+    x = np.array(finals)
+    feasible = np.flatnonzero(space.feasible(x))
+    return feasible[fresh_unique(x[feasible], space, obs)]

@@ -99,10 +99,11 @@ class Screening:
         keep = max(n * self.reserve, n)
         top_x = np.empty((0, len(space.palette)))
         top_a = np.empty(0)
+        score = bulk_scorer(model)
         for chunk in self.candidates(space, seed):
             if len(chunk) == 0:
                 continue
-            p = model.predict_proba(to_model_columns(chunk, space, observations.elements))
+            p = score(to_model_columns(chunk, space, observations.elements))
             a = screening_scores(p, self.acquisition)
             top_x = np.vstack([top_x, chunk])
             top_a = np.concatenate([top_a, a])
@@ -155,6 +156,17 @@ class Screening:
         order = np.argsort(-a, kind="stable")
         top = order[self._rank(model, x[order], a[order], space, obs, n)]
         return build_suggestions(model, x[top], space, obs, self.name, a[top])
+
+
+def bulk_scorer(model):
+    """``(m, E_model)`` fractions → ``(m,)`` p(single) for the lattice stream: a DVAE's
+    torch path (:class:`alloyloop.models.torch_scoring.TorchScorer`, the same figures as
+    its ``predict_proba``), any other model's ``predict_proba``."""
+    if not hasattr(model, "encode"):  # not a DVAE
+        return model.predict_proba
+    from alloyloop.models.torch_scoring import TorchScorer
+
+    return TorchScorer(model).predict_proba
 
 
 def member_spread(model, x_model: np.ndarray) -> np.ndarray:

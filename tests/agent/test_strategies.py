@@ -154,3 +154,19 @@ def test_screening_breaks_saturated_ties_and_spreads_over_systems(small_campaign
         assert (np.diff(tie[bins == b]) <= 1e-9).all()
     with pytest.raises(ValueError, match="resolution=-1"):
         Screening(resolution=-1.0)
+
+
+def test_nudge_walks_from_more_starts_when_the_first_ones_fall_short(small_campaign):
+    from alloyloop.agent.strategies.nudge import _usable
+
+    model, obs, space = small_campaign
+    strategy, n = Nudge(max_steps=3), 8
+    first = strategy.start_points(model, obs, space, n)
+    every = strategy.start_points(model, obs, space, n, reserve=None)
+    assert len(first) <= 3 * n and len(every) >= len(first)
+    np.testing.assert_array_equal(every[: len(first)], first)
+    from_first = _usable(strategy._walk(model, obs, space, first, 0)[0], space, obs)
+    from_every = _usable(strategy._walk(model, obs, space, every, 0)[0], space, obs)
+    got = strategy.suggest(model, obs, space, n, seed=0)
+    assert len(got) == min(n, len(from_first) if len(from_first) >= n else len(from_every))
+    assert len({s.key for s in got}) == len(got)

@@ -1,0 +1,67 @@
+"""Bulk p(single) of a fitted DVAE through its torch path, for screening large lattices.
+
+Fractions → descriptors with the featurizer's own formulas in torch
+(:class:`~alloyloop.models.torch_features.TorchClassifierInputs`, float64) → the fitted
+classifier (float32, as :meth:`DisentangledVAE.predict_proba` runs it) → calibrated
+p(single). The figures are ``predict_proba``'s (to float32 rounding of the classifier
+inputs, ~1e-7; ``tests/models/test_torch_scoring.py``), without the numpy path's
+per-chunk copies and checks; no autograd graph is built.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from alloyloop.models.calibration import apply_temperature
+from alloyloop.models.torch_features import TorchClassifierInputs
+
+SUB_CHUNK = 16_384
+"""Rows per classifier pass: keeps the hidden activations (rows × width floats) in cache."""
+
+
+class TorchScorer:
+    """``predict_proba`` of a fitted DVAE, computed in torch (see the module docstring)."""
+
+    def __init__(self, model) -> None:
+        net = model._check_fitted()
+        if model.standardizer_ is None:
+            raise ValueError("the model has no fitted standardizer: fit it before scoring")
+        self.elements = tuple(model.elements)
+        self.inputs = TorchClassifierInputs(model.elements, model.schema, model.standardizer_,
+                                            model.config.classifier_inputs, dtype=torch.float64)
+        self.classifier = net.classifier
+        self.temperature = float(model.temperature_)
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """``(n, E)`` fractions (columns as ``model.elements``) → ``(n,)`` uncalibrated logits."""
+        c = torch.from_numpy(_fractions(x, len(self.elements)))
+        out = torch.empty(len(c), dtype=torch.float64)
+        with torch.inference_mode():
+            for s in range(0, len(c), SUB_CHUNK):
+                f = self.inputs(c[s:s + SUB_CHUNK])
+                if not torch.isfinite(f).all():
+                    bad = s + int(torch.nonzero(~torch.isfinite(f).all(dim=1))[0])
+                    raise ValueError(f"row {bad} has a non-finite descriptor: drop the row or "
+                                     "choose finite features (not 'omega')")
+                out[s:s + len(f)] = self.classifier(f.float()).double()
+        return out.numpy()
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """``(n, E)`` fractions → ``(n,)`` float64 calibrated p(single-phase)."""
+        return apply_temperature(self.logits(x), self.temperature)
+
+
+def _fractions(x: np.ndarray, n_elements: int) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != n_elements:
+        raise ValueError(f"fractions must be (n, {n_elements}) over the model's elements, got "
+                         f"shape {x.shape}: order the columns as model.elements")
+    if not np.isfinite(x).all() or (x < 0).any():
+        raise ValueError("fractions have negative or non-finite entries: give mole fractions "
+                         "(or amounts) >= 0")
+    totals = x.sum(axis=1, keepdims=True)
+    if (totals <= 0).any():
+        raise ValueError(f"row {int(np.flatnonzero(totals[:, 0] <= 0)[0])} is all zero: every "
+                         "alloy needs an element")
+    return x / totals
