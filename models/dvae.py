@@ -685,8 +685,24 @@ class DisentangledVAE:
                                 domain_score=score)
 
     # ------------------------------------------------------------------ latent space
+    @property
+    def single_class(self) -> str | int:
+        """What y = 1 ("single-phase") means to :meth:`encode` / :meth:`decode`: 1 for a
+        binary model; for a phase4 model the structure most training labels have (the
+        generative strategies written for y = 1 then decode that structure)."""
+        if self.space.n_classes == 1:
+            return 1
+        counts = self.metrics.get("label_counts", {})
+        return max(self.classes[:-1], key=lambda k: (counts.get(k, 0), k == "FCC"))
+
     def _y_tensor(self, y, n: int) -> torch.Tensor:
-        """Labels of :meth:`encode` / :meth:`decode` → the networks' y input."""
+        """Labels of :meth:`encode` / :meth:`decode` → the networks' y input (on a phase4
+        model 1 / 0 mean :attr:`single_class` / "multi")."""
+        if self.space.n_classes > 1 and not isinstance(y, str):
+            arr = np.asarray(y, dtype=object)
+            if arr.size and all(isinstance(v, int | np.integer | bool | np.bool_)
+                                and v in (0, 1) for v in arr.ravel()):
+                y = np.where(arr.astype(bool), self.single_class, "multi")
         codes = class_codes(y, n, self.config.label)
         return self.space.code(torch.as_tensor(codes))
 

@@ -11,7 +11,7 @@ from alloyloop.agent.suggestion import Observations, to_model_columns, to_space_
 
 
 def decode_to_space(model, z: np.ndarray, space: DesignSpace, elements: tuple[str, ...],
-                    y: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                    y: int | str = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Decode latent points with label ``y`` and repair them onto the design space.
 
     Returns:

@@ -76,7 +76,7 @@ from alloyloop.agent.suggestion import (
     to_space_columns,
 )
 from alloyloop.campaigns.design_space import DesignSpace
-from alloyloop.agent.strategies.target_members import target_members
+from alloyloop.agent.strategies.target_members import decode_class, target_members
 from alloyloop.models.torch_members import domain_score, torch_decoder
 
 ACQUISITIONS = ("qLogNEI", "qUCB", "qSR", "Thompson")
@@ -198,7 +198,8 @@ class EnsembleBO:
         if not latent:
             ens = DVAEEnsemble(members, nn.Identity())
         else:
-            path = LatentToDesign(torch_decoder(model, 1), SmoothDesignMap(space, elements))
+            decoder = torch_decoder(model, decode_class(model, self.target))
+            path = LatentToDesign(decoder, SmoothDesignMap(space, elements))
             ens = DVAEEnsemble(members, path, domain_score(model))
         if not self.objectives:
             return ens
@@ -277,7 +278,8 @@ class EnsembleBO:
         box = torch.as_tensor(latent_box(model, obs), dtype=torch.float64)
         starts = max(self.num_restarts, n * self.oversample)
         if isinstance(lat, MultiOutputEnsemble):
-            z_lab = torch.as_tensor(model.encode(labelled, 1)) if len(labelled) else \
+            y_lab = decode_class(model, self.target)
+            z_lab = torch.as_tensor(model.encode(labelled, y_lab)) if len(labelled) else \
                 torch.empty((0, box.shape[1]), dtype=torch.float64)
             ref = reference_point(lat, z_lab, space.descriptor_limits)
             jobs = [(hypervolume_acquisition(lat, z_lab, ref, MemberSampler(lat.n_members)),
@@ -286,7 +288,8 @@ class EnsembleBO:
             draws = _slot_members(starts, lat.n_members, seed + 1)
             jobs = [(MemberValue(lat, k), int((draws == k).sum())) for k in np.unique(draws)]
         else:
-            z_lab = torch.as_tensor(model.encode(labelled, 1)) if len(labelled) else \
+            y_lab = decode_class(model, self.target)
+            z_lab = torch.as_tensor(model.encode(labelled, y_lab)) if len(labelled) else \
                 torch.empty((0, box.shape[1]), dtype=torch.float64)
             jobs = [(make_acquisition(self.acquisition, lat, baseline=z_lab, beta=self.beta),
                      starts)]
@@ -305,7 +308,8 @@ class EnsembleBO:
         sobol = torch.quasirandom.SobolEngine(box.shape[1], scramble=True, seed=seed)
         spread = box[0] + (box[1] - box[0]) * sobol.draw(self.raw_samples, dtype=torch.float64)
         z = torch.cat(found + [spread]).numpy()
-        x, dist, valid = decode_to_space(model, z, space, obs.elements)
+        x, dist, valid = decode_to_space(model, z, space, obs.elements,
+                                          y=decode_class(model, self.target))
         keep = np.flatnonzero(valid)
         keep = keep[fresh_unique(x[keep], space, obs)]
         return x[keep], dist[keep]
