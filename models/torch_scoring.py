@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from alloyloop.models.calibration import apply_temperature
 from alloyloop.models.torch_features import TorchClassifierInputs
 
 SUB_CHUNK = 16_384
@@ -30,13 +29,18 @@ class TorchScorer:
         self.elements = tuple(model.elements)
         self.inputs = TorchClassifierInputs(model.elements, model.schema, model.standardizer_,
                                             model.config.classifier_inputs, dtype=torch.float64)
+        if getattr(model.config, "processing_input", False):
+            raise ValueError("the model takes the processing route as an input: score it "
+                             "with predict_proba(X, processing=...)")
         self.classifier = net.classifier
+        self.space = model.space  # the label space: binary logit or K class logits
         self.temperature = float(model.temperature_)
 
     def logits(self, x: np.ndarray) -> np.ndarray:
-        """``(n, E)`` fractions (columns as ``model.elements``) → ``(n,)`` uncalibrated logits."""
+        """``(n, E)`` fractions (columns as ``model.elements``) → uncalibrated classifier
+        outputs: ``(n,)`` (binary) or ``(n, K)`` (phase4)."""
         c = torch.from_numpy(_fractions(x, len(self.elements)))
-        out = torch.empty(len(c), dtype=torch.float64)
+        out = None
         with torch.inference_mode():
             for s in range(0, len(c), SUB_CHUNK):
                 f = self.inputs(c[s:s + SUB_CHUNK])
@@ -44,12 +48,15 @@ class TorchScorer:
                     bad = s + int(torch.nonzero(~torch.isfinite(f).all(dim=1))[0])
                     raise ValueError(f"row {bad} has a non-finite descriptor: drop the row or "
                                      "choose finite features (not 'omega')")
-                out[s:s + len(f)] = self.classifier(f.float()).double()
-        return out.numpy()
+                block = self.classifier(f.float()).double()
+                if out is None:
+                    out = torch.empty((len(c),) + tuple(block.shape[1:]), dtype=torch.float64)
+                out[s:s + len(f)] = block
+        return (out if out is not None else torch.empty(0, dtype=torch.float64)).numpy()
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """``(n, E)`` fractions → ``(n,)`` float64 calibrated p(single-phase)."""
-        return apply_temperature(self.logits(x), self.temperature)
+        return self.space.p_single(self.logits(x), self.temperature)
 
 
 def _fractions(x: np.ndarray, n_elements: int) -> np.ndarray:

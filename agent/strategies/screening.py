@@ -161,8 +161,9 @@ class Screening:
 def bulk_scorer(model):
     """``(m, E_model)`` fractions → ``(m,)`` p(single) for the lattice stream: a DVAE's
     torch path (:class:`alloyloop.models.torch_scoring.TorchScorer`, the same figures as
-    its ``predict_proba``), any other model's ``predict_proba``."""
-    if not hasattr(model, "encode"):  # not a DVAE
+    its ``predict_proba``), any other model's ``predict_proba`` (also a DVAE that takes
+    the processing route as an input: the torch inputs have no route)."""
+    if not hasattr(model, "encode") or getattr(model.config, "processing_input", False):
         return model.predict_proba
     from alloyloop.models.torch_scoring import TorchScorer
 

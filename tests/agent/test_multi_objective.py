@@ -2,7 +2,6 @@
 targets, on small real DVAEs (conftest): pool and latent search, limits, seeds."""
 
 import dataclasses
-import time
 
 import numpy as np
 import pytest
@@ -47,10 +46,8 @@ def test_reference_point_takes_the_space_limit_and_p_half(ensemble_campaign):
 def test_pool_batch_trades_p_single_against_density(ensemble_campaign):
     model, obs, pool, space = ensemble_campaign
     limited = dataclasses.replace(space, descriptor_limits={"density": (None, 8.0)})
-    start = time.perf_counter()
     mo = EnsembleBO(objectives=DENSITY).suggest(model, pool, limited, 6, seed=3)
-    seconds = time.perf_counter() - start
-    assert len(mo) == 6 and seconds < 60, seconds
+    assert len(mo) == 6  # its time is in benchmarks/multi_objective_batch.py, not here
     x = _matrix(mo, space.palette)
     rho = property_matrix(x, space.palette, ["density"])[:, 0]
     assert (rho <= 8.0 + 1e-9).all()  # the limit holds in the pool as on the lattice

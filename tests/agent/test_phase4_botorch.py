@@ -97,3 +97,14 @@ def test_a_structure_target_on_a_binary_model_names_the_fix(phase4_campaign):
     with pytest.raises(ValueError, match="phase4"):
         target_members(model, "BCC")
     assert decode_class(model, "single") == 1
+
+
+def test_screening_scores_a_phase4_model_as_predict_proba(phase4_campaign):
+    from alloyloop.models.torch_scoring import TorchScorer
+
+    model, _, pool, space = phase4_campaign
+    x = pool.open_candidates()
+    np.testing.assert_allclose(TorchScorer(model).predict_proba(x), model.predict_proba(x),
+                               atol=1e-6)
+    got = Screening(acquisition="greedy").suggest(model, pool, space, 4, seed=0)
+    assert len(got) == 4
