@@ -10,7 +10,8 @@ _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
-th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: left; }
+th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: left; overflow-wrap: anywhere; }
+.wide { overflow-x: auto; max-width: 100%; }
 th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 img { max-width: 100%; border: 1px solid #eee; margin: 0.5em 0; }
 .flag { color: #b00; font-weight: bold; } .muted { color: #777; }
@@ -30,7 +31,9 @@ def _cell(value: Any) -> str:
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    # Long keys, paths and hashes wrap; a table still wider than the page scrolls in its
+    # own box rather than widening the page (reports are read at 1280 px).
+    return f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def key_values(items: Mapping[str, Any]) -> str:

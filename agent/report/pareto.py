@@ -48,8 +48,10 @@ def non_dominated(y: np.ndarray) -> np.ndarray:
 def pareto_points(p_suggested: np.ndarray, x_suggested: np.ndarray, keys_suggested: Sequence[str],
                   p_labelled: np.ndarray, x_labelled: np.ndarray, keys_labelled: Sequence[str],
                   y_labelled: np.ndarray, elements: Sequence[str],
-                  objectives: Mapping[str, str]) -> ParetoPoints:
-    """The section's points over ``elements`` (fractions ``(n, E)``)."""
+                  objectives: Mapping[str, str], p_min: float = 0.5) -> ParetoPoints:
+    """The section's points over ``elements`` (fractions ``(n, E)``); the front is taken
+    among the points with ``p ≥ p_min`` (the acquisition's reference point: an alloy less
+    likely than not to have the target adds nothing, however light or cheap)."""
     names = tuple(dict.fromkeys([*objectives, *ALWAYS]))
     x = np.vstack([x_suggested, x_labelled]).reshape(-1, len(elements))
     values = property_matrix(x, elements, names) if len(x) else np.empty((0, len(names)))
@@ -60,7 +62,14 @@ def pareto_points(p_suggested: np.ndarray, x_suggested: np.ndarray, keys_suggest
         source=("suggestion",) * len(x_suggested) + ("labelled",) * len(x_labelled),
         keys=tuple(keys_suggested) + tuple(keys_labelled),
         labels=(None,) * len(x_suggested) + tuple("single" if v else "multi" for v in y_labelled),
-        p=p, names=names, values=values, front=non_dominated(y) if len(y) else np.zeros(0, bool))
+        p=p, names=names, values=values, front=_front(y, p >= p_min))
+
+
+def _front(y: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    front = np.zeros(len(y), dtype=bool)
+    if eligible.any():
+        front[np.flatnonzero(eligible)] = non_dominated(y[eligible])
+    return front
 
 
 def front_table(points: ParetoPoints, target: str, max_rows: int = 40

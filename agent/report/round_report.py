@@ -182,6 +182,14 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
                        importance=importance_file, suggestions_csv=csv_file)
 
 
+def _target_proba(model, x: np.ndarray, target: str) -> np.ndarray:
+    """``(n,)`` p(target) of ``(n, E_model)`` fractions: a structure's probability on a
+    phase4 model, otherwise p(single)."""
+    if target != "single":
+        return model.predict_phase_proba(x)[:, list(model.classes).index(target)]
+    return model.predict_proba(x)
+
+
 def _pareto_section(model, data: RoundData, suggestions, x_sugg: np.ndarray,
                     objectives: Mapping[str, str], target: str, palette: Sequence[str],
                     out: Path) -> tuple[str, str]:
@@ -190,25 +198,28 @@ def _pareto_section(model, data: RoundData, suggestions, x_sugg: np.ndarray,
               .sum(axis=1) < 1e-9)
     x_lab = data.X[inside]
     keys = np.asarray(data.keys)[inside]
-    points = pareto_points(np.array([s.p_single for s in suggestions], dtype=np.float64),
-                           x_sugg, [s.alloy_key for s in suggestions],
-                           model.predict_proba(x_lab) if len(x_lab) else np.zeros(0), x_lab,
+    by_target = target != "single" and target in getattr(model, "classes", ())
+    p_sugg = (_target_proba(model, x_sugg, target) if by_target and len(x_sugg)
+              else np.array([s.p_single for s in suggestions], dtype=np.float64))
+    points = pareto_points(p_sugg, x_sugg, [s.alloy_key for s in suggestions],
+                           _target_proba(model, x_lab, target if by_target else "single")
+                           if len(x_lab) else np.zeros(0), x_lab,
                            list(keys), data.y[inside], data.elements, objectives)
-    # Suggestions store p(single); p(structure) needs a phase4 model (issue #21, models/).
-    p_name = "p(single)"
+    p_name = f"p({target})" if by_target else "p(single)"
     axes = [get_property(n).label + ("" if n in objectives else " (not an objective)")
             for n in points.names]
     plots.pareto_front(points.p, points.values, axes,
                        points.labels, points.source, points.front, out / PARETO_FIGURE[0],
                        p_name=p_name)
-    header, rows = front_table(points, "single")
+    header, rows = front_table(points, target if by_target else "single")
     note = (f"objectives: {', '.join(f'{n} ({d})' for n, d in objectives.items())}; "
             f"{int(points.front.sum())} non-dominated of {len(points.p)} points (suggestions "
             f"and labelled alloys of the design palette); the table shows {len(rows)}: every "
             "suggestion on the front and the labelled alloys with the highest p.")
-    if target != "single":
-        note += (f" Target {target}: the front uses p(single), as the suggestions store it, "
-                 "until the model predicts structures (phase4 labels).")
+    note += f" The front is taken among points with {p_name} ≥ 0.5."
+    if target != "single" and not by_target:
+        note += (f" Target {target}: the front uses p(single): this model was trained on "
+                 "single/multi labels (set [model.dvae] label = \"phase4\").")
     return (f"Pareto front: {p_name} and objectives",
             H.figure(PARETO_FIGURE[0], PARETO_FIGURE[1]) + H.table(header, rows)
             + f'<p class="muted">{H.html.escape(note)}</p>')
