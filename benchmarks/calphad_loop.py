@@ -42,7 +42,7 @@ from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from benchmarks.report import DOCS, machine, write_section  # noqa: E402
+from benchmarks.report import DOCS, machine, publish, write_study  # noqa: E402
 
 SECTION = "calphad_loop"
 ROOT = Path(__file__).resolve().parents[1]
@@ -213,11 +213,7 @@ def _publish(results: list[dict[str, Any]], args, command: str, out_dir: Path,
 
     md = render(results, command=command if quoted else f"`{command}`", machine=machine(),
                 rounds=args.rounds, batch=args.batch, dvae=QUICK_DVAE if args.quick else DVAE)
-    if out_dir.resolve() == DOCS.resolve():
-        write_section(SECTION, md)
-    else:
-        (out_dir / "calphad_loop.md").write_text(md, encoding="utf-8")
-    print(md)
+    publish(SECTION, md, out_dir, "calphad_loop.md")
 
 
 def _command(argv: list[str] | None) -> str:
@@ -227,16 +223,11 @@ def _command(argv: list[str] | None) -> str:
 
 def _write(path: Path, args, argv: list[str] | None, results: list[dict[str, Any]],
            wall: float, merged_from: list[str] | None = None) -> None:
-    meta = {"command": _command(argv), "machine": machine(), "wall_seconds_this_run": wall,
-            "updated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "rounds": args.rounds, "batch": args.batch,
-            "dvae": QUICK_DVAE if args.quick else DVAE,
-            "warm_start_max_epochs": 2 if args.quick else WARM_EPOCHS,
-            "design_space": str(EXAMPLE.relative_to(ROOT))}
-    if merged_from:
-        meta["merged_from"] = merged_from
-    path.write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n",
-                    encoding="utf-8")
+    write_study(path, results, command=_command(argv), wall=wall, merged_from=merged_from,
+                rounds=args.rounds, batch=args.batch,
+                dvae=QUICK_DVAE if args.quick else DVAE,
+                warm_start_max_epochs=2 if args.quick else WARM_EPOCHS,
+                design_space=str(EXAMPLE.relative_to(ROOT)))
 
 
 if __name__ == "__main__":

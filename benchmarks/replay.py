@@ -52,7 +52,7 @@ from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from benchmarks.report import DOCS, machine, write_section  # noqa: E402
+from benchmarks.report import DOCS, machine, publish, write_study  # noqa: E402
 
 SECTION = "replay"
 STRATEGIES: dict[str, dict[str, Any]] = {
@@ -289,13 +289,7 @@ def merge(args, argv: list[str] | None, out_dir: Path) -> None:
 
 
 def _publish(md: str, out_dir: Path) -> None:
-    """The docs section only for a study written to docs/; a partial or quick study run
-    elsewhere keeps its table beside its replay.json (merge the folders later)."""
-    if out_dir.resolve() == DOCS.resolve():
-        write_section(SECTION, md)
-    else:
-        (out_dir / "replay.md").write_text(md, encoding="utf-8")
-    print(md)
+    publish(SECTION, md, out_dir, "replay.md")
 
 
 def _command(argv: list[str] | None) -> str:
@@ -304,13 +298,8 @@ def _command(argv: list[str] | None) -> str:
 
 def _write(path: Path, args, results: list[dict[str, Any]], wall: float,
            merged_from: list[str] | None = None) -> None:
-    meta = {"command": _command(None), "machine": machine(), "wall_seconds_this_run": wall,
-            "updated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "rounds": args.rounds, "batch": args.batch, "dvae": DVAE, "dvae_unused": DVAE_UNUSED}
-    if merged_from:
-        meta["merged_from"] = merged_from
-    path.write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n",
-                    encoding="utf-8")
+    write_study(path, results, command=_command(None), wall=wall, merged_from=merged_from,
+                rounds=args.rounds, batch=args.batch, dvae=DVAE, dvae_unused=DVAE_UNUSED)
 
 
 if __name__ == "__main__":

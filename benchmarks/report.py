@@ -51,3 +51,28 @@ def write_section(name: str, markdown: str, path: Path = BENCHMARKS_MD) -> None:
     text = pattern.sub(lambda _m: block, text) if pattern.search(text) else \
         text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text, encoding="utf-8")
+
+
+def publish(section: str, md: str, out_dir: Path, name: str) -> None:
+    """Write a study's table: the docs section when the study was written to docs/, else
+    file ``name`` beside its json (a partial run, merged into docs/ later); and print it."""
+    if out_dir.resolve() == DOCS.resolve():
+        write_section(section, md)
+    else:
+        (out_dir / name).write_text(md, encoding="utf-8")
+    print(md)
+
+
+def write_study(path: Path, results: list, *, command: str, wall: float,
+                merged_from: list[str] | None = None, **settings) -> None:
+    """A study's json: its results and a ``meta`` block (command, machine, time, the
+    study's ``settings``; ``merged_from``: the commands of the runs a merge joined)."""
+    import json
+    from datetime import UTC, datetime
+
+    meta = {"command": command, "machine": machine(), "wall_seconds_this_run": wall,
+            "updated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), **settings}
+    if merged_from:
+        meta["merged_from"] = merged_from
+    path.write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n",
+                    encoding="utf-8")
