@@ -83,9 +83,10 @@ def test_merge_keeps_the_later_folders_run(tmp_path, monkeypatch):
     import json
 
     import benchmarks.replay as replay
+    import benchmarks.report as report
 
     written = {}
-    monkeypatch.setattr(replay, "write_section", lambda section, md, *a, **k: written.update({section: md}))
+    monkeypatch.setattr(report, "write_section", lambda section, md, *a, **k: written.update({section: md}))
     for name, runs in (("a", [_run("rf-ei", 0, [5] * 5), _run("random", 0, [4] * 5)]),
                        ("b", [_run("rf-ei", 0, [7] * 5), _run("rf-ei", 1, [6] * 5)])):
         (tmp_path / name).mkdir()
@@ -102,6 +103,6 @@ def test_merge_keeps_the_later_folders_run(tmp_path, monkeypatch):
     assert written == {} and runs in (out / "replay.md").read_text()
     assert (out / "replay.png").is_file()
     # into docs/ (the study's home): the section of docs/benchmarks.md
-    monkeypatch.setattr(replay, "DOCS", tmp_path / "docs")
+    monkeypatch.setattr(report, "DOCS", tmp_path / "docs")
     replay.main(["--merge", str(tmp_path / "a"), str(tmp_path / "b"), "--out-dir", str(tmp_path / "docs")])
     assert runs in written["replay"] and not (tmp_path / "docs" / "replay.md").exists()
