@@ -107,8 +107,12 @@ def test_decode_differs_between_structures(fitted):
 
 
 def test_phase4_y_errors_name_the_fix(fitted):
-    with pytest.raises(ValueError, match="decode\\(z, 'BCC'\\)"):
-        fitted.decode(np.zeros((1, 2)), 1)
+    for bad in (2, "single", "bcc-ish"):
+        with pytest.raises(ValueError, match="decode\\(z, 'BCC'\\)"):
+            fitted.decode(np.zeros((1, 2)), bad)
+    # 1 / 0 mean single-phase / multi-phase to the generative callers written for y = 1
+    np.testing.assert_array_equal(fitted.decode(np.zeros((1, 2)), 1),
+                                  fitted.decode(np.zeros((1, 2)), fitted.single_class))
     with pytest.raises(ValueError, match="FCC, BCC, HCP or multi"):
         DisentangledVAE(FAST4, elements=PALETTE).fit(np.eye(20)[:4], ["FCC", "bcc", "x", "multi"])
     with pytest.raises(ValueError, match="not numbers"):
