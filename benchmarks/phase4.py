@@ -157,8 +157,11 @@ def score4(pred: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     m = score(list(map(str, pred)), list(map(str, labels)))
     single = balanced_accuracy_score(np.asarray(labels) != "multi-phase",
                                      np.asarray(pred) != "multi-phase")
+    labels, pred = np.asarray(labels).astype(str), np.asarray(pred).astype(str)
+    recall = {c: float(np.mean(pred[labels == c] == c)) for c in sorted(set(labels))}
     return {"balanced_accuracy": m.balanced_accuracy, "macro_f1": m.macro_f1, "mcc": m.mcc,
-            "accuracy": m.accuracy, "single_balanced_accuracy": float(single)}
+            "accuracy": m.accuracy, "single_balanced_accuracy": float(single),
+            "recall": recall, "support": {c: int(np.sum(labels == c)) for c in recall}}
 
 
 def bench_routes(data: BenchData) -> np.ndarray:
@@ -301,13 +304,35 @@ def markdown(data: BenchData, setup: dict, results: list[dict], meta: dict) -> s
                 per = ", ".join(f"{f['balanced_accuracy']:.3f}" for f in
                                 sorted(folds, key=lambda f: f["fold"]))
                 lines.append(f"{title}, {name} per fold: {per}.")
-        lines.append("")
+        lines += ["", *_recall_lines(title, rows)]
     lines += [_targets(results), "",
               f"Seed {setup['seed']}. Command: `{meta['command']}`. Machine: {meta['machine']}; "
               f"one thread, niced beside other jobs (fit times are upper bounds). Wall time "
               f"{meta['wall_seconds'] / 60:.1f} min; finished {meta['finished']}. Raw per-fold "
               "results: `phase4_benchmark.json`."]
     return "\n".join(lines)
+
+
+def _recall_lines(title: str, rows: list[tuple[str, list[dict]]]) -> list[str]:
+    """Per-class recall (pooled over the folds that recorded it: runs before it was
+    recorded have none), so a rare class (HCP) is not hidden in the balanced mean."""
+    classes = ("FCC", "BCC", "HCP", "multi-phase")
+    table = []
+    for name, folds in rows:
+        have = [f for f in folds if "recall" in f]
+        if not have:
+            continue
+        cells = []
+        for c in classes:
+            n = sum(f["support"].get(c, 0) for f in have)
+            hit = sum(f["recall"].get(c, 0.0) * f["support"].get(c, 0) for f in have)
+            cells.append(f"{hit / n:.3f} (of {n})" if n else "")
+        table.append(f"| {name} | {len(have)} | " + " | ".join(cells) + " |")
+    if not table:
+        return []
+    return [f"{title}, recall per class (test rows pooled over the folds that recorded it):",
+            "", "| model | folds | " + " | ".join(classes) + " |",
+            "|---|---|" + "---|" * len(classes), *table, ""]
 
 
 def _targets(results: list[dict]) -> str:

@@ -24,6 +24,10 @@ driven by the same Prefect flow (``agent.flows.run_campaign``) and db code as an
   ``dvae-greedy`` / ``dvae-uncertainty`` (screening on the DVAE's p(single)), ``rf-ei`` /
   ``rf-ucb`` (random forest on descriptors), ``random``.
 
+``--target FCC|BCC|HCP`` replays the phase4 labels instead: hits are single-phase alloys
+of that structure, density is minimized beside p(target), and the study has its own json,
+plot and docs section (:mod:`benchmarks.replay_structure`).
+
 Every round refits the DVAE (warm start) and writes its report. The random-forest and
 random campaigns do not use the DVAE, so they run it with a few epochs only (recorded in
 the JSON): it costs them time, not picks. Metrics: :mod:`benchmarks.replay_metrics`.
@@ -52,6 +56,8 @@ from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+import numpy as np  # noqa: E402
+
 from benchmarks.report import DOCS, machine, publish, write_study  # noqa: E402
 
 SECTION = "replay"
@@ -79,10 +85,19 @@ QUICK = {"seeds": [0], "rounds": 2, "batch": 4, "starts": ["10%"],
 
 
 def spec_dict(name: str, strategy: str, start: str, seed: int, batch: int, palette: list[str],
-              quick: bool) -> dict[str, Any]:
-    """The TOML-shaped campaign spec of one run."""
+              quick: bool, target: str = "single") -> dict[str, Any]:
+    """The TOML-shaped campaign spec of one run (a structure ``target``: phase4 model,
+    density minimized)."""
+    from benchmarks.replay_structure import OBJECTIVES
+
     kind, options = next(iter(STRATEGIES[strategy].items()))
     dvae = dict(DVAE if strategy in USES_DVAE else DVAE_UNUSED)
+    goal: dict[str, Any] = {}
+    if target != "single":
+        dvae["label"] = "phase4"
+        goal = {"target": target}
+        if kind == "botorch":  # the spec refuses objectives without a strategy that uses them
+            goal["objectives"] = dict(OBJECTIVES)
     if quick:
         dvae.update(max_epochs=4, min_epochs=1, patience=2, vae_max_epochs=4)
     labeler: dict[str, Any] = {"kind": "replay", "hidden": "pool", "seed": seed}
@@ -100,20 +115,26 @@ def spec_dict(name: str, strategy: str, start: str, seed: int, batch: int, palet
                   "dvae": dvae},
         "labeler": labeler,
         "report": {"shap_rows": 40, "shap_background": 20},
+        **goal,
     }
 
 
-def run_name(strategy: str, start: str, seed: int) -> str:
-    return f"replay-{start.replace('%', 'pct')}-{strategy}-s{seed}"
+def run_name(strategy: str, start: str, seed: int, target: str = "single") -> str:
+    structure = "" if target == "single" else f"{target}-"
+    return f"replay-{structure}{start.replace('%', 'pct')}-{strategy}-s{seed}"
 
 
 def _truth(spec) -> dict[str, int]:
+    """Pool key → 1 for a hit: single-phase, of the spec's target structure if it has one."""
     from alloyloop.agent.labelers.replay import ReplayOracle
 
     from alloyloop.agent.pool import load_pool
+    from benchmarks.replay_structure import structure_truth
 
     hidden = ReplayOracle.for_spec(spec).hidden
     pool = set(load_pool(spec.pool).keys)  # not the alloys a thinned pool withholds
+    if spec.goal.target != "single":
+        return structure_truth(hidden, pool, spec.goal.target)
     return {k: int(bool(v)) for k, v in zip(hidden["key"], hidden["single_phase"]) if k in pool}
 
 
@@ -146,15 +167,21 @@ def training_systems(session, spec, seed: int) -> set[str]:
 
 def forest_surrogate(session, spec, url: str, seed: int):
     """Random forest on the campaign's visible labels before each round (start set plus
-    the labels revealed so far)."""
+    the labels revealed so far); for a structure target, on the labels that name a
+    structure, learning "is the target"."""
     from alloyloop.models.baselines import make_baseline
+    from benchmarks.replay_structure import target_labels
 
     data, pool_keys = visible_data(session, spec, seed)
+    known, y = np.ones(len(data.y), dtype=bool), np.asarray(data.y)
+    if spec.goal.target != "single":
+        known, y = target_labels(data.phase4, spec.goal.target)
 
     def build(index: int, revealed: set[str]):
-        keep = [i for i, k in enumerate(data.keys) if k not in pool_keys or k in revealed]
+        keep = [i for i, k in enumerate(data.keys)
+                if known[i] and (k not in pool_keys or k in revealed)]
         forest = make_baseline("random-forest", data.elements, seed)
-        forest.fit(data.X[keep], data.y[keep])
+        forest.fit(data.X[keep], y[keep])
         return forest.predict_proba
 
     return build
@@ -170,8 +197,11 @@ def run_one(strategy: str, start: str, seed: int, args, url: str, home: str, pal
     from alloyloop.db.campaigns import list_campaigns, rounds
     from alloyloop.db.session import store_session
 
-    name = run_name(strategy, start, seed)
-    spec = parse_spec(spec_dict(name, strategy, start, seed, args.batch, palette, args.quick))
+    from benchmarks import replay_structure as structure
+
+    name = run_name(strategy, start, seed, args.target)
+    spec = parse_spec(spec_dict(name, strategy, start, seed, args.batch, palette, args.quick,
+                                args.target))
     with store_session(url) as session:
         if name not in {c.name for c in list_campaigns(session)}:
             create_from_spec(session, spec)
@@ -181,15 +211,29 @@ def run_one(strategy: str, start: str, seed: int, args, url: str, home: str, pal
         run_campaign(name, rounds=args.rounds - done, url=url, home=home)
     wall = time.perf_counter() - t0
     truth = _truth(spec)
+    extra: dict[str, Any] = {}
+    scoring: dict[str, Any] = {}
+    if args.target != "single":
+        best, ref = structure.pool_density_range(truth, spec.model.palette)
+        scoring = {"is_hit": structure.structure_hit(args.target),
+                   "density": structure.density_of(spec.model.palette)}
+        extra = {"target": args.target, "pool_lightest": best, "density_ref": ref}
     with store_session(url) as session:
-        surrogate = (dvae_surrogate(session, name) if strategy in USES_DVAE
-                     else forest_surrogate(session, spec, url, seed))
+        if strategy not in USES_DVAE:
+            surrogate = forest_surrogate(session, spec, url, seed)
+        elif args.target != "single":
+            surrogate = structure.dvae_target_surrogate(session, name, args.target)
+        else:
+            surrogate = dvae_surrogate(session, name)
         metrics = score_rounds(session, name, truth, spec.model.palette, surrogate,
-                               training_systems(session, spec, seed))
+                               training_systems(session, spec, seed), **scoring)
+    if extra:
+        extra["hv_share"] = [structure.hypervolume_share(m.lightest_hit, extra["pool_lightest"],
+                                                         extra["density_ref"]) for m in metrics]
     return {"strategy": strategy, "start": start, "seed": seed, "fold": seed % 5,
             "campaign": name, "pool_size": len(truth), "pool_singles": sum(truth.values()),
             "wall_seconds": wall, "rounds_run_now": args.rounds - done,
-            "dvae": spec.model.dvae, "rounds": [m.to_dict() for m in metrics]}
+            "dvae": spec.model.dvae, "rounds": [m.to_dict() for m in metrics], **extra}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -198,7 +242,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--batch", type=int, default=10)
     ap.add_argument("--starts", nargs="+", default=list(STARTS), choices=list(STARTS))
-    ap.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=list(STRATEGIES))
+    ap.add_argument("--strategies", nargs="+", default=None, choices=list(STRATEGIES),
+                    help="default: all; with --target: dvae-botorch dvae-greedy rf-ei random")
+    ap.add_argument("--target", default="single", choices=("single", "FCC", "BCC", "HCP"),
+                    help="hits = single-phase alloys of this structure, density minimized "
+                         "(phase4 labels; its own json, plot and docs section)")
     ap.add_argument("--quick", action="store_true", help="a smoke run (runs/replay-quick/)")
     ap.add_argument("--out-dir", type=Path, default=None)
     ap.add_argument("--store", type=Path, default=None,
@@ -210,9 +258,16 @@ def main(argv: list[str] | None = None) -> None:
                          "replaces an earlier one's for the same strategy, start and seed) into "
                          "--out-dir and write the report")
     args = ap.parse_args(argv)
-    if args.quick:
+    if args.strategies is None:
+        from benchmarks.replay_structure import STRATEGIES as STRUCTURE_STRATEGIES
+
+        args.strategies = list(STRATEGIES if args.target == "single" else STRUCTURE_STRATEGIES)
+    if args.target != "single" and args.starts == list(STARTS):
+        args.starts = ["full"]
+    if args.quick:  # QUICK's settings, except those given on the command line
+        given = " ".join(sys.argv[1:] if argv is None else argv)
         for k, v in QUICK.items():
-            if argv is None or f"--{k}" not in " ".join(argv or sys.argv):
+            if f"--{k}" not in given:
                 setattr(args, k, v)
     root = Path(__file__).resolve().parents[1]
     out_dir = args.out_dir or (root / "runs" / "replay-quick" if args.quick else DOCS)
@@ -237,7 +292,7 @@ def main(argv: list[str] | None = None) -> None:
     with store_session(url, create=True) as session:
         import_corpus(session)
     palette = list(element_table().symbols)
-    json_path = out_dir / "replay.json"
+    json_path = out_dir / _json_name(args)
     results: list[dict[str, Any]] = []
     if args.resume and json_path.exists():
         results = json.loads(json_path.read_text())["results"]
@@ -257,39 +312,55 @@ def main(argv: list[str] | None = None) -> None:
                       f"/{last['cumulative_experiments']} EF {last['enhancement']:.2f} "
                       f"({r['wall_seconds']:.0f} s)", flush=True)
                 _write(json_path, args, results, time.perf_counter() - started)
+    _publish(_render(args, results, out_dir, argv), out_dir, args)
+
+
+def _json_name(args) -> str:
+    from benchmarks.replay_structure import stem
+
+    return "replay.json" if args.target == "single" else f"{stem(args.target)}.json"
+
+
+def _render(args, results: list[dict[str, Any]], out_dir: Path, argv: list[str] | None) -> str:
+    if args.target != "single":
+        from benchmarks.replay_structure import render as render_structure
+
+        return render_structure(results, out_dir, target=args.target, command=_command(argv),
+                                machine=machine(), rounds=args.rounds, batch=args.batch)
     from benchmarks.replay_report import render
 
-    md = render(results, out_dir, command=_command(argv), machine=machine(), rounds=args.rounds,
-                batch=args.batch)
-    _publish(md, out_dir)
+    return render(results, out_dir, command=_command(argv), machine=machine(), rounds=args.rounds,
+                  batch=args.batch)
 
 
 def merge(args, argv: list[str] | None, out_dir: Path) -> None:
     """Merge the studies of several folders (runs split over processes or sessions)."""
-    from benchmarks.replay_report import render
-
     merged: dict[tuple[str, str, int], dict[str, Any]] = {}
     commands = []
     for folder in args.merge:
-        data = json.loads((folder / "replay.json").read_text(encoding="utf-8"))
+        data = json.loads((folder / _json_name(args)).read_text(encoding="utf-8"))
         commands.append(data["meta"]["command"])
         for r in data["results"]:
             if len(r["rounds"]) >= args.rounds:
                 merged[(r["strategy"], r["start"], r["seed"])] = r
     results = sorted(merged.values(), key=lambda r: (list(STARTS).index(r["start"]), r["seed"],
                                                      list(STRATEGIES).index(r["strategy"])))
-    _write(out_dir / "replay.json", args, results, 0.0, merged_from=commands)
-    md = render(results, out_dir, command=_command(argv), machine=machine(), rounds=args.rounds,
-                batch=args.batch)
+    _write(out_dir / _json_name(args), args, results, 0.0, merged_from=commands)
+    md = _render(args, results, out_dir, argv)
     runs = "Merged from the runs of " + "; ".join(f"`{c}`" for c in dict.fromkeys(commands)) + ".  "
     lines = md.split("\n")
     at = next(i for i, line in enumerate(lines) if line.startswith("Command:")) + 1
     md = "\n".join(lines[:at] + [runs] + lines[at:])
-    _publish(md, out_dir)
+    _publish(md, out_dir, args)
 
 
-def _publish(md: str, out_dir: Path) -> None:
-    publish(SECTION, md, out_dir, "replay.md")
+def _publish(md: str, out_dir: Path, args) -> None:
+    from benchmarks.replay_structure import section
+
+    if args.target == "single":
+        publish(SECTION, md, out_dir, "replay.md")
+    else:
+        publish(section(args.target), md, out_dir, _json_name(args).replace(".json", ".md"))
 
 
 def _command(argv: list[str] | None) -> str:

