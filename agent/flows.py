@@ -5,7 +5,9 @@
     begin round      snapshot of the store (training labels + pending) → data hash; start
                      the next round, or resume the running one if its data hash is unchanged
     training data    labelled / validation / unlabelled / pending matrices over the model palette
-    fit              DVAE, semi-supervised, warm start from the previous round's checkpoint
+    fit              DVAE, semi-supervised, warm start from the previous round's checkpoint;
+                     with ``[model] processing`` the labels' routes are an input and the
+                     fitted model designs for the spec's route (saved in the checkpoint)
     register         ModelVersion (checkpoint folder + SHA-256 of its meta.json, which holds
                      the SHA-256 of every tensor file) attached to the round, in one transaction
     batch            the spec's strategy mix, pending suggestions excluded → Suggestions
@@ -168,8 +170,17 @@ def fit_model(start: RoundStart, data: RoundData, url: str | None, home: str | N
               ) -> tuple[DisentangledVAE, Path, WarmStart]:
     """Fit (or, on a rerun, load) the round's DVAE; returns (model, checkpoint dir, warm start).
 
+    With ``[model] processing`` the model is fitted on the labels' routes and designs for
+    the spec's route (:meth:`DisentangledVAE.set_design_processing`, before the checkpoint
+    is written): the strategies then score every candidate for that route.
+
     No retries: a fit is deterministic, so a failing one fails again.
+
+    Raises:
+        ValueError: no training label has the spec's route
+            (:func:`alloyloop.agent.training_data.check_design_route`).
     """
+    from alloyloop.agent.training_data import check_design_route
     from alloyloop.models.dvae import DisentangledVAE
     from alloyloop.models.warm_start import WarmStart
 
@@ -180,6 +191,9 @@ def fit_model(start: RoundStart, data: RoundData, url: str | None, home: str | N
     if (checkpoint / "meta.json").is_file() and fit_file.is_file():
         warm = WarmStart(**json.loads(fit_file.read_text(encoding="utf-8"))["warm_start"])
         return DisentangledVAE.load(checkpoint), checkpoint, warm
+    route = spec.model.processing
+    if route is not None:
+        check_design_route(data, route)
     previous = _previous_checkpoint(url, spec.name, rnd.index) if spec.model.warm_start else None
     config = spec.model.config()
     if spec.model.warm_start_max_epochs is not None:
@@ -192,6 +206,7 @@ def fit_model(start: RoundStart, data: RoundData, url: str | None, home: str | N
         X_val=data.X_val, y_val=labels[data.val], init_from=previous,
         processing=None if routes is None else routes[data.train],
         processing_val=None if routes is None else routes[data.val])
+    model.set_design_processing(route)
     warm = (model.warm_start if previous is not None
             else WarmStart(False, None, "first model of the campaign" if spec.model.warm_start
                            else "warm start is off in the spec"))
@@ -292,16 +307,6 @@ def _previous_importance(url: str | None, campaign: str, index: int) -> dict[str
     return None
 
 
-def _processing_counts(session: Any, snapshot: Snapshot, data: RoundData) -> dict[str, int]:
-    """The round's training labels (its labelled alloys) per processing route."""
-    from alloyloop.db.labels import processing_counts
-
-    used = set(data.keys)
-    frame = snapshot.labelled
-    ids = frame.loc[frame["key"].isin(used), "label_id"].dropna().astype(int).tolist()
-    return processing_counts(session, ids)
-
-
 @task(name="round-report", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S, cache_policy=NO_CACHE)
 def write_report(start: RoundStart, model: DisentangledVAE, data: RoundData,
                  suggestions: list[SuggestionRecord], version: ModelVersionRecord, warm: WarmStart,
@@ -325,13 +330,13 @@ def write_report(start: RoundStart, model: DisentangledVAE, data: RoundData,
             "notes": notes}
     with store_session(url) as session:
         agreement = calphad_vs_experiment(session, spec.model.palette)
-        processing = _processing_counts(session, start.snapshot, data)
     files = round_report.write_round_report(
         model, data, suggestions, folder / REPORT_DIR, info=info,
         previous_importance=_previous_importance(url, spec.name, rnd.index),
         shap_rows=spec.report.shap_rows, shap_background=spec.report.shap_background,
         seed=rnd.seed, agreement=agreement, objectives=spec.goal.objectives,
-        target=spec.goal.target, design_palette=spec.space.palette, processing=processing)
+        target=spec.goal.target, design_palette=spec.space.palette,
+        processing=data.processing_counts(), design_route=spec.model.processing)
     kill_point("report")  # crash tests: report files written, not linked
     if linked is None:
         with store_session(url) as session:

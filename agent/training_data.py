@@ -16,7 +16,11 @@
 - Phase4 labels: beside the single/multi ``y``, each labelled alloy's structure word for a
   ``label = "phase4"`` model (:func:`phase4_words`: FCC / BCC / HCP from the label's
   phases, multi, or single when a single-phase label names no structure — a partial
-  label the model sums over) and its processing route when the frame carries one.
+  label the model sums over) and its processing route (the resolved label's, see
+  :mod:`alloyloop.db.resolver`; None = unknown).
+- Design route (``[model] processing``): :func:`check_design_route` refuses a round whose
+  training labels hold none of the route the campaign designs for, and warns below
+  :data:`MIN_ROUTE_LABELS`.
 - Pending: the campaign's suggestions in the lab (queued / synthesized), and the alloys of
   its failed or abandoned suggestions: strategies treat all of them as taken, so nothing
   in the lab and nothing the lab gave up on is suggested again.
@@ -28,6 +32,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -35,6 +41,7 @@ from alloyloop.db.snapshot import Snapshot
 from alloyloop.featurize.composition import parse_composition
 from alloyloop.featurize.corpus import load_unlabelled_pool
 from alloyloop.featurize.matrix import fraction_matrix
+from alloyloop.models.processing import UNKNOWN, route_words
 
 if TYPE_CHECKING:
     from alloyloop.agent.pool import Pool
@@ -79,6 +86,16 @@ class RoundData:
                 raise ValueError("this round has no phase4 labels: build it with round_data")
             return self.phase4
         return self.y
+
+    def processing_counts(self, rows: np.ndarray | None = None) -> dict[str, int]:
+        """Labelled rows per processing route (``"unknown"`` where the label does not say),
+        largest first; ``rows`` indexes the labelled rows (default: all of them, training
+        and validation)."""
+        idx = np.arange(len(self.keys)) if rows is None else np.asarray(rows, dtype=np.int64)
+        words = route_words(None if self.processing is None else self.processing[idx], len(idx))
+        names, counts = np.unique(words.astype(str), return_counts=True)
+        return dict(sorted(((str(n), int(c)) for n, c in zip(names, counts)),
+                           key=lambda kv: (-kv[1], kv[0])))
 
     @property
     def X_train(self) -> np.ndarray:
@@ -246,3 +263,41 @@ def round_data(snapshot: Snapshot, palette: tuple[str, ...], campaign: str, *, s
         candidate_keys=candidate_keys,
         n_withheld=len(withheld),
     )
+
+
+MIN_ROUTE_LABELS = 10
+"""Fewer training labels of the design route than this: a warning (the route's input is
+learnt from a handful of alloys)."""
+
+
+def check_design_route(data: RoundData, route: str) -> dict[str, int]:
+    """The training labels (the fit's rows, ``data.train``) per route, checked for the
+    route the campaign designs for.
+
+    Returns:
+        route -> training labels, largest first (``"unknown"`` included).
+
+    Raises:
+        ValueError: no training label has ``route``: the model would score every candidate
+            through an input it never saw; the message gives the count of every route.
+
+    Warns:
+        UserWarning: fewer than :data:`MIN_ROUTE_LABELS` training labels have it.
+    """
+    counts = data.processing_counts(data.train)
+    have = counts.get(route, 0)
+    listed = ", ".join(f"{name} {n}" for name, n in counts.items())
+    total = sum(counts.values())
+    if have == 0:
+        known = [name for name in counts if name != UNKNOWN]
+        other = (f"set [model] processing to a route the labels have ({', '.join(known)})"
+                 if known else "no training label names a route yet")
+        raise ValueError(
+            f"[model] processing = {route!r}, but none of the {total} training labels is "
+            f"{route} (training labels per route: {listed}): add labels of {route} samples "
+            f"(alloyloop label add … --processing {route}) or {other}")
+    if have < MIN_ROUTE_LABELS:
+        warnings.warn(f"[model] processing = {route!r}: only {have} of the {total} training "
+                      f"labels are {route} (per route: {listed}); its predictions rest on "
+                      "few alloys", UserWarning, stacklevel=2)
+    return counts

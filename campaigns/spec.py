@@ -24,6 +24,8 @@ A spec is a TOML file (read with :mod:`tomllib`)::
     nudge = 2
 
     [model]                           # DVAE settings; [model.dvae] overrides DVAEConfig fields
+    processing = "annealed"           # the lab's route: the model takes the route as an
+                                      # input and every strategy scores for this route
     [retrain]                         # every_n_labels and/or cron
     [labeler]                         # kind = "lab" | "replay" | "calphad"
     [report]                          # SHAP sample sizes
@@ -49,6 +51,7 @@ from alloyloop.campaigns.design_space import DesignSpace, DesignSpaceError
 from alloyloop.campaigns.cron import cron_problem
 from alloyloop.campaigns.errors import SpecError, SpecProblem
 from alloyloop.campaigns.goal import TARGETS, Goal, GoalError
+from alloyloop.db.vocab import ProcessingKind
 from alloyloop.featurize.elements import GROUPS, element_table
 from alloyloop.models.config import ConfigError, DVAEConfig
 
@@ -117,6 +120,16 @@ class ModelSpec:
             and palette are unchanged.
         warm_start_max_epochs: epoch cap of warm-started rounds (None = ``max_epochs``).
         dvae: overrides of :class:`alloyloop.models.config.DVAEConfig` fields.
+        processing: the processing route the campaign designs for (the lab's route, a
+            :class:`alloyloop.db.vocab.ProcessingKind` value: as-cast, annealed, …); None:
+            routes are not a model input. A route turns ``processing_input`` on (unless
+            ``dvae`` sets it; ``false`` with a route is an error, see
+            :func:`route_problem`): the classifier takes each label's route, and every
+            suggestion is scored for this route.
+
+    Raises:
+        SpecError: ``processing`` is not a route, or contradicts ``dvae``'s
+            ``processing_input``; the message names the choices and the fix.
     """
 
     seed: int
@@ -126,10 +139,57 @@ class ModelSpec:
     warm_start: bool = True
     warm_start_max_epochs: int | None = None
     dvae: Mapping[str, Any] = field(default_factory=dict)
+    processing: str | None = None
+
+    def __post_init__(self) -> None:
+        wrong = route_problem(self.processing, self.dvae)
+        if wrong is not None:
+            raise SpecError([SpecProblem(wrong[0], wrong[1])], "model spec")
 
     def config(self) -> DVAEConfig:
-        """The validated DVAE config (defaults with the spec's overrides)."""
-        return DVAEConfig.from_dict(dict(self.dvae))
+        """The validated DVAE config (defaults with the spec's overrides; a route turns
+        ``processing_input`` on)."""
+        implied = {"processing_input": True} if self.processing is not None else {}
+        return DVAEConfig.from_dict({**implied, **dict(self.dvae)})
+
+
+ROUTES = tuple(k.value for k in ProcessingKind)
+"""The routes ``[model] processing`` may name (the store's processing kinds)."""
+
+
+def route_problem(route: Any, dvae: Mapping[str, Any]) -> tuple[str, str] | None:
+    """What is wrong with ``[model] processing`` (and ``[model.dvae] processing_input``
+    beside it), as (dotted key, message naming the fix); None when they are fine.
+
+    A route without ``processing_input`` turns it on (a campaign that names its lab's route
+    wants the model to tell routes apart); ``processing_input = false`` with a route, and
+    ``processing_input = true`` without one (which route should the suggestions be scored
+    for?), are errors.
+    """
+    if route is None:
+        if dvae.get("processing_input") is True:
+            return ("model.dvae.processing_input",
+                    "true needs the route the campaign designs for: set [model] processing "
+                    f"= \"annealed\" (one of {', '.join(ROUTES)}), or drop processing_input")
+        return None
+    if not isinstance(route, str) or route not in ROUTES:
+        from alloyloop.db.errors import InvalidValue
+        from alloyloop.db.vocab import parse_processing
+
+        try:
+            state = parse_processing(route) if isinstance(route, str) else None
+        except InvalidValue:
+            state = None
+        hint = f"did you mean {state.kind.value!r}? " if state is not None else ""
+        return ("model.processing", f"{route!r} is not a processing route: {hint}use one of "
+                f"{', '.join(repr(r) for r in ROUTES)} (the lab's route; temperature and time "
+                "are not model inputs)")
+    if dvae.get("processing_input") is False:
+        return ("model.dvae.processing_input",
+                f"false contradicts [model] processing = {route!r}: the model must take the "
+                "route as an input to score for one; drop processing_input (a route turns it "
+                "on) or drop processing")
+    return None
 
 
 @dataclass(frozen=True)
@@ -272,6 +332,8 @@ class CampaignSpec:
             model["warm_start_max_epochs"] = self.model.warm_start_max_epochs
         if self.model.dvae:
             model["dvae"] = {k: _plain(v) for k, v in self.model.dvae.items()}
+        if self.model.processing is not None:
+            model["processing"] = self.model.processing
         retrain = {k: v for k, v in (("every_n_labels", self.retrain.every_n_labels),
                                      ("cron", self.retrain.cron)) if v is not None}
         labeler: dict[str, Any] = {"kind": self.labeler.kind}
@@ -646,11 +708,16 @@ def _model(sec: _Section, seed: int | None, space: DesignSpace | None) -> ModelS
     warm_epochs = sec.take("warm_start_max_epochs", _int(1), None)
     overrides = sec.take("dvae", lambda v: None if isinstance(v, Mapping) else
                          "write a table of DVAEConfig fields, e.g. [model.dvae] max_epochs = 60", {})
+    route = sec.take("processing", lambda v: None, None)
     sec.finish()
     try:
         DVAEConfig.from_dict(dict(overrides))
     except (ConfigError, TypeError) as exc:
         sec.problem("dvae", f"{exc}")
+        return None
+    wrong = route_problem(route, overrides)
+    if wrong is not None:
+        sec.problems.append(SpecProblem(*wrong))
         return None
     if space is None:
         return None
@@ -663,7 +730,7 @@ def _model(sec: _Section, seed: int | None, space: DesignSpace | None) -> ModelS
         return None
     return ModelSpec(seed=model_seed, palette=tuple(palette), unlabelled=unlabelled,
                      max_unlabelled=max_unlabelled, warm_start=warm,
-                     warm_start_max_epochs=warm_epochs, dvae=dict(overrides))
+                     warm_start_max_epochs=warm_epochs, dvae=dict(overrides), processing=route)
 
 
 def _retrain(sec: _Section) -> RetrainSpec:

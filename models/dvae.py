@@ -49,7 +49,14 @@ from alloyloop.models.features import Standardizer, classifier_inputs, descripto
 from alloyloop.models.label_space import BinarySpace, label_space, single_scores
 from alloyloop.models.labels import class_codes
 from alloyloop.models.networks import M2, CalibratedHead, CalibratedSingleHead
-from alloyloop.models.processing import LEVELS, route_counts, route_one_hot, route_words
+from alloyloop.models.processing import (
+    LEVELS,
+    ROUTES,
+    UNKNOWN,
+    route_counts,
+    route_one_hot,
+    route_words,
+)
 from alloyloop.models.latent_quality import clean, fit_quality
 from alloyloop.models.priors import (
     count_quantiles,
@@ -112,6 +119,15 @@ class DisentangledVAE:
     ``domain_``, ``data_sha256_``, ``warm_start_``. Code outside ``models/`` reads them
     through the public properties (:attr:`metrics`, :attr:`warm_start`, …) and uses
     :meth:`transform` / :meth:`classifier_head` for the classification head.
+
+    Design route (``processing_input`` models): :meth:`set_design_processing` names the
+    processing route a campaign designs for; every prediction asked without a route
+    (``processing=None``: ``predict_proba``, ``predict_phase_proba``, ``predict_detail``,
+    ``transform``, the classifier inside ``encode`` / ``reconstruct``, and the torch views
+    of :mod:`alloyloop.models.torch_members` / :mod:`alloyloop.models.torch_scoring`) is
+    then for that route, so code that knows nothing of routes (the strategies) scores
+    candidates for the lab's route. ``processing="unknown"`` still asks for the unknown
+    route. It is saved in the checkpoint; a new ``fit`` clears it.
     """
 
     def __init__(self, config: DVAEConfig | None = None, *, elements: Sequence[str],
@@ -144,6 +160,7 @@ class DisentangledVAE:
         self.history_: list[dict[str, float]] = []
         self.data_sha256_: str | None = None
         self.warm_start_: WarmStart = COLD
+        self.design_processing_: str | None = None
 
     def _build_net(self) -> M2:
         c = self.config
@@ -197,7 +214,7 @@ class DisentangledVAE:
         None = unknown)."""
         self._check_fitted()
         x = self._fractions(X)
-        return self._inputs(x, self._routes(processing, x.shape[0]))[1]
+        return self._inputs(x, self.prediction_routes(processing, x.shape[0]))[1]
 
     def describe(self, X: np.ndarray, processing=None) -> np.ndarray:
         """``(n, E)`` fractions → ``(n, F)`` the same features as :meth:`transform` in
@@ -207,7 +224,7 @@ class DisentangledVAE:
         raw = descriptors(x, self.elements, self.schema)
         out = raw if self.config.classifier_inputs == "descriptors" else np.hstack([raw, x])
         if self.config.processing_input:
-            out = np.hstack([out, route_one_hot(self._routes(processing, x.shape[0]))])
+            out = np.hstack([out, route_one_hot(self.prediction_routes(processing, x.shape[0]))])
         return out
 
     @property
@@ -224,6 +241,44 @@ class DisentangledVAE:
     @staticmethod
     def _routes(processing, n: int, name: str = "processing") -> np.ndarray:
         return route_words(processing, n, name)
+
+    @property
+    def design_processing(self) -> str | None:
+        """The route predictions without one are for (:meth:`set_design_processing`);
+        None: the ``"unknown"`` route."""
+        return self.design_processing_
+
+    def set_design_processing(self, route: str | None) -> DisentangledVAE:
+        """Name the processing route this model designs for (None: back to ``"unknown"``).
+
+        Args:
+            route: a :data:`alloyloop.models.processing.ROUTES` word (aliases as in
+                :func:`~alloyloop.models.processing.route_words`).
+
+        Returns:
+            self.
+
+        Raises:
+            ValueError: the model has no route input (``processing_input`` off), or
+                ``route`` is not a route (the message lists them).
+        """
+        if route is not None and not self.config.processing_input:
+            raise ValueError(f"design route {route!r}: this model does not take the processing "
+                             "route as an input, so a route would change nothing; fit it with "
+                             "DVAEConfig(processing_input=True) ([model.dvae] processing_input "
+                             "= true)")
+        try:
+            word = None if route is None else str(self._routes(route, 1)[0])
+        except ValueError:
+            raise ValueError(f"design route {route!r} is not a processing route: use one of "
+                             f"{', '.join(ROUTES)} (or None for the unknown route)") from None
+        self.design_processing_ = None if word == UNKNOWN else word
+        return self
+
+    def prediction_routes(self, processing, n: int) -> np.ndarray:
+        """``(n,)`` the route words a prediction uses: ``processing`` (one route or
+        ``(n,)``, None entries unknown) or, when it is None, :attr:`design_processing`."""
+        return self._routes(self.design_processing_ if processing is None else processing, n)
 
     def classifier_head(self) -> torch.nn.Module:
         """A copy of the classification head: ``(n, F)`` :meth:`transform` output →
@@ -637,12 +692,13 @@ class DisentangledVAE:
         return out.double().numpy()
 
     # Every predict method takes ``processing``: one route for all rows or ``(n,)``
-    # routes (None = unknown); it matters only with ``config.processing_input``.
+    # routes (None = the design route, see set_design_processing; else unknown); it
+    # matters only with ``config.processing_input``.
     def _class_logits(self, X: np.ndarray, processing=None) -> np.ndarray:
         """Uncalibrated classifier outputs: ``(n,)`` (binary) or ``(n, K)``."""
         self._check_fitted()
         x = self._fractions(X)
-        _, f = self._inputs(x, self._routes(processing, x.shape[0]))
+        _, f = self._inputs(x, self.prediction_routes(processing, x.shape[0]))
         return self._logits(f)
 
     def decision_function(self, X: np.ndarray, processing=None) -> np.ndarray:
@@ -676,7 +732,7 @@ class DisentangledVAE:
         self._check_fitted()
         assert self.conformal_ is not None and self.domain_ is not None
         x = self._fractions(X)
-        d_std, f = self._inputs(x, self._routes(processing, x.shape[0]))
+        d_std, f = self._inputs(x, self.prediction_routes(processing, x.shape[0]))
         p = self.space.p_single(self._logits(f), self.temperature_)
         members = self.conformal_.sets(p)
         score, inside = self.domain_.score(d_std, x)
@@ -790,6 +846,7 @@ class DisentangledVAE:
             "metrics": self.metrics_,
             "history": self.history_,
             "warm_start": self.warm_start_.to_dict(),
+            "design_processing": self.design_processing_,
             "torch_version": torch.__version__,
         }
         tensors = {"weights": net.state_dict(),
@@ -832,6 +889,7 @@ class DisentangledVAE:
         model.history_ = meta["history"]
         if "warm_start" in meta:  # checkpoints before the fit option have none
             model.warm_start_ = WarmStart(**meta["warm_start"])
+        model.design_processing_ = meta.get("design_processing")  # older ones: none
         return model
 
 

@@ -17,6 +17,11 @@ mode); a single-head classifier trained with dropout gives ``dropout_members`` M
 members instead, each with its own dropout mask drawn once from ``seed`` (a member is
 one fixed function, the same at every input, as an ensemble posterior needs).
 
+Processing route (``DVAEConfig.processing_input`` models): every view takes
+``processing``, one route for all inputs; None is the model's design route
+(``DisentangledVAE.set_design_processing``), so the strategies, which pass none, score
+for the route the campaign designs for.
+
 Per class (phase4 models, ``DVAEConfig.label = "phase4"``): :func:`member_class_logits`
 gives every member's calibrated logits of all of ``model.classes`` (``(*b, S, n, K)``;
 softmax over the last axis = class probabilities; a binary model has K = 1, the logit of
@@ -33,7 +38,7 @@ import copy
 import torch
 from torch import Tensor, nn
 
-from alloyloop.models.processing import route_one_hot, route_words
+from alloyloop.models.processing import route_one_hot
 from alloyloop.models.torch_features import RouteInputs, TorchClassifierInputs
 
 
@@ -132,15 +137,16 @@ class DomainScore(nn.Module):
         return (d2.clamp_min(1e-18).sqrt() / self.threshold).reshape(c.shape[:-1])
 
 
-def _inputs(model, processing: str | None = None) -> TorchClassifierInputs:
-    """The classifier's inputs; with ``processing_input`` the route's one-hot (one route
-    for every input, None = unknown) appended."""
+def route_inputs(model, processing: str | None = None) -> TorchClassifierInputs:
+    """The classifier's inputs of a fitted DVAE as a float64 torch module; with
+    ``processing_input`` the route's one-hot appended: one route for every input, None =
+    the model's design route (``DisentangledVAE.set_design_processing``; unset: unknown)."""
     assert model.standardizer_ is not None
     inputs = TorchClassifierInputs(model.elements, model.schema, model.standardizer_,
                                    model.config.classifier_inputs, dtype=torch.float64)
     if not model.config.processing_input:
         return inputs
-    return RouteInputs(inputs, route_one_hot(route_words(processing, 1))[0])
+    return RouteInputs(inputs, route_one_hot(model.prediction_routes(processing, 1))[0])
 
 
 def domain_score(model) -> DomainScore:
@@ -148,8 +154,8 @@ def domain_score(model) -> DomainScore:
     domain's other check, is left to the numpy model)."""
     model._check_fitted()
     assert model.domain_ is not None
-    return DomainScore(_inputs(model), torch.as_tensor(model.domain_.reference,
-                                                       dtype=torch.float64),
+    return DomainScore(route_inputs(model), torch.as_tensor(model.domain_.reference,
+                                                            dtype=torch.float64),
                        model.domain_.threshold)
 
 
@@ -187,7 +193,7 @@ def member_target_logits(model, target: str, *, dropout_members: int = 8,
         target: ``"single"`` (any model) or one of ``model.classes`` (phase4: "FCC",
             "BCC", "HCP", "multi"; sigmoid of the output is that class's probability).
         processing: the route to predict for (``DVAEConfig.processing_input`` models;
-            None = unknown).
+            None = the model's design route, unknown when it has none).
 
     Raises:
         ValueError: a target the model has no output for.
@@ -210,7 +216,7 @@ def member_target_logits(model, target: str, *, dropout_members: int = 8,
 def _members(model, dropout_members: int, seed: int, processing: str | None,
              **kwargs) -> MemberLogits:
     net = model._check_fitted()
-    inputs = _inputs(model, processing)
+    inputs = route_inputs(model, processing)
     heads = _frozen(net.classifier.heads)
     if len(heads) >= 2:
         return MemberLogits(inputs, heads, model.temperature_, **kwargs)

@@ -5,7 +5,8 @@ Fractions → descriptors with the featurizer's own formulas in torch
 classifier (float32, as :meth:`DisentangledVAE.predict_proba` runs it) → calibrated
 p(single). The figures are ``predict_proba``'s (to float32 rounding of the classifier
 inputs, ~1e-7; ``tests/models/test_torch_scoring.py``), without the numpy path's
-per-chunk copies and checks; no autograd graph is built.
+per-chunk copies and checks; no autograd graph is built. A ``processing_input`` model is
+scored for one route (default: its design route), as ``predict_proba(X, processing=route)``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from alloyloop.models.torch_features import TorchClassifierInputs
+from alloyloop.models.torch_members import route_inputs
 
 SUB_CHUNK = 16_384
 """Rows per classifier pass: keeps the hidden activations (rows × width floats) in cache."""
@@ -22,16 +23,17 @@ SUB_CHUNK = 16_384
 class TorchScorer:
     """``predict_proba`` of a fitted DVAE, computed in torch (see the module docstring)."""
 
-    def __init__(self, model) -> None:
+    def __init__(self, model, processing: str | None = None) -> None:
+        """Args:
+            model: a fitted DVAE.
+            processing: the route to score for (``processing_input`` models): one route
+                for every row, None = the model's design route (unknown when unset).
+        """
         net = model._check_fitted()
         if model.standardizer_ is None:
             raise ValueError("the model has no fitted standardizer: fit it before scoring")
         self.elements = tuple(model.elements)
-        self.inputs = TorchClassifierInputs(model.elements, model.schema, model.standardizer_,
-                                            model.config.classifier_inputs, dtype=torch.float64)
-        if getattr(model.config, "processing_input", False):
-            raise ValueError("the model takes the processing route as an input: score it "
-                             "with predict_proba(X, processing=...)")
+        self.inputs = route_inputs(model, processing)
         self.classifier = net.classifier
         self.space = model.space  # the label space: binary logit or K class logits
         self.temperature = float(model.temperature_)

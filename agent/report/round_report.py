@@ -11,6 +11,7 @@ Files in ``out_dir`` (``index.html`` last, so a complete page means a complete r
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -110,7 +111,8 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
                        agreement: Agreement | None = None,
                        objectives: Mapping[str, str] | None = None, target: str = "single",
                        design_palette: Sequence[str] | None = None,
-                       processing: Mapping[str, int] | None = None) -> ReportFiles:
+                       processing: Mapping[str, int] | None = None,
+                       design_route: str | None = None) -> ReportFiles:
     """Write the report of one round (see the module docstring).
 
     Args:
@@ -127,6 +129,8 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
             alloys made of ``design_palette`` (default: the model palette).
         target: the campaign's target structure (the Pareto axis is p(target)).
         processing: training labels per processing route (a small table when given).
+        design_route: the route the campaign designs for (``[model] processing``), stated
+            beside that table; None: routes are not a model input.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -168,7 +172,8 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
     extra = []
     if processing is not None:
         extra.append(("Training labels by processing route",
-                      H.table(["processing route", "training labels"], list(processing.items()))
+                      _design_route_line(design_route, processing)
+                      + H.table(["processing route", "training labels"], list(processing.items()))
                       + '<p class="muted">unknown: the label does not say how the sample was '
                         "made.</p>"))
     if objectives:
@@ -180,6 +185,16 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
     html_file.write_text(page, encoding="utf-8")
     return ReportFiles(html=html_file, figures=tuple(out / f for f in FIGURES),
                        importance=importance_file, suggestions_csv=csv_file)
+
+
+def _design_route_line(route: str | None, counts: Mapping[str, int]) -> str:
+    """The route the campaign designs for, with its training labels, as a paragraph."""
+    if route is None:
+        return ("<p>Designs for: no particular route (the model does not take the route "
+                "as an input; set [model] processing to design for one).</p>")
+    return (f"<p>Designs for: <b>{html.escape(route)}</b> ({counts.get(route, 0)} of "
+            f"{sum(counts.values())} training labels); every suggestion is scored for this "
+            "route.</p>")
 
 
 def _target_proba(model, x: np.ndarray, target: str) -> np.ndarray:
