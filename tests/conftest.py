@@ -8,6 +8,8 @@ At import time (before any test module imports prefect or torch):
 - the store's default URL points to a throwaway SQLite file, so no test can write to
   the real user data directory by accident.
 
+Session fixture ``prefect_harness``: one real Prefect test server for the tests that run flows.
+
 Session fixture ``postgres_server``: a real, throwaway PostgreSQL cluster (initdb +
 pg_ctl on a free port; run as the ``postgres`` OS user when the tests run as root),
 stopped and deleted at the end. ``ALLOYLOOP_TEST_POSTGRES_URL`` uses an existing server
@@ -189,6 +191,17 @@ def postgres_server():
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One ``prefect_test_harness`` for every test of the session that runs flows (in
+    tests/flows and tests/benchmarks): it starts a real Prefect server once (12-30 s, far
+    more on busy cores) instead of an ephemeral server per test or per subprocess."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
 
 
 

@@ -73,6 +73,8 @@ def fit(
     latent_dim: int = typer.Option(None, "--latent-dim", help="Latent size (default 2)."),
     prior: str = typer.Option(None, "--prior", help="'expert' (default) or 'flat'."),
     max_epochs: int = typer.Option(None, "--max-epochs", help="Upper bound on epochs."),
+    vae_max_epochs: int = typer.Option(None, "--vae-max-epochs",
+                                       help="Upper bound on the VAE phase's epochs (default 200)."),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help=SKIP_HELP),
 ) -> None:
     """Fit the semi-supervised disentangled VAE and save it to --out."""
@@ -84,7 +86,8 @@ def fit(
 
     errors: list = []
     overrides = {k: v for k, v in (("latent_dim", latent_dim), ("prior", prior),
-                                   ("max_epochs", max_epochs)) if v is not None}
+                                   ("max_epochs", max_epochs), ("vae_max_epochs", vae_max_epochs))
+                 if v is not None}
     if max_epochs is not None:
         overrides["min_epochs"] = min(DVAEConfig().min_epochs, max_epochs)
     try:

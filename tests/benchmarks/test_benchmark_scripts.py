@@ -57,9 +57,14 @@ def test_data_efficiency_quick_path(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness")
 def test_screening_dask_quick_path(tmp_path):
+    from prefect.settings import PREFECT_API_URL
+
     md = tmp_path / "benchmarks.md"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PREFECT_HOME": str(tmp_path / "prefect")}
+    # the session's Prefect test server, not a temporary server of the script's own
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PREFECT_HOME": str(tmp_path / "prefect"),
+           "PREFECT_API_URL": PREFECT_API_URL.value()}
     done = subprocess.run([sys.executable, "-m", "benchmarks.screening_dask", "--quick", "--candidates", "20000",
                            "--chunk-size", "10000", "--epochs", "1", "--workers", "2", "--out", str(md)],
                           cwd=ROOT, env=env,

@@ -1,12 +1,11 @@
 """The CALPHAD closed loop's pieces: its specs, its distances and a 1-round smoke run
-(real Prefect flow, real DVAE, real pycalphad) of ``benchmarks/calphad_loop.py --quick``."""
+(real Prefect flow, real DVAE, real pycalphad) of ``benchmarks/calphad_loop.py --quick``
+(its ``main``, in-process on the shared Prefect test server)."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +13,6 @@ import pytest
 
 from benchmarks.calphad_loop import STRATEGIES, spec_dict
 from benchmarks.calphad_loop_metrics import SuggestionScore, nearest_distances, summary
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("strategy", list(STRATEGIES))
@@ -62,14 +59,20 @@ def test_summary_counts_far_hits_and_fills() -> None:
 
 
 @pytest.mark.slow
-def test_quick_loop_runs_through_the_flow(tmp_path: Path) -> None:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg",
-           "PREFECT_HOME": str(tmp_path / "prefect")}
-    done = subprocess.run([sys.executable, "benchmarks/calphad_loop.py", "--quick",
-                           "--strategies", "greedy", "--out-dir", str(tmp_path),
-                           "--store", str(tmp_path / "store.sqlite3")],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+@pytest.mark.usefixtures("prefect_harness")
+def test_quick_loop_runs_through_the_flow(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """``main`` of the script in this process, on the session's Prefect test server: the
+    same run as ``python benchmarks/calphad_loop.py --quick ...`` without a second Python
+    start-up and a Prefect server of its own (most of this test's time under load)."""
+    from alloyloop.agent.prefect_env import DEFAULTS
+    from benchmarks.calphad_loop import main
+
+    for name, value in DEFAULTS.items():  # main sets these defaults: keep them to this test
+        monkeypatch.setenv(name, os.environ.get(name, value))
+    main(["--quick", "--strategies", "greedy", "--out-dir", str(tmp_path),
+          "--store", str(tmp_path / "store.sqlite3")])
+    assert "[seed 0] greedy" in capsys.readouterr().out
     raw = json.loads((tmp_path / "calphad_loop.json").read_text())
     (run,) = raw["results"]
     assert run["strategy"] == "greedy" and raw["meta"]["rounds"] == 1 and raw["meta"]["batch"] == 2

