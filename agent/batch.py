@@ -6,6 +6,11 @@ points, so the batch holds no alloy twice and nothing already known or in the la
 strategy that cannot deliver (fewer candidates, or a ``ValueError`` such as "no labelled
 multi-phase alloy to nudge") leaves a shortfall that greedy screening fills, marked so in
 the suggestion's ``extra``.
+
+The campaign's target (``Goal.target``) goes to every strategy that has one (all but
+``random``) and to the filler; for a structure target (FCC / BCC / HCP) each suggestion's
+``extra`` also holds ``target`` and ``p_target``, the probability the strategies ranked by
+(the store's ``p_single`` stays p(single)).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from alloyloop.campaigns.design_space import DesignSpace
+from alloyloop.agent.strategies.target_members import target_proba
 from alloyloop.agent.suggestion import Observations, Strategy, Suggestion, to_model_columns
 from alloyloop.campaigns.goal import Goal
 from alloyloop.campaigns.spec import StrategySpec
@@ -24,8 +30,9 @@ from alloyloop.db.campaigns import SuggestionInput
 
 
 def build_strategy(spec: StrategySpec, goal: Goal | None = None) -> Strategy:
-    """The strategy object of one entry of the mix (options as in the spec); the
-    ``botorch`` strategy also gets the campaign's target and objectives (``goal``)."""
+    """The strategy object of one entry of the mix (options as in the spec); every
+    strategy with a ``target`` gets the campaign's (``goal``), the ``botorch`` strategy its
+    objectives too."""
     from alloyloop.agent.strategies.ensemble_bo import EnsembleBO
     from alloyloop.agent.strategies.latent_bo import LatentBO, RandomLatent
     from alloyloop.agent.strategies.latent_region import LatentRegion
@@ -42,9 +49,12 @@ def build_strategy(spec: StrategySpec, goal: Goal | None = None) -> Strategy:
         options["starts"] = tuple(options["starts"])
     if "box" in options:
         options["box"] = tuple(tuple(float(v) for v in corner) for corner in options["box"])
+    cls = classes[spec.kind]
+    if goal is not None and "target" in {f.name for f in dataclasses.fields(cls)}:
+        options["target"] = goal.target
     if spec.kind == "botorch" and goal is not None:
-        options.update(target=goal.target, objectives=tuple(goal.objectives.items()))
-    return classes[spec.kind](**options)
+        options["objectives"] = tuple(goal.objectives.items())
+    return cls(**options)
 
 
 @dataclass
@@ -55,6 +65,10 @@ class Batch:
     notes: list[str] = field(default_factory=list)
     filled_for: dict[str, str] = field(default_factory=dict)
     """Suggestion key -> the strategy whose shortfall it fills."""
+    target: str = "single"
+    """The campaign's target the batch was ranked for."""
+    p_target: dict[str, float] = field(default_factory=dict)
+    """Suggestion key -> p(target), for a structure target (empty for ``single``)."""
 
 
 def _matrix(batch: Sequence[Suggestion], space: DesignSpace, elements: tuple[str, ...]) -> np.ndarray:
@@ -65,8 +79,10 @@ def _matrix(batch: Sequence[Suggestion], space: DesignSpace, elements: tuple[str
 def compose_batch(model, observations: Observations, space: DesignSpace,
                   mix: Sequence[StrategySpec], seed: int, goal: Goal | None = None) -> Batch:
     """Run the strategy mix (see the module docstring); at most ``space.batch_size``
-    suggestions. ``goal``: the campaign's target and objectives (botorch strategy)."""
-    out = Batch()
+    suggestions. ``goal``: the campaign's target (every strategy but ``random``) and
+    objectives (botorch strategy)."""
+    target = "single" if goal is None else goal.target
+    out = Batch(target=target)
     shortfall: list[str] = []
 
     def pending() -> Observations:
@@ -88,11 +104,15 @@ def compose_batch(model, observations: Observations, space: DesignSpace,
     if shortfall:
         from alloyloop.agent.strategies.screening import Screening
 
-        fill = Screening().suggest(model, pending(), space, len(shortfall), seed + 7919)
+        fill = Screening(target=target).suggest(model, pending(), space, len(shortfall),
+                                                seed + 7919)
         for s, owner in zip(fill, shortfall):
             out.filled_for[s.key] = owner
         out.suggestions.extend(fill)
         out.notes.append(f"greedy screening filled {len(fill)} of {len(shortfall)} missing")
+    if target != "single" and out.suggestions:
+        p = target_proba(model, target)(_matrix(out.suggestions, space, observations.elements))
+        out.p_target = {s.key: float(v) for s, v in zip(out.suggestions, p)}
     return out
 
 
@@ -106,6 +126,8 @@ def suggestion_inputs(batch: Batch) -> list[SuggestionInput]:
                  "latent": s.latent, "repair_distance": s.repair_distance, "path": s.path}
         if s.key in batch.filled_for:
             extra["filled_for"] = batch.filled_for[s.key]
+        if s.key in batch.p_target:
+            extra.update(target=batch.target, p_target=batch.p_target[s.key])
         if not np.isfinite(extra["nearest_distance"]):
             extra["nearest_distance"] = None
         items.append(SuggestionInput(composition=s.fractions, strategy=s.strategy,

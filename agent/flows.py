@@ -249,7 +249,7 @@ def suggest_batch(start: RoundStart, model: DisentangledVAE, data: RoundData, ur
                   home: str | None) -> list[SuggestionRecord]:
     """The round's suggestions: stored ones on a rerun, else the strategy mix's batch."""
     from alloyloop.agent.batch import compose_batch, suggestion_inputs
-    from alloyloop.agent.suggestion import Observations
+    from alloyloop.agent.suggestion import Observations, target_outcomes
     from alloyloop.db.campaigns import add_suggestions, list_suggestions
 
     spec, rnd = start.spec, start.round
@@ -258,7 +258,8 @@ def suggest_batch(start: RoundStart, model: DisentangledVAE, data: RoundData, ur
     if stored:
         return stored  # add_suggestions is all or nothing: these are the whole batch
     obs = Observations(elements=data.elements, X=data.X, y=data.y, keys=data.keys,
-                       X_pending=data.X_pending, candidates=data.X_candidates)
+                       X_pending=data.X_pending, candidates=data.X_candidates,
+                       y_target=target_outcomes(data.phase4, spec.goal.target))
     with warnings.catch_warnings():
         # GPyTorch's Cholesky jitter and BoTorch's optimizer restarts are routine on
         # classifier-scored GP data; they would bury the CLI's progress output.

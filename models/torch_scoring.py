@@ -3,10 +3,12 @@
 Fractions → descriptors with the featurizer's own formulas in torch
 (:class:`~alloyloop.models.torch_features.TorchClassifierInputs`, float64) → the fitted
 classifier (float32, as :meth:`DisentangledVAE.predict_proba` runs it) → calibrated
-p(single). The figures are ``predict_proba``'s (to float32 rounding of the classifier
-inputs, ~1e-7; ``tests/models/test_torch_scoring.py``), without the numpy path's
-per-chunk copies and checks; no autograd graph is built. A ``processing_input`` model is
-scored for one route (default: its design route), as ``predict_proba(X, processing=route)``.
+p(single), or every class's probability (:meth:`TorchScorer.predict_phase_proba`, for a
+structure target). The figures are ``predict_proba``'s (to float32 rounding of the
+classifier inputs, ~1e-7; ``tests/agent/test_torch_screening.py``), without the numpy
+path's per-chunk copies and checks; no autograd graph is built. A ``processing_input``
+model is scored for one route (default: its design route), as
+``predict_proba(X, processing=route)``.
 """
 
 from __future__ import annotations
@@ -59,6 +61,12 @@ class TorchScorer:
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """``(n, E)`` fractions → ``(n,)`` float64 calibrated p(single-phase)."""
         return self.space.p_single(self.logits(x), self.temperature)
+
+    def predict_phase_proba(self, x: np.ndarray) -> np.ndarray:
+        """``(n, E)`` fractions → ``(n, len(classes))`` float64 calibrated class
+        probabilities, as :meth:`DisentangledVAE.predict_phase_proba` (binary: one column,
+        p(single); phase4: FCC, BCC, HCP, multi)."""
+        return self.space.probs(self.logits(x), self.temperature)
 
 
 def _fractions(x: np.ndarray, n_elements: int) -> np.ndarray:

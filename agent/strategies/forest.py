@@ -3,7 +3,10 @@ campaign, which puts a random forest and EI / UCB on a lattice).
 
 The forest (scikit-learn, on the standardized ``MODEL_SCHEMA`` descriptors, the same
 inputs as the benchmark's random-forest baseline) is fitted on the campaign's labelled
-alloys. Its trees' p(single) give a mean μ and a spread σ per candidate:
+alloys. Its trees' p(single) give a mean μ and a spread σ per candidate (for a structure
+``target``, FCC / BCC / HCP, the forest learns "is that structure" from
+``Observations.y_target`` instead, on the rows whose structure is known, and μ, σ, f*
+are of p(target)):
 
 - ``UCB`` = μ + κ σ
 - ``EI``  = (μ − f* − ξ) Φ(u) + σ φ(u), u = (μ − f* − ξ) / σ, with f* the best observed
@@ -12,7 +15,8 @@ alloys. Its trees' p(single) give a mean μ and a spread σ per candidate:
 The batch is the top ``n`` candidates by acquisition, without believer updates (hea-bench
 refits once per pick; here the batch is one ranking). Candidates: the open pool, or up to
 ``max_candidates`` lattice points of the design space. The round's DVAE only annotates
-the chosen alloys (p_single, conformal set, domain), as for every strategy.
+the chosen alloys (p_single, conformal set, domain), as for every strategy (a structure
+target still needs a phase4 DVAE: the batch reports p(target) beside p(single)).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from sklearn.ensemble import RandomForestClassifier
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.novelty import duplicates_of, first_occurrences
 from alloyloop.agent.strategies.screening import Screening, pool_candidates
+from alloyloop.agent.strategies.target_members import check_target, target_column
 from alloyloop.agent.suggestion import Observations, Suggestion, build_suggestions, to_model_columns
 from alloyloop.models.baselines.descriptor_model import DescriptorClassifier
 
@@ -54,6 +59,7 @@ class ForestAcquisition:
         kappa: UCB exploration weight.
         xi: EI improvement margin.
         max_candidates: lattice points scored when the campaign has no pool.
+        target: the campaign's target (``single``, ``FCC``, ``BCC`` or ``HCP``).
     """
 
     acquisition: Literal["EI", "UCB"] = "EI"
@@ -61,23 +67,26 @@ class ForestAcquisition:
     kappa: float = 2.0
     xi: float = 0.01
     max_candidates: int = 200_000
+    target: str = "single"
     name: str = "rf"
+
+    def __post_init__(self) -> None:
+        check_target(self.target)
 
     def suggest(self, model, observations: Observations, space: DesignSpace, n: int,
                 seed: int) -> list[Suggestion]:
         obs = observations
-        if len(np.unique(obs.y)) < 2:
-            raise ValueError("the random forest needs labelled single- and multi-phase alloys")
+        X, y = self._outcomes(model, obs)
         forest = DescriptorClassifier(
             obs.elements, seed, name="rf-acquisition",
             estimator_factory=lambda s: RandomForestClassifier(
                 n_estimators=self.n_trees, random_state=s, n_jobs=1))
-        forest.fit(obs.X, obs.y)
+        forest.fit(X, y)
         x = pool_candidates(obs, space) if obs.pool_mode else self._lattice(space, obs, seed)
         if len(x) == 0:
             return []
         mu, sigma = tree_spread(forest, to_model_columns(x, space, obs.elements))
-        a = forest_acquisition(mu, sigma, self.acquisition, best=float(obs.y.max()),
+        a = forest_acquisition(mu, sigma, self.acquisition, best=float(y.max()),
                                kappa=self.kappa, xi=self.xi)
         order = np.argsort(-a, kind="stable")
         if not obs.pool_mode:  # lattice points may sit within a step of each other
@@ -85,6 +94,25 @@ class ForestAcquisition:
             order = head[first_occurrences(x[head], space.step)]
         top = order[:n]
         return build_suggestions(model, x[top], space, obs, self.name, a[top])
+
+    def _outcomes(self, model, obs: Observations) -> tuple[np.ndarray, np.ndarray]:
+        """The forest's training rows: ``(m', E)`` fractions and ``(m',)`` 0/1 outcomes
+        (single-phase, or for a structure target the rows of known structure, 1 = it)."""
+        if self.target == "single":
+            if len(np.unique(obs.y)) < 2:
+                raise ValueError("the random forest needs labelled single- and multi-phase alloys")
+            return obs.X, obs.y
+        target_column(model, self.target)  # the batch's p(target) needs a phase4 DVAE
+        outcome = obs.outcomes(self.target)
+        known = np.isfinite(outcome)
+        y = outcome[known].astype(np.int64)
+        if not (y == 1).any():
+            raise ValueError(f"the random forest needs a labelled {self.target} alloy: none "
+                             f"of the {len(outcome)} labelled alloys is {self.target}")
+        if not (y == 0).any():
+            raise ValueError(f"the random forest needs labelled alloys that are not "
+                             f"{self.target} (multi-phase or another structure): label some")
+        return obs.X[known], y
 
     def _lattice(self, space: DesignSpace, obs: Observations, seed: int) -> np.ndarray:
         chunks = Screening(max_candidates=self.max_candidates).candidates(space, seed)
@@ -94,7 +122,8 @@ class ForestAcquisition:
 
 
 def tree_spread(forest: DescriptorClassifier, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(n,)`` mean and standard deviation of p(single) over the forest's trees."""
+    """``(n,)`` mean and standard deviation of p(outcome = 1) over the forest's trees at
+    ``(n, E)`` fractions."""
     assert forest.pipeline_ is not None
     feats = forest.pipeline_.named_steps["scale"].transform(forest.features(X))
     rf = forest.pipeline_.named_steps["model"]

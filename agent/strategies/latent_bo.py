@@ -6,7 +6,11 @@ acquisition on the DVAE's own ensemble posterior instead of a surrogate of a sur
 and uses every labelled alloy. This one stays for the replay benchmark's comparison.
 
 The black box is f(z) = logit p(single | repair(decode(z, y = 1))): what the alloy that
-latent point z stands for would be, once made inside the design space. A GP
+latent point z stands for would be, once made inside the design space. For a structure
+``target`` (FCC / BCC / HCP, a phase4 model) read p(target) for p(single) and y = the
+structure for y = 1 throughout (:mod:`~alloyloop.agent.strategies.target_members`); the
+labelled alloys enter with their structure outcome (``Observations.y_target``; those of
+unknown structure are left out). A GP
 (``SingleTaskGP``) over the latent box is fitted to
 
 - a Sobol design of latent points scored by the DVAE classifier, and
@@ -45,6 +49,7 @@ from gpytorch.mlls import ExactMarginalLogLikelihood
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.strategies.common import decode_to_space, fresh_unique
 from alloyloop.agent.strategies.screening import pool_candidates
+from alloyloop.agent.strategies.target_members import check_target, decode_class, target_proba
 from alloyloop.agent.suggestion import Observations, Suggestion, build_suggestions, to_model_columns
 
 _P_CLIP = 0.05  # observed labels enter the GP as logit(0.95) / logit(0.05)
@@ -62,10 +67,10 @@ def in_palette(obs: Observations, space: DesignSpace) -> np.ndarray:
 
 
 def latent_box(model, obs: Observations, margin: float = 0.25,
-               extra: np.ndarray | None = None) -> np.ndarray:
-    """``(2, d)`` box around the latent codes (y = 1) of all labelled alloys (and of
-    ``extra`` codes, e.g. a candidate pool's)."""
-    z = model.encode(obs.X, 1)
+               extra: np.ndarray | None = None, y: int | str = 1) -> np.ndarray:
+    """``(2, d)`` box around the latent codes (label ``y``) of all labelled alloys (and of
+    ``extra`` ``(k, d)`` codes, e.g. a candidate pool's)."""
+    z = model.encode(obs.X, y)
     if extra is not None and len(extra):
         z = np.vstack([z, extra])
     lo, hi = z.min(axis=0), z.max(axis=0)
@@ -88,6 +93,8 @@ class LatentBO:
         num_restarts, raw_samples: ``optimize_acqf`` settings.
         pool_logit_input: with a candidate pool, give the GP the classifier's logit
             (min-max scaled over the pool) as an input beside the latent code.
+        target: the campaign's target (``single``, ``FCC``, ``BCC`` or ``HCP``; a
+            structure needs a phase4 model).
     """
 
     acquisition: Literal["qLogNEI", "qUCB"] = "qLogNEI"
@@ -98,7 +105,11 @@ class LatentBO:
     num_restarts: int = 4
     raw_samples: int = 128
     pool_logit_input: bool = True
+    target: str = "single"
     name: str = "botorch-gp"
+
+    def __post_init__(self) -> None:
+        check_target(self.target)
 
     def suggest(self, model, observations: Observations, space: DesignSpace, n: int,
                 seed: int) -> list[Suggestion]:
@@ -110,22 +121,26 @@ class LatentBO:
 
     def _suggest(self, model, obs: Observations, space: DesignSpace, n: int,
                  seed: int) -> list[Suggestion]:
+        score = target_proba(model, self.target)
+        y_code = decode_class(model, self.target)  # 1 (single-phase) or the structure
+        outcome = obs.outcomes(self.target)
         x_pool = pool_candidates(obs, space) if obs.pool_mode else None
         if x_pool is not None and len(x_pool) == 0:
             return []
-        z_pool = None if x_pool is None else model.encode(to_model_columns(x_pool, space, obs.elements), 1)
-        box = latent_box(model, obs, extra=z_pool)
+        z_pool = None if x_pool is None else model.encode(to_model_columns(x_pool, space, obs.elements), y_code)
+        box = latent_box(model, obs, extra=z_pool, y=y_code)
         d = box.shape[1]
         lo, span = box[0], box[1] - box[0]
 
         if x_pool is None:  # Sobol latent points, decoded and repaired, scored by the classifier
             sobol = torch.quasirandom.SobolEngine(d, scramble=True, seed=seed)
             u_design = sobol.draw(self.n_design).double().numpy()
-            x_design, _dist, valid = decode_to_space(model, lo + span * u_design, space, obs.elements)
-            p_design = model.predict_proba(to_model_columns(x_design, space, obs.elements))
+            x_design, _dist, valid = decode_to_space(model, lo + span * u_design, space,
+                                                     obs.elements, y=y_code)
+            p_design = score(to_model_columns(x_design, space, obs.elements))
         else:  # a seeded subset of the pool's candidates, scored by the classifier
             pick = np.random.default_rng(seed).permutation(len(x_pool))[:self.n_design]
-            p_pool = model.predict_proba(to_model_columns(x_pool, space, obs.elements))
+            p_pool = score(to_model_columns(x_pool, space, obs.elements))
             u_pool = (z_pool - lo) / span
             if self.pool_logit_input:
                 logit_pool = _logit(p_pool)
@@ -140,17 +155,17 @@ class LatentBO:
             when the GP takes it (pool mode)."""
             if x_pool is None or not self.pool_logit_input:
                 return u
-            s = (_logit(model.predict_proba(X)) - s_lo) / s_span if len(X) else np.empty(0)
+            s = (_logit(score(X)) - s_lo) / s_span if len(X) else np.empty(0)
             return np.hstack([u, s[:, None]])
 
-        inside = np.flatnonzero(in_palette(obs, space))
+        inside = np.flatnonzero(in_palette(obs, space) & np.isfinite(outcome))
         if len(inside) > self.max_labelled:
             inside = np.sort(np.random.default_rng(seed).choice(inside, self.max_labelled,
                                                                 replace=False))
-        u_lab = np.clip((model.encode(obs.X[inside], 1) - lo) / span, 0, 1) \
+        u_lab = np.clip((model.encode(obs.X[inside], y_code) - lo) / span, 0, 1) \
             if len(inside) else np.empty((0, d))
         u_lab = gp_inputs(u_lab, obs.X[inside])
-        y_lab = _logit(np.where(obs.y[inside] == 1, 1 - _P_CLIP, _P_CLIP))
+        y_lab = _logit(np.where(outcome[inside] == 1, 1 - _P_CLIP, _P_CLIP))
 
         train_x = torch.as_tensor(np.vstack([u_design, u_lab]), dtype=torch.float64)
         train_y = torch.as_tensor(np.concatenate([y_design, y_lab]), dtype=torch.float64)[:, None]
@@ -162,7 +177,8 @@ class LatentBO:
             pend_in = obs.X_pending[np.isclose(
                 obs.X_pending[:, [obs.elements.index(e) for e in space.palette]].sum(axis=1), 1.0)]
             if len(pend_in):
-                u_pend = gp_inputs(np.clip((model.encode(pend_in, 1) - lo) / span, 0, 1), pend_in)
+                u_pend = gp_inputs(np.clip((model.encode(pend_in, y_code) - lo) / span, 0, 1),
+                                   pend_in)
                 pending = torch.as_tensor(u_pend, dtype=torch.float64)
         if self.acquisition == "qLogNEI":
             acq = qLogNoisyExpectedImprovement(gp, X_baseline=train_x, X_pending=pending,
@@ -179,13 +195,13 @@ class LatentBO:
                                 num_restarts=self.num_restarts, raw_samples=self.raw_samples,
                                 sequential=True, options={"seed": seed})
         u = cand.detach().numpy()
-        score = _posterior_mean(gp, cand)
+        mean = _posterior_mean(gp, cand)
 
-        x, dist, valid = decode_to_space(model, lo + span * u, space, obs.elements)
+        x, dist, valid = decode_to_space(model, lo + span * u, space, obs.elements, y=y_code)
         keep = np.flatnonzero(valid)
         keep = keep[fresh_unique(x[keep], space, obs)]
-        keep = keep[np.argsort(-score[keep], kind="stable")][:n]
-        return build_suggestions(model, x[keep], space, obs, self.name, score[keep],
+        keep = keep[np.argsort(-mean[keep], kind="stable")][:n]
+        return build_suggestions(model, x[keep], space, obs, self.name, mean[keep],
                                  repair_distance=dist[keep])
 
     def _pick_from_pool(self, model, acq, gp, x_pool: np.ndarray, u_pool: np.ndarray,
@@ -209,16 +225,23 @@ def _posterior_mean(gp, x: torch.Tensor) -> np.ndarray:
 
 @dataclass(frozen=True)
 class RandomLatent:
-    """Baseline: uniform latent points in the same box, decoded with y = 1."""
+    """Baseline: uniform latent points in the same box, decoded with y = 1 (for a
+    structure ``target``, y = the structure)."""
 
+    target: str = "single"
     name: str = "random_latent"
+
+    def __post_init__(self) -> None:
+        check_target(self.target)
 
     def suggest(self, model, observations: Observations, space: DesignSpace, n: int,
                 seed: int) -> list[Suggestion]:
-        box = latent_box(model, observations)
+        target_proba(model, self.target)  # a structure needs a phase4 model: raise here
+        y_code = decode_class(model, self.target)
+        box = latent_box(model, observations, y=y_code)
         rng = np.random.default_rng(seed)
         z = box[0] + (box[1] - box[0]) * rng.random((4 * n, box.shape[1]))
-        x, dist, valid = decode_to_space(model, z, space, observations.elements)
+        x, dist, valid = decode_to_space(model, z, space, observations.elements, y=y_code)
         keep = np.flatnonzero(valid)
         keep = keep[fresh_unique(x[keep], space, observations)][:n]
         return build_suggestions(model, x[keep], space, observations, self.name,

@@ -4,6 +4,12 @@ From an alloy x: ŷ = classifier(x); z = encoder(x, ŷ); x' = decoder(z, 1 − �
 multi-phase (else decoder(z, 1)); repair x' onto the design space; re-score; repeat until
 p(single) reaches the threshold or the step limit (the paper: p ≥ 0.6 within 10 steps).
 The whole path is returned with the final alloy.
+
+For a structure ``target`` (FCC / BCC / HCP, a phase4 model) the walk is the same towards
+that structure: z = encoder(x, ŷ) with ŷ the classifier's class, x' = decoder(z, target)
+(:func:`~alloyloop.agent.strategies.target_members.decode_class`), scored and stopped by
+p(target); the starts are labelled alloys that are not of the target (multi-phase or
+another structure, ``Observations.y_target`` = 0).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import numpy as np
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.novelty import duplicates_of
 from alloyloop.agent.strategies.common import decode_to_space, fresh_unique
+from alloyloop.agent.strategies.target_members import check_target, decode_class, target_proba
 from alloyloop.agent.suggestion import (
     Observations,
     Suggestion,
@@ -27,7 +34,8 @@ from alloyloop.featurize.composition import canonical_key, parse_composition
 
 @dataclass(frozen=True)
 class NudgeStep:
-    """One point of a nudge path; ``x`` is ``(E_model,)`` fractions."""
+    """One point of a nudge path; ``x`` is ``(E_model,)`` fractions; ``p_single`` is
+    p(target) of the walk (p(single) for the ``single`` target)."""
 
     key: str
     p_single: float
@@ -37,8 +45,8 @@ class NudgeStep:
 
 def nudge_path(model, start: np.ndarray, space: DesignSpace, elements: tuple[str, ...],
                threshold: float = 0.6, max_steps: int = 10, radius: float = 1.0,
-               n_probe: int = 16, seed: int = 0, known: np.ndarray | None = None
-               ) -> list[NudgeStep]:
+               n_probe: int = 16, seed: int = 0, known: np.ndarray | None = None,
+               target: str = "single") -> list[NudgeStep]:
     """The nudge path from one ``(E_model,)`` composition; the first step is the start.
 
     Each step decodes z = encoder(x, ŷ) with y = single-phase, as in the paper, and also
@@ -46,28 +54,33 @@ def nudge_path(model, start: np.ndarray, space: DesignSpace, elements: tuple[str
     around it; after repair the most probably single-phase of them is taken. The probes
     keep the walk moving where the plain decode is a fixed point of encode/decode.
     Candidates within one step of a ``known`` ``(m, E_model)`` alloy are passed over, so
-    the walk ends on a new alloy rather than on a well-studied one.
+    the walk ends on a new alloy rather than on a well-studied one. A structure ``target``
+    walks towards it instead (module docstring): decoded with y = the structure, the
+    probes ranked and the walk stopped by p(target).
     """
+    score = target_proba(model, target)
+    y_to = decode_class(model, target)
     x = np.asarray(start, dtype=np.float64)[None, :]
-    p = float(model.predict_proba(x)[0])
+    p = float(score(x)[0])
     path = [NudgeStep(_key(x[0], elements), p, 0.0, x[0])]
     rng = np.random.default_rng(seed)
     for _ in range(max_steps):
         if p >= threshold:
             break
-        z = model.encode(x, int(p >= 0.5))
+        # ŷ: single / multi by p(single) (the paper); for a structure, the predicted class
+        z = model.encode(x, int(p >= 0.5) if target == "single" else None)
         # Widen the probe sphere when every nearby decode is infeasible or already known.
         for scale in (1.0, 2.0, 4.0):
             directions = rng.standard_normal((n_probe, z.shape[1]))
             directions /= np.linalg.norm(directions, axis=1, keepdims=True)
             probes = np.vstack([z, z + scale * radius * directions])
-            x_space, dist, valid = decode_to_space(model, probes, space, elements, y=1)
+            x_space, dist, valid = decode_to_space(model, probes, space, elements, y=y_to)
             cand = to_model_columns(x_space, space, elements)
             if known is not None and len(known):
                 valid &= ~duplicates_of(cand, known, space.step)
             if valid.any():
                 break
-        p_cand = np.where(valid, model.predict_proba(cand), -1.0)
+        p_cand = np.where(valid, score(cand), -1.0)
         best = int(np.argmax(p_cand))
         if p_cand[best] < 0:
             break  # nothing new decodes inside the design space from here
@@ -87,19 +100,26 @@ class Nudge:
 
     Attributes:
         starts: compositions (any notation) to start from.
-        threshold: stop when p(single) reaches it.
+        threshold: stop when p(target) reaches it.
         max_steps: step limit per path.
+        target: the campaign's target (``single``, ``FCC``, ``BCC`` or ``HCP``; a
+            structure needs a phase4 model and nudges the labelled alloys not of it).
     """
 
     starts: tuple[str, ...] = ()
     threshold: float = 0.6
     max_steps: int = 10
+    target: str = "single"
     name: str = "nudge"
+
+    def __post_init__(self) -> None:
+        check_target(self.target)
 
     def start_points(self, model, obs: Observations, space: DesignSpace, n: int,
                      reserve: int | None = 3) -> np.ndarray:
-        """The given starts, else the ``reserve × n`` labelled multi-phase alloys inside the
-        palette the model finds closest to single-phase (``reserve=None``: all of them)."""
+        """The given starts, else the ``reserve × n`` labelled multi-phase alloys (for a
+        structure target: alloys not of it) inside the palette the model finds closest to
+        the target (``reserve=None``: all of them); ``(k, E_model)``."""
         if self.starts:
             rows = []
             for s in self.starts:
@@ -107,12 +127,16 @@ class Nudge:
                 rows.append([comp.fractions.get(el, 0.0) for el in obs.elements])
             return np.array(rows)
         cols = [obs.elements.index(el) for el in space.palette]
-        inside = np.isclose(obs.X[:, cols].sum(axis=1), 1.0) & (obs.y == 0)
+        score = target_proba(model, self.target)
+        away = obs.outcomes(self.target) == 0  # multi-phase, or not the target structure
+        inside = np.isclose(obs.X[:, cols].sum(axis=1), 1.0) & away
         cand = obs.X[inside]
         if len(cand) == 0:
-            raise ValueError("no labelled multi-phase alloy lies inside the palette: give "
+            what = "multi-phase" if self.target == "single" else \
+                f"multi-phase or non-{self.target}"
+            raise ValueError(f"no labelled {what} alloy lies inside the palette: give "
                              "start compositions to nudge")
-        p = model.predict_proba(cand)
+        p = score(cand)
         below = np.flatnonzero(p < self.threshold)  # above it there is nothing to nudge
         order = below[np.argsort(-p[below], kind="stable")]
         return cand[order if reserve is None else order[: reserve * n]]
@@ -139,18 +163,21 @@ class Nudge:
 
     def _walk(self, model, observations: Observations, space: DesignSpace, starts: np.ndarray,
               seed: int) -> tuple[list, list, list, list]:
-        """(final alloys in space columns, repair distances, paths, p(single)) of the nudge
-        paths from ``starts`` that moved."""
+        """(final alloys in space columns, repair distances, paths, p(target)) of the nudge
+        paths from ``starts`` that moved; a path step is ``{"key", "p_single"}``, or
+        ``{"key", "p_target"}`` for a structure target."""
+        p_name = "p_single" if self.target == "single" else "p_target"
         finals, dists, paths, scores = [], [], [], []
         for start in starts:
             path = nudge_path(model, start, space, observations.elements, self.threshold,
-                              self.max_steps, seed=seed, known=observations.known)
+                              self.max_steps, seed=seed, known=observations.known,
+                              target=self.target)
             if len(path) < 2:
                 continue  # already above the threshold: nothing to nudge
             finals.append(to_space_columns(path[-1].x[None, :], space, observations.elements)[0])
             dists.append(path[-1].repair_distance)
             scores.append(path[-1].p_single)
-            paths.append([{"key": s.key, "p_single": s.p_single} for s in path])
+            paths.append([{"key": s.key, p_name: s.p_single} for s in path])
         return finals, dists, paths, scores
 
 

@@ -4,10 +4,14 @@ The lattice is streamed in chunks (or sampled when it is too large to enumerate)
 chunk is filtered by the design space, scored, and merged into a running top list, so
 memory stays bounded by one chunk plus the top list whatever the lattice size. A campaign
 with a candidate pool screens its open candidates instead of the lattice.
+
+The score is p(``target``), the campaign's target (:mod:`~alloyloop.agent.strategies.target_members`):
+p(single) by default, the structure's class probability for FCC / BCC / HCP.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -16,6 +20,12 @@ import numpy as np
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.novelty import duplicates_of, first_occurrences, nearest_known
 from alloyloop.agent.strategies.diversity import diverse_order, element_systems, system_rank
+from alloyloop.agent.strategies.target_members import (
+    check_target,
+    target_column,
+    target_members,
+    target_proba,
+)
 from alloyloop.agent.suggestion import (
     Observations,
     Suggestion,
@@ -29,7 +39,7 @@ Acquisition = Literal["greedy", "uncertainty"]
 
 
 def screening_scores(p: np.ndarray, acquisition: Acquisition) -> np.ndarray:
-    """Acquisition value per candidate from p(single): ``greedy`` = p, ``uncertainty`` =
+    """``(m,)`` acquisition value per candidate from ``(m,)`` p(target): ``greedy`` = p, ``uncertainty`` =
     1 − |2p − 1| (highest where the model is least sure)."""
     check_acquisition(acquisition)
     if acquisition == "greedy":
@@ -45,16 +55,18 @@ def check_acquisition(acquisition: str) -> None:
 
 @dataclass(frozen=True)
 class Screening:
-    """Rank lattice candidates by an acquisition on the classifier's p(single).
+    """Rank lattice candidates by an acquisition on the classifier's p(target).
 
     Attributes:
         acquisition: ``greedy`` or ``uncertainty``.
+        target: the campaign's target (``single``, ``FCC``, ``BCC`` or ``HCP``; a
+            structure needs a phase4 model).
         max_candidates: enumerate the lattice when it has at most this many points,
             else score this many uniform samples of it.
         chunk_size: candidates scored per pass (bounds memory).
         reserve: keep ``reserve × n`` best candidates before de-duplication.
         resolution: scores closer than this count as tied (e.g. 0.001: every alloy at
-            p(single) = 1.000 ties); ties go to the alloy the classifier's members
+            p(target) = 1.000 ties); ties go to the alloy the classifier's members
             disagree on most (std of their logits) plus the farthest from every known
             alloy (total-variation distance). 0 = exact ties only, kept in lattice order.
         per_system: at most this many suggestions per element system (counting pending
@@ -67,10 +79,12 @@ class Screening:
     reserve: int = 20
     resolution: float = 0.0
     per_system: int = 0
+    target: str = "single"
     name: str = "screen"
 
     def __post_init__(self) -> None:
         check_acquisition(self.acquisition)
+        check_target(self.target)
         if not self.resolution >= 0:
             raise ValueError(f"resolution={self.resolution} must be ≥ 0, e.g. 0.001 (0: exact ties)")
         if self.per_system < 0:
@@ -99,7 +113,7 @@ class Screening:
         keep = max(n * self.reserve, n)
         top_x = np.empty((0, len(space.palette)))
         top_a = np.empty(0)
-        score = bulk_scorer(model)
+        score = bulk_scorer(model, self.target)
         for chunk in self.candidates(space, seed):
             if len(chunk) == 0:
                 continue
@@ -136,7 +150,8 @@ class Screening:
         order = np.arange(len(x))
         if self.resolution > 0 and len(x):
             _, novelty = nearest_known(x_model, obs.known)
-            tie = np.where(np.isfinite(novelty), novelty, 1.0) + member_spread(model, x_model)
+            tie = np.where(np.isfinite(novelty), novelty, 1.0) + member_spread(model, x_model,
+                                                                               self.target)
             order = np.lexsort((-tie, -np.floor(a / self.resolution)))
         taken = element_systems(to_space_columns(obs.X_pending, space, obs.elements)[
             np.isclose(to_space_columns(obs.X_pending, space, obs.elements).sum(axis=1), 1.0)],
@@ -151,36 +166,44 @@ class Screening:
         x = pool_candidates(obs, space)
         if len(x) == 0:
             return []
-        a = screening_scores(model.predict_proba(to_model_columns(x, space, obs.elements)),
-                             self.acquisition)
+        p = target_proba(model, self.target)(to_model_columns(x, space, obs.elements))
+        a = screening_scores(p, self.acquisition)
         order = np.argsort(-a, kind="stable")
         top = order[self._rank(model, x[order], a[order], space, obs, n)]
         return build_suggestions(model, x[top], space, obs, self.name, a[top])
 
 
-def bulk_scorer(model):
-    """``(m, E_model)`` fractions → ``(m,)`` p(single) for the lattice stream: a DVAE's
+def bulk_scorer(model, target: str = "single") -> Callable[[np.ndarray], np.ndarray]:
+    """``(m, E_model)`` fractions → ``(m,)`` p(target) for the lattice stream: a DVAE's
     torch path (:class:`alloyloop.models.torch_scoring.TorchScorer`, the same figures as
-    its ``predict_proba``), any other model's ``predict_proba`` (also a DVAE that takes
-    the processing route as an input: the torch inputs have no route)."""
+    its ``predict_proba`` / ``predict_phase_proba``), any other model's
+    :func:`~alloyloop.agent.strategies.target_members.target_proba` (also a DVAE that
+    takes the processing route as an input: the torch inputs have no route).
+
+    Raises:
+        ValueError: the model cannot give p(target) (a structure on a binary model).
+    """
+    col = target_column(model, target)
     if not hasattr(model, "encode") or getattr(model.config, "processing_input", False):
-        return model.predict_proba
+        return target_proba(model, target)
     from alloyloop.models.torch_scoring import TorchScorer
 
-    return TorchScorer(model).predict_proba
+    scorer = TorchScorer(model)
+    if col is None:
+        return scorer.predict_proba
+    return lambda x: scorer.predict_phase_proba(x)[:, col]
 
 
-def member_spread(model, x_model: np.ndarray) -> np.ndarray:
-    """``(m,)`` std of the classifier members' calibrated logits at ``(m, E)`` fractions
-    (:mod:`alloyloop.models.torch_members`); zeros for a model without members."""
+def member_spread(model, x_model: np.ndarray, target: str = "single") -> np.ndarray:
+    """``(m,)`` std of the classifier members' calibrated logits of p(target) at ``(m, E)``
+    fractions (:mod:`alloyloop.models.torch_members`); zeros for a model without members."""
     import torch
-
-    from alloyloop.models.torch_members import member_logits
 
     if not hasattr(model, "encode"):  # not a DVAE
         return np.zeros(len(x_model))
+    target_column(model, target)  # a wrong target raises here, not as "no spread" below
     try:
-        members = member_logits(model)
+        members = target_members(model, target)
     except ValueError:  # one head and no dropout: no spread to measure
         return np.zeros(len(x_model))
     with torch.no_grad():
