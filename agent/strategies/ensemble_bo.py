@@ -76,7 +76,7 @@ from alloyloop.agent.suggestion import (
     to_space_columns,
 )
 from alloyloop.campaigns.design_space import DesignSpace
-from alloyloop.agent.strategies.target_members import decode_class, target_members
+from alloyloop.agent.strategies.target_members import check_target, decode_class, target_members
 from alloyloop.models.torch_members import domain_score, torch_decoder
 
 ACQUISITIONS = ("qLogNEI", "qUCB", "qSR", "Thompson")
@@ -171,6 +171,7 @@ class EnsembleBO:
     name: str = "botorch"
 
     def __post_init__(self) -> None:
+        check_target(self.target)
         if self.acquisition not in ACQUISITIONS:
             raise ValueError(f"unknown acquisition {self.acquisition!r}: use one of "
                              f"{', '.join(ACQUISITIONS)}")
