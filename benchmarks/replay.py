@@ -219,12 +219,8 @@ def run_one(strategy: str, start: str, seed: int, args, url: str, home: str, pal
                    "density": structure.density_of(spec.model.palette)}
         extra = {"target": args.target, "pool_lightest": best, "density_ref": ref}
     with store_session(url) as session:
-        if strategy not in USES_DVAE:
-            surrogate = forest_surrogate(session, spec, url, seed)
-        elif args.target != "single":
-            surrogate = structure.dvae_target_surrogate(session, name, args.target)
-        else:
-            surrogate = dvae_surrogate(session, name)
+        surrogate = (dvae_surrogate(session, name, args.target) if strategy in USES_DVAE
+                     else forest_surrogate(session, spec, url, seed))
         metrics = score_rounds(session, name, truth, spec.model.palette, surrogate,
                                training_systems(session, spec, seed), **scoring)
     if extra:

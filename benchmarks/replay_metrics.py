@@ -94,15 +94,16 @@ Surrogate = Callable[[int, set[str]], Callable[[np.ndarray], np.ndarray]]
 """(round index, keys revealed before it) -> p(single) of ``(n, E)`` fractions."""
 
 
-def dvae_surrogate(session: Session, campaign: str) -> Surrogate:
-    """The round's registered DVAE."""
+def dvae_surrogate(session: Session, campaign: str, target: str = "single") -> Surrogate:
+    """The round's registered DVAE, as p(``target``) (p(single) by default)."""
+    from alloyloop.agent.strategies.target_members import target_proba
     from alloyloop.models.dvae import DisentangledVAE
 
     by_index = {r.index: r for r in rounds(session, campaign)}
 
     def build(index: int, revealed: set[str]) -> Callable[[np.ndarray], np.ndarray]:
         version = get_model_version(session, by_index[index].model_version_id)
-        return DisentangledVAE.load(version.checkpoint_path).predict_proba
+        return target_proba(DisentangledVAE.load(version.checkpoint_path), target)
 
     return build
 

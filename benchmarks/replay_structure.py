@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks.replay_metrics import Surrogate
 from benchmarks.replay_report import _final, _fmt, mean_ci
 
 STRATEGIES = ("dvae-botorch", "dvae-greedy", "rf-ei", "random")
@@ -60,25 +59,10 @@ def structure_hit(target: str) -> Callable[[Any], bool]:
 def target_labels(words: np.ndarray, target: str) -> tuple[np.ndarray, np.ndarray]:
     """``(keep (n,) bool, y (n,) int)``: rows whose structure is known (phase4 word not
     ``single``) and whether each is ``target``."""
-    words = np.asarray(words).astype(str)
-    keep = words != "single"
-    return keep, (words == target).astype(int)
+    from alloyloop.agent.suggestion import target_outcomes
 
-
-def dvae_target_surrogate(session, campaign: str, target: str) -> Surrogate:
-    """The round's registered phase4 DVAE, as p(target)."""
-    from alloyloop.db.campaigns import get_model_version, rounds
-    from alloyloop.models.dvae import DisentangledVAE
-
-    by_index = {r.index: r for r in rounds(session, campaign)}
-
-    def build(index: int, revealed: set[str]) -> Callable[[np.ndarray], np.ndarray]:
-        model = DisentangledVAE.load(get_model_version(
-            session, by_index[index].model_version_id).checkpoint_path)
-        column = list(model.classes).index(target)
-        return lambda X: model.predict_phase_proba(X)[:, column]
-
-    return build
+    outcomes = target_outcomes(np.asarray(words).astype(str), target)
+    return np.isfinite(outcomes), np.nan_to_num(outcomes).astype(int)
 
 
 def density_of(elements: Sequence[str]) -> Callable[[np.ndarray], np.ndarray]:
