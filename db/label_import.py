@@ -117,8 +117,8 @@ def read_rows(path: Path, report: LabelImportReport, *, required: tuple[str, ...
     """
     try:
         sheet = read_sheet(path)
-    except SheetError as exc:
-        report.problems.append(RowProblem(0, "-", str(path), str(exc)))
+    except SheetError as exc:  # the line at fault (a quote that never closes), else the file
+        report.problems.append(RowProblem(exc.line or 0, "-", str(path), str(exc).removeprefix(f"{path.name}, ")))
         return []
     report.notes += sheet.notes
     columns = known_columns(sheet, required + optional, aliases)

@@ -23,6 +23,16 @@ Accepted notations (all parsed through pymatgen's ``Composition``):
 Every parse returns normalized mole fractions and a canonical key (elements in
 alphabetical order, fractions rounded to 1e-4) that the whole package uses for
 de-duplication, e.g. ``Co0.2Cr0.2Fe0.2Mn0.2Ni0.2``.
+
+What is refused rather than read as something else (issue 28), each naming the value:
+
+- spreadsheet markers of an empty cell (``NaN``, ``N/A``, ``NA``, ``-``, ``null``, ``None``,
+  ``#N/A`` …, :data:`EMPTY_MARKERS`): ``NaN`` would otherwise be nitrogen + sodium;
+- the isotope symbols ``D`` and ``T``, which pymatgen reads as hydrogen;
+- an element the person named whose share rounds to zero in the key (``Fe1e-5Ni`` would be
+  stored as Ni): the key keeps every named element or the input is refused;
+- amounts outside [:data:`MIN_AMOUNT`, :data:`MAX_AMOUNT`] (``Fe99999999999999999999Ni``),
+  and amounts that are not finite numbers.
 """
 
 from __future__ import annotations
@@ -39,6 +49,25 @@ from pymatgen.core.periodic_table import Element
 
 KEY_DECIMALS = 4
 """Fractions in a canonical key are rounded to this many decimals (1e-4)."""
+
+KEY_RESOLUTION = 10.0 ** -KEY_DECIMALS
+"""The smallest share an element can have in a key; a named element below half of it is refused."""
+
+MAX_AMOUNT = 1e6
+"""The largest amount a formula may write: molar ratios, at.% and wt.% stay far below it."""
+
+MIN_AMOUNT = 1e-9
+"""The smallest non-zero amount a formula may write (zero itself means the element is absent)."""
+
+EMPTY_MARKERS = frozenset({
+    "", "nan", "NaN", "NAN", "-nan", "-NaN", "n/a", "N/A", "#N/A", "#N/A N/A", "#NA", "NA", "na", "<NA>",
+    "null", "NULL", "Null", "none", "None", "NONE", "-", "--", "—", "–", "?", "#VALUE!", "#REF!", "#DIV/0!",
+})
+"""How spreadsheets and pandas write an empty cell (pandas' default ``na_values`` and Excel's
+error and dash markers). ``Na`` is not one: it is sodium."""
+
+ISOTOPES = {"D": "deuterium", "T": "tritium"}
+"""Symbols pymatgen reads as hydrogen: an alloy names hydrogen as H."""
 
 ATOMIC_MASS_SOURCE = "pymatgen Element.atomic_mass (IUPAC standard atomic weights)"
 """Where the atomic masses of the wt.% -> mole fraction conversion come from."""
@@ -157,6 +186,19 @@ def _fmt(x: float) -> str:
 
 
 def _check_symbol(sym: str, source: str) -> None:
+    if sym in ISOTOPES:
+        raise CompositionError(
+            f"isotope symbol {sym!r} ({ISOTOPES[sym]}) in {source!r}: an alloy names hydrogen as "
+            f"'H' ({re.sub(sym + '(?![a-z])', 'H', source)!r}), or drop it",
+            token=sym,
+        )
+    word = re.fullmatch(r"([A-Z][a-z]?)(inf|infinity|nan)", sym, re.IGNORECASE)
+    if word and Element.is_valid_symbol(word.group(1)):
+        raise CompositionError(
+            f"amount {word.group(2)!r} after {word.group(1)} in {source!r} is not a number: give a "
+            "positive number, e.g. 'Al0.5CoCrFeNi'",
+            token=word.group(2),
+        )
     if not Element.is_valid_symbol(sym):
         hint = ""
         cap = sym[:1].upper() + sym[1:].lower()
@@ -193,18 +235,46 @@ def _from_mapping(value: Mapping, source: str) -> dict[str, float]:
                 "positive number (molar ratio, at.% or fraction)",
                 token=str(amount),
             ) from None
+        if math.isfinite(amt):  # not finite: refused below, naming the element
+            _check_amount(amt, str(amount), sym, source)
         out[sym] = out.get(sym, 0.0) + amt
     return out
+
+
+def _check_amount(amount: float | Decimal, written: str, el: str | None, source: str) -> None:
+    """Refuse an amount that is not a finite number within [MIN_AMOUNT, MAX_AMOUNT] (zero
+    means absent; negatives are refused where they are read), naming it. Written amounts
+    are compared as :class:`Decimal`: ``1e-400`` is no float zero."""
+    where = f" for {el}" if el else ""
+    if not (amount.is_finite() if isinstance(amount, Decimal) else math.isfinite(amount)):
+        raise CompositionError(
+            f"amount {written}{where} in {source!r} is not a finite number: give a positive number "
+            "(molar ratio, at.% or wt.%)",
+            token=written,
+        )
+    if amount > MAX_AMOUNT or 0 < amount < MIN_AMOUNT:
+        bound = f"above {MAX_AMOUNT:,.0f}" if amount > MAX_AMOUNT else f"below {MIN_AMOUNT:g}"
+        raise CompositionError(
+            f"amount {written}{where} in {source!r} is {bound}, no alloy's share: write a molar "
+            "ratio, at.% or wt.% (e.g. 'Fe50Ni50' or 'Al0.5CoCrFeNi')",
+            token=written,
+        )
 
 
 def _from_string(text: str) -> tuple[dict[str, float], str]:
     """Amounts of a formula and its basis: ``"wt"`` for a trailing wt.%, else ``"mol"``."""
     s = text.strip().translate(_SUBSCRIPTS)
-    if not s:
+    if s in EMPTY_MARKERS:
+        shown = f" ({s!r})" if s else ""
         raise CompositionError(
-            "empty composition string: give a formula such as 'CoCrFeMnNi' or "
-            "'Co20Cr20Fe20Mn20Ni20'",
-            token="",
+            f"composition is an empty cell{shown}: fill in the alloy, e.g. 'CoCrFeMnNi' or "
+            "'Co20Cr20Fe20Mn20Ni20', or leave the row out",
+            token=s,
+        )
+    if re.fullmatch(r"[+-]?(inf|infinity)", s, re.IGNORECASE):
+        raise CompositionError(
+            f"composition {text!r} is not a formula but a number: fill in the alloy, e.g. 'CoCrFeMnNi'",
+            token=s,
         )
     basis = "mol"
     unit = _UNIT.search(s)
@@ -222,6 +292,8 @@ def _from_string(text: str) -> tuple[dict[str, float], str]:
     s = _DECIMAL_COMMA.sub(".", s)  # European spreadsheets: Al0,5 is Al0.5, never Al5
     s = _SCIENTIFIC.sub(lambda m: _plain_number(m, text), s)
     _check_separators(s, text)
+    for m in re.finditer(_AMOUNT, s):
+        _check_amount(Decimal(m.group(0)), m.group(0), None, text)
     s = re.sub(r"[\s,_:\-]+", "", s)
     if s and s[0].islower():
         raise CompositionError(
@@ -262,13 +334,11 @@ def _from_string(text: str) -> tuple[dict[str, float], str]:
 
 
 def _plain_number(match: re.Match, text: str) -> str:
-    """``1e-1`` -> ``0.1``: pymatgen reads no scientific notation."""
-    if not math.isfinite(float(match.group(0))):
-        raise CompositionError(
-            f"amount {match.group(0)} in {text!r} is not finite: give a positive number",
-            token=match.group(0),
-        )
-    return format(Decimal(match.group(0)), "f")
+    """``1e-1`` -> ``0.1``: pymatgen reads no scientific notation. The bounds are checked
+    first: ``1e-999999999`` written out would be a billion characters."""
+    value = Decimal(match.group(0))
+    _check_amount(value, match.group(0), None, text)
+    return format(value, "f")
 
 
 def _check_separators(s: str, text: str) -> None:
@@ -428,8 +498,25 @@ def parse_composition(
             )
     total = sum(amounts.values())
     fractions = {el: amounts[el] / total for el in sorted(amounts)}
-    return ParsedComposition(fractions=fractions, key=canonical_key(fractions), source=source,
-                             note=note)
+    key = canonical_key(fractions)
+    _check_none_vanish(fractions, key, source)
+    return ParsedComposition(fractions=fractions, key=key, source=source, note=note)
+
+
+def _check_none_vanish(fractions: Mapping[str, float], key: str, source: str) -> None:
+    """Refuse an element the person named that the key rounds away (``Fe1e-5Ni`` would be
+    stored as Ni): stored alloys are keyed, so the key must hold every named element."""
+    kept = set(_TOKEN.findall(key))
+    lost = [el for el in fractions if el not in kept]
+    if lost:
+        el = lost[0]
+        raise CompositionError(
+            f"element {el} in {source!r} is {fractions[el]:.2g} of the alloy ({100 * fractions[el]:.2g} "
+            f"at.%), which rounds to zero in the alloy key (resolution {KEY_RESOLUTION:g}, i.e. "
+            f"{100 * KEY_RESOLUTION:g} at.%): give {el} at least {KEY_RESOLUTION:g} of the alloy, or "
+            f"leave it out if it is an impurity",
+            token=el,
+        )
 
 
 def _wt_to_mol(amounts: Mapping[str, float]) -> dict[str, float]:

@@ -9,7 +9,11 @@ What real exports contain, and what is done with it:
 - ``;`` (the separator where the decimal mark is a comma) or tab instead of ``,``: sniffed
   from the header line with :class:`csv.Sniffer` (data rows may hold decimal commas);
 - trailing empty rows (``;;;`` lines) and blank lines: skipped;
-- header names in any case, with spaces: compared lower-case, spaces as ``_``.
+- header names in any case, with spaces: compared lower-case, spaces as ``_``;
+- a quote that is never closed (a note cell ``"cracked, see photo``), or one closed by
+  chance further down: refused, naming the line where the quote opened, because the rows
+  after it would be read into that one cell (issue 28). A cell may hold line breaks (a
+  note typed with Alt+Enter) as long as none of its lines looks like a row of the table.
 
 Which columns a file must or may have is the caller's business (:func:`known_columns`
 sorts a header into known, extra and problems).
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +34,14 @@ _SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
 class SheetError(ValueError):
-    """The file cannot be read as a table at all (the message says why and what to do)."""
+    """The file cannot be read as a table at all (the message says why and what to do).
+
+    ``line``: the line of the file at fault (the line a quote opened on), else None.
+    """
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
 
 
 @dataclass
@@ -94,20 +106,24 @@ def read_sheet(path: str | Path) -> Sheet:
         separator = csv.Sniffer().sniff(first, delimiters=SEPARATORS).delimiter
     except csv.Error:
         separator = ","  # one column: no separator to find
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    lines = re.split(r"\r\n|\r|\n", text)  # as the csv module counts lines (not splitlines)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
+    start = 1  # the line the record being read starts on
     try:
         for cells in reader:
+            _check_merged(path.name, lines, start, reader.line_num, cells, header, separator)
+            start = reader.line_num + 1
             if not any(c.strip() for c in cells):
                 continue  # blank lines and the empty rows spreadsheets append
             if header is None:
                 header = cells
                 continue
-            rows.append((reader.line_num, cells))
+            rows.append((start - 1, cells))
     except csv.Error as exc:
-        raise SheetError(f"{path.name}, line {reader.line_num}: not a readable CSV line ({exc}): "
-                         "check the quotes on that line") from None
+        raise SheetError(_quote_problem(path.name, lines, start, reader.line_num, header, separator,
+                                        str(exc)), line=start) from None
     assert header is not None
     notes = [note] if note else []
     if separator != ",":
@@ -171,3 +187,72 @@ def overlong(sheet: Sheet) -> list[tuple[int, str, str]]:
                         f"{len(cells)} cells but {width} columns: quote cells that contain the {name} "
                         f"(a decimal comma in a comma-separated file: \"Al0,5CoCrFeNi\")"))
     return out
+
+
+def _open_quote(line: str, separator: str) -> int | None:
+    """Where the quote that is still open at the end of ``line`` starts (None: all closed).
+    Only a quote at the start of a cell opens one; ``""`` inside is an escaped quote."""
+    quoted, opened, at_start, i = False, None, True, 0
+    while i < len(line):
+        ch = line[i]
+        if quoted:
+            if ch == '"' and line[i + 1:i + 2] == '"':
+                i += 1
+            elif ch == '"':
+                quoted = False
+        elif ch == separator:
+            at_start = True
+            i += 1
+            continue
+        elif ch == '"' and at_start:
+            quoted, opened = True, i
+        at_start = False
+        i += 1
+    return opened if quoted else None
+
+
+def _column_name(line: str, at: int, separator: str, header: Sequence[str] | None) -> str:
+    """The header name of the cell starting at ``at`` of ``line`` (its number if unknown)."""
+    index = next(csv.reader([line[:at] + "x"], delimiter=separator)).__len__() - 1
+    if header is not None and index < len(header) and header[index].strip():
+        return repr(header[index].strip())
+    return f"{index + 1}"
+
+
+def _quote_problem(name: str, lines: Sequence[str], start: int, end: int, header: Sequence[str] | None,
+                   separator: str, reason: str) -> str:
+    """The message for a record the strict reader refused: the line its open quote starts on."""
+    line = lines[start - 1] if start - 1 < len(lines) else ""
+    at = _open_quote(line, separator)
+    if at is None:
+        return (f"{name}, line {start}: not a readable CSV line ({reason}): check the quotes on that "
+                'line; a quote inside a quoted cell is written twice ("")')
+    cell_text = line[at:at + 40] + ("…" if len(line) > at + 40 else "")
+    closes = "is never closed" if reason == "unexpected end of data" else \
+        f"is not closed on that line (the reader stopped at line {end})"
+    return (f"{name}, line {start}: the quote that opens the cell {cell_text} (column "
+            f"{_column_name(line, at, separator, header)}) {closes}, so the rows after it would be read "
+            f"into that cell: close the quote on line {start} or remove it (a quote inside a quoted cell "
+            'is written twice: "")')
+
+
+def _check_merged(name: str, lines: Sequence[str], start: int, end: int, cells: Sequence[str],
+                  header: Sequence[str] | None, separator: str) -> None:
+    """Refuse a record whose quoted cell runs over lines that look like rows of their own
+    (as many separators as a row has): a quote closed by chance further down."""
+    if end <= start:
+        return
+    width = len(header) if header is not None else len(cells)
+    if width < 2:
+        return
+    for number in range(start + 1, end + 1):
+        if number - 1 < len(lines) and lines[number - 1].count(separator) >= width - 1:
+            line = lines[start - 1]
+            at = _open_quote(line, separator)
+            cell_text = line[at:at + 40] if at is not None else line[:40]
+            column = _column_name(line, at, separator, header) if at is not None else "?"
+            raise SheetError(
+                f"{name}, line {start}: the quote that opens the cell {cell_text} (column {column}) "
+                f"closes only on line {end}, so line {number} ({lines[number - 1][:60]}) would be read "
+                f"into that cell: close the quote on line {start} or remove it (a quote inside a quoted "
+                'cell is written twice: "")', line=start)
