@@ -5,15 +5,31 @@ text someone typed. The pages show the shortest usual notation that gives the sa
 molar ratios to the largest element (``Al0.3CoCrFeNi``) or at.% with as few decimals as
 needed (``Al5Co20Cr20Fe25Ni30``, ``Al18.62Co13.11…``), and only one that parses back to
 exactly the same key; and the at.% rounded to at most one decimal (``Al 7 · Co 23.3 · …``).
+
+A name may wrap only between its element-amount pieces (:func:`alloy_tokens`): broken inside
+a number, ``…Ni3`` / ``0`` reads as Ni3 to someone weighing from it (issue 28). The pages put
+each piece in a ``nowrap`` span with a ``<wbr>`` between them; the terminal tables use
+:class:`alloyloop.cli.commands.tables.AlloyName`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from alloyloop.db.alloys import parse_alloy
 from alloyloop.db.errors import InvalidValue
+
+
+_PIECE = re.compile(r"[A-Z][a-z]?(?:\d+(?:\.\d+)?)?")
+
+
+def alloy_tokens(text: str) -> tuple[str, ...]:
+    """The element-amount pieces of a notation or key (``Al5Co35`` -> ``Al5``, ``Co35``),
+    between which alone a name may wrap; a text that is no such sequence is one piece."""
+    pieces = tuple(_PIECE.findall(text))
+    return pieces if pieces and "".join(pieces) == text else (text,)
 
 
 def _number(value: float, digits: int) -> str:
@@ -43,6 +59,11 @@ class AlloyText:
     notation: str
     percent: str
     """at.% per element, rounded to at most one decimal: ``Al 7 · Co 23.3 · …``."""
+
+    @property
+    def percent_parts(self) -> tuple[str, ...]:
+        """``Al 7``, ``Co 23.3``, …: the pieces of :attr:`percent`, each kept on one line."""
+        return tuple(self.percent.split(" · ")) if self.percent else ()
 
 
 @lru_cache(maxsize=4096)

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from alloyloop.db.roles import Role
-from alloyloop.web.alloy_display import alloy_text
+from alloyloop.web.alloy_display import alloy_text, alloy_tokens
 from alloyloop.web.cells import num
 from alloyloop.web.uploads import stored_evidence
 
@@ -59,6 +59,7 @@ def evidence_text(uri: str | None, evidence_dir: Path) -> str:
 
 
 templates.env.globals["alloy_text"] = alloy_text
+templates.env.globals["alloy_tokens"] = alloy_tokens
 templates.env.filters["num"] = num
 templates.env.filters["when"] = when
 

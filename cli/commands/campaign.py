@@ -21,7 +21,7 @@ from rich.console import Group
 
 from alloyloop.cli.commands.db import URL_HELP, store_errors
 from alloyloop.cli.commands.export import EXPORT_HELP, OUT_HELP, check_export, emit_csv
-from alloyloop.cli.commands.tables import RIGHT, fitted_table
+from alloyloop.cli.commands.tables import RIGHT, AlloyName, fitted_table
 from alloyloop.web.cells import num
 
 app = typer.Typer(help="Design campaigns: create from a spec, run rounds, inspect them.",
@@ -233,7 +233,7 @@ def status(
         table = fitted_table(f"{len(pending)} suggestion(s) in the lab",
                              [("id", RIGHT), "alloy", "strategy", ("p(single)", RIGHT), "status"], wrap=["alloy"])
         for s in pending:
-            table.add_row(str(s.id), alloy_text(s.alloy_key).notation, s.strategy, num(s.p_single, 2), s.status)
+            table.add_row(str(s.id), AlloyName(alloy_text(s.alloy_key).notation), s.strategy, num(s.p_single, 2), s.status)
         console.print(table)
     else:
         console.print("no suggestion in the lab (queued or synthesized)")
@@ -265,7 +265,7 @@ def suggestions(
                           "in dom.", "status"], wrap=["alloy"])
     for index, s in pairs:
         row = dict(zip(SUGGESTION_COLUMNS, suggestion_row(s)))
-        table.add_row(str(index), str(s.id), alloy_text(s.alloy_key).notation, s.strategy, num(s.p_single, 2),
+        table.add_row(str(index), str(s.id), AlloyName(alloy_text(s.alloy_key).notation), s.strategy, num(s.p_single, 2),
                       CONFORMAL_SHORT.get(row["conformal_set"], row["conformal_set"]), num(s.in_domain), s.status)
     console.print(table)
     console.print("p(1ph): predicted p(single-phase); set: conformal prediction set (both = not decided); "

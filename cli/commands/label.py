@@ -7,11 +7,12 @@ from pathlib import Path
 
 import typer
 from rich import box
-from rich.console import Console
+from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
 
 from alloyloop.cli.commands.db import URL_HELP, store_errors
+from alloyloop.cli.commands.tables import AlloyName
 
 app = typer.Typer(help="Enter, import, correct and inspect phase labels.", no_args_is_help=True)
 console = Console()
@@ -140,7 +141,7 @@ def preview_table(title: str, preview, detail: dict[int, str] | None = None) -> 
         if detail and detail.get(r.row):
             label += f"\n{escape(detail[r.row])}"
         text = escape(r.text) + (" [dim]*[/dim]" if r.note else "")  # * explained below the table
-        table.add_row(str(r.row), f"{text}\n[cyan]{r.key}[/cyan]", label, state,
+        table.add_row(str(r.row), Group(text, AlloyName(r.key, "cyan")), label, state,
                       "" if r.label_id is None else f"#{r.label_id}")
     return table
 
@@ -221,7 +222,7 @@ def conflicts(
         table.add_column("current labels", overflow="fold")
         for alloy in alloys[:limit]:
             current = labels_for(session, alloy.key, include_superseded=False)
-            table.add_row(alloy.key, "; ".join(f"#{lb.id} {_describe(lb)}" for lb in current))
+            table.add_row(AlloyName(alloy.key), "; ".join(f"#{lb.id} {_describe(lb)}" for lb in current))
         console.print(table)
 
 
@@ -273,7 +274,7 @@ def calphad(
         label = (f"{d.result.outcome} ({'+'.join(d.result.phases)})" if d.result.outcome
                  else "[yellow]not labelled[/yellow]")
         took = sum(r.seconds or 0 for _, r in calcs)
-        table.add_row(str(d.round_index), d.suggestion.alloy_key, label, fractions,
+        table.add_row(str(d.round_index), AlloyName(d.suggestion.alloy_key), label, fractions,
                       f"{took:.2f} s" if calcs else "–", escape(d.result.note or ""))
     console.print(table)
     labelled = sum(d.result.outcome is not None for d in done)

@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from alloyloop.cli.commands.db import URL_HELP, store_errors
 from alloyloop.cli.commands.export import EXPORT_HELP, OUT_HELP, check_export, emit_csv
-from alloyloop.cli.commands.tables import RIGHT, fitted_table
+from alloyloop.cli.commands.tables import RIGHT, AlloyName, fitted_table
 
 console = Console()
 
@@ -107,5 +107,5 @@ def screen(
                          f"design space, {result.mode}d, {result.jobs} task(s)); model of round {index}",
                          [("rank", RIGHT), "alloy", ("p(single)", RIGHT), (acquisition, RIGHT)], wrap=["alloy"])
     for rank, row in enumerate(rows, 1):
-        table.add_row(str(rank), row["composition"], f"{row['p_single']:.3f}", f"{row['acquisition']:.3f}")
+        table.add_row(str(rank), AlloyName(row["composition"]), f"{row['p_single']:.3f}", f"{row['acquisition']:.3f}")
     console.print(table)
