@@ -55,6 +55,27 @@ class AlreadyExists(StoreError):
     """A record with the same unique name or key exists already."""
 
 
+class DuplicateLabel(StoreError):
+    """A label identical to a current label of its alloy (same outcome, phases, source,
+    method, processing and evidence) that is not marked as a repeat measurement.
+
+    Attributes:
+        alloy_key: the alloy.
+        existing_id: the current label it repeats (None: an earlier label of the same batch).
+    """
+
+    def __init__(self, alloy_key: str, existing_id: int | None):
+        self.alloy_key = alloy_key
+        self.existing_id = existing_id
+        what = f"label #{existing_id}" if existing_id is not None else "another label of this batch"
+        super().__init__(
+            f"{alloy_key} already has this label ({what}: same outcome, phases, source, method, "
+            "processing and evidence): not stored; if it is a repeat measurement (a second sample or "
+            "scan), say so: repeat=True, --repeat, \"repeat\": true, the form's 'repeat measurement' "
+            "box, or yes in a CSV repeat column; to change the label, correct it (supersede)"
+        )
+
+
 class AlreadySuperseded(StoreError):
     """A label that was already corrected is corrected again (only the newest may be)."""
 

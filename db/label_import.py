@@ -14,8 +14,12 @@ it is given once for the whole file (``--source experiment --method XRD``), so a
 other columns (sample ID, operator, date …) are kept in each label's provenance and the
 report says so. Rows are numbered as a spreadsheet shows them (the header is row 1).
 Every bad cell of every row is reported with its row, column, value and fix, and then
-nothing is stored. A file that was imported before is refused as a whole (each row's
-label carries the file's hash as its external id).
+nothing is stored. Duplicates are recognised by content (:mod:`alloyloop.db.duplicates`):
+a row identical to a current label of its alloy, or to an earlier row, is flagged in the
+preview (naming the label or row) and skipped, unless its ``repeat`` cell says yes (a
+repeat measurement). A file whose rows are all duplicates ("imported before: nothing
+new", e.g. the same sheet exported again with an extra empty row) stores nothing; the
+same bytes again are refused by the rows' external ids (``csv/<sha256[:16]>/rowN``).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alloyloop.db.alloys import alloy_ids
+from alloyloop.db.duplicates import find_duplicates
 from alloyloop.db.labels import LabelInput, insert_labels, validate_label
 from alloyloop.db.models import Alloy, Label
 from alloyloop.db.tx import run_write
@@ -43,9 +48,12 @@ from alloyloop.featurize.spreadsheet import (
 )
 
 REQUIRED = ("composition", "outcome", "source")
-OPTIONAL = ("phases", "method", "processing", "entered_by", "evidence_uri", "provenance", "note")
+OPTIONAL = ("phases", "method", "processing", "anneal_temperature_c", "anneal_time_h", "entered_by",
+            "evidence_uri", "provenance", "note", "repeat")
 ALIASES = {"by": "entered_by", "evidence": "evidence_uri", "phase": "outcome", "formula": "composition",
-           "alloy": "composition", "label": "outcome", "phase_detail": "phases", "structure": "phases"}
+           "alloy": "composition", "label": "outcome", "phase_detail": "phases", "structure": "phases",
+           "temperature_c": "anneal_temperature_c", "anneal_temperature": "anneal_temperature_c",
+           "time_h": "anneal_time_h", "anneal_time": "anneal_time_h", "repeat_measurement": "repeat"}
 _FIELD_TO_COLUMN = {"phase": "phases", "evidence": "evidence_uri"}
 
 
@@ -81,6 +89,9 @@ class RowPreview:
     """The composition as the file writes it (the key is what it means)."""
     note: str = ""
     """How the composition was read when it needed a conversion (wt.%)."""
+    duplicate_of: str | None = None
+    """``label #12`` or ``row 3`` when the row repeats that label and is not marked as a
+    repeat measurement: it is skipped (not stored)."""
 
 
 @dataclass
@@ -99,6 +110,16 @@ class LabelImportReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def skipped(self) -> int:
+        """Rows skipped as duplicates of a current label or of an earlier row."""
+        return sum(r.duplicate_of is not None for r in self.preview)
+
+    @property
+    def new(self) -> int:
+        """Rows stored (or, in a dry run, that would be)."""
+        return len(self.preview) - self.skipped
 
 
 def file_digest(path: Path) -> str:
@@ -217,8 +238,9 @@ def import_labels_csv(
 def store_rows(session: Session, report: LabelImportReport, path: Path, digest: str, lines: Sequence[int],
                inputs: Sequence[LabelInput], dry_run: bool) -> LabelImportReport:
     """Store the validated rows of one file in one transaction (rolled back for a dry run),
-    refusing a file imported before (its rows' external ids exist); fills the report's
-    preview, or its problems."""
+    refusing a file imported before (its rows' external ids exist, or every row is a
+    duplicate) and skipping duplicate rows; fills the report's preview (skipped rows name
+    what they repeat), or its problems."""
 
     def work() -> list[RowPreview]:
         ext = [i.external_id for i in inputs]
@@ -230,17 +252,35 @@ def store_rows(session: Session, report: LabelImportReport, path: Path, digest: 
                 "nothing stored; to correct labels use `alloyloop label supersede`"))
             return []
         existing = alloy_ids(session, [i.composition.key for i in inputs])
-        stored = insert_labels(session, list(inputs))
+        dups = find_duplicates(session, inputs)
+        if all(d is not None for d in dups):
+            found = sorted({d.label_id for d in dups if d.label_id is not None})
+            report.problems.append(RowProblem(
+                0, "-", str(path),
+                f"imported before: nothing new: every row repeats a current label ("
+                f"{', '.join(f'#{i}' for i in found[:20])}{' …' if len(found) > 20 else ''}) or an earlier "
+                "row; nothing stored. Mark repeat measurements with yes in a repeat column; to correct "
+                "labels use `alloyloop label supersede`"))
+            return []
+        keep = [i for i, d in zip(inputs, dups) if d is None]
+        stored = iter(insert_labels(session, keep))
         flags = dict(session.execute(
-            select(Alloy.id, Alloy.has_conflict).where(Alloy.id.in_({r.alloy_id for r in stored}))).tuples().all())
-        return [
-            RowPreview(row=line, key=r.alloy_key, outcome=r.outcome, phases=r.phases, source=r.source,
-                       method=r.method, processing=str(i.processing) if i.processing else None,
-                       new_alloy=r.alloy_key not in existing, conflict=bool(flags[r.alloy_id]),
-                       label_id=None if dry_run else r.id, text=i.composition.source,
-                       note=i.composition.note)
-            for line, r, i in zip(lines, stored, inputs)
-        ]
+            select(Alloy.key, Alloy.has_conflict).where(Alloy.key.in_({i.composition.key for i in inputs}))
+        ).tuples().all())
+        out = []
+        for line, i, dup in zip(lines, inputs, dups):
+            common = dict(row=line, key=i.composition.key, outcome=i.outcome.value,
+                          phases=[p.value for p in i.phases], source=i.source.value, method=i.method.value,
+                          processing=str(i.processing) if i.processing else None,
+                          new_alloy=i.composition.key not in existing, conflict=bool(flags.get(i.composition.key)),
+                          text=i.composition.source, note=i.composition.note)
+            if dup is not None:
+                shown = f"label #{dup.label_id}" if dup.label_id is not None else f"row {lines[dup.index]}"
+                out.append(RowPreview(**common, label_id=None, duplicate_of=shown))  # type: ignore[arg-type]
+            else:
+                r = next(stored)
+                out.append(RowPreview(**common, label_id=None if dry_run else r.id))  # type: ignore[arg-type]
+        return out
 
     preview = run_write(session, work, commit=not dry_run)
     if report.problems:  # refused inside the transaction: it was rolled back

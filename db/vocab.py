@@ -233,14 +233,110 @@ _TIME_TO_H = {"h": 1.0, "hr": 1.0, "hrs": 1.0, "hour": 1.0, "hours": 1.0, "min":
 PROCESSING_FORMS = "'as-cast', 'annealed 1100C 24h', 'annealed@1373K/10h', 'wrought', 'powder'"
 
 
-def parse_processing(value: str | ProcessingState | None) -> ProcessingState | None:
+TEMPERATURE_C = (-273.15, 5000.0)
+"""Anneal temperatures kept (°C; above absolute zero, at most 5000 °C: beyond any metal's
+melting point is a typo, e.g. ``99999C``)."""
+TIME_H = (0.0, 100_000.0)
+"""Anneal times kept (hours; above zero, at most about 11 years)."""
+TEMPERATURE_DECIMALS = 2
+"""The store keeps anneal temperatures to 0.01 °C …"""
+TIME_DECIMALS = 6
+"""… and anneal times to 1e-6 h (3.6 ms): bounds are checked on these kept values, so
+``1e-9`` h is refused as zero instead of being stored as 0 h."""
+_NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$")
+
+
+def parse_number(field: str, value: object, unit: str) -> float | None:
+    """A finite number from a number or its text (``1100``, ``1100.5``, a decimal comma
+    ``1100,5``, ``1e3``); None when blank.
+
+    Raises:
+        InvalidValue: a bool (JSON ``true`` is not 1), text that is not one plain number
+            (``1.100,5``, ``1_000``, ``nan``, ``12 h``), or not finite.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None  # an empty spreadsheet cell read by pandas
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise InvalidValue(field, value, fix=f"give a number in {unit}, e.g. 1100 or 1100,5")
+    if isinstance(value, str):
+        text = value.strip()
+        if not _NUMBER.match(text):
+            raise InvalidValue(field, value, fix=f"give one number in {unit} (digits with a decimal point "
+                               "or comma, e.g. 1100,5)")
+        value = text.replace(",", ".")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise InvalidValue(field, value, fix=f"give a finite number in {unit}")
+    return number
+
+
+def _bounded(field: str, shown: object, number: float | None, bounds: tuple[float, float],
+             decimals: int, unit: str) -> float | None:
+    """``number`` rounded to what the store keeps, then checked against ``bounds`` (lower
+    bound exclusive)."""
+    if number is None:
+        return None
+    kept = round(number, decimals)
+    low, high = bounds
+    if not low < kept <= high:
+        smallest = f" (the store keeps {10 ** -decimals:g} {unit} steps)" if kept == 0 and number != 0 else ""
+        raise InvalidValue(field, shown, fix=f"give a number above {low:g} and at most {high:g} {unit}{smallest}")
+    return kept + 0.0  # no negative zero
+
+
+def parse_processing(value: str | ProcessingState | None, temperature_c: object = None,
+                     time_h: object = None) -> ProcessingState | None:
     """Parse a processing state such as ``as-cast`` or ``annealed 1100C 24h``.
 
     Temperatures in °C or K (stored in °C), times in s / min / h / d (stored in hours);
     both only for annealed samples. ``None`` or empty means not reported.
+    ``temperature_c`` / ``time_h``: the anneal's temperature (°C) and time (hours) given
+    as separate numbers (a form's or a spreadsheet's own fields, decimal commas read),
+    instead of inside the text. Every route goes through here: temperature and time are
+    bounded (:data:`TEMPERATURE_C`, :data:`TIME_H`) after rounding to what is kept.
     """
-    if value is None or isinstance(value, ProcessingState):
-        return value
+    temp = parse_number("anneal_temperature_c", temperature_c, "°C")
+    hours = parse_number("anneal_time_h", time_h, "hours")
+    if isinstance(value, ProcessingState):
+        state = value
+    else:
+        state = _parse_processing_text(value)
+    if temp is not None or hours is not None:
+        if state is None:
+            raise InvalidValue("processing", None,
+                               fix="temperature and time belong to annealed samples: set processing "
+                               "'annealed', or clear them")
+        if state.kind is not ProcessingKind.ANNEALED:
+            raise InvalidValue("processing", value,
+                               fix="temperature and time belong to annealed samples only: set processing "
+                               "'annealed', or clear them")
+        if (temp is not None and state.temperature_c is not None) or (hours is not None and state.time_h is not None):
+            raise InvalidValue("processing", value,
+                               fix="give the temperature and time once: in the processing text or in "
+                               "their own fields")
+        state = ProcessingState(state.kind, temp if temp is not None else state.temperature_c,
+                                hours if hours is not None else state.time_h)
+    if state is None:
+        return None
+    shown_t = temperature_c if temp is not None else value
+    shown_h = time_h if hours is not None else value
+    t_field = "anneal_temperature_c" if temp is not None else "processing"
+    h_field = "anneal_time_h" if hours is not None else "processing"
+    return ProcessingState(
+        state.kind,
+        _bounded(t_field, shown_t, state.temperature_c, TEMPERATURE_C, TEMPERATURE_DECIMALS, "°C"),
+        _bounded(h_field, shown_h, state.time_h, TIME_H, TIME_DECIMALS, "hours"),
+    )
+
+
+def _parse_processing_text(value: str | None) -> ProcessingState | None:
+    if value is None:
+        return None
     if isinstance(value, float) and math.isnan(value):
         return None
     text = str(value).strip().lower()
@@ -277,7 +373,5 @@ def parse_processing(value: str | ProcessingState | None) -> ProcessingState | N
     if temps:
         number, unit = temps[0]
         temperature_c = float(number) - 273.15 if unit == "k" else float(number)
-        if temperature_c <= -273.15:
-            raise InvalidValue("processing", value, fix="the temperature must be above absolute zero")
     time_h = float(times[0][0]) * _TIME_TO_H[times[0][1]] if times else None
     return ProcessingState(kind=kind, temperature_c=temperature_c, time_h=time_h)

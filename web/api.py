@@ -40,7 +40,10 @@ Writer = Annotated[Login, Depends(writer)]
 Store = Annotated[Session, Depends(store)]
 Settings = Annotated[WebSettings, Depends(settings_of)]
 Text40 = Annotated[str, Field(max_length=40)]
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+Finite = Annotated[float, Field(allow_inf_nan=False, strict=True)]
+"""A JSON number (``true`` is refused, not read as 1)."""
+Number = Finite | Annotated[str, Field(max_length=40)]
+"""A JSON number, or its text with a decimal point or comma (the store reads ``"1100,5"``)."""
 
 
 class _Body(BaseModel):
@@ -58,22 +61,28 @@ class _LabelValues(_Body):
         None, description="e.g. [\"FCC\"] or \"FCC+BCC\"")
     source: Text40 | None = Field(None, description="experiment (default), calphad or literature")
     method: Text40 | None = Field(None, description="XRD, SEM, EBSD, TEM, EDS, APT, ND, DSC, other …")
-    processing: str | None = Field(None, max_length=120,
+    processing: str | None = Field(None,
                                    description="as-cast, annealed, wrought, powder, additive, thin-film, other; "
                                    "or the whole text, e.g. 'annealed 1100C 24h'")
-    anneal_temperature_c: Finite | None = Field(None, description="°C, annealed samples only")
-    anneal_time_h: Finite | None = Field(None, description="hours, annealed samples only")
-    evidence_uri: str | None = Field(None, max_length=2000,
+    anneal_temperature_c: Number | None = Field(None, description="°C, annealed samples only; above -273.15, "
+                                                "at most 5000 (kept to 0.01 °C)")
+    anneal_time_h: Number | None = Field(None, description="hours, annealed samples only; above 0 once kept "
+                                         "to 1e-6 h, at most 100000")
+    evidence_uri: str | None = Field(None,
                                      description="https://…, doi:…, or the URI returned by POST /evidence")
-    note: str | None = Field(None, max_length=4000)
+    note: str | None = Field(None, description="free text, at most 4000 characters (the store's rule, "
+                             "after trimming)")
 
 
 class SuggestionLabelIn(_LabelValues):
     outcome: Text40 = Field(description="single or multi", examples=["single"])
+    repeat: Annotated[bool, Field(strict=True)] = Field(
+        False, description="a repeat measurement: store it even if the alloy has an identical current "
+        "label (otherwise 409)")
 
 
 class LabelIn(SuggestionLabelIn):
-    composition: str = Field(max_length=200, examples=["Al0.5CoCrFeNi"])
+    composition: str = Field(examples=["Al0.5CoCrFeNi"], description="any notation, at most 200 characters")
 
 
 class CorrectionIn(_LabelValues):
@@ -211,7 +220,8 @@ def upload_evidence(settings: Settings, login: Writer, file: UploadFile = File(.
 def _import_out(run: services.ImportRun) -> dict[str, Any]:
     report = run.report
     return {"file": run.original_name, "token": run.token, "rows": report.rows, "ok": report.ok,
-            "stored": report.stored, "problems": run.problems(),
+            "stored": report.stored, "new": report.new, "skipped_duplicates": report.skipped,
+            "problems": run.problems(),
             "preview": [vars(r) for r in report.preview]}
 
 

@@ -3,7 +3,7 @@
 API requests (``/api/…``) get JSON ``{"detail": message, "problems": [...]}``; pages get
 the error page. Every message names the offending value and the fix, as the store's own
 errors do (:mod:`alloyloop.db.errors`), which are mapped here: invalid values 422, unknown records
-404, clashes (an existing name, a superseded label, an illegal status move) 409, an
+404, clashes (an existing name, a superseded label, an illegal status move, a duplicate label) 409, an
 outdated schema 503.
 """
 
@@ -21,6 +21,7 @@ from alloyloop.campaigns.errors import SpecError
 from alloyloop.db.errors import (
     AlreadyExists,
     AlreadySuperseded,
+    DuplicateLabel,
     IllegalTransition,
     InvalidValue,
     InvalidValues,
@@ -84,7 +85,7 @@ def _short(value: object, limit: int = 200) -> str | None:
 def store_status(exc: StoreError) -> int:
     if isinstance(exc, NotFound):
         return 404
-    if isinstance(exc, AlreadyExists | AlreadySuperseded | IllegalTransition):
+    if isinstance(exc, AlreadyExists | AlreadySuperseded | IllegalTransition | DuplicateLabel):
         return 409
     if isinstance(exc, SchemaNotReady):
         return 503

@@ -1,33 +1,33 @@
 """Raw input from forms and JSON bodies, made safe for the store's validators.
 
-The store validates meaning (:mod:`alloyloop.db.vocab`, :mod:`alloyloop.db.labels`); this module checks what
-only a web boundary sees: values of the wrong type, text with NUL bytes, lone surrogates
-or control characters (PostgreSQL and UTF-8 refuse them), absurd lengths, non-finite or
-out-of-range numbers. It also turns the form's processing fields (kind, temperature,
-time) into the processing text the store parses. Problems are collected, so a person
-sees all of them at once.
+The store decides what a label may say (:func:`alloyloop.db.labels.validate_label`: the
+vocabulary, temperature and time bounds, lengths, control characters, evidence schemes),
+for every route alike. This module checks only what a web boundary alone sees: values of
+the wrong JSON type (a ``true`` where a number or text belongs is refused, never read as
+1), and text that arrived as bytes that were not UTF-8 (U+FFFD). The form's processing
+fields (kind, temperature, time) are handed to the store as they are: it reads decimal
+commas (``1100,5``) as it does in compositions. Problems are collected, so a person sees
+all of them at once.
+
+:func:`clean_text` serves the app's other inputs (status notes, search fields, file names).
 """
 
 from __future__ import annotations
 
-import math
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
 from alloyloop.db.errors import InvalidValue, InvalidValues
+from alloyloop.db.vocab import parse_number as vocab_number
 
 MAX_LENGTH = {
     "composition": 200, "outcome": 40, "source": 40, "method": 40, "phases": 200, "phase": 40,
     "processing": 120, "evidence_uri": 2000, "note": 4000, "status": 40,
 }
 MULTILINE = frozenset({"note"})
-TEMPERATURE_C = (-273.15, 5000.0)
-"""Anneal temperatures accepted (°C, exclusive lower bound): beyond any metal's melting point is a typo."""
-TIME_H = (0.0, 100_000.0)
-"""Anneal times accepted (hours, exclusive lower bound): about 11 years at most."""
 LABEL_FIELDS = ("composition", "outcome", "source", "method", "phases", "processing",
-                "anneal_temperature_c", "anneal_time_h", "evidence_uri", "note")
+                "anneal_temperature_c", "anneal_time_h", "evidence_uri", "note", "repeat")
 
 
 def clean_text(field: str, value: object, limit: int | None = None) -> str | None:
@@ -63,54 +63,53 @@ def clean_text(field: str, value: object, limit: int | None = None) -> str | Non
 
 
 def parse_number(field: str, value: object, bounds: tuple[float, float], unit: str) -> float | None:
-    """A finite number within ``bounds`` (lower bound exclusive), from a number or text."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    """A finite number within ``bounds`` (lower bound exclusive), from a number or text
+    (a decimal comma too, as the store reads it: :func:`alloyloop.db.vocab.parse_number`)."""
+    number = vocab_number(field, value, unit)
+    if number is None:
         return None
-    if isinstance(value, bool):
-        raise InvalidValue(field, value, fix=f"give a number in {unit}")
-    try:
-        number = float(value.strip() if isinstance(value, str) else value)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        raise InvalidValue(field, value, fix=f"give a number in {unit}, e.g. 1100") from None
     low, high = bounds
-    if not math.isfinite(number) or not low < number <= high:
+    if not low < number <= high:
         raise InvalidValue(field, value, fix=f"give a number above {low:g} and at most {high:g} {unit}")
     return number
 
 
-def _phases(value: object) -> str | list[str] | None:
-    if value is None:
-        return None
+def _text(field: str, value: object) -> object:
+    """Text as sent (the store strips, bounds and checks it); other JSON types refused."""
+    if value is None or isinstance(value, str) and "\ufffd" not in value:
+        return value
     if isinstance(value, str):
-        return clean_text("phases", value)
+        raise InvalidValue(field, value[:80], fix="the text holds U+FFFD, the mark of bytes that were not "
+                           "UTF-8: send the text as UTF-8")
+    raise InvalidValue(field, value, fix="give text")
+
+
+def _number(field: str, value: object) -> object:
+    """A JSON number or its text (decimal commas: the store reads them); a bool, list or
+    object is refused: ``true`` is not 1."""
+    if isinstance(value, bool) or not (value is None or isinstance(value, int | float | str)):
+        raise InvalidValue(field, value, fix="give a number, e.g. 1100 or 1100,5")
+    return _text(field, value) if isinstance(value, str) else value
+
+
+def _phases(value: object) -> object:
     if isinstance(value, list | tuple):
-        if len(value) > 20:
-            raise InvalidValue("phases", f"{len(value)} phases", fix="list at most 20 phases")
-        items = [clean_text("phase", v) for v in value]
-        return [v for v in items if v is not None]
+        return [_text("phase", v) for v in value if v is not None and v != ""]
+    if value is None or isinstance(value, str):
+        return _text("phases", value)
     raise InvalidValue("phases", value, fix="give phase names, e.g. [\"FCC\", \"BCC\"] or \"FCC+BCC\"")
 
 
-def _processing(kind: object, temperature: object, time: object) -> str | None:
-    """The processing text (``annealed 1100C 24h``) from the form's or body's parts."""
-    text = clean_text("processing", kind)
-    t = parse_number("anneal_temperature_c", temperature, TEMPERATURE_C, "°C")
-    h = parse_number("anneal_time_h", time, TIME_H, "hours")
-    if text is None and (t is not None or h is not None):
-        raise InvalidValue("processing", None,
-                           fix="temperature and time belong to annealed samples: choose processing "
-                           "'annealed', or clear them")
-    parts = [text] if text else []
-    if t is not None:
-        parts.append(f"{format(t, 'f').rstrip('0').rstrip('.')}C")
-    if h is not None:
-        parts.append(f"{format(h, 'f').rstrip('0').rstrip('.')}h")
-    return " ".join(parts) or None
+def _repeat(value: object) -> object:
+    """A JSON bool, or a checkbox's text (the store reads yes / on / true)."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    return _text("repeat", value)
 
 
 def collect_label_fields(raw: Mapping[str, Any], *, with_composition: bool = True
                          ) -> tuple[dict[str, object], list[InvalidValue]]:
-    """The cleaned fields that passed and one error per field that did not."""
+    """The fields that passed the web boundary's checks, and one error per field that did not."""
     errors: list[InvalidValue] = []
     out: dict[str, object] = {}
 
@@ -121,11 +120,12 @@ def collect_label_fields(raw: Mapping[str, Any], *, with_composition: bool = Tru
             errors.append(exc)
 
     fields = ("composition",) if with_composition else ()
-    for name in (*fields, "outcome", "source", "method", "evidence_uri", "note"):
-        take(name, clean_text, name, raw.get(name))
+    for name in (*fields, "outcome", "source", "method", "processing", "evidence_uri", "note"):
+        take(name, _text, name, raw.get(name))
+    for name in ("anneal_temperature_c", "anneal_time_h"):
+        take(name, _number, name, raw.get(name))
     take("phases", _phases, raw.get("phases"))
-    take("processing", _processing, raw.get("processing"), raw.get("anneal_temperature_c"),
-         raw.get("anneal_time_h"))
+    take("repeat", _repeat, raw.get("repeat"))
     return out, errors
 
 

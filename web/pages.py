@@ -227,7 +227,7 @@ FORM_LABELS = {
     "source": "Source", "method": "Method", "processing": "Processing",
     "anneal_temperature_c": "Anneal temperature (°C)", "anneal_time_h": "Anneal time (h)",
     "evidence_uri": "Evidence URI", "evidence": "Evidence", "note": "Note", "label": "Label",
-    "entered_by": "Entered by",
+    "entered_by": "Entered by", "repeat": "Repeat measurement", "correction": "Correction",
 }
 """Store and input field names as the label form's own labels, for its problem list."""
 

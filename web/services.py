@@ -166,15 +166,13 @@ def _evidence(fields: dict[str, object], upload: object, settings: WebSettings) 
     return fields | {"evidence_uri": stored.uri}
 
 
-ANNEAL_FIELDS = frozenset({"anneal_temperature_c", "anneal_time_h"})
-
-
 def checked_label(raw: dict[str, Any], settings: WebSettings, *, composition: str | None = None,
                   correction: bool = False) -> dict[str, object]:
     """The label fields of a form or body, with every problem reported at once: the web
-    boundary's (:mod:`alloyloop.web.inputs`), the evidence URI's, and the store's own
-    validation of the values that passed (not for a correction, which the store merges
-    with the old label first).
+    boundary's (:mod:`alloyloop.web.inputs`: JSON types), whether a ``file:`` evidence URI names
+    a file uploaded here, and the store's own validation (:func:`alloyloop.db.labels.validate_label`,
+    the rules of every route) of the values that passed. A correction is validated by the
+    store once it is merged with the old label.
 
     Raises:
         InvalidValue / InvalidValues: all problems, one per field.
@@ -187,13 +185,11 @@ def checked_label(raw: dict[str, Any], settings: WebSettings, *, composition: st
         fields.pop("evidence_uri", None)
     if not correction:
         bad = {e.field for e in errors}
-        if bad & ANNEAL_FIELDS:
-            bad.add("processing")
-        values = {k: v for k, v in fields.items() if k not in ("composition", "outcome", "source")}
+        values = {k: v for k, v in fields.items() if k not in ("composition", "outcome", "source") and k not in bad}
         _, found = validate_label(composition=composition or fields.get("composition"),
                                   outcome=fields.get("outcome"), source=fields.get("source") or "experiment",
                                   **values)
-        errors += [e for e in found if e.field not in bad and not (e.field == "evidence" and "evidence_uri" in bad)]
+        errors += [e for e in found if e.field not in bad]
     raise_all(errors)
     return fields
 
@@ -227,7 +223,7 @@ def correct_label(session: Session, login: Login, settings: WebSettings, label_i
     The evidence file is stored before the store validates the merged correction: a
     refused correction may leave it behind, which is harmless (content-addressed).
     """
-    values = _evidence(fields, evidence, settings)
+    values = _evidence({k: v for k, v in fields.items() if k != "repeat"}, evidence, settings)
     return supersede_label_audited(session, label_id, actor=login.user.name,
                                    **(values | {"entered_by": login.user.name}))
 

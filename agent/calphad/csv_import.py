@@ -14,13 +14,16 @@ export it, see :mod:`alloyloop.featurize.spreadsheet`; other columns are ignored
   every phase, adding up to 1 (within 0.02); TDB phase names (``FCC_A1``, ``BCC_B2``,
   ``SIGMA``, ``LAVES_C14`` …), ``NAME#2`` for a second phase of one name.
 - ``database`` (or ``--database`` for every row): the thermodynamic database used.
-- optional: ``entered_by``, ``evidence_uri``, ``note``.
+- optional: ``entered_by``, ``evidence_uri``, ``note``, ``repeat`` (yes: keep a row that
+  repeats a current label, e.g. the same outcome at another temperature; otherwise such
+  rows are flagged and skipped, see :mod:`alloyloop.db.duplicates`).
 
 Each row becomes one ``calphad`` label (method ``CALPHAD``) by the rule of
 :mod:`alloyloop.agent.calphad.phases` (``single`` when one disordered solid solution holds at least
 ``threshold``); its provenance keeps the file, row, database, temperature and fractions.
-An alloy with rows at several temperatures gets one label per row; if they disagree the
-alloy is flagged as a conflict (see ``alloyloop label conflicts``).
+An alloy with rows at several temperatures gets one label per row where they disagree
+(the alloy is flagged as a conflict, see ``alloyloop label conflicts``); rows that give
+the same label again are duplicates unless marked ``repeat``.
 
 All or nothing, like ``alloyloop label import``: every bad cell is reported with row,
 column, value and fix, and then nothing is stored; a file imported before is refused.
@@ -39,7 +42,7 @@ from alloyloop.db.label_import import LabelImportReport, RowProblem, file_digest
 from alloyloop.db.labels import LabelInput, validate_label
 
 REQUIRED = ("composition", "temperature", "phase_fractions")
-OPTIONAL = ("database", "entered_by", "evidence_uri", "note")
+OPTIONAL = ("database", "entered_by", "evidence_uri", "note", "repeat")
 ALIASES = {"alloy": "composition", "formula": "composition", "t": "temperature",
            "temperature_k": "temperature", "t_k": "temperature", "fractions": "phase_fractions",
            "phase_fraction": "phase_fractions", "phases": "phase_fractions", "tdb": "database",
@@ -156,7 +159,7 @@ def _row(line: int, cells: dict[str, str], report: LabelImportReport, file_name:
         evidence_uri=cells.get("evidence_uri") or None, note=note or None,
         provenance=(f"imported CALPHAD result ({file_name} row {line}, sha256 {digest}…); "
                     f"database {db_name}; single-phase threshold {threshold:g}; {detail}"),
-        external_id=f"{EXTERNAL_PREFIX}{digest}/row{line}")
+        external_id=f"{EXTERNAL_PREFIX}{digest}/row{line}", repeat=cells.get("repeat") or None)
     for err in errors:
         column = _FIELD_TO_COLUMN.get(err.field, err.field)
         report.problems.append(RowProblem(line, column, "" if err.value is None else str(err.value), err.fix))

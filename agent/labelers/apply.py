@@ -4,7 +4,10 @@ For a result with an outcome: ``suggested → queued → synthesized → labelle
 the last move in one transaction, :func:`alloyloop.db.lifecycle.label_suggestion`); without one:
 ``… → queued → failed``. Each move is its own transaction and every step starts from the
 suggestion's current status, so a crash half-way is finished by running this again: no
-label is stored twice and none is lost.
+label is stored twice and none is lost. A labeler's label answers its own suggestion (one
+per suggestion, guarded by the lifecycle and the external id), so it is stored as a repeat:
+an alloy two campaigns suggested gets each campaign's answer even when they agree
+(:mod:`alloyloop.db.duplicates`).
 """
 
 from __future__ import annotations
@@ -56,6 +59,6 @@ def apply_labels(session: Session, round_id: int, results: Sequence[LabelResult]
         label_suggestion(session, record.id, outcome=result.outcome, phases=list(result.phases),
                          source=result.source, method=result.method, entered_by=by,
                          provenance=result.provenance, note=result.note,
-                         external_id=result.external_id)
+                         external_id=result.external_id, repeat=True)
         labelled += 1
     return Applied(labelled=labelled, failed=failed)

@@ -28,7 +28,14 @@ def store_errors() -> Iterator[None]:
     try:
         yield
     except StoreError as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        from alloyloop.db.errors import InvalidValues
+
+        if isinstance(exc, InvalidValues):  # every bad field, one a line
+            console.print(f"[red]error:[/red] {len(exc.errors)} values are not allowed:")
+            for err in exc.errors:
+                console.print(f"  - {escape(str(err))}")
+        else:
+            console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(code=1) from None
     except DBAPIError as exc:  # unreachable server, unwritable file …: say so without a traceback
         console.print(f"[red]database error:[/red] {escape(str(exc.orig).strip())} "

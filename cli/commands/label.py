@@ -18,6 +18,10 @@ app = typer.Typer(help="Enter, import, correct and inspect phase labels.", no_ar
 console = Console()
 
 
+EVIDENCE_HELP = ("The evidence: https://…, doi:10.…, urn:…, or the path of a local file (a scan, a "
+                 "micrograph: copied into the evidence folder the web app serves, as an upload).")
+
+
 def _user() -> str | None:
     try:
         return getpass.getuser()
@@ -72,21 +76,62 @@ def add(
     method: str = typer.Option(None, "--method", "-m", help="XRD, SEM, EBSD, TEM, EDS, APT, ND, DSC, CALPHAD, DFT, unreported, other."),
     phases: str = typer.Option(None, "--phases", "-p", help="Phase detail, e.g. FCC or FCC,BCC or FCC+intermetallic."),
     processing: str = typer.Option(None, "--processing", help="as-cast, 'annealed 1100C 24h', wrought, powder, …"),
+    temperature: str = typer.Option(None, "--anneal-temperature", help="Anneal temperature in °C (with --processing annealed), e.g. 1100 or 1100,5."),
+    time: str = typer.Option(None, "--anneal-time", help="Anneal time in hours (with --processing annealed), e.g. 24 or 0,5."),
     by: str = typer.Option(None, "--by", help="Who enters the label (default: your login name)."),
-    evidence: str = typer.Option(None, "--evidence", help="URI of the evidence: https://…, doi:…, file:///…"),
+    evidence: str = typer.Option(None, "--evidence", help=EVIDENCE_HELP),
     note: str = typer.Option(None, "--note", help="Free text."),
+    repeat: bool = typer.Option(False, "--repeat", help="A repeat measurement: store it even if the alloy has an identical current label."),
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Store one label (a new observation; corrections use `label supersede`)."""
     from alloyloop.db.audit import add_label_audited
+    from alloyloop.db.labels import LabelInput
     from alloyloop.db.session import store_session
 
+    fields = dict(composition=composition, outcome=outcome, source=source, method=method, phases=phases,
+                  processing=processing, anneal_temperature_c=temperature, anneal_time_h=time,
+                  entered_by=by or _user(), note=note, repeat=repeat)
+    with store_errors():
+        LabelInput.build(**fields, evidence_uri=None if _local_file(evidence) else evidence)
+        fields["evidence_uri"] = _evidence(evidence)
     with store_errors(), store_session(url) as session:
-        label = add_label_audited(session, actor=_actor(), composition=composition, outcome=outcome,
-                                  source=source, method=method, phases=phases, processing=processing,
-                                  entered_by=by or _user(), evidence_uri=evidence, note=note)
+        label = add_label_audited(session, actor=_actor(), **fields)
         console.print(f"stored label #{label.id} for {label.alloy_key}: {escape(_describe(label))}")
         _print_resolution(session, label.alloy_key)
+
+
+def _local_file(evidence: str | None) -> Path | None:
+    """The local file ``--evidence`` names (a path, or a file:// URI), or None."""
+    if not evidence or (":" in evidence.split("/", 1)[0] and not evidence.startswith("file:")):
+        return None  # a URI of another scheme (https:, doi:, …), or nothing
+    from urllib.parse import unquote, urlparse
+
+    path = Path(unquote(urlparse(evidence).path)) if evidence.startswith("file:") else Path(evidence)
+    return path if path.is_file() else None
+
+
+def _evidence(evidence: str | None) -> str | None:
+    """The evidence URI to store: a local file is copied into the evidence folder (checked
+    and content-addressed as a web upload) and cited by its URI; anything else as given,
+    for the store to check."""
+    path = _local_file(evidence)
+    if path is None:
+        return evidence
+    from alloyloop.web.errors import PayloadTooLarge, UnsupportedUpload
+    from alloyloop.web.settings import WebSettings
+    from alloyloop.web.uploads import EVIDENCE_TYPES, check_type, store_bytes
+
+    settings = WebSettings()
+    data = path.read_bytes()
+    try:
+        if len(data) > settings.max_upload_bytes:
+            raise PayloadTooLarge(settings.max_upload_bytes, f"file {path.name!r}")
+        ext = check_type(path.name, data, EVIDENCE_TYPES)
+    except (UnsupportedUpload, PayloadTooLarge) as exc:
+        console.print(f"[red]error:[/red] --evidence {escape(str(path))}: {escape(str(exc.detail))}")
+        raise typer.Exit(code=1) from None
+    return store_bytes(settings.evidence_dir, data, ext, path.name).uri
 
 
 def print_notes(report) -> None:  # noqa: ANN001 - a LabelImportReport
@@ -117,12 +162,21 @@ def import_csv(
             report = import_labels_audited(session, file, actor=_actor(), **defaults)
     print_notes(report)
     _refuse_on_problems(file, report)
-    title = (f"{file.name}: {len(report.preview)} label(s) would be stored (dry run, nothing stored)"
-             if dry_run else f"{file.name}: stored {len(report.preview)} label(s)")
+    title = (f"{file.name}: {report.new} label(s) would be stored (dry run, nothing stored)"
+             if dry_run else f"{file.name}: stored {report.new} label(s)")
+    title += skipped_text(report)
     console.print(preview_table(title, report.preview))
     for r in report.preview:
         if r.note:
             console.print(f"* row {r.row}: {escape(r.text)} {escape(r.note)}")
+
+
+def skipped_text(report) -> str:  # noqa: ANN001 - a LabelImportReport
+    """``; skipped 2 duplicate row(s)`` (empty when none)."""
+    if not report.skipped:
+        return ""
+    return (f"; skipped {report.skipped} duplicate row(s) (identical to a current label or an earlier row; "
+            "mark repeat measurements with yes in a repeat column)")
 
 
 def preview_table(title: str, preview, detail: dict[int, str] | None = None) -> Table:  # noqa: ANN001
@@ -133,6 +187,8 @@ def preview_table(title: str, preview, detail: dict[int, str] | None = None) -> 
         table.add_column(col, overflow="fold")
     for r in preview:
         state = "new" if r.new_alloy else "known"
+        if r.duplicate_of:
+            state += f"\n[yellow]duplicate of {escape(r.duplicate_of)}: skipped[/yellow]"
         if r.conflict:
             state += "\n[yellow]conflict[/yellow]"
         label = r.outcome + (f" ({'+'.join(r.phases)})" if r.phases else "") + f"\n{r.source}/{r.method}"
@@ -182,21 +238,26 @@ def supersede(
     source: str = typer.Option(None, "--source", "-s"),
     method: str = typer.Option(None, "--method", "-m"),
     processing: str = typer.Option(None, "--processing"),
+    temperature: str = typer.Option(None, "--anneal-temperature", help="Anneal temperature in °C."),
+    time: str = typer.Option(None, "--anneal-time", help="Anneal time in hours."),
     composition: str = typer.Option(None, "--composition", "-c", help="Only if the label was entered for the wrong alloy."),
     by: str = typer.Option(None, "--by"),
-    evidence: str = typer.Option(None, "--evidence"),
+    evidence: str = typer.Option(None, "--evidence", help=EVIDENCE_HELP),
     note: str = typer.Option(None, "--note", help="Why the correction."),
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
-    """Correct a label: a new label replaces it for training; the old one is kept."""
+    """Correct a label: a new label replaces it for training; the old one is kept.
+    Give at least one option that changes it (outcome, phases, source, method, processing,
+    composition, evidence or note)."""
     from alloyloop.db.audit import supersede_label_audited
     from alloyloop.db.session import store_session
 
     with store_errors(), store_session(url) as session:
         label = supersede_label_audited(session, label_id, actor=_actor(), outcome=outcome, phases=phases,
                                         source=source, method=method, processing=processing,
+                                        anneal_temperature_c=temperature, anneal_time_h=time,
                                         composition=composition, entered_by=by or _user(),
-                                        evidence_uri=evidence, note=note)
+                                        evidence_uri=_evidence(evidence), note=note)
         console.print(f"label #{label_id} superseded by #{label.id} for {label.alloy_key}: "
                       f"{escape(_describe(label))}")
         _print_resolution(session, label.alloy_key)
@@ -310,6 +371,6 @@ def import_calphad(
         report = run_import() if dry_run else audited_import(session, file, _actor(), run_import)
     print_notes(report)
     _refuse_on_problems(file, report)
-    title = (f"{file.name}: {len(report.preview)} CALPHAD label(s) would be stored (dry run, nothing stored)"
-             if dry_run else f"{file.name}: stored {len(report.preview)} CALPHAD label(s)")
+    title = (f"{file.name}: {report.new} CALPHAD label(s) would be stored (dry run, nothing stored)"
+             if dry_run else f"{file.name}: stored {report.new} CALPHAD label(s)") + skipped_text(report)
     console.print(preview_table(title, report.preview, report.details))

@@ -56,7 +56,7 @@ def test_defaults_per_source(session) -> None:  # noqa: ANN001
         ({"phases": "FCC,BCC"}, "phases", "FCC+BCC", "at most one phase"),
         ({"processing": "melted"}, "processing", "melted", "as-cast"),
         ({"processing": "as-cast 900C"}, "processing", "as-cast 900C", "annealed samples only"),
-        ({"evidence_uri": "see lab book"}, "evidence", "see lab book", "https://"),
+        ({"evidence_uri": "see lab book"}, "evidence_uri", "see lab book", "https://"),
         ({"composition": "CoCrFeMnXx"}, "composition", "CoCrFeMnXx", "unknown element 'Xx'"),
     ],
 )
@@ -96,7 +96,7 @@ def test_database_refuses_bad_values_from_other_writers(session) -> None:  # noq
 def test_supersede_keeps_both_and_chains(session) -> None:  # noqa: ANN001
     first = add_label(session, composition="Al0.5CoCrFeNi", outcome="single", phases="FCC",
                       source="experiment", method="XRD", processing="as-cast", entered_by="alice",
-                      evidence_uri="file:///lab/xrd/17.csv")
+                      evidence_uri="https://lims.example.org/xrd/17.csv")
     second = supersede_label(session, first.id, outcome="multi", phases="FCC+BCC", entered_by="bob",
                              note="weak BCC peaks missed")
     # inherited from the corrected label: alloy, source, method, processing and evidence
@@ -104,7 +104,7 @@ def test_supersede_keeps_both_and_chains(session) -> None:  # noqa: ANN001
     assert (second.alloy_key, second.source, second.method, second.processing) == (
         first.alloy_key, "experiment", "XRD", "as-cast")
     assert (second.entered_by, second.evidence_uri, second.phases) == (
-        "bob", "file:///lab/xrd/17.csv", ["FCC", "BCC"])
+        "bob", "https://lims.example.org/xrd/17.csv", ["FCC", "BCC"])
     old = get_label(session, first.id)
     assert old.superseded_by == second.id
     assert (old.outcome, old.phases, old.entered_by) == ("single", ["FCC"], "alice")  # never overwritten

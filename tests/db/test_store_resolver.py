@@ -97,7 +97,7 @@ def test_snapshot_hash_follows_the_training_content(session) -> None:  # noqa: A
     rnd = start_round(session, "c1")
     first = take_snapshot(session, "c1")
     assert len(first.data_hash) == 64 and take_snapshot(session, "c1").data_hash == first.data_hash
-    _lit(session, "CoCrFeMnNi", "single")  # agrees: same training content, same hash
+    _lit(session, "CoCrFeMnNi", "single", repeat=True)  # agrees (a repeat): same training content, same hash
     assert take_snapshot(session, "c1").data_hash == first.data_hash
     _lit(session, "AlCoCrFeNi", "multi")  # a new training alloy
     second = take_snapshot(session, "c1")

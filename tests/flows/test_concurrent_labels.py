@@ -45,7 +45,7 @@ for j in range(n):
     started = time.time()
     code = app(["label", "add", "-c", alloys[(writer + j) % len(alloys)], "-o", "single" if j % 2 else "multi",
                 "-s", "experiment", "-m", "XRD", "--by", f"cli-{writer}", "--note", f"cli-{writer}/{j}",
-                "--url", url], standalone_mode=False)
+                "--repeat", "--url", url], standalone_mode=False)
     if code not in (None, 0):
         sys.exit(code)
     print(json.dumps({"started": started, "done": time.time()}), flush=True)
@@ -125,7 +125,7 @@ def test_twenty_label_writers_during_a_retrain(store_url: str, home: Path, spec_
                 started = time.time()
                 r = client.post(f"{base}/labels", headers=headers, json={
                     "composition": ALLOYS[(i + j + 3) % len(ALLOYS)], "outcome": "multi" if j % 2 else "single",
-                    "method": "XRD", "note": f"api-{i}/{j}"})
+                    "method": "XRD", "note": f"api-{i}/{j}", "repeat": True})
                 api_results[i].append((r.status_code, r.text, started, time.time()))
 
     try:

@@ -33,7 +33,8 @@ CHANGES = {
     "source": ({"source": "literature"}, {"source", "method"}),  # literature's default method
     "method": ({"method": "SEM"}, {"method"}),
     "processing": ({"processing": "as-cast"}, {"processing", "anneal_temperature_c", "anneal_time_h"}),
-    "entered_by": ({"entered_by": "bob"}, {"entered_by"}),
+    # who enters a correction is recorded, but is no change by itself (issue 28 item 8)
+    "entered_by": ({"entered_by": "bob", "note": "entered by bob"}, {"entered_by", "note"}),
     "evidence_uri": ({"evidence_uri": "https://example.org/xrd.csv"}, {"evidence_uri"}),
     "provenance": ({"provenance": "re-read from the scan"}, {"provenance"}),
     "note": ({"note": "BCC after all"}, {"note"}),
@@ -67,11 +68,14 @@ def test_store_correction_keeps_every_other_field(session, field: str) -> None: 
     _carried_over(get_label(session, old.id), new, changed)
 
 
-def test_store_correction_with_no_field_given_copies_all(session) -> None:  # noqa: ANN001
+def test_store_correction_with_no_field_given_is_refused(session) -> None:  # noqa: ANN001
+    # issue 28 item 8: an empty correction used to store a copy that superseded the original
+    from alloyloop.db.errors import InvalidValue
+
     old = add_label(session, **OLD)
-    new = supersede_label(session, old.id, outcome=None, note=None, evidence_uri=None)
-    _carried_over(get_label(session, old.id), new, set())
-    assert new.evidence_uri == old.evidence_uri == "doi:10.1016/j.actamat.2013.09.037"
+    with pytest.raises(InvalidValue, match="change at least one of: outcome, phases"):
+        supersede_label(session, old.id, outcome=None, note=None, evidence_uri=None)
+    assert get_label(session, old.id).superseded_by is None
 
 
 def test_store_correction_refuses_an_unknown_field(session) -> None:  # noqa: ANN001
