@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from alloyloop.agent.labelers.replay import PREFIX as REPLAY_PREFIX
 from alloyloop.campaigns.spec import CampaignSpec, parse_spec
+from alloyloop.db.current_labels import suggestion_labels
 from alloyloop.db.campaigns import create_campaign, get_campaign, get_model_version, list_suggestions, reports, rounds
 from alloyloop.db.models import Alloy, Label
 from alloyloop.db.records import CampaignRecord, RoundRecord, SuggestionRecord
@@ -121,12 +122,6 @@ class RoundSummary:
     seconds: float | None
 
 
-def label_outcomes(session: Session, label_ids: list[int]) -> dict[int, str]:
-    if not label_ids:
-        return {}
-    return dict(session.execute(select(Label.id, Label.outcome).where(Label.id.in_(label_ids))).tuples().all())
-
-
 def round_report_path(session: Session, round_id: int) -> str | None:
     found = [r for r in reports(session, round_id) if r.kind == REPORT_KIND]
     return found[-1].path if found else None
@@ -134,7 +129,7 @@ def round_report_path(session: Session, round_id: int) -> str | None:
 
 def summarize_round(session: Session, record: RoundRecord) -> RoundSummary:
     sugg = list_suggestions(session, round_id=record.id)
-    outcomes = label_outcomes(session, [s.label_id for s in sugg if s.label_id is not None])
+    answers = suggestion_labels(session, sugg)  # corrections count: the current label
     metrics: dict[str, Any] = {}
     warm = None
     if record.model_version_id is not None:
@@ -149,7 +144,7 @@ def summarize_round(session: Session, record: RoundRecord) -> RoundSummary:
         labelled=sum(s.status == "labelled" for s in sugg),
         failed=sum(s.status == "failed" for s in sugg),
         pending=sum(s.status in ("queued", "synthesized") for s in sugg),
-        hits=sum(outcomes.get(s.label_id) == "single" for s in sugg),
+        hits=sum(answers[s.id].outcome == "single" for s in sugg if s.id in answers),
         mean_p_single=float(np.mean(p)) if p else None,
         val_auc=metrics.get("val_auc"), val_balanced_accuracy=metrics.get("val_balanced_accuracy"),
         val_ece=metrics.get("val_ece"), warm_start=warm,

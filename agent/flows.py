@@ -316,6 +316,7 @@ def write_report(start: RoundStart, model: DisentangledVAE, data: RoundData,
     from alloyloop.agent.report import round_report
     from alloyloop.agent.report.calphad_agreement import calphad_vs_experiment
     from alloyloop.db.campaigns import add_report
+    from alloyloop.db.campaigns import rounds as list_rounds
 
     spec, rnd = start.spec, start.round
     folder = _folder(spec.name, rnd, home)
@@ -331,13 +332,16 @@ def write_report(start: RoundStart, model: DisentangledVAE, data: RoundData,
             "notes": notes}
     with store_session(url) as session:
         agreement = calphad_vs_experiment(session, spec.model.palette)
+        earlier = [asdict(summarize_round(session, r)) for r in list_rounds(session, spec.name)
+                   if r.index < rnd.index]
     files = round_report.write_round_report(
         model, data, suggestions, folder / REPORT_DIR, info=info,
         previous_importance=_previous_importance(url, spec.name, rnd.index),
         shap_rows=spec.report.shap_rows, shap_background=spec.report.shap_background,
         seed=rnd.seed, agreement=agreement, objectives=spec.goal.objectives,
         target=spec.goal.target, design_palette=spec.space.palette,
-        processing=data.processing_counts(), design_route=spec.model.processing)
+        processing=data.processing_counts(), design_route=spec.model.processing,
+        earlier_rounds=earlier)
     kill_point("report")  # crash tests: report files written, not linked
     if linked is None:
         with store_session(url) as session:
@@ -363,6 +367,7 @@ def label_suggestions(campaign: str, round_index: int | None, url: str | None) -
     from alloyloop.agent.labelers import build_labeler
     from alloyloop.agent.labelers.apply import apply_labels
     from alloyloop.db.campaigns import list_suggestions, rounds
+    from alloyloop.db.status import TO_LABEL
 
     with store_session(url) as session:
         spec = spec_of(session, campaign)
@@ -371,8 +376,7 @@ def label_suggestions(campaign: str, round_index: int | None, url: str | None) -
         if not chosen:
             raise ValueError(f"campaign {campaign!r} has no round {round_index} to label")
         rnd = chosen[-1]
-        open_ = list_suggestions(session, round_id=rnd.id,
-                                 statuses=["suggested", "queued", "synthesized"])
+        open_ = list_suggestions(session, round_id=rnd.id, statuses=sorted(s.value for s in TO_LABEL))
     labeler = build_labeler(spec)
     results = labeler.label(open_)
     with store_session(url) as session:

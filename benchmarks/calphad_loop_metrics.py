@@ -69,12 +69,14 @@ def score_campaign(session, name: str, train: np.ndarray, elements: tuple[str, .
     """Every suggestion of campaign ``name``, in round order, with its CALPHAD label and
     its distances from the nearest of the ``train`` alloys."""
     from alloyloop.db.campaigns import list_suggestions, rounds
-    from alloyloop.db.models import Label
+    from alloyloop.db.current_labels import suggestion_labels
     from alloyloop.featurize.composition import parse_composition
 
     index = {r.id: r.index for r in rounds(session, name)}
+    found = list_suggestions(session, campaign=name)
+    answers = suggestion_labels(session, found)  # the current label: corrections count
     out = []
-    for s in sorted(list_suggestions(session, campaign=name), key=lambda s: (index[s.round_id], s.id)):
+    for s in sorted(found, key=lambda s: (index[s.round_id], s.id)):
         fractions = parse_composition(s.alloy_key).fractions
         unknown = set(fractions) - set(elements)
         if unknown:
@@ -82,7 +84,7 @@ def score_campaign(session, name: str, train: np.ndarray, elements: tuple[str, .
                              f"model palette {elements}")
         row = np.array([[fractions.get(el, 0.0) for el in elements]])
         max_abs, half_l1 = nearest_distances(row, train)
-        outcome = session.get(Label, s.label_id).outcome if s.label_id is not None else None
+        outcome = answers[s.id].outcome if s.id in answers else None
         out.append(SuggestionScore(index[s.round_id], s.alloy_key, s.strategy,
                                    s.extra.get("filled_for"), outcome, float(max_abs[0]),
                                    float(half_l1[0]), None if outcome else s.status))

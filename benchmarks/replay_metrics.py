@@ -32,7 +32,8 @@ from sqlalchemy.orm import Session
 
 from alloyloop.agent.strategies.diversity import element_systems
 from alloyloop.db.campaigns import get_model_version, list_suggestions, rounds
-from alloyloop.db.models import Label
+from alloyloop.db.current_labels import suggestion_labels
+from alloyloop.db.records import LabelRecord
 from alloyloop.featurize.composition import parse_composition
 from alloyloop.featurize.matrix import fraction_matrix
 from alloyloop.models.calibration import expected_calibration_error
@@ -108,7 +109,7 @@ def dvae_surrogate(session: Session, campaign: str, target: str = "single") -> S
     return build
 
 
-def single_phase(label: Label) -> bool:
+def single_phase(label: LabelRecord) -> bool:
     """The default hit: a single-phase label."""
     return label.outcome == "single"
 
@@ -116,7 +117,7 @@ def single_phase(label: Label) -> bool:
 def score_rounds(session: Session, campaign: str, truth: Mapping[str, int],
                  elements: tuple[str, ...], surrogate: Surrogate,
                  train_systems: Set[str] = frozenset(), *,
-                 is_hit: Callable[[Label], bool] = single_phase,
+                 is_hit: Callable[[LabelRecord], bool] = single_phase,
                  density: Callable[[np.ndarray], np.ndarray] | None = None
                  ) -> list[RoundMetrics]:
     """Metrics of every completed round of ``campaign`` (see the module docstring);
@@ -135,9 +136,10 @@ def score_rounds(session: Session, campaign: str, truth: Mapping[str, int],
         if rnd.status != "completed":
             continue
         batch = list_suggestions(session, round_id=rnd.id)
+        answers = suggestion_labels(session, batch)  # the current label: corrections count
         hits = 0
         for s in batch:
-            if s.label_id is not None and is_hit(session.get(Label, s.label_id)):
+            if s.id in answers and is_hit(answers[s.id]):
                 hits += 1
                 hit_rows.append(fraction_matrix([parse_composition(s.alloy_key).fractions],
                                                 elements)[0])

@@ -14,16 +14,17 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alloyloop.db.alloys import CHUNK
 from alloyloop.db.label_import import LabelImportReport, import_labels_csv
 from alloyloop.db.labels import add_label, get_label, supersede_label
 from alloyloop.db.lifecycle import label_suggestion, transition
-from alloyloop.db.models import Alloy, AuditEntry, Label, Suggestion, SuggestionEvent
+from alloyloop.db.models import Alloy, AuditEntry, Label, SuggestionEvent
 from alloyloop.db.records import AuditRecord, LabelRecord, SuggestionRecord
 from alloyloop.db.status import SuggestionStatus
+from alloyloop.db.suggestion_links import entered_as
 from alloyloop.db.tx import run_write
 
 MAX_ACTOR = 120
@@ -84,9 +85,11 @@ def add_label_audited(session: Session, *, actor: str, **fields: object) -> Labe
     """:func:`alloyloop.db.labels.add_label`, logged as ``label.add``."""
 
     def work() -> LabelRecord:
+        mark = _last_event(session)
         label = add_label(session, **fields)
         record_entry(session, actor=actor, action=AuditAction.LABEL_ADD, target_type="label",
                      target_id=label.id, after=label_summary(label))
+        _log_moves_since(session, mark, actor)
         return label
 
     return run_write(session, work)
@@ -97,11 +100,13 @@ def supersede_label_audited(session: Session, label_id: int, *, actor: str,
     """:func:`alloyloop.db.labels.supersede_label`, logged as ``label.supersede`` on the old label."""
 
     def work() -> LabelRecord:
+        mark = _last_event(session)
         new = supersede_label(session, label_id, **changes)
         old = get_label(session, label_id)
         record_entry(session, actor=actor, action=AuditAction.LABEL_SUPERSEDE, target_type="label",
                      target_id=label_id, before=label_summary(old) | {"id": old.id},
                      after=label_summary(new) | {"id": new.id}, note=new.note)
+        _log_moves_since(session, mark, actor)
         return new
 
     return run_write(session, work)
@@ -129,38 +134,36 @@ def transition_audited(session: Session, suggestion_id: int, to: SuggestionStatu
     return run_write(session, work)
 
 
-ADVANCE = {SuggestionStatus.SUGGESTED: SuggestionStatus.QUEUED,
-           SuggestionStatus.QUEUED: SuggestionStatus.SYNTHESIZED}
-"""A label for a suggestion that was never queued (or never marked synthesized) implies
-these moves: a sample with a phase label was made."""
-
-
 def label_suggestion_audited(
-    session: Session, suggestion_id: int, *, actor: str, advance: bool = True, **label_fields: object
+    session: Session, suggestion_id: int, *, actor: str, **label_fields: object
 ) -> tuple[SuggestionRecord, LabelRecord]:
-    """:func:`alloyloop.db.lifecycle.label_suggestion`, logged (``label.add`` and every status change).
-
-    Args:
-        advance: first move a ``suggested`` or ``queued`` suggestion on to ``synthesized``
-            (each move recorded), in the same transaction as the label.
-    """
+    """:func:`alloyloop.db.lifecycle.label_suggestion`, logged (``label.add`` and every status
+    change the label caused, this suggestion's and those of other open suggestions of the
+    alloy)."""
 
     def work() -> tuple[SuggestionRecord, LabelRecord]:
-        if advance:
-            status = session.execute(select(Suggestion.status).where(Suggestion.id == suggestion_id)
-                                     .with_for_update()).scalar_one_or_none()
-            current = SuggestionStatus(status) if status is not None else None
-            while current in ADVANCE:
-                current = ADVANCE[current]
-                transition(session, suggestion_id, current, by=actor, note="label entered")
-                _log_move(session, suggestion_id, actor)
+        mark = _last_event(session)
         suggestion, label = label_suggestion(session, suggestion_id, **label_fields)
-        _log_move(session, suggestion_id, actor)
+        _log_moves_since(session, mark, actor)
         record_entry(session, actor=actor, action=AuditAction.LABEL_ADD, target_type="label",
                      target_id=label.id, after=label_summary(label) | {"suggestion": suggestion_id})
         return suggestion, label
 
     return run_write(session, work)
+
+
+def _last_event(session: Session) -> int:
+    return session.execute(select(func.max(SuggestionEvent.id))).scalar_one() or 0
+
+
+def _log_moves_since(session: Session, mark: int, actor: str) -> None:
+    """Log the status changes written after event ``mark`` (a stored label closes the open
+    suggestions of its alloy, :mod:`alloyloop.db.suggestion_links`)."""
+    events = session.execute(select(SuggestionEvent).where(SuggestionEvent.id > mark)
+                             .order_by(SuggestionEvent.id)).scalars().all()
+    session.add_all([_entry(actor, AuditAction.SUGGESTION_STATUS, "suggestion", e.suggestion_id,
+                            {"status": e.from_status}, {"status": e.to_status}, e.note) for e in events])
+    session.flush()
 
 
 def import_labels_audited(session: Session, path: str | Path, *, actor: str,
@@ -184,7 +187,9 @@ def audited_import(session: Session, path: str | Path, actor: str,
     under their SHA-256)."""
 
     def work() -> LabelImportReport:
-        report = run_import()
+        mark = _last_event(session)
+        with entered_as(session, f"imported from {shown_name or Path(path).name}"):
+            report = run_import()
         if report.stored:
             rows = {r.label_id: r.row for r in report.preview if r.label_id is not None}
             note = f"imported from {shown_name or Path(path).name}"
@@ -192,6 +197,7 @@ def audited_import(session: Session, path: str | Path, actor: str,
                                     label_summary(label) | {"csv_row": rows[label.id]}, note)
                              for label in _labels(session, list(rows))])
             session.flush()
+            _log_moves_since(session, mark, actor)
         return report
 
     return run_write(session, work)

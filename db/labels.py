@@ -25,6 +25,7 @@ from alloyloop.db.duplicates import identity, refuse_duplicates
 from alloyloop.db.errors import AlreadySuperseded, InvalidValue, InvalidValues, NotFound
 from alloyloop.db.models import Alloy, Label
 from alloyloop.db.records import LabelRecord
+from alloyloop.db.suggestion_links import close_open_suggestions
 from alloyloop.db.tx import run_write
 from alloyloop.db.vocab import (
     Method,
@@ -276,7 +277,8 @@ def validate_label(
 
 
 def insert_labels(session: Session, inputs: Sequence[LabelInput]) -> list[LabelRecord]:
-    """Insert validated labels inside the caller's transaction (see :func:`store_labels`)."""
+    """Insert validated labels inside the caller's transaction (see :func:`store_labels`);
+    they close the open suggestions of their alloys (:mod:`alloyloop.db.suggestion_links`)."""
     ids = ensure_alloys(session, (i.composition for i in inputs))
     lock_alloys(session, ids.values())
     refuse_duplicates(session, inputs, ids)
@@ -284,6 +286,7 @@ def insert_labels(session: Session, inputs: Sequence[LabelInput]) -> list[LabelR
     session.add_all(rows)
     session.flush()
     refresh_conflicts(session, {r.alloy_id for r in rows})
+    close_open_suggestions(session, rows)
     return [LabelRecord.from_row(r, alloy_key=i.composition.key) for r, i in zip(rows, inputs)]
 
 

@@ -12,14 +12,15 @@ from sqlalchemy.orm import Session
 
 from alloyloop.db.errors import IllegalTransition, InvalidValue, NotFound
 from alloyloop.db.labels import LabelInput, insert_labels
-from alloyloop.db.models import Alloy, Label, Suggestion, SuggestionEvent
+from alloyloop.db.models import Alloy, Suggestion, SuggestionEvent
 from alloyloop.db.records import LabelRecord, SuggestionEventRecord, SuggestionRecord
-from alloyloop.db.status import FINAL, PENDING, TRANSITIONS, SuggestionStatus, allowed_next
+from alloyloop.db.status import FINAL, OPEN, PENDING, TRANSITIONS, SuggestionStatus, allowed_next
+from alloyloop.db.suggestion_links import entered_as
+from alloyloop.db.suggestion_moves import move
 from alloyloop.db.tx import run_write
-from alloyloop.db.types import utcnow
 
 __all__ = [
-    "FINAL", "PENDING", "TRANSITIONS", "SuggestionStatus", "allowed_next", "counts_by_status",
+    "FINAL", "OPEN", "PENDING", "TRANSITIONS", "SuggestionStatus", "allowed_next", "counts_by_status",
     "get_suggestion", "history",
     "label_suggestion", "mark_stale", "parse_status", "transition",
 ]
@@ -57,36 +58,6 @@ def get_suggestion(session: Session, suggestion_id: int) -> SuggestionRecord:
     return _record(session, _suggestion(session, suggestion_id, lock=False))
 
 
-def _move(
-    session: Session,
-    row: Suggestion,
-    to: SuggestionStatus,
-    by: str | None,
-    note: str | None,
-    label_id: int | None,
-) -> None:
-    current = SuggestionStatus(row.status)
-    if to not in TRANSITIONS[current]:
-        raise IllegalTransition(row.id, current.value, to.value, [s.value for s in allowed_next(current)])
-    if to is SuggestionStatus.LABELLED:
-        if label_id is None:
-            raise InvalidValue(
-                "label_id", None,
-                fix="a labelled suggestion cites its label: pass label_id, or use label_suggestion()",
-            )
-        label = session.get(Label, label_id)
-        if label is None or label.alloy_id != row.alloy_id:
-            raise InvalidValue("label_id", label_id,
-                               fix=f"give the id of a label of the suggested alloy (alloy {row.alloy_id})")
-        row.label_id = label_id
-    now = utcnow()
-    row.status = to.value
-    row.updated_at = now
-    session.add(SuggestionEvent(suggestion_id=row.id, from_status=current.value, to_status=to.value,
-                                at=now, by=by, note=note))
-    session.flush()
-
-
 def transition(
     session: Session,
     suggestion_id: int,
@@ -108,7 +79,7 @@ def transition(
 
     def work() -> SuggestionRecord:
         row = _suggestion(session, suggestion_id, lock=True)
-        _move(session, row, target, by, note, label_id)
+        move(session, row, target, by=by, note=note, label_id=label_id)
         return _record(session, row)
 
     return run_write(session, work)
@@ -117,21 +88,32 @@ def transition(
 def label_suggestion(
     session: Session, suggestion_id: int, **label_fields: object
 ) -> tuple[SuggestionRecord, LabelRecord]:
-    """Store the lab's label for a synthesized suggestion and mark it ``labelled``, atomically.
+    """Store the lab's label for an open suggestion, which it closes, atomically.
 
     ``label_fields`` are those of :func:`alloyloop.db.labels.add_label` without ``composition``
-    (the suggested alloy is used).
+    (the suggested alloy is used). The label is stored like any other: it closes this
+    suggestion and every other open suggestion of the alloy
+    (:mod:`alloyloop.db.suggestion_links`, which records the moves: through ``synthesized``
+    for an experiment label, straight to ``labelled`` for a computed or copied one).
+
+    Raises:
+        IllegalTransition: the suggestion is not open (labelled, abandoned or stale);
+            nothing is stored.
     """
 
     def work() -> tuple[SuggestionRecord, LabelRecord]:
         row = _suggestion(session, suggestion_id, lock=True)
         current = SuggestionStatus(row.status)
-        if SuggestionStatus.LABELLED not in TRANSITIONS[current]:  # check before storing a label
+        if current not in OPEN:  # check before storing a label
             raise IllegalTransition(row.id, current.value, SuggestionStatus.LABELLED.value,
                                     [s.value for s in allowed_next(current)])
         key = session.execute(select(Alloy.key).where(Alloy.id == row.alloy_id)).scalar_one()
-        label = insert_labels(session, [LabelInput.build(composition=key, **label_fields)])[0]
-        _move(session, row, SuggestionStatus.LABELLED, label.entered_by, label.note, label.id)
+        with entered_as(session, f"entered for suggestion #{row.id}"):
+            label = insert_labels(session, [LabelInput.build(composition=key, **label_fields)])[0]
+        if row.label_id != label.id:
+            raise InvalidValue("external_id", label.external_id,
+                               fix=f"a replayed label closes suggestions of its own campaign only: "
+                                   f"suggestion {row.id} is not one of them")
         return _record(session, row), label
 
     return run_write(session, work)
@@ -148,7 +130,7 @@ def mark_stale(session: Session, round_id: int, *, by: str | None = None,
             .order_by(Suggestion.id).with_for_update()
         ).scalars().all()
         for row in rows:
-            _move(session, row, SuggestionStatus.STALE, by, note, None)
+            move(session, row, SuggestionStatus.STALE, by=by, note=note)
         return [_record(session, r) for r in rows]
 
     return run_write(session, work)

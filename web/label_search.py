@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from alloyloop.db.current_labels import label_chains
 from alloyloop.db.errors import InvalidValue
 from alloyloop.db.models import Alloy, Campaign, Label, Round, Suggestion
 from alloyloop.db.records import LabelRecord
@@ -129,13 +130,20 @@ def _utc(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.utc)
 
 
-def _filtered(stmt: Select, q: LabelQuery) -> Select:
-    if q.campaign is not None:
-        # uncorrelated: the campaign's label ids are found once, not per label row
-        stmt = stmt.where(Label.id.in_(
-            select(Suggestion.label_id).join(Round, Round.id == Suggestion.round_id)
-            .join(Campaign, Campaign.id == Round.campaign_id)
-            .where(Campaign.name == q.campaign, Suggestion.label_id.is_not(None))))
+def campaign_label_ids(session: Session, campaign: str) -> list[int]:
+    """The labels of a campaign's suggestions: each label that closed one and every
+    correction of it (:func:`alloyloop.db.current_labels.label_chains`), so the
+    ``current`` state shows what the suggestions' hits count."""
+    closing = session.execute(
+        select(Suggestion.label_id).join(Round, Round.id == Suggestion.round_id)
+        .join(Campaign, Campaign.id == Round.campaign_id)
+        .where(Campaign.name == campaign, Suggestion.label_id.is_not(None))).scalars()
+    return sorted({i for chain in label_chains(session, closing).values() for i in chain})
+
+
+def _filtered(stmt: Select, q: LabelQuery, campaign_ids: list[int] | None) -> Select:
+    if campaign_ids is not None:
+        stmt = stmt.where(Label.id.in_(campaign_ids))
     for column, value in ((Label.source, q.source), (Label.outcome, q.outcome), (Label.method, q.method),
                           (Label.entered_by, q.by)):
         if value is not None:
@@ -174,15 +182,16 @@ def search_labels(session: Session, q: LabelQuery) -> LabelPage:
     """One page of the labels matching ``q``, and how many match in all."""
     order = SORTS[q.sort].desc() if q.desc else SORTS[q.sort].asc()
     tie = Label.id.desc() if q.desc else Label.id.asc()
+    ids_of = None if q.campaign is None else campaign_label_ids(session, q.campaign)
     joined = select(Label, Alloy.key).join(Alloy, Alloy.id == Label.alloy_id)
     if q.sort == "alloy":
-        stmt = _filtered(joined, q).order_by(order, tie).limit(q.per_page).offset((q.page - 1) * q.per_page)
+        stmt = _filtered(joined, q, ids_of).order_by(order, tie).limit(q.per_page).offset((q.page - 1) * q.per_page)
     else:
         # page through label ids alone (the primary key), then join the page's 50 rows:
         # a deep OFFSET skips index entries, not joined rows
-        ids = (_filtered(select(Label.id), q).order_by(order, tie)
+        ids = (_filtered(select(Label.id), q, ids_of).order_by(order, tie)
                .limit(q.per_page).offset((q.page - 1) * q.per_page))
         stmt = joined.where(Label.id.in_(ids)).order_by(order, tie)
     rows = [LabelRecord.from_row(row, alloy_key=key) for row, key in session.execute(stmt).tuples()]
-    count = _filtered(select(func.count(Label.id)), q)
+    count = _filtered(select(func.count(Label.id)), q, ids_of)
     return LabelPage(q, rows, session.execute(count).scalar_one())

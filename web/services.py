@@ -37,7 +37,7 @@ from alloyloop.db.labels import LabelInput, validate_label
 from alloyloop.db.lifecycle import get_suggestion, history
 from alloyloop.db.models import Alloy, Campaign, Label, Round
 from alloyloop.db.records import CampaignRecord, LabelRecord, SuggestionRecord
-from alloyloop.db.status import TRANSITIONS, SuggestionStatus
+from alloyloop.db.status import OPEN, TRANSITIONS, SuggestionStatus
 from alloyloop.web.alloy_display import alloy_text
 from alloyloop.web.inputs import collect_label_fields, raise_all
 from alloyloop.web.settings import WebSettings
@@ -56,10 +56,9 @@ S = SuggestionStatus
 WEB_STATUSES = (S.QUEUED, S.SYNTHESIZED, S.FAILED, S.ABANDONED)
 """Status changes people make in the app (``labelled`` comes with a label, ``stale`` from
 the loop)."""
-OPEN = frozenset({S.SUGGESTED, S.QUEUED, S.SYNTHESIZED, S.FAILED})
-"""Statuses the queue shows by default (the lab may still act on them)."""
-LABELLABLE = frozenset({S.SUGGESTED, S.QUEUED, S.SYNTHESIZED})
-"""Statuses from which a label may be entered (earlier moves are made on the way)."""
+LABELLABLE = OPEN
+"""Statuses from which a label may be entered (the store records the moves it implies);
+the queue shows them by default (the lab may still act on them)."""
 REPORT_FILES = frozenset({"html", "png", "csv", "json", "svg"})
 
 

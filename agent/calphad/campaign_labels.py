@@ -17,9 +17,10 @@ from alloyloop.agent.labelers import LabelResult
 from alloyloop.agent.labelers.calphad import DEFAULT_TIMEOUT_S, DEFAULT_WORKERS, CalphadLabeler, Evaluation
 from alloyloop.campaigns.spec import CampaignSpec
 from alloyloop.db.records import SuggestionRecord
+from alloyloop.db.status import TO_LABEL
 from alloyloop.db.session import store_session
 
-OPEN = ["suggested", "queued", "synthesized"]
+OPEN = sorted(s.value for s in TO_LABEL)
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,12 @@ from alloyloop.agent.calphad.pool import STARTUP_TIMEOUT_S, EquilibriumPool
 from alloyloop.agent.labelers.calphad import DEFAULT_WORKERS, CalphadLabeler, Evaluation
 from alloyloop.campaigns.spec import CampaignSpec
 from alloyloop.db.records import SuggestionRecord
+from alloyloop.db.status import TO_LABEL
 from alloyloop.db.session import store_session
 
 RETRIES = 2
 RETRY_DELAY_S = 1
-OPEN = ["suggested", "queued", "synthesized"]
+OPEN = sorted(s.value for s in TO_LABEL)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ Labelling rule for a suggested alloy x (distances over the palette's mole fracti
 Replayed labels are stored as ``literature`` labels (method ``unreported``) with the hidden
 alloy, the rule and the distance in their provenance, and an ``external_id`` of
 ``replay/CAMPAIGN/SUGGESTION_ID``: they count for their own campaign only (other
-campaigns ignore simulated labels they did not make).
+campaigns ignore simulated labels they did not make, and such a label closes only its own
+campaign's suggestions, :mod:`alloyloop.db.suggestion_links`).
 """
 
 from __future__ import annotations
@@ -41,11 +42,12 @@ from alloyloop.agent.labelers import LabelResult, TrainingView
 from alloyloop.campaigns.spec import CampaignSpec
 from alloyloop.db.models import Label
 from alloyloop.db.records import SuggestionRecord
+from alloyloop.db.suggestion_links import SIMULATED_PREFIX
 from alloyloop.featurize.composition import parse_composition
 from alloyloop.featurize.corpus import LABELLED_VERSION, load_labelled
 from alloyloop.featurize.matrix import fraction_matrix
 
-PREFIX = "replay/"
+PREFIX = SIMULATED_PREFIX
 _PHASES = {"FCC": ("FCC",), "BCC": ("BCC",), "HCP": ("HCP",)}
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from alloyloop.agent.report import html as H
 from alloyloop.agent.report import plots
 from alloyloop.agent.report.calphad_agreement import Agreement, agreement_html
+from alloyloop.agent.report.earlier_rounds import earlier_rounds_section
 from alloyloop.agent.report.pareto import front_table, pareto_points
 from alloyloop.agent.report.shap_values import explain
 from alloyloop.agent.report.suggestion_table import SUGGESTION_COLUMNS, suggestion_row, write_suggestions_csv
@@ -112,7 +113,8 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
                        objectives: Mapping[str, str] | None = None, target: str = "single",
                        design_palette: Sequence[str] | None = None,
                        processing: Mapping[str, int] | None = None,
-                       design_route: str | None = None) -> ReportFiles:
+                       design_route: str | None = None,
+                       earlier_rounds: Sequence[Mapping[str, Any]] | None = None) -> ReportFiles:
     """Write the report of one round (see the module docstring).
 
     Args:
@@ -131,6 +133,8 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
         processing: training labels per processing route (a small table when given).
         design_route: the route the campaign designs for (``[model] processing``), stated
             beside that table; None: routes are not a model input.
+        earlier_rounds: summaries of the campaign's earlier rounds (``campaign status``'s
+            rows): a section of their hits, and ``rounds.json``; None: no such section.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -170,6 +174,8 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
     csv_file = out / "suggestions.csv"
     write_suggestions_csv(suggestions, csv_file)
     extra = []
+    if earlier_rounds is not None:
+        extra.append(earlier_rounds_section(earlier_rounds, out))
     if processing is not None:
         extra.append(("Training labels by processing route",
                       _design_route_line(design_route, processing)

@@ -57,10 +57,11 @@ def _suggest(session, round_id: int, comps: list[str]):  # noqa: ANN001, ANN202
 
 def _drive(session, suggestion, path: list[S]) -> None:  # noqa: ANN001
     for status in path:
-        if status is S.LABELLED:
+        if status is S.LABELLED:  # storing a label closes the suggestion (db.suggestion_links)
             label = add_label(session, composition=suggestion.alloy_key, outcome="single",
                               source="experiment", method="XRD")
-            transition(session, suggestion.id, status, label_id=label.id)
+            assert history(session, suggestion.id)[-1].to_status == "labelled"
+            assert f"closed by label #{label.id}" in history(session, suggestion.id)[-1].note
         else:
             transition(session, suggestion.id, status, by="lab")
 
@@ -162,7 +163,9 @@ def test_labelled_needs_a_label_of_the_same_alloy(session) -> None:  # noqa: ANN
     other = add_label(session, composition="CoCrFeNi", outcome="single", source="literature")
     with pytest.raises(InvalidValue, match="label of the suggested alloy"):
         transition(session, a.id, "labelled", label_id=other.id)
-    with pytest.raises(IllegalTransition, match="is 'suggested' and cannot become 'labelled'"):
+    # the literature label closed b (straight to labelled: it was not made in the lab)
+    assert [(e.from_status, e.to_status) for e in history(session, b.id)][1:] == [("suggested", "labelled")]
+    with pytest.raises(IllegalTransition, match="is 'labelled' and cannot become 'labelled'"):
         label_suggestion(session, b.id, outcome="single", source="experiment", method="XRD")
     with pytest.raises(InvalidValue, match="status 'done'.*suggested, queued"):
         transition(session, a.id, "done")
@@ -170,6 +173,22 @@ def test_labelled_needs_a_label_of_the_same_alloy(session) -> None:  # noqa: ANN
     from alloyloop.db.labels import labels_for
 
     assert [lb.id for lb in labels_for(session, "CoCrFeNi")] == [other.id]
+
+
+def test_an_experiment_label_closes_only_a_made_suggestion_by_hand(session) -> None:  # noqa: ANN001
+    """transition(…, "labelled") by hand: an experiment label needs ``synthesized`` first
+    (it means the alloy was made); a literature label does not."""
+    exp = add_label(session, composition="CoCrNi", outcome="single", source="experiment", method="XRD")
+    lit = add_label(session, composition="FeNi", outcome="single", source="literature")
+    rnd = _round(session)
+    a, b = _suggest(session, rnd.id, ["CoCrNi", "FeNi"])  # labels stored before: nothing closed them
+    transition(session, a.id, "queued")
+    with pytest.raises(InvalidValue, match=f"label {exp.id} is an experiment label, so the alloy was made: "
+                                           f"mark suggestion {a.id} synthesized first"):
+        transition(session, a.id, "labelled", label_id=exp.id)
+    transition(session, a.id, "synthesized")
+    assert transition(session, a.id, "labelled", label_id=exp.id).label_id == exp.id
+    assert transition(session, b.id, "labelled", label_id=lit.id).status == "labelled"
 
 
 def test_mark_stale_only_touches_untouched_suggestions(session) -> None:  # noqa: ANN001
