@@ -113,14 +113,15 @@ def read_sheet(path: str | Path) -> Sheet:
     start = 1  # the line the record being read starts on
     try:
         for cells in reader:
-            _check_merged(path.name, lines, start, reader.line_num, cells, header, separator)
-            start = reader.line_num + 1
+            end = reader.line_num  # the record's last line (a quoted cell may span lines)
+            _check_merged(path.name, lines, start, end, cells, header, separator)
+            start = end + 1
             if not any(c.strip() for c in cells):
                 continue  # blank lines and the empty rows spreadsheets append
             if header is None:
                 header = cells
                 continue
-            rows.append((start - 1, cells))
+            rows.append((end, cells))
     except csv.Error as exc:
         raise SheetError(_quote_problem(path.name, lines, start, reader.line_num, header, separator,
                                         str(exc)), line=start) from None
