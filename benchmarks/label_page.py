@@ -47,7 +47,7 @@ def build_store(folder: Path, n_labels: int, seed: int = 0) -> str:
     from alloyloop.db.engine import make_engine, open_session
     from alloyloop.db.migrate import upgrade
     from alloyloop.db.models import Alloy, Label, Suggestion
-    from alloyloop.featurize.composition import parse_composition
+    from alloyloop.featurize.composition import CompositionError, parse_composition
     from alloyloop.web.auth import add_account
 
     url = f"sqlite:///{folder / 'bench.sqlite3'}"
@@ -58,7 +58,10 @@ def build_store(folder: Path, n_labels: int, seed: int = 0) -> str:
     while len(keys) < 20_000:
         els = rng.choice(PALETTE, size=int(rng.integers(3, 7)), replace=False)
         x = rng.dirichlet(np.ones(len(els)))
-        parsed = parse_composition(dict(zip(els.tolist(), x.tolist())))
+        try:
+            parsed = parse_composition(dict(zip(els.tolist(), x.tolist())))
+        except CompositionError:  # an element below the key's resolution: draw another alloy
+            continue
         keys[parsed.key] = dict(parsed.fractions)
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     with engine.begin() as conn:

@@ -265,9 +265,9 @@ def _from_string(text: str) -> tuple[dict[str, float], str]:
     """Amounts of a formula and its basis: ``"wt"`` for a trailing wt.%, else ``"mol"``."""
     s = text.strip().translate(_SUBSCRIPTS)
     if s in EMPTY_MARKERS:
-        shown = f" ({s!r})" if s else ""
+        what = f"an empty cell ({s!r})" if s else "empty"
         raise CompositionError(
-            f"composition is an empty cell{shown}: fill in the alloy, e.g. 'CoCrFeMnNi' or "
+            f"composition is {what}: fill in the alloy, e.g. 'CoCrFeMnNi' or "
             "'Co20Cr20Fe20Mn20Ni20', or leave the row out",
             token=s,
         )

@@ -51,7 +51,8 @@ class Sheet:
     Attributes:
         header: column names, stripped, lower-case, spaces as ``_``.
         raw_header: the names as the file writes them.
-        rows: (line number of the row in the file, the header line being 1, cells).
+        rows: (line number of the row in the file, the header line being 1, cells); a row
+            whose quoted cell spans lines is numbered by its first line.
         encoding: the encoding the text was decoded with.
         separator: the cell separator.
         notes: what a person should know about how the file was read.
@@ -113,14 +114,15 @@ def read_sheet(path: str | Path) -> Sheet:
     start = 1  # the line the record being read starts on
     try:
         for cells in reader:
-            _check_merged(path.name, lines, start, reader.line_num, cells, header, separator)
-            start = reader.line_num + 1
+            first, end = start, reader.line_num  # a quoted cell may span lines: a row is named by its first
+            _check_merged(path.name, lines, first, end, cells, header, separator)
+            start = end + 1
             if not any(c.strip() for c in cells):
                 continue  # blank lines and the empty rows spreadsheets append
             if header is None:
                 header = cells
                 continue
-            rows.append((start - 1, cells))
+            rows.append((first, cells))
     except csv.Error as exc:
         raise SheetError(_quote_problem(path.name, lines, start, reader.line_num, header, separator,
                                         str(exc)), line=start) from None
@@ -213,7 +215,7 @@ def _open_quote(line: str, separator: str) -> int | None:
 
 def _column_name(line: str, at: int, separator: str, header: Sequence[str] | None) -> str:
     """The header name of the cell starting at ``at`` of ``line`` (its number if unknown)."""
-    index = next(csv.reader([line[:at] + "x"], delimiter=separator)).__len__() - 1
+    index = len(next(csv.reader([line[:at] + "x"], delimiter=separator))) - 1
     if header is not None and index < len(header) and header[index].strip():
         return repr(header[index].strip())
     return f"{index + 1}"

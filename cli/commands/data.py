@@ -8,9 +8,11 @@ from pathlib import Path
 
 import typer
 from rich import box
-from rich.console import Console
+from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
+
+from alloyloop.cli.commands.tables import AlloyName
 
 app = typer.Typer(help="Inspect the alloy corpus.", no_args_is_help=True)
 # Wide enough for a descriptor table also when the output is piped to a file (unless
@@ -90,7 +92,7 @@ def featurize(
         table.add_column(f"{feature.symbol}\n{feature.unit}" if feature.unit else feature.symbol, justify="right")
     for line, row in result.table.iterrows():
         text = escape(row["input"]) + (" [dim]*[/dim]" if row["read_as"] else "")
-        table.add_row(str(line), f"{text}\n[cyan]{row['key']}[/cyan]", *[f"{row[f.name]:.4g}" for f in features])
+        table.add_row(str(line), Group(text, AlloyName(row["key"], "cyan")), *[f"{row[f.name]:.4g}" for f in features])
     console.print(table)
     for line, row in result.table.iterrows():
         if row["read_as"]:

@@ -59,3 +59,18 @@ def test_featurize_batch_reports_bad_rows(tmp_path):
     assert [e.row for e in result.errors] == [3, 4]
     assert "element B in 'CoCrFeNiB' has no entry" in result.errors[0].message
     assert "unknown element 'Xx'" in result.errors[1].message
+
+
+def test_no_corpus_alloy_is_refused_by_the_strict_parser():
+    """Issue 28's rules (markers, isotopes, elements the key rounds away, absurd amounts)
+    refuse no alloy of the labelled corpus or the pool, as compositions or as keys."""
+    from alloyloop.featurize.composition import CompositionError, parse_composition
+
+    refused = []
+    for frame in (load_labelled(), load_unlabelled_pool()):
+        for key, fractions in zip(frame["key"], frame["fractions"]):
+            try:
+                assert parse_composition(fractions).key == key
+            except CompositionError as exc:
+                refused.append((key, str(exc)))
+    assert refused == []
