@@ -12,9 +12,9 @@ Rules:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-import re
 from urllib.parse import unquote, urlparse
 
 from sqlalchemy import select
@@ -140,7 +140,6 @@ def _text(name: str, value: object, limit: int | None = None) -> str | None:
     return text
 
 
-EVIDENCE_SCHEMES = ("https", "http", "doi", "urn")
 EVIDENCE_FILE = re.compile(r"^/(?:[^/#?]+/)*[0-9a-f]{64}\.(?:png|jpe?g|pdf|tiff?|xye?|csv|txt|dat|xrdml)$")
 """The name of an evidence file the app stored itself (``<sha256>.<ext>``, content-addressed:
 the web upload, ``label from-xrd``, the XRD page): the only ``file:`` URIs a label may cite."""
@@ -214,8 +213,10 @@ def _composition(value: object) -> ParsedComposition:
 
 
 def _phases(value: object) -> list[Phase]:
-    if isinstance(value, list | tuple) and len(value) > MAX_PHASES:
-        raise InvalidValue("phases", f"{len(value)} phases", fix=f"list at most {MAX_PHASES} phases")
+    if isinstance(value, list | tuple):
+        if len(value) > MAX_PHASES:
+            raise InvalidValue("phases", f"{len(value)} phases", fix=f"list at most {MAX_PHASES} phases")
+        value = [v for v in value if not (isinstance(v, str) and not v.strip())]  # empty boxes, cells
     return parse_phases(value)  # type: ignore[arg-type]
 
 

@@ -91,7 +91,7 @@ def _number(field: str, value: object) -> object:
 
 def _phases(value: object) -> object:
     if isinstance(value, list | tuple):
-        return [_text("phase", v) for v in value if v is not None and v != ""]
+        return [_text("phase", v) for v in value if v is not None]
     if value is None or isinstance(value, str):
         return _text("phases", value)
     raise InvalidValue("phases", value, fix="give phase names, e.g. [\"FCC\", \"BCC\"] or \"FCC+BCC\"")
