@@ -12,9 +12,9 @@ Rules:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-import re
 from urllib.parse import unquote, urlparse
 
 from sqlalchemy import select
@@ -129,6 +129,9 @@ def _text(name: str, value: object, limit: int | None = None) -> str | None:
     allowed = "\t\n\r" if name in MULTILINE else "\t"
     bad = next((ch for ch in text if (ch < " " and ch not in allowed) or "\x7f" <= ch <= "\x9f"
                 or "\ud800" <= ch <= "\udfff"), None)
+    if "\ufffd" in text:
+        raise InvalidValue(name, text[:80], fix="the text holds U+FFFD, the mark of bytes that were not UTF-8 "
+                           "(a damaged copy): retype it, or save the file as UTF-8")
     if bad is not None:
         what = "unpaired surrogate" if ord(bad) >= 0xD800 else "control character"
         where = "" if name in MULTILINE or bad not in "\n\r" else " (line breaks belong in the note only)"
@@ -138,7 +141,6 @@ def _text(name: str, value: object, limit: int | None = None) -> str | None:
     return text
 
 
-EVIDENCE_SCHEMES = ("https", "http", "doi", "urn")
 EVIDENCE_FILE = re.compile(r"^/(?:[^/#?]+/)*[0-9a-f]{64}\.(?:png|jpe?g|pdf|tiff?|xye?|csv|txt|dat|xrdml)$")
 """The name of an evidence file the app stored itself (``<sha256>.<ext>``, content-addressed:
 the web upload, ``label from-xrd``, the XRD page): the only ``file:`` URIs a label may cite."""
@@ -212,8 +214,10 @@ def _composition(value: object) -> ParsedComposition:
 
 
 def _phases(value: object) -> list[Phase]:
-    if isinstance(value, list | tuple) and len(value) > MAX_PHASES:
-        raise InvalidValue("phases", f"{len(value)} phases", fix=f"list at most {MAX_PHASES} phases")
+    if isinstance(value, list | tuple):
+        if len(value) > MAX_PHASES:
+            raise InvalidValue("phases", f"{len(value)} phases", fix=f"list at most {MAX_PHASES} phases")
+        value = [v for v in value if not (isinstance(v, str) and not v.strip())]  # empty boxes, cells
     return parse_phases(value)  # type: ignore[arg-type]
 
 
@@ -362,7 +366,8 @@ def supersede_label(session: Session, label_id: int, **changes: object) -> Label
             raise InvalidValue(sorted(unknown)[0], changes[sorted(unknown)[0]],
                                fix=f"a correction can change {', '.join(CORRECTABLE)}")
         # empty means "keep" (None, blank text, no phases ticked), as the web form promises
-        given = {k: v for k, v in changes.items() if not _blank(v) and not (isinstance(v, list | tuple) and not v)}
+        given = {k: v for k, v in changes.items()
+                 if not (v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, list | tuple) and not v))}
         if not set(given) & (set(CORRECTABLE) | {"anneal_temperature_c", "anneal_time_h"}):
             raise _unchanged(label_id)
         if "source" in given and "method" not in given and parse_source(given["source"]).value != old.source:

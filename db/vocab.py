@@ -256,8 +256,6 @@ def parse_number(field: str, value: object, unit: str) -> float | None:
     """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, float) and math.isnan(value):
-        return None  # an empty spreadsheet cell read by pandas
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise InvalidValue(field, value, fix=f"give a number in {unit}, e.g. 1100 or 1100,5")
     if isinstance(value, str):

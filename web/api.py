@@ -40,10 +40,10 @@ Writer = Annotated[Login, Depends(writer)]
 Store = Annotated[Session, Depends(store)]
 Settings = Annotated[WebSettings, Depends(settings_of)]
 Text40 = Annotated[str, Field(max_length=40)]
-Finite = Annotated[float, Field(allow_inf_nan=False, strict=True)]
-"""A JSON number (``true`` is refused, not read as 1)."""
-Number = Finite | Annotated[str, Field(max_length=40)]
-"""A JSON number, or its text with a decimal point or comma (the store reads ``"1100,5"``)."""
+Number = Annotated[Any, Field(json_schema_extra={"anyOf": [{"type": "number"}, {"type": "string", "maxLength": 40},
+                                                           {"type": "null"}]})]
+"""A JSON number, or its text with a decimal point or comma (the store reads ``"1100,5"``);
+:mod:`alloyloop.web.inputs` refuses any other JSON type (``true`` is not 1)."""
 
 
 class _Body(BaseModel):

@@ -4,7 +4,7 @@ The store decides what a label may say (:func:`alloyloop.db.labels.validate_labe
 vocabulary, temperature and time bounds, lengths, control characters, evidence schemes),
 for every route alike. This module checks only what a web boundary alone sees: values of
 the wrong JSON type (a ``true`` where a number or text belongs is refused, never read as
-1), and text that arrived as bytes that were not UTF-8 (U+FFFD). The form's processing
+1). The form's processing
 fields (kind, temperature, time) are handed to the store as they are: it reads decimal
 commas (``1100,5``) as it does in compositions. Problems are collected, so a person sees
 all of them at once.
@@ -76,11 +76,8 @@ def parse_number(field: str, value: object, bounds: tuple[float, float], unit: s
 
 def _text(field: str, value: object) -> object:
     """Text as sent (the store strips, bounds and checks it); other JSON types refused."""
-    if value is None or isinstance(value, str) and "\ufffd" not in value:
+    if value is None or isinstance(value, str):
         return value
-    if isinstance(value, str):
-        raise InvalidValue(field, value[:80], fix="the text holds U+FFFD, the mark of bytes that were not "
-                           "UTF-8: send the text as UTF-8")
     raise InvalidValue(field, value, fix="give text")
 
 
@@ -94,7 +91,7 @@ def _number(field: str, value: object) -> object:
 
 def _phases(value: object) -> object:
     if isinstance(value, list | tuple):
-        return [_text("phase", v) for v in value if v is not None and v != ""]
+        return [_text("phase", v) for v in value if v is not None]
     if value is None or isinstance(value, str):
         return _text("phases", value)
     raise InvalidValue("phases", value, fix="give phase names, e.g. [\"FCC\", \"BCC\"] or \"FCC+BCC\"")

@@ -393,17 +393,19 @@ def import_commit(request: Request, session: Store, settings: Settings, form: Fo
     if not run.report.ok:
         return render(request, "import_result.html", {"run": run}, status_code=409)
     # post/redirect/get: a reload shows the result again instead of importing twice
-    return _see_other(f"/import/{run.token}?name={_q(run.original_name)}")
+    skipped = f"&skipped={run.report.skipped}" if run.report.skipped else ""
+    return _see_other(f"/import/{run.token}?name={_q(run.original_name)}{skipped}")
 
 
 @router.get("/import/{token}")
 def import_done(request: Request, token: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")], session: Store,
-                login: Reader, name: Annotated[str | None, Query(max_length=200)] = None) -> Response:
+                login: Reader, name: Annotated[str | None, Query(max_length=200)] = None,
+                skipped: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> Response:
     labels = services.imported_labels(session, token)
     if not labels:
         raise NotFound("no labels were imported from this file: upload it on the import page")
     shown = clean_text("file name", name) or "the file"
-    return render(request, "import_done.html", {"labels": labels, "name": shown})
+    return render(request, "import_done.html", {"labels": labels, "name": shown, "skipped": skipped})
 
 
 # --- audit -----------------------------------------------------------------------------

@@ -205,3 +205,33 @@ def test_item8_a_correction_that_changes_nothing_is_refused(session, db_url: str
     # one real change goes through, and keeps the rest
     new = supersede_label(session, old.id, anneal_time_h="48")
     assert (new.processing, new.anneal_temperature_c, new.anneal_time_h) == ("annealed", 1100.0, 48.0)
+
+
+def test_item7_ten_concurrent_identical_writers_store_one_label(db_url: str) -> None:
+    """The duplicate check runs with the alloy locked: ten writers at once, one label."""
+    import threading
+
+    from alloyloop.db.engine import make_engine, open_session
+
+    engine = make_engine(db_url)
+    start, outcomes = threading.Barrier(10), []
+
+    def write() -> None:
+        with open_session(engine) as s:
+            start.wait()
+            try:
+                add_label(s, **GOOD)
+                outcomes.append("stored")
+            except DuplicateLabel:
+                outcomes.append("duplicate")
+
+    threads = [threading.Thread(target=write) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        with open_session(engine) as s:
+            assert sorted(outcomes) == ["duplicate"] * 9 + ["stored"] and _count(s) == 1
+    finally:
+        engine.dispose()

@@ -41,7 +41,8 @@ def busy_lab(live_server):  # noqa: ANN001, ANN201
                 outcome="single" if i % 4 else "multi", source="experiment" if i % 3 else "literature",
                 method="XRD" if i % 3 else None, entered_by="lee" if i % 2 else "ada",
                 evidence_uri=scan.uri if i % 5 == 0 else f"https://doi.org/10.1016/j.actamat.2026.{i:06d}/supplementary-data-long-name",
-                note="grain boundary precipitates seen only in the backscatter image; " * (1 + i % 3))
+                note="grain boundary precipitates seen only in the backscatter image; " * (1 + i % 3),
+                repeat=True)  # the same scan cited again and again: repeats on purpose
         transition_audited(s, lab.suggestion_ids[1], "queued", actor="lee", note=None)
         transition_audited(s, lab.suggestion_ids[1], "failed", actor="lee", note="cracked on casting")
         report = lab.data_dir / "report"
