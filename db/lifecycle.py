@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from alloyloop.db.alloys import lock_alloys
 from alloyloop.db.errors import IllegalTransition, InvalidValue, NotFound
 from alloyloop.db.labels import LabelInput, insert_labels
 from alloyloop.db.models import Alloy, Suggestion, SuggestionEvent
@@ -36,8 +37,8 @@ def parse_status(value: object) -> SuggestionStatus:
 
 def _suggestion(session: Session, suggestion_id: int, *, lock: bool) -> Suggestion:
     stmt = select(Suggestion).where(Suggestion.id == suggestion_id)
-    if lock:
-        stmt = stmt.with_for_update()  # two clerks moving one suggestion: the second waits
+    if lock:  # two clerks moving one suggestion: the second waits, then reads the row afresh
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     row = session.execute(stmt).scalar_one_or_none()
     if row is None:
         raise NotFound(f"no suggestion with id {suggestion_id}: list a round's suggestions first")
@@ -102,6 +103,10 @@ def label_suggestion(
     """
 
     def work() -> tuple[SuggestionRecord, LabelRecord]:
+        # the alloy first, then the suggestion: the lock order of every label write
+        # (insert_labels locks the alloy, then closes its suggestions), so no deadlock
+        alloy = session.execute(select(Suggestion.alloy_id).where(Suggestion.id == suggestion_id)).scalar()
+        lock_alloys(session, [] if alloy is None else [alloy])  # (a column read: no stale row cached)
         row = _suggestion(session, suggestion_id, lock=True)
         current = SuggestionStatus(row.status)
         if current not in OPEN:  # check before storing a label

@@ -79,7 +79,8 @@ def close_open_suggestions(session: Session, labels: Sequence[Label]) -> list[in
             .join(Campaign, Campaign.id == Round.campaign_id)
             .where(Suggestion.alloy_id.in_(ids[start:start + _CHUNK]),
                    Suggestion.status.in_(sorted(s.value for s in OPEN)))
-            .order_by(Suggestion.id).with_for_update(of=Suggestion)).tuples().all()
+            .order_by(Suggestion.id).with_for_update(of=Suggestion)
+            .execution_options(populate_existing=True)).tuples().all()  # fresh rows, not cached ones
     closed = []
     for row, campaign in sorted(found, key=lambda pair: pair[0].id):  # one lock order for every writer
         answers = [lb for lb in by_alloy[row.alloy_id] if simulated_for(lb.external_id) in (None, campaign)]

@@ -15,9 +15,11 @@ from alloyloop.agent.labelers.apply import apply_labels
 from alloyloop.db.audit import add_label_audited, audit_entries
 from alloyloop.db.campaigns import SuggestionInput, add_suggestions, create_campaign, list_suggestions, rounds, start_round
 from alloyloop.db.current_labels import suggestion_labels
+from alloyloop.db.errors import InvalidValue
 from alloyloop.db.label_import import import_labels_csv
 from alloyloop.db.labels import add_label, supersede_label
 from alloyloop.db.lifecycle import history, label_suggestion, mark_stale, transition
+from alloyloop.db.resolver import training_frame
 from alloyloop.web.label_search import LabelQuery, campaign_label_ids, search_labels
 
 MADE = [("suggested", "queued"), ("queued", "synthesized"), ("synthesized", "labelled")]
@@ -104,7 +106,7 @@ def test_a_simulated_label_closes_only_its_own_campaigns_suggestions(session) ->
     assert applied.labelled == 1
     assert _moves(session, x.id) == [("suggested", "queued"), ("queued", "labelled")]  # replayed: not made
     assert _status(session, y.id).status == "suggested"  # y ignores x's simulation
-    with pytest.raises(Exception, match="closes suggestions of its own campaign only"):
+    with pytest.raises(InvalidValue, match="closes suggestions of its own campaign only"):
         label_suggestion(session, y.id, outcome="single", source="literature", external_id="replay/x/999")
     assert _status(session, y.id).status == "suggested"
 
@@ -119,6 +121,8 @@ def test_a_correction_flips_the_hit_everywhere(session) -> None:  # noqa: ANN001
     assert _status(session, a.id).label_id == first.id  # the suggestion keeps the label that closed it …
     assert suggestion_labels(session, list_suggestions(session))[a.id].id == fixed.id  # … read as current
     assert summarize_round(session, rnd).hits == 1
+    frame = training_frame(session)  # what the next round trains on: the correction too
+    assert frame.set_index("key").loc[a.alloy_key, "outcome"] == "multi"
     again = supersede_label(session, fixed.id, outcome="single", phases="FCC")
     assert summarize_round(session, rnd).hits == 2  # a chain of corrections: the newest counts
     assert set(campaign_label_ids(session, "fix")) == {first.id, fixed.id, again.id, other.id}

@@ -194,7 +194,7 @@ def test_lab_campaign_waits_for_labels_and_excludes_pending(sqlite_store: str, h
     taken = {b.alloy_key for b in batch[:2]} | {batch[3].alloy_key}
     assert taken.isdisjoint({b.alloy_key for b in second})  # pending or failed: not re-suggested
     assert batch[2].alloy_key not in {b.alloy_key for b in second}  # now labelled: known
-    assert [old[b.id] for b in batch] == ["queued", "queued", "stale", "failed"]
+    assert [old[b.id] for b in batch] == ["queued", "queued", "labelled", "failed"]  # its label closed it
     again = retrain_when_labels_arrive("lab", url, str(home))
     assert again == {"fired": False, "reason": "0 new label(s) since round 1; waiting for 2",
                      "new_labels": 0}
