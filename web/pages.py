@@ -30,7 +30,7 @@ from alloyloop.db.vocab import Method, Outcome, Phase, ProcessingKind, Source
 from alloyloop.web import services
 from alloyloop.web.access import client_address, form_data, login_throttle, optional_login, require_login, require_role, settings_of, store, with_csrf, writer
 from alloyloop.web.auth import LoginRefused, attempt_login
-from alloyloop.web.errors import PayloadTooLarge, UnsupportedUpload, problems_of, store_status
+from alloyloop.web.errors import PayloadTooLarge, UnsupportedUpload, problems_of, refused_import_status, store_status
 from alloyloop.web.inputs import LABEL_FIELDS, clean_text, parse_number
 from alloyloop.web.label_search import PAGE_SIZES, parse_query, search_labels
 from alloyloop.web.sessions import log_in, log_out, login_form_token, login_form_token_ok, set_login_form_cookie
@@ -391,7 +391,7 @@ def import_commit(request: Request, session: Store, settings: Settings, form: Fo
     except StoreError as exc:
         return render(request, "import.html", {"error": str(exc)}, status_code=store_status(exc))
     if not run.report.ok:
-        return render(request, "import_result.html", {"run": run}, status_code=409)
+        return render(request, "import_result.html", {"run": run}, status_code=refused_import_status(run.report))
     # post/redirect/get: a reload shows the result again instead of importing twice
     return _see_other(f"/import/{run.token}?name={_q(run.original_name)}")
 
