@@ -149,7 +149,7 @@ def campaigns(session: Store, login: Reader) -> list[dict[str, Any]]:
 
 
 @router.get("/campaigns/{name}", summary="Dashboard: rounds, metrics, retrain trigger, report",
-            operation_id="getCampaign", responses=errors(401, 404))
+            operation_id="getCampaign", responses=errors(*READ, 404))
 def campaign(name: str, session: Store, login: Reader) -> dict[str, Any]:
     return services.dashboard(session, name).to_dict()
 

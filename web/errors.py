@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from alloyloop.campaigns.errors import SpecError
 from alloyloop.db.errors import (
@@ -176,15 +177,15 @@ def _render(request: Request, status: int, message: str, problems: list[dict[str
                   status_code=status)
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
 def allowed_methods(request: Request) -> str:
-    """The ``Allow`` header of a 405: every method the routes of this path take (Starlette
+    """The ``Allow`` header of a 405: every method some route takes at this path (Starlette
     names only those of the first route it tried)."""
-    methods: set[str] = set()
-    for route in request.app.routes:
-        regex, taken = getattr(route, "path_regex", None), getattr(route, "methods", None)
-        if regex is not None and taken and regex.match(request.scope["path"]):
-            methods |= set(taken)
-    return ", ".join(sorted(methods))
+    found = [m for m in METHODS
+             if any(route.matches(request.scope | {"method": m})[0] == Match.FULL for route in request.app.routes)]
+    return ", ".join(sorted(found))
 
 
 FASTAPI_UNREADABLE = "There was an error parsing the body"
@@ -193,10 +194,14 @@ UNREADABLE = ("the body could not be read (not UTF-8 JSON, or a broken form): se
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
-    if isinstance(exc, LoginRequired) and not wants_json(request) and request.method == "GET":
-        from alloyloop.web.templating import safe_next
+    if isinstance(exc, LoginRequired) and not wants_json(request):
+        if request.method == "GET":
+            from alloyloop.web.templating import safe_next
 
-        return RedirectResponse(f"/login?next={safe_next(request.url.path)}", status_code=303)
+            return RedirectResponse(f"/login?next={safe_next(request.url.path)}", status_code=303)
+        from alloyloop.web.resume import expired_page
+
+        return await expired_page(request)  # a form sent after the login expired: keep what was typed
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 400 and message == FASTAPI_UNREADABLE:
         message = UNREADABLE
