@@ -28,7 +28,7 @@ def parse_alloy(value: str | Mapping[str, float] | ParsedComposition) -> ParsedC
     try:
         return parse_composition(value)
     except CompositionError as exc:
-        raise InvalidValue("composition", value if isinstance(value, str) else str(value),
+        raise InvalidValue("composition", value if value is None or isinstance(value, str) else str(value),
                            fix=str(exc)) from None
 
 

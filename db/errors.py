@@ -36,7 +36,8 @@ class InvalidValue(StoreError, ValueError):
         if fix is None:
             fix = f"use one of: {', '.join(self.allowed)}" if self.allowed else "correct it"
         self.fix = fix
-        super().__init__(f"{field} {value!r} is not allowed: {fix}")
+        # a missing value is named as missing, not as Python's None
+        super().__init__(f"{field} is missing: {fix}" if value is None else f"{field} {value!r} is not allowed: {fix}")
 
 
 class InvalidValues(StoreError, ValueError):

@@ -10,12 +10,15 @@ outdated schema 503.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from alloyloop.campaigns.errors import SpecError
 from alloyloop.db.errors import (
@@ -92,23 +95,73 @@ def store_status(exc: StoreError) -> int:
     return 422
 
 
+def refused_import_status(report: Any) -> int:
+    """The status of a CSV import that stored nothing: 409 when the file was imported before
+    (a file-level clash, reported as row 0), 422 when rows are not valid."""
+    return 409 if all(p.row == 0 for p in report.problems) else 422
+
+
 def _validation_problems(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
-        out.append({"field": ".".join(loc) or "body", "value": _short(err.get("input")),
-                    "fix": _fix_text(err)})
-    return out
+        kind = err.get("type", "")
+        # pydantic's location names the body's parts (``body``, a list index, the member of a
+        # union it tried): keep the field names only
+        loc = [p for p in err.get("loc", ()) if isinstance(p, str) and p not in ("body", "query", "path", "form")
+               and not _UNION_MEMBER.match(p)]
+        field = "body" if kind == "json_invalid" else ".".join(loc[:1]) or "body"
+        value = None if kind in ("missing", "json_invalid") else _short(_shown_input(err.get("input")))
+        fix = _fix_text(err) + (f" {ENUM_HINTS[field]}" if kind == "enum" and field in ENUM_HINTS else "")
+        out.append({"field": field, "value": value, "fix": fix})
+    return _one_per_field(out)
+
+
+_UNION_MEMBER = re.compile(r"^(list\[|str$|int$|float$|bool$|function-|constrained-|enum\[|literal\[)")
+
+
+def _shown_input(value: object) -> object:
+    """What the client sent, as the client would recognise it (a file part, not its Python class)."""
+    if isinstance(value, UploadFile):
+        return value.filename or "(a file)"
+    return value
+
+
+def _one_per_field(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first problem of each field (a value tried against every member of a union fails
+    each of them: one fix is enough)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for p in problems:
+        seen.setdefault(p["field"], p)
+    return list(seen.values())
+
+
+ENUM_HINTS = {"status": "('labelled' comes with a label: enter one; 'stale' is set by the loop)"}
+FIXES = {
+    "missing": "this field is required: add it",
+    "finite_number": "give a finite number (not NaN or infinity)",
+    "float_type": "give a number (not text or true/false)",
+    "string_type": "give text",
+    "list_type": "give a list",
+    "dict_type": "give a JSON object",
+    "model_type": "give a JSON object",
+    "model_attributes_type": "send a JSON object with the fields of this operation",
+    "extra_forbidden": "this field is not part of the request: remove it or check its spelling",
+    "int_parsing": "give a whole number",
+    "bool_parsing": "give true or false",
+}
 
 
 def _fix_text(err: dict[str, Any]) -> str:
     kind, msg = err.get("type", ""), err.get("msg", "invalid")
-    if kind == "missing":
-        return "this field is required: add it"
     if kind == "json_invalid":
         return f"the body is not valid JSON ({err.get('ctx', {}).get('error', 'syntax error')}): send a JSON object"
-    if kind in ("finite_number",):
-        return "give a finite number (not NaN or infinity)"
+    if kind == "value_error" and "UploadFile" in msg:
+        return "send a file in the multipart field 'file' (a text value is not a file)"
+    if kind == "enum":
+        expected = str(err.get("ctx", {}).get("expected", "")).replace("'", "").replace(" or ", ", ")
+        return f"use one of: {expected}"
+    if kind in FIXES:
+        return FIXES[kind]
     return f"{msg[0].lower()}{msg[1:]}" if msg else "invalid"
 
 
@@ -125,15 +178,41 @@ def _render(request: Request, status: int, message: str, problems: list[dict[str
                   status_code=status)
 
 
-async def _http_error(request: Request, exc: HTTPException) -> Response:
-    if isinstance(exc, LoginRequired) and not wants_json(request) and request.method == "GET":
-        from alloyloop.web.templating import safe_next
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
-        return RedirectResponse(f"/login?next={safe_next(request.url.path)}", status_code=303)
+
+def allowed_methods(request: Request) -> str:
+    """The ``Allow`` header of a 405: every method some route takes at this path (Starlette
+    names only those of the first route it tried)."""
+    found = [m for m in METHODS
+             if any(route.matches(request.scope | {"method": m})[0] == Match.FULL for route in request.app.routes)]
+    return ", ".join(sorted(found))
+
+
+FASTAPI_UNREADABLE = "There was an error parsing the body"
+UNREADABLE = ("the body could not be read (not UTF-8 JSON, or a broken form): send a JSON object as UTF-8 "
+              "with Content-Type: application/json (uploads: multipart/form-data)")
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    if isinstance(exc, LoginRequired) and not wants_json(request):
+        if request.method == "GET":
+            from alloyloop.web.templating import safe_next
+
+            return RedirectResponse(f"/login?next={safe_next(request.url.path)}", status_code=303)
+        from alloyloop.web.resume import expired_page
+
+        return await expired_page(request)  # a form sent after the login expired: keep what was typed
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code == 400 and message == FASTAPI_UNREADABLE:
+        message = UNREADABLE
+    if exc.status_code == 405:
+        message = f"{request.method} is not allowed here: use {allowed_methods(request) or 'another path'}"
     response = _render(request, exc.status_code, message)
     if exc.headers:
         response.headers.update(exc.headers)
+    if exc.status_code == 405:
+        response.headers["Allow"] = allowed_methods(request)
     return response
 
 

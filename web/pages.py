@@ -30,9 +30,10 @@ from alloyloop.db.vocab import Method, Outcome, Phase, ProcessingKind, Source
 from alloyloop.web import services
 from alloyloop.web.access import client_address, form_data, login_throttle, optional_login, require_login, require_role, settings_of, store, with_csrf, writer
 from alloyloop.web.auth import LoginRefused, attempt_login
-from alloyloop.web.errors import PayloadTooLarge, UnsupportedUpload, problems_of, store_status
+from alloyloop.web.errors import PayloadTooLarge, UnsupportedUpload, problems_of, refused_import_status, store_status
 from alloyloop.web.inputs import LABEL_FIELDS, clean_text, parse_number
 from alloyloop.web.label_search import PAGE_SIZES, parse_query, search_labels
+from alloyloop.web.resume import FORM_PAGES, KEEP, as_values, kept_values
 from alloyloop.web.sessions import log_in, log_out, login_form_token, login_form_token_ok, set_login_form_cookie
 from alloyloop.web.settings import WebSettings
 from alloyloop.web.templating import render, safe_next
@@ -97,18 +98,45 @@ def login_submit(request: Request, session: Store, settings: Settings, form: For
     if not login_form_token_ok(request, form.get("csrf_token")):
         raise HTTPException(403, "the login form expired or did not come from this site: open the "
                             "login page again")
+    kept = kept_values(form, KEEP)
     try:
         user = attempt_login(session, login_throttle(request), name, password, client_address(request))
     except LoginRefused as refused:
         page = render(request, "login.html", {
-            "next": target, "name": name if isinstance(name, str) else "",
+            "next": target, "name": name if isinstance(name, str) else "", "kept": kept,
             "login_token": form.get("csrf_token"), "error": refused.message}, status_code=refused.status)
         if refused.retry_after is not None:
             page.headers["Retry-After"] = str(max(1, round(refused.retry_after)))
         return page
-    response = _see_other(target)
-    log_in(session, response, settings, user)
+    cookie = Response()
+    login = log_in(session, cookie, settings, user)
+    request.state.login = login
+    response = (_resumed_form(request, session, target, as_values(kept)) if kept and FORM_PAGES.match(target)
+                and login.role.allows(Role.LAB) else None) or _see_other(target)
+    response.raw_headers.extend(h for h in cookie.raw_headers if h[0] == b"set-cookie")
     return response
+
+
+RESUMED = "Logged in again: check the values you typed and store them (attach files again)."
+
+
+def _resumed_form(request: Request, session: Session, target: str, values: dict[str, Any]) -> Response | None:
+    """The label form ``target`` filled with the values typed before the login expired."""
+    parts = target.strip("/").split("/")
+    try:
+        if target == "/labels/new":
+            return _label_page(request, heading="Enter a label", action="/labels", submit="Store label",
+                               values=values, notice=RESUMED)
+        if parts[0] == "suggestions":
+            sid = int(parts[1])
+            return _label_page(request, heading=f"Label for suggestion #{sid}", action=target,
+                               submit="Store label", values=values, view=services.suggestion_view(session, sid),
+                               ask_composition=False, notice=RESUMED)
+        old = get_label(session, int(parts[1]))
+        return _label_page(request, heading=f"Correct label #{old.id}", action=target, submit="Store correction",
+                           values=values, old=old, notice=RESUMED)
+    except (NotFound, ValueError, IndexError):
+        return None  # the record is gone: the plain redirect shows why
 
 
 @router.post("/logout")
@@ -210,10 +238,10 @@ def _q(text: str) -> str:
 def _label_page(request: Request, *, heading: str, action: str, submit: str, values: dict[str, Any],
                 view: services.SuggestionView | None = None, old: Any = None,
                 errors: list[dict[str, Any]] | None = None, ask_composition: bool = True,
-                status_code: int = 200) -> Response:
+                status_code: int = 200, notice: str | None = None) -> Response:
     values = {"phases": []} | {k: v for k, v in values.items() if isinstance(v, str | list)}
     return render(request, "label_form.html", {
-        "heading": heading, "action": action, "submit": submit, "values": values, "view": view,
+        "heading": heading, "action": action, "submit": submit, "values": values, "view": view, "notice": notice,
         "old": old, "errors": errors or [], "ask_composition": ask_composition,
         "outcomes": [o.value for o in Outcome], "phases": [p.value for p in Phase],
         "sources": [s.value for s in Source], "methods": [m.value for m in Method],
@@ -391,7 +419,7 @@ def import_commit(request: Request, session: Store, settings: Settings, form: Fo
     except StoreError as exc:
         return render(request, "import.html", {"error": str(exc)}, status_code=store_status(exc))
     if not run.report.ok:
-        return render(request, "import_result.html", {"run": run}, status_code=409)
+        return render(request, "import_result.html", {"run": run}, status_code=refused_import_status(run.report))
     # post/redirect/get: a reload shows the result again instead of importing twice
     skipped = f"&skipped={run.report.skipped}" if run.report.skipped else ""
     return _see_other(f"/import/{run.token}?name={_q(run.original_name)}{skipped}")

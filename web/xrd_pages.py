@@ -86,8 +86,14 @@ def _proposal_page(request: Request, *, pattern: Pattern, analysis: XrdAnalysis,
 
 
 def _radiation(text: object) -> Radiation | None:
+    """The radiation the form names; a wrong one is the wavelength's problem, not the file's."""
     word = clean_text("wavelength", text, 40)
-    return Radiation.of(word) if word else None
+    if not word:
+        return None
+    try:
+        return Radiation.of(word)
+    except ValueError as exc:
+        raise InvalidValue("wavelength", word, fix=str(exc).split(": ", 1)[-1]) from None
 
 
 def _read_stored(settings, upload: Upload, wavelength: object) -> Pattern:  # noqa: ANN001

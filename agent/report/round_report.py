@@ -97,6 +97,24 @@ def _short(value: Any) -> Any:
     return value
 
 
+def shown_facts(info: Mapping[str, Any], campaign_dir: Path) -> dict[str, Any]:
+    """The title facts as the report shows them: a file of the campaign by its place in the
+    campaign's folder (``round-003-…/model/…``), never the server's absolute path (the report
+    is served to the lab's browsers)."""
+    out: dict[str, Any] = {}
+    for key, value in info.items():
+        if key == "notes":
+            continue
+        if isinstance(value, str | Path) and Path(value).is_absolute():
+            path = Path(value).resolve()
+            try:
+                value = path.relative_to(campaign_dir.resolve()).as_posix()
+            except ValueError:
+                value = path.name
+        out[key] = value
+    return out
+
+
 def read_importance(report_dir: Path) -> dict[str, float] | None:
     """Mean |SHAP| per feature stored by an earlier report, if there is one."""
     file = Path(report_dir) / IMPORTANCE_FILE
@@ -185,7 +203,8 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
     if objectives:
         extra.append(_pareto_section(model, data, suggestions, x_sugg, objectives, target,
                                      design_palette or data.elements, out))
-    page = _page(model, data, suggestions, info, importance, previous_importance, result.method,
+    facts = shown_facts(info, out.resolve().parent.parent) | {"notes": info.get("notes", [])}
+    page = _page(model, data, suggestions, facts, importance, previous_importance, result.method,
                  len(rows), agreement, extra)
     html_file = out / "index.html"
     html_file.write_text(page, encoding="utf-8")
@@ -274,8 +293,9 @@ def _page(model, data: RoundData, suggestions, info, importance, previous, metho
          + "<p class=\"muted\">conformal_set: labels the model cannot rule out at its coverage; "
            "in_domain = no: far from every labelled alloy (extrapolation).</p>"
          + "".join(f"<p>{H.html.escape(n)}</p>" for n in info.get("notes", []))),
-        (f"SHAP ({method}; {n_rows} labelled alloys)",
-         H.figure("shap_beeswarm.png", FIGURES["shap_beeswarm.png"])
+        (f"What drives p(single): SHAP values of {n_rows} labelled alloys",
+         f'<p class="muted">{H.html.escape(method)}.</p>'
+         + H.figure("shap_beeswarm.png", FIGURES["shap_beeswarm.png"])
          + H.figure("shap_bar.png", FIGURES["shap_bar.png"])),
         ("Change in importance since the previous round",
          H.figure("shap_change.png", FIGURES["shap_change.png"])

@@ -109,10 +109,14 @@ def test_bad_text_is_named_in_the_message(writer) -> None:  # noqa: ANN001
     assert nan.status_code == 422 and "finite number" in nan.json()["detail"]
     missing = client.post("/api/v1/labels", headers=headers, json={"composition": "CoCrNi"})
     assert missing.status_code == 422 and "outcome: this field is required" in missing.json()["detail"]
-    vocab = client.post("/api/v1/labels", headers=headers, json={"composition": "CoCrNi", "outcome": "mono"})
+    vocab = client.post("/api/v1/labels", headers=headers,
+                        json={"composition": "CoCrNi", "outcome": "mono", "method": "XRDD"})
     problems = {p["field"]: p for p in vocab.json()["problems"]}
     assert problems["outcome"]["value"] == "mono" and "single, multi" in problems["outcome"]["fix"]
-    assert "method" in problems  # experiments must name their method: reported in the same answer
+    assert "method" in problems  # every value outside the vocabulary: reported in the same answer
+    rules = client.post("/api/v1/labels", headers=headers, json={"composition": "CoCrQq", "outcome": "single"})
+    problems = {p["field"]: p for p in rules.json()["problems"]}
+    assert {"composition", "method"} <= set(problems)  # the store's rules too, all at once
 
 
 @pytest.mark.parametrize("path", [
