@@ -38,8 +38,9 @@ import typer
 from alloyloop.cli.app import app as cli_app
 from alloyloop.db.audit import add_label_audited, import_labels_audited
 from alloyloop.db.engine import make_engine, open_session
-from alloyloop.db.errors import StoreError
+from alloyloop.db.errors import InvalidValue, StoreError
 from alloyloop.db.models import Alloy, Label
+from alloyloop.db.vocab import Source, parse_method, parse_number, parse_outcome, parse_phases, parse_source
 from alloyloop.web.app import create_app
 from alloyloop.web.settings import WebSettings
 
@@ -126,6 +127,41 @@ def _text(value: object) -> str:
     return str(value)
 
 
+def _canonical(parse: Any, value: Any, *args: Any) -> Any:
+    """The store's spelling of ``value`` where the store reads it (``SP`` → ``single``), else
+    ``value`` as drawn, for the API to refuse."""
+    try:
+        parsed = parse(value, *args)
+    except InvalidValue:
+        return value
+    return value if parsed is None or value in (None, "") else parsed
+
+
+def as_json(label: dict[str, Any]) -> dict[str, Any]:
+    """The label as a program writes it for the JSON API, whose schema takes the store's
+    canonical spellings (``single``, ``XRD``) and JSON numbers: a client translates what a
+    person typed (aliases, ``"1100,5"``) the way the store reads it, and sends anything the
+    store cannot read as drawn (the API must refuse it as the other routes do)."""
+    body = dict(label)
+    body["outcome"] = str(_canonical(parse_outcome, label["outcome"]))
+    source = _canonical(parse_source, label["source"])
+    body["source"] = str(source) if source is not None else None
+    if isinstance(source, Source):
+        method = _canonical(parse_method, label["method"], source)
+        body["method"] = str(method) if method is not None else None
+    phases = _canonical(parse_phases, label["phases"])
+    body["phases"] = [str(p) for p in phases] if isinstance(phases, list) else label["phases"]
+    for field in ("anneal_temperature_c", "anneal_time_h"):
+        value = label[field]
+        if isinstance(value, str):
+            number = _canonical(lambda v, f=field: parse_number(f, v, ""), value)
+            body[field] = None if value.strip() == "" else number
+    for field in ("evidence_uri", "note", "processing", "method", "source"):
+        if body[field] == "":
+            body[field] = None  # an empty form field is no value; JSON says so with null
+    return body
+
+
 class Routes:
     """One app, one store, one logged-in client for every example."""
 
@@ -165,7 +201,7 @@ class Routes:
         return True
 
     def api(self, label: dict[str, Any]) -> bool:
-        response = self.client.post("/api/v1/labels", headers={"X-CSRF-Token": self.token}, json=label)
+        response = self.client.post("/api/v1/labels", headers={"X-CSRF-Token": self.token}, json=as_json(label))
         assert response.status_code in (201, 422), response.text
         if response.status_code == 422:
             assert response.json()["problems"], response.text  # each problem names field, value, fix
