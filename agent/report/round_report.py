@@ -26,6 +26,7 @@ from alloyloop.agent.report.calphad_agreement import Agreement, agreement_html
 from alloyloop.agent.report.pareto import front_table, pareto_points
 from alloyloop.agent.report.shap_values import explain
 from alloyloop.agent.report.suggestion_table import SUGGESTION_COLUMNS, suggestion_row, write_suggestions_csv
+from alloyloop.agent.report.xrd_patterns import XrdLabel, xrd_section
 from alloyloop.agent.training_data import RoundData
 from alloyloop.db.records import SuggestionRecord
 from alloyloop.featurize.composition import parse_composition
@@ -112,7 +113,8 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
                        objectives: Mapping[str, str] | None = None, target: str = "single",
                        design_palette: Sequence[str] | None = None,
                        processing: Mapping[str, int] | None = None,
-                       design_route: str | None = None) -> ReportFiles:
+                       design_route: str | None = None,
+                       xrd_labels: Sequence[XrdLabel] = ()) -> ReportFiles:
     """Write the report of one round (see the module docstring).
 
     Args:
@@ -131,6 +133,8 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
         processing: training labels per processing route (a small table when given).
         design_route: the route the campaign designs for (``[model] processing``), stated
             beside that table; None: routes are not a model input.
+        xrd_labels: the round's XRD-backed labels (:mod:`.xrd_patterns`): a section with
+            each one's pattern plot (``xrd_label_<id>.png``).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -176,6 +180,9 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
                       + H.table(["processing route", "training labels"], list(processing.items()))
                       + '<p class="muted">unknown: the label does not say how the sample was '
                         "made.</p>"))
+    xrd = xrd_section(xrd_labels, out)
+    if xrd is not None:
+        extra.append(xrd)
     if objectives:
         extra.append(_pareto_section(model, data, suggestions, x_sugg, objectives, target,
                                      design_palette or data.elements, out))
