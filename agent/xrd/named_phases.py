@@ -303,6 +303,21 @@ def _implausible_order(phase: IndexedPhase, peaks: Sequence[Peak]) -> bool:
     return fund <= 0 or sup >= MAX_SUPERLATTICE_SHARE * fund
 
 
+def _made_of(phase: IndexedPhase, k: int, kept: Sequence[IndexedPhase], mine: set[int],
+             predicted: Mapping[int, float], peaks: Sequence[Peak]) -> bool:
+    """Whether ``phase`` (the ``k``-th kept) is made of a named phase's lines: its peaks that no
+    other kept phase explains are the named phase's (a further phase may have one more, a
+    shoulder), each no stronger than the named phase predicts there."""
+    others = set().union(*(_peaks_of(p) for i, p in enumerate(kept) if i != k))
+    own = _peaks_of(phase) - others
+    if k == 0:
+        own = _peaks_of(phase)
+    outside = own - mine
+    if len(outside) > (0 if k == 0 else 1) or len(own & mine) < 2:
+        return False
+    return all(peaks[j].area <= 2.0 * predicted[j] for j in own & mine)
+
+
 def complete(peaks: Sequence[Peak], phases: Sequence[IndexedPhase], unexplained: Sequence[int], *,
              wavelength: float, two_theta_range: tuple[float, float],
              composition: Mapping[str, float] | None = None, reserved: Set[int] = frozenset()) -> Completion:
@@ -332,8 +347,7 @@ def complete(peaks: Sequence[Peak], phases: Sequence[IndexedPhase], unexplained:
             continue
         scale = _scale(fit, area, owned_before)
         predicted = {j: fit.expected[r] * scale for r, j in fit.matched.items()}
-        absorbed = [p for p in kept if _peaks_of(p) <= mine
-                    and all(peaks[j].area <= 2.0 * predicted[j] for j in _peaks_of(p))]
+        absorbed = [p for k, p in enumerate(kept) if _made_of(p, k, kept, mine, predicted, peaks)]
         rest = [p for p in kept if p not in absorbed]
         owned = set(reserved).union(*(_peaks_of(p) for p in rest))
         if len(mine - owned) < MIN_NEW_PEAKS:
