@@ -192,6 +192,9 @@ def report(rows, n: int, seed: int) -> str:  # noqa: ANN001
     times = np.array([s for _, _, s in rows])
     lab = [_called_right(c, r) for c, r, _ in rows if c.kind == "LaB6"]
     lab_b2 = sum("B2" in [p.structure for p in r.phases] for c, r, _ in rows if c.kind == "LaB6")
+    named = {"sigma", "C14", "C15", "mu"}
+    plain = [(c, r) for c, r, _ in rows if not named & {_name(p) for p in c.phases} and c.kind != "LaB6"]
+    false_named = [bool(named & {p.structure for p in r.phases}) for c, r in plain]
 
     def by(pred, label: str) -> str:
         sel = [(c, r) for c, r, _ in rows if pred(c)]
@@ -219,6 +222,7 @@ def report(rows, n: int, seed: int) -> str:  # noqa: ANN001
         f"| FCC/BCC/HCP single-phase patterns proposed `single` | {_share(single_ok)} | |",
         f"| … of them with Kβ or W Lα lines | {_share(lines_ok)} | all |",
         f"| LaB₆ not called B2 (unindexed) | {_share(lab)}; called B2: {lab_b2} | all |",
+        f"| σ / Laves / μ proposed where the pattern has none | {_share(false_named)} | 0 |",
         f"| analysis time per pattern, one core (CPU) | mean {times.mean():.3f} s, max {times.max():.3f} s | "
         "≤ 0.3 s |",
         "",

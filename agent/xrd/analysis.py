@@ -131,7 +131,7 @@ class XrdAnalysis:
     @property
     def summary(self) -> str:
         if self.unindexed:
-            return "unindexed structure (not an FCC/BCC/HCP solid solution)"
+            return "unindexed structure (no FCC/BCC/HCP solid solution recognised)"
         if self.outcome is None:
             return "no phase indexed"
         phases = " + ".join(f"{p.structure} ({p.lattice}, confidence {p.confidence:.2f})" for p in self.phases)

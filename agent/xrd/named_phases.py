@@ -364,5 +364,5 @@ def complete(peaks: Sequence[Peak], phases: Sequence[IndexedPhase], unexplained:
     unindexed = not kept and len(strong) >= 3
     if unindexed:
         notes.append("unindexed structure: no FCC, BCC, HCP, B2, L12, sigma, Laves or mu lattice explains the "
-                     "peaks — not an FCC/BCC/HCP solid solution; choose the label yourself")
+                     "peaks — no solid solution recognised; choose the label yourself")
     return Completion(kept, left, unindexed, tuple(notes))
