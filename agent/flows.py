@@ -315,6 +315,7 @@ def write_report(start: RoundStart, model: DisentangledVAE, data: RoundData,
     """Write the round's report files and link them from the round (once)."""
     from alloyloop.agent.report import round_report
     from alloyloop.agent.report.calphad_agreement import calphad_vs_experiment
+    from alloyloop.agent.report.xrd_patterns import round_xrd_labels
     from alloyloop.db.campaigns import add_report
     from alloyloop.db.campaigns import rounds as list_rounds
 
@@ -334,6 +335,7 @@ def write_report(start: RoundStart, model: DisentangledVAE, data: RoundData,
         agreement = calphad_vs_experiment(session, spec.model.palette)
         earlier = [asdict(summarize_round(session, r)) for r in list_rounds(session, spec.name)
                    if r.index < rnd.index]
+        xrd_labels = round_xrd_labels(session, spec.name, rnd.index)
     files = round_report.write_round_report(
         model, data, suggestions, folder / REPORT_DIR, info=info,
         previous_importance=_previous_importance(url, spec.name, rnd.index),
@@ -341,7 +343,7 @@ def write_report(start: RoundStart, model: DisentangledVAE, data: RoundData,
         seed=rnd.seed, agreement=agreement, objectives=spec.goal.objectives,
         target=spec.goal.target, design_palette=spec.space.palette,
         processing=data.processing_counts(), design_route=spec.model.processing,
-        earlier_rounds=earlier)
+        earlier_rounds=earlier, xrd_labels=xrd_labels)
     kill_point("report")  # crash tests: report files written, not linked
     if linked is None:
         with store_session(url) as session:

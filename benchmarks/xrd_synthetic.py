@@ -208,16 +208,21 @@ def report(data: dict, n: int, seed: int) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=500)
-    parser.add_argument("--seed", type=int, default=22)
+def seeded_main(doc: str, run_fn, report_fn, section: str, n: int, seed: int) -> None:  # noqa: ANN001
+    """The command line of a seeded synthetic benchmark: ``--n``, ``--seed``, ``--no-write``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--n", type=int, default=n)
+    parser.add_argument("--seed", type=int, default=seed)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    text = report(run(args.n, args.seed), args.n, args.seed)
+    text = report_fn(run_fn(args.n, args.seed), args.n, args.seed)
     print(text)
     if not args.no_write:
-        write_section("xrd-synthetic", text)
+        write_section(section, text)
+
+
+def main() -> None:
+    seeded_main(__doc__, run, report, "xrd-synthetic", 500, 22)
 
 
 if __name__ == "__main__":

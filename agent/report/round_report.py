@@ -27,6 +27,7 @@ from alloyloop.agent.report.earlier_rounds import earlier_rounds_section
 from alloyloop.agent.report.pareto import front_table, pareto_points
 from alloyloop.agent.report.shap_values import explain
 from alloyloop.agent.report.suggestion_table import SUGGESTION_COLUMNS, suggestion_row, write_suggestions_csv
+from alloyloop.agent.report.xrd_patterns import XrdLabel, xrd_section
 from alloyloop.agent.training_data import RoundData
 from alloyloop.db.records import SuggestionRecord
 from alloyloop.featurize.composition import parse_composition
@@ -132,7 +133,8 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
                        design_palette: Sequence[str] | None = None,
                        processing: Mapping[str, int] | None = None,
                        design_route: str | None = None,
-                       earlier_rounds: Sequence[Mapping[str, Any]] | None = None) -> ReportFiles:
+                       earlier_rounds: Sequence[Mapping[str, Any]] | None = None,
+                       xrd_labels: Sequence[XrdLabel] = ()) -> ReportFiles:
     """Write the report of one round (see the module docstring).
 
     Args:
@@ -153,6 +155,8 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
             beside that table; None: routes are not a model input.
         earlier_rounds: summaries of the campaign's earlier rounds (``campaign status``'s
             rows): a section of their hits, and ``rounds.json``; None: no such section.
+        xrd_labels: the round's XRD-backed labels (:mod:`.xrd_patterns`): a section with
+            each one's pattern plot (``xrd_label_<id>.png``).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -200,6 +204,9 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
                       + H.table(["processing route", "training labels"], list(processing.items()))
                       + '<p class="muted">unknown: the label does not say how the sample was '
                         "made.</p>"))
+    xrd = xrd_section(xrd_labels, out)
+    if xrd is not None:
+        extra.append(xrd)
     if objectives:
         extra.append(_pareto_section(model, data, suggestions, x_sugg, objectives, target,
                                      design_palette or data.elements, out))

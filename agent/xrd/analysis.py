@@ -24,9 +24,13 @@ import numpy as np
 
 from alloyloop.agent.xrd.indexing import IndexedPhase, index_peaks
 from alloyloop.agent.xrd.lattices import Structure
+from alloyloop.agent.xrd.named_phases import complete
 from alloyloop.agent.xrd.pattern import Pattern
 from alloyloop.agent.xrd.peaks import DEFAULT_MIN_SNR, find_pattern_peaks
 from alloyloop.agent.xrd.profile import background_window, snip_background, strip_ka2
+from alloyloop.agent.xrd.prototypes import STORE_PHASE, NamedStructure
+from alloyloop.agent.xrd.tube_lines import assign as tube_line_peaks
+from alloyloop.agent.xrd.tube_lines import without_line_phases
 from alloyloop.agent.xrd.vegard import starting_lattice
 from alloyloop.featurize.converter import structure, unstructure
 
@@ -74,8 +78,9 @@ class PhaseResult:
     rms_two_theta: float
 
     def __post_init__(self) -> None:
-        if self.structure not in {s.value for s in Structure}:
-            raise ValueError(f"structure {self.structure!r}: use one of {', '.join(s.value for s in Structure)}")
+        known = [s.value for s in Structure] + [s.value for s in NamedStructure]
+        if self.structure not in known:
+            raise ValueError(f"structure {self.structure!r}: use one of {', '.join(known)}")
         if not 0.0 <= self.confidence <= 1.0:
             raise ValueError(f"confidence {self.confidence!r} must be in [0, 1]")
         if not 1.0 < self.a < 20.0:
@@ -104,6 +109,8 @@ class XrdAnalysis:
     outcome: str | None
     proposed_phases: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    unindexed: bool = False
+    """Strong peaks and no lattice of the analysis fits them: not an FCC/BCC/HCP solid solution."""
 
     def __post_init__(self) -> None:
         if self.outcome not in (None, "single", "multi"):
@@ -123,6 +130,8 @@ class XrdAnalysis:
 
     @property
     def summary(self) -> str:
+        if self.unindexed:
+            return "unindexed structure (no FCC/BCC/HCP solid solution recognised)"
         if self.outcome is None:
             return "no phase indexed"
         phases = " + ".join(f"{p.structure} ({p.lattice}, confidence {p.confidence:.2f})" for p in self.phases)
@@ -147,13 +156,23 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
             notes.append(f"no Vegard start ({exc.args[0]}); lattice parameters searched 2.3–4.6 Å")
     found, unexplained = index_peaks(peaks, wavelength=lam, two_theta_range=(float(x[0]), float(x[-1])),
                                      noise=float(np.median(noise)), starts=starts, min_snr=min_snr)
-    return _result(pattern, composition_key, peaks, found, unexplained, starts, notes)
+    # σ / Laves / μ, implausible ordered phases, unindexed structures (named_phases.py);
+    # Kβ and W Lα peaks of found reflections (tube_lines.py)
+    found, unexplained = without_line_phases(peaks, found, unexplained, pattern.radiation)
+    early = tube_line_peaks(peaks, found, unexplained, pattern.radiation)
+    done = complete(peaks, found, [i for i in unexplained if i not in early], wavelength=lam,
+                    two_theta_range=(float(x[0]), float(x[-1])), composition=composition, reserved=set(early))
+    notes += done.notes
+    lines = tube_line_peaks(peaks, done.phases, sorted(set(done.unexplained) | set(early)), pattern.radiation)
+    unexplained = sorted(i for i in set(done.unexplained) | set(early) if i not in lines)
+    return _result(pattern, composition_key, peaks, done.phases, unexplained, starts, notes, lines, done.unindexed)
 
 
 def _result(pattern: Pattern, key: str | None, peaks, found: list[IndexedPhase], unexplained: list[int],  # noqa: ANN001
-            starts, notes: list[str]) -> XrdAnalysis:  # noqa: ANN001
+            starts, notes: list[str], lines: dict[int, tuple[int, str]] | None = None,
+            unindexed: bool = False) -> XrdAnalysis:  # noqa: ANN001
     top = max((p.area for p in peaks), default=1.0) or 1.0
-    owner: dict[int, tuple[int, str]] = {}
+    owner: dict[int, tuple[int, str]] = dict(lines or {})
     for k, phase in enumerate(found):
         for m in phase.matches:
             if m.peak is not None and m.peak not in owner:
@@ -168,13 +187,14 @@ def _result(pattern: Pattern, key: str | None, peaks, found: list[IndexedPhase],
         confidence=round(p.confidence, 3), peaks_matched=sum(m.peak is not None for m in p.matches),
         reflections_expected=len(p.matches), rms_two_theta=round(p.rms_two_theta, 4)) for p in found)
     strong = [i for i in unexplained if peaks[i].area >= UNEXPLAINED_SHARE * top and peaks[i].snr >= 8]
-    names = [p.structure for p in phases]
+    names = [STORE_PHASE.get(p.structure, p.structure) for p in phases]
     if strong and (len(strong) >= 2 or any(peaks[i].area >= 0.10 * top for i in strong)):
         names.append("other")
         notes.append(f"{len(strong)} strong peak(s) no lattice explains: an unidentified phase?")
     if not phases:
         outcome = None
-        notes.append("no FCC, BCC, HCP, B2 or L12 lattice explains the peaks: choose the label yourself")
+        if not unindexed:
+            notes.append("no FCC, BCC, HCP, B2 or L12 lattice explains the peaks: choose the label yourself")
     elif len(names) == 1 and names[0] in SOLID_SOLUTIONS:
         outcome = "single"
     else:
@@ -184,7 +204,8 @@ def _result(pattern: Pattern, key: str | None, peaks, found: list[IndexedPhase],
         ka2=pattern.radiation.ka2, radiation=pattern.radiation.label,
         two_theta_range=(round(float(pattern.two_theta[0]), 4), round(float(pattern.two_theta[-1]), 4)),
         composition=key, phases=phases, peaks=rows, unexplained=tuple(unexplained), outcome=outcome,
-        proposed_phases=tuple(dict.fromkeys(names)) if outcome == "single" else tuple(names), notes=tuple(notes))
+        proposed_phases=tuple(dict.fromkeys(names)) if outcome == "single" else tuple(names), notes=tuple(notes),
+        unindexed=unindexed)
 
 
 def _finite(value: float | None) -> float | None:

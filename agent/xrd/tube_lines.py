@@ -1,0 +1,84 @@
+"""Peaks made by the tube's other lines: Kβ, and W Lα from tungsten the filament has deposited
+on an aged anode.
+
+A Kβ filter or monochromator removes most Kβ, never all of it; a strong reflection of a
+phase then shows a weak twin at the Kβ angle (Cu: 1.39222 Å, 2θ about 4° lower at 45°), and
+an aged tube adds W Lα₁ (1.47642 Å). Such a peak is the reflection of a phase already found
+at another wavelength: :func:`assign` labels it (``110 Kβ``) so it is never counted as an
+unexplained phase. A peak is one only when it sits within a few peak widths of a found
+reflection's position at that wavelength (computed from the measured d of the Kα peak) and
+is weaker than that reflection (:data:`MAX_RATIO`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from alloyloop.agent.xrd.indexing import IndexedPhase
+from alloyloop.agent.xrd.pattern import ANODES, Radiation
+from alloyloop.agent.xrd.peaks import Peak
+
+W_L_ALPHA1 = 1.47642
+LINES: dict[str, tuple[tuple[str, float], ...]] = {
+    "Cu": (("Kβ", 1.39222), ("W Lα", W_L_ALPHA1)),
+    "Co": (("Kβ", 1.62079), ("W Lα", W_L_ALPHA1)),
+    "Fe": (("Kβ", 1.75661),),
+    "Cr": (("Kβ", 2.08487),),
+    "Mo": (("Kβ", 0.63229),),
+}
+"""Kβ₁ (Bearden 1967) and W Lα₁ of the common anodes."""
+MAX_RATIO = 0.6
+"""A tube-line peak is at most this share of its Kα reflection (filtered Kβ ≈ 0.01–0.2)."""
+
+
+def anode_of(radiation: Radiation) -> str | None:
+    """The anode whose Kα1 the pattern was measured with (None: synchrotron or unknown)."""
+    for name, (ka1, _) in ANODES.items():
+        if abs(radiation.ka1 - ka1) < 5e-4:
+            return name
+    return None
+
+
+def without_line_phases(peaks: Sequence[Peak], phases: Sequence[IndexedPhase], unexplained: Sequence[int],
+                        radiation: Radiation) -> tuple[list[IndexedPhase], list[int]]:
+    """Drop a further phase (not the first) whose own peaks are all tube lines of the other
+    phases' reflections: the indexing made a lattice of the Kβ / W Lα twins."""
+    kept = list(phases)
+    for phase in list(phases[1:]):
+        others = [p for p in kept if p is not phase]
+        shared = {m.peak for p in others for m in p.matches if m.peak is not None}
+        own = sorted({m.peak for m in phase.matches if m.peak is not None} - shared)
+        if own and len(assign(peaks, others, own, radiation)) == len(own):
+            kept = others
+    explained = {m.peak for p in kept for m in p.matches if m.peak is not None}
+    return kept, sorted(set(unexplained) | ({i for i in range(len(peaks))} - explained))
+
+
+def assign(peaks: Sequence[Peak], phases: Sequence[IndexedPhase], unexplained: Sequence[int],
+           radiation: Radiation) -> dict[int, tuple[int, str]]:
+    """Unexplained peak index → (phase index, label such as ``111 Kβ``) for tube-line peaks."""
+    lines = LINES.get(anode_of(radiation) or "", ())
+    if not lines:
+        return {}
+    parents = [(k, m.reflection.label, m.peak) for k, phase in enumerate(phases)
+               for m in phase.matches if m.peak is not None]
+    out: dict[int, tuple[int, str]] = {}
+    for j in unexplained:
+        peak = peaks[j]
+        tol = max(0.08, min(0.3, 0.6 * peak.fwhm))
+        best: tuple[float, int, str] | None = None
+        for k, label, i in parents:
+            parent = peaks[i]
+            if peak.area > MAX_RATIO * parent.area:
+                continue
+            for name, wavelength in lines:
+                s = wavelength / (2 * parent.d)
+                if s >= 1:
+                    continue
+                dist = abs(math.degrees(2 * math.asin(s)) - peak.two_theta)
+                if dist <= tol and (best is None or dist < best[0]):
+                    best = (dist, k, f"{label} {name}")
+        if best is not None:
+            out[j] = (best[1], best[2])
+    return out
