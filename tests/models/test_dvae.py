@@ -9,7 +9,9 @@ takes seconds.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -39,6 +41,11 @@ from alloyloop.models.priors import (
 
 torch.set_num_threads(1)
 
+_spec = importlib.util.spec_from_file_location("alloy_sets", Path(__file__).with_name("alloy_sets.py"))
+random_alloys = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(random_alloys)
+random_alloys = random_alloys.random_alloys
+
 PALETTE = ("Al", "Co", "Cr", "Cu", "Fe", "Mn", "Ni", "Ti")
 FAST = DVAEConfig(max_epochs=6, min_epochs=1, patience=5, batch_size=64,
                   classifier_hidden=(32, 32), encoder_hidden=(32,), decoder_hidden=(32,),
@@ -49,12 +56,7 @@ FAST = DVAEConfig(max_epochs=6, min_epochs=1, patience=5, batch_size=64,
 def synthetic_alloys(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """``(n, 8)`` compositions of 2–5 elements and labels: single-phase (1) unless the
     alloy holds more than 12 at.% of Al + Ti + Cu together (a sharp, learnable rule)."""
-    rng = np.random.default_rng(seed)
-    X = np.zeros((n, len(PALETTE)))
-    for i in range(n):
-        k = rng.integers(2, 6)
-        cols = rng.choice(len(PALETTE), size=k, replace=False)
-        X[i, cols] = rng.dirichlet(np.full(k, 3.0))
+    X = random_alloys(n, len(PALETTE), seed, 3.0)
     y = (X[:, [0, 3, 7]].sum(axis=1) <= 0.12).astype(np.int64)
     return X, y
 
