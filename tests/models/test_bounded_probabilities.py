@@ -24,10 +24,10 @@ from alloyloop.models.torch_scoring import TorchScorer
 
 torch.set_num_threads(1)
 
-_spec = importlib.util.spec_from_file_location("alloy_sets", Path(__file__).with_name("alloy_sets.py"))
-random_alloys = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(random_alloys)
-random_alloys = random_alloys.random_alloys
+_spec = importlib.util.spec_from_file_location("dvae_tests", Path(__file__).with_name("test_dvae.py"))
+_helpers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_helpers)
+random_alloys = _helpers.random_alloys
 
 PALETTE = ("Al", "Co", "Cr", "Cu", "Fe", "Mn", "Ni", "Ti")
 FLOOR = 1e-4

@@ -9,9 +9,7 @@ takes seconds.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -41,16 +39,24 @@ from alloyloop.models.priors import (
 
 torch.set_num_threads(1)
 
-_spec = importlib.util.spec_from_file_location("alloy_sets", Path(__file__).with_name("alloy_sets.py"))
-random_alloys = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(random_alloys)
-random_alloys = random_alloys.random_alloys
 
 PALETTE = ("Al", "Co", "Cr", "Cu", "Fe", "Mn", "Ni", "Ti")
 FAST = DVAEConfig(max_epochs=6, min_epochs=1, patience=5, batch_size=64,
                   classifier_hidden=(32, 32), encoder_hidden=(32,), decoder_hidden=(32,),
                   composition_prior_samples=32, vae_max_epochs=6, vae_patience=3,
                   control_samples=32)
+
+
+def random_alloys(n: int, n_elements: int, seed: int, concentration: float = 3.0
+                  ) -> np.ndarray:
+    """``(n, n_elements)`` compositions of 2–5 random elements, Dirichlet fractions."""
+    rng = np.random.default_rng(seed)
+    X = np.zeros((n, n_elements))
+    for i in range(n):
+        k = rng.integers(2, 6)
+        cols = rng.choice(n_elements, size=k, replace=False)
+        X[i, cols] = rng.dirichlet(np.full(k, concentration))
+    return X
 
 
 def synthetic_alloys(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
