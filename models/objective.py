@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from alloyloop.models.composition import decoder_loglik
 from alloyloop.models.networks import M2
 
 
@@ -76,14 +77,14 @@ def elbo_terms(model: M2, x: Tensor, y: Tensor, p_single: Tensor, count: float,
         x: ``(n, E)`` fractions.
         y: ``(n,)`` float labels in {0, 1}.
         p_single: ``(n,)`` prior probability of y = 1 (0.5 for the flat prior).
-        count: effective atom count N of the multinomial likelihood.
+        count: effective atom count N of the composition likelihood
+            (:mod:`alloyloop.models.composition`).
         free_bits: λ of the free-bits KL (0 = the plain KL).
     """
     mu, logvar = model.encoder(x, y)
     z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
-    log_probs = model.decoder(z, y)
     return ElboTerms(
-        recon=multinomial_loglik(x, log_probs, count),
+        recon=decoder_loglik(model.decoder, z, y, x, count),
         kl=gaussian_kl(mu, logvar, free_bits),
         log_prior_y=log_label_prior(y, p_single),
     )

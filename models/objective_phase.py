@@ -29,7 +29,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from alloyloop.models.networks import M2
-from alloyloop.models.objective import ElboTerms, gaussian_kl, multinomial_loglik
+from alloyloop.models.composition import decoder_loglik
+from alloyloop.models.objective import ElboTerms, gaussian_kl
 
 _MASKED = -1e4
 """Added to the logits of classes a mask forbids: exp underflows to exactly 0 while the
@@ -52,7 +53,7 @@ def _terms(model: M2, x: Tensor, code: Tensor, log_prior: Tensor, count: float,
            free_bits: float) -> ElboTerms:
     mu, logvar = model.encoder(x, code)
     z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
-    return ElboTerms(recon=multinomial_loglik(x, model.decoder(z, code), count),
+    return ElboTerms(recon=decoder_loglik(model.decoder, z, code, x, count),
                      kl=gaussian_kl(mu, logvar, free_bits), log_prior_y=log_prior)
 
 
