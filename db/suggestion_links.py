@@ -104,3 +104,13 @@ def _close(session: Session, row: Suggestion, label: Label) -> None:
     else:
         note = f"closed by {what}: {label.source}, not made in the lab"
     move(session, row, SuggestionStatus.LABELLED, by=label.entered_by, note=note, label_id=label.id)
+
+
+def closed_by(session: Session, label_id: int) -> list[tuple[str, int, int]]:
+    """The suggestions label ``label_id`` closed, as ``(campaign, round index, suggestion id)``
+    (for the CLI to say what a label answered)."""
+    rows = session.execute(
+        select(Campaign.name, Round.index, Suggestion.id)
+        .join(Round, Round.id == Suggestion.round_id).join(Campaign, Campaign.id == Round.campaign_id)
+        .where(Suggestion.label_id == label_id).order_by(Campaign.name, Suggestion.id)).tuples()
+    return [(name, int(index), int(sid)) for name, index, sid in rows]

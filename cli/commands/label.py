@@ -88,6 +88,7 @@ def add(
     from alloyloop.db.audit import add_label_audited
     from alloyloop.db.labels import LabelInput
     from alloyloop.db.session import store_session
+    from alloyloop.db.suggestion_links import closed_by
 
     fields = dict(composition=composition, outcome=outcome, source=source, method=method, phases=phases,
                   processing=processing, anneal_temperature_c=temperature, anneal_time_h=time,
@@ -98,6 +99,8 @@ def add(
     with store_errors(), store_session(url) as session:
         label = add_label_audited(session, actor=_actor(), **fields)
         console.print(f"stored label #{label.id} for {label.alloy_key}: {escape(_describe(label))}")
+        for campaign, index, sid in closed_by(session, label.id):
+            console.print(f"closed suggestion #{sid} of campaign {escape(campaign)}, round {index}")
         _print_resolution(session, label.alloy_key)
 
 

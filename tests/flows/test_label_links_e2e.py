@@ -93,7 +93,8 @@ def test_hits_agree_everywhere_after_labels_by_every_route_and_a_correction(
     assert len(batch) == 4 and {b.status for b in batch} == {"suggested"}
     a, b, c, d = (x.alloy_key for x in batch)
 
-    _cli("label", "add", "-c", a, "-o", "single", "-p", "FCC", "-s", "experiment", "-m", "XRD", "--url", url)
+    said = _cli("label", "add", "-c", a, "-o", "single", "-p", "FCC", "-s", "experiment", "-m", "XRD", "--url", url)
+    assert f"closed suggestion #{batch[0].id} of campaign {NAME}, round 0" in " ".join(said.split())
     sheet = tmp_path / "lab.csv"
     sheet.write_text(f"composition,outcome,phases,source,method\n{b},single,FCC,experiment,XRD\n", encoding="utf-8")
     _cli("label", "import", str(sheet), "--url", url)
