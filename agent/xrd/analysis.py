@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from alloyloop.agent.xrd.doublet import detect_ka2
 from alloyloop.agent.xrd.indexing import IndexedPhase, index_peaks
 from alloyloop.agent.xrd.lattices import Structure
-from alloyloop.agent.xrd.pattern import Pattern
-from alloyloop.agent.xrd.peaks import DEFAULT_MIN_SNR, find_pattern_peaks
+from alloyloop.agent.xrd.pattern import Pattern, Radiation
+from alloyloop.agent.xrd.peaks import DEFAULT_MIN_SNR, find_pattern_peaks, noise_level
 from alloyloop.agent.xrd.profile import background_window, snip_background, strip_ka2
 from alloyloop.agent.xrd.vegard import starting_lattice
 from alloyloop.featurize.converter import structure, unstructure
@@ -135,10 +136,15 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
     """Analyse ``pattern``; ``composition`` (element → fraction) gives the Vegard starts."""
     x, y = pattern.two_theta, pattern.intensity
     background = snip_background(y, background_window(x))
+    notes = list(pattern.notes)
+    ka2 = detect_ka2(x, y - background, pattern.radiation, float(np.median(noise_level(y - background))))
+    if ka2.note:
+        notes.append(ka2.note)
+    stated = pattern.radiation
+    pattern = replace(pattern, radiation=ka2.radiation)
     net = strip_ka2(x, y - background, pattern.radiation)
     lam = pattern.radiation.ka1
     peaks, noise = find_pattern_peaks(x, net, lam, min_snr=min_snr)
-    notes = list(pattern.notes)
     starts = {}
     if composition:
         try:
@@ -146,7 +152,8 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
         except KeyError as exc:
             notes.append(f"no Vegard start ({exc.args[0]}); lattice parameters searched 2.3–4.6 Å")
     found, unexplained = index_peaks(peaks, wavelength=lam, two_theta_range=(float(x[0]), float(x[-1])),
-                                     noise=float(np.median(noise)), starts=starts, min_snr=min_snr)
+                                     noise=float(np.median(noise)), starts=starts, min_snr=min_snr,
+                                     ka2_ratio=_ka2_ratio(stated))
     return _result(pattern, composition_key, peaks, found, unexplained, starts, notes)
 
 
@@ -169,6 +176,9 @@ def _result(pattern: Pattern, key: str | None, peaks, found: list[IndexedPhase],
         reflections_expected=len(p.matches), rms_two_theta=round(p.rms_two_theta, 4)) for p in found)
     strong = [i for i in unexplained if peaks[i].area >= UNEXPLAINED_SHARE * top and peaks[i].snr >= 8]
     names = [p.structure for p in phases]
+    for name in dict.fromkeys(n for n in names if names.count(n) > 1):
+        lattices = ", ".join(p.lattice for p in phases if p.structure == name)
+        notes.append(f"two {name} phases ({lattices}): the label names {name} once")
     if strong and (len(strong) >= 2 or any(peaks[i].area >= 0.10 * top for i in strong)):
         names.append("other")
         notes.append(f"{len(strong)} strong peak(s) no lattice explains: an unidentified phase?")
@@ -184,7 +194,11 @@ def _result(pattern: Pattern, key: str | None, peaks, found: list[IndexedPhase],
         ka2=pattern.radiation.ka2, radiation=pattern.radiation.label,
         two_theta_range=(round(float(pattern.two_theta[0]), 4), round(float(pattern.two_theta[-1]), 4)),
         composition=key, phases=phases, peaks=rows, unexplained=tuple(unexplained), outcome=outcome,
-        proposed_phases=tuple(dict.fromkeys(names)) if outcome == "single" else tuple(names), notes=tuple(notes))
+        proposed_phases=tuple(dict.fromkeys(names)), notes=tuple(notes))
+
+
+def _ka2_ratio(radiation: Radiation) -> float | None:
+    return radiation.ka2 / radiation.ka1 if radiation.ka2 else None
 
 
 def _finite(value: float | None) -> float | None:

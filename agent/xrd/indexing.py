@@ -253,8 +253,11 @@ def _candidates(structure: Structure, ctx: _Context, start: StartingLattice | No
 def index_peaks(peaks: Sequence[Peak], *, wavelength: float, two_theta_range: tuple[float, float],
                 noise: float, starts: dict[Structure, StartingLattice] | None = None,
                 window: float = 0.06, min_score: float = 0.01, min_confidence: float = 0.3, max_phases: int = 3,
-                min_snr: float = 5.0) -> tuple[list[IndexedPhase], list[int]]:
-    """The phases found (strongest first) and the indices of the peaks none explains."""
+                min_snr: float = 5.0, ka2_ratio: float | None = None) -> tuple[list[IndexedPhase], list[int]]:
+    """The phases found (strongest first) and the indices of the peaks none explains.
+
+    ``ka2_ratio`` (λ(Kα2)/λ(Kα1) of the tube) marks a lattice of an accepted phase's family
+    that differs from it by that ratio (or its square) as the accepted phase's Kα2 residue."""
     if not peaks:
         return [], []
     fwhm = float(np.median([p.fwhm for p in peaks]))
@@ -271,8 +274,7 @@ def index_peaks(peaks: Sequence[Peak], *, wavelength: float, two_theta_range: tu
         for candidate in fitted:
             phase = _scored(candidate, ctx, explained)
             if phase is not None:
-                if any(p.structure.parent is phase.structure.parent
-                       and abs(p.a - phase.a) / p.a < SAME_LATTICE for p in phases):
+                if any(_same_phase(p, phase, ka2_ratio) for p in phases):
                     continue
                 if best is None or phase.score > best.score + 1e-9 or (
                         abs(phase.score - best.score) <= 1e-9 and _simpler(phase, best)):
@@ -283,6 +285,23 @@ def index_peaks(peaks: Sequence[Peak], *, wavelength: float, two_theta_range: tu
         explained |= {m.peak for m in best.matches if m.peak is not None}
     unexplained = [i for i in range(len(peaks)) if i not in explained]
     return phases, unexplained
+
+
+KA2_GHOST = 0.0008
+"""A lattice within this (relative) of an accepted one scaled by λ₂/λ₁ or (λ₂/λ₁)² is a Kα2 ghost."""
+
+
+def _same_phase(accepted: IndexedPhase, phase: IndexedPhase, ka2_ratio: float | None) -> bool:
+    """Whether ``phase`` is ``accepted`` seen again: the same lattice family within
+    :data:`SAME_LATTICE`, or shifted by the Kα1/Kα2 ratio (a residue of the doublet)."""
+    if accepted.structure.parent is not phase.structure.parent:
+        return False
+    ratio = phase.a / accepted.a
+    if abs(ratio - 1) < SAME_LATTICE:
+        return True
+    if ka2_ratio is None:
+        return False
+    return any(abs(ratio - ka2_ratio ** k) < KA2_GHOST for k in (-2, -1, 1, 2))
 
 
 def _overlapped(phase: IndexedPhase, ctx: _Context) -> bool:

@@ -55,3 +55,18 @@ def snip_background(intensity: np.ndarray, half_width_points: int) -> np.ndarray
 def background_window(two_theta: np.ndarray, degrees: float = 2.5) -> int:
     step = float(np.median(np.diff(two_theta)))
     return max(3, int(math.ceil(degrees / step)))
+
+
+def pseudo_voigt(x: np.ndarray, center: float, fwhm: float, eta: float) -> np.ndarray:
+    """A unit-height pseudo-Voigt: ``eta`` Lorentzian + (1 − ``eta``) Gaussian of one FWHM."""
+    dx = (x - center) / (0.5 * fwhm)
+    return eta / (1.0 + dx * dx) + (1.0 - eta) * np.exp(-math.log(2.0) * dx * dx)
+
+
+def ka2_position(two_theta_ka1: float | np.ndarray, radiation: Radiation) -> float | np.ndarray:
+    """2θ of the Kα2 twin of a reflection seen at ``two_theta_ka1`` with Kα1 (NaN beyond 180°)."""
+    assert radiation.ka2 is not None
+    s = np.sin(np.radians(np.asarray(two_theta_ka1, float)) / 2) * (radiation.ka2 / radiation.ka1)
+    with np.errstate(invalid="ignore"):
+        out = np.degrees(2 * np.arcsin(np.where(s < 1.0, s, np.nan)))
+    return float(out) if out.ndim == 0 else out

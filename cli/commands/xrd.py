@@ -9,6 +9,9 @@ the evidence folder the web app serves) and the analysis with the review as prov
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -115,17 +118,18 @@ def from_xrd(
         elif outcome:
             chosen, chosen_phases = outcome, phases or ""
         else:
-            answer = typer.prompt("accept / edit / reject", default="accept" if result.outcome else "reject")
-            word = answer.strip().lower()[:1]
-            if word == "a" and result.outcome:
-                chosen, chosen_phases = result.outcome, ",".join(result.proposed_phases)
-            elif word in ("e", "a"):
-                chosen, chosen_phases = _ask_label(result.outcome, result.proposed_phases)
-            elif word == "r":
-                rejected = True
-                chosen, chosen_phases = _ask_label(None, ())
-            else:
-                _fail(f"{answer!r}: answer accept, edit or reject (a, e, r)")
+            with _answers_needed():
+                answer = typer.prompt("accept / edit / reject", default="accept" if result.outcome else "reject")
+                word = answer.strip().lower()[:1]
+                if word == "a" and result.outcome:
+                    chosen, chosen_phases = result.outcome, ",".join(result.proposed_phases)
+                elif word in ("e", "a"):
+                    chosen, chosen_phases = _ask_label(result.outcome, result.proposed_phases)
+                elif word == "r":
+                    rejected = True
+                    chosen, chosen_phases = _ask_label(None, ())
+                else:
+                    _fail(f"{answer!r}: answer accept, edit or reject (a, e, r)")
         from alloyloop.db.vocab import parse_outcome, parse_phases
 
         try:
@@ -144,6 +148,22 @@ def from_xrd(
             console.print(f"stored label #{label.id} for {label.alloy_key}: {escape(_describe(label))} "
                           f"(proposal {decision.decision})")
             _print_resolution(session, label.alloy_key)
+
+
+NO_TERMINAL = ("no answer to the prompt (no terminal): add --accept to store the proposal, "
+               "--outcome (with --phases, and --reject if the proposal is wrong) to store your own label, "
+               "or --dry-run to only see the proposal")
+
+
+@contextmanager
+def _answers_needed() -> Iterator[None]:
+    """The prompt's input ended (a script, a pipe, no terminal): say which option answers it."""
+    try:
+        yield
+    except typer.Abort:
+        if sys.stdin is not None and sys.stdin.isatty():
+            raise
+        _fail(NO_TERMINAL)
 
 
 def _suffix(file: Path) -> str:

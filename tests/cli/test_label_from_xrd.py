@@ -124,3 +124,12 @@ def test_the_proposal_fits_80_columns(sqlite_url: str, scan: Path, tmp_path: Pat
     assert "…" not in done.stdout
     assert not [line for line in done.stdout.splitlines() if len(line) > 80]
     assert _labels(sqlite_url) == []
+
+
+def test_no_terminal_and_no_decision_names_the_options(sqlite_url: str, scan: Path, home: Path) -> None:
+    """A script without --accept / --outcome / --dry-run gets the options, not a bare "Aborted." (#28)."""
+    done = _run(str(scan), "-c", ALLOY, "--url", sqlite_url, stdin="")
+    assert done.exit_code == 1
+    assert "--accept" in done.text and "--outcome" in done.text and "--dry-run" in done.text
+    assert "Aborted" not in done.output
+    assert _labels(sqlite_url) == []
