@@ -87,7 +87,7 @@ def _proposal_page(request: Request, *, pattern: Pattern, analysis: XrdAnalysis,
 
 def _radiation(text: object) -> Radiation | None:
     word = clean_text("wavelength", text, 40)
-    return Radiation.of(word) if word else None
+    return Radiation.of(word, "given in the form") if word else None
 
 
 def _read_stored(settings, upload: Upload, wavelength: object) -> Pattern:  # noqa: ANN001

@@ -88,7 +88,7 @@ def from_xrd(
     with store_errors():
         alloy = parse_alloy(composition)
         try:
-            radiation = Radiation.of(wavelength) if wavelength else None
+            radiation = Radiation.of(wavelength, "given with --wavelength") if wavelength else None
             pattern = read_pattern(file, radiation=radiation)
         except ValueError as exc:
             _fail(str(exc))
