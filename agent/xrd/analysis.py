@@ -28,6 +28,7 @@ from alloyloop.agent.xrd.lattices import Structure
 from alloyloop.agent.xrd.pattern import Pattern, Radiation
 from alloyloop.agent.xrd.peaks import DEFAULT_MIN_SNR, find_pattern_peaks, noise_level
 from alloyloop.agent.xrd.profile import background_window, snip_background, strip_ka2
+from alloyloop.agent.xrd.shift import Shift, refine_shift, search_shift
 from alloyloop.agent.xrd.vegard import starting_lattice
 from alloyloop.featurize.converter import structure, unstructure
 
@@ -105,6 +106,12 @@ class XrdAnalysis:
     outcome: str | None
     proposed_phases: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    zero_shift: float = 0.0
+    """Refined zero shift z (degrees 2θ): observed = predicted + z + D·cos θ."""
+    zero_shift_sigma: float | None = None
+    displacement: float = 0.0
+    """Refined sample displacement D (degrees 2θ at θ → 0)."""
+    displacement_sigma: float | None = None
 
     def __post_init__(self) -> None:
         if self.outcome not in (None, "single", "multi"):
@@ -151,14 +158,33 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
             starts = {s: starting_lattice(s, composition) for s in Structure}
         except KeyError as exc:
             notes.append(f"no Vegard start ({exc.args[0]}); lattice parameters searched 2.3–4.6 Å")
-    found, unexplained = index_peaks(peaks, wavelength=lam, two_theta_range=(float(x[0]), float(x[-1])),
-                                     noise=float(np.median(noise)), starts=starts, min_snr=min_snr,
-                                     ka2_ratio=_ka2_ratio(stated))
-    return _result(pattern, composition_key, peaks, found, unexplained, starts, notes)
+    found, unexplained, shift = _index_shifted(peaks, lam, (float(x[0]), float(x[-1])), dict(
+        noise=float(np.median(noise)), starts=starts, min_snr=min_snr, ka2_ratio=_ka2_ratio(stated)))
+    if found and abs(float(shift.at(60.0))) >= 0.03:
+        notes.append(f"peaks shifted by {float(shift.at(40.0)):+.2f}° at 40° to {float(shift.at(100.0)):+.2f}° at "
+                     f"100° ({shift.label}): refined with the phases, lattice parameters corrected")
+    return _result(pattern, composition_key, peaks, found, unexplained, starts, notes, shift)
+
+
+def _index_shifted(peaks: list, wavelength: float, two_theta_range: tuple[float, float],
+                   options: dict) -> tuple[list[IndexedPhase], list[int], Shift]:
+    """Indexing with the pattern's zero shift and sample displacement: searched, then refined
+    with the phases; the refinement's residual widens the final matching tolerance."""
+    shift = search_shift(peaks, wavelength=wavelength, two_theta_range=two_theta_range, starts=options["starts"])
+    found, unexplained = index_peaks(shift.corrected(peaks, wavelength), wavelength=wavelength,
+                                     two_theta_range=two_theta_range, **options)
+    if not found:
+        return found, unexplained, Shift()
+    refined = refine_shift(found, peaks, wavelength, shift)
+    again, left = index_peaks(refined.corrected(peaks, wavelength), wavelength=wavelength,
+                              two_theta_range=two_theta_range, tolerance=3 * (refined.rms or 0.0), **options)
+    if sum(p.score for p in again) >= sum(p.score for p in found) - 1e-6:
+        return again, left, refined
+    return found, unexplained, shift
 
 
 def _result(pattern: Pattern, key: str | None, peaks, found: list[IndexedPhase], unexplained: list[int],  # noqa: ANN001
-            starts, notes: list[str]) -> XrdAnalysis:  # noqa: ANN001
+            starts, notes: list[str], shift: Shift) -> XrdAnalysis:  # noqa: ANN001
     top = max((p.area for p in peaks), default=1.0) or 1.0
     owner: dict[int, tuple[int, str]] = {}
     for k, phase in enumerate(found):
@@ -194,7 +220,9 @@ def _result(pattern: Pattern, key: str | None, peaks, found: list[IndexedPhase],
         ka2=pattern.radiation.ka2, radiation=pattern.radiation.label,
         two_theta_range=(round(float(pattern.two_theta[0]), 4), round(float(pattern.two_theta[-1]), 4)),
         composition=key, phases=phases, peaks=rows, unexplained=tuple(unexplained), outcome=outcome,
-        proposed_phases=tuple(dict.fromkeys(names)), notes=tuple(notes))
+        proposed_phases=tuple(dict.fromkeys(names)), notes=tuple(notes),
+        zero_shift=round(shift.zero, 4), zero_shift_sigma=_finite(shift.zero_sigma),
+        displacement=round(shift.displacement, 4), displacement_sigma=_finite(shift.displacement_sigma))
 
 
 def _ka2_ratio(radiation: Radiation) -> float | None:

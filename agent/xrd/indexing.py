@@ -85,8 +85,10 @@ class _Context:
     total: float
 
 
-def _tolerance(peaks: Sequence[Peak]) -> np.ndarray:
-    return np.array([max(0.06, min(0.25, 0.5 * p.fwhm)) for p in peaks])
+def _tolerance(peaks: Sequence[Peak], floor: float = 0.0) -> np.ndarray:
+    """How far (2θ) a peak may lie from a predicted reflection: half its width within
+    0.06–0.25°, widened to ``floor`` (a multiple of the shift refinement's residual)."""
+    return np.array([max(floor, 0.06, min(0.25, 0.5 * p.fwhm)) for p in peaks])
 
 
 def _predict(structure: Structure, a: float, c: float | None,
@@ -253,7 +255,8 @@ def _candidates(structure: Structure, ctx: _Context, start: StartingLattice | No
 def index_peaks(peaks: Sequence[Peak], *, wavelength: float, two_theta_range: tuple[float, float],
                 noise: float, starts: dict[Structure, StartingLattice] | None = None,
                 window: float = 0.06, min_score: float = 0.01, min_confidence: float = 0.3, max_phases: int = 3,
-                min_snr: float = 5.0, ka2_ratio: float | None = None) -> tuple[list[IndexedPhase], list[int]]:
+                min_snr: float = 5.0, ka2_ratio: float | None = None,
+                tolerance: float = 0.0) -> tuple[list[IndexedPhase], list[int]]:
     """The phases found (strongest first) and the indices of the peaks none explains.
 
     ``ka2_ratio`` (λ(Kα2)/λ(Kα1) of the tube) marks a lattice of an accepted phase's family
@@ -262,7 +265,7 @@ def index_peaks(peaks: Sequence[Peak], *, wavelength: float, two_theta_range: tu
         return [], []
     fwhm = float(np.median([p.fwhm for p in peaks]))
     ctx = _Context(peaks, np.array([p.two_theta for p in peaks]), np.array([p.area for p in peaks]),
-                   _tolerance(peaks), wavelength, two_theta_range[0], two_theta_range[1],
+                   _tolerance(peaks, tolerance), wavelength, two_theta_range[0], two_theta_range[1],
                    min_snr * noise * fwhm, float(sum(p.area for p in peaks)))
     fitted = [phase for structure in STRUCTURES
               for a, c in _candidates(structure, ctx, (starts or {}).get(structure), window)
