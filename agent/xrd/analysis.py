@@ -26,7 +26,7 @@ from alloyloop.agent.xrd.doublet import detect_ka2
 from alloyloop.agent.xrd.indexing import IndexedPhase, index_peaks
 from alloyloop.agent.xrd.lattices import Structure
 from alloyloop.agent.xrd.pattern import Pattern, Radiation
-from alloyloop.agent.xrd.peaks import DEFAULT_MIN_SNR, find_pattern_peaks, noise_level
+from alloyloop.agent.xrd.peaks import DEFAULT_MIN_SNR, find_pattern_peaks, noise_level, pattern_width
 from alloyloop.agent.xrd.profile import background_window, snip_background, strip_ka2
 from alloyloop.agent.xrd.shift import Shift, refine_shift, search_shift
 from alloyloop.agent.xrd.vegard import starting_lattice
@@ -142,8 +142,8 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
             composition_key: str | None = None, min_snr: float = DEFAULT_MIN_SNR) -> XrdAnalysis:
     """Analyse ``pattern``; ``composition`` (element → fraction) gives the Vegard starts."""
     x, y = pattern.two_theta, pattern.intensity
-    background = snip_background(y, background_window(x))
     notes = list(pattern.notes)
+    background, width = _background(x, y)
     ka2 = detect_ka2(x, y - background, pattern.radiation, float(np.median(noise_level(y - background))))
     if ka2.note:
         notes.append(ka2.note)
@@ -151,7 +151,11 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
     pattern = replace(pattern, radiation=ka2.radiation)
     net = strip_ka2(x, y - background, pattern.radiation)
     lam = pattern.radiation.ka1
-    peaks, noise = find_pattern_peaks(x, net, lam, min_snr=min_snr)
+    search = find_pattern_peaks(x, net, lam, min_snr=min_snr, width=width)
+    peaks, noise = search.peaks, search.noise
+    for hump in search.humps:
+        notes.append(f"broad hump at {hump.two_theta:.1f}° (FWHM {hump.fwhm:.1f}°, {hump.fwhm / search.width:.0f} × "
+                     "the peaks' width): amorphous or background, not indexed as a phase")
     starts = {}
     if composition:
         try:
@@ -164,6 +168,16 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
         notes.append(f"peaks shifted by {float(shift.at(40.0)):+.2f}° at 40° to {float(shift.at(100.0)):+.2f}° at "
                      f"100° ({shift.label}): refined with the phases, lattice parameters corrected")
     return _result(pattern, composition_key, peaks, found, unexplained, starts, notes, shift)
+
+
+def _background(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """SNIP background with a clipping window of 2.5° or 4 peak widths (broad
+    nanocrystalline peaks), and the pattern's width (FWHM × cos θ), measured over a 6°
+    background that leaves even 2° peaks their tails."""
+    wide = y - snip_background(y, background_window(x, 6.0))
+    width = pattern_width(x, wide, noise_level(wide))
+    degrees = max(2.5, 4.0 * width / float(np.cos(np.radians(np.median(x)) / 2)))
+    return snip_background(y, background_window(x, degrees)), width
 
 
 def _index_shifted(peaks: list, wavelength: float, two_theta_range: tuple[float, float],

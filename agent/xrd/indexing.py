@@ -87,8 +87,8 @@ class _Context:
 
 def _tolerance(peaks: Sequence[Peak], floor: float = 0.0) -> np.ndarray:
     """How far (2θ) a peak may lie from a predicted reflection: half its width within
-    0.06–0.25°, widened to ``floor`` (a multiple of the shift refinement's residual)."""
-    return np.array([max(floor, 0.06, min(0.25, 0.5 * p.fwhm)) for p in peaks])
+    0.06–0.5°, widened to ``floor`` (a multiple of the shift refinement's residual)."""
+    return np.array([max(floor, 0.06, min(0.5, 0.5 * p.fwhm)) for p in peaks])
 
 
 def _predict(structure: Structure, a: float, c: float | None,
@@ -270,6 +270,9 @@ def index_peaks(peaks: Sequence[Peak], *, wavelength: float, two_theta_range: tu
     fitted = [phase for structure in STRUCTURES
               for a, c in _candidates(structure, ctx, (starts or {}).get(structure), window)
               if (phase := _fit(structure, a, c, ctx)) is not None and phase.confidence >= min_confidence]
+    # lattices of one family closer than the peaks can resolve are one phase
+    mid = math.radians(float(np.median(ctx.tt)) / 2)
+    same = max(SAME_LATTICE, 0.5 * math.radians(fwhm) / (2 * math.tan(mid)))
     phases: list[IndexedPhase] = []
     explained: set[int] = set()
     for _ in range(max_phases):
@@ -277,7 +280,7 @@ def index_peaks(peaks: Sequence[Peak], *, wavelength: float, two_theta_range: tu
         for candidate in fitted:
             phase = _scored(candidate, ctx, explained)
             if phase is not None:
-                if any(_same_phase(p, phase, ka2_ratio) for p in phases):
+                if any(_same_phase(p, phase, ka2_ratio, same) for p in phases):
                     continue
                 if best is None or phase.score > best.score + 1e-9 or (
                         abs(phase.score - best.score) <= 1e-9 and _simpler(phase, best)):
@@ -294,13 +297,15 @@ KA2_GHOST = 0.0008
 """A lattice within this (relative) of an accepted one scaled by λ₂/λ₁ or (λ₂/λ₁)² is a Kα2 ghost."""
 
 
-def _same_phase(accepted: IndexedPhase, phase: IndexedPhase, ka2_ratio: float | None) -> bool:
-    """Whether ``phase`` is ``accepted`` seen again: the same lattice family within
-    :data:`SAME_LATTICE`, or shifted by the Kα1/Kα2 ratio (a residue of the doublet)."""
+def _same_phase(accepted: IndexedPhase, phase: IndexedPhase, ka2_ratio: float | None,
+                same: float = SAME_LATTICE) -> bool:
+    """Whether ``phase`` is ``accepted`` seen again: the same lattice family within ``same``
+    (relative; :data:`SAME_LATTICE`, or what the peak widths resolve), or shifted by the
+    Kα1/Kα2 ratio (a residue of the doublet)."""
     if accepted.structure.parent is not phase.structure.parent:
         return False
     ratio = phase.a / accepted.a
-    if abs(ratio - 1) < SAME_LATTICE:
+    if abs(ratio - 1) < same:
         return True
     if ka2_ratio is None:
         return False

@@ -43,13 +43,15 @@ def snip_background(intensity: np.ndarray, half_width_points: int) -> np.ndarray
     """The SNIP background (Ryan et al. 1988) on the LLS-transformed intensity, with clipping
     windows growing to ``half_width_points`` (wider than the broadest peak)."""
     y = np.maximum(intensity.astype(float), 0.0)
-    v = np.log(np.log(np.sqrt(y + 1.0) + 1.0) + 1.0)
+    m = max(1, min(half_width_points, len(y) // 2))
+    # mirrored at both ends, so that the first and last points are clipped like the others
+    padded = np.concatenate([y[m:0:-1], y, y[-2:-m - 2:-1]])
+    v = np.log(np.log(np.sqrt(padded + 1.0) + 1.0) + 1.0)
     n = len(v)
-    m = max(1, min(half_width_points, n // 4))
     for p in range(1, m + 1):
         mean = 0.5 * (v[: n - 2 * p] + v[2 * p:])
         v[p: n - p] = np.minimum(v[p: n - p], mean)
-    return (np.exp(np.exp(v) - 1.0) - 1.0) ** 2 - 1.0
+    return ((np.exp(np.exp(v) - 1.0) - 1.0) ** 2 - 1.0)[m: m + len(y)]
 
 
 def background_window(two_theta: np.ndarray, degrees: float = 2.5) -> int:
