@@ -84,7 +84,7 @@ def _fit_doublet(x: np.ndarray, y: np.ndarray, center: float, fwhm: float,
 
 
 def detect_ka2(two_theta: np.ndarray, net: np.ndarray, radiation: Radiation, noise: float,
-               max_peaks: int = 5) -> Ka2Decision:
+               max_peaks: int = 3) -> Ka2Decision:
     """Whether ``net`` (background removed, not stripped) shows the Kα2 twins ``radiation`` states."""
     if radiation.ka2 is None or radiation.ratio == 0.0:
         return Ka2Decision(False, 0.0, None, 0, radiation)
