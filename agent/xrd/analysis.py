@@ -32,11 +32,13 @@ from alloyloop.agent.xrd.shift import Shift, refine_shift, search_shift
 from alloyloop.agent.xrd.vegard import starting_lattice
 from alloyloop.featurize.converter import structure, unstructure
 
-ANALYSIS_VERSION = "xrd-1.0"
+ANALYSIS_VERSION = "xrd-1.1"
 """Changes whenever the analysis could give another result for the same file."""
 UNEXPLAINED_SHARE = 0.03
 """An unexplained peak counts when its area is at least this share of the strongest peak's."""
 SOLID_SOLUTIONS = ("FCC", "BCC", "HCP")
+SHIFT_GAIN = 0.02
+"""A refined shift that raises the phases' total score by this much over the unshifted peaks is kept."""
 
 
 @dataclass(frozen=True)
@@ -183,18 +185,35 @@ def _background(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
 def _index_shifted(peaks: list, wavelength: float, two_theta_range: tuple[float, float],
                    options: dict) -> tuple[list[IndexedPhase], list[int], Shift]:
     """Indexing with the pattern's zero shift and sample displacement: searched, then refined
-    with the phases; the refinement's residual widens the final matching tolerance."""
+    with the phases; the refinement's residual widens the final matching tolerance. A shift
+    is kept when its phases explain the pattern clearly better (:data:`SHIFT_GAIN`) than the
+    unshifted peaks, or as well and the shift is three standard errors from zero: broad peaks
+    leave a shift loosely determined, and a loose shift must not move the lattices."""
+    def total(phases: list[IndexedPhase]) -> float:
+        return sum(p.score for p in phases)
+
+    plain = index_peaks(peaks, wavelength=wavelength, two_theta_range=two_theta_range, **options)
     shift = search_shift(peaks, wavelength=wavelength, two_theta_range=two_theta_range, starts=options["starts"])
-    found, unexplained = index_peaks(shift.corrected(peaks, wavelength), wavelength=wavelength,
-                                     two_theta_range=two_theta_range, **options)
-    if not found:
-        return found, unexplained, Shift()
-    refined = refine_shift(found, peaks, wavelength, shift)
-    again, left = index_peaks(refined.corrected(peaks, wavelength), wavelength=wavelength,
-                              two_theta_range=two_theta_range, tolerance=3 * (refined.rms or 0.0), **options)
-    if sum(p.score for p in again) >= sum(p.score for p in found) - 1e-6:
-        return again, left, refined
-    return found, unexplained, shift
+    if shift == Shift():
+        found, unexplained = plain
+    else:
+        found, unexplained = index_peaks(shift.corrected(peaks, wavelength), wavelength=wavelength,
+                                         two_theta_range=two_theta_range, **options)
+    if found:
+        refined = refine_shift(found, peaks, wavelength, shift)
+        again, left = index_peaks(refined.corrected(peaks, wavelength), wavelength=wavelength,
+                                  two_theta_range=two_theta_range, tolerance=3 * (refined.rms or 0.0), **options)
+        if total(again) >= total(found) - 1e-6:
+            found, unexplained, shift = again, left, refined
+    gain = total(found) - total(plain[0])
+    if found and (gain > SHIFT_GAIN or (gain > -1e-6 and _significant(shift))):
+        return found, unexplained, shift
+    return plain[0], plain[1], Shift()
+
+
+def _significant(shift: Shift) -> bool:
+    """Whether the refined shift at 2θ = 60° is three standard errors from zero."""
+    return shift.sigma_60 is not None and abs(float(shift.at(60.0))) > 3 * shift.sigma_60
 
 
 def _result(pattern: Pattern, key: str | None, peaks, found: list[IndexedPhase], unexplained: list[int],  # noqa: ANN001

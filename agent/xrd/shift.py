@@ -49,6 +49,8 @@ class Shift:
     displacement_sigma: float | None = None
     rms: float | None = None
     """Root-mean-square 2θ residual of the refinement (degrees)."""
+    sigma_60: float | None = None
+    """Standard error of the shift at 2θ = 60° (z and D are correlated: this is tighter than either)."""
 
     def at(self, two_theta: np.ndarray | float) -> np.ndarray | float:
         return self.zero + self.displacement * np.cos(np.radians(np.asarray(two_theta)) / 2)
@@ -206,4 +208,6 @@ def _fit(rows: list[tuple[int, tuple[int, int, int], int]], hexagonal: list[bool
     s2 = float(np.sum(fit.fun[:-2] ** 2) / max(1, len(rows) - len(start)))
     cov = np.linalg.pinv(fit.jac.T @ fit.jac) * max(s2, 1.0)
     z_sigma, d_sigma = (float(math.sqrt(max(cov[i, i], 0.0))) for i in (0, 1))
-    return Shift(float(fit.x[0]), float(fit.x[1]), z_sigma, d_sigma, float(np.sqrt(np.mean(resid ** 2))))
+    g = np.array([1.0, math.cos(math.radians(30))])
+    at_60 = float(math.sqrt(max(float(g @ cov[:2, :2] @ g), 0.0)))
+    return Shift(float(fit.x[0]), float(fit.x[1]), z_sigma, d_sigma, float(np.sqrt(np.mean(resid ** 2))), at_60)
