@@ -294,7 +294,8 @@ def index_peaks(peaks: Sequence[Peak], *, wavelength: float, two_theta_range: tu
 
 
 KA2_GHOST = 0.0008
-"""A lattice within this (relative) of an accepted one scaled by λ₂/λ₁ or (λ₂/λ₁)² is a Kα2 ghost."""
+"""A lattice within this (relative) of an accepted one scaled by (λ₂/λ₁)^k, k ≤ 4, is a ghost:
+Rachinger stripping of an absent doublet leaves alternating ghosts at multiples of its spacing."""
 
 
 def _same_phase(accepted: IndexedPhase, phase: IndexedPhase, ka2_ratio: float | None,
@@ -309,7 +310,7 @@ def _same_phase(accepted: IndexedPhase, phase: IndexedPhase, ka2_ratio: float | 
         return True
     if ka2_ratio is None:
         return False
-    return any(abs(ratio - ka2_ratio ** k) < KA2_GHOST for k in (-2, -1, 1, 2))
+    return any(abs(ratio - ka2_ratio ** k) < KA2_GHOST for k in (-4, -3, -2, -1, 1, 2, 3, 4))
 
 
 def _overlapped(phase: IndexedPhase, ctx: _Context) -> bool:

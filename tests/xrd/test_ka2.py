@@ -62,3 +62,22 @@ def test_a_duplicate_structure_is_never_proposed_twice() -> None:
     assert [p.structure for p in result.phases] == ["FCC", "FCC"], result.summary
     assert result.outcome == "multi" and result.proposed_phases == ("FCC",)
     assert any("two FCC phases" in n for n in result.notes)
+
+
+def test_ghost_lattices_of_a_wrongly_stripped_scan_are_not_new_phases() -> None:
+    """The safety net behind the decision: strip a doublet that is not there (as the analysis
+    did before #28) and the Kα2 ghosts index as FCC lattices 0.5 % and 1 % smaller; with the
+    tube's λ₂/λ₁ they are recognised as the first FCC seen again."""
+    from alloyloop.agent.xrd.indexing import index_peaks
+    from alloyloop.agent.xrd.peaks import find_pattern_peaks
+    from alloyloop.agent.xrd.profile import background_window, snip_background, strip_ka2
+
+    pattern = _pymatgen_fcc(doublet=False)
+    x, y = pattern.two_theta, pattern.intensity
+    net = strip_ka2(x, y - snip_background(y, background_window(x)), Radiation())
+    search = find_pattern_peaks(x, net, ANODES["Cu"][0])
+    options = dict(wavelength=ANODES["Cu"][0], two_theta_range=(20.0, 100.0), noise=float(np.median(search.noise)))
+    naive, _ = index_peaks(search.peaks, **options)
+    assert [p.structure.value for p in naive].count("FCC") >= 2  # the defect this guards against
+    merged, _ = index_peaks(search.peaks, **options, ka2_ratio=ANODES["Cu"][1] / ANODES["Cu"][0])
+    assert [p.structure.value for p in merged].count("FCC") == 1
