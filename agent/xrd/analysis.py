@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from alloyloop.agent.xrd.doublet import detect_ka2
+from alloyloop.agent.xrd.doublet import detect_ka2, without_ka2_residue
 from alloyloop.agent.xrd.indexing import IndexedPhase, index_peaks
 from alloyloop.agent.xrd.lattices import Structure
 from alloyloop.agent.xrd.pattern import Pattern, Radiation
@@ -154,7 +154,7 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
     net = strip_ka2(x, y - background, pattern.radiation)
     lam = pattern.radiation.ka1
     search = find_pattern_peaks(x, net, lam, min_snr=min_snr, width=width)
-    peaks, noise = search.peaks, search.noise
+    peaks, noise = without_ka2_residue(search.peaks, pattern.radiation), search.noise
     for hump in search.humps:
         notes.append(f"broad hump at {hump.two_theta:.1f}° (FWHM {hump.fwhm:.1f}°, {hump.fwhm / search.width:.0f} × "
                      "the peaks' width): amorphous or background, not indexed as a phase")

@@ -128,3 +128,18 @@ def detect_ka2(two_theta: np.ndarray, net: np.ndarray, radiation: Radiation, noi
     if ratio < ABSENT:
         return Ka2Decision(False, ratio, sigma, len(estimates), replace(radiation, ka2=None, ratio=0.0))
     return Ka2Decision(True, ratio, sigma, len(estimates), radiation)
+
+
+RESIDUE = 0.1
+"""A peak at the Kα2 place of a peak ten times its area is what stripping left of the twin."""
+
+
+def without_ka2_residue(peaks: list, radiation: Radiation) -> list:
+    """``peaks`` (after Rachinger stripping) without the small peaks sitting where a stronger
+    peak's Kα2 twin was: stripping leaves a residue there that would index as a phase."""
+    if radiation.ka2 is None or radiation.ratio == 0.0:
+        return list(peaks)
+    twins = [(float(ka2_position(q.two_theta, radiation)), q) for q in peaks]
+    # the residue lies at the twin or just beyond it, where the stripped dip turns back up
+    return [p for p in peaks if not any(-0.5 * q.fwhm < p.two_theta - t < 1.8 * q.fwhm and p.area < RESIDUE * q.area
+                                        for t, q in twins if q is not p)]

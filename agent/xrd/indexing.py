@@ -294,8 +294,9 @@ def index_peaks(peaks: Sequence[Peak], *, wavelength: float, two_theta_range: tu
 
 
 KA2_GHOST = 0.0008
-"""A lattice within this (relative) of an accepted one scaled by (λ₂/λ₁)^k, k ≤ 4, is a ghost:
-Rachinger stripping of an absent doublet leaves alternating ghosts at multiples of its spacing."""
+"""A lattice of an accepted phase's structure within this (relative) of it scaled by (λ₂/λ₁)^k,
+k = 1, 2, 4, is a ghost: Rachinger stripping of an absent doublet leaves a dip at the twin and
+positive ghosts at even multiples of its spacing."""
 
 
 def _same_phase(accepted: IndexedPhase, phase: IndexedPhase, ka2_ratio: float | None,
@@ -308,9 +309,9 @@ def _same_phase(accepted: IndexedPhase, phase: IndexedPhase, ka2_ratio: float | 
     ratio = phase.a / accepted.a
     if abs(ratio - 1) < same:
         return True
-    if ka2_ratio is None:
-        return False
-    return any(abs(ratio - ka2_ratio ** k) < KA2_GHOST for k in (-4, -3, -2, -1, 1, 2, 3, 4))
+    if ka2_ratio is None or phase.structure is not accepted.structure:
+        return False  # an ordered variant shows its own superlattice peaks: not a ghost
+    return any(abs(ratio - ka2_ratio ** k) < KA2_GHOST for k in (-4, -2, -1, 1, 2, 4))
 
 
 def _overlapped(phase: IndexedPhase, ctx: _Context) -> bool:

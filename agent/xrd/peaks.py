@@ -43,6 +43,8 @@ NARROW = 0.45
 shoulder artefact: instrumental broadening only grows with angle."""
 GROUP = 2.0
 """Candidates closer than this many widths are fitted together."""
+EDGE = 3.0
+"""Peaks closer than this many of their widths (at most 1°) to an end of the scan are not kept."""
 OVERLAP = 1.5
 """A lone maximum broader than this many widths may hide overlapping peaks: it is fitted."""
 
@@ -135,12 +137,15 @@ def find_pattern_peaks(two_theta: np.ndarray, signal: np.ndarray, wavelength: fl
         return PeakSearch([], noise, width)
     peaks: list[Peak] = []
     for group in _groups(candidates, local):
-        alone = _measured(two_theta, smooth, noise, group[0], wavelength) if len(group) == 1 else None
+        alone = _measured(two_theta, smooth, noise, group[0], wavelength, local) if len(group) == 1 else None
         if alone is not None and alone.fwhm <= OVERLAP * local[group[0]] * step:
             peaks.append(alone)
         else:  # several candidates, or one maximum broader than the pattern's peaks: fit
             peaks.extend(_fitted(two_theta, signal, noise, group, local, wavelength))
-    peaks = [p for p in peaks if p.snr >= min_snr and two_theta[0] <= p.two_theta <= two_theta[-1]]
+    # a peak within three widths (≤ 1°) of an end of the scan has its profile cut off: not measured
+    ends = (two_theta[0], two_theta[-1])
+    peaks = [p for p in peaks if p.snr >= min_snr
+             and ends[0] + min(EDGE * p.fwhm, 1.0) <= p.two_theta <= ends[1] - min(EDGE * p.fwhm, 1.0)]
     humps = [p for p in peaks if p.fwhm >= HUMP_MIN_FWHM and p.fwhm * _cos(p.two_theta) > HUMP * width]
     kept = [p for p in peaks if p not in humps and p.fwhm * _cos(p.two_theta) >= NARROW * width]
     return PeakSearch(sorted(kept, key=lambda p: p.two_theta), noise, width, humps)
@@ -162,14 +167,19 @@ def _peak(two_theta: float, height: float, fwhm: float, area: float, snr: float,
                 height=height, area=area, fwhm=fwhm, snr=snr)
 
 
-def _measured(x: np.ndarray, smooth: np.ndarray, noise: np.ndarray, i: int, wavelength: float) -> Peak:
-    """An isolated maximum: parabola-vertex position, FWHM from the smoothed curve."""
+def _measured(x: np.ndarray, smooth: np.ndarray, noise: np.ndarray, i: int, wavelength: float,
+              local: np.ndarray) -> Peak:
+    """An isolated maximum: parabola-vertex position, FWHM from the smoothed curve, height
+    above the higher of the lowest points within three widths on either side (SNIP leaves the
+    background a little low: counted from zero, noise would pass for peaks)."""
     step = float(x[1] - x[0]) if len(x) > 1 else 1.0
-    height = float(smooth[i])
+    reach = max(3, int(3 * local[i]))
+    base = max(float(smooth[max(0, i - reach):i + 1].min()), float(smooth[i:i + reach + 1].min()), 0.0)
+    height = float(smooth[i]) - base
     lo = hi = i
-    while lo > 0 and smooth[lo - 1] > 0.6 * height and i - lo < 40:
+    while lo > 0 and smooth[lo - 1] - base > 0.6 * height and i - lo < 40:
         lo -= 1
-    while hi < len(smooth) - 1 and smooth[hi + 1] > 0.6 * height and hi - i < 40:
+    while hi < len(smooth) - 1 and smooth[hi + 1] - base > 0.6 * height and hi - i < 40:
         hi += 1
     if hi - lo < 2:
         lo, hi = max(0, i - 1), min(len(smooth) - 1, i + 1)

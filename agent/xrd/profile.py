@@ -44,14 +44,25 @@ def snip_background(intensity: np.ndarray, half_width_points: int) -> np.ndarray
     windows growing to ``half_width_points`` (wider than the broadest peak)."""
     y = np.maximum(intensity.astype(float), 0.0)
     m = max(1, min(half_width_points, len(y) // 2))
-    # mirrored at both ends, so that the first and last points are clipped like the others
-    padded = np.concatenate([y[m:0:-1], y, y[-2:-m - 2:-1]])
+    # continued past both ends by the line through the medians of the end points (robust to a
+    # peak there), so that the end points are clipped like the others
+    padded = np.concatenate([_end_line(y, m), y, _end_line(y[::-1], m)[::-1]])
     v = np.log(np.log(np.sqrt(padded + 1.0) + 1.0) + 1.0)
     n = len(v)
     for p in range(1, m + 1):
         mean = 0.5 * (v[: n - 2 * p] + v[2 * p:])
         v[p: n - p] = np.minimum(v[p: n - p], mean)
     return ((np.exp(np.exp(v) - 1.0) - 1.0) ** 2 - 1.0)[m: m + len(y)]
+
+
+def _end_line(y: np.ndarray, m: int) -> np.ndarray:
+    """``m`` points before ``y[0]`` on the line through the medians of the two halves of the
+    first ``2m`` points (at least 10), never below 0."""
+    k = max(10, min(len(y), 2 * m)) // 2 * 2
+    a, b = float(np.median(y[: k // 2])), float(np.median(y[k // 2: k]))
+    slope = (b - a) / (k / 2)
+    index = np.arange(-m, 0) - (k / 4 - 0.5)
+    return np.maximum(a + slope * index, 0.0)
 
 
 def background_window(two_theta: np.ndarray, degrees: float = 2.5) -> int:
