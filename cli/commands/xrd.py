@@ -11,6 +11,7 @@ the evidence folder the web app serves) and the analysis with the review as prov
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,6 +71,10 @@ def from_xrd(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Propose a phase label from an XRD pattern (or each pattern of a folder); accept, edit or reject it; store it."""
+    # the analysis solves many small least-squares problems: BLAS threads only contend for the
+    # cores there (measured: 2.6 s instead of 5.5 s wall for one scan on 2 busy cores)
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
     if accept and (outcome or reject):
         _fail("--accept stores the proposal: leave out --outcome and --reject, or --accept")
     if (phases or reject) and not outcome:
