@@ -94,6 +94,11 @@ def pattern_width(two_theta: np.ndarray, signal: np.ndarray, noise: np.ndarray) 
     step = float(np.median(np.diff(two_theta)))
     light = savgol_filter(signal, 5, 2) if len(signal) > 5 else signal
     idx, props = find_peaks(light, prominence=10 * noise)
+    # the background is least certain within 1° of a scan end (where peaks are dropped too):
+    # a maximum there is judged only when there is no other
+    inner = (two_theta[idx] > two_theta[0] + 1.0) & (two_theta[idx] < two_theta[-1] - 1.0)
+    if inner.any():
+        idx, props = idx[inner], {"prominences": props["prominences"][inner]}
     if idx.size == 0:
         return 0.1
     # a maximum on the flank of a bigger peak has a small prominence and so a narrow measured
@@ -264,6 +269,8 @@ def _fitted(x: np.ndarray, y: np.ndarray, noise: np.ndarray, group: list[int], l
         if any(abs(pos[k] - p.two_theta) < 0.3 * fw[k] for p in out):
             continue  # two components on one peak: keep the stronger
         i = int(np.clip(np.searchsorted(x, pos[k]), 0, len(x) - 1))
+        if amp[k] > 1.2 * max(float(y[i]), 0.0) + 4 * float(noise[i]):
+            continue  # taller than the signal at its centre: the sloped line went negative under it
         out.append(_peak(float(pos[k]), float(amp[k]), float(fw[k]), float(amp[k] * fw[k]),
                          float(amp[k] / noise[i]), wavelength))
     return out
