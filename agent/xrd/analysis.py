@@ -187,12 +187,13 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
     # reflection, so parent and twin are placed alike. Peak indices are unchanged, so the
     # result's peak table keeps the observed positions.
     corrected = shift.corrected(peaks, lam)
-    found, unexplained = without_line_phases(corrected, found, unexplained, pattern.radiation)
-    early = tube_line_peaks(corrected, found, unexplained, pattern.radiation)
+    found, unexplained = without_line_phases(corrected, found, unexplained, pattern.radiation, two_theta_range[1])
+    early = tube_line_peaks(corrected, found, unexplained, pattern.radiation, two_theta_range[1])
     done = complete(corrected, found, [i for i in unexplained if i not in early], wavelength=lam,
                     two_theta_range=two_theta_range, composition=composition, reserved=set(early))
     notes += done.notes
-    lines = tube_line_peaks(corrected, done.phases, sorted(set(done.unexplained) | set(early)), pattern.radiation)
+    lines = tube_line_peaks(corrected, done.phases, sorted(set(done.unexplained) | set(early)), pattern.radiation,
+                            two_theta_range[1])
     unexplained = sorted(i for i in set(done.unexplained) | set(early) if i not in lines)
     if done.phases and abs(float(shift.at(60.0))) >= 0.03:
         notes.append(f"peaks shifted by {float(shift.at(40.0)):+.2f}° at 40° to {float(shift.at(100.0)):+.2f}° at "

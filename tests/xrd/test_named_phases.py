@@ -84,6 +84,15 @@ def test_tube_lines_are_labelled_not_unexplained(anode: str, kbeta: float, w_lal
     assert not [i for i in result.unexplained if result.peaks[i].relative >= 3.0]
 
 
+def test_a_kbeta_twin_of_a_reflection_past_the_scan_end_is_a_tube_line() -> None:
+    """FCC 222 (Kα 95.6°) lies past a scan ending at 90°; its Kβ twin (84.2°) lies inside. Before,
+    it and the 200 / 220 twins were indexed as a BCC phase (a 2.81 Å): FCC + BCC."""
+    pattern = simulate([fcc_cantor(3.59)], Conditions(kbeta=0.15, hi=90.0, seed=8, peak_counts=20000))
+    result = analyse(pattern, CANTOR)
+    assert (result.outcome, result.proposed_phases) == ("single", ("FCC",)), result.summary
+    assert any(p.hkl == "222 Kβ" and abs(p.two_theta - 84.2) < 0.2 for p in result.peaks)
+
+
 def test_without_tube_lines_a_weak_extra_phase_is_still_reported() -> None:
     """The tube-line rule does not swallow a real second phase: BCC at 20 % is not a Kβ twin."""
     result = analyse(simulate([fcc_cantor(3.59, 0.8), bcc_alcrfe(2.88, 0.2)], Conditions(seed=9, kbeta=0.05)),
