@@ -95,13 +95,13 @@ def assign(peaks: Sequence[Peak], phases: Sequence[IndexedPhase], unexplained: S
         return {}
     parents = [(k, m.reflection.label, peaks[m.peak].d, peaks[m.peak].area) for k, phase in enumerate(phases)
                for m in phase.matches if m.peak is not None]
+    observed = list(parents)
     if scan_end is not None:
         parents += _beyond_scan(phases, radiation.ka1, min(w for _, w in lines), scan_end)
-    out: dict[int, tuple[int, str]] = {}
+    found: dict[int, tuple[float, int, str, str, float]] = {}  # peak → (distance, phase, label, line, ratio)
     for j in unexplained:
         peak = peaks[j]
         tol = max(0.08, min(0.3, 0.6 * peak.fwhm))
-        best: tuple[float, int, str] | None = None
         for k, label, d, area in parents:
             if peak.area > MAX_RATIO * area:
                 continue
@@ -110,8 +110,22 @@ def assign(peaks: Sequence[Peak], phases: Sequence[IndexedPhase], unexplained: S
                 if s >= 1:
                     continue
                 dist = abs(math.degrees(2 * math.asin(s)) - peak.two_theta)
-                if dist <= tol and (best is None or dist < best[0]):
-                    best = (dist, k, f"{label} {name}")
-        if best is not None:
-            out[j] = (best[1], best[2])
-    return out
+                if dist <= tol and (j not in found or dist < found[j][0]):
+                    found[j] = (dist, k, f"{label} {name}", name, peak.area / area)
+    seen = {name: _line_seen(wavelength, observed, peaks) for name, wavelength in lines}
+    return {j: (k, label) for j, (_, k, label, name, _) in found.items() if seen[name]}
+
+
+def _line_seen(wavelength: float, parents: Sequence[tuple], peaks: Sequence[Peak]) -> bool:
+    """Whether the tube emits this line at all: the twin of the strongest observed reflection
+    (where it lies among the peaks' angles) must be a peak — a line's twins scale with their
+    reflections, so weaker reflections' "twins" alone are another phase's peaks."""
+    lo, hi = min(p.two_theta for p in peaks), max(p.two_theta for p in peaks)
+    inside = [(area, math.degrees(2 * math.asin(wavelength / (2 * d)))) for _, _, d, area in parents
+              if wavelength / (2 * d) < 1]
+    inside = [(area, t) for area, t in inside if lo <= t <= hi]
+    if not inside:
+        return True
+    area, twin = max(inside)
+    return any(abs(p.two_theta - twin) <= max(0.08, min(0.3, 0.6 * p.fwhm)) and p.area <= MAX_RATIO * area
+               for p in peaks)
