@@ -91,7 +91,7 @@ def _radiation(text: object) -> Radiation | None:
     if not word:
         return None
     try:
-        return Radiation.of(word)
+        return Radiation.of(word, "given in the form")
     except ValueError as exc:
         raise InvalidValue("wavelength", word, fix=str(exc).split(": ", 1)[-1]) from None
 

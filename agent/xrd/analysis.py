@@ -1,12 +1,15 @@
 """The whole analysis of one pattern, and its result as a validated, serialisable record.
 
-``analyse(pattern, composition)``: SNIP background → Rachinger Kα2 stripping → peaks →
-indexing against FCC, BCC, HCP, B2 and L1₂ (starting lattice parameters from the
-composition by Vegard's law) → a proposed label. The proposal is ``single`` when one
-disordered solid solution (FCC, BCC or HCP) explains the pattern, ``multi`` otherwise — two
-or more phases, an ordered phase (the store's ``single`` means one solid solution), or
-strong peaks no lattice explains (reported as phase ``other``). No phase indexed: no
-outcome is proposed and the person decides.
+``analyse(pattern, composition)``: SNIP background → Kα2 doublet or not (:mod:`.doublet`) and
+Rachinger stripping → peaks at the pattern's own width → zero shift and sample displacement
+found and refined with the indexing against FCC, BCC, HCP, B2 and L1₂ (starting lattice
+parameters from the composition by Vegard's law) → on the shift-corrected peaks, Kβ / W Lα
+twins labelled and σ / Laves / μ fitted (:mod:`.named_phases`) → a proposed label. The
+proposal is ``single`` when one disordered solid solution (FCC, BCC or HCP) explains the
+pattern, ``multi`` otherwise — two or more phases, an ordered or named intermetallic phase
+(the store's ``single`` means one solid solution), or strong peaks no lattice explains
+(reported as phase ``other``); each structure is proposed once. No phase indexed: no outcome
+is proposed and the person decides (an *unindexed structure* when strong peaks remain).
 
 :class:`XrdAnalysis` goes to JSON through the one cattrs converter
 (:func:`alloyloop.featurize.converter.unstructure`) and back (:meth:`XrdAnalysis.from_json`);
@@ -18,27 +21,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from alloyloop.agent.xrd.doublet import detect_ka2, without_ka2_residue
 from alloyloop.agent.xrd.indexing import IndexedPhase, index_peaks
 from alloyloop.agent.xrd.lattices import Structure
 from alloyloop.agent.xrd.named_phases import complete
-from alloyloop.agent.xrd.pattern import Pattern
-from alloyloop.agent.xrd.peaks import DEFAULT_MIN_SNR, find_pattern_peaks
+from alloyloop.agent.xrd.pattern import Pattern, Radiation
+from alloyloop.agent.xrd.peaks import DEFAULT_MIN_SNR, find_pattern_peaks, noise_level, pattern_width
 from alloyloop.agent.xrd.profile import background_window, snip_background, strip_ka2
 from alloyloop.agent.xrd.prototypes import STORE_PHASE, NamedStructure
+from alloyloop.agent.xrd.shift import Shift, refine_shift, search_shift
 from alloyloop.agent.xrd.tube_lines import assign as tube_line_peaks
 from alloyloop.agent.xrd.tube_lines import without_line_phases
 from alloyloop.agent.xrd.vegard import starting_lattice
 from alloyloop.featurize.converter import structure, unstructure
 
-ANALYSIS_VERSION = "xrd-1.0"
+ANALYSIS_VERSION = "xrd-1.2"
 """Changes whenever the analysis could give another result for the same file."""
 UNEXPLAINED_SHARE = 0.03
 """An unexplained peak counts when its area is at least this share of the strongest peak's."""
 SOLID_SOLUTIONS = ("FCC", "BCC", "HCP")
+SHIFT_GAIN = 0.02
+"""A refined shift that raises the phases' total score by this much over the unshifted peaks is kept."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,12 @@ class XrdAnalysis:
     notes: tuple[str, ...] = ()
     unindexed: bool = False
     """Strong peaks and no lattice of the analysis fits them: not an FCC/BCC/HCP solid solution."""
+    zero_shift: float = 0.0
+    """Refined zero shift z (degrees 2θ): observed = predicted + z + D·cos θ."""
+    zero_shift_sigma: float | None = None
+    displacement: float = 0.0
+    """Refined sample displacement D (degrees 2θ at θ → 0)."""
+    displacement_sigma: float | None = None
 
     def __post_init__(self) -> None:
         if self.outcome not in (None, "single", "multi"):
@@ -143,33 +156,98 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
             composition_key: str | None = None, min_snr: float = DEFAULT_MIN_SNR) -> XrdAnalysis:
     """Analyse ``pattern``; ``composition`` (element → fraction) gives the Vegard starts."""
     x, y = pattern.two_theta, pattern.intensity
-    background = snip_background(y, background_window(x))
+    notes = list(pattern.notes)
+    background, width = _background(x, y)
+    ka2 = detect_ka2(x, y - background, pattern.radiation, float(np.median(noise_level(y - background))))
+    if ka2.note:
+        notes.append(ka2.note)
+    stated = pattern.radiation
+    pattern = replace(pattern, radiation=ka2.radiation)
     net = strip_ka2(x, y - background, pattern.radiation)
     lam = pattern.radiation.ka1
-    peaks, noise = find_pattern_peaks(x, net, lam, min_snr=min_snr)
-    notes = list(pattern.notes)
+    search = find_pattern_peaks(x, net, lam, min_snr=min_snr, width=width)
+    peaks, noise = without_ka2_residue(search.peaks, pattern.radiation), search.noise
+    for hump in search.humps:
+        notes.append(f"broad hump at {hump.two_theta:.1f}° (FWHM {hump.fwhm:.1f}°, {hump.fwhm / search.width:.0f} × "
+                     "the peaks' width): amorphous or background, not indexed as a phase")
     starts = {}
     if composition:
         try:
             starts = {s: starting_lattice(s, composition) for s in Structure}
         except KeyError as exc:
             notes.append(f"no Vegard start ({exc.args[0]}); lattice parameters searched 2.3–4.6 Å")
-    found, unexplained = index_peaks(peaks, wavelength=lam, two_theta_range=(float(x[0]), float(x[-1])),
-                                     noise=float(np.median(noise)), starts=starts, min_snr=min_snr)
-    # σ / Laves / μ, implausible ordered phases, unindexed structures (named_phases.py);
-    # Kβ and W Lα peaks of found reflections (tube_lines.py)
-    found, unexplained = without_line_phases(peaks, found, unexplained, pattern.radiation)
-    early = tube_line_peaks(peaks, found, unexplained, pattern.radiation)
-    done = complete(peaks, found, [i for i in unexplained if i not in early], wavelength=lam,
-                    two_theta_range=(float(x[0]), float(x[-1])), composition=composition, reserved=set(early))
+    two_theta_range = (float(x[0]), float(x[-1]))
+    found, unexplained, shift = _index_shifted(peaks, lam, two_theta_range, dict(
+        noise=float(np.median(noise)), starts=starts, min_snr=min_snr, ka2_ratio=_ka2_ratio(stated)))
+    # Tube lines and σ / Laves / μ see the shift-corrected peaks: the shift is the instrument's,
+    # shared by every phase, and was refined on the cubic/HCP phases' many sharp lines. The
+    # named-phase fit's own whole-phase 2θ offset (±0.4°, constant) then only takes up what is
+    # left — all of the shift when no cubic/HCP phase fixed it — instead of approximating
+    # D·cos θ by a constant; Kβ / W Lα twins are predicted from the corrected d of their Kα
+    # reflection, so parent and twin are placed alike. Peak indices are unchanged, so the
+    # result's peak table keeps the observed positions.
+    corrected = shift.corrected(peaks, lam)
+    found, unexplained = without_line_phases(corrected, found, unexplained, pattern.radiation, two_theta_range[1])
+    early = tube_line_peaks(corrected, found, unexplained, pattern.radiation, two_theta_range[1])
+    done = complete(corrected, found, [i for i in unexplained if i not in early], wavelength=lam,
+                    two_theta_range=two_theta_range, composition=composition, reserved=set(early))
     notes += done.notes
-    lines = tube_line_peaks(peaks, done.phases, sorted(set(done.unexplained) | set(early)), pattern.radiation)
+    lines = tube_line_peaks(corrected, done.phases, sorted(set(done.unexplained) | set(early)), pattern.radiation,
+                            two_theta_range[1])
     unexplained = sorted(i for i in set(done.unexplained) | set(early) if i not in lines)
-    return _result(pattern, composition_key, peaks, done.phases, unexplained, starts, notes, lines, done.unindexed)
+    if done.phases and abs(float(shift.at(60.0))) >= 0.03:
+        notes.append(f"peaks shifted by {float(shift.at(40.0)):+.2f}° at 40° to {float(shift.at(100.0)):+.2f}° at "
+                     f"100° ({shift.label}): refined with the phases, lattice parameters corrected")
+    return _result(pattern, composition_key, peaks, done.phases, unexplained, starts, notes, shift, lines,
+                   done.unindexed)
+
+
+def _background(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """SNIP background with a clipping window of 2.5° or 4 peak widths (broad
+    nanocrystalline peaks), and the pattern's width (FWHM × cos θ), measured over a 6°
+    background that leaves even 2° peaks their tails."""
+    wide = y - snip_background(y, background_window(x, 6.0))
+    width = pattern_width(x, wide, noise_level(wide))
+    degrees = max(2.5, 4.0 * width / float(np.cos(np.radians(np.median(x)) / 2)))
+    return snip_background(y, background_window(x, degrees)), width
+
+
+def _index_shifted(peaks: list, wavelength: float, two_theta_range: tuple[float, float],
+                   options: dict) -> tuple[list[IndexedPhase], list[int], Shift]:
+    """Indexing with the pattern's zero shift and sample displacement: searched, then refined
+    with the phases; the refinement's residual widens the final matching tolerance. A shift
+    is kept when its phases explain the pattern clearly better (:data:`SHIFT_GAIN`) than the
+    unshifted peaks, or as well and the shift is three standard errors from zero: broad peaks
+    leave a shift loosely determined, and a loose shift must not move the lattices."""
+    def total(phases: list[IndexedPhase]) -> float:
+        return sum(p.score for p in phases)
+
+    plain = index_peaks(peaks, wavelength=wavelength, two_theta_range=two_theta_range, **options)
+    shift = search_shift(peaks, wavelength=wavelength, two_theta_range=two_theta_range, starts=options["starts"])
+    if shift == Shift():
+        found, unexplained = plain
+    else:
+        found, unexplained = index_peaks(shift.corrected(peaks, wavelength), wavelength=wavelength,
+                                         two_theta_range=two_theta_range, **options)
+    if found:
+        refined = refine_shift(found, peaks, wavelength, shift)
+        again, left = index_peaks(refined.corrected(peaks, wavelength), wavelength=wavelength,
+                                  two_theta_range=two_theta_range, tolerance=3 * (refined.rms or 0.0), **options)
+        if total(again) >= total(found) - 1e-6:
+            found, unexplained, shift = again, left, refined
+    gain = total(found) - total(plain[0])
+    if found and (gain > SHIFT_GAIN or (gain > -1e-6 and _significant(shift))):
+        return found, unexplained, shift
+    return plain[0], plain[1], Shift()
+
+
+def _significant(shift: Shift) -> bool:
+    """Whether the refined shift at 2θ = 60° is three standard errors from zero."""
+    return shift.sigma_60 is not None and abs(float(shift.at(60.0))) > 3 * shift.sigma_60
 
 
 def _result(pattern: Pattern, key: str | None, peaks, found: list[IndexedPhase], unexplained: list[int],  # noqa: ANN001
-            starts, notes: list[str], lines: dict[int, tuple[int, str]] | None = None,
+            starts, notes: list[str], shift: Shift, lines: dict[int, tuple[int, str]] | None = None,
             unindexed: bool = False) -> XrdAnalysis:  # noqa: ANN001
     top = max((p.area for p in peaks), default=1.0) or 1.0
     owner: dict[int, tuple[int, str]] = dict(lines or {})
@@ -188,6 +266,9 @@ def _result(pattern: Pattern, key: str | None, peaks, found: list[IndexedPhase],
         reflections_expected=len(p.matches), rms_two_theta=round(p.rms_two_theta, 4)) for p in found)
     strong = [i for i in unexplained if peaks[i].area >= UNEXPLAINED_SHARE * top and peaks[i].snr >= 8]
     names = [STORE_PHASE.get(p.structure, p.structure) for p in phases]
+    for name in dict.fromkeys(n for n in names if names.count(n) > 1):
+        lattices = ", ".join(p.lattice for p, n in zip(phases, names) if n == name)
+        notes.append(f"two {name} phases ({lattices}): the label names {name} once")
     if strong and (len(strong) >= 2 or any(peaks[i].area >= 0.10 * top for i in strong)):
         names.append("other")
         notes.append(f"{len(strong)} strong peak(s) no lattice explains: an unidentified phase?")
@@ -204,8 +285,13 @@ def _result(pattern: Pattern, key: str | None, peaks, found: list[IndexedPhase],
         ka2=pattern.radiation.ka2, radiation=pattern.radiation.label,
         two_theta_range=(round(float(pattern.two_theta[0]), 4), round(float(pattern.two_theta[-1]), 4)),
         composition=key, phases=phases, peaks=rows, unexplained=tuple(unexplained), outcome=outcome,
-        proposed_phases=tuple(dict.fromkeys(names)) if outcome == "single" else tuple(names), notes=tuple(notes),
-        unindexed=unindexed)
+        proposed_phases=tuple(dict.fromkeys(names)), notes=tuple(notes), unindexed=unindexed,
+        zero_shift=round(shift.zero, 4), zero_shift_sigma=_finite(shift.zero_sigma),
+        displacement=round(shift.displacement, 4), displacement_sigma=_finite(shift.displacement_sigma))
+
+
+def _ka2_ratio(radiation: Radiation) -> float | None:
+    return radiation.ka2 / radiation.ka1 if radiation.ka2 else None
 
 
 def _finite(value: float | None) -> float | None:

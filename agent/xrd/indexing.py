@@ -85,8 +85,10 @@ class _Context:
     total: float
 
 
-def _tolerance(peaks: Sequence[Peak]) -> np.ndarray:
-    return np.array([max(0.06, min(0.25, 0.5 * p.fwhm)) for p in peaks])
+def _tolerance(peaks: Sequence[Peak], floor: float = 0.0) -> np.ndarray:
+    """How far (2θ) a peak may lie from a predicted reflection: half its width within
+    0.06–0.5°, widened to ``floor`` (a multiple of the shift refinement's residual)."""
+    return np.array([max(floor, 0.06, min(0.5, 0.5 * p.fwhm)) for p in peaks])
 
 
 def _predict(structure: Structure, a: float, c: float | None,
@@ -253,17 +255,24 @@ def _candidates(structure: Structure, ctx: _Context, start: StartingLattice | No
 def index_peaks(peaks: Sequence[Peak], *, wavelength: float, two_theta_range: tuple[float, float],
                 noise: float, starts: dict[Structure, StartingLattice] | None = None,
                 window: float = 0.06, min_score: float = 0.01, min_confidence: float = 0.3, max_phases: int = 3,
-                min_snr: float = 5.0) -> tuple[list[IndexedPhase], list[int]]:
-    """The phases found (strongest first) and the indices of the peaks none explains."""
+                min_snr: float = 5.0, ka2_ratio: float | None = None,
+                tolerance: float = 0.0) -> tuple[list[IndexedPhase], list[int]]:
+    """The phases found (strongest first) and the indices of the peaks none explains.
+
+    ``ka2_ratio`` (λ(Kα2)/λ(Kα1) of the tube) marks a lattice of an accepted phase's family
+    that differs from it by that ratio (or its square) as the accepted phase's Kα2 residue."""
     if not peaks:
         return [], []
     fwhm = float(np.median([p.fwhm for p in peaks]))
     ctx = _Context(peaks, np.array([p.two_theta for p in peaks]), np.array([p.area for p in peaks]),
-                   _tolerance(peaks), wavelength, two_theta_range[0], two_theta_range[1],
+                   _tolerance(peaks, tolerance), wavelength, two_theta_range[0], two_theta_range[1],
                    min_snr * noise * fwhm, float(sum(p.area for p in peaks)))
     fitted = [phase for structure in STRUCTURES
               for a, c in _candidates(structure, ctx, (starts or {}).get(structure), window)
               if (phase := _fit(structure, a, c, ctx)) is not None and phase.confidence >= min_confidence]
+    # lattices of one family closer than the peaks can resolve are one phase
+    mid = math.radians(float(np.median(ctx.tt)) / 2)
+    same = max(SAME_LATTICE, 0.5 * math.radians(fwhm) / (2 * math.tan(mid)))
     phases: list[IndexedPhase] = []
     explained: set[int] = set()
     for _ in range(max_phases):
@@ -271,8 +280,7 @@ def index_peaks(peaks: Sequence[Peak], *, wavelength: float, two_theta_range: tu
         for candidate in fitted:
             phase = _scored(candidate, ctx, explained)
             if phase is not None:
-                if any(p.structure.parent is phase.structure.parent
-                       and abs(p.a - phase.a) / p.a < SAME_LATTICE for p in phases):
+                if any(_same_phase(p, phase, ka2_ratio, same) for p in phases):
                     continue
                 if best is None or phase.score > best.score + 1e-9 or (
                         abs(phase.score - best.score) <= 1e-9 and _simpler(phase, best)):
@@ -283,6 +291,27 @@ def index_peaks(peaks: Sequence[Peak], *, wavelength: float, two_theta_range: tu
         explained |= {m.peak for m in best.matches if m.peak is not None}
     unexplained = [i for i in range(len(peaks)) if i not in explained]
     return phases, unexplained
+
+
+KA2_GHOST = 0.0008
+"""A lattice of an accepted phase's structure within this (relative) of it scaled by (λ₂/λ₁)^k,
+k = 1, 2, 4, is a ghost: Rachinger stripping of an absent doublet leaves a dip at the twin and
+positive ghosts at even multiples of its spacing."""
+
+
+def _same_phase(accepted: IndexedPhase, phase: IndexedPhase, ka2_ratio: float | None,
+                same: float = SAME_LATTICE) -> bool:
+    """Whether ``phase`` is ``accepted`` seen again: the same lattice family within ``same``
+    (relative; :data:`SAME_LATTICE`, or what the peak widths resolve), or shifted by the
+    Kα1/Kα2 ratio (a residue of the doublet)."""
+    if accepted.structure.parent is not phase.structure.parent:
+        return False
+    ratio = phase.a / accepted.a
+    if abs(ratio - 1) < same:
+        return True
+    if ka2_ratio is None or phase.structure is not accepted.structure:
+        return False  # an ordered variant shows its own superlattice peaks: not a ghost
+    return any(abs(ratio - ka2_ratio ** k) < KA2_GHOST for k in (-4, -2, -1, 1, 2, 4))
 
 
 def _overlapped(phase: IndexedPhase, ctx: _Context) -> bool:

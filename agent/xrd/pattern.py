@@ -25,7 +25,7 @@ class Radiation:
     ka1: float = ANODES["Cu"][0]
     ka2: float | None = ANODES["Cu"][1]
     ratio: float = 0.5
-    origin: str = "default Cu Kα"
+    origin: str = "default Cu Kα (the file states no wavelength)"
 
     def __post_init__(self) -> None:
         if not 0.1 < self.ka1 < 5.0:
@@ -37,20 +37,21 @@ class Radiation:
             raise ValueError(f"Kα2/Kα1 ratio {self.ratio!r} must be in [0, 1): typically 0.5")
 
     @classmethod
-    def of(cls, text: str) -> Radiation:
-        """``Cu``, ``CuKa1`` (Kα1 only), ``Co``, … or a wavelength in Å (``1.5406``)."""
+    def of(cls, text: str, how: str = "given") -> Radiation:
+        """``Cu``, ``CuKa1`` (Kα1 only), ``Co``, … or a wavelength in Å (``1.5406``); ``how``
+        it was given goes into the origin."""
         word = text.strip()
         for anode, (a1, a2) in ANODES.items():
             if word.lower() == anode.lower() or word.lower() == f"{anode}ka".lower():
-                return cls(a1, a2, 0.5, f"{anode} Kα (given)")
+                return cls(a1, a2, 0.5, f"{anode} Kα, {how}")
             if word.lower() == f"{anode}ka1".lower():
-                return cls(a1, None, 0.0, f"{anode} Kα1 (given)")
+                return cls(a1, None, 0.0, f"{anode} Kα1, {how}")
         try:
             value = float(word.replace(",", "."))
         except ValueError:
             raise ValueError(f"wavelength {text!r}: give an anode ({', '.join(ANODES)}, e.g. Cu or "
                              "CuKa1) or a wavelength in Å such as 1.5406") from None
-        return cls(value, None, 0.0, f"{value:g} Å (given)")
+        return cls(value, None, 0.0, how)
 
     @property
     def label(self) -> str:

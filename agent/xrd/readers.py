@@ -4,7 +4,8 @@
   line; further columns (an ``.xye`` file's error) are ignored and noted. Comment lines start
   with ``#``, ``;``, ``!``, ``*``, ``%`` or ``//``; non-numeric lines before the first data line
   are a header. Columns are split by a tab or ``;`` if the data lines have one, else by
-  spaces, else by ``,``. When the columns are split by tabs, ``;`` or spaces a comma is a
+  spaces, else by ``,`` (also ``35.62961, 265.41788``: a comma with spaces beside it between
+  numbers is a separator). When the columns are split by tabs, ``;`` or spaces a comma is a
   decimal comma (``43,62 1234,5`` is 43.62 and 1234.5, as European instruments write it); a
   number with both ``.`` and ``,`` is refused rather than guessed.
 - **PANalytical** ``.xrdml`` (XML, read with the standard library): the first scan's
@@ -13,9 +14,10 @@
 - **Bruker** ``.brml`` / ``.raw`` are not read: no maintained reader is on PyPI; export the
   scan from DIFFRAC.EVA as ``.xy`` or ``.xrdml``.
 
-The wavelength is the file's when it names one (``# wavelength 1.5406``, ``λ = 1.78897``,
-``anode: Co``), else the one given, else Cu Kα with Kα2. Every refusal names the file, the
-line and the fix.
+The wavelength is the one given, else the file's when its header states one (see
+:mod:`.headers`: ``# wavelength 1.5406``, ``Anode: "Co"``, Rigaku ``*HW_XG_TARGET_NAME``,
+``.xrdml`` ``<usedWavelength>`` / ``<anodeMaterial>``), else Cu Kα with Kα2; the radiation's
+``origin`` says which. Every refusal names the file, the line and the fix.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from alloyloop.agent.xrd.pattern import ANODES, Pattern, Radiation
+from alloyloop.agent.xrd.headers import header_radiation
+from alloyloop.agent.xrd.pattern import Pattern, Radiation
 
 TEXT_SUFFIXES = (".xy", ".xye", ".csv", ".txt", ".dat")
 XRDML_SUFFIXES = (".xrdml",)
@@ -78,10 +81,9 @@ def _decode(data: bytes, name: str) -> str:
 
 
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
-_WAVELENGTH = re.compile(r"(?:wave\s*length|lambda|λ|alpha1|ka1|kα1)[^0-9\n]{0,20}?([0-9]+[.,][0-9]+)",
-                         re.IGNORECASE)
 _STARTS_NUMERIC = re.compile(r"^[+-]?[.,]?\d")
-_ANODE = re.compile(r"(?:anode|target|tube|radiation)[^A-Za-z\n]{0,5}([A-Z][a-z]?)\b")
+_COMMA_SEPARATED = re.compile(r"\d\s*,\s+[+-]?[.\d]|\d\s+,\s*[+-]?[.\d]")
+"""A comma with spaces beside it between two numbers separates columns (``35.63, 265.4``)."""
 
 
 def _separator(lines: list[str]) -> str | None:
@@ -93,6 +95,8 @@ def _separator(lines: list[str]) -> str | None:
         return "\t"
     if any(";" in ln for ln in data):
         return ";"
+    if any(_COMMA_SEPARATED.search(ln) for ln in data):
+        return ","
     if any(len(ln.split()) >= 2 for ln in data):
         return None
     return ","
@@ -107,22 +111,6 @@ def _number(token: str, comma_decimal: bool) -> float | None:
             return None
         t = t.replace(",", ".")
     return float(t)
-
-
-def _file_radiation(header: list[str]) -> Radiation | None:
-    text = "\n".join(header)
-    match = _WAVELENGTH.search(text)
-    if match:
-        value = float(match.group(1).replace(",", "."))
-        for anode, (a1, a2) in ANODES.items():
-            if abs(value - a1) < 2e-3:
-                return Radiation(a1, a2, 0.5, f"{anode} Kα, from the file")
-        return Radiation(value, None, 0.0, "from the file")
-    match = _ANODE.search(text)
-    if match and match.group(1) in ANODES:
-        a1, a2 = ANODES[match.group(1)]
-        return Radiation(a1, a2, 0.5, f"{match.group(1)} Kα, from the file")
-    return None
 
 
 def read_two_column(text: str, name: str, *, radiation: Radiation | None = None) -> Pattern:
@@ -164,9 +152,20 @@ def read_two_column(text: str, name: str, *, radiation: Radiation | None = None)
         extra_columns = max(extra_columns, len(tokens) - 2)
         x.append(values[0])  # type: ignore[arg-type]
         y.append(values[1])  # type: ignore[arg-type]
-    return _pattern(np.array(x), np.array(y), name, radiation or _file_radiation(header) or Radiation(),
-                    (f"{extra_columns} column(s) after 2θ and intensity ignored",) if extra_columns else (),
-                    line_of=lambda i: _data_line(lines, i))
+    notes = (f"{extra_columns} column(s) after 2θ and intensity ignored",) if extra_columns else ()
+    chosen, said = _chosen_radiation(radiation, header_radiation(header))
+    return _pattern(np.array(x), np.array(y), name, chosen, notes + said, line_of=lambda i: _data_line(lines, i))
+
+
+def _chosen_radiation(given: Radiation | None, stated: Radiation | None) -> tuple[Radiation, tuple[str, ...]]:
+    """The given wavelength, else the file's, else Cu Kα; a note when the given one overrules
+    another the file states."""
+    if given is not None:
+        if stated is not None and abs(stated.ka1 - given.ka1) > 2e-3:
+            return given, (f"the file states λ {stated.ka1:.5f} Å ({stated.origin}); the given "
+                           f"{given.ka1:.5f} Å is used",)
+        return given, ()
+    return stated or Radiation(), ()
 
 
 def _data_line(lines: list[str], index: int) -> int | None:
@@ -263,11 +262,15 @@ def read_xrdml(data: bytes, name: str, *, radiation: Radiation | None = None) ->
         raise PatternFileError(name, f"{len(x)} 2θ positions but {len(y)} counts",
                                "the file looks truncated: export the scan again")
     notes = (f"{len(scans)} scans in the file: the first is read",) if len(scans) > 1 else ()
-    return _pattern(x, y, name, radiation or _xrdml_radiation(root) or Radiation(), notes)
+    chosen, said = _chosen_radiation(radiation, _xrdml_radiation(root))
+    return _pattern(x, y, name, chosen, notes + said)
 
 
 def _xrdml_radiation(root: ET.Element) -> Radiation | None:
     used = _find(root, "usedWavelength")
+    anode = _find(root, "anodeMaterial")
+    if used is None and anode is not None and anode.text:
+        return header_radiation([f"anode {anode.text.strip()}"])
     if used is None:
         return None
     values = {_local(e.tag): e.text for e in used}
@@ -284,4 +287,6 @@ def _xrdml_radiation(root: ET.Element) -> Radiation | None:
         a2f, ratio_f = None, 0.0
     if a2f is not None and not a1 < a2f < a1 * 1.01:
         a2f = None
-    return Radiation(a1, a2f, ratio_f if a2f else 0.0, "from the file")
+    where = "from the file (<usedWavelength>)"
+    anode_name = anode.text.strip() if anode is not None and anode.text else None
+    return Radiation(a1, a2f, ratio_f if a2f else 0.0, f"{anode_name} Kα, {where}" if anode_name else where)

@@ -15,7 +15,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 from alloyloop.agent.xrd.indexing import IndexedPhase
+from alloyloop.agent.xrd.lattices import Structure, d_spacing, reflections, relative_intensity
 from alloyloop.agent.xrd.pattern import ANODES, Radiation
 from alloyloop.agent.xrd.peaks import Peak
 
@@ -41,7 +44,7 @@ def anode_of(radiation: Radiation) -> str | None:
 
 
 def without_line_phases(peaks: Sequence[Peak], phases: Sequence[IndexedPhase], unexplained: Sequence[int],
-                        radiation: Radiation) -> tuple[list[IndexedPhase], list[int]]:
+                        radiation: Radiation, scan_end: float | None = None) -> tuple[list[IndexedPhase], list[int]]:
     """Drop a further phase (not the first) whose own peaks are all tube lines of the other
     phases' reflections: the indexing made a lattice of the Kβ / W Lα twins."""
     kept = list(phases)
@@ -49,36 +52,80 @@ def without_line_phases(peaks: Sequence[Peak], phases: Sequence[IndexedPhase], u
         others = [p for p in kept if p is not phase]
         shared = {m.peak for p in others for m in p.matches if m.peak is not None}
         own = sorted({m.peak for m in phase.matches if m.peak is not None} - shared)
-        if own and len(assign(peaks, others, own, radiation)) == len(own):
+        if own and len(assign(peaks, others, own, radiation, scan_end)) == len(own):
             kept = others
     explained = {m.peak for p in kept for m in p.matches if m.peak is not None}
     return kept, sorted(set(unexplained) | ({i for i in range(len(peaks))} - explained))
 
 
+def _beyond_scan(phases: Sequence[IndexedPhase], ka1: float, line: float,
+                 scan_end: float) -> list[tuple[int, str, float, float]]:
+    """(phase index, label, d, predicted area) of the cubic/HCP reflections past the scan's end at
+    Kα1 whose Kβ twin (a shorter wavelength: a lower angle) may be inside it. Their area is
+    predicted at the phase's observed scale (the median ratio of its matched reflections' expected
+    intensity to :func:`~.lattices.relative_intensity`), with the Lorentz-polarisation of the
+    twin's angle (``line``: a reflection past 180° at Kα has none of its own)."""
+    out = []
+    for k, phase in enumerate(phases):
+        if not isinstance(phase.structure, Structure):
+            continue
+        ratios = [m.expected / rel for m in phase.matches if m.expected > 0 and
+                  (rel := relative_intensity(m.reflection, d_spacing(phase.structure, m.reflection, phase.a, phase.c),
+                                             ka1)) > 0]
+        if not ratios:
+            continue
+        scale = float(np.median(ratios))
+        for refl in reflections(phase.structure):
+            d = d_spacing(phase.structure, refl, phase.a, phase.c)
+            if ka1 / (2 * d) < 1 and math.degrees(2 * math.asin(ka1 / (2 * d))) <= scan_end:
+                continue
+            area = scale * relative_intensity(refl, d, line) if line / (2 * d) < 1 else 0.0
+            if area > 0:
+                out.append((k, refl.label, d, area))
+    return out
+
+
 def assign(peaks: Sequence[Peak], phases: Sequence[IndexedPhase], unexplained: Sequence[int],
-           radiation: Radiation) -> dict[int, tuple[int, str]]:
-    """Unexplained peak index → (phase index, label such as ``111 Kβ``) for tube-line peaks."""
+           radiation: Radiation, scan_end: float | None = None) -> dict[int, tuple[int, str]]:
+    """Unexplained peak index → (phase index, label such as ``111 Kβ``) for tube-line peaks.
+    With ``scan_end`` (2θ), reflections past the end of the scan are parents too: their Kβ
+    twins fall inside it."""
     lines = LINES.get(anode_of(radiation) or "", ())
     if not lines:
         return {}
-    parents = [(k, m.reflection.label, m.peak) for k, phase in enumerate(phases)
+    parents = [(k, m.reflection.label, peaks[m.peak].d, peaks[m.peak].area) for k, phase in enumerate(phases)
                for m in phase.matches if m.peak is not None]
-    out: dict[int, tuple[int, str]] = {}
+    observed = list(parents)
+    if scan_end is not None:
+        parents += _beyond_scan(phases, radiation.ka1, min(w for _, w in lines), scan_end)
+    found: dict[int, tuple[float, int, str, str, float]] = {}  # peak → (distance, phase, label, line, ratio)
     for j in unexplained:
         peak = peaks[j]
         tol = max(0.08, min(0.3, 0.6 * peak.fwhm))
-        best: tuple[float, int, str] | None = None
-        for k, label, i in parents:
-            parent = peaks[i]
-            if peak.area > MAX_RATIO * parent.area:
+        for k, label, d, area in parents:
+            if peak.area > MAX_RATIO * area:
                 continue
             for name, wavelength in lines:
-                s = wavelength / (2 * parent.d)
+                s = wavelength / (2 * d)
                 if s >= 1:
                     continue
                 dist = abs(math.degrees(2 * math.asin(s)) - peak.two_theta)
-                if dist <= tol and (best is None or dist < best[0]):
-                    best = (dist, k, f"{label} {name}")
-        if best is not None:
-            out[j] = (best[1], best[2])
-    return out
+                if dist <= tol and (j not in found or dist < found[j][0]):
+                    found[j] = (dist, k, f"{label} {name}", name, peak.area / area)
+    seen = {name: _line_seen(wavelength, observed, peaks) for name, wavelength in lines}
+    return {j: (k, label) for j, (_, k, label, name, _) in found.items() if seen[name]}
+
+
+def _line_seen(wavelength: float, parents: Sequence[tuple], peaks: Sequence[Peak]) -> bool:
+    """Whether the tube emits this line at all: the twin of the strongest observed reflection
+    (where it lies among the peaks' angles) must be a peak — a line's twins scale with their
+    reflections, so weaker reflections' "twins" alone are another phase's peaks."""
+    lo, hi = min(p.two_theta for p in peaks), max(p.two_theta for p in peaks)
+    inside = [(area, math.degrees(2 * math.asin(wavelength / (2 * d)))) for _, _, d, area in parents
+              if wavelength / (2 * d) < 1]
+    inside = [(area, t) for area, t in inside if lo <= t <= hi]
+    if not inside:
+        return True
+    area, twin = max(inside)
+    return any(abs(p.two_theta - twin) <= max(0.08, min(0.3, 0.6 * p.fwhm)) and p.area <= MAX_RATIO * area
+               for p in peaks)

@@ -124,3 +124,49 @@ def test_the_proposal_fits_80_columns(sqlite_url: str, scan: Path, tmp_path: Pat
     assert "…" not in done.stdout
     assert not [line for line in done.stdout.splitlines() if len(line) > 80]
     assert _labels(sqlite_url) == []
+
+
+def test_no_terminal_and_no_decision_names_the_options(sqlite_url: str, scan: Path, home: Path) -> None:
+    """A script without --accept / --outcome / --dry-run gets the options, not a bare "Aborted." (#28)."""
+    done = _run(str(scan), "-c", ALLOY, "--url", sqlite_url, stdin="")
+    assert done.exit_code == 1
+    assert "--accept" in done.text and "--outcome" in done.text and "--dry-run" in done.text
+    assert "Aborted" not in done.output
+    assert _labels(sqlite_url) == []
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory, scan: Path) -> Path:
+    """Two scans named after their alloys and one file whose name is no alloy."""
+    from alloyloop.agent.xrd.synthetic import Conditions, fcc_cantor, simulate
+
+    path = tmp_path_factory.mktemp("scans")
+    (path / f"{ALLOY}_cast.xy").write_bytes(scan.read_bytes())
+    write_xy(simulate([fcc_cantor()], Conditions(seed=3)), path / "CoCrFeMnNi_1100C.xy")
+    write_xy(simulate([fcc_cantor()], Conditions(seed=4)), path / "notes_scan.xy")
+    (path / "readme.md").write_text("not a scan", encoding="utf-8")
+    return path
+
+
+def test_a_folder_dry_run_is_one_table_of_proposals(sqlite_url: str, folder: Path, home: Path) -> None:
+    done = _run(str(folder), "--dry-run", "--url", sqlite_url)
+    assert done.exit_code == 0, done.output
+    assert "3 pattern(s)" in done.text
+    assert f"{ALLOY}_cast.xy multi (FCC+BCC)" in done.text and "CoCrFeMnNi_1100C.xy single (FCC) FCC 3.590" in done.text
+    assert "notes_scan.xy no alloy in the name ('notes')" in done.text
+    assert "dry run: nothing stored" in done.text and _labels(sqlite_url) == []
+
+
+def test_a_folder_accepted_stores_each_file_and_says_which_were_not(sqlite_url: str, folder: Path, home: Path) -> None:
+    done = _run(str(folder), "--accept", "--by", "lee", "--url", sqlite_url)
+    assert done.exit_code == 1 and "1 of 3 file(s) not stored: notes_scan.xy" in done.text
+    (label,) = _labels(sqlite_url)
+    assert (label.outcome, list(label.phases)) == ("multi", ["FCC", "BCC"])
+    assert read_provenance(label.provenance)[0].file == f"{ALLOY}_cast.xy"
+    engine = make_engine(sqlite_url)
+    try:
+        with open_session(engine) as s:
+            (cantor,) = labels_for(s, "CoCrFeMnNi")
+    finally:
+        engine.dispose()
+    assert (cantor.outcome, list(cantor.phases)) == ("single", ["FCC"])

@@ -46,6 +46,10 @@ def test_a_bad_pattern_is_refused_with_its_line_and_nothing_is_stored(client, la
     shown = client.post("/labels/xrd", data={"csrf_token": token, "composition": ALLOY},
                         files={"pattern": ("scan.xy", scan.read_bytes(), "text/plain")})
     assert shown.status_code == 200 and "multi (FCC+BCC)" in shown.text
+    assert "default Cu Kα (the file states no wavelength)" in shown.text  # where the wavelength came from
+    cobalt = client.post("/labels/xrd", data={"csrf_token": token, "composition": ALLOY, "wavelength": "Co"},
+                         files={"pattern": ("scan.xy", scan.read_bytes(), "text/plain")})
+    assert cobalt.status_code == 200 and "Co Kα, given in the form" in cobalt.text
     bad = client.post("/labels/xrd/store", data={
         "csrf_token": token, "composition": ALLOY, "pattern": hidden(shown.text, "pattern"),
         "pattern_name": "scan.xy", "decision": "edit", "outcome": "single", "phases": ["FCC", "BCC"]})

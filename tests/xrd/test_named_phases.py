@@ -84,6 +84,25 @@ def test_tube_lines_are_labelled_not_unexplained(anode: str, kbeta: float, w_lal
     assert not [i for i in result.unexplained if result.peaks[i].relative >= 3.0]
 
 
+def test_a_kbeta_twin_of_a_reflection_past_the_scan_end_is_a_tube_line() -> None:
+    """FCC 222 (Kα 95.6°) lies past a scan ending at 90°; its Kβ twin (84.2°) lies inside. Before,
+    it and the 200 / 220 twins were indexed as a BCC phase (a 2.81 Å): FCC + BCC."""
+    pattern = simulate([fcc_cantor(3.59)], Conditions(kbeta=0.15, hi=90.0, seed=8, peak_counts=20000))
+    result = analyse(pattern, CANTOR)
+    assert (result.outcome, result.proposed_phases) == ("single", ("FCC",)), result.summary
+    assert any(p.hkl == "222 Kβ" and abs(p.two_theta - 84.2) < 0.2 for p in result.peaks)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_tube_line_the_strongest_reflection_does_not_show_is_not_there(seed: int) -> None:
+    """No W Lα in the tube: a C15 line at BCC 211's W Lα angle (68.6°) is not taken for its twin
+    when BCC 110's W Lα twin (37.9°) is missing — before, it was, and C15 went unnamed."""
+    pattern = simulate([bcc_senkov(3.21, 0.68), laves_c15(7.11, 0.32)], Conditions(seed=seed, lo=30, hi=100, fwhm=0.19))
+    result = analyse(pattern, {"Nb": .22, "Mo": .22, "Ta": .22, "W": .22, "Zr": .12})
+    assert not [p.hkl for p in result.peaks if p.hkl and "W Lα" in p.hkl]
+    assert [p.structure for p in result.phases] == ["BCC", "C15"], result.summary
+
+
 def test_without_tube_lines_a_weak_extra_phase_is_still_reported() -> None:
     """The tube-line rule does not swallow a real second phase: BCC at 20 % is not a Kβ twin."""
     result = analyse(simulate([fcc_cantor(3.59, 0.8), bcc_alcrfe(2.88, 0.2)], Conditions(seed=9, kbeta=0.05)),

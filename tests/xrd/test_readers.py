@@ -189,3 +189,59 @@ def test_radiation_words() -> None:
     assert Radiation.of("1,5406").ka1 == 1.5406
     with pytest.raises(ValueError, match="anode"):
         Radiation.of("copper-ish")
+
+
+@pytest.mark.parametrize(("header", "anode"), [
+    ('\'Id: "NbMoTaTiW" Comment: "" Operator: "lab" Anode: "Co" Scantype: "locked coupled"', "Co"),  # Bruker
+    ("# ANODE: CO", "Co"),
+    ("# Tube: copper, 40 kV 40 mA", "Cu"),
+    ("# target = mo", "Mo"),
+    ('*HW_XG_TARGET_NAME "Cr"', "Cr"),  # Rigaku, without wavelengths
+])
+def test_the_anode_is_read_from_any_header_in_any_case(header: str, anode: str) -> None:
+    p = _read(header + "\n" + _rows())
+    assert (p.radiation.ka1, p.radiation.ka2) == ANODES[anode]
+    assert p.radiation.origin.startswith(f"{anode} Kα, from the file header")
+    assert "from the file header" in p.radiation.label
+
+
+def test_a_rigaku_header_gives_both_wavelengths_and_kbeta_is_not_taken() -> None:
+    header = "\n".join(['*RAS_HEADER_START', '*HW_XG_TARGET_NAME "Co"', '*HW_XG_WAVE_LENGTH_BETA "1.620830"',
+                        '*HW_XG_WAVE_LENGTH_ALPHA1 "1.788996"', '*HW_XG_WAVE_LENGTH_ALPHA2 "1.792835"',
+                        '*HW_XG_WAVE_LENGTH_UNIT "Angstrom"', '*RAS_HEADER_END', '*RAS_INT_START'])
+    p = _read(header + "\n" + _rows(), "scan.txt")
+    assert (p.radiation.ka1, p.radiation.ka2) == (1.788996, 1.792835)
+    assert "ALPHA1" in p.radiation.origin
+    beta_only = _read("# Wavelength Kbeta 1.39222\n# Wavelength 1.78897\n" + _rows())
+    assert beta_only.radiation.ka1 == ANODES["Co"][0]
+
+
+def test_a_bruker_uxd_header_gives_wavelengths_and_ratio() -> None:
+    p = _read("; UXD\n_WL1=0.709300\n_WL2=0.713590\n_WLRATIO=0.500000\n" + _rows())
+    assert (p.radiation.ka1, p.radiation.ka2, p.radiation.ratio) == (0.7093, 0.71359, 0.5)
+
+
+def test_where_the_wavelength_came_from() -> None:
+    default = _read(_rows())
+    assert default.radiation.origin == "default Cu Kα (the file states no wavelength)"
+    given = _read("# Anode: Co\n" + _rows(), radiation=Radiation.of("Cu", "given with --wavelength"))
+    assert given.radiation.ka1 == ANODES["Cu"][0] and given.radiation.origin == "Cu Kα, given with --wavelength"
+    assert any("the file states λ 1.78900 Å" in n for n in given.notes)
+
+
+def test_comma_and_space_separated_csv_as_nist_writes_it() -> None:
+    text = "2theta, intensity\n" + "\n".join(f"  {x:.5f}, {y:.5f}" for x, y in zip(X, Y))
+    p = _read(text, "srm.csv")
+    np.testing.assert_allclose(p.two_theta, X)
+    np.testing.assert_allclose(p.intensity, Y)
+    # and the European dialect is still read as decimal commas
+    euro = _read(_rows(" ", comma=True), "euro.xy")
+    np.testing.assert_array_equal(euro.two_theta, X)
+
+
+def test_xrdml_anode_without_used_wavelength() -> None:
+    text = (XRDML.replace("COUNTS", " ".join(f"{y:g}" for y in Y))
+            .replace('<usedWavelength intended="K-Alpha 1">', "<xRayTube><anodeMaterial>Co</anodeMaterial></xRayTube><x>")
+            .replace("</usedWavelength>", "</x>"))
+    p = read_pattern_bytes(text.encode(), "co.xrdml")
+    assert p.radiation.ka1 == ANODES["Co"][0] and "from the file header" in p.radiation.origin
