@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -40,7 +40,7 @@ from alloyloop.agent.xrd.synthetic import (  # noqa: E402
     Conditions, PhaseSpec, b2_alni, bcc_alcrfe, bcc_senkov, fcc_cantor, hcp_rare_earth, l12_ni3al, lab6,
     laves_c14, laves_c15, mu_phase, sigma_phase, simulate)
 from benchmarks.report import machine  # noqa: E402
-from benchmarks.xrd_synthetic import seeded_main  # noqa: E402
+from benchmarks.xrd_synthetic import AXES, Case, seeded_main  # noqa: E402
 
 CANTOR = {"Co": .2, "Cr": .2, "Fe": .2, "Mn": .2, "Ni": .2}
 CLASSES: dict[str, tuple[int, dict[str, float] | None]] = {
@@ -57,16 +57,7 @@ CLASSES: dict[str, tuple[int, dict[str, float] | None]] = {
     "sigma": (10, {"Co": .15, "Cr": .45, "Fe": .25, "Ni": .15}),
     "LaB6": (10, None),
 }
-AXES = ((0, 0, 1), (1, 1, 0), (1, 1, 1))
 SINGLE_OUTCOME = ("FCC", "BCC", "HCP")
-
-
-@dataclass(frozen=True)
-class Case:
-    kind: str
-    phases: tuple[PhaseSpec, ...]
-    minority: int | None
-    conditions: Conditions
 
 
 def _phases(kind: str, rng: np.random.Generator) -> tuple[tuple[PhaseSpec, ...], int | None]:
