@@ -19,12 +19,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from alloyloop.db.errors import InvalidValue, InvalidValues
+from alloyloop.db.labels import MAX_LENGTH as STORE_LENGTH
 from alloyloop.db.vocab import parse_number as vocab_number
 
-MAX_LENGTH = {
-    "composition": 200, "outcome": 40, "source": 40, "method": 40, "phases": 200, "phase": 40,
-    "processing": 120, "evidence_uri": 2000, "note": 4000, "status": 40,
-}
+MAX_LENGTH = STORE_LENGTH | {"outcome": 40, "source": 40, "method": 40, "phases": 200, "phase": 40, "status": 40}
+"""The store's limits (one definition, :data:`alloyloop.db.labels.MAX_LENGTH`) plus the short
+words only a form or JSON body sends."""
 MULTILINE = frozenset({"note"})
 LABEL_FIELDS = ("composition", "outcome", "source", "method", "phases", "processing",
                 "anneal_temperature_c", "anneal_time_h", "evidence_uri", "note", "repeat")
