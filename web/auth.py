@@ -100,7 +100,7 @@ def attempt_login(session: Session, throttle: LoginThrottle, name: object, passw
         throttle.failed(shown, address)
         log_login(session, name=shown, user_id=None, ok=False, note=f"from {address}: wrong name or password")
         raise LoginRefused(401, WRONG_LOGIN)
-    throttle.succeeded(shown)
+    throttle.succeeded(shown, address)
     log_login(session, name=user.name, user_id=user.id, ok=True, note=f"from {address}")
     return user
 
