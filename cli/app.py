@@ -15,6 +15,7 @@ from alloyloop.cli.commands import model as model_commands
 from alloyloop.cli.commands import db as db_commands
 from alloyloop.cli.commands import label as label_commands
 from alloyloop.cli.commands import loop as loop_commands
+from alloyloop.cli.commands import mcp as mcp_commands
 from alloyloop.cli.commands import screen as screen_commands
 from alloyloop.cli.commands import web as web_commands
 from alloyloop.cli.commands import xrd as xrd_commands
@@ -39,6 +40,8 @@ app.command("schedule")(loop_commands.schedule)
 app.command("demo")(loop_commands.demo)
 app.command("serve")(web_commands.serve)
 app.add_typer(web_commands.user_app, name="user")
+web_commands.user_app.command("token")(mcp_commands.token)
+app.command("mcp")(mcp_commands.mcp)
 
 
 def main() -> None:  # pragma: no cover - console entry point

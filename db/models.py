@@ -236,14 +236,16 @@ class User(StoreModel, table=True):
     created_at: datetime = _created()
 
 
+def _hashed_token() -> tuple[UniqueConstraint, CheckConstraint]:
+    """Table args of a table of token hashes: one row per hash, 64 hex digits (SHA-256)."""
+    return (UniqueConstraint("token_hash"), CheckConstraint("length(token_hash) = 64", name="token_hash_length"))
+
+
 class LoginSession(StoreModel, table=True):
     """A web login: the cookie carries a random token, the store only its SHA-256."""
 
     __tablename__ = "login_session"
-    __table_args__ = (
-        UniqueConstraint("token_hash"),
-        CheckConstraint("length(token_hash) = 64", name="token_hash_length"),
-    )
+    __table_args__ = _hashed_token()
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="app_user.id", index=True)
@@ -254,6 +256,21 @@ class LoginSession(StoreModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """Set at logout (or when the account is disabled)."""
+
+
+class ApiToken(StoreModel, table=True):
+    """A personal access token of a tool (the MCP server's HTTP transport): the client
+    sends the token, the store keeps only its SHA-256. One live token per account
+    (``alloyloop user token NAME``); issuing a new one revokes the old."""
+
+    __tablename__ = "api_token"
+    __table_args__ = _hashed_token()
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    token_hash: str = Field(sa_type=String(64))
+    created_at: datetime = _created()
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class AuditEntry(StoreModel, table=True):
@@ -277,4 +294,4 @@ class AuditEntry(StoreModel, table=True):
 
 
 TABLES = (Alloy, Label, Campaign, ModelVersion, Round, Suggestion, SuggestionEvent, Report,
-          User, LoginSession, AuditEntry)
+          User, LoginSession, ApiToken, AuditEntry)

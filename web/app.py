@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from alloyloop.db.engine import make_engine
 from alloyloop.db.migrate import ensure_schema
-from alloyloop.web import api, api_docs, errors, pages, xrd_pages
+from alloyloop.web import api, api_docs, errors, mcp_server, pages, xrd_pages
 from alloyloop.web.settings import WebSettings
 from alloyloop.web.throttle import LoginThrottle
 from alloyloop.web.uploads import BodyLimit
@@ -43,9 +43,12 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         engine.dispose()
         raise
 
+    mcp_route, mcp_running = mcp_server.http_route(engine, settings.evidence_dir)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with mcp_running():  # the MCP endpoint's session manager (web/mcp_server.py)
+            yield
         engine.dispose()
 
     app = FastAPI(title="alloyloop lab", version="1", lifespan=lifespan,
@@ -56,6 +59,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.login_throttle = LoginThrottle()
     errors.install(app)
     app.include_router(api.router)
+    app.router.routes.append(mcp_route)  # /mcp: MCP over streamable HTTP, bearer tokens
     app.include_router(xrd_pages.router)
     app.include_router(pages.router)
     api_docs.install(app)  # before /static: its assets live under /static/api-docs

@@ -1,0 +1,168 @@
+"""The MCP server through the SDK's own client: ``alloyloop mcp`` over stdio (a real
+subprocess, acting as the local user) and ``/mcp`` of the web app over streamable HTTP (a
+real uvicorn, personal bearer tokens with the accounts' roles)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import httpx2
+from mcp import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
+from typer.testing import CliRunner
+
+from alloyloop.cli.app import app as cli_app
+from alloyloop.db.api_tokens import issue_token
+from alloyloop.db.audit import audit_entries
+from alloyloop.db.labels import labels_for
+from alloyloop.db.lifecycle import get_suggestion
+from alloyloop.web.sessions import new_token, token_hash
+
+TOOLS = {"list_campaigns", "open_suggestions", "featurize", "predict", "label_history", "enter_label"}
+
+
+def _data(result: Any) -> Any:  # noqa: ANN401 - a CallToolResult
+    """A tool's answer as JSON (its structured content, else its text)."""
+    assert not result.is_error, result.content
+    if result.structured_content is not None:
+        content = result.structured_content
+        return content["result"] if set(content) == {"result"} else content
+    return json.loads(result.content[0].text)
+
+
+def _error(result: Any) -> str:  # noqa: ANN401
+    assert result.is_error, result
+    return " ".join(c.text for c in result.content)
+
+
+def _token(lab, name: str) -> str:  # noqa: ANN001
+    secret = new_token()
+    with lab.session() as s:
+        issue_token(s, name, token_hash(secret), actor="test")
+    return secret
+
+
+async def _http_session(url: str, token: str, work) -> Any:  # noqa: ANN001, ANN401
+    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as http:
+        async with streamable_http_client(url, http_client=http) as streams:
+            async with ClientSession(streams[0], streams[1]) as session:
+                await session.initialize()
+                return await work(session)
+
+
+def test_stdio_server_lists_its_tools_and_enters_a_label_as_the_local_user(lab) -> None:  # noqa: ANN001
+    alloyloop = Path(sys.executable).with_name("alloyloop")
+    params = StdioServerParameters(command=str(alloyloop), args=["mcp", "--url", lab.url, "--data-dir", str(lab.data_dir)],
+                                   env=dict(os.environ, OMP_NUM_THREADS="1"))
+    suggestion = lab.suggestion_ids[0]
+
+    async def main() -> dict[str, Any]:
+        async with stdio_client(params) as streams, ClientSession(streams[0], streams[1]) as session:
+            await session.initialize()
+            out: dict[str, Any] = {"tools": {t.name for t in (await session.list_tools()).tools}}
+            out["campaigns"] = _data(await session.call_tool("list_campaigns", {}))
+            out["open"] = _data(await session.call_tool("open_suggestions", {"campaign": lab.campaign}))
+            out["features"] = _data(await session.call_tool("featurize", {"compositions": ["CoCrFeMnNi", "Xx2Fe"]}))
+            out["no_model"] = _error(await session.call_tool("predict", {"campaign": lab.campaign,
+                                                                         "compositions": ["CoCrFeMnNi"]}))
+            out["entered"] = _data(await session.call_tool("enter_label", {
+                "suggestion_id": suggestion, "outcome": "single", "phases": ["FCC"], "method": "XRD",
+                "processing": "annealed", "anneal_temperature_c": 1100, "anneal_time_h": 24}))
+            out["history"] = _data(await session.call_tool("label_history", {"composition": "Co20Cr20Fe20Mn20Ni20"}))
+            return out
+
+    out = anyio.run(main)
+    assert out["tools"] == TOOLS
+    [campaign] = out["campaigns"]
+    assert campaign["name"] == lab.campaign and campaign["open_suggestions"] == 3
+    assert campaign["rounds"][0]["suggestions"] == 3
+    assert [s["id"] for s in out["open"]] == list(lab.suggestion_ids)
+    assert out["open"][0]["explanation"].startswith("strategy screen; p(single) 0.80 [0.50-0.90]")
+    [row] = out["features"]["rows"]
+    assert row["key"] == "Co0.2Cr0.2Fe0.2Mn0.2Ni0.2" and abs(row["descriptors"]["vec"] - 8.0) < 1e-9
+    assert out["features"]["errors"][0]["input"] == "Xx2Fe"
+    assert "has no completed round with a model" in out["no_model"]
+    actor = f"cli:{getpass.getuser()}"
+    label = out["entered"]["label"]
+    assert label["entered_by"] == actor and label["anneal_temperature_c"] == 1100
+    assert out["entered"]["closed_suggestions"] == [{"campaign": lab.campaign, "round": 0, "suggestion": suggestion}]
+    assert [entry["id"] for entry in out["history"]["labels"]] == [label["id"]]
+    assert out["history"]["training_label"]["outcome"] == "single"
+    with lab.session() as s:
+        assert get_suggestion(s, suggestion).status == "labelled"
+        assert get_suggestion(s, suggestion).label_id == label["id"]
+        assert (audit_entries(s, target_type="label", target_ids=[label["id"]])[0].actor) == actor
+
+
+def test_http_roles_audit_and_suggestion_closing(live_server) -> None:  # noqa: ANN001
+    lab, url = live_server.lab, f"{live_server.base_url}/mcp"
+    viewer, writer = _token(lab, "val"), _token(lab, "lee")
+    suggestion = lab.suggestion_ids[1]
+    label = {"suggestion_id": suggestion, "outcome": "single", "phases": ["FCC"], "method": "XRD"}
+
+    async def as_viewer(session: ClientSession) -> tuple[set[str], str, list]:
+        tools = {t.name for t in (await session.list_tools()).tools}
+        refused = _error(await session.call_tool("enter_label", label))
+        return tools, refused, _data(await session.call_tool("open_suggestions", {"campaign": lab.campaign}))
+
+    tools, refused, open_before = anyio.run(_http_session, url, viewer, as_viewer)
+    assert tools == TOOLS
+    assert "user 'val' has role 'viewer'" in refused and "'lab'" in refused
+    assert suggestion in [s["id"] for s in open_before]
+    with lab.session() as s:
+        assert labels_for(s, "Al0.1CoCrFeNi") == [] and get_suggestion(s, suggestion).status == "suggested"
+
+    async def as_lab(session: ClientSession) -> tuple[Any, list, str]:
+        entered = _data(await session.call_tool("enter_label", label))
+        bad = _error(await session.call_tool("enter_label", {"composition": "CoCrNi", "outcome": "single",
+                                                             "phases": ["FCC"], "method": "XRD",
+                                                             "evidence_uri": "javascript:alert(1)"}))
+        return entered, _data(await session.call_tool("open_suggestions", {"campaign": lab.campaign})), bad
+
+    entered, open_after, bad = anyio.run(_http_session, url, writer, as_lab)
+    label_id = entered["label"]["id"]
+    assert entered["label"]["entered_by"] == "lee" and entered["label"]["source"] == "experiment"
+    assert suggestion not in [s["id"] for s in open_after]
+    assert "evidence_uri" in bad
+    with lab.session() as s:
+        assert get_suggestion(s, suggestion).status == "labelled" and get_suggestion(s, suggestion).label_id == label_id
+        log = audit_entries(s, actor="lee")
+        assert ("label.add", label_id) in [(e.action, e.target_id) for e in log]
+        assert [e.after["status"] for e in log if e.target_type == "suggestion" and e.target_id == suggestion][0] == "labelled"
+        assert labels_for(s, "CoCrNi") == []  # the bad evidence stored nothing
+
+
+def test_http_refuses_missing_wrong_and_revoked_tokens(live_server) -> None:  # noqa: ANN001
+    lab, url = live_server.lab, f"{live_server.base_url}/mcp"
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    headers = {"Accept": "application/json, text/event-stream"}
+    assert httpx.post(url, json=body, headers=headers).status_code == 401
+    wrong = httpx.post(url, json=body, headers=headers | {"Authorization": "Bearer not-a-token"})
+    assert wrong.status_code == 401 and "alloyloop user token" in wrong.json()["detail"]
+    first = _token(lab, "lee")
+    runner = CliRunner()
+    issued = runner.invoke(cli_app, ["user", "token", "lee", "--url", lab.url])
+    assert issued.exit_code == 0, issued.output
+    second = issued.stdout.strip().splitlines()[-1]
+    assert len(second) >= 40 and second != first
+
+    async def tools(session: ClientSession) -> set[str]:
+        return {t.name for t in (await session.list_tools()).tools}
+
+    assert anyio.run(_http_session, url, second, tools) == TOOLS
+    old = httpx.post(url, json=body, headers=headers | {"Authorization": f"Bearer {first}"})
+    assert old.status_code == 401  # a new token revoked the old one
+    revoked = runner.invoke(cli_app, ["user", "token", "lee", "--revoke", "--url", lab.url])
+    assert revoked.exit_code == 0, revoked.output
+    assert httpx.post(url, json=body, headers=headers | {"Authorization": f"Bearer {second}"}).status_code == 401
+    with lab.session() as s:
+        notes = [e.note for e in audit_entries(s, target_type="user", limit=5)]
+    assert notes[0] == "access token revoked (1 live)" and notes[1] == "access token issued (1 earlier revoked)"
