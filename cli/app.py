@@ -13,6 +13,7 @@ from alloyloop.cli.commands import campaign as campaign_commands
 from alloyloop.cli.commands import data as data_commands
 from alloyloop.cli.commands import model as model_commands
 from alloyloop.cli.commands import db as db_commands
+from alloyloop.cli.commands import eln as eln_commands
 from alloyloop.cli.commands import label as label_commands
 from alloyloop.cli.commands import loop as loop_commands
 from alloyloop.cli.commands import mcp as mcp_commands
@@ -35,6 +36,9 @@ label_commands.app.command("from-xrd")(xrd_commands.from_xrd)
 data_commands.app.command("import-corpus")(db_commands.import_corpus)
 app.add_typer(campaign_commands.app, name="campaign")
 campaign_commands.app.command("screen")(screen_commands.screen)
+campaign_commands.app.command("export-eln")(eln_commands.export_campaign)
+label_commands.app.command("export-eln")(eln_commands.export_labels)
+label_commands.app.command("import-eln")(eln_commands.import_labels)
 app.command("report")(loop_commands.report)
 app.command("schedule")(loop_commands.schedule)
 app.command("demo")(loop_commands.demo)
