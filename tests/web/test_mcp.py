@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import pytest
 import httpx
 import httpx2
 from mcp import ClientSession
@@ -166,3 +167,59 @@ def test_http_refuses_missing_wrong_and_revoked_tokens(live_server) -> None:  # 
     with lab.session() as s:
         notes = [e.note for e in audit_entries(s, target_type="user", limit=5)]
     assert notes[0] == "access token revoked (1 live)" and notes[1] == "access token issued (1 earlier revoked)"
+
+
+def test_predict_answers_with_the_campaigns_newest_model(lab, tmp_path: Path) -> None:  # noqa: ANN001
+    """A tiny real model attached to a completed round: the tool's numbers are the model's."""
+    import dataclasses
+
+    from mcp import Client
+
+    from alloyloop.db.campaigns import attach_model, finish_round, register_model_version, start_round
+    from alloyloop.db.engine import make_engine
+    from alloyloop.db.roles import Role
+    from alloyloop.featurize.corpus import load_labelled
+    from alloyloop.featurize.matrix import fraction_matrix
+    from alloyloop.models.config import DVAEConfig
+    from alloyloop.models.dvae import DisentangledVAE
+    from alloyloop.web.mcp_server import build_server
+    from alloyloop.web.mcp_tools import Actor
+
+    palette = ("Co", "Cr", "Fe", "Mn", "Ni")
+    corpus = load_labelled()
+    corpus = corpus[corpus["single_phase"].notna() & corpus["fractions"].map(lambda f: set(f) <= set(palette))]
+    config = dataclasses.replace(DVAEConfig(), max_epochs=4, min_epochs=2, patience=2, vae_max_epochs=2,
+                                 classifier_hidden=(32, 32), encoder_hidden=(32, 32), decoder_hidden=(32, 32),
+                                 composition_prior_samples=32)
+    model = DisentangledVAE(config, elements=palette, seed=0).fit(
+        fraction_matrix(corpus["fractions"], palette), corpus["single_phase"].astype(int).to_numpy())
+    checkpoint = model.save(tmp_path / "model")
+    with lab.session() as s:
+        rnd = start_round(s, lab.campaign, data_hash="1" * 64, seed=2)
+        version = register_model_version(s, f"{lab.campaign}/round-{rnd.index}", checkpoint, sha256="0" * 64)
+        attach_model(s, rnd.id, version.id)
+        finish_round(s, rnd.id)
+    expected = DisentangledVAE.load(checkpoint).predict_detail(
+        fraction_matrix([{"Co": 0.25, "Cr": 0.25, "Fe": 0.25, "Ni": 0.25}], palette))
+
+    engine = make_engine(lab.url)
+
+    async def main() -> tuple[Any, str]:
+        async with Client(build_server(engine, lab.data_dir / "evidence", local=Actor("tester", Role.VIEWER))) as client:
+            answer = await client.call_tool("predict", {"campaign": lab.campaign,
+                                                        "compositions": ["CoCrFeNi", "Al0.5CoCrFeNi"]})
+            refused = await client.call_tool("enter_label", {"composition": "CoCrFeNi", "outcome": "single",
+                                                             "phases": ["FCC"], "method": "XRD"})
+            return answer, _error(refused)
+
+    try:
+        answer, refused = anyio.run(main)
+    finally:
+        engine.dispose()
+    found = _data(answer)
+    assert found["round"] == rnd.index and found["model"] == version.name
+    [row] = found["rows"]
+    assert row["key"] == "Co0.25Cr0.25Fe0.25Ni0.25" and row["p_single"] == pytest.approx(float(expected.p_single[0]))
+    assert row["conformal_set"] == expected.sets[0] and row["in_domain"] == bool(expected.in_domain[0])
+    assert found["errors"][0]["input"] == "Al0.5CoCrFeNi" and "Al" in found["errors"][0]["error"]
+    assert "user 'tester' has role 'viewer'" in refused
