@@ -80,12 +80,18 @@ def read_labels(root: Path) -> list[ElnLabel]:
             continue
         folder = entity.id
         record = root / folder / "label.json"
+        if not record.resolve().is_relative_to(root.resolve()):
+            raise InvalidValue("file", folder, fix="a folder named in the .eln leaves it: refused")
         try:
             entry = json.loads(record.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise InvalidValue("label.json", folder, fix=f"the label record cannot be read ({exc}): export it again") from None
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), int) or \
+                not isinstance(entry.get("superseded_by"), int | None):
+            raise InvalidValue("label.json", folder, fix="a label record of an alloyloop export, with its integer "
+                                                         "id and superseded_by, was expected: export it again")
         evidence = None
-        if isinstance(entry, dict) and entry.get("evidence_file"):
+        if entry.get("evidence_file"):
             file = root / folder / str(entry["evidence_file"])
             if not STORED_NAME.match(file.name) or not file.is_file():
                 raise InvalidValue("evidence_file", f"{folder}{entry['evidence_file']}",
@@ -95,7 +101,7 @@ def read_labels(root: Path) -> list[ElnLabel]:
     if not found:
         raise InvalidValue("file", root.name, fix="the .eln holds no alloyloop labels (folders typed "
                                                   f"{LABEL_TYPE}): export labels with alloyloop")
-    return sorted(found, key=lambda item: int(item.entry.get("id") or 0))
+    return sorted(found, key=lambda item: item.entry["id"])
 
 
 def _evidence(item: ElnLabel, evidence_dir: Path) -> tuple[bytes, str, StoredFile] | None:
@@ -123,7 +129,7 @@ def check_labels(items: list[ElnLabel], evidence_dir: Path) -> list[dict[str, ob
     for item in items:
         try:
             stored = _evidence(item, evidence_dir)
-            uri = stored[2].uri if stored else item.entry.get("evidence_uri") if isinstance(item.entry, dict) else None
+            uri = stored[2].uri if stored else item.entry.get("evidence_uri")
             fields = store_fields(item.entry, uri)
         except InvalidValue as exc:
             problems.append(InvalidValue(f"{item.folder}{exc.field}", exc.value, fix=exc.fix))

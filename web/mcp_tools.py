@@ -131,6 +131,7 @@ def predict(session: Session, campaign: str, compositions: Sequence[str]) -> dic
     model of the campaign's newest completed round."""
     from alloyloop.featurize.composition import parse_many
     from alloyloop.featurize.matrix import fraction_matrix
+    from alloyloop.models.checkpoint import CheckpointError
     from alloyloop.models.dvae import DisentangledVAE
 
     done = last_completed(session, campaign)
@@ -138,7 +139,11 @@ def predict(session: Session, campaign: str, compositions: Sequence[str]) -> dic
         raise NotFound(f"campaign {campaign!r} has no completed round with a model yet: "
                        f"run one (alloyloop campaign run {campaign})")
     version = get_model_version(session, done.model_version_id)
-    model = DisentangledVAE.load(Path(version.checkpoint_path))
+    try:
+        model = DisentangledVAE.load(Path(version.checkpoint_path))
+    except (CheckpointError, OSError, ValueError, KeyError) as exc:
+        raise NotFound(f"the model of round {done.index} of {campaign!r} cannot be loaded ({exc}): "
+                       f"run the next round (alloyloop campaign run {campaign})") from None
     batch = parse_many(_checked_compositions(compositions), allowed=model.elements)
     errors = [{"position": e.row, "input": e.value, "error": e.message} for e in batch.errors]
     usable = batch.parsed

@@ -223,3 +223,39 @@ def test_predict_answers_with_the_campaigns_newest_model(lab, tmp_path: Path) ->
     assert row["conformal_set"] == expected.sets[0] and row["in_domain"] == bool(expected.in_domain[0])
     assert found["errors"][0]["input"] == "Al0.5CoCrFeNi" and "Al" in found["errors"][0]["error"]
     assert "user 'tester' has role 'viewer'" in refused
+
+
+def test_tool_errors_name_the_value_and_the_fix_and_store_nothing(lab) -> None:  # noqa: ANN001
+    from mcp import Client
+
+    from alloyloop.db.engine import make_engine
+    from alloyloop.db.roles import Role
+    from alloyloop.web.mcp_server import build_server
+    from alloyloop.web.mcp_tools import Actor
+
+    engine = make_engine(lab.url)
+    label = {"outcome": "single", "phases": ["FCC"], "method": "XRD"}
+
+    async def main() -> list[str]:
+        async with Client(build_server(engine, lab.data_dir / "evidence", local=Actor("lee", Role.LAB))) as client:
+            calls = [("open_suggestions", {"campaign": "no-such-campaign"}),
+                     ("label_history", {"composition": "NaN"}),
+                     ("enter_label", label),
+                     ("enter_label", label | {"composition": "CoCrNi", "suggestion_id": lab.suggestion_ids[0]}),
+                     ("enter_label", label | {"composition": "CoCrNi", "anneal_time_h": -1, "processing": "annealed"}),
+                     ("enter_label", label | {"composition": "CoCrNi", "phases": ["FCC", "BCC"]}),
+                     ("featurize", {"compositions": []})]
+            return [_error(await client.call_tool(name, args)) for name, args in calls]
+
+    try:
+        missing, nan, neither, both, time, two_phases, empty = anyio.run(main)
+    finally:
+        engine.dispose()
+    assert "no-such-campaign" in missing
+    assert "NaN" in nan
+    assert "either suggestion_id" in neither and "either suggestion_id" in both
+    assert "anneal" in time and "-1" in time
+    assert "single" in two_phases and "BCC" in two_phases
+    assert "1 to 1000 compositions" in empty
+    with lab.session() as s:
+        assert labels_for(s, "CoCrNi") == [] and get_suggestion(s, lab.suggestion_ids[0]).status == "suggested"
