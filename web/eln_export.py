@@ -27,7 +27,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+from rocrate.model.person import Person
 from rocrate.rocrate import ROCrate
 from sqlalchemy.orm import Session
 
@@ -39,6 +41,8 @@ from alloyloop.db.lifecycle import history
 from alloyloop.db.records import LabelRecord
 from alloyloop.web.eln_records import LABEL_TYPE, evidence_file, label_entry, label_folder
 
+RO_CRATE_VERSION = "1.1"
+"""The RO-Crate version the .eln specification names (1.1+); the one ELNs read most widely."""
 REPORT_FILES = frozenset({".html", ".png", ".svg", ".csv", ".json"})
 """Files of a round's report folder that are packed (not model checkpoints)."""
 SUGGESTION_COLUMNS = ("id", "round", "alloy", "strategy", "status", "p_single", "interval_low",
@@ -50,13 +54,21 @@ def _json(value: Any) -> io.BytesIO:  # noqa: ANN401
 
 
 def _new_crate(name: str, description: str) -> ROCrate:
-    crate = ROCrate()
+    crate = ROCrate(version=RO_CRATE_VERSION)
     crate.name = name
     crate.description = description
     crate.datePublished = datetime.now(UTC).isoformat(timespec="seconds")
     crate.root_dataset["sdPublisher"] = {"@id": "#alloyloop"}
     crate.add_jsonld({"@id": "#alloyloop", "@type": "Organization", "name": "alloyloop"})
     return crate
+
+
+def _person(crate: ROCrate, name: str | None) -> dict[str, str]:
+    """A reference to the Person entity of who entered a label (added once)."""
+    ref = f"#person-{quote(name or 'unknown', safe='')}"
+    if crate.dereference(ref) is None:
+        crate.add(Person(crate, ref, properties={"name": name or "unknown"}))
+    return {"@id": ref}
 
 
 def chained_labels(session: Session, label_ids: Sequence[int]) -> list[LabelRecord]:
@@ -78,8 +90,8 @@ def add_labels(crate: ROCrate, labels: Sequence[LabelRecord]) -> None:
         crate.add_dataset(dest_path=folder, properties={
             "name": f"{label.alloy_key}: {label.outcome} ({label.source}, {label.method})",
             "additionalType": LABEL_TYPE, "identifier": f"label-{label.id}",
-            "dateCreated": label.created_at.isoformat(), "author": label.entered_by or "unknown",
-            "text": label.note or "", "keywords": ["alloyloop", "phase label", label.outcome],
+            "dateCreated": label.created_at.isoformat(), "author": _person(crate, label.entered_by),
+            "text": label.note or "", "keywords": f"alloyloop, phase label, {label.outcome}",
             "hasPart": [{"@id": p.id} for p in parts]})
 
 
@@ -152,6 +164,8 @@ def write_eln(crate: ROCrate, out: Path) -> Path:
     """Zip the crate as an .eln: one root folder named after the file (written atomically)."""
     out = Path(out)
     root = out.stem or "export"
+    # the root lists the folders; each folder lists its files (rocrate lists every entity at the root)
+    crate.root_dataset["hasPart"] = [{"@id": e.id} for e in crate.data_entities if e.type == "Dataset"]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / root
         crate.write(folder)
