@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from alloyloop.db.engine import make_engine
 from alloyloop.db.migrate import ensure_schema
-from alloyloop.web import api, api_docs, errors, mcp_server, pages, xrd_pages
+from alloyloop.web import api, api_docs, errors, mcp_http, pages, xrd_pages
 from alloyloop.web.settings import WebSettings
 from alloyloop.web.throttle import LoginThrottle
 from alloyloop.web.uploads import BodyLimit
@@ -43,11 +43,11 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         engine.dispose()
         raise
 
-    mcp_route, mcp_running = mcp_server.http_route(engine, settings.evidence_dir)
+    mcp_route, mcp_running = mcp_http.http_route(engine, settings.evidence_dir)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        async with mcp_running():  # the MCP endpoint's session manager (web/mcp_server.py)
+        async with mcp_running():  # the MCP endpoint's session manager (web/mcp_http.py)
             yield
         engine.dispose()
 
