@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
 import numpy as np
 from cattrs.errors import ForbiddenExtraKeysError
@@ -54,7 +55,8 @@ def structure(data: Any, cls: type[T], *, error: type[ValueError] = ValueError,
     try:
         return converter.structure(data, cls)
     except ForbiddenExtraKeysError as exc:
-        known = ", ".join(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+        fields = attrs.fields(cls) if attrs.has(cls) else dataclasses.fields(cls)  # type: ignore[arg-type]
+        known = ", ".join(f.name for f in fields)
         extra = ", ".join(repr(k) for k in sorted(exc.extra_fields))
         raise error(f"unknown {what or cls.__name__ + ' setting'} {extra}: valid keys are "
                     f"{known}") from None
