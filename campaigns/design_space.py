@@ -75,7 +75,7 @@ class DesignSpace:
         self._validate()
 
     # ----------------------------------------------------------------- validation
-    def _validate(self) -> None:
+    def _validate(self) -> None:  # long: one check per setting, each naming its own fix
         pal = self.palette
         if not pal:
             raise DesignSpaceError(

@@ -67,10 +67,33 @@ def _bounds(raw: Any, scale: float, path: str, problems: list[SpecProblem]) -> d
     return bounds
 
 
+def _tables(sec: dict, scale: float, path: str, problems: list[SpecProblem]
+            ) -> tuple[dict, list, dict] | None:
+    """``bounds`` (as fractions), ``forbidden`` and ``descriptor_limits``; None if one is
+    not of its shape."""
+    before = len(problems)
+    raw_bounds, raw_limits = sec.get("bounds", {}), sec.get("descriptor_limits", {})
+    bounds = limits = {}
+    if isinstance(raw_bounds, Mapping):
+        bounds = _bounds(raw_bounds, scale, path, problems)
+    else:
+        problems.append(SpecProblem(dotted(path, "bounds"), "write a table of element = [min, max]"))
+    forbidden = sec.get("forbidden", [])
+    if not (isinstance(forbidden, list) and all(isinstance(c, list) and len(c) >= 2 and all(
+            isinstance(e, str) for e in c) for c in forbidden)):
+        problems.append(SpecProblem(dotted(path, "forbidden"),
+                                    'write a list of element lists, e.g. [["Al", "Cu"]]'))
+    if isinstance(raw_limits, Mapping):
+        limits = _limits(raw_limits, path, problems)
+    else:
+        problems.append(SpecProblem(dotted(path, "descriptor_limits"),
+                                    "write a table of descriptor = { min = …, max = … }"))
+    return None if len(problems) > before else (bounds, forbidden, limits)
+
+
 def read_space(data: Any, problems: list[SpecProblem], path: str = "design_space"
                ) -> tuple[DesignSpace | None, str | None]:
-    """The design space and its units (None where they cannot be read; problems added).
-    Long because each key has its own shape and message; one key per few lines."""
+    """The design space and its units (None where they cannot be read; problems added)."""
     sec = table(data, path, problems) or {}
     unknown_keys(sec, KEYS, path, problems)
     units = sec.get("units")
@@ -96,21 +119,10 @@ def read_space(data: Any, problems: list[SpecProblem], path: str = "design_space
             f"{step} at.% is finer than 0.1 at.%: did you mean units = \"fraction\"? Otherwise "
             f"give step in at.% (e.g. {step * 100:g})")))
         step = None
-    bounds = _bounds(sec.get("bounds", {}), scale, path, problems) \
-        if isinstance(sec.get("bounds", {}), Mapping) else \
-        problems.append(SpecProblem(dotted(path, "bounds"), "write a table of element = [min, max]"))
-    forbidden = sec.get("forbidden", [])
-    if not (isinstance(forbidden, list) and all(isinstance(c, list) and len(c) >= 2 and all(
-            isinstance(e, str) for e in c) for c in forbidden)):
-        problems.append(SpecProblem(dotted(path, "forbidden"),
-                                    'write a list of element lists, e.g. [["Al", "Cu"]]'))
-        forbidden = []
-    raw_limits = sec.get("descriptor_limits", {})
-    limits = _limits(raw_limits, path, problems) if isinstance(raw_limits, Mapping) else \
-        problems.append(SpecProblem(dotted(path, "descriptor_limits"),
-                                    "write a table of descriptor = { min = …, max = … }"))
-    if palette is None or step is None or units is None or bounds is None or limits is None:
+    tables = _tables(sec, scale, path, problems)
+    if palette is None or step is None or units is None or tables is None:
         return None, units
+    bounds, forbidden, limits = tables
     try:
         return DesignSpace(palette=tuple(palette), bounds=bounds, min_elements=min_el,
                            max_elements=max_el, step=step / scale,

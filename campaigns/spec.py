@@ -188,6 +188,9 @@ def _labeler_out(labeler: Any, scale: float) -> dict[str, Any]:
     out = {"kind": labeler.kind, **_present(unstructure(labeler))}
     for name in _in_units(type(labeler)):
         out[name] = in_units(out[name], scale)
+    for a in attrs.fields(type(labeler)):  # one temperature is written as a number
+        if a.metadata.get("one_or_list") and len(out[a.name]) == 1:
+            out[a.name] = out[a.name][0]
     return out
 
 

@@ -101,7 +101,7 @@ class CalphadOptions(Options):
         'name the database: tdb = "pycalphad:alcocrni.tdb" (a database pycalphad ships) or '
         'tdb = "path/to/database.tdb"')})
     temperature: tuple[float, ...] = attrs.field(
-        converter=_kelvins, validator=_temperatures, metadata={"hint": (
+        converter=_kelvins, validator=_temperatures, metadata={"one_or_list": True, "hint": (
             "give the equilibrium temperature in kelvin, e.g. temperature = 1273 (or a list, "
             "e.g. [1073, 1273])")})
     threshold: float = attrs.field(default=0.99, validator=number(0.5, 1, open_low=True))

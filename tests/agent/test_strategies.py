@@ -152,7 +152,7 @@ def test_screening_breaks_saturated_ties_and_spreads_over_systems(small_campaign
     assert (np.diff(bins) <= 0).all()
     for b in np.unique(bins):
         assert (np.diff(tie[bins == b]) <= 1e-9).all()
-    with pytest.raises(ValueError, match="resolution=-1"):
+    with pytest.raises(ValueError, match="resolution: -1.0 is too small"):
         Screening(resolution=-1.0)
 
 
