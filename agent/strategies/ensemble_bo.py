@@ -40,7 +40,6 @@ search and in the batch choice, is qLogNEHVI whatever ``acquisition`` says
 from __future__ import annotations
 
 import warnings
-from typing import Literal
 
 import attrs
 import numpy as np
@@ -82,7 +81,6 @@ from alloyloop.agent.strategies.target_members import check_target, decode_class
 from alloyloop.models.torch_members import domain_score, torch_decoder
 
 ACQUISITIONS = BOTORCH_ACQUISITIONS
-Acquisition = Literal["qLogNEI", "qUCB", "qSR", "Thompson"]
 
 
 class MemberSampler(MCSampler):

@@ -21,7 +21,6 @@ target still needs a phase4 DVAE: the batch reports p(target) beside p(single)).
 
 from __future__ import annotations
 
-from typing import Literal
 
 import attrs
 import numpy as np

@@ -34,7 +34,6 @@ while the labelled alloys still correct it where they disagree.
 
 from __future__ import annotations
 
-from typing import Literal
 
 import attrs
 import numpy as np

@@ -27,6 +27,8 @@ class Options:
     kind: ClassVar[str]
     generative: ClassVar[bool] = False
     """Makes new compositions (decode / walk), so it cannot pick from a fixed pool."""
+    takes_objectives: ClassVar[bool] = False
+    """Optimizes the campaign's property objectives (with p(target))."""
 
     @classmethod
     def for_goal(cls, options: Options, goal: Any) -> Any:
@@ -119,6 +121,7 @@ BOTORCH_ACQUISITIONS = ("qLogNEI", "qUCB", "qSR", "Thompson")
 @attrs.frozen
 class BotorchOptions(Options):
     kind: ClassVar[str] = "botorch"
+    takes_objectives: ClassVar[bool] = True
     acquisition: str = attrs.field(default="qUCB",
                                    validator=one_of(BOTORCH_ACQUISITIONS))
     beta: float = attrs.field(default=1.0, validator=number(0))

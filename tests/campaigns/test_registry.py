@@ -65,3 +65,16 @@ def test_nudge_starts_and_boxes_keep_their_shape() -> None:
     assert region.box == ((0.0, 0.0), (1.0, 2.0))
     with pytest.raises(OptionError, match="starts"):
         build_strategy(StrategySpec("nudge", 1, {"starts": "CoCrNi"}))
+
+
+def test_every_options_class_is_registered() -> None:
+    import inspect
+
+    from alloyloop.campaigns.options import labelers, strategies
+
+    registered = {p.options for p in (*STRATEGIES.values(), *LABELERS.values())}
+    for module in (strategies, labelers):
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, strategies.Options) and cls is not strategies.Options \
+                    and cls.__module__ == module.__name__:
+                assert cls in registered, f"{cls.__name__} has no line in campaigns/registry.py"
