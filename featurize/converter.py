@@ -3,7 +3,8 @@
 Every frozen dataclass that is written to JSON or TOML — :class:`FeatureSchema`, the DVAE's
 config and fitted parts, the design space, the warm-start record — goes through
 :func:`unstructure` and comes back through :func:`structure`, BayBE's
-``converter.structure/unstructure`` pattern. Construction validates (``__post_init__``),
+``converter.structure/unstructure`` pattern. Construction validates (``__post_init__``, or
+attrs validators for the spec's options classes),
 so ``structure`` of bad data fails with the class's own error that names the fix; an unknown
 key fails naming the key and the valid ones. The module sits in the lowest layer so that
 every layer can use it; it knows no alloyloop type.

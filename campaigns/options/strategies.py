@@ -101,7 +101,7 @@ class LatentRegionOptions(Options):
     box: tuple[tuple[float, ...], tuple[float, ...]] | None = attrs.field(
         default=None, converter=_box_floats, validator=optional(_box))
     n_points: int = attrs.field(default=512, validator=whole(1))
-    max_repair_distance: float = attrs.field(default=0.5, validator=number(0, 1, open_low=True))
+    max_repair_distance: float = attrs.field(default=0.5, validator=number(0))  # share of atoms
 
 
 @converted_as_given
@@ -110,7 +110,8 @@ class NudgeOptions(Options):
     kind: ClassVar[str] = "nudge"
     generative: ClassVar[bool] = True
     starts: tuple[str, ...] = attrs.field(default=(), converter=as_tuple, validator=_compositions)
-    threshold: float = attrs.field(default=0.6, validator=number(0, 1, open_low=True, open_high=True))
+    # p(target) that ends a walk; above 1, every walk takes max_steps
+    threshold: float = attrs.field(default=0.6, validator=number(0, open_low=True))
     max_steps: int = attrs.field(default=10, validator=whole(1))
 
 

@@ -24,7 +24,7 @@ _OPTION_VALUES = {  # within the declared bounds; the property is the round trip
     "max_candidates": st.integers(1, 10**6), "chunk_size": st.integers(1, 10**5),
     "reserve": st.integers(1, 40), "resolution": st.floats(0, 0.1), "per_system": st.integers(0, 5),
     "n_points": st.integers(1, 1024), "max_repair_distance": st.floats(0.01, 1),
-    "threshold": st.floats(0.05, 0.95), "max_steps": st.integers(1, 20),
+    "threshold": st.floats(0.05, 1.5), "max_steps": st.integers(1, 20),
     "n_trees": st.integers(1, 500), "kappa": st.floats(0, 5), "xi": st.floats(0, 1),
     "group": st.none(), "box": st.none(), "starts": st.just(["CoCrNi", "Fe2Ni"]),
 }
