@@ -25,36 +25,18 @@ from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.strategies.target_members import target_proba
 from alloyloop.agent.suggestion import Observations, Strategy, Suggestion, to_model_columns
 from alloyloop.campaigns.goal import Goal
+from alloyloop.campaigns.registry import STRATEGIES
 from alloyloop.campaigns.spec import StrategySpec
 from alloyloop.db.campaigns import SuggestionInput
 
 
 def build_strategy(spec: StrategySpec, goal: Goal | None = None) -> Strategy:
-    """The strategy object of one entry of the mix (options as in the spec); every
-    strategy with a ``target`` gets the campaign's (``goal``), the ``botorch`` strategy its
-    objectives too."""
-    from alloyloop.agent.strategies.ensemble_bo import EnsembleBO
-    from alloyloop.agent.strategies.latent_bo import LatentBO, RandomLatent
-    from alloyloop.agent.strategies.latent_region import LatentRegion
-    from alloyloop.agent.strategies.nudge import Nudge
-    from alloyloop.agent.strategies.forest import ForestAcquisition
-    from alloyloop.agent.strategies.random_pick import RandomPick
-    from alloyloop.agent.strategies.screening import Screening
-
-    classes = {"screen": Screening, "latent_region": LatentRegion, "nudge": Nudge,
-               "botorch": EnsembleBO, "botorch-gp": LatentBO, "random_latent": RandomLatent, "rf": ForestAcquisition,
-               "random": RandomPick}
-    options = dict(spec.options)
-    if "starts" in options:
-        options["starts"] = tuple(options["starts"])
-    if "box" in options:
-        options["box"] = tuple(tuple(float(v) for v in corner) for corner in options["box"])
-    cls = classes[spec.kind]
-    if goal is not None and "target" in {f.name for f in dataclasses.fields(cls)}:
-        options["target"] = goal.target
-    if spec.kind == "botorch" and goal is not None:
-        options["objectives"] = tuple(goal.objectives.items())
-    return cls(**options)
+    """The strategy of one entry of the mix: the registry's implementation of its kind,
+    built from its (already validated) options and the campaign's goal — every strategy
+    takes ``target``; ``botorch``, the one that optimizes them, the objectives too."""
+    goal = goal or Goal()
+    implementation = STRATEGIES[spec.kind].load()
+    return implementation.for_goal(spec.options, goal)
 
 
 @dataclass
@@ -78,8 +60,8 @@ def _matrix(batch: Sequence[Suggestion], space: DesignSpace, elements: tuple[str
 
 def compose_batch(model, observations: Observations, space: DesignSpace,
                   mix: Sequence[StrategySpec], seed: int, goal: Goal | None = None) -> Batch:
-    """Run the strategy mix (see the module docstring); at most ``space.batch_size``
-    suggestions. ``goal``: the campaign's target (every strategy but ``random``) and
+    """Run the strategy mix (see the module docstring): the counts, which the spec checks
+    add up to the campaign's ``batch_size``, are the batch. ``goal``: the campaign's target (every strategy but ``random``) and
     objectives (botorch strategy)."""
     target = "single" if goal is None else goal.target
     out = Batch(target=target)

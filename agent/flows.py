@@ -141,7 +141,7 @@ def training_data(start: RoundStart, url: str | None) -> RoundData:
     from alloyloop.agent.training_data import round_data
 
     spec, rnd = start.spec, start.round
-    view = build_labeler(spec).training_view
+    view = build_labeler(spec.labeler, spec).training_view
     with store_session(url) as session:
         owners = simulated_label_owners(session)
     return round_data(start.snapshot, spec.model.palette, spec.name, seed=rnd.seed,
@@ -379,7 +379,7 @@ def label_suggestions(campaign: str, round_index: int | None, url: str | None) -
             raise ValueError(f"campaign {campaign!r} has no round {round_index} to label")
         rnd = chosen[-1]
         open_ = list_suggestions(session, round_id=rnd.id, statuses=sorted(s.value for s in TO_LABEL))
-    labeler = build_labeler(spec)
+    labeler = build_labeler(spec.labeler, spec)
     results = labeler.label(open_)
     with store_session(url) as session:
         applied = apply_labels(session, rnd.id, results, by=f"{labeler.name} labeler")
@@ -449,7 +449,7 @@ def retrain_when_labels_arrive(campaign: str, url: str | None = None, home: str 
                               "new_labels": decision.new_labels}
     if decision.fire:
         summary = run_round(campaign, url, home)
-        if build_labeler(spec).automatic:
+        if build_labeler(spec.labeler, spec).automatic:
             summary["labelling"] = label_round(campaign, summary["index"], url)
             summary.update(_after_labelling(url, campaign, summary["index"]))
         result["round"] = summary

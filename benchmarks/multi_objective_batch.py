@@ -52,7 +52,7 @@ def main() -> None:
                        X_pending=np.empty((0, len(PALETTE))))
     free = DesignSpace(palette=("Al", "Co", "Cr", "Cu", "Fe", "Ni"), min_elements=3,
                        max_elements=5, step=0.05, bounds={"Al": (0.0, 0.25)},
-                       forbidden=[{"Al", "Cu"}], batch_size=6)
+                       forbidden=[{"Al", "Cu"}])
     space = dataclasses.replace(free, descriptor_limits={"density": (None, args.density_max)})
     config = dataclasses.replace(DVAEConfig(), max_epochs=40, min_epochs=10, patience=8,
                                  vae_max_epochs=10, vae_patience=5, n_ensemble=5)

@@ -71,7 +71,7 @@ def run(seed: int, threads: int, screening_only: bool = False) -> str:
     fit_s = time.perf_counter() - t
 
     space = DesignSpace(palette=("Al", "Co", "Cr", "Cu", "Fe", "Ni"), min_elements=3,
-                        max_elements=6, step=0.025, batch_size=8)
+                        max_elements=6, step=0.025)
     size = lattice_size(6, 0.025, 3, 6)
     screening = Screening(max_candidates=size, chunk_size=100_000)
     t, cpu = time.perf_counter(), time.process_time()

@@ -47,7 +47,6 @@ class DesignSpace:
             (low, high) in the property's own unit; ``None`` for an open side. The one
             constraint mechanism on properties: every strategy's suggestions pass
             :meth:`feasible`, which checks them.
-        batch_size: suggestions per round.
     """
 
     palette: tuple[str, ...]
@@ -58,7 +57,6 @@ class DesignSpace:
     forbidden: tuple[frozenset[str], ...] = ()
     descriptor_limits: Mapping[str, tuple[float | None, float | None]] = field(
         default_factory=dict)
-    batch_size: int = 8
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "palette", tuple(self.palette))
@@ -77,7 +75,7 @@ class DesignSpace:
         self._validate()
 
     # ----------------------------------------------------------------- validation
-    def _validate(self) -> None:
+    def _validate(self) -> None:  # long: one check per setting, each naming its own fix
         pal = self.palette
         if not pal:
             raise DesignSpaceError(
@@ -100,9 +98,6 @@ class DesignSpace:
             raise DesignSpaceError(
                 f"step {self.step!r} fits no composition (1 is not a multiple of it): "
                 "choose a step that divides 1, such as 0.01, 0.02, 0.025, 0.05 or 0.1")
-        if not isinstance(self.batch_size, int) or self.batch_size < 1:
-            raise DesignSpaceError(
-                f"batch_size {self.batch_size!r} must be a positive integer")
         if not 1 <= self.min_elements <= self.max_elements:
             raise DesignSpaceError(
                 f"element-count range [{self.min_elements}, {self.max_elements}] is empty: "

@@ -3,7 +3,8 @@
 Every frozen dataclass that is written to JSON or TOML — :class:`FeatureSchema`, the DVAE's
 config and fitted parts, the design space, the warm-start record — goes through
 :func:`unstructure` and comes back through :func:`structure`, BayBE's
-``converter.structure/unstructure`` pattern. Construction validates (``__post_init__``),
+``converter.structure/unstructure`` pattern. Construction validates (``__post_init__``, or
+attrs validators for the spec's options classes),
 so ``structure`` of bad data fails with the class's own error that names the fix; an unknown
 key fails naming the key and the valid ones. The module sits in the lowest layer so that
 every layer can use it; it knows no alloyloop type.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
 import numpy as np
 from cattrs.errors import ForbiddenExtraKeysError
@@ -54,7 +56,8 @@ def structure(data: Any, cls: type[T], *, error: type[ValueError] = ValueError,
     try:
         return converter.structure(data, cls)
     except ForbiddenExtraKeysError as exc:
-        known = ", ".join(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+        fields = attrs.fields(cls) if attrs.has(cls) else dataclasses.fields(cls)  # type: ignore[arg-type]
+        known = ", ".join(f.name for f in fields)
         extra = ", ".join(repr(k) for k in sorted(exc.extra_fields))
         raise error(f"unknown {what or cls.__name__ + ' setting'} {extra}: valid keys are "
                     f"{known}") from None

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from alloyloop.campaigns.registry import LABELERS, LabelerOptions
 from alloyloop.campaigns.spec import CampaignSpec
 from alloyloop.db.records import SuggestionRecord
 
@@ -86,19 +87,9 @@ class Labeler(Protocol):
         ...
 
 
-def build_labeler(spec: CampaignSpec) -> Labeler:
-    """The labeler a campaign spec asks for."""
-    kind = spec.labeler.kind
-    if kind == "lab":
-        from alloyloop.agent.labelers.lab import LabLabeler
-
-        return LabLabeler()
-    if kind == "replay":
-        from alloyloop.agent.labelers.replay import ReplayOracle
-
-        return ReplayOracle.for_spec(spec)
-    if kind == "calphad":
-        from alloyloop.agent.labelers.calphad import CalphadLabeler
-
-        return CalphadLabeler.for_spec(spec)
-    raise ValueError(f"labeler kind {kind!r} is not available: use 'lab', 'replay' or 'calphad'")
+def build_labeler(options: LabelerOptions, spec: CampaignSpec) -> Labeler:
+    """The labeler ``options`` ask for (``spec.labeler`` of a campaign), for the campaign
+    ``spec``: the registry's implementation of ``options.kind``, built with its
+    ``from_options(options, spec)`` (the spec gives the campaign's name, seed, design
+    space and pool)."""
+    return LABELERS[options.kind].load().from_options(options, spec)

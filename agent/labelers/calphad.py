@@ -32,6 +32,7 @@ from alloyloop.agent.calphad.phases import DEFAULT_THRESHOLD, Verdict, classify,
 from alloyloop.agent.calphad.pool import CalcResult, EquilibriumPool, PoolError
 from alloyloop.campaigns.tdb import TdbFile
 from alloyloop.agent.labelers import ALL_LABELS, LabelResult, TrainingView
+from alloyloop.campaigns.options.labelers import CalphadOptions
 from alloyloop.campaigns.spec import CampaignSpec
 from alloyloop.db.records import SuggestionRecord
 from alloyloop.featurize.composition import parse_composition
@@ -97,8 +98,12 @@ class CalphadLabeler:
 
     @classmethod
     def for_spec(cls, spec: CampaignSpec) -> CalphadLabeler:
-        lab = spec.labeler
-        if lab.kind != "calphad" or lab.tdb is None:
+        """The labeler of a CALPHAD campaign (its ``[labeler]`` options)."""
+        return cls.from_options(spec.labeler, spec)
+
+    @classmethod
+    def from_options(cls, lab: CalphadOptions, spec: CampaignSpec) -> CalphadLabeler:
+        if lab.kind != "calphad":
             raise ValueError(f"campaign {spec.name!r} has no calphad labeler in its spec: give "
                              "the database and temperature (alloyloop label calphad --tdb … "
                              "--temperature …)")

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from alloyloop.agent.labelers import ALL_LABELS, LabelResult, TrainingView
+from alloyloop.campaigns.options.labelers import LabOptions
+from alloyloop.campaigns.spec import CampaignSpec
 from alloyloop.db.records import SuggestionRecord
 
 
@@ -19,6 +21,10 @@ class LabLabeler:
 
     name: str = "lab"
     automatic: bool = False
+
+    @classmethod
+    def from_options(cls, options: LabOptions, spec: CampaignSpec) -> LabLabeler:
+        return cls()
 
     @property
     def training_view(self) -> TrainingView:

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.labelers import LabelResult, TrainingView
+from alloyloop.campaigns.options.labelers import ReplayOptions
 from alloyloop.campaigns.spec import CampaignSpec
 from alloyloop.db.models import Label
 from alloyloop.db.records import SuggestionRecord
@@ -101,7 +102,11 @@ class ReplayOracle:
 
     @classmethod
     def for_spec(cls, spec: CampaignSpec) -> ReplayOracle:
-        lab = spec.labeler
+        """The oracle of a replay campaign (its ``[labeler]`` options)."""
+        return cls.from_options(spec.labeler, spec)
+
+    @classmethod
+    def from_options(cls, lab: ReplayOptions, spec: CampaignSpec) -> ReplayOracle:
         seed = spec.seed if lab.seed is None else lab.seed
         if lab.hidden == "pool":
             from alloyloop.agent.pool import load_pool

@@ -40,9 +40,8 @@ search and in the batch choice, is qLogNEHVI whatever ``acquisition`` says
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
-from typing import Literal
 
+import attrs
 import numpy as np
 import torch
 from botorch.acquisition import (
@@ -56,6 +55,8 @@ from botorch.posteriors.ensemble import EnsemblePosterior
 from botorch.sampling.base import MCSampler
 from torch import Tensor, nn
 
+from alloyloop.campaigns.options.strategies import BOTORCH_ACQUISITIONS, BotorchOptions, settings
+from alloyloop.campaigns.goal import Goal
 from alloyloop.agent.strategies.common import decode_to_space, fresh_unique
 from alloyloop.agent.strategies.diversity import diverse_order, element_systems
 from alloyloop.agent.strategies.dvae_posterior import DVAEEnsemble, LatentToDesign, SmoothDesignMap
@@ -79,8 +80,7 @@ from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.strategies.target_members import check_target, decode_class, target_members
 from alloyloop.models.torch_members import domain_score, torch_decoder
 
-ACQUISITIONS = ("qLogNEI", "qUCB", "qSR", "Thompson")
-Acquisition = Literal["qLogNEI", "qUCB", "qSR", "Thompson"]
+ACQUISITIONS = BOTORCH_ACQUISITIONS
 
 
 class MemberSampler(MCSampler):
@@ -139,8 +139,8 @@ def _slot_members(n_slots: int, n_members: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, n_members, n_slots)
 
 
-@dataclass(frozen=True)
-class EnsembleBO:
+@attrs.frozen
+class EnsembleBO(BotorchOptions):
     """BoTorch acquisition on the DVAE's ensemble posterior (see the module docstring).
 
     Attributes:
@@ -158,30 +158,17 @@ class EnsembleBO:
             any, the acquisition is qLogNEHVI (module docstring).
     """
 
-    acquisition: Acquisition = "qUCB"
-    beta: float = 1.0
-    diversity: float = 0.5
-    max_per_system: int = 0
-    oversample: int = 4
-    num_restarts: int = 4
-    raw_samples: int = 128
-    dropout_members: int = 8
     target: str = "single"
     objectives: tuple[tuple[str, str], ...] = ()
-    name: str = "botorch"
 
-    def __post_init__(self) -> None:
-        check_target(self.target)
-        if self.acquisition not in ACQUISITIONS:
-            raise ValueError(f"unknown acquisition {self.acquisition!r}: use one of "
-                             f"{', '.join(ACQUISITIONS)}")
-        for field_name, low in (("beta", 0.0), ("diversity", 0.0)):
-            if not getattr(self, field_name) >= low:
-                raise ValueError(f"{field_name}={getattr(self, field_name)} must be ≥ {low}")
-        for field_name, low in (("max_per_system", 0), ("oversample", 1), ("num_restarts", 1),
-                                ("raw_samples", 1), ("dropout_members", 2)):
-            if getattr(self, field_name) < low:
-                raise ValueError(f"{field_name}={getattr(self, field_name)} must be ≥ {low}")
+    def __attrs_post_init__(self) -> None:
+        check_target(self.target)  # the options are checked by BotorchOptions
+
+    @classmethod
+    def for_goal(cls, options: BotorchOptions, goal: Goal) -> EnsembleBO:
+        """The goal's target and its objectives, which this strategy optimizes."""
+        return cls(**settings(options), target=goal.target,
+                   objectives=tuple(goal.objectives.items()))
 
     def suggest(self, model, observations: Observations, space: DesignSpace, n: int,
                 seed: int) -> list[Suggestion]:

@@ -21,13 +21,13 @@ target still needs a phase4 DVAE: the batch reports p(target) beside p(single)).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
 
+import attrs
 import numpy as np
 from scipy.stats import norm
 from sklearn.ensemble import RandomForestClassifier
 
+from alloyloop.campaigns.options.strategies import ForestOptions
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.novelty import duplicates_of, first_occurrences
 from alloyloop.agent.strategies.screening import Screening, pool_candidates
@@ -49,8 +49,8 @@ def forest_acquisition(mu: np.ndarray, sigma: np.ndarray, kind: str, *, best: fl
     raise ValueError(f"unknown acquisition {kind!r}: use 'EI' or 'UCB'")
 
 
-@dataclass(frozen=True)
-class ForestAcquisition:
+@attrs.frozen
+class ForestAcquisition(ForestOptions):
     """Random forest + EI / UCB.
 
     Attributes:
@@ -62,15 +62,9 @@ class ForestAcquisition:
         target: the campaign's target (``single``, ``FCC``, ``BCC`` or ``HCP``).
     """
 
-    acquisition: Literal["EI", "UCB"] = "EI"
-    n_trees: int = 300
-    kappa: float = 2.0
-    xi: float = 0.01
-    max_candidates: int = 200_000
     target: str = "single"
-    name: str = "rf"
 
-    def __post_init__(self) -> None:
+    def __attrs_post_init__(self) -> None:
         check_target(self.target)
 
     def suggest(self, model, observations: Observations, space: DesignSpace, n: int,

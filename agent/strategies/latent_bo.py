@@ -34,9 +34,8 @@ while the labelled alloys still correct it where they disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
 
+import attrs
 import numpy as np
 import torch
 from botorch.acquisition import qLogNoisyExpectedImprovement, qUpperConfidenceBound
@@ -46,6 +45,7 @@ from botorch.models.transforms import Standardize
 from botorch.optim import optimize_acqf, optimize_acqf_discrete
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
+from alloyloop.campaigns.options.strategies import BotorchGPOptions, RandomLatentOptions
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.strategies.common import decode_to_space, fresh_unique
 from alloyloop.agent.strategies.screening import pool_candidates
@@ -78,8 +78,8 @@ def latent_box(model, obs: Observations, margin: float = 0.25,
     return np.vstack([lo - pad, hi + pad])
 
 
-@dataclass(frozen=True)
-class LatentBO:
+@attrs.frozen
+class LatentBO(BotorchGPOptions):
     """BoTorch batch acquisition over the DVAE's latent space.
 
     Attributes:
@@ -97,18 +97,9 @@ class LatentBO:
             structure needs a phase4 model).
     """
 
-    acquisition: Literal["qLogNEI", "qUCB"] = "qLogNEI"
-    beta: float = 2.0
-    n_design: int = 128
-    max_labelled: int = 192
-    oversample: int = 2
-    num_restarts: int = 4
-    raw_samples: int = 128
-    pool_logit_input: bool = True
     target: str = "single"
-    name: str = "botorch-gp"
 
-    def __post_init__(self) -> None:
+    def __attrs_post_init__(self) -> None:
         check_target(self.target)
 
     def suggest(self, model, observations: Observations, space: DesignSpace, n: int,
@@ -223,15 +214,14 @@ def _posterior_mean(gp, x: torch.Tensor) -> np.ndarray:
         return gp.posterior(x.unsqueeze(-2)).mean.squeeze().reshape(-1).numpy()
 
 
-@dataclass(frozen=True)
-class RandomLatent:
+@attrs.frozen
+class RandomLatent(RandomLatentOptions):
     """Baseline: uniform latent points in the same box, decoded with y = 1 (for a
     structure ``target``, y = the structure)."""
 
     target: str = "single"
-    name: str = "random_latent"
 
-    def __post_init__(self) -> None:
+    def __attrs_post_init__(self) -> None:
         check_target(self.target)
 
     def suggest(self, model, observations: Observations, space: DesignSpace, n: int,

@@ -14,11 +14,12 @@ decodes are ranked by p(target).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
+import attrs
 import numpy as np
 import torch
 
+from alloyloop.campaigns.options.strategies import LatentRegionOptions
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.strategies.common import decode_to_space, fresh_unique
 from alloyloop.agent.strategies.target_members import check_target, decode_class, target_proba
@@ -54,8 +55,8 @@ def group_region(model, obs: Observations, group: str | None, margin: float = 0.
     return np.vstack([lo - pad, hi + pad])
 
 
-@dataclass(frozen=True)
-class LatentRegion:
+@attrs.frozen
+class LatentRegion(LatentRegionOptions):
     """Decode Sobol points of a latent box with y = single-phase (or the target structure).
 
     Attributes:
@@ -68,14 +69,9 @@ class LatentRegion:
             structure needs a phase4 model).
     """
 
-    group: str | None = None
-    box: tuple[tuple[float, ...], tuple[float, ...]] | None = None
-    n_points: int = 512
-    max_repair_distance: float = 0.5
     target: str = "single"
-    name: str = "latent_region"
 
-    def __post_init__(self) -> None:
+    def __attrs_post_init__(self) -> None:
         check_target(self.target)
 
     def suggest(self, model, observations: Observations, space: DesignSpace, n: int,

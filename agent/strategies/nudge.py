@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import attrs
 import numpy as np
 
+from alloyloop.campaigns.options.strategies import NudgeOptions
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.novelty import duplicates_of
 from alloyloop.agent.strategies.common import decode_to_space, fresh_unique
@@ -93,8 +95,8 @@ def _key(row: np.ndarray, elements: tuple[str, ...]) -> str:
     return canonical_key({el: v for el, v in zip(elements, row) if v > 0})
 
 
-@dataclass(frozen=True)
-class Nudge:
+@attrs.frozen
+class Nudge(NudgeOptions):
     """Nudge given alloys, or else the labelled multi-phase alloys inside the palette that
     the model finds closest to single-phase (but below the threshold).
 
@@ -106,13 +108,9 @@ class Nudge:
             structure needs a phase4 model and nudges the labelled alloys not of it).
     """
 
-    starts: tuple[str, ...] = ()
-    threshold: float = 0.6
-    max_steps: int = 10
     target: str = "single"
-    name: str = "nudge"
 
-    def __post_init__(self) -> None:
+    def __attrs_post_init__(self) -> None:
         check_target(self.target)
 
     def start_points(self, model, obs: Observations, space: DesignSpace, n: int,

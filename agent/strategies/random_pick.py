@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
+import attrs
 import numpy as np
 
+from alloyloop.campaigns.options.strategies import RandomOptions
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.strategies.common import fresh_unique
 from alloyloop.agent.strategies.screening import pool_candidates
@@ -13,11 +14,12 @@ from alloyloop.agent.suggestion import Observations, Suggestion, build_suggestio
 from alloyloop.featurize.lattice import sample_lattice
 
 
-@dataclass(frozen=True)
-class RandomPick:
-    """``n`` seeded uniform picks: what a campaign finds without a model."""
+@attrs.frozen
+class RandomPick(RandomOptions):
+    """``n`` seeded uniform picks: what a campaign finds without a model (``target``
+    is accepted like every strategy's, and ignored)."""
 
-    name: str = "random"
+    target: str = "single"
 
     def suggest(self, model, observations: Observations, space: DesignSpace, n: int,
                 seed: int) -> list[Suggestion]:

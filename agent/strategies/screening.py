@@ -12,11 +12,12 @@ p(single) by default, the structure's class probability for FCC / BCC / HCP.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal
 
+import attrs
 import numpy as np
 
+from alloyloop.campaigns.options.strategies import ScreenOptions
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.novelty import duplicates_of, first_occurrences, nearest_known
 from alloyloop.agent.strategies.diversity import diverse_order, element_systems, system_rank
@@ -53,8 +54,8 @@ def check_acquisition(acquisition: str) -> None:
         raise ValueError(f"unknown acquisition {acquisition!r}: use 'greedy' or 'uncertainty'")
 
 
-@dataclass(frozen=True)
-class Screening:
+@attrs.frozen
+class Screening(ScreenOptions):
     """Rank lattice candidates by an acquisition on the classifier's p(target).
 
     Attributes:
@@ -73,22 +74,10 @@ class Screening:
             alloys); 0 = no limit.
     """
 
-    acquisition: Acquisition = "greedy"
-    max_candidates: int = 2_000_000
-    chunk_size: int = 100_000
-    reserve: int = 20
-    resolution: float = 0.0
-    per_system: int = 0
     target: str = "single"
-    name: str = "screen"
 
-    def __post_init__(self) -> None:
-        check_acquisition(self.acquisition)
-        check_target(self.target)
-        if not self.resolution >= 0:
-            raise ValueError(f"resolution={self.resolution} must be ≥ 0, e.g. 0.001 (0: exact ties)")
-        if self.per_system < 0:
-            raise ValueError(f"per_system={self.per_system} must be ≥ 0 (0: no limit)")
+    def __attrs_post_init__(self) -> None:
+        check_target(self.target)  # the options are checked by ScreenOptions
 
     def candidates(self, space: DesignSpace, seed: int):
         """Yield ``(m, E_space)`` chunks of feasible lattice points."""

@@ -31,7 +31,7 @@ def small_campaign():
                        X_pending=np.empty((0, len(PALETTE))))
     space = DesignSpace(palette=("Al", "Co", "Cr", "Cu", "Fe", "Ni"), min_elements=3,
                         max_elements=5, step=0.05, bounds={"Al": (0.0, 0.25)},
-                        forbidden=[{"Al", "Cu"}], batch_size=6)
+                        forbidden=[{"Al", "Cu"}])
     return model, obs, space
 
 

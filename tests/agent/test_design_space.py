@@ -28,7 +28,6 @@ CANTOR = ("Co", "Cr", "Fe", "Mn", "Ni")
     (dict(palette=CANTOR, bounds={"Co": (0.1, 1), "Ni": (0.1, 1)}, forbidden=[{"Co", "Ni"}]), "required elements"),
     (dict(palette=CANTOR, descriptor_limits={"hardness": (None, 5)}), "not a property: use one of cost"),
     (dict(palette=CANTOR, descriptor_limits={"vec": (9, 8)}), "is empty"),
-    (dict(palette=CANTOR, batch_size=0), "positive integer"),
 ])
 def test_bad_spaces_fail_at_construction_naming_the_fix(kwargs, fragment):
     with pytest.raises(DesignSpaceError, match=fragment):

@@ -128,11 +128,12 @@ def test_the_spread_setting_trades_score_for_element_systems(ensemble_campaign):
 
 
 def test_settings_are_checked_at_construction():
-    with pytest.raises(ValueError, match="use one of qLogNEI, qUCB, qSR, Thompson"):
+    # the bounds are BotorchOptions', which EnsembleBO extends (one declaration)
+    with pytest.raises(ValueError, match="'EI' is not one of 'qLogNEI', 'qUCB', 'qSR', 'Thompson'"):
         EnsembleBO(acquisition="EI")
-    with pytest.raises(ValueError, match="diversity=-1"):
+    with pytest.raises(ValueError, match="diversity: -1.0 is too small"):
         EnsembleBO(diversity=-1.0)
-    with pytest.raises(ValueError, match="dropout_members=1"):
+    with pytest.raises(ValueError, match="dropout_members: 1 is not valid: give a whole number of at least 2"):
         EnsembleBO(dropout_members=1)
 
 

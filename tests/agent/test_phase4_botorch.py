@@ -37,7 +37,7 @@ def phase4_campaign():
     obs = Observations(elements=PALETTE, X=x, y=y01, keys=tuple(lab["key"]),
                        X_pending=np.empty((0, len(PALETTE))))
     space = DesignSpace(palette=("Cr", "Mo", "Nb", "Ta", "Ti", "V", "W"), min_elements=3,
-                        max_elements=5, step=0.05, batch_size=6)
+                        max_elements=5, step=0.05)
     lattice = next(iter(Screening(max_candidates=20_000).candidates(space, 0)))
     rows = np.random.default_rng(0).choice(len(lattice), 300, replace=False)
     pool = dataclasses.replace(obs, candidates=to_model_columns(lattice[rows], space, PALETTE))

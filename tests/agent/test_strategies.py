@@ -41,8 +41,8 @@ def _matrix(suggestions, palette):
 @pytest.mark.parametrize("strategy", STRATEGIES, ids=lambda s: f"{s.name}")
 def test_suggestions_satisfy_constraints_and_are_new(small_campaign, strategy):
     model, obs, space = small_campaign
-    batch = strategy.suggest(model, obs, space, space.batch_size, seed=0)
-    assert 0 < len(batch) <= space.batch_size
+    batch = strategy.suggest(model, obs, space, 6, seed=0)
+    assert 0 < len(batch) <= 6
     x = _matrix(batch, space.palette)
     assert space.feasible(x).all()
     assert not duplicates_of(to_model_columns(x, space, obs.elements), obs.known, space.step).any()
@@ -152,7 +152,7 @@ def test_screening_breaks_saturated_ties_and_spreads_over_systems(small_campaign
     assert (np.diff(bins) <= 0).all()
     for b in np.unique(bins):
         assert (np.diff(tie[bins == b]) <= 1e-9).all()
-    with pytest.raises(ValueError, match="resolution=-1"):
+    with pytest.raises(ValueError, match="resolution: -1.0 is too small"):
         Screening(resolution=-1.0)
 
 

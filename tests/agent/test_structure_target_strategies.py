@@ -39,9 +39,9 @@ FAST4 = DVAEConfig(label="phase4", max_epochs=40, min_epochs=10, patience=8, bat
                    control_samples=32)
 # FCC formers and BCC formers together: p(BCC) and p(single) rank this space differently
 SPACE = DesignSpace(palette=("Al", "Co", "Cr", "Fe", "Ni", "Ti", "V", "Nb", "Mo"),
-                    min_elements=3, max_elements=5, step=0.05, batch_size=4)
+                    min_elements=3, max_elements=5, step=0.05)
 SMALL = DesignSpace(palette=("Co", "Cr", "Fe", "Ni", "Mn", "V"), min_elements=3,
-                    max_elements=4, step=0.1, batch_size=4)
+                    max_elements=4, step=0.1)
 
 
 def _row(s, elements=PALETTE) -> np.ndarray:

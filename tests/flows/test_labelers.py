@@ -70,7 +70,7 @@ def test_hidden_set_is_seeded_and_inside_the_design_space() -> None:
     eligible = corpus["fractions"].map(lambda f: set(f) <= set(space.palette) and len(f) >= 3) \
         & corpus["single_phase"].notna() & ~corpus["has_conflict"]
     assert len(a) == round(0.3 * eligible.sum())
-    demo = build_labeler(load_example("demo"))
+    demo = build_labeler(load_example("demo").labeler, load_example("demo"))
     assert isinstance(demo, ReplayOracle) and len(demo.hidden_keys) > 100
 
 
@@ -117,7 +117,7 @@ def test_demo_setup_is_safe_to_repeat(sqlite_store: str) -> None:
 @pytest.mark.parametrize("name", ["demo", "cantor-fcc"])
 def test_labelers_tell_the_flow_what_to_train_on_through_the_protocol(name: str) -> None:
     spec = load_example(name)
-    labeler = build_labeler(spec)
+    labeler = build_labeler(spec.labeler, spec)
     assert isinstance(labeler, Labeler)
     view = labeler.training_view
     if isinstance(labeler, ReplayOracle):  # the demo: hidden alloys, the start share and its seed

@@ -27,7 +27,7 @@ SPACES = [
     DesignSpace(palette=("Co", "Cr", "Fe", "Mn", "Ni")),
     DesignSpace(palette=("Al", "Co", "Cr", "Fe", "Ni"), bounds={"Al": (0.0, 0.2)}, min_elements=4,
                 max_elements=5, step=0.05, forbidden=[{"Al", "Cr"}],
-                descriptor_limits={"vec": (8.0, None), "delta": (None, 6.5)}, batch_size=4),
+                descriptor_limits={"vec": (8.0, None), "delta": (None, 6.5)}),
 ]
 
 
