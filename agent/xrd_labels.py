@@ -44,7 +44,7 @@ def proposal_text(analysis: XrdAnalysis) -> str:
 
 
 @dataclass(frozen=True)
-class XrdLabel:
+class DecidedLabel:
     """The label a person stores from an analysis, and their review of the proposal."""
 
     outcome: str
@@ -54,7 +54,7 @@ class XrdLabel:
 
 
 def decided(analysis: XrdAnalysis, *, outcome: object, phases: str | Iterable[object] | None,
-            rejected: bool = False) -> XrdLabel:
+            rejected: bool = False) -> DecidedLabel:
     """The person's label (outcome and phases in any spelling the store reads) and their review:
     ``accepted`` when it is the proposal, ``edited`` when it differs, ``rejected`` when they said so.
 
@@ -64,10 +64,10 @@ def decided(analysis: XrdAnalysis, *, outcome: object, phases: str | Iterable[ob
     stored_outcome = parse_outcome(outcome).value
     stored_phases = [p.value for p in parse_phases(phases or None)]
     decision = review(analysis, outcome=stored_outcome, phases=stored_phases, rejected=rejected)
-    return XrdLabel(stored_outcome, stored_phases, decision, provenance_text(analysis, decision))
+    return DecidedLabel(stored_outcome, stored_phases, decision, provenance_text(analysis, decision))
 
 
-def label_fields(label: XrdLabel, evidence_uri: str | None = None) -> dict[str, object]:
+def label_fields(label: DecidedLabel, evidence_uri: str | None = None) -> dict[str, object]:
     """The store's fields of the label, the pattern file's URI as its evidence (add the
     composition, processing, note and who entered it)."""
     return {"outcome": label.outcome, "phases": label.phases, "source": SOURCE, "method": METHOD,
