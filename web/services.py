@@ -4,7 +4,9 @@ Each action takes the store session, the login (the actor of the audit log) and 
 already cleaned by :mod:`alloyloop.web.inputs`, and calls the store's services: labels through
 :mod:`alloyloop.db.labels` / :mod:`alloyloop.db.lifecycle` (via their audited forms in :mod:`alloyloop.db.audit`), CSV
 imports through :mod:`alloyloop.db.label_import` (its dry run is the preview), campaign figures
-through :mod:`alloyloop.agent.campaign_ops` (the same trigger count the loop uses).
+through :mod:`alloyloop.agent.campaign_ops` (the same trigger count the loop uses). Label reads
+are :mod:`alloyloop.web.label_views`; the handlers call these two and no store module (an
+import-linter contract in ``pyproject.toml``).
 """
 
 from __future__ import annotations
