@@ -15,15 +15,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from alloyloop.agent.labelers.replay import PREFIX as REPLAY_PREFIX
 from alloyloop.campaigns.spec import CampaignSpec, parse_spec
 from alloyloop.db.current_labels import suggestion_labels
-from alloyloop.db.campaigns import create_campaign, get_campaign, get_model_version, list_suggestions, reports, rounds
-from alloyloop.db.models import Alloy, Label
+from alloyloop.db.campaigns import (
+    create_campaign,
+    get_campaign,
+    get_model_version,
+    list_suggestions,
+    pending_suggestions,
+    reports,
+    rounds,
+)
+from alloyloop.db.label_reads import labels_entered_since
 from alloyloop.db.records import CampaignRecord, RoundRecord, SuggestionRecord
+from alloyloop.db.session import Session
 from alloyloop.db.status import RoundStatus
 
 REPORT_KIND = "round-report"
@@ -59,6 +66,21 @@ def last_completed(session: Session, campaign: str) -> RoundRecord | None:
     return done[-1] if done else None
 
 
+def latest_checkpoint(session: Session, campaign: str) -> tuple[int, str]:
+    """``(round index, checkpoint folder)`` of the campaign's last completed round (what
+    ``alloyloop screen`` scores with); a ``ValueError`` naming the fix when it has none or the
+    folder is gone."""
+    last = last_completed(session, campaign)
+    if last is None or last.model_version_id is None:
+        raise ValueError(f"campaign {campaign!r} has no completed round, so no model to screen with: "
+                         f"run `alloyloop campaign run {campaign}` first")
+    path = get_model_version(session, last.model_version_id).checkpoint_path
+    if not (Path(path) / "meta.json").is_file():
+        raise ValueError(f"the checkpoint of round {last.index} of {campaign!r} is missing at {path}: "
+                         "restore the campaign folder where it was, or run another round")
+    return last.index, path
+
+
 # --- label-count trigger -------------------------------------------------------------------
 @dataclass(frozen=True)
 class TriggerDecision:
@@ -73,9 +95,7 @@ def new_labels_since(session: Session, since: datetime, palette: tuple[str, ...]
                      campaign: str) -> int:
     """Labels stored after ``since`` on alloys of the ``palette``'s elements, not counting
     labels simulated for other campaigns."""
-    rows = session.execute(
-        select(Label.external_id, Alloy.elements).join(Alloy, Alloy.id == Label.alloy_id)
-        .where(Label.created_at > since)).tuples()
+    rows = labels_entered_since(session, since)
     allowed, own = set(palette), f"{REPLAY_PREFIX}{campaign}/"
     return sum(1 for ext, elements in rows
                if set(elements.split("-")) <= allowed
@@ -153,6 +173,25 @@ def summarize_round(session: Session, record: RoundRecord) -> RoundSummary:
 
 def campaign_summaries(session: Session, campaign: str) -> list[RoundSummary]:
     return [summarize_round(session, r) for r in rounds(session, campaign)]
+
+
+@dataclass(frozen=True)
+class CampaignStatus:
+    """``alloyloop campaign status``: the campaign, its spec, rounds, trigger and the
+    suggestions in the lab (queued or synthesized)."""
+
+    record: CampaignRecord
+    spec: CampaignSpec
+    summaries: list[RoundSummary]
+    trigger: TriggerDecision
+    pending: list[SuggestionRecord]
+
+
+def campaign_status(session: Session, campaign: str) -> CampaignStatus:
+    """A campaign at a glance (NotFound if there is none; SpecError if its stored spec no longer reads)."""
+    record = get_campaign(session, campaign)
+    return CampaignStatus(record, spec_of(session, campaign), campaign_summaries(session, campaign),
+                          trigger_decision(session, campaign), pending_suggestions(session, campaign))
 
 
 def campaign_suggestions(session: Session, campaign: str, round_index: int | None = None

@@ -11,11 +11,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
-
 from alloyloop.agent.campaign_ops import create_from_spec
 from alloyloop.campaigns.bundled import load_example
 from alloyloop.db.campaigns import list_campaigns
+from alloyloop.db.session import Session
 
 DEMO_SPEC = "demo"
 

@@ -284,15 +284,9 @@ def _arm_persist_kill(session: Any) -> None:
 
     if not armed("persist"):
         return
-    from sqlalchemy import event
+    from alloyloop.db.flush_hooks import on_suggestion_events_flushed
 
-    from alloyloop.db.models import SuggestionEvent
-
-    def after_flush(sess: Any, _context: Any) -> None:
-        if any(isinstance(obj, SuggestionEvent) for obj in sess.new):
-            kill_point("persist")
-
-    event.listen(session, "after_flush", after_flush)
+    on_suggestion_events_flushed(session, lambda: kill_point("persist"))
 
 
 def _previous_importance(url: str | None, campaign: str, index: int) -> dict[str, float] | None:

@@ -6,7 +6,7 @@ Run from the repository root:
 
 Builds a migrated SQLite store in a temporary folder with ``--labels`` labels on 20,000
 alloys (bulk inserts, about 10 s), one campaign whose suggestions carry 2,000 of them,
-then times ``alloyloop.web.label_search.search_labels`` (the page's SQL: rows and count) and
+then times ``alloyloop.db.label_list.search_labels`` (the page's SQL: rows and count) and
 the whole ``GET /labels`` page through the app (SQL + template), for the default view and
 for filters, sorts and a deep page. Median of 15 runs after a warm-up. Target (issue #20):
 ≤ 200 ms for a page of 50. ``--write`` puts the table in docs/benchmarks.md.
@@ -117,8 +117,9 @@ def measure(url: str, data_dir: Path) -> list[tuple[str, int, float, float]]:
     from fastapi.testclient import TestClient
 
     from alloyloop.db.engine import make_engine, open_session
+    from alloyloop.db.label_list import search_labels
     from alloyloop.web.app import create_app
-    from alloyloop.web.label_search import parse_query, search_labels
+    from alloyloop.web.label_search import parse_query
     from alloyloop.web.settings import WebSettings
 
     out = []

@@ -17,6 +17,13 @@ Modules, one idea each:
 - :mod:`alloyloop.db.accounts`     web app accounts (password hashes only) and login sessions
 - :mod:`alloyloop.db.roles`        the roles viewer < lab < admin
 - :mod:`alloyloop.db.tx`           write transactions that retry on lock contention
+- :mod:`alloyloop.db.label_list`   the web's label list: filters, sorting and paging in SQL
+- :mod:`alloyloop.db.label_reads`  label selections of the retrain trigger and the round report
+- :mod:`alloyloop.db.flush_hooks`  a callback when a flush writes suggestion events (crash tests)
+
+Every SQL query of the project is here, as a named function: no other package imports
+SQLAlchemy, SQLModel or the tables (an import-linter contract in ``pyproject.toml``). They
+name the session type as :class:`alloyloop.db.session.Session`.
 
 Service functions take a ``Session``, run one transaction of their own (see
 :func:`alloyloop.db.tx.run_write`) and return plain records (:mod:`alloyloop.db.records`). Import them from

@@ -238,6 +238,20 @@ def rounds(session: Session, campaign: str) -> list[RoundRecord]:
     return [RoundRecord.from_row(r) for r in rows]
 
 
+
+def round_place(session: Session, round_id: int) -> tuple[str, int]:
+    """The campaign name and index of a round.
+
+    Raises:
+        NotFound: no round has this id.
+    """
+    found = session.execute(
+        select(Campaign.name, Round.index).join(Round, Round.campaign_id == Campaign.id)
+        .where(Round.id == round_id)).one_or_none()
+    if found is None:
+        raise NotFound(f"no round #{round_id}: list rounds with `alloyloop campaign status`")
+    return found[0], found[1]
+
 # --- suggestions -----------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+# What the database driver raised (an unreachable server, an unwritable file …): the CLI
+# and the web catch it by this name, never importing SQLAlchemy; ``orig`` is the driver's own.
+from sqlalchemy.exc import DBAPIError as DriverError  # noqa: F401 - re-exported
+
 
 class StoreError(Exception):
     """Base class of every error the ``db`` package raises on purpose."""

@@ -37,6 +37,7 @@ from alloyloop.db.alloys import alloy_ids
 from alloyloop.db.duplicates import find_duplicates
 from alloyloop.db.labels import LabelInput, insert_labels, validate_label
 from alloyloop.db.models import Alloy, Label
+from alloyloop.db.records import LabelRecord
 from alloyloop.db.tx import run_write
 from alloyloop.featurize.spreadsheet import (
     SheetError,
@@ -293,3 +294,11 @@ def store_rows(session: Session, report: LabelImportReport, path: Path, digest: 
 def problems_text(problems: Sequence[RowProblem]) -> str:
     """The problems, one per line."""
     return "\n".join(str(p) for p in problems)
+
+
+def imported_labels(session: Session, token: str) -> list[LabelRecord]:
+    """The labels an imported CSV stored, in order: their external ids
+    ``csv/<sha256[:16]>/rowN`` name the file whose SHA-256 is ``token``."""
+    stmt = (select(Label, Alloy.key).join(Alloy, Alloy.id == Label.alloy_id)
+            .where(Label.external_id.like(f"csv/{token[:16]}/row%")).order_by(Label.id))
+    return [LabelRecord.from_row(row, alloy_key=key) for row, key in session.execute(stmt).tuples()]

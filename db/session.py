@@ -1,4 +1,10 @@
-"""One-call access to the store for the CLI, flows and scripts."""
+"""One-call access to the store for the CLI, flows and scripts, and the session type.
+
+:class:`Session` is the type every service function outside ``alloyloop.db`` takes: the
+agent, the web app and the CLI name it from here, never from SQLAlchemy or SQLModel (the
+import-linter contract in ``pyproject.toml`` keeps the ORM inside ``alloyloop.db``). Importing
+this module is cheap: Alembic loads only when a store is opened.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,8 @@ from sqlalchemy.engine import URL
 from sqlmodel import Session
 
 from alloyloop.db.engine import make_engine, open_session
-from alloyloop.db.migrate import ensure_schema
+
+__all__ = ["Session", "store_engine", "store_session"]
 
 
 @contextmanager
@@ -21,6 +28,8 @@ def store_engine(url: str | URL | None = None, *, create: bool = True) -> Iterat
         create: create the schema if the database is fresh; an outdated schema is
             refused either way (:class:`alloyloop.db.errors.SchemaNotReady`).
     """
+    from alloyloop.db.migrate import ensure_schema
+
     engine = make_engine(url)
     try:
         if create:

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
 from alloyloop.db.accounts import Login
 from alloyloop.db.engine import open_session
 from alloyloop.db.roles import Role
+from alloyloop.db.session import Session
 from alloyloop.web.errors import CsrfRejected, Forbidden, LoginRequired
 from alloyloop.web.sessions import CSRF_FIELD, CSRF_HEADER, current_login, tokens_match
 from alloyloop.web.settings import WebSettings

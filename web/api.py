@@ -13,16 +13,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, Strict
-from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
 from alloyloop.db.accounts import Login
-from alloyloop.db.audit import audit_entries
 from alloyloop.db.errors import InvalidValue
-from alloyloop.db.labels import get_label, labels_for, recent_labels
-from alloyloop.db.lifecycle import history
 from alloyloop.db.records import LabelRecord
-from alloyloop.web import services
+from alloyloop.db.session import Session
+from alloyloop.web import label_views, services
 from alloyloop.web.access import client_address, login_throttle, optional_login, require_login, settings_of, store, with_csrf, writer
 from alloyloop.web.api_schema import (
     LABEL_RULES,
@@ -170,7 +167,7 @@ def suggestion(suggestion_id: Id, session: Store, login: Reader) -> dict[str, An
     view = services.suggestion_view(session, suggestion_id)
     return view.suggestion.to_dict() | {
         "campaign": view.campaign, "round": view.round_index, "next_statuses": view.next_statuses,
-        "history": [e.to_dict() for e in history(session, suggestion_id)]}
+        "history": [e.to_dict() for e in services.status_history(session, suggestion_id)]}
 
 
 @router.post("/suggestions/{suggestion_id}/status", summary="Change a suggestion's status",
@@ -223,13 +220,12 @@ def add_label(body: LabelIn, session: Store, settings: Settings, login: Writer) 
 def list_labels(session: Store, login: Reader, composition: Annotated[str | None, Query(max_length=200)] = None,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
     text = clean_text("composition", composition)
-    found = recent_labels(session, limit=limit) if text is None else labels_for(session, text)
-    return [_label_out(lb) for lb in found]
+    return [_label_out(lb) for lb in label_views.labels(session, text, limit=limit)]
 
 
 @router.get("/labels/{label_id}", summary="One label", operation_id="getLabel", responses=errors(*READ, 404))
 def label(label_id: Id, session: Store, login: Reader) -> dict[str, Any]:
-    return _label_out(get_label(session, label_id))
+    return _label_out(label_views.label(session, label_id))
 
 
 @router.post("/labels/{label_id}/supersede", status_code=201, operation_id="correctLabel",
@@ -298,5 +294,5 @@ def audit(session: Store, login: Reader,
           target_type: Annotated[str | None, Query(pattern=r"^[a-z_]{1,40}$")] = None,
           target_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
           limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
-    ids = None if target_id is None else [target_id]
-    return [e.to_dict() for e in audit_entries(session, target_type=target_type, target_ids=ids, limit=limit)]
+    return [e.to_dict() for e in label_views.audit_log(session, target_type=target_type, target_id=target_id,
+                                                       limit=limit)]

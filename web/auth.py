@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy.orm import Session
 
 from alloyloop.db.accounts import create_user, credentials, rehash_password, set_password_hash
 from alloyloop.db.audit import log_login
 from alloyloop.db.errors import InvalidValue
 from alloyloop.db.records import UserRecord
 from alloyloop.db.roles import Role
+from alloyloop.db.session import Session
 from alloyloop.web.throttle import LoginThrottle, too_many
 
 WRONG_LOGIN = "wrong user name or password (or the account is disabled)"

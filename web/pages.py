@@ -1,7 +1,8 @@
 """The server-rendered pages: login, campaigns and their dashboards, the suggestion
 queue, label entry and correction, label history, CSV import and the audit log.
 
-Every handler is a thin layer over :mod:`alloyloop.web.services`: read the form, call the service,
+Every handler is a thin layer over :mod:`alloyloop.web.services` (writes and the campaign pages)
+and :mod:`alloyloop.web.label_views` (label reads): read the form, call the service,
 then redirect (303, so a reload does not post again) or show the form again with every
 problem and the values typed so far. Writes depend on :func:`alloyloop.web.access.writer` (login,
 lab role, CSRF token).
@@ -14,25 +15,19 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
 from alloyloop.db.accounts import Login
-from alloyloop.db.alloys import parse_alloy
-from alloyloop.db.audit import audit_entries
 from alloyloop.db.errors import InvalidValue, InvalidValues, NotFound, StoreError
-from alloyloop.db.campaigns import get_campaign, list_campaigns
-from alloyloop.db.labels import get_label, labels_for
-from alloyloop.db.resolver import resolve_alloy
 from alloyloop.db.roles import Role
+from alloyloop.db.session import Session
 from alloyloop.db.vocab import Method, Outcome, Phase, ProcessingKind, Source
-from alloyloop.web import services
+from alloyloop.web import label_views, services
 from alloyloop.web.access import client_address, form_data, login_throttle, optional_login, require_login, require_role, settings_of, store, with_csrf, writer
 from alloyloop.web.auth import LoginRefused, attempt_login
 from alloyloop.web.errors import PayloadTooLarge, UnsupportedUpload, problems_of, refused_import_status, store_status
 from alloyloop.web.inputs import LABEL_FIELDS, clean_text, parse_number
-from alloyloop.web.label_search import PAGE_SIZES, parse_query, search_labels
 from alloyloop.web.resume import FORM_PAGES, KEEP, as_values, kept_values
 from alloyloop.web.sessions import log_in, log_out, login_form_token, login_form_token_ok, set_login_form_cookie
 from alloyloop.web.settings import WebSettings
@@ -132,7 +127,7 @@ def _resumed_form(request: Request, session: Session, target: str, values: dict[
             return _label_page(request, heading=f"Label for suggestion #{sid}", action=target,
                                submit="Store label", values=values, view=services.suggestion_view(session, sid),
                                ask_composition=False, notice=RESUMED)
-        old = get_label(session, int(parts[1]))
+        old = label_views.label(session, int(parts[1]))
         return _label_page(request, heading=f"Correct label #{old.id}", action=target, submit="Store correction",
                            values=values, old=old, notice=RESUMED)
     except (NotFound, ValueError, IndexError):
@@ -189,7 +184,7 @@ def _sheet_request(request: Request, session: Session, name: str) -> tuple[list[
 @router.get("/campaigns/{name}/weighing")
 def weighing_page(request: Request, name: str, session: Store, login: Reader) -> Response:
     """The weighing sheet of the chosen suggestions (``?id=…&id=…&mass=20``), printable."""
-    get_campaign(session, name)
+    services.campaign(session, name)
     rows, mass = _sheet_request(request, session, name)
     return render(request, "weighing.html", {"campaign": name, "rows": rows, "mass": mass,
                                              "csv_query": request.url.query})
@@ -197,7 +192,7 @@ def weighing_page(request: Request, name: str, session: Store, login: Reader) ->
 
 @router.get("/campaigns/{name}/weighing.csv")
 def weighing_csv(request: Request, name: str, session: Store, login: Reader) -> Response:
-    get_campaign(session, name)
+    services.campaign(session, name)
     rows, mass = _sheet_request(request, session, name)
     return Response(sheet_csv(rows, mass), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="weighing-{_q(name)}.csv"'})
@@ -318,13 +313,13 @@ def label_submit(request: Request, session: Store, settings: Settings, form: For
 
 @router.get("/labels/{label_id}")
 def label_page(label_id: Id, session: Store, login: Reader) -> Response:
-    label = get_label(session, label_id)
+    label = label_views.label(session, label_id)
     return _see_other(f"/labels?composition={_q(label.alloy_key)}#label-{label_id}")
 
 
 @router.get("/labels/{label_id}/correct")
 def correct_form(request: Request, label_id: Id, session: Store, login: LabRole) -> Response:
-    old = get_label(session, label_id)
+    old = label_views.label(session, label_id)
     return _label_page(request, heading=f"Correct label #{label_id}", action=f"/labels/{label_id}/correct",
                        submit="Store correction", values={"phases": list(old.phases)}, old=old)
 
@@ -332,7 +327,7 @@ def correct_form(request: Request, label_id: Id, session: Store, login: LabRole)
 @router.post("/labels/{label_id}/correct")
 def correct_submit(request: Request, label_id: Id, session: Store, settings: Settings, form: Form,
                    login: Writer) -> Response:
-    old = get_label(session, label_id)
+    old = label_views.label(session, label_id)
     raw = _raw_label(form)
     try:
         fields = services.checked_label(raw, settings, correction=True)
@@ -351,31 +346,22 @@ def labels(request: Request, session: Store, login: Reader, composition: str | N
            done: str | None = None, id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:
     """An alloy's label history (``?composition=``), else the filtered, sorted, paged list."""
     context: dict[str, Any] = {"query": composition, "done": _done(done, id),
-                               "filters": _filter_choices(session)}
+                               "filters": label_views.filter_choices(session)}
     try:
         text = clean_text("composition", composition)
         if text is None:
             raw = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
-            context["listing"] = search_labels(session, parse_query(raw))
+            context["listing"] = label_views.label_listing(session, raw)
             context["labels"] = context["listing"].labels
         else:
-            found = labels_for(session, text)
-            context["key"] = parse_alloy(text).key
-            context["labels"] = found
-            if found:
-                context["resolution"] = resolve_alloy(session, context["key"])
-                context["audit"] = audit_entries(session, target_type="label",
-                                                 target_ids=[lb.id for lb in found], limit=200)
+            found = label_views.label_history(session, text)
+            context |= {"key": found.key, "labels": found.labels}
+            if found.labels:
+                context |= {"resolution": found.resolution, "audit": found.audit}
     except (InvalidValue, InvalidValues) as exc:
         context["error"] = str(exc)
         return render(request, "labels.html", context | {"listing": None}, status_code=422)
     return render(request, "labels.html", context)
-
-
-def _filter_choices(session: Session) -> dict[str, list[str]]:
-    return {"campaign": [c.name for c in list_campaigns(session)], "source": [s.value for s in Source],
-            "outcome": [o.value for o in Outcome], "method": [m.value for m in Method],
-            "per_page": [str(n) for n in PAGE_SIZES]}
 
 
 @router.get("/evidence/{filename}")
@@ -440,4 +426,4 @@ def import_done(request: Request, token: Annotated[str, Path(pattern=r"^[0-9a-f]
 
 @router.get("/audit")
 def audit(request: Request, session: Store, login: Reader) -> Response:
-    return render(request, "audit.html", {"audit": audit_entries(session, limit=300)})
+    return render(request, "audit.html", {"audit": label_views.audit_log(session, limit=300)})

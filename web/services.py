@@ -4,7 +4,9 @@ Each action takes the store session, the login (the actor of the audit log) and 
 already cleaned by :mod:`alloyloop.web.inputs`, and calls the store's services: labels through
 :mod:`alloyloop.db.labels` / :mod:`alloyloop.db.lifecycle` (via their audited forms in :mod:`alloyloop.db.audit`), CSV
 imports through :mod:`alloyloop.db.label_import` (its dry run is the preview), campaign figures
-through :mod:`alloyloop.agent.campaign_ops` (the same trigger count the loop uses).
+through :mod:`alloyloop.agent.campaign_ops` (the same trigger count the loop uses). Label reads
+are :mod:`alloyloop.web.label_views`; the handlers call these two and no store module (an
+import-linter contract in ``pyproject.toml``).
 """
 
 from __future__ import annotations
@@ -15,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from alloyloop.agent.campaign_ops import RoundSummary, campaign_summaries, round_report_path, spec_of, trigger_decision
@@ -30,13 +30,14 @@ from alloyloop.db.audit import (
     transition_audited,
 )
 from alloyloop.db.alloys import parse_alloy
-from alloyloop.db.campaigns import get_campaign, list_campaigns, list_suggestions, rounds
+from alloyloop.db.campaigns import get_campaign, list_campaigns, list_suggestions, round_place, rounds
 from alloyloop.db.errors import InvalidValue, NotFound
 from alloyloop.db.label_import import LabelImportReport, import_labels_csv
+from alloyloop.db.label_import import imported_labels as stored_from_csv
 from alloyloop.db.labels import LabelInput, validate_label
 from alloyloop.db.lifecycle import get_suggestion, history
-from alloyloop.db.models import Alloy, Campaign, Label, Round
-from alloyloop.db.records import CampaignRecord, LabelRecord, SuggestionRecord
+from alloyloop.db.records import CampaignRecord, LabelRecord, SuggestionEventRecord, SuggestionRecord
+from alloyloop.db.session import Session
 from alloyloop.db.status import OPEN, TRANSITIONS, SuggestionStatus
 from alloyloop.web.alloy_display import alloy_text
 from alloyloop.web.inputs import collect_label_fields, raise_all
@@ -85,9 +86,7 @@ class SuggestionView:
 def suggestion_view(session: Session, suggestion_id: int) -> SuggestionView:
     """A suggestion with its campaign and round (NotFound if there is none)."""
     record = get_suggestion(session, suggestion_id)
-    campaign, index = session.execute(
-        select(Campaign.name, Round.index).join(Round, Round.campaign_id == Campaign.id)
-        .where(Round.id == record.round_id)).one()
+    campaign, index = round_place(session, record.round_id)
     return SuggestionView(record, campaign, index)
 
 
@@ -99,6 +98,11 @@ def queue(session: Session, campaign: str, *, show_all: bool = False) -> list[Su
     views = [SuggestionView(s, campaign, index_of[s.round_id], _failure(session, s)) for s in found
              if show_all or S(s.status) in OPEN]
     return sorted(views, key=lambda v: (-v.round_index, v.suggestion.id))
+
+
+def status_history(session: Session, suggestion_id: int) -> list[SuggestionEventRecord]:
+    """A suggestion's status changes, oldest first."""
+    return history(session, suggestion_id)
 
 
 def _failure(session: Session, s: SuggestionRecord) -> str | None:
@@ -274,11 +278,8 @@ def commit_import(session: Session, login: Login, settings: WebSettings, token: 
 
 
 def imported_labels(session: Session, token: str) -> list[LabelRecord]:
-    """The labels an imported CSV stored (their external ids ``csv/<sha256[:16]>/rowN``
-    name the file, see :mod:`alloyloop.db.label_import`)."""
-    stmt = (select(Label, Alloy.key).join(Alloy, Alloy.id == Label.alloy_id)
-            .where(Label.external_id.like(f"csv/{token[:16]}/row%")).order_by(Label.id))
-    return [LabelRecord.from_row(row, alloy_key=key) for row, key in session.execute(stmt).tuples()]
+    """The labels an imported CSV stored (:func:`alloyloop.db.label_import.imported_labels`)."""
+    return stored_from_csv(session, token)
 
 
 # --- campaigns -------------------------------------------------------------------------
@@ -312,6 +313,11 @@ class Dashboard:
             "spec_error": self.spec_error,
             "report_round": self.report_round,
         }
+
+
+def campaign(session: Session, name: str) -> CampaignRecord:
+    """A campaign (NotFound if there is none: the pages of an unknown campaign are 404)."""
+    return get_campaign(session, name)
 
 
 def dashboard(session: Session, name: str) -> Dashboard:

@@ -17,10 +17,10 @@ import hmac
 import secrets
 
 from fastapi import Request, Response
-from sqlalchemy.orm import Session
 
 from alloyloop.db.accounts import Login, end_login, find_login, start_login
 from alloyloop.db.records import UserRecord
+from alloyloop.db.session import Session
 from alloyloop.web.settings import WebSettings
 
 SESSION_COOKIE = "alloyloop_session"

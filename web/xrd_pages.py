@@ -21,14 +21,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from alloyloop.agent.xrd.analysis import XrdAnalysis, analyse
+from alloyloop.agent.xrd.analysis import XrdAnalysis
 from alloyloop.agent.xrd.pattern import Pattern, Radiation
 from alloyloop.agent.xrd.plot import pattern_png
-from alloyloop.agent.xrd.provenance import provenance_text, review
 from alloyloop.agent.xrd.readers import PatternFileError, read_pattern_bytes
+from alloyloop.agent.xrd_labels import METHOD, SOURCE, analysed, decided, label_fields
 from alloyloop.db.alloys import parse_alloy
 from alloyloop.db.errors import InvalidValue, StoreError
-from alloyloop.db.vocab import Outcome, Phase, ProcessingKind, parse_outcome, parse_phases
+from alloyloop.db.vocab import Outcome, Phase, ProcessingKind
 from alloyloop.web import services
 from alloyloop.web.errors import PayloadTooLarge, UnsupportedUpload, problems_of
 from alloyloop.web.inputs import clean_text
@@ -67,11 +67,6 @@ def _upload_page(request: Request, values: dict[str, Any], errors: list[dict[str
     return render(request, "xrd_upload.html", {
         "values": values, "errors": errors or [], "accept": ",".join(f".{e}" for e in PATTERN_TYPES)},
         status_code=status_code)
-
-
-def _analysis(pattern: Pattern, composition: str) -> XrdAnalysis:
-    alloy = parse_alloy(composition)
-    return analyse(pattern, dict(alloy.fractions), composition_key=alloy.key)
 
 
 def _proposal_page(request: Request, *, pattern: Pattern, analysis: XrdAnalysis, upload: Upload,
@@ -123,7 +118,7 @@ def xrd_analyse(request: Request, settings: Settings, form: Form, login: Writer)
         return _upload_page(request, values, _problem("Pattern file", exc), getattr(exc, "status_code", 422))
     except (PatternFileError, ValueError) as exc:
         return _upload_page(request, values, [{"field": "Pattern file", "value": None, "fix": str(exc)}], 422)
-    analysis = analyse(pattern, dict(alloy.fractions), composition_key=alloy.key)
+    _, analysis = analysed(pattern, alloy)
     proposal = {"outcome": analysis.outcome or "", "phases": list(analysis.proposed_phases),
                 "composition": alloy.key, "wavelength": values["wavelength"]}
     return _proposal_page(request, pattern=pattern, analysis=analysis,
@@ -142,7 +137,7 @@ def xrd_store(request: Request, session: Store, settings: Settings, form: Form, 
         "anneal_time_h": form.get("anneal_time_h") or "", "note": form.get("note") or ""}
     try:
         pattern = _read_stored(settings, upload, values["wavelength"])
-        analysis = _analysis(pattern, composition)
+        _, analysis = analysed(pattern, composition)
     except (StoreError, PatternFileError, ValueError) as exc:
         return _upload_page(request, {"composition": composition}, _problem("Pattern file", exc), 422)
     try:
@@ -155,15 +150,11 @@ def xrd_store(request: Request, session: Store, settings: Settings, form: Form, 
             values |= {"outcome": analysis.outcome, "phases": list(analysis.proposed_phases)}
         raw = {k: values[k] for k in ("composition", "outcome", "phases", "processing", "anneal_temperature_c",
                                       "anneal_time_h", "note")}
-        fields = services.checked_label(raw | {"source": "experiment", "method": "XRD", "evidence_uri": None},
-                                        settings)
-        decided = review(analysis, outcome=parse_outcome(fields.get("outcome")).value,
-                         phases=[p.value for p in parse_phases(fields.get("phases") or None)],
+        fields = services.checked_label(raw | {"source": SOURCE, "method": METHOD, "evidence_uri": None}, settings)
+        chosen = decided(analysis, outcome=fields.get("outcome"), phases=fields.get("phases"),
                          rejected=decision == "reject")
         path = settings.evidence_dir / upload.stored
-        fields |= {"source": "experiment", "method": "XRD",
-                   "evidence_uri": f"{path.resolve().as_uri()}#{quote(upload.name, safe='')}",
-                   "provenance": provenance_text(analysis, decided)}
+        fields |= label_fields(chosen, f"{path.resolve().as_uri()}#{quote(upload.name, safe='')}")
         label, _ = services.enter_label(session, login, settings, fields)
     except StoreError as exc:
         problems = [p | {"field": p["field"].replace("_", " ")} for p in problems_of(exc)] or [

@@ -35,11 +35,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
 from alloyloop.agent.calphad.phases import DEFAULT_THRESHOLD, classify, format_fractions, parse_fractions
 from alloyloop.db.label_import import LabelImportReport, RowProblem, file_digest, read_rows, store_rows
 from alloyloop.db.labels import LabelInput, validate_label
+from alloyloop.db.session import Session
 
 REQUIRED = ("composition", "temperature", "phase_fractions")
 OPTIONAL = ("database", "entered_by", "evidence_uri", "note", "repeat")

@@ -17,11 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
-
 from alloyloop.agent.labelers import LabelResult
 from alloyloop.db.campaigns import list_suggestions
 from alloyloop.db.lifecycle import get_suggestion, label_suggestion, transition
+from alloyloop.db.session import Session
 from alloyloop.db.status import SuggestionStatus as S
 
 

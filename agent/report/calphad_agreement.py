@@ -13,11 +13,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from alloyloop.agent.report import html as H
-from alloyloop.db.models import Alloy, Label
+from alloyloop.db.label_reads import current_labels_of_sources
+from alloyloop.db.records import LabelRecord
+from alloyloop.db.session import Session
 from alloyloop.db.vocab import Source
 
 MAX_ROWS = 200
@@ -57,12 +56,12 @@ class Agreement:
                        if r.agree is not None)
 
 
-def _describe(label: Label) -> str:
+def _describe(label: LabelRecord) -> str:
     phases = f" ({'+'.join(label.phases)})" if label.phases else ""
     return f"{label.outcome}{phases}"
 
 
-def _calphad_detail(labels: Sequence[Label]) -> str:
+def _calphad_detail(labels: Sequence[LabelRecord]) -> str:
     """Database and temperatures the CALPHAD labels cite (from their provenance)."""
     parts = []
     for label in labels:
@@ -74,28 +73,25 @@ def _calphad_detail(labels: Sequence[Label]) -> str:
     return "; ".join(dict.fromkeys(parts))
 
 
-def _experiment_detail(label: Label) -> str:
+def _experiment_detail(label: LabelRecord) -> str:
     bits = [_describe(label), label.method]
     if label.processing:
         bits.append(label.processing)
     return ", ".join(bits)
 
 
-def _verdict(labels: Sequence[Label]) -> str | None:
+def _verdict(labels: Sequence[LabelRecord]) -> str | None:
     outcomes = {lb.outcome for lb in labels}
     return outcomes.pop() if len(outcomes) == 1 else None
 
 
 def calphad_vs_experiment(session: Session, elements: Sequence[str] | None = None) -> Agreement:
     """Every alloy (of ``elements``, when given) with current CALPHAD and experimental labels."""
-    rows = session.execute(
-        select(Label, Alloy.key, Alloy.elements).join(Alloy, Alloy.id == Label.alloy_id)
-        .where(Label.superseded_by.is_(None),
-               Label.source.in_([Source.CALPHAD.value, Source.EXPERIMENT.value]))
-        .order_by(Alloy.key, Label.id)).tuples().all()
+    rows = current_labels_of_sources(session, [Source.CALPHAD.value, Source.EXPERIMENT.value])
     allowed = set(elements) if elements is not None else None
-    by_alloy: dict[str, dict[str, list[Label]]] = {}
-    for label, key, system in rows:
+    by_alloy: dict[str, dict[str, list[LabelRecord]]] = {}
+    for label, system in rows:
+        key = label.alloy_key
         if allowed is not None and not set(system.split("-")) <= allowed:
             continue
         by_alloy.setdefault(key, {}).setdefault(label.source, []).append(label)

@@ -18,15 +18,13 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from alloyloop.agent.report import html as H
 from alloyloop.agent.xrd.analysis import XrdAnalysis
 from alloyloop.agent.xrd.pattern import Radiation
 from alloyloop.agent.xrd.provenance import Review, read_provenance
 from alloyloop.db.campaigns import rounds
-from alloyloop.db.models import Alloy, Label
+from alloyloop.db.label_reads import current_labels_with_provenance
+from alloyloop.db.session import Session
 
 MAX_PLOTS = 30
 """More XRD labels than this in one round: the newest are plotted, the rest counted."""
@@ -59,18 +57,14 @@ def evidence_file(uri: str | None) -> Path | None:
 def round_xrd_labels(session: Session, campaign: str, round_index: int) -> list[XrdLabel]:
     """The XRD-backed labels entered since the previous round of ``campaign`` started, newest first."""
     earlier = [r for r in rounds(session, campaign) if r.index < round_index]
-    stmt = (select(Label, Alloy.key).join(Alloy, Alloy.id == Label.alloy_id)
-            .where(Label.superseded_by.is_(None), Label.method == "XRD", Label.provenance.is_not(None))
-            .order_by(Label.created_at.desc(), Label.id.desc()))
-    if earlier:
-        stmt = stmt.where(Label.created_at > earlier[-1].started_at)
+    since = earlier[-1].started_at if earlier else None
     out = []
-    for row, key in session.execute(stmt).tuples():
+    for row in current_labels_with_provenance(session, "XRD", since):
         found = read_provenance(row.provenance)
         if found is None:
             continue
         analysis, review = found
-        out.append(XrdLabel(row.id, key, row.outcome, tuple(row.phases or ()), row.created_at,
+        out.append(XrdLabel(row.id, row.alloy_key, row.outcome, tuple(row.phases or ()), row.created_at,
                             evidence_file(row.evidence_uri), analysis, review))
     return out
 

@@ -206,7 +206,7 @@ class EnsembleBO(BotorchOptions):
         frac = self.posterior_model(model, space, obs.elements, seed, latent=False)
         pending = to_space_columns(obs.X_pending, space, obs.elements)
         pending = pending[np.isclose(pending.sum(axis=1), 1.0)]
-        rows, value = self.select(frac, to_model_columns(x, space, obs.elements), n,
+        rows, value = self.pick(frac, to_model_columns(x, space, obs.elements), n,
                                   baseline=labelled, seed=seed,
                                   systems=element_systems(x, space.palette),
                                   taken=element_systems(pending, space.palette), space=space)
@@ -225,7 +225,7 @@ class EnsembleBO(BotorchOptions):
         with torch.no_grad():
             return torch.cat([acq(c.unsqueeze(-2)) for c in choices.split(512)]).numpy()
 
-    def select(self, frac: DVAEEnsemble, x_model: np.ndarray, n: int, *, baseline: np.ndarray,
+    def pick(self, frac: DVAEEnsemble, x_model: np.ndarray, n: int, *, baseline: np.ndarray,
                seed: int, systems: list[str], taken: list[str],
                space: DesignSpace | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The batch among concrete compositions ``x_model`` ``(m, E)`` (module docstring;

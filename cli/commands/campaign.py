@@ -209,17 +209,14 @@ def status(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Rounds (metrics, hits), the label-count trigger and the suggestions in the lab."""
-    from alloyloop.agent.campaign_ops import campaign_summaries, spec_of, trigger_decision
-    from alloyloop.db.campaigns import get_campaign, pending_suggestions
+    from alloyloop.agent.campaign_ops import campaign_status
     from alloyloop.db.session import store_session
     from alloyloop.web.alloy_display import alloy_text
 
     with store_errors(), store_session(url) as session, _spec_errors():
-        record = get_campaign(session, name)
-        spec = spec_of(session, name)
-        summaries = campaign_summaries(session, name)
-        decision = trigger_decision(session, name)
-        pending = pending_suggestions(session, name)
+        found = campaign_status(session, name)
+    record, spec, summaries, decision, pending = (found.record, found.spec, found.summaries, found.trigger,
+                                                  found.pending)
     mix = ", ".join(f"{s.kind} {s.count}" for s in spec.strategies)
     console.print(f"[bold]{escape(record.name)}[/bold] ({record.status}): {escape(spec.description)}")
     console.print(f"palette {', '.join(spec.space.palette)}; batch {spec.batch_size} ({mix}); "

@@ -21,9 +21,7 @@ URL_HELP = ("Database URL, e.g. postgresql://user@host/db or sqlite:///path.sqli
 @contextmanager
 def store_errors() -> Iterator[None]:
     """Print the store's own errors (they name the value and the fix) and exit with 1."""
-    from sqlalchemy.exc import DBAPIError
-
-    from alloyloop.db.errors import StoreError
+    from alloyloop.db.errors import DriverError, StoreError
 
     try:
         yield
@@ -37,7 +35,7 @@ def store_errors() -> Iterator[None]:
         else:
             console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(code=1) from None
-    except DBAPIError as exc:  # unreachable server, unwritable file …: say so without a traceback
+    except DriverError as exc:  # unreachable server, unwritable file …: say so without a traceback
         console.print(f"[red]database error:[/red] {escape(str(exc.orig).strip())} "
                       "(check the URL, --url or $ALLOYLOOP_DATABASE_URL)")
         raise typer.Exit(code=1) from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 
 import typer
@@ -12,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from alloyloop.cli.commands.db import URL_HELP, store_errors
+from alloyloop.cli.commands.label_text import actor, describe, login_name, print_resolution
 from alloyloop.cli.commands.tables import AlloyName
 
 app = typer.Typer(help="Enter, import, correct and inspect phase labels.", no_args_is_help=True)
@@ -20,18 +20,6 @@ console = Console()
 
 EVIDENCE_HELP = ("The evidence: https://…, doi:10.…, urn:…, or the path of a local file (a scan, a "
                  "micrograph: copied into the evidence folder the web app serves, as an upload).")
-
-
-def _user() -> str | None:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name (some containers)
-        return None
-
-
-def _actor() -> str:
-    """Who the audit log names for a command-line write (web users appear by account name)."""
-    return f"cli:{_user() or 'unknown'}"
 
 
 def _refuse_on_problems(file: Path, report) -> None:  # noqa: ANN001 - a LabelImportReport
@@ -46,26 +34,6 @@ def _refuse_on_problems(file: Path, report) -> None:  # noqa: ANN001 - a LabelIm
         table.add_row(str(p.row), p.column, p.value, p.fix)
     console.print(table)
     raise typer.Exit(code=1)
-
-
-def _describe(label) -> str:  # noqa: ANN001 - a db.records.LabelRecord
-    phases = f" ({'+'.join(label.phases)})" if label.phases else ""
-    parts = [f"{label.source}/{label.method}"]
-    if label.processing_state is not None:
-        parts.append(str(label.processing_state))
-    if label.entered_by:
-        parts.append(f"by {label.entered_by}")
-    return f"{label.outcome}{phases}, {', '.join(parts)}"
-
-
-def _print_resolution(session, key: str) -> None:  # noqa: ANN001
-    from alloyloop.db.resolver import resolve_alloy
-
-    res = resolve_alloy(session, key)
-    if res is None:
-        return
-    verdict = f"[green]{res.outcome}[/green]" if res.included else "[yellow]excluded[/yellow]"
-    console.print(f"training label: {verdict} — {escape(res.reason)}")
 
 
 @app.command("add")
@@ -85,23 +53,22 @@ def add(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Store one label (a new observation; corrections use `label supersede`)."""
-    from alloyloop.db.audit import add_label_audited
-    from alloyloop.db.labels import LabelInput
+    from alloyloop.agent.label_services import add_label, checked
     from alloyloop.db.session import store_session
-    from alloyloop.db.suggestion_links import closed_by
 
     fields = dict(composition=composition, outcome=outcome, source=source, method=method, phases=phases,
                   processing=processing, anneal_temperature_c=temperature, anneal_time_h=time,
-                  entered_by=by or _user(), note=note, repeat=repeat)
+                  entered_by=by or login_name(), note=note, repeat=repeat)
     with store_errors():
-        LabelInput.build(**fields, evidence_uri=None if _local_file(evidence) else evidence)
+        checked(**fields, evidence_uri=None if _local_file(evidence) else evidence)
         fields["evidence_uri"] = _evidence(evidence)
     with store_errors(), store_session(url) as session:
-        label = add_label_audited(session, actor=_actor(), **fields)
-        console.print(f"stored label #{label.id} for {label.alloy_key}: {escape(_describe(label))}")
-        for campaign, index, sid in closed_by(session, label.id):
-            console.print(f"closed suggestion #{sid} of campaign {escape(campaign)}, round {index}")
-        _print_resolution(session, label.alloy_key)
+        stored = add_label(session, actor=actor(), **fields)
+    label = stored.label
+    console.print(f"stored label #{label.id} for {label.alloy_key}: {escape(describe(label))}")
+    for campaign, index, sid in stored.closed:
+        console.print(f"closed suggestion #{sid} of campaign {escape(campaign)}, round {index}")
+    print_resolution(stored.resolution)
 
 
 def _local_file(evidence: str | None) -> Path | None:
@@ -153,16 +120,12 @@ def import_csv(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Import labels from a CSV file: every row or none. Exit code 1 when a row is bad."""
-    from alloyloop.db.audit import import_labels_audited
-    from alloyloop.db.label_import import import_labels_csv
+    from alloyloop.agent.label_services import import_labels
     from alloyloop.db.session import store_session
 
-    defaults = {"default_entered_by": by or _user(), "default_source": source, "default_method": method}
+    defaults = {"default_entered_by": by or login_name(), "default_source": source, "default_method": method}
     with store_errors(), store_session(url) as session:
-        if dry_run:
-            report = import_labels_csv(session, file, dry_run=True, **defaults)
-        else:
-            report = import_labels_audited(session, file, actor=_actor(), **defaults)
+        report = import_labels(session, file, actor=actor(), dry_run=dry_run, **defaults)
     print_notes(report)
     _refuse_on_problems(file, report)
     title = (f"{file.name}: {report.new} label(s) would be stored (dry run, nothing stored)"
@@ -211,26 +174,25 @@ def list_labels(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Every label of an alloy (corrections included) and its training label."""
-    from alloyloop.db.alloys import parse_alloy
-    from alloyloop.db.labels import labels_for
+    from alloyloop.agent.label_services import label_history
     from alloyloop.db.session import store_session
 
     with store_errors(), store_session(url) as session:
-        key = parse_alloy(composition).key
-        labels = labels_for(session, composition)
-        if not labels:
-            console.print(f"no labels for {key}")
-            raise typer.Exit(code=1)
-        table = Table(title=f"labels of {key}", title_justify="left")
-        for col in ("id", "outcome", "phases", "source/method", "processing", "by", "entered", "status"):
-            table.add_column(col, overflow="fold")
-        for lb in labels:
-            status = "current" if lb.active else f"[dim]superseded by #{lb.superseded_by}[/dim]"
-            table.add_row(f"#{lb.id}", lb.outcome, "+".join(lb.phases), f"{lb.source}/{lb.method}",
-                          str(lb.processing_state or ""), lb.entered_by or "",
-                          lb.created_at.strftime("%Y-%m-%d %H:%M"), status)
-        console.print(table)
-        _print_resolution(session, key)
+        found = label_history(session, composition)
+    key, labels = found.key, found.labels
+    if not labels:
+        console.print(f"no labels for {key}")
+        raise typer.Exit(code=1)
+    table = Table(title=f"labels of {key}", title_justify="left")
+    for col in ("id", "outcome", "phases", "source/method", "processing", "by", "entered", "status"):
+        table.add_column(col, overflow="fold")
+    for lb in labels:
+        status = "current" if lb.active else f"[dim]superseded by #{lb.superseded_by}[/dim]"
+        table.add_row(f"#{lb.id}", lb.outcome, "+".join(lb.phases), f"{lb.source}/{lb.method}",
+                      str(lb.processing_state or ""), lb.entered_by or "",
+                      lb.created_at.strftime("%Y-%m-%d %H:%M"), status)
+    console.print(table)
+    print_resolution(found.resolution)
 
 
 @app.command("supersede")
@@ -252,18 +214,19 @@ def supersede(
     """Correct a label: a new label replaces it for training; the old one is kept.
     Give at least one option that changes it (outcome, phases, source, method, processing,
     composition, evidence or note)."""
-    from alloyloop.db.audit import supersede_label_audited
+    from alloyloop.agent.label_services import correct_label
     from alloyloop.db.session import store_session
 
     with store_errors(), store_session(url) as session:
-        label = supersede_label_audited(session, label_id, actor=_actor(), outcome=outcome, phases=phases,
-                                        source=source, method=method, processing=processing,
-                                        anneal_temperature_c=temperature, anneal_time_h=time,
-                                        composition=composition, entered_by=by or _user(),
-                                        evidence_uri=_evidence(evidence), note=note)
-        console.print(f"label #{label_id} superseded by #{label.id} for {label.alloy_key}: "
-                      f"{escape(_describe(label))}")
-        _print_resolution(session, label.alloy_key)
+        stored = correct_label(session, label_id, actor=actor(), outcome=outcome, phases=phases,
+                               source=source, method=method, processing=processing,
+                               anneal_temperature_c=temperature, anneal_time_h=time,
+                               composition=composition, entered_by=by or login_name(),
+                               evidence_uri=_evidence(evidence), note=note)
+    label = stored.label
+    console.print(f"label #{label_id} superseded by #{label.id} for {label.alloy_key}: "
+                  f"{escape(describe(label))}")
+    print_resolution(stored.resolution)
 
 
 @app.command("conflicts")
@@ -272,22 +235,20 @@ def conflicts(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Alloys whose current labels disagree (excluded from training until resolved)."""
-    from alloyloop.db.alloys import conflicted_alloys
-    from alloyloop.db.labels import labels_for
+    from alloyloop.agent.label_services import conflicts as find_conflicts
     from alloyloop.db.session import store_session
 
     with store_errors(), store_session(url) as session:
-        alloys = conflicted_alloys(session)
-        if not alloys:
-            console.print("no alloy has conflicting labels")
-            return
-        table = Table(title=f"{len(alloys)} alloy(s) with conflicting labels", title_justify="left")
-        table.add_column("alloy")
-        table.add_column("current labels", overflow="fold")
-        for alloy in alloys[:limit]:
-            current = labels_for(session, alloy.key, include_superseded=False)
-            table.add_row(AlloyName(alloy.key), "; ".join(f"#{lb.id} {_describe(lb)}" for lb in current))
-        console.print(table)
+        total, shown = find_conflicts(session, limit)
+    if not total:
+        console.print("no alloy has conflicting labels")
+        return
+    table = Table(title=f"{total} alloy(s) with conflicting labels", title_justify="left")
+    table.add_column("alloy")
+    table.add_column("current labels", overflow="fold")
+    for alloy, current in shown:
+        table.add_row(AlloyName(alloy.key), "; ".join(f"#{lb.id} {describe(lb)}" for lb in current))
+    console.print(table)
 
 
 @app.command("calphad")
@@ -317,7 +278,7 @@ def calphad(
             console.print(f"pycalphad with {labeler.database.name} (sha256 {labeler.database.sha256[:12]}…) "
                           f"at {', '.join(f'{t:g} K' for t in labeler.temperatures)}, "
                           f"{labeler.workers} worker(s), {labeler.timeout_s:g} s per calculation")
-            user = _user()
+            user = login_name()
             done = label_open_suggestions(url, campaign, labeler, round_index,
                                           by=f"calphad labeler ({user})" if user else None)
         except (TdbError, PoolError, ValueError) as exc:
@@ -360,7 +321,7 @@ def import_calphad(
 ) -> None:
     """Import CALPHAD results computed elsewhere (one calphad label per row): every row or none."""
     from alloyloop.agent.calphad.csv_import import import_calphad_csv
-    from alloyloop.db.audit import audited_import
+    from alloyloop.agent.label_services import import_audited
     from alloyloop.db.session import store_session
 
     if not 0.5 < threshold <= 1:
@@ -369,9 +330,9 @@ def import_calphad(
     with store_errors(), store_session(url) as session:
         def run_import():  # noqa: ANN202
             return import_calphad_csv(session, file, dry_run=dry_run, threshold=threshold,
-                                      database=database, default_entered_by=by or _user())
+                                      database=database, default_entered_by=by or login_name())
 
-        report = run_import() if dry_run else audited_import(session, file, _actor(), run_import)
+        report = import_audited(session, file, actor=actor(), dry_run=dry_run, run_import=run_import)
     print_notes(report)
     _refuse_on_problems(file, report)
     title = (f"{file.name}: {report.new} CALPHAD label(s) would be stored (dry run, nothing stored)"

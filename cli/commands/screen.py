@@ -37,23 +37,6 @@ def quiet_dask() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def latest_checkpoint(session, campaign: str) -> tuple[int, str]:  # noqa: ANN001
-    """``(round index, checkpoint folder)`` of the campaign's last completed round; a
-    ``ValueError`` naming the fix when it has none or the folder is gone."""
-    from alloyloop.agent.campaign_ops import last_completed
-    from alloyloop.db.campaigns import get_model_version
-
-    last = last_completed(session, campaign)
-    if last is None or last.model_version_id is None:
-        raise ValueError(f"campaign {campaign!r} has no completed round, so no model to screen with: "
-                         f"run `alloyloop campaign run {campaign}` first")
-    path = get_model_version(session, last.model_version_id).checkpoint_path
-    if not (Path(path) / "meta.json").is_file():
-        raise ValueError(f"the checkpoint of round {last.index} of {campaign!r} is missing at {path}: "
-                         "restore the campaign folder where it was, or run another round")
-    return last.index, path
-
-
 def screen(
     name: str = typer.Argument(..., help="Campaign name."),
     candidates: int = typer.Option(1_000_000, "--candidates", min=1,
@@ -76,7 +59,7 @@ def screen(
     if not verbose:
         quiet_dask()
     from alloyloop.agent import prefect_env
-    from alloyloop.agent.campaign_ops import spec_of
+    from alloyloop.agent.campaign_ops import latest_checkpoint, spec_of
     from alloyloop.agent.strategies.screening import check_acquisition
     from alloyloop.db.session import store_session
 

@@ -99,22 +99,22 @@ def from_xrd(
 
 
 def _analysed(file: Path, alloy, wavelength: str | None):  # noqa: ANN001, ANN202 - an Alloy; (Pattern, XrdAnalysis)
-    from alloyloop.agent.xrd.analysis import analyse
     from alloyloop.agent.xrd.pattern import Radiation
     from alloyloop.agent.xrd.readers import read_pattern
+    from alloyloop.agent.xrd_labels import analysed
 
     try:
         radiation = Radiation.of(wavelength, "given with --wavelength") if wavelength else None
         pattern = read_pattern(file, radiation=radiation)
     except ValueError as exc:
         _fail(str(exc))
-    return pattern, analyse(pattern, dict(alloy.fractions), composition_key=alloy.key)
+    return pattern, analysed(pattern, alloy)[1]
 
 
 def _proposed(result) -> str:  # noqa: ANN001 - an XrdAnalysis
-    if result.outcome is None:
-        return "none (no lattice explains the peaks)"
-    return result.outcome + (f" ({'+'.join(result.proposed_phases)})" if result.proposed_phases else "")
+    from alloyloop.agent.xrd_labels import proposal_text
+
+    return proposal_text(result)
 
 
 def _print_proposal(file: Path, alloy, pattern, result, plot: Path | None) -> None:  # noqa: ANN001
@@ -136,13 +136,11 @@ def _decide_and_store(file: Path, alloy, result, *, accept: bool, outcome: str |
                       reject: bool, processing: str | None, by: str | None, note: str | None,
                       url: str | None) -> None:
     """Accept / edit / reject (flags or the prompt) and store the label with its evidence."""
-    from alloyloop.agent.xrd.provenance import provenance_text, review
-    from alloyloop.cli.commands.label import _actor, _describe, _print_resolution, _user
-    from alloyloop.db.audit import add_label_audited
+    from alloyloop.agent.label_services import add_label, checked
+    from alloyloop.agent.xrd_labels import decided, label_fields
+    from alloyloop.cli.commands.label_text import actor, describe, login_name, print_resolution
     from alloyloop.db.errors import InvalidValue
-    from alloyloop.db.labels import LabelInput
     from alloyloop.db.session import store_session
-    from alloyloop.db.vocab import parse_outcome, parse_phases
     from alloyloop.web.settings import WebSettings
     from alloyloop.web.uploads import store_bytes
 
@@ -167,21 +165,18 @@ def _decide_and_store(file: Path, alloy, result, *, accept: bool, outcome: str |
             else:
                 _fail(f"{answer!r}: answer accept, edit or reject (a, e, r)")
     try:
-        stored_outcome = parse_outcome(chosen).value
-        stored_phases = [p.value for p in parse_phases(chosen_phases or None)]
+        chosen_label = decided(result, outcome=chosen, phases=chosen_phases or None, rejected=rejected)
     except InvalidValue as exc:
         _fail(str(exc))
-    decision = review(result, outcome=stored_outcome, phases=stored_phases, rejected=rejected)
-    fields = dict(composition=alloy.key, outcome=stored_outcome, phases=stored_phases, source="experiment",
-                  method="XRD", processing=processing, entered_by=by or _user(),
-                  provenance=provenance_text(result, decision), note=note)
-    LabelInput.build(**fields)  # every problem before the pattern is copied
+    fields = dict(composition=alloy.key, processing=processing, entered_by=by or login_name(), note=note)
+    fields |= label_fields(chosen_label)
+    checked(**fields)  # every problem before the pattern is copied
     evidence = store_bytes(WebSettings().evidence_dir, file.read_bytes(), _suffix(file), file.name)
     with store_session(url) as session:
-        label = add_label_audited(session, actor=_actor(), evidence_uri=evidence.uri, **fields)
-        console.print(f"stored label #{label.id} for {label.alloy_key}: {escape(_describe(label))} "
-                      f"(proposal {decision.decision})")
-        _print_resolution(session, label.alloy_key)
+        stored = add_label(session, actor=actor(), **(fields | {"evidence_uri": evidence.uri}))
+    console.print(f"stored label #{stored.label.id} for {stored.label.alloy_key}: {escape(describe(stored.label))} "
+                  f"(proposal {chosen_label.review.decision})")
+    print_resolution(stored.resolution)
 
 
 def _file_alloy(file: Path, composition: str | None):  # noqa: ANN202 - (Alloy | None, problem | None)

@@ -20,7 +20,7 @@ from alloyloop.db.label_import import import_labels_csv
 from alloyloop.db.labels import add_label, supersede_label
 from alloyloop.db.lifecycle import history, label_suggestion, mark_stale, transition
 from alloyloop.db.resolver import training_frame
-from alloyloop.web.label_search import LabelQuery, campaign_label_ids, search_labels
+from alloyloop.db.label_list import LabelQuery, campaign_label_ids, search_labels
 
 MADE = [("suggested", "queued"), ("queued", "synthesized"), ("synthesized", "labelled")]
 

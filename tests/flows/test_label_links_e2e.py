@@ -27,7 +27,7 @@ from alloyloop.db.lifecycle import history
 from alloyloop.db.models import Label
 from alloyloop.db.session import store_session
 from alloyloop.web.app import create_app
-from alloyloop.web.label_search import LabelQuery, search_labels
+from alloyloop.db.label_list import LabelQuery, search_labels
 from alloyloop.web.settings import WebSettings
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
