@@ -47,3 +47,8 @@ def current_labels_with_provenance(session: Session, method: str, since: datetim
     if since is not None:
         stmt = stmt.where(Label.created_at > since)
     return [LabelRecord.from_row(row, alloy_key=key) for row, key in session.execute(stmt).tuples()]
+
+
+def all_label_ids(session: Session) -> list[int]:
+    """Every stored label's id, oldest first (an export of the whole store)."""
+    return list(session.execute(select(Label.id).order_by(Label.id)).scalars())

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from alloyloop.db.engine import make_engine, open_session
 
-__all__ = ["Session", "store_engine", "store_session"]
+__all__ = ["Engine", "Session", "store_engine", "store_session"]
 
 
 @contextmanager

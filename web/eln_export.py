@@ -31,14 +31,15 @@ from urllib.parse import quote
 
 from rocrate.model.person import Person
 from rocrate.rocrate import ROCrate
-from sqlalchemy.orm import Session
 
 from alloyloop.agent.campaign_ops import campaign_summaries, round_report_path
 from alloyloop.db.campaigns import get_campaign, list_suggestions, rounds
 from alloyloop.db.current_labels import label_chains
-from alloyloop.db.labels import get_label
+from alloyloop.db.label_reads import all_label_ids
+from alloyloop.db.labels import get_label, labels_for
 from alloyloop.db.lifecycle import history
 from alloyloop.db.records import LabelRecord
+from alloyloop.db.session import Session
 from alloyloop.web.eln_records import LABEL_TYPE, evidence_file, label_entry, label_folder
 
 RO_CRATE_VERSION = "1.1"
@@ -69,6 +70,16 @@ def _person(crate: ROCrate, name: str | None) -> dict[str, str]:
     if crate.dereference(ref) is None:
         crate.add(Person(crate, ref, properties={"name": name or "unknown"}))
     return {"@id": ref}
+
+
+def selected_labels(session: Session, compositions: Sequence[str] = ()) -> list[LabelRecord]:
+    """The labels of these alloys (any notation), or every label when none is named, each
+    with its corrections, oldest first."""
+    if compositions:
+        ids = [label.id for c in compositions for label in labels_for(session, c)]
+    else:
+        ids = all_label_ids(session)
+    return chained_labels(session, ids) if ids else []
 
 
 def chained_labels(session: Session, label_ids: Sequence[int]) -> list[LabelRecord]:

@@ -22,12 +22,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from rocrate.rocrate import ROCrate
-from sqlalchemy.orm import Session
 
 from alloyloop.db.audit import add_label_audited, supersede_label_audited
 from alloyloop.db.errors import DuplicateLabel, InvalidValue, InvalidValues
 from alloyloop.db.labels import validate_label
 from alloyloop.db.records import LabelRecord
+from alloyloop.db.session import Session
 from alloyloop.db.tx import run_write
 from alloyloop.web.eln_records import LABEL_TYPE, store_fields
 from alloyloop.web.errors import UnsupportedUpload

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import anyio.to_thread
 from mcp.server.transport_security import TransportSecuritySettings
-from sqlalchemy import Engine
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -21,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from alloyloop.db.api_tokens import token_user
 from alloyloop.db.engine import open_session
 from alloyloop.db.records import UserRecord
+from alloyloop.db.session import Engine
 from alloyloop.web.mcp_server import SCOPE_USER, build_server
 from alloyloop.web.sessions import MAX_TOKEN, token_hash
 

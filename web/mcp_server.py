@@ -24,12 +24,12 @@ from typing import Any, TypeVar
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from sqlalchemy import Engine
 
 from alloyloop.db.engine import open_session
 from alloyloop.db.errors import StoreError
 from alloyloop.db.records import UserRecord
 from alloyloop.db.roles import Role
+from alloyloop.db.session import Engine
 from alloyloop.db.vocab import Method, Outcome, Phase, Source
 from alloyloop.web import mcp_tools
 from alloyloop.web.mcp_tools import Actor

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
 
 from alloyloop.agent.campaign_ops import campaign_summaries, last_completed, trigger_decision
 from alloyloop.campaigns.errors import SpecError
@@ -24,6 +23,7 @@ from alloyloop.db.errors import InvalidValue, NotFound
 from alloyloop.db.labels import labels_for
 from alloyloop.db.resolver import resolve_alloy
 from alloyloop.db.roles import Role
+from alloyloop.db.session import Session
 from alloyloop.db.status import OPEN, SuggestionStatus
 from alloyloop.db.suggestion_links import closed_by
 from alloyloop.featurize.batch import featurize as featurize_batch

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from alloyloop.cli.commands.db import URL_HELP, store_errors
-from alloyloop.cli.commands.label import _actor
+from alloyloop.cli.commands.label_text import actor
 
 console = Console()
 FILE_HELP = "The .eln file to write (a zip; an existing file is replaced)."
@@ -45,23 +45,15 @@ def export_labels(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Export labels as .eln (with their evidence files, provenance and corrections)."""
-    from sqlalchemy import select
-
-    from alloyloop.db.labels import labels_for
-    from alloyloop.db.models import Label
     from alloyloop.db.session import store_session
-    from alloyloop.web.eln_export import chained_labels, labels_crate, write_eln
+    from alloyloop.web.eln_export import labels_crate, selected_labels, write_eln
 
     _check_out(file)
     with store_errors(), store_session(url) as session:
-        if composition:
-            ids = [label.id for c in composition for label in labels_for(session, c)]
-        else:
-            ids = list(session.execute(select(Label.id)).scalars())
-        if not ids:
+        labels = selected_labels(session, composition or ())
+        if not labels:
             console.print("[red]error:[/red] no labels to export: check the compositions (alloyloop label list COMP)")
             raise typer.Exit(code=1)
-        labels = chained_labels(session, ids)
         written = write_eln(labels_crate(labels, f"alloyloop labels ({len(labels)})"), file)
     console.print(f"wrote {len(labels)} label(s) to {escape(str(written))}")
 
@@ -81,7 +73,7 @@ def import_labels(
 
     folder = Path(data_dir) if data_dir is not None else alloyloop_home()
     with store_errors(), store_session(url) as session:
-        stored = import_eln(session, file, folder / "evidence", actor=_actor(), dry_run=dry_run)
+        stored = import_eln(session, file, folder / "evidence", actor=actor(), dry_run=dry_run)
     if dry_run:
         console.print(f"{escape(file.name)}: every label is valid; nothing stored (--dry-run)")
     else:
