@@ -188,7 +188,16 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
         again = _finish(peaks, *plain, Shift(), pattern.radiation, two_theta_range, composition)
         if _better(again, (done, lines, unexplained), peaks):
             (done, lines, unexplained), shift = again, Shift()
+    if any(isinstance(p.structure, NamedStructure) for p in done.phases):
+        # the named phase's lines may have misled the shift search and the cubic/HCP indexing
+        # (a σ or μ pattern has dozens of lines): index the peaks it does not explain again
+        again = _without_named(peaks, done.phases, lam, two_theta_range, options, pattern.radiation, composition)
+        if again is not None and _better(again[0], (done, lines, unexplained), peaks):
+            (done, lines, unexplained), shift = again
     notes += done.notes
+    parts = _profile_parts(shift.corrected(peaks, lam), done.phases, unexplained)
+    lines = {**lines, **parts}
+    unexplained = [i for i in unexplained if i not in parts]
     if done.phases and abs(float(shift.at(60.0))) >= 0.03:
         notes.append(f"peaks shifted by {float(shift.at(40.0)):+.2f}° at 40° to {float(shift.at(100.0)):+.2f}° at "
                      f"100° ({shift.label}): refined with the phases, lattice parameters corrected")
@@ -216,6 +225,42 @@ def _finish(peaks: list, found: list[IndexedPhase], unexplained: list[int], shif
     lines = tube_line_peaks(corrected, done.phases, sorted(set(done.unexplained) | set(early)), radiation, end)
     left = sorted(i for i in set(done.unexplained) | set(early) if i not in lines)
     return done, lines, left
+
+
+def _without_named(peaks: list, phases: list[IndexedPhase], wavelength: float, two_theta_range: tuple[float, float],
+                   options: dict, radiation: Radiation, composition: Mapping[str, float] | None):  # noqa: ANN202
+    """The reading that indexes (shift search included) only the peaks the named phases do not
+    explain (a peak counts as theirs when they predict at least a third of its area), then
+    completes it on all peaks; None if nothing is left to index."""
+    theirs = {m.peak for p in phases if isinstance(p.structure, NamedStructure) for m in p.matches
+              if m.peak is not None and m.expected >= peaks[m.peak].area / 3}
+    rest = [i for i in range(len(peaks)) if i not in theirs]
+    if len(rest) < 2 or len(rest) == len(peaks):
+        return None
+    found, _, shift, _ = _index_shifted([peaks[i] for i in rest], wavelength, two_theta_range, options)
+    if not found:
+        return None
+    found = [replace(p, matches=tuple(replace(m, peak=None if m.peak is None else rest[m.peak]) for m in p.matches),
+                     strongest=None if p.strongest is None else rest[p.strongest]) for p in found]
+    explained = {m.peak for p in found for m in p.matches if m.peak is not None}
+    unexplained = [i for i in range(len(peaks)) if i not in explained]
+    return _finish(peaks, found, unexplained, shift, radiation, two_theta_range, composition), shift
+
+
+def _profile_parts(peaks: list, phases: list[IndexedPhase], unexplained: list[int]) -> dict[int, tuple[int, str]]:
+    """Unexplained peak → (phase index, reflection) for a peak within the matching tolerance of
+    a reflection whose nearer peak was matched to it: one reflection's profile the peak fit
+    split in two (a narrow pair on an asymmetric or doubled top), not another phase's line."""
+    out: dict[int, tuple[int, str]] = {}
+    for j in unexplained:
+        peak = peaks[j]
+        tol = max(0.06, min(0.5, 0.5 * peak.fwhm))
+        for k, phase in enumerate(phases):
+            near = [m for m in phase.matches if m.peak is not None and abs(m.predicted_two_theta - peak.two_theta) <= tol]
+            if near:
+                out[j] = (k, near[0].reflection.label)
+                break
+    return out
 
 
 def _strong(peaks: list, unexplained: list[int]) -> list[int]:
