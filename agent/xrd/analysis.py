@@ -277,14 +277,16 @@ def _doubtful(done, unexplained: list[int], peaks: list) -> bool:  # noqa: ANN00
 
 def _better(new, old, peaks: list) -> bool:  # noqa: ANN001
     """Whether reading ``new`` (phases, tube lines, unexplained) explains clearly more of the
-    pattern's peak area than ``old`` (2 %), or as much with fewer phases."""
+    pattern's peak area than ``old`` (2 %), or as much with fewer phases; both must have phases."""
     total = sum(p.area for p in peaks) or 1.0
 
     def explained(reading) -> float:  # noqa: ANN001
         return 1 - sum(peaks[i].area for i in reading[2]) / total
 
     gain = explained(new) - explained(old)
-    return bool(new[0].phases) and (gain > 0.02 or (gain > -0.02 and len(new[0].phases) < len(old[0].phases)))
+    if not new[0].phases or not old[0].phases:
+        return False  # no phase (an unindexed structure) is not a matter of the shift
+    return gain > 0.02 or (gain > -0.02 and len(new[0].phases) < len(old[0].phases))
 
 
 def _background(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:

@@ -331,14 +331,18 @@ def _implausible_order(phase: IndexedPhase, peaks: Sequence[Peak]) -> bool:
 
 
 def _made_of(phase: IndexedPhase, k: int, kept: Sequence[IndexedPhase], mine: set[int],
-             predicted: Mapping[int, float], peaks: Sequence[Peak]) -> bool:
+             predicted: Mapping[int, float], peaks: Sequence[Peak], coverage: float = 1.0) -> bool:
     """Whether ``phase`` (the ``k``-th kept) is made of a named phase's lines: its peaks that no
     other kept phase explains are the named phase's (a further phase may have one more, a
     shoulder), each no stronger than the named phase predicts there. For a cubic/HCP phase
     its weak peaks (:data:`WEAK_SHARE`) do not count and a line may be :data:`MAX_LINE_EXCESS`
-    times too strong; a named phase already accepted is replaced only on the strict rule: its
-    many weak lines are its own, and its intensities are modelled."""
+    times too strong; a named phase already accepted is replaced only on the strict rule (its
+    many weak lines are its own, and its intensities are modelled) and only by a fit that covers
+    its own predicted lines better (``coverage``) — else a weaker prototype fitted to a few of
+    its lines would take it over."""
     cubic = isinstance(phase.structure, Structure)
+    if not cubic and coverage <= phase.score:
+        return False
     others = set().union(*(_peaks_of(p) for i, p in enumerate(kept) if i != k))
     own = _peaks_of(phase) - others
     if k == 0:
@@ -352,13 +356,13 @@ def _made_of(phase: IndexedPhase, k: int, kept: Sequence[IndexedPhase], mine: se
 
 
 def _absorb(kept: Sequence[IndexedPhase], mine: set[int], predicted: Mapping[int, float],
-            peaks: Sequence[Peak]) -> list[IndexedPhase]:
+            peaks: Sequence[Peak], coverage: float) -> list[IndexedPhase]:
     """The phases left when those made of a named phase's lines (:func:`_made_of`) are taken
     out, until none is: two spurious lattices made of the same lines share a peak, and each
     keeps the other from looking made of them until one of them goes."""
     rest = list(kept)
     while True:
-        gone = [p for k, p in enumerate(rest) if _made_of(p, k, rest, mine, predicted, peaks)]
+        gone = [p for k, p in enumerate(rest) if _made_of(p, k, rest, mine, predicted, peaks, coverage)]
         if not gone:
             return rest
         rest = [p for p in rest if p not in gone]
@@ -428,7 +432,7 @@ def complete(peaks: Sequence[Peak], phases: Sequence[IndexedPhase], unexplained:
             continue
         scale = _scale(fit, peaks, owned_before)
         predicted = {j: e * scale for j, e in _expected_at(fit, peaks).items()}
-        rest = _absorb(kept, mine, predicted, peaks)
+        rest = _absorb(kept, mine, predicted, peaks, fit.coverage)
         absorbed = [p for p in kept if p not in rest]
         owned = set(reserved).union(*(_peaks_of(p) for p in rest))
         if len(mine - owned) < MIN_NEW_PEAKS:
