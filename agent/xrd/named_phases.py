@@ -382,23 +382,30 @@ def _order_seen(phase: IndexedPhase, kept: Sequence[IndexedPhase], peaks: Sequen
     return replace(phase, structure=phase.structure.parent, matches=matches)
 
 
-def _without_shadows(kept: list[IndexedPhase], notes: list[str]) -> list[IndexedPhase]:
-    """With a named phase among them, a further cubic/HCP phase must still explain two peaks no
-    other phase does — the rule it was accepted by (:mod:`.indexing`), now that the named
-    phase's many lines explain peaks too; one that does not is dropped (its lone peak stays
-    unexplained)."""
-    if not any(isinstance(p.structure, NamedStructure) for p in kept):
-        return kept
+def _without_shadows(kept: list[IndexedPhase], peaks: Sequence[Peak], notes: list[str]) -> list[IndexedPhase]:
+    """A further cubic/HCP phase is dropped when, with a named phase among the phases, it no
+    longer explains two peaks no other phase does — the rule it was accepted by
+    (:mod:`.indexing`), now that the named phase's many lines explain peaks too (its lone peak
+    stays unexplained) — or when all its peaks are below :data:`WEAK_SHARE` of the strongest:
+    unexplained, they would not make an unidentified phase either (Kα2-stripping ghosts of
+    Kβ lines, noise)."""
+    top = max((p.area for p in peaks), default=0.0)
+    named = any(isinstance(p.structure, NamedStructure) for p in kept)
     while True:
         for k, phase in enumerate(kept):
             if k == 0 or isinstance(phase.structure, NamedStructure):
                 continue
             others = set().union(*(_peaks_of(p) for i, p in enumerate(kept) if i != k))
-            if len(_peaks_of(phase) - others) < 2:
+            if named and len(_peaks_of(phase) - others) < 2:
                 notes.append(f"{phase.structure.value} a = {phase.a:.4f} Å dropped: it explains fewer than two peaks "
                              "the other phases do not")
-                kept = [p for i, p in enumerate(kept) if i != k]
-                break
+            elif max((peaks[j].area for j in _peaks_of(phase)), default=0.0) < WEAK_SHARE * top:
+                notes.append(f"{phase.structure.value} a = {phase.a:.4f} Å dropped: its peaks are all below "
+                             f"{WEAK_SHARE:.0%} of the strongest (they would not count as an unexplained phase either)")
+            else:
+                continue
+            kept = [p for i, p in enumerate(kept) if i != k]
+            break
         else:
             return kept
 
@@ -443,7 +450,7 @@ def complete(peaks: Sequence[Peak], phases: Sequence[IndexedPhase], unexplained:
         for p in absorbed:
             notes.append(f"{p.structure.value} a = {p.a:.4f} Å was made of {fit.structure.value} reflections: replaced")
         kept = rest + [_as_phase(fit, peaks)]
-    kept = _without_shadows([_order_seen(p, kept, peaks) for p in kept], notes)
+    kept = _without_shadows([_order_seen(p, kept, peaks) for p in kept], peaks, notes)
     explained = set(reserved).union(*(_peaks_of(p) for p in kept))
     left = [i for i in range(len(peaks)) if i not in explained]
     strong = [i for i in left if peaks[i].snr >= STRONG_SNR]
