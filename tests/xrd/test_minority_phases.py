@@ -96,3 +96,39 @@ def test_lab6_lines_make_no_laves_phase() -> None:
                             displacement=0.038803479165219756)
     result = analyse(simulate([lab6()], conditions), None)
     assert result.unindexed and not result.phases
+
+
+def test_a_b2_with_k_beta_lines_is_one_b2() -> None:
+    """Synchrotron-sharp B2 with a Kβ line (3.6 %): the Kβ twins fit a B2 lattice 1.107 × larger
+    (one twin is of a superlattice reflection past the scan's end, whose intensity is not
+    predicted) and their Kα2-stripping ghosts a weak BCC: a single B2 (the tube lines labelled)."""
+    conditions = Conditions(lo=30.0, hi=100.0, step=0.01, fwhm=0.0737360046179373, eta=0.6674931043527692,
+                            peak_counts=25535.69967242274, background=(152.35108560192594, -2.0344230410905),
+                            texture=1.1897649821540692, texture_axis=(0, 0, 1), ka2=True, seed=290100,
+                            kbeta=0.03563280511809755, zero_shift=-0.14812775889950608,
+                            displacement=0.13338607267870262)
+    result = analyse(simulate([b2_alni(2.8761849787811764)], conditions), {"Al": .5, "Ni": .25, "Co": .15, "Fe": .1})
+    assert _structures(result) == ["B2"]
+    assert any(row.hkl and "Kβ" in row.hkl for row in result.peaks)
+
+
+@pytest.mark.parametrize(("fcc", "mu", "conditions"), [
+    ((3.5802448647361804, 0.7733621029821358), (4.723656985108992, 25.74278237825929, 0.22663789701786424),
+     Conditions(lo=25.0, hi=100.0, step=0.01, fwhm=0.07779023750317639, eta=0.44916583971619084,
+                peak_counts=9706.316108780722, background=(346.659717950566, 0.7677735536839698),
+                texture=1.122644000042889, texture_axis=(0, 0, 1), ka2=True, seed=290275,
+                zero_shift=0.042896470933755176, displacement=-0.17977384686668244)),
+    ((3.5973713591769854, 0.8669467300262459), (4.818133498454859, 25.883520359142626, 0.1330532699737541),
+     Conditions(lo=20.0, hi=90.0, step=0.01, fwhm=0.06421469842477978, eta=0.6310850943685378,
+                peak_counts=2299.907466944652, background=(434.04595182505284, -0.4572279754224686),
+                texture=1.0044098182155416, texture_axis=(1, 1, 1), ka2=True, seed=290276,
+                zero_shift=-0.136018779240356, displacement=0.18597089702444203)),
+])
+def test_an_fcc_with_mu_is_not_ordered_and_keeps_its_mu(fcc, mu, conditions) -> None:  # noqa: ANN001
+    """μ has lines where an L1₂ on the FCC's lattice has its (100) and (110): those peaks are μ's,
+    so the FCC is not ordered; and a C14 fitted to three μ lines (or a σ) does not take over an
+    accepted μ that covers its own lines better."""
+    result = analyse(simulate([fcc_cantor(*fcc), mu_phase(*mu)], conditions),
+                     {"Co": .25, "Cr": .2, "Fe": .25, "Ni": .2, "Mo": .1})
+    assert _structures(result) == ["FCC", "mu"]
+    assert _lattice(result, "mu") == pytest.approx(mu[0], abs=0.02)
