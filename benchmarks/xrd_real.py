@@ -123,6 +123,9 @@ def report(rows, folder: Path) -> str:  # noqa: ANN001
         f"Command: `OMP_NUM_THREADS=1 python -m benchmarks.xrd_real --dir {folder}`  ",
         f"Machine: {machine()}",
         "",
+        f"{len(rows)} measured scan(s) from public repositories, kept outside this repository (their licences do not "
+        "allow committing them, or none is stated); each row names its source and licence.",
+        "",
         "| measure | value | target |",
         "|---|---:|---:|",
         f"| clear-truth scans called right (outcome and structures) | {right}/{len(clear)} | ≥ 90 % |",

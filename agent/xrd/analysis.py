@@ -39,7 +39,7 @@ from alloyloop.agent.xrd.tube_lines import without_line_phases
 from alloyloop.agent.xrd.vegard import starting_lattice
 from alloyloop.featurize.converter import structure, unstructure
 
-ANALYSIS_VERSION = "xrd-1.2"
+ANALYSIS_VERSION = "xrd-1.3"
 """Changes whenever the analysis could give another result for the same file."""
 UNEXPLAINED_SHARE = 0.03
 """An unexplained peak counts when its area is at least this share of the strongest peak's."""
@@ -177,8 +177,38 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
         except KeyError as exc:
             notes.append(f"no Vegard start ({exc.args[0]}); lattice parameters searched 2.3–4.6 Å")
     two_theta_range = (float(x[0]), float(x[-1]))
-    found, unexplained, shift = _index_shifted(peaks, lam, two_theta_range, dict(
-        noise=float(np.median(noise)), starts=starts, min_snr=min_snr, ka2_ratio=_ka2_ratio(stated)))
+    options = dict(noise=float(np.median(noise)), starts=starts, min_snr=min_snr, ka2_ratio=_ka2_ratio(stated))
+    found, unexplained, shift, plain = _index_shifted(peaks, lam, two_theta_range, options)
+    done, lines, unexplained = _finish(peaks, found, unexplained, shift, pattern.radiation, two_theta_range,
+                                       composition)
+    if shift != Shift() and _doubtful(done, unexplained, peaks):
+        # the shift was refined with the cubic/HCP phases; when a named phase or strong
+        # unexplained peaks say those were the wrong phases, the shift may be wrong too: the
+        # unshifted peaks (the named-phase fit has its own offset) get their chance
+        again = _finish(peaks, *plain, Shift(), pattern.radiation, two_theta_range, composition)
+        if _better(again, (done, lines, unexplained), peaks):
+            (done, lines, unexplained), shift = again, Shift()
+    if any(isinstance(p.structure, NamedStructure) for p in done.phases):
+        # the named phase's lines may have misled the shift search and the cubic/HCP indexing
+        # (a σ or μ pattern has dozens of lines): index the peaks it does not explain again
+        again = _without_named(peaks, done.phases, lam, two_theta_range, options, pattern.radiation, composition)
+        if again is not None and _better(again[0], (done, lines, unexplained), peaks):
+            (done, lines, unexplained), shift = again
+    notes += done.notes
+    parts = _profile_parts(shift.corrected(peaks, lam), done.phases, unexplained)
+    lines = {**lines, **parts}
+    unexplained = [i for i in unexplained if i not in parts]
+    if done.phases and abs(float(shift.at(60.0))) >= 0.03:
+        notes.append(f"peaks shifted by {float(shift.at(40.0)):+.2f}° at 40° to {float(shift.at(100.0)):+.2f}° at "
+                     f"100° ({shift.label}): refined with the phases, lattice parameters corrected")
+    return _result(pattern, composition_key, peaks, done.phases, unexplained, starts, notes, shift, lines,
+                   done.unindexed)
+
+
+def _finish(peaks: list, found: list[IndexedPhase], unexplained: list[int], shift: Shift, radiation: Radiation,
+            two_theta_range: tuple[float, float], composition: Mapping[str, float] | None):  # noqa: ANN202
+    """Tube lines and σ / Laves / μ on the shift-corrected peaks (:func:`analyse`): the completed
+    phases, the tube-line peaks and the peaks left unexplained."""
     # Tube lines and σ / Laves / μ see the shift-corrected peaks: the shift is the instrument's,
     # shared by every phase, and was refined on the cubic/HCP phases' many sharp lines. The
     # named-phase fit's own whole-phase 2θ offset (±0.4°, constant) then only takes up what is
@@ -186,20 +216,77 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
     # D·cos θ by a constant; Kβ / W Lα twins are predicted from the corrected d of their Kα
     # reflection, so parent and twin are placed alike. Peak indices are unchanged, so the
     # result's peak table keeps the observed positions.
+    lam, end = radiation.ka1, two_theta_range[1]
     corrected = shift.corrected(peaks, lam)
-    found, unexplained = without_line_phases(corrected, found, unexplained, pattern.radiation, two_theta_range[1])
-    early = tube_line_peaks(corrected, found, unexplained, pattern.radiation, two_theta_range[1])
+    found, unexplained = without_line_phases(corrected, found, unexplained, radiation, end)
+    early = tube_line_peaks(corrected, found, unexplained, radiation, end)
     done = complete(corrected, found, [i for i in unexplained if i not in early], wavelength=lam,
                     two_theta_range=two_theta_range, composition=composition, reserved=set(early))
-    notes += done.notes
-    lines = tube_line_peaks(corrected, done.phases, sorted(set(done.unexplained) | set(early)), pattern.radiation,
-                            two_theta_range[1])
-    unexplained = sorted(i for i in set(done.unexplained) | set(early) if i not in lines)
-    if done.phases and abs(float(shift.at(60.0))) >= 0.03:
-        notes.append(f"peaks shifted by {float(shift.at(40.0)):+.2f}° at 40° to {float(shift.at(100.0)):+.2f}° at "
-                     f"100° ({shift.label}): refined with the phases, lattice parameters corrected")
-    return _result(pattern, composition_key, peaks, done.phases, unexplained, starts, notes, shift, lines,
-                   done.unindexed)
+    lines = tube_line_peaks(corrected, done.phases, sorted(set(done.unexplained) | set(early)), radiation, end)
+    left = sorted(i for i in set(done.unexplained) | set(early) if i not in lines)
+    return done, lines, left
+
+
+def _without_named(peaks: list, phases: list[IndexedPhase], wavelength: float, two_theta_range: tuple[float, float],
+                   options: dict, radiation: Radiation, composition: Mapping[str, float] | None):  # noqa: ANN202
+    """The reading that indexes (shift search included) only the peaks the named phases do not
+    explain (a peak counts as theirs when they predict at least a third of its area), then
+    completes it on all peaks; None if nothing is left to index."""
+    theirs = {m.peak for p in phases if isinstance(p.structure, NamedStructure) for m in p.matches
+              if m.peak is not None and m.expected >= peaks[m.peak].area / 3}
+    rest = [i for i in range(len(peaks)) if i not in theirs]
+    if len(rest) < 2 or len(rest) == len(peaks):
+        return None
+    found, _, shift, _ = _index_shifted([peaks[i] for i in rest], wavelength, two_theta_range, options)
+    if not found:
+        return None
+    found = [replace(p, matches=tuple(replace(m, peak=None if m.peak is None else rest[m.peak]) for m in p.matches),
+                     strongest=None if p.strongest is None else rest[p.strongest]) for p in found]
+    explained = {m.peak for p in found for m in p.matches if m.peak is not None}
+    unexplained = [i for i in range(len(peaks)) if i not in explained]
+    return _finish(peaks, found, unexplained, shift, radiation, two_theta_range, composition), shift
+
+
+def _profile_parts(peaks: list, phases: list[IndexedPhase], unexplained: list[int]) -> dict[int, tuple[int, str]]:
+    """Unexplained peak → (phase index, reflection) for a peak within the matching tolerance of
+    a reflection whose nearer peak was matched to it: one reflection's profile the peak fit
+    split in two (a narrow pair on an asymmetric or doubled top), not another phase's line."""
+    out: dict[int, tuple[int, str]] = {}
+    for j in unexplained:
+        peak = peaks[j]
+        tol = max(0.06, min(0.5, 0.5 * peak.fwhm))
+        for k, phase in enumerate(phases):
+            near = [m for m in phase.matches if m.peak is not None and abs(m.predicted_two_theta - peak.two_theta) <= tol]
+            if near:
+                out[j] = (k, near[0].reflection.label)
+                break
+    return out
+
+
+def _strong(peaks: list, unexplained: list[int]) -> list[int]:
+    top = max((p.area for p in peaks), default=1.0) or 1.0
+    return [i for i in unexplained if peaks[i].area >= UNEXPLAINED_SHARE * top and peaks[i].snr >= 8]
+
+
+def _doubtful(done, unexplained: list[int], peaks: list) -> bool:  # noqa: ANN001
+    """Whether the phases found on the shifted peaks leave room for another reading: a named
+    phase among them, several phases, or strong peaks unexplained."""
+    return (len(done.phases) > 1 or any(isinstance(p.structure, NamedStructure) for p in done.phases)
+            or bool(_strong(peaks, unexplained)))
+
+
+def _better(new, old, peaks: list) -> bool:  # noqa: ANN001
+    """Whether reading ``new`` (phases, tube lines, unexplained) explains clearly more of the
+    pattern's peak area than ``old`` (2 %), or as much with fewer phases; both must have phases."""
+    total = sum(p.area for p in peaks) or 1.0
+
+    def explained(reading) -> float:  # noqa: ANN001
+        return 1 - sum(peaks[i].area for i in reading[2]) / total
+
+    gain = explained(new) - explained(old)
+    if not new[0].phases or not old[0].phases:
+        return False  # no phase (an unindexed structure) is not a matter of the shift
+    return gain > 0.02 or (gain > -0.02 and len(new[0].phases) < len(old[0].phases))
 
 
 def _background(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
@@ -213,12 +300,13 @@ def _background(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def _index_shifted(peaks: list, wavelength: float, two_theta_range: tuple[float, float],
-                   options: dict) -> tuple[list[IndexedPhase], list[int], Shift]:
+                   options: dict) -> tuple[list[IndexedPhase], list[int], Shift, tuple]:
     """Indexing with the pattern's zero shift and sample displacement: searched, then refined
     with the phases; the refinement's residual widens the final matching tolerance. A shift
     is kept when its phases explain the pattern clearly better (:data:`SHIFT_GAIN`) than the
     unshifted peaks, or as well and the shift is three standard errors from zero: broad peaks
-    leave a shift loosely determined, and a loose shift must not move the lattices."""
+    leave a shift loosely determined, and a loose shift must not move the lattices. The
+    unshifted indexing comes last (phases, unexplained peaks)."""
     def total(phases: list[IndexedPhase]) -> float:
         return sum(p.score for p in phases)
 
@@ -237,8 +325,8 @@ def _index_shifted(peaks: list, wavelength: float, two_theta_range: tuple[float,
             found, unexplained, shift = again, left, refined
     gain = total(found) - total(plain[0])
     if found and (gain > SHIFT_GAIN or (gain > -1e-6 and _significant(shift))):
-        return found, unexplained, shift
-    return plain[0], plain[1], Shift()
+        return found, unexplained, shift, plain
+    return plain[0], plain[1], Shift(), plain
 
 
 def _significant(shift: Shift) -> bool:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from alloyloop.agent.xrd.lattices import Reflection, Structure, reflection_table, reflections, relative_intensities
-from alloyloop.agent.xrd.peaks import Peak
+from alloyloop.agent.xrd.peaks import EDGE, Peak
 from alloyloop.agent.xrd.vegard import StartingLattice
 
 STRUCTURES = (Structure.FCC, Structure.BCC, Structure.HCP, Structure.B2, Structure.L12)
@@ -177,7 +177,10 @@ def _fit(structure: Structure, a: float, c: float | None, ctx: _Context) -> Inde
     if len(fundamental) < 2:
         return None
     if structure.ordered:
-        superlattice = [m for m in matches if m.reflection.superlattice]
+        # a superlattice reflection within a few widths of the scan's start cannot be measured
+        # (peaks there are not kept, see peaks.EDGE): the first one past it must be seen
+        start = ctx.lo + min(EDGE * float(np.median([p.fwhm for p in ctx.peaks])), 1.0) + float(np.max(ctx.tol))
+        superlattice = [m for m in matches if m.reflection.superlattice and m.predicted_two_theta >= start]
         seen = [m for m in superlattice if m.peak is not None]
         if not superlattice or superlattice[0].peak is None:
             return None  # the first superlattice reflection (the strongest) must be seen
@@ -192,8 +195,13 @@ def _fit(structure: Structure, a: float, c: float | None, ctx: _Context) -> Inde
               and np.any(np.abs(ctx.tt - m.predicted_two_theta) <= HIDDEN_WIDTHS * widths)}
     missing = sum(0.0 if id(m) in hidden else m.expected if m.peak is None
                   else max(0.0, m.expected / TEXTURE_SPREAD - ctx.area[m.peak]) for m in visible) / ctx.total
-    expected_total = sum(m.expected for m in visible)
-    coverage = (sum(m.expected for m in visible if m.peak is not None) / expected_total) if expected_total else 0.0
+    # a weak minority phase may have no reflection predicted clearly visible (3 × the detection
+    # limit): its coverage is then counted over all its reflections, not taken as nil
+    # a reflection hidden under another peak is neither seen nor missing: not counted either way
+    counted = visible if visible else [m for m in matches if m.expected > 0]
+    counted = [m for m in counted if id(m) not in hidden] or counted
+    expected_total = sum(m.expected for m in counted)
+    coverage = (sum(m.expected for m in counted if m.peak is not None) / expected_total) if expected_total else 0.0
     offsets = [ctx.tt[m.peak] - m.predicted_two_theta for m in found]
     rms = float(math.sqrt(sum(o * o for o in offsets) / len(offsets)))
     mean_tol = float(np.mean([ctx.tol[m.peak] for m in found]))

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -68,6 +68,9 @@ WEAK_SHARE = 0.03
 """A peak below this share of the strongest one's area does not keep a cubic/HCP phase from being
 absorbed by a named phase: it would not count as an unexplained phase either (the analysis's
 ``UNEXPLAINED_SHARE``), and a σ / μ pattern has many such small lines (or noise) nearby."""
+TEXTURE_SPREAD = 6.0
+"""Preferred orientation can make a line this many times weaker than predicted (as in
+:mod:`.indexing`); a peak weaker still does not show the reflection."""
 MAX_LINE_EXCESS = 3.0
 """A peak a named phase absorbs may be up to this many times stronger than the phase predicts
 there: preferred orientation (March–Dollase r 0.7 triples a line along the texture axis)."""
@@ -258,8 +261,7 @@ def _least_squares(planar: np.ndarray, axial: np.ndarray, fit: _Fit, peaks: Sequ
 
 def _as_phase(fit: _Fit, peaks: Sequence[Peak]) -> IndexedPhase:
     tab = table(fit.structure)
-    area = np.array([p.area for p in peaks])
-    scale = _scale(fit, area)
+    scale = _scale(fit, peaks)
     matches = tuple(Match(Reflection(tab.hkl[r], 1, float(tab.weight[r])), float(fit.tt[r]), fit.matched.get(r),
                           float(fit.expected[r] * scale)) for r in fit.listed.tolist()
                     if r in fit.matched or fit.expected[r] >= VISIBLE * fit.expected.max())
@@ -270,30 +272,48 @@ def _as_phase(fit: _Fit, peaks: Sequence[Peak]) -> IndexedPhase:
                         matches, fit.coverage, round(min(1.0, fit.coverage), 3), rms, fit.matched.get(top))
 
 
-def _scale(fit: _Fit, area: np.ndarray, owned: set[int] = frozenset()) -> float:
+def _expected_at(fit: _Fit, peaks: Sequence[Peak]) -> dict[int, float]:
+    """Matched peak → the phase's predicted intensity under it (unit scale): every listed
+    reflection within half the peak's width (at least the matching tolerance), since a broad
+    peak holds several of a σ / μ phase's close lines, not only the one it was matched to."""
+    tt, expected = fit.tt[fit.listed], fit.expected[fit.listed]
+    reach = _tolerance(peaks)
+    out = {}
+    for r, j in fit.matched.items():
+        near = np.abs(tt - peaks[j].two_theta) <= max(0.5 * peaks[j].fwhm, reach[j])
+        out[j] = max(float(expected[near].sum()), float(fit.expected[r]))
+    return out
+
+
+def _scale(fit: _Fit, peaks: Sequence[Peak], owned: Set[int] = frozenset()) -> float:
     """Observed area per unit predicted intensity: the median over peaks no other phase claims
     (a shared peak carries the other phase's intensity too)."""
-    ratios = [area[j] / fit.expected[r] for r, j in fit.matched.items() if fit.expected[r] > 0 and j not in owned]
+    under = _expected_at(fit, peaks)
+    ratios = [peaks[j].area / e for j, e in under.items() if e > 0 and j not in owned]
     if not ratios:
-        ratios = [area[j] / fit.expected[r] for r, j in fit.matched.items() if fit.expected[r] > 0]
+        ratios = [peaks[j].area / e for j, e in under.items() if e > 0]
         return float(np.percentile(ratios, 25)) if ratios else 0.0
     return float(np.median(ratios))
 
 
-def detectable_coverage(fit: _Fit, peaks: Sequence[Peak], owned: set[int] = frozenset()) -> float:
+def detectable_coverage(fit: _Fit, peaks: Sequence[Peak], owned: Set[int] = frozenset()) -> float:
     """The share of the predicted intensity of the reflections strong enough to be found (at the
     phase's observed scale, against the weakest peak found) that is matched to a peak, or lies
-    under one (within :data:`HIDDEN_WIDTHS` widths)."""
+    under one (within :data:`HIDDEN_WIDTHS` widths) — a peak not far weaker than the reflection
+    predicts there (:data:`TEXTURE_SPREAD`): a strong line is not seen by a faint peak."""
     area = np.array([p.area for p in peaks])
     tt = np.array([p.two_theta for p in peaks])
     widths = np.array([p.fwhm for p in peaks])
-    scale = _scale(fit, area, owned)
+    scale = _scale(fit, peaks, owned)
     detect = 1.5 * float(area.min())
-    rows = [r for r in fit.visible.tolist() if fit.expected[r] * scale >= detect]
+    # a matched reflection was seen, whatever its predicted strength: a minority phase near
+    # the detection limit shows only its strongest few lines, and they count
+    rows = [r for r in fit.visible.tolist() if fit.expected[r] * scale >= detect or r in fit.matched]
     if len(rows) < 3:
         return 0.0
     reach = np.clip(HIDDEN_WIDTHS * widths, 0.15, 0.5)
-    ok = [r for r in rows if r in fit.matched or np.any(np.abs(tt - fit.tt[r]) <= reach)]
+    ok = [r for r in rows if np.any((np.abs(tt - fit.tt[r]) <= reach)
+                                    & (area >= fit.expected[r] * scale / TEXTURE_SPREAD))]
     return float(fit.expected[ok].sum() / fit.expected[rows].sum())
 
 
@@ -311,14 +331,18 @@ def _implausible_order(phase: IndexedPhase, peaks: Sequence[Peak]) -> bool:
 
 
 def _made_of(phase: IndexedPhase, k: int, kept: Sequence[IndexedPhase], mine: set[int],
-             predicted: Mapping[int, float], peaks: Sequence[Peak]) -> bool:
+             predicted: Mapping[int, float], peaks: Sequence[Peak], coverage: float = 1.0) -> bool:
     """Whether ``phase`` (the ``k``-th kept) is made of a named phase's lines: its peaks that no
     other kept phase explains are the named phase's (a further phase may have one more, a
     shoulder), each no stronger than the named phase predicts there. For a cubic/HCP phase
     its weak peaks (:data:`WEAK_SHARE`) do not count and a line may be :data:`MAX_LINE_EXCESS`
-    times too strong; a named phase already accepted is replaced only on the strict rule: its
-    many weak lines are its own, and its intensities are modelled."""
+    times too strong; a named phase already accepted is replaced only on the strict rule (its
+    many weak lines are its own, and its intensities are modelled) and only by a fit that covers
+    its own predicted lines better (``coverage``) — else a weaker prototype fitted to a few of
+    its lines would take it over."""
     cubic = isinstance(phase.structure, Structure)
+    if not cubic and coverage <= phase.score:
+        return False
     others = set().union(*(_peaks_of(p) for i, p in enumerate(kept) if i != k))
     own = _peaks_of(phase) - others
     if k == 0:
@@ -329,6 +353,61 @@ def _made_of(phase: IndexedPhase, k: int, kept: Sequence[IndexedPhase], mine: se
         return False
     excess = MAX_LINE_EXCESS if cubic else 2.0
     return all(peaks[j].area <= excess * predicted[j] for j in own & mine)
+
+
+def _absorb(kept: Sequence[IndexedPhase], mine: set[int], predicted: Mapping[int, float],
+            peaks: Sequence[Peak], coverage: float) -> list[IndexedPhase]:
+    """The phases left when those made of a named phase's lines (:func:`_made_of`) are taken
+    out, until none is: two spurious lattices made of the same lines share a peak, and each
+    keeps the other from looking made of them until one of them goes."""
+    rest = list(kept)
+    while True:
+        gone = [p for k, p in enumerate(rest) if _made_of(p, k, rest, mine, predicted, peaks, coverage)]
+        if not gone:
+            return rest
+        rest = [p for p in rest if p not in gone]
+
+
+def _order_seen(phase: IndexedPhase, kept: Sequence[IndexedPhase], peaks: Sequence[Peak]) -> IndexedPhase:
+    """An ordered B2 / L1₂ phase whose superlattice peaks are all a named phase's lines is its
+    disordered parent: those peaks are no evidence of order (a μ phase has lines at the
+    (100) and (110) of an L1₂ on an FCC matrix's lattice)."""
+    if not isinstance(phase.structure, Structure) or not phase.structure.ordered:
+        return phase
+    named = set().union(*(_peaks_of(p) for p in kept if isinstance(p.structure, NamedStructure)))
+    superlattice = {m.peak for m in phase.matches if m.peak is not None and m.reflection.superlattice}
+    if not superlattice or not superlattice <= named:
+        return phase
+    matches = tuple(m for m in phase.matches if not m.reflection.superlattice)
+    return replace(phase, structure=phase.structure.parent, matches=matches)
+
+
+def _without_shadows(kept: list[IndexedPhase], peaks: Sequence[Peak], notes: list[str]) -> list[IndexedPhase]:
+    """A further cubic/HCP phase is dropped when, with a named phase among the phases, it no
+    longer explains two peaks no other phase does — the rule it was accepted by
+    (:mod:`.indexing`), now that the named phase's many lines explain peaks too (its lone peak
+    stays unexplained) — or when all its peaks are below :data:`WEAK_SHARE` of the strongest:
+    unexplained, they would not make an unidentified phase either (Kα2-stripping ghosts of
+    Kβ lines, noise)."""
+    top = max((p.area for p in peaks), default=0.0)
+    named = any(isinstance(p.structure, NamedStructure) for p in kept)
+    while True:
+        for k, phase in enumerate(kept):
+            if k == 0 or isinstance(phase.structure, NamedStructure):
+                continue
+            others = set().union(*(_peaks_of(p) for i, p in enumerate(kept) if i != k))
+            if named and len(_peaks_of(phase) - others) < 2:
+                notes.append(f"{phase.structure.value} a = {phase.a:.4f} Å dropped: it explains fewer than two peaks "
+                             "the other phases do not")
+            elif max((peaks[j].area for j in _peaks_of(phase)), default=0.0) < WEAK_SHARE * top:
+                notes.append(f"{phase.structure.value} a = {phase.a:.4f} Å dropped: its peaks are all below "
+                             f"{WEAK_SHARE:.0%} of the strongest (they would not count as an unexplained phase either)")
+            else:
+                continue
+            kept = [p for i, p in enumerate(kept) if i != k]
+            break
+        else:
+            return kept
 
 
 def complete(peaks: Sequence[Peak], phases: Sequence[IndexedPhase], unexplained: Sequence[int], *,
@@ -358,10 +437,10 @@ def complete(peaks: Sequence[Peak], phases: Sequence[IndexedPhase], unexplained:
         owned_before = set(reserved).union(*(_peaks_of(p) for p in kept))
         if detectable_coverage(fit, peaks, owned_before) < MIN_COVERAGE:
             continue
-        scale = _scale(fit, area, owned_before)
-        predicted = {j: fit.expected[r] * scale for r, j in fit.matched.items()}
-        absorbed = [p for k, p in enumerate(kept) if _made_of(p, k, kept, mine, predicted, peaks)]
-        rest = [p for p in kept if p not in absorbed]
+        scale = _scale(fit, peaks, owned_before)
+        predicted = {j: e * scale for j, e in _expected_at(fit, peaks).items()}
+        rest = _absorb(kept, mine, predicted, peaks, fit.coverage)
+        absorbed = [p for p in kept if p not in rest]
         owned = set(reserved).union(*(_peaks_of(p) for p in rest))
         if len(mine - owned) < MIN_NEW_PEAKS:
             continue
@@ -371,6 +450,7 @@ def complete(peaks: Sequence[Peak], phases: Sequence[IndexedPhase], unexplained:
         for p in absorbed:
             notes.append(f"{p.structure.value} a = {p.a:.4f} Å was made of {fit.structure.value} reflections: replaced")
         kept = rest + [_as_phase(fit, peaks)]
+    kept = _without_shadows([_order_seen(p, kept, peaks) for p in kept], peaks, notes)
     explained = set(reserved).union(*(_peaks_of(p) for p in kept))
     left = [i for i in range(len(peaks)) if i not in explained]
     strong = [i for i in left if peaks[i].snr >= STRONG_SNR]

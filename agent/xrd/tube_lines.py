@@ -45,14 +45,16 @@ def anode_of(radiation: Radiation) -> str | None:
 
 def without_line_phases(peaks: Sequence[Peak], phases: Sequence[IndexedPhase], unexplained: Sequence[int],
                         radiation: Radiation, scan_end: float | None = None) -> tuple[list[IndexedPhase], list[int]]:
-    """Drop a further phase (not the first) whose own peaks are all tube lines of the other
-    phases' reflections: the indexing made a lattice of the Kβ / W Lα twins."""
+    """Drop a further phase (not the first) whose own peaks are, all but at most one, tube lines
+    of the other phases' reflections: the indexing made a lattice of the Kβ / W Lα twins (a
+    phase needs two peaks of its own; the one left may be the twin of a reflection whose
+    predicted intensity is unknown, a superlattice line past the scan's end)."""
     kept = list(phases)
     for phase in list(phases[1:]):
         others = [p for p in kept if p is not phase]
         shared = {m.peak for p in others for m in p.matches if m.peak is not None}
         own = sorted({m.peak for m in phase.matches if m.peak is not None} - shared)
-        if own and len(assign(peaks, others, own, radiation, scan_end)) == len(own):
+        if own and len(own) - len(assign(peaks, others, own, radiation, scan_end)) < 2:
             kept = others
     explained = {m.peak for p in kept for m in p.matches if m.peak is not None}
     return kept, sorted(set(unexplained) | ({i for i in range(len(peaks))} - explained))
