@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from alloyloop.agent.labelers import ALL_LABELS, LabelResult, TrainingView
+from alloyloop.campaigns.spec import CampaignSpec
 from alloyloop.db.records import SuggestionRecord
 
 
@@ -20,9 +22,16 @@ class LabLabeler:
     name: str = "lab"
     automatic: bool = False
 
+    @classmethod
+    def for_spec(cls, spec: CampaignSpec) -> LabLabeler:
+        return cls()
+
     @property
     def training_view(self) -> TrainingView:
         return ALL_LABELS
 
     def label(self, suggestions: Sequence[SuggestionRecord]) -> list[LabelResult]:
         return []
+
+    def describe(self, results: Sequence[LabelResult]) -> dict[str, Any]:
+        return {}
