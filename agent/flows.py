@@ -48,8 +48,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from alloyloop.agent.rounds import data, fit, labelling, report, start, suggest
-from alloyloop.agent.rounds import runner
+from alloyloop.agent.rounds import data, fit, labelling, report, runner, start, suggest
 from alloyloop.agent.rounds.fit import FIT_FILE, MODEL_DIR
 from alloyloop.agent.rounds.report import REPORT_DIR
 from alloyloop.agent.rounds.suggest import BATCH_FILE
