@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from importlib import import_module
 from pathlib import Path
 
 import pytest
 
 from alloyloop.agent.campaign_ops import create_from_spec
 from alloyloop.agent.flows import run_campaign
-from alloyloop.agent.labelers import LabelResult
+from alloyloop.agent.labelers import LABELERS, Labeler, LabelResult
 from alloyloop.agent.labelers.lab import LabLabeler
 from alloyloop.agent.rounds.labelling import label_open, open_suggestions, store_labels
 from alloyloop.agent.rounds.runner import run_rounds
 from alloyloop.campaigns.spec import parse_spec
 from alloyloop.db.campaigns import SuggestionInput, add_suggestions, finish_round, list_suggestions, start_round
+from alloyloop.db.labels import add_label
 from alloyloop.db.lifecycle import transition
 from alloyloop.db.session import store_sessions
+from alloyloop.db.snapshot import take_snapshot
 
 VOLATILE = ("report", "seconds", "resumed")
 """Summary fields that differ between two runs of the same round (paths, wall time)."""
@@ -106,3 +109,23 @@ def test_the_labelling_path_picks_open_suggestions_and_stores_results(fresh_stor
         assert status[first[1].id] == "suggested"
         left = label_open(sessions, "bench", LabLabeler(), newest=False)
         assert left.summary()["open"] == 2 and left.summary()["round"] is None
+
+
+def test_every_registered_labeler_keeps_the_protocol() -> None:
+    for kind, (module, name) in LABELERS.items():
+        cls = getattr(import_module(module), name)
+        missing = [m for m in ("for_spec", "label", "describe", "training_view", "name", "automatic")
+                   if not hasattr(cls, m)]
+        assert not missing, (kind, missing)
+    assert isinstance(LabLabeler(), Labeler)
+
+
+def test_the_snapshot_names_the_owner_of_each_simulated_label(fresh_store) -> None:  # noqa: ANN001
+    url = fresh_store("sqlite")
+    with store_sessions(url) as sessions, sessions() as s:
+        mine = add_label(s, composition="Co50Ni50", outcome="single", source="literature",
+                         method="unreported", external_id="replay/other-campaign/5")
+        real = add_label(s, composition="Cr20Fe40Ni40", outcome="multi", source="literature",
+                         method="unreported", external_id="doi:10.1/x")
+        snap = take_snapshot(s, None)
+    assert snap.simulated_owner == {mine.id: "other-campaign"} and real.id not in snap.simulated_owner
