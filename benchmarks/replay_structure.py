@@ -129,7 +129,7 @@ def render(results: list[dict[str, Any]], out_dir: Path, *, target: str, command
         f"Machine: {machine}",
         "",
         f"As the campaign replay above (pool = the family-grouped fold seed mod 5, full start, "
-        f"{rounds} rounds x {batch} alloys, Prefect round flow, SQLite store), with `target = "
+        f"{rounds} rounds x {batch} alloys, round services, SQLite store), with `target = "
         f"\"{target}\"`, `[objectives] density = \"minimize\"` and a phase4 DVAE. *Hits*: "
         f"single-phase {target} alloys among the {n} experiments (pool share of {target} "
         f"singles {_fmt(share, 3)}); *EF*: hit rate / that share. *Lightest hit*: the "

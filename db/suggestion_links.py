@@ -50,6 +50,14 @@ def simulated_for(external_id: str | None) -> str | None:
     return external_id[len(SIMULATED_PREFIX):].rsplit("/", 1)[0]
 
 
+def simulated_label_owners(session: Session) -> dict[int, str]:
+    """Label id -> campaign of every simulated (replayed) label in the store: a campaign
+    trains on its own simulated labels only (:func:`alloyloop.agent.training_data.campaign_labels`)."""
+    rows = session.execute(select(Label.id, Label.external_id)
+                           .where(Label.external_id.like(f"{SIMULATED_PREFIX}%"))).tuples()
+    return {label_id: owner for label_id, ext in rows if (owner := simulated_for(ext)) is not None}
+
+
 @contextmanager
 def entered_as(session: Session, how: str) -> Iterator[None]:
     """Name the route of the labels stored inside the block (``entered for suggestion #4``,

@@ -3,7 +3,10 @@
 A labeler looks at a round's open suggestions and says what it found for each:
 ``single`` / ``multi`` with provenance, or that it could not label one (the suggestion is
 then marked ``failed``). It never writes to the store itself; :func:`alloyloop.agent.labelers.apply.apply_labels`
-moves the suggestions through their lifecycle and stores the labels.
+moves the suggestions through their lifecycle and stores the labels. The one path that
+does this for a round, in a flow, the plain runner and ``alloyloop label calphad`` alike,
+is :mod:`alloyloop.agent.rounds.labelling`; the round flow asks a labeler nothing but its
+:attr:`Labeler.training_view`. No caller branches on a labeler's kind.
 
 Kinds (``[labeler] kind`` in a spec):
 
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from alloyloop.campaigns.registry import LABELERS, LabelerOptions
 from alloyloop.campaigns.spec import CampaignSpec
@@ -37,6 +40,8 @@ class LabelResult:
         provenance: where the label comes from, one line.
         note: why (for a failure: why it could not be labelled).
         external_id: stable id, so a rerun cannot store the label twice.
+        detail: how the labeler found it, for display only (never stored): a CALPHAD
+            labeler's :class:`~alloyloop.agent.labelers.calphad.Evaluation`.
     """
 
     suggestion_id: int
@@ -47,6 +52,7 @@ class LabelResult:
     provenance: str | None = None
     note: str | None = None
     external_id: str | None = None
+    detail: Any = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,13 @@ class Labeler(Protocol):
     def label(self, suggestions: Sequence[SuggestionRecord]) -> list[LabelResult]:
         """Results for those suggestions it can settle now (possibly none)."""
         ...
+
+    def describe(self, results: Sequence[LabelResult]) -> dict[str, Any]:
+        """Facts of one labelling run for its summary, beside the counts (CALPHAD: the
+        equilibria calculated and their mean time); empty if there are none."""
+        ...
+
+
 
 
 def build_labeler(options: LabelerOptions, spec: CampaignSpec) -> Labeler:

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from alloyloop.agent.calphad.phases import DEFAULT_THRESHOLD, Verdict, classify, combine, format_fractions
 from alloyloop.agent.calphad.pool import CalcResult, EquilibriumPool, PoolError
@@ -37,6 +38,8 @@ from alloyloop.campaigns.spec import CampaignSpec
 from alloyloop.db.records import SuggestionRecord
 from alloyloop.featurize.composition import parse_composition
 
+KIND = "calphad"
+"""``[labeler] kind`` of this labeler's spec section."""
 PREFIX = "calphad/"
 PRESSURE_PA = 101325.0
 DEFAULT_TIMEOUT_S = 120.0
@@ -103,7 +106,7 @@ class CalphadLabeler:
 
     @classmethod
     def from_options(cls, lab: CalphadOptions, spec: CampaignSpec) -> CalphadLabeler:
-        if lab.kind != "calphad":
+        if lab.kind != "calphad" or lab.tdb is None:
             raise ValueError(f"campaign {spec.name!r} has no calphad labeler in its spec: give "
                              "the database and temperature (alloyloop label calphad --tdb … "
                              "--temperature …)")
@@ -148,7 +151,7 @@ class CalphadLabeler:
         if evaluation.verdict is None:
             why = evaluation.skipped or evaluation.failed or "no result"
             return LabelResult(suggestion_id=evaluation.suggestion_id, outcome=None,
-                               note=f"calphad labeler: {why}")
+                               note=f"calphad labeler: {why}", detail=evaluation)
         verdict = evaluation.verdict
         temps = " | ".join(f"{t:g} K: {format_fractions(r.amounts)}" for t, r in evaluation.calculations)
         provenance = (f"pycalphad {pycalphad_version or '?'} equilibrium; database "
@@ -158,11 +161,19 @@ class CalphadLabeler:
             suggestion_id=evaluation.suggestion_id, outcome=verdict.outcome,
             phases=verdict.phases, source="calphad", method="CALPHAD", provenance=provenance,
             note=f"CALPHAD: {verdict.reason}",
-            external_id=external_id(self.campaign, evaluation.suggestion_id))
+            external_id=external_id(self.campaign, evaluation.suggestion_id), detail=evaluation)
 
     def label(self, suggestions: Sequence[SuggestionRecord]) -> list[LabelResult]:
         """Results for every suggestion, in order (calculations run ``workers`` at a time)."""
         return [self.result(e, v) for e, v in self.evaluate_all(suggestions)]
+
+    def describe(self, results: Sequence[LabelResult]) -> dict[str, Any]:
+        """Alloys skipped (elements the database lacks), equilibria calculated, their mean time."""
+        evaluations = [r.detail for r in results if isinstance(r.detail, Evaluation)]
+        seconds = [c.seconds for e in evaluations for _, c in e.calculations if c.seconds is not None]
+        return {"skipped": sum(e.skipped is not None for e in evaluations),
+                "equilibria": len(seconds),
+                "mean_equilibrium_s": sum(seconds) / len(seconds) if seconds else None}
 
     def evaluate_all(self, suggestions: Sequence[SuggestionRecord]
                      ) -> list[tuple[Evaluation, str | None]]:

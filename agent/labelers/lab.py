@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from alloyloop.agent.labelers import ALL_LABELS, LabelResult, TrainingView
 from alloyloop.campaigns.options.labelers import LabOptions
@@ -32,3 +33,6 @@ class LabLabeler:
 
     def label(self, suggestions: Sequence[SuggestionRecord]) -> list[LabelResult]:
         return []
+
+    def describe(self, results: Sequence[LabelResult]) -> dict[str, Any]:
+        return {}

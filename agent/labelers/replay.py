@@ -24,24 +24,24 @@ Replayed labels are stored as ``literature`` labels (method ``unreported``) with
 alloy, the rule and the distance in their provenance, and an ``external_id`` of
 ``replay/CAMPAIGN/SUGGESTION_ID``: they count for their own campaign only (other
 campaigns ignore simulated labels they did not make, and such a label closes only its own
-campaign's suggestions, :mod:`alloyloop.db.suggestion_links`).
+campaign's suggestions, :mod:`alloyloop.db.suggestion_links`). What the campaign may train
+on is the oracle's :attr:`ReplayOracle.training_view`: the round flow asks the labeler for
+it and knows nothing of hidden alloys.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.labelers import LabelResult, TrainingView
 from alloyloop.campaigns.options.labelers import ReplayOptions
+from alloyloop.agent.pool import load_pool
 from alloyloop.campaigns.spec import CampaignSpec
-from alloyloop.db.models import Label
 from alloyloop.db.records import SuggestionRecord
 from alloyloop.db.suggestion_links import SIMULATED_PREFIX
 from alloyloop.featurize.composition import parse_composition
@@ -109,8 +109,6 @@ class ReplayOracle:
     def from_options(cls, lab: ReplayOptions, spec: CampaignSpec) -> ReplayOracle:
         seed = spec.seed if lab.seed is None else lab.seed
         if lab.hidden == "pool":
-            from alloyloop.agent.pool import load_pool
-
             assert spec.pool is not None  # the spec parser requires one
             pool = load_pool(spec.pool)
             hidden = pool_alloys(load_labelled(), set(pool.keys) | set(pool.withheld))
@@ -173,12 +171,8 @@ class ReplayOracle:
             ))
         return out
 
+    def describe(self, results: Sequence[LabelResult]) -> dict[str, Any]:
+        return {}
+
     def _fail(self, s: SuggestionRecord, why: str) -> LabelResult:
         return LabelResult(suggestion_id=s.id, outcome=None, note=f"replay oracle: {why}")
-
-
-def simulated_label_owners(session: Session) -> dict[int, str]:
-    """Label id -> campaign of every replayed (simulated) label in the store."""
-    rows = session.execute(select(Label.id, Label.external_id)
-                           .where(Label.external_id.like(f"{PREFIX}%"))).tuples()
-    return {label_id: ext[len(PREFIX):].rsplit("/", 1)[0] for label_id, ext in rows}

@@ -263,14 +263,15 @@ def calphad(
     url: str = typer.Option(None, "--url", help=URL_HELP),
 ) -> None:
     """Label a campaign's open suggestions with pycalphad equilibria (no Prefect)."""
-    from alloyloop.agent.calphad.campaign_labels import label_open_suggestions, labeler_for_campaign
+    from alloyloop.agent.calphad.campaign_labels import labeler_for_campaign
     from alloyloop.agent.calphad.pool import PoolError
-    from alloyloop.campaigns.tdb import TdbError
     from alloyloop.agent.campaign_ops import spec_of
-    from alloyloop.db.session import store_session
+    from alloyloop.agent.rounds.labelling import label_open
+    from alloyloop.campaigns.tdb import TdbError
+    from alloyloop.db.session import store_sessions
 
-    with store_errors():
-        with store_session(url) as session:
+    with store_errors(), store_sessions(url) as sessions:
+        with sessions() as session:
             spec = spec_of(session, campaign)
         try:
             labeler = labeler_for_campaign(spec, tdb=tdb, temperatures=temperature or (),
@@ -279,35 +280,39 @@ def calphad(
                           f"at {', '.join(f'{t:g} K' for t in labeler.temperatures)}, "
                           f"{labeler.workers} worker(s), {labeler.timeout_s:g} s per calculation")
             user = login_name()
-            done = label_open_suggestions(url, campaign, labeler, round_index,
-                                          by=f"calphad labeler ({user})" if user else None)
+            done = label_open(sessions, campaign, labeler, round_index, newest=False,
+                              by=f"calphad labeler ({user})" if user else None)
         except (TdbError, PoolError, ValueError) as exc:
             console.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(code=1) from None
-    if not done:
+    if not done.job.open:
         console.print(f"campaign {campaign} has no open suggestions to label")
         return
+    console.print(_calphad_table(campaign, done))
+    facts = done.facts
+    labelled = sum(r.outcome is not None for r in done.results)
+    mean = (f", {facts['mean_equilibrium_s']:.2f} s per equilibrium"
+            if facts["mean_equilibrium_s"] is not None else "")
+    console.print(f"labelled {labelled}, not labelled {len(done.results) - labelled} "
+                  f"({facts['skipped']} with elements the database does not cover); "
+                  f"{facts['equilibria']} equilibria{mean}")
+
+
+def _calphad_table(campaign: str, done) -> Table:  # noqa: ANN001 - a rounds.labelling.Labelling
+    """One row per suggestion: round, alloy, label, phase fractions, time, note."""
     table = Table(title=f"{campaign}: CALPHAD labels", title_justify="left")
     for col in ("round", "alloy", "label", "phase fractions", "time", "note"):
         table.add_column(col, overflow="fold")
-    seconds = []
-    for d in done:
-        calcs = d.evaluation.calculations
-        seconds += [r.seconds for _, r in calcs if r.seconds is not None]
+    for s, result in zip(done.job.open, done.results):
+        calcs = result.detail.calculations
         fractions = " | ".join(f"{t:g} K: {', '.join(f'{a.name} {a.fraction:.3f}' for a in r.amounts)}"
                                for t, r in calcs if r.ok)
-        label = (f"{d.result.outcome} ({'+'.join(d.result.phases)})" if d.result.outcome
+        label = (f"{result.outcome} ({'+'.join(result.phases)})" if result.outcome
                  else "[yellow]not labelled[/yellow]")
         took = sum(r.seconds or 0 for _, r in calcs)
-        table.add_row(str(d.round_index), AlloyName(d.suggestion.alloy_key), label, fractions,
-                      f"{took:.2f} s" if calcs else "–", escape(d.result.note or ""))
-    console.print(table)
-    labelled = sum(d.result.outcome is not None for d in done)
-    skipped = sum(d.evaluation.skipped is not None for d in done)
-    mean = f", {sum(seconds) / len(seconds):.2f} s per equilibrium" if seconds else ""
-    console.print(f"labelled {labelled}, not labelled {len(done) - labelled} "
-                  f"({skipped} with elements the database does not cover); "
-                  f"{len(seconds)} equilibria{mean}")
+        table.add_row(str(done.job.index_of[s.round_id]), AlloyName(s.alloy_key), label, fractions,
+                      f"{took:.2f} s" if calcs else "–", escape(result.note or ""))
+    return table
 
 
 @app.command("import-calphad")

@@ -1,5 +1,5 @@
 """A campaign that designs for its lab's route (``[model] processing``): one round's steps
-(``agent/flows.py`` tasks, run without a Prefect server) on a real SQLite corpus store
+(the services of ``agent/rounds``, run without Prefect) on a real SQLite corpus store
 and a real, tiny DVAE. The model trains on the labels' routes; every suggestion's p is
 ``predict_proba(x, processing=route)``; the torch views score for the route too; a route
 no training label has stops the round, naming the labels of every route."""
@@ -14,12 +14,16 @@ import numpy as np
 import pytest
 import torch
 
-from alloyloop.agent import flows
+from alloyloop.agent.rounds.data import training_data
+from alloyloop.agent.rounds.fit import fit_model, register_model
+from alloyloop.agent.rounds.report import write_report
+from alloyloop.agent.rounds.start import begin_round
+from alloyloop.agent.rounds.suggest import suggest_batch
 from alloyloop.agent.campaign_ops import create_from_spec
 from alloyloop.agent.training_data import check_design_route
 from alloyloop.campaigns.spec import parse_spec
 from alloyloop.db.campaigns import list_suggestions
-from alloyloop.db.session import store_session
+from alloyloop.db.session import store_session, store_sessions
 from alloyloop.featurize.composition import parse_composition
 from alloyloop.featurize.matrix import fraction_matrix
 from alloyloop.models.dvae import DisentangledVAE
@@ -47,27 +51,33 @@ def _spec(name: str, route: str):  # noqa: ANN202
     })
 
 
-def _start(url: str, spec):  # noqa: ANN001, ANN202
-    with store_session(url) as s:
+def _start(sessions, spec):  # noqa: ANN001, ANN202
+    with sessions() as s:
         create_from_spec(s, spec)
-    start = flows.begin_round.fn(spec.name, url)
-    return start, flows.training_data.fn(start, url)
+    start = begin_round(sessions, spec.name)
+    return start, training_data(start)
 
 
 def test_round_designs_for_the_spec_route(fresh_store, tmp_path: Path) -> None:  # noqa: ANN001
     url, home = fresh_store("sqlite", corpus=True), str(tmp_path / "home")
-    start, data = _start(url, _spec("wrought-lab", "wrought"))
+    with store_sessions(url) as sessions:
+        _designs_for_the_route(sessions, url, home)
+
+
+def _designs_for_the_route(sessions, url: str, home: str) -> None:  # noqa: ANN001
+    start, data = _start(sessions, _spec("wrought-lab", "wrought"))
     counts = data.processing_counts(data.train)
     assert counts["wrought"] > 0 and counts["unknown"] > counts["wrought"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # few wrought labels: a warning at most
-        model, checkpoint, warm = flows.fit_model.fn(start, data, url, home)
+        fitted = fit_model(sessions, start, data, home)
+    model, checkpoint = fitted.model, fitted.checkpoint
     assert model.config.processing_input and model.design_processing == "wrought"
     assert model.metrics["processing_counts"]["wrought"] == counts["wrought"]
     saved = DisentangledVAE.load(checkpoint)
     assert saved.design_processing == "wrought"
 
-    suggestions = flows.suggest_batch.fn(start, model, data, url, home)
+    suggestions = suggest_batch(sessions, start, model, data, home)
     assert len(suggestions) == 3
     x = fraction_matrix([parse_composition(s.alloy_key).fractions for s in suggestions],
                         model.elements)
@@ -90,9 +100,9 @@ def test_round_designs_for_the_spec_route(fresh_store, tmp_path: Path) -> None: 
             r.id for r in suggestions]
 
     # the report states the route beside the training labels of every route
-    version = flows.register_model.fn(start, model, checkpoint, warm, url)
-    page = Path(flows.write_report.fn(start, model, data, suggestions, version, warm, url,
-                                      home)).read_text(encoding="utf-8")
+    version = register_model(sessions, start, fitted)
+    page = Path(write_report(sessions, start, fitted, data, suggestions, version,
+                             home)).read_text(encoding="utf-8")
     everything = data.processing_counts()
     assert (f"Designs for: <b>wrought</b> ({everything['wrought']} of {len(data.keys)} "
             "training labels)") in page
@@ -106,10 +116,11 @@ def test_round_designs_for_the_spec_route(fresh_store, tmp_path: Path) -> None: 
 
 def test_a_route_no_training_label_has_stops_the_round(fresh_store, tmp_path: Path) -> None:  # noqa: ANN001
     url = fresh_store("sqlite", corpus=True)
-    start, data = _start(url, _spec("additive-lab", "additive"))
-    counts = data.processing_counts(data.train)
-    with pytest.raises(ValueError) as err:
-        flows.fit_model.fn(start, data, url, str(tmp_path / "home"))
+    with store_sessions(url) as sessions:
+        start, data = _start(sessions, _spec("additive-lab", "additive"))
+        counts = data.processing_counts(data.train)
+        with pytest.raises(ValueError) as err:
+            fit_model(sessions, start, data, str(tmp_path / "home"))
     text = str(err.value)
     assert f"none of the {sum(counts.values())} training labels is additive" in text
     assert f"unknown {counts['unknown']}" in text and f"wrought {counts['wrought']}" in text
