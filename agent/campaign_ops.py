@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from alloyloop.agent.labelers.replay import PREFIX as REPLAY_PREFIX
+from alloyloop.db.suggestion_links import SIMULATED_PREFIX as REPLAY_PREFIX
 from alloyloop.campaigns.spec import CampaignSpec, parse_spec
 from alloyloop.db.current_labels import suggestion_labels
 from alloyloop.db.campaigns import (
