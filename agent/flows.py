@@ -249,7 +249,7 @@ def suggest_batch(start: RoundStart, model: DisentangledVAE, data: RoundData, ur
                   home: str | None) -> list[SuggestionRecord]:
     """The round's suggestions: stored ones on a rerun, else the strategy mix's batch."""
     from alloyloop.agent.batch import compose_batch, suggestion_inputs
-    from alloyloop.agent.suggestion import Observations, target_outcomes
+    from alloyloop.agent.suggestion import Observations
     from alloyloop.db.campaigns import add_suggestions, list_suggestions
 
     spec, rnd = start.spec, start.round
@@ -259,7 +259,7 @@ def suggest_batch(start: RoundStart, model: DisentangledVAE, data: RoundData, ur
         return stored  # add_suggestions is all or nothing: these are the whole batch
     obs = Observations(elements=data.elements, X=data.X, y=data.y, keys=data.keys,
                        X_pending=data.X_pending, candidates=data.X_candidates,
-                       y_target=target_outcomes(data.phase4, spec.goal.target))
+                       phase4=data.phase4)
     with warnings.catch_warnings():
         # GPyTorch's Cholesky jitter and BoTorch's optimizer restarts are routine on
         # classifier-scored GP data; they would bury the CLI's progress output.
@@ -333,8 +333,8 @@ def write_report(start: RoundStart, model: DisentangledVAE, data: RoundData,
             "notes": notes}
     with store_session(url) as session:
         agreement = calphad_vs_experiment(session, spec.model.palette)
-        earlier = [asdict(summarize_round(session, r)) for r in list_rounds(session, spec.name)
-                   if r.index < rnd.index]
+        earlier = [asdict(summarize_round(session, r, target=spec.goal.target))
+                   for r in list_rounds(session, spec.name) if r.index < rnd.index]
         xrd_labels = round_xrd_labels(session, spec.name, rnd.index)
     files = round_report.write_round_report(
         model, data, suggestions, folder / REPORT_DIR, info=info,
@@ -414,7 +414,7 @@ def run_round(campaign: str, url: str | None = None, home: str | None = None) ->
     record = finish(start, url)
     progress.step(scope, "done")
     with store_session(url) as session:
-        summary = summarize_round(session, record)
+        summary = summarize_round(session, record, target=start.spec.goal.target)
     notes = batch_notes(_folder(start.spec.name, start.round, home))
     return {**asdict(summary), "resumed": start.resumed, "notes": notes}
 
@@ -462,7 +462,8 @@ def _after_labelling(url: str | None, campaign: str, index: int) -> dict[str, An
 
     with store_session(url) as session:
         record = next(r for r in list_rounds(session, campaign) if r.index == index)
-        after = asdict(summarize_round(session, record))
+        after = asdict(summarize_round(session, record,
+                                       target=spec_of(session, campaign).goal.target))
     return {k: after[k] for k in ("labelled", "failed", "hits", "pending")}
 
 

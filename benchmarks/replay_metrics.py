@@ -97,7 +97,7 @@ Surrogate = Callable[[int, set[str]], Callable[[np.ndarray], np.ndarray]]
 
 def dvae_surrogate(session: Session, campaign: str, target: str = "single") -> Surrogate:
     """The round's registered DVAE, as p(``target``) (p(single) by default)."""
-    from alloyloop.agent.strategies.target_members import target_proba
+    from alloyloop.models.target import target_proba
     from alloyloop.models.dvae import DisentangledVAE
 
     by_index = {r.index: r for r in rounds(session, campaign)}
