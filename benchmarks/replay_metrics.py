@@ -110,8 +110,11 @@ def dvae_surrogate(session: Session, campaign: str, target: str = "single") -> S
 
 
 def single_phase(label: LabelRecord) -> bool:
-    """The default hit: a single-phase label."""
-    return label.outcome == "single"
+    """The default hit: a single-phase label (the ``single`` target's rule,
+    :func:`alloyloop.models.target.is_hit`)."""
+    from alloyloop.models.target import is_hit
+
+    return is_hit(label.outcome == "single", label.phases, "single")
 
 
 def score_rounds(session: Session, campaign: str, truth: Mapping[str, int],
