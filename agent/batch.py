@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from alloyloop.campaigns.design_space import DesignSpace
-from alloyloop.agent.strategies.target_members import target_proba
+from alloyloop.models.target import target_proba
 from alloyloop.agent.suggestion import Observations, Strategy, Suggestion, to_model_columns
 from alloyloop.campaigns.goal import Goal
 from alloyloop.campaigns.registry import STRATEGIES

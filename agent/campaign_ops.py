@@ -32,6 +32,8 @@ from alloyloop.db.label_reads import labels_entered_since
 from alloyloop.db.records import CampaignRecord, RoundRecord, SuggestionRecord
 from alloyloop.db.session import Session
 from alloyloop.db.status import RoundStatus
+from alloyloop.featurize.outcomes import Outcome
+from alloyloop.models.target import is_hit
 
 REPORT_KIND = "round-report"
 
@@ -147,7 +149,10 @@ def round_report_path(session: Session, round_id: int) -> str | None:
     return found[-1].path if found else None
 
 
-def summarize_round(session: Session, record: RoundRecord) -> RoundSummary:
+def summarize_round(session: Session, record: RoundRecord, *, target: str) -> RoundSummary:
+    """One round's counts; a hit is a suggestion whose current label is a hit for the
+    campaign's ``target`` (:func:`alloyloop.models.target.is_hit`: single-phase, or
+    single-phase of the target structure)."""
     sugg = list_suggestions(session, round_id=record.id)
     answers = suggestion_labels(session, sugg)  # corrections count: the current label
     metrics: dict[str, Any] = {}
@@ -164,7 +169,8 @@ def summarize_round(session: Session, record: RoundRecord) -> RoundSummary:
         labelled=sum(s.status == "labelled" for s in sugg),
         failed=sum(s.status == "failed" for s in sugg),
         pending=sum(s.status in ("queued", "synthesized") for s in sugg),
-        hits=sum(answers[s.id].outcome == "single" for s in sugg if s.id in answers),
+        hits=sum(is_hit(answers[s.id].outcome == Outcome.SINGLE, answers[s.id].phases, target)
+                 for s in sugg if s.id in answers),
         mean_p_single=float(np.mean(p)) if p else None,
         val_auc=metrics.get("val_auc"), val_balanced_accuracy=metrics.get("val_balanced_accuracy"),
         val_ece=metrics.get("val_ece"), warm_start=warm,
@@ -172,7 +178,8 @@ def summarize_round(session: Session, record: RoundRecord) -> RoundSummary:
 
 
 def campaign_summaries(session: Session, campaign: str) -> list[RoundSummary]:
-    return [summarize_round(session, r) for r in rounds(session, campaign)]
+    target = spec_of(session, campaign).goal.target
+    return [summarize_round(session, r, target=target) for r in rounds(session, campaign)]
 
 
 @dataclass(frozen=True)

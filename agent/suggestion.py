@@ -10,6 +10,8 @@ import numpy as np
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.novelty import nearest_known
 from alloyloop.featurize.composition import canonical_key
+from alloyloop.models.labels import MULTI
+from alloyloop.models.target import SINGLE, structure_words, target_outcomes
 
 
 @dataclass(frozen=True)
@@ -24,9 +26,12 @@ class Observations:
         candidates: ``(c, E)`` the campaign's candidate pool (:mod:`alloyloop.agent.pool`), or None
             when strategies make compositions on the design-space lattice. Strategies
             pick only among :meth:`open_candidates`.
-        y_target: ``(m,)`` outcomes for a structure target (:func:`target_outcomes`): 1.0
-            = the target structure, 0.0 = multi-phase or another structure, NaN =
-            single-phase of unknown structure; None when the target is ``single``.
+        phase4: ``(m,)`` structure words of the labelled alloys (FCC / BCC / HCP, multi,
+            or single = single-phase of unknown structure;
+            :func:`alloyloop.models.target.label_word`), or None when the campaign has
+            none: a structure target's outcomes are derived from them
+            (:meth:`outcomes`), never carried beside them, and ``y`` must agree with them
+            (1 unless multi), checked here once.
     """
 
     elements: tuple[str, ...]
@@ -35,7 +40,7 @@ class Observations:
     keys: tuple[str, ...]
     X_pending: np.ndarray
     candidates: np.ndarray | None = None
-    y_target: np.ndarray | None = None
+    phase4: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         e = len(self.elements)
@@ -45,12 +50,18 @@ class Observations:
         if len(self.y) != len(self.X) or len(self.keys) != len(self.X):
             raise ValueError(f"X, y and keys disagree in length: {len(self.X)}, "
                              f"{len(self.y)}, {len(self.keys)}")
-        if self.y_target is not None:
-            y_target = np.asarray(self.y_target, dtype=np.float64).reshape(-1)
-            if len(y_target) != len(self.X):
-                raise ValueError(f"y_target has {len(y_target)} rows for {len(self.X)} labelled "
-                                 "alloys: build it from the same rows (target_outcomes)")
-            object.__setattr__(self, "y_target", y_target)
+        if self.phase4 is not None:
+            words = structure_words(self.phase4)
+            if len(words) != len(self.X):
+                raise ValueError(f"phase4 has {len(words)} words for {len(self.X)} labelled "
+                                 "alloys: build it from the same rows (RoundData.phase4)")
+            disagree = np.flatnonzero((words != MULTI) != (np.asarray(self.y) == 1))
+            if disagree.size:
+                i = int(disagree[0])
+                raise ValueError(f"labelled alloy {self.keys[i]}: y = {self.y[i]} but its "
+                                 f"structure word is {words[i]!r}: build y and phase4 from "
+                                 "the same labels (y = 1 unless the word is 'multi')")
+            object.__setattr__(self, "phase4", words)
 
     @property
     def known(self) -> np.ndarray:
@@ -58,19 +69,20 @@ class Observations:
         return np.vstack([self.X, self.X_pending])
 
     def outcomes(self, target: str) -> np.ndarray:
-        """``(m,)`` float outcomes of ``target`` per labelled alloy: ``y`` for ``single``,
-        ``y_target`` for a structure (NaN = single-phase, structure unknown).
+        """``(m,)`` float outcomes of ``target`` per labelled alloy
+        (:func:`alloyloop.models.target.target_outcomes`): ``y`` for ``single``; for a
+        structure, 1.0 = the target, 0.0 = multi-phase or another structure, NaN =
+        single-phase, structure unknown.
 
         Raises:
-            ValueError: a structure target without ``y_target``.
+            ValueError: a structure target without ``phase4`` words.
         """
-        if target == "single":
+        if target == SINGLE:
             return np.asarray(self.y, dtype=np.float64)
-        if self.y_target is None:
+        if self.phase4 is None:
             raise ValueError(f"target {target!r}: the observations carry no structure "
-                             "outcomes: build them with y_target=target_outcomes(phase4 "
-                             "words, target)")
-        return self.y_target
+                             "words: build them with phase4=RoundData.phase4")
+        return target_outcomes(self.phase4, target)
 
     @property
     def pool_mode(self) -> bool:
@@ -84,18 +96,6 @@ class Observations:
         taken = {_row_id(r) for r in self.known}
         keep = [i for i, r in enumerate(self.candidates) if _row_id(r) not in taken]
         return self.candidates[keep]
-
-
-def target_outcomes(words: np.ndarray | None, target: str) -> np.ndarray | None:
-    """``(m,)`` outcomes of a structure target from ``(m,)`` phase4 words ("FCC", "BCC",
-    "HCP", "multi" or "single", :func:`alloyloop.agent.training_data.phase4_words`): 1.0
-    where the word is ``target``, NaN where it is "single" (single-phase, structure
-    unknown: it may or may not be the target), else 0.0. None for the ``single`` target
-    or without words (nothing beyond ``y`` to say)."""
-    if target == "single" or words is None:
-        return None
-    w = np.asarray(words, dtype=object)
-    return np.where(w == target, 1.0, np.where(w == "single", np.nan, 0.0))
 
 
 def _row_id(row: np.ndarray) -> bytes:

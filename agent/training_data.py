@@ -43,6 +43,7 @@ from alloyloop.featurize.composition import parse_composition
 from alloyloop.featurize.corpus import load_unlabelled_pool
 from alloyloop.featurize.matrix import fraction_matrix
 from alloyloop.models.processing import UNKNOWN, route_words
+from alloyloop.models.target import label_word
 
 if TYPE_CHECKING:
     from alloyloop.agent.pool import Pool
@@ -138,16 +139,12 @@ def campaign_labels(frame: pd.DataFrame, palette: Collection[str], campaign: str
 
 
 def phase4_words(frame: pd.DataFrame) -> np.ndarray:
-    """``(n,)`` phase4 words of a training frame's rows: ``multi`` for multi-phase, the
-    structure (FCC / BCC / HCP) a single-phase label's ``phases`` name when they name
-    exactly one, else ``single`` (single-phase, structure unknown)."""
-    structures = ("FCC", "BCC", "HCP")
-    out = []
+    """``(n,)`` phase4 words of a training frame's rows
+    (:func:`alloyloop.models.target.label_word`: ``multi``, the one structure a
+    single-phase label names, else ``single``)."""
     phases = frame["phases"] if "phases" in frame else pd.Series([[]] * len(frame))
-    for single, named in zip(frame["single_phase"].astype(bool), phases):
-        found = sorted({str(p) for p in (named or [])} & set(structures))
-        out.append("multi" if not single else found[0] if len(found) == 1 else "single")
-    return np.asarray(out, dtype=object)
+    return np.asarray([label_word(single, named) for single, named
+                       in zip(frame["single_phase"].astype(bool), phases)], dtype=object)
 
 
 def stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -233,12 +230,7 @@ def round_data(snapshot: Snapshot, palette: tuple[str, ...], campaign: str, *, s
     own = labelled["label_id"].map(lambda i: pd.notna(i) and owners.get(int(i)) == campaign)
     labelled, withheld = start_subset(labelled, view.start_fraction, view.start_seed, own)
     y = labelled["single_phase"].astype(bool).to_numpy().astype(np.int64)
-    if min((y == 0).sum(), (y == 1).sum()) < 2:
-        raise ValueError(
-            f"campaign {campaign!r} has {int((y == 1).sum())} single- and {int((y == 0).sum())} "
-            f"multi-phase labelled alloys in its model palette ({', '.join(palette)}): it needs "
-            "at least two of each; import the corpus (alloyloop data import-corpus), add labels "
-            "or widen [model] palette")
+    _check_classes(y, campaign, palette)
     train, val = stratified_split(y, val_fraction, seed)
     taken = list(dict.fromkeys([p.alloy_key for p in snapshot.pending] + sorted(closed_keys)))
     open_rows = (pool.open_rows(palette, set(labelled["key"]) | set(taken))
@@ -268,6 +260,33 @@ def round_data(snapshot: Snapshot, palette: tuple[str, ...], campaign: str, *, s
         candidate_keys=candidate_keys,
         n_withheld=len(withheld),
     )
+
+
+def _check_classes(y: np.ndarray, campaign: str, palette: tuple[str, ...]) -> None:
+    """Refuse a round with fewer than two labelled alloys of each class (the split and
+    the calibration need both)."""
+    if min((y == 0).sum(), (y == 1).sum()) < 2:
+        raise ValueError(
+            f"campaign {campaign!r} has {int((y == 1).sum())} single- and {int((y == 0).sum())} "
+            f"multi-phase labelled alloys in its model palette ({', '.join(palette)}): it needs "
+            "at least two of each; import the corpus (alloyloop data import-corpus), add labels "
+            "or widen [model] palette")
+
+
+def _unlabelled(palette: tuple[str, ...], labelled_keys: set[str], extra: pd.DataFrame,
+                max_unlabelled: int | None, seed: int) -> pd.DataFrame:
+    """The round's unlabelled alloys (``key``, ``fractions``): the corpus' unlabelled pool
+    inside the palette plus ``extra`` (withheld labels, open candidates), none labelled,
+    each once, a seeded sample of at most ``max_unlabelled``."""
+    corpus_pool = unlabelled_pool(palette, labelled_keys | set(extra["key"]), limit=None,
+                                  seed=seed)
+    unlabelled = pd.concat([corpus_pool[["key", "fractions"]], extra]) \
+        .drop_duplicates("key").sort_values("key").reset_index(drop=True)
+    if max_unlabelled is not None and len(unlabelled) > max_unlabelled:
+        pick = np.sort(np.random.default_rng(seed).choice(len(unlabelled), max_unlabelled,
+                                                          replace=False))
+        unlabelled = unlabelled.iloc[pick].reset_index(drop=True)
+    return unlabelled
 
 
 MIN_ROUTE_LABELS = 10

@@ -97,7 +97,7 @@ Surrogate = Callable[[int, set[str]], Callable[[np.ndarray], np.ndarray]]
 
 def dvae_surrogate(session: Session, campaign: str, target: str = "single") -> Surrogate:
     """The round's registered DVAE, as p(``target``) (p(single) by default)."""
-    from alloyloop.agent.strategies.target_members import target_proba
+    from alloyloop.models.target import target_proba
     from alloyloop.models.dvae import DisentangledVAE
 
     by_index = {r.index: r for r in rounds(session, campaign)}
@@ -110,8 +110,11 @@ def dvae_surrogate(session: Session, campaign: str, target: str = "single") -> S
 
 
 def single_phase(label: LabelRecord) -> bool:
-    """The default hit: a single-phase label."""
-    return label.outcome == "single"
+    """The default hit: a single-phase label (the ``single`` target's rule,
+    :func:`alloyloop.models.target.is_hit`)."""
+    from alloyloop.models.target import is_hit
+
+    return is_hit(label.outcome == "single", label.phases, "single")
 
 
 def score_rounds(session: Session, campaign: str, truth: Mapping[str, int],

@@ -49,17 +49,18 @@ def structure_truth(hidden: pd.DataFrame, pool_keys: set[str], target: str) -> d
 
 
 def structure_hit(target: str) -> Callable[[Any], bool]:
-    """A stored label is a hit when it is single-phase and names ``target`` among its
-    phases (the replay oracle writes the hidden alloy's structure there)."""
-    def is_hit(label) -> bool:
-        return label.outcome == "single" and target in (label.phases or [])
-    return is_hit
+    """A stored label is a hit when it is one for ``target``
+    (:func:`alloyloop.models.target.is_hit`: single-phase and naming ``target`` as its
+    phase; the replay oracle writes the hidden alloy's structure there)."""
+    from alloyloop.models.target import is_hit
+
+    return lambda label: is_hit(label.outcome == "single", label.phases, target)
 
 
 def target_labels(words: np.ndarray, target: str) -> tuple[np.ndarray, np.ndarray]:
     """``(keep (n,) bool, y (n,) int)``: rows whose structure is known (phase4 word not
     ``single``) and whether each is ``target``."""
-    from alloyloop.agent.suggestion import target_outcomes
+    from alloyloop.models.target import target_outcomes
 
     outcomes = target_outcomes(np.asarray(words).astype(str), target)
     return np.isfinite(outcomes), np.nan_to_num(outcomes).astype(int)

@@ -77,19 +77,7 @@ class DesignSpace:
     # ----------------------------------------------------------------- validation
     def _validate(self) -> None:  # long: one check per setting, each naming its own fix
         pal = self.palette
-        if not pal:
-            raise DesignSpaceError(
-                "empty palette: list the elements the campaign may use, e.g. "
-                "palette = ['Co', 'Cr', 'Fe', 'Mn', 'Ni']")
-        if len(set(pal)) != len(pal):
-            dup = next(el for el in pal if pal.count(el) > 1)
-            raise DesignSpaceError(f"element {dup} appears twice in the palette: list it once")
-        covered = element_table().symbols
-        for el in pal:
-            if el not in covered:
-                raise DesignSpaceError(
-                    f"palette element {el!r} has no entry in the element property table: "
-                    f"choose elements among {', '.join(covered)}")
+        self._validate_palette()
         if not (isfinite(self.step) and 0 < self.step <= 0.5):
             raise DesignSpaceError(
                 f"step {self.step!r} must be in (0, 0.5]: e.g. 0.01 for 1 at.%")
@@ -110,6 +98,30 @@ class DesignSpace:
             raise DesignSpaceError(
                 f"min_elements {self.min_elements} cannot fit at step {self.step} "
                 f"(at most {units} elements of one step each): use a finer step")
+        self._validate_bounds()
+        self._check_feasible()
+        for name, lim in self.descriptor_limits.items():
+            self._check_limit(name, lim)
+
+    def _validate_palette(self) -> None:
+        pal = self.palette
+        if not pal:
+            raise DesignSpaceError(
+                "empty palette: list the elements the campaign may use, e.g. "
+                "palette = ['Co', 'Cr', 'Fe', 'Mn', 'Ni']")
+        if len(set(pal)) != len(pal):
+            dup = next(el for el in pal if pal.count(el) > 1)
+            raise DesignSpaceError(f"element {dup} appears twice in the palette: list it once")
+        covered = element_table().symbols
+        for el in pal:
+            if el not in covered:
+                raise DesignSpaceError(
+                    f"palette element {el!r} has no entry in the element property table: "
+                    f"choose elements among {', '.join(covered)}")
+
+    def _validate_bounds(self) -> None:
+        """Per-element bounds and forbidden combinations, against the palette and the step."""
+        pal = self.palette
         for el, (lo, hi) in self.bounds.items():
             if el not in pal:
                 raise DesignSpaceError(
@@ -134,9 +146,6 @@ class DesignSpace:
                 raise DesignSpaceError(
                     f"forbidden combination {sorted(combo)} consists of required elements "
                     "(min bound > 0): no composition can satisfy both; relax one")
-        self._check_feasible()
-        for name, lim in self.descriptor_limits.items():
-            self._check_limit(name, lim)
 
     def _check_limit(self, name: str, lim: tuple[float | None, float | None]) -> None:
         try:

@@ -2,6 +2,8 @@
 
 - ``target``: ``single`` (any single-phase solid solution, the default), ``FCC``, ``BCC``
   or ``HCP`` (single-phase of that structure; needs a model trained on phase4 labels).
+  What a target means (its names, its hits, the model output) is
+  :mod:`alloyloop.models.target`.
 - ``objectives``: property name (:data:`alloyloop.featurize.properties.PROPERTIES`) ->
   ``minimize`` or ``maximize``, optimized jointly with p(target) by the ``botorch``
   strategy (a Pareto front, :mod:`alloyloop.agent.strategies.multi_objective`).
@@ -20,8 +22,9 @@ from dataclasses import dataclass, field
 
 from alloyloop.featurize.converter import structure, unstructure
 from alloyloop.featurize.properties import PROPERTIES
+from alloyloop.models.target import TARGETS, target_problem
 
-TARGETS = ("single", "FCC", "BCC", "HCP")
+__all__ = ["DIRECTIONS", "NOT_OBJECTIVES", "TARGETS", "Goal", "GoalError"]
 DIRECTIONS = ("minimize", "maximize")
 NOT_OBJECTIVES = {
     "omega": "it is infinite where ΔH_mix = 0; use hmix, or a limit on omega",
@@ -43,11 +46,9 @@ class Goal:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objectives", dict(self.objectives))
-        if self.target not in TARGETS:
-            close = [t for t in TARGETS if t.lower() == str(self.target).lower()]
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise GoalError(f"target {self.target!r} is not a structure: {hint}use one of "
-                            f"{', '.join(repr(t) for t in TARGETS)}")
+        problem = target_problem(self.target)
+        if problem is not None:
+            raise GoalError(problem)
         for name, direction in self.objectives.items():
             if name not in PROPERTIES:
                 raise GoalError(f"objective on {name!r}, which is not a property: use one of "

@@ -25,10 +25,11 @@ for the route the campaign designs for.
 Per class (phase4 models, ``DVAEConfig.label = "phase4"``): :func:`member_class_logits`
 gives every member's calibrated logits of all of ``model.classes`` (``(*b, S, n, K)``;
 softmax over the last axis = class probabilities; a binary model has K = 1, the logit of
-p(single)), and :func:`member_target_logits` the log-odds of one target, ``(*b, S, n)``
-like :func:`member_logits`: sigmoid of it is p(target) — a class name ("BCC") or
-"single" (p(FCC) + p(BCC) + p(HCP)). :func:`member_logits` of a phase4 model is the
-log-odds of single, so existing callers of p(single) work unchanged.
+p(single)), and :func:`member_logodds` the log-odds of a set of classes, ``(*b, S, n)``
+like :func:`member_logits`. Which classes mean the campaign's target (a class name such
+as "BCC", or "single": p(FCC) + p(BCC) + p(HCP)) is
+:func:`alloyloop.models.target.target_members`. :func:`member_logits` of a phase4 model
+is the log-odds of single, so existing callers of p(single) work unchanged.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import torch
 from torch import Tensor, nn
 
 from alloyloop.models.processing import route_one_hot
+from alloyloop.models.target import single_columns
 from alloyloop.models.torch_features import RouteInputs, TorchClassifierInputs
 
 
@@ -174,8 +176,8 @@ def member_logits(model, *, dropout_members: int = 8, seed: int = 0,
     Raises:
         ValueError: a single-head classifier without dropout (no spread to sample).
     """
-    single = None if len(model.classes) == 1 else tuple(range(len(model.classes) - 1))
-    return _members(model, dropout_members, seed, processing, positive=single)
+    return member_logodds(model, single_columns(tuple(model.classes)),
+                          dropout_members=dropout_members, seed=seed, processing=processing)
 
 
 def member_class_logits(model, *, dropout_members: int = 8, seed: int = 0,
@@ -185,32 +187,17 @@ def member_class_logits(model, *, dropout_members: int = 8, seed: int = 0,
     return _members(model, dropout_members, seed, processing, per_class=True)
 
 
-def member_target_logits(model, target: str, *, dropout_members: int = 8,
-                         seed: int = 0, processing: str | None = None) -> MemberLogits:
-    """``(*b, S, n)`` every member's calibrated log-odds of p(target).
-
-    Args:
-        target: ``"single"`` (any model) or one of ``model.classes`` (phase4: "FCC",
-            "BCC", "HCP", "multi"; sigmoid of the output is that class's probability).
-        processing: the route to predict for (``DVAEConfig.processing_input`` models;
-            None = the model's design route, unknown when it has none).
+def member_logodds(model, positive: tuple[int, ...] | None, *, dropout_members: int = 8,
+                   seed: int = 0, processing: str | None = None) -> MemberLogits:
+    """``(*b, S, n)`` every member's calibrated log-odds of the summed probability of the
+    ``positive`` columns of ``model.classes`` (None: a binary model's one logit). Which
+    columns mean the campaign's target is :func:`alloyloop.models.target.target_members`'s
+    business.
 
     Raises:
-        ValueError: a target the model has no output for.
+        ValueError: a single-head classifier without dropout (no spread to sample).
     """
-    classes = tuple(model.classes)
-    if target == "single":
-        return member_logits(model, dropout_members=dropout_members, seed=seed,
-                             processing=processing)
-    if len(classes) == 1:
-        raise ValueError(f"target {target!r}: this model was trained on single/multi labels "
-                         "and gives p(single) only: use target 'single' or refit with "
-                         "DVAEConfig(label='phase4')")
-    if target not in classes:
-        raise ValueError(f"target {target!r} is not a class of this model: use 'single' or "
-                         f"one of {', '.join(classes)}")
-    return _members(model, dropout_members, seed, processing,
-                    positive=(classes.index(target),))
+    return _members(model, dropout_members, seed, processing, positive=positive)
 
 
 def _members(model, dropout_members: int, seed: int, processing: str | None,

@@ -31,5 +31,7 @@ def earlier_rounds_section(rows: Sequence[Mapping[str, Any]], out_dir: Path) -> 
         return "Earlier rounds", "<p class=\"muted\">This is the campaign's first round.</p>"
     body = H.table([name for name, _ in COLUMNS], [[row[key] for _, key in COLUMNS] for row in kept])
     return "Earlier rounds", body + ("<p class=\"muted\">hits: suggestions whose current label (the "
-                                     "newest correction of the label that closed them) is single-phase, "
-                                     "counted when this report was written.</p>")
+                                     "newest correction of the label that closed them) is a hit for the "
+                                     "campaign's target (single-phase, or single-phase of the "
+                                     "target structure), counted when this report was "
+                                     "written.</p>")

@@ -36,6 +36,7 @@ from alloyloop.featurize.matrix import fraction_matrix
 from alloyloop.featurize.properties import get_property
 from alloyloop.models.dvae import DisentangledVAE
 from alloyloop.models.latent_quality import label_control
+from alloyloop.models.target import SINGLE, gives, target_proba
 
 FIGURES = {
     "shap_beeswarm.png": "SHAP beeswarm of the classification head: each dot is one alloy",
@@ -160,26 +161,65 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
+    result, n_rows = _shap_figures(model, data, out, previous_importance, shap_rows=shap_rows,
+                                   shap_background=shap_background, seed=seed)
+    importance = result.mean_abs()
+    x_sugg = fraction_matrix([parse_composition(s.alloy_key).fractions for s in suggestions],
+                             data.elements)
+    _model_figures(model, data, x_sugg, out, seed)
 
-    # SHAP on a seeded sample of labelled alloys against a sample of training rows.
+    importance_file, csv_file = _data_files(out, result.method, n_rows, importance, suggestions)
+    extra = [section for section in (
+        None if earlier_rounds is None else earlier_rounds_section(earlier_rounds, out),
+        None if processing is None else _processing_section(design_route, processing),
+        xrd_section(xrd_labels, out),
+        None if not objectives else _pareto_section(model, data, suggestions, x_sugg, objectives,
+                                                    target, design_palette or data.elements, out),
+    ) if section is not None]
+    facts = shown_facts(info, out.resolve().parent.parent) | {"notes": info.get("notes", [])}
+    page = _page(model, data, suggestions, facts, importance, previous_importance, result.method,
+                 n_rows, agreement, extra)
+    html_file = out / "index.html"
+    html_file.write_text(page, encoding="utf-8")
+    return ReportFiles(html=html_file, figures=tuple(out / f for f in FIGURES),
+                       importance=importance_file, suggestions_csv=csv_file)
+
+
+def _data_files(out: Path, method: str, n_rows: int, importance: Mapping[str, float],
+                suggestions: Sequence[SuggestionRecord]) -> tuple[Path, Path]:
+    """``importance.json`` (the next round compares against it) and ``suggestions.csv``."""
+    importance_file = out / IMPORTANCE_FILE
+    importance_file.write_text(json.dumps({"method": method, "rows": n_rows,
+                                           "mean_abs_shap": importance}, indent=2) + "\n",
+                               encoding="utf-8")
+    csv_file = out / "suggestions.csv"
+    write_suggestions_csv(suggestions, csv_file)
+    return importance_file, csv_file
+
+
+def _shap_figures(model, data: RoundData, out: Path,
+                  previous_importance: Mapping[str, float] | None, *, shap_rows: int,
+                  shap_background: int, seed: int):
+    """SHAP on a seeded sample of labelled alloys against a sample of training rows: the
+    beeswarm, bar and change figures; returns the explanation and how many rows it holds."""
+    rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(data.X), min(shap_rows, len(data.X)), replace=False))
     bg = np.sort(rng.choice(data.train, min(shap_background, len(data.train)), replace=False))
     result = explain(model, data.X[rows], data.X[bg], seed=seed)
-    importance = result.mean_abs()
     plots.shap_beeswarm(result, out / "shap_beeswarm.png")
     plots.shap_bar(result, out / "shap_bar.png")
-    plots.importance_change(importance, previous_importance, out / "shap_change.png")
+    plots.importance_change(result.mean_abs(), previous_importance, out / "shap_change.png")
+    return result, int(len(rows))
 
-    # Latent map of every labelled alloy (encoded with its own label) and the suggestions.
-    x_sugg = fraction_matrix([parse_composition(s.alloy_key).fractions for s in suggestions],
-                             data.elements)
+
+def _model_figures(model, data: RoundData, x_sugg: np.ndarray, out: Path, seed: int) -> None:
+    """The latent map (every labelled alloy encoded with its own label, and the
+    suggestions), ROC and calibration, reconstruction and label control."""
     z = model.encode(data.X, data.y)
     z_s = model.encode(x_sugg) if len(x_sugg) else np.empty((0, z.shape[1]))
     z2, z2_s = _latent_2d(z, z_s)
     plots.latent_maps(z2, data.y, (data.X > 0).sum(axis=1), dominant_group(data.X, data.elements),
                       z2_s, out / "latent_map.png")
-
     p_val = model.predict_proba(data.X_val)
     plots.roc_and_calibration(data.y_val, p_val, out / "roc_calibration.png")
     plots.reconstruction_scatter(data.X_val, model.reconstruct(data.X_val),
@@ -189,34 +229,13 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
     plots.label_control_hist([control["p1"]], [control["p0"]], ["own classifier"],
                              out / "label_control.png")
 
-    importance_file = out / IMPORTANCE_FILE
-    importance_file.write_text(json.dumps({"method": result.method, "rows": int(len(rows)),
-                                           "mean_abs_shap": importance}, indent=2) + "\n",
-                               encoding="utf-8")
-    csv_file = out / "suggestions.csv"
-    write_suggestions_csv(suggestions, csv_file)
-    extra = []
-    if earlier_rounds is not None:
-        extra.append(earlier_rounds_section(earlier_rounds, out))
-    if processing is not None:
-        extra.append(("Training labels by processing route",
-                      _design_route_line(design_route, processing)
-                      + H.table(["processing route", "training labels"], list(processing.items()))
-                      + '<p class="muted">unknown: the label does not say how the sample was '
-                        "made.</p>"))
-    xrd = xrd_section(xrd_labels, out)
-    if xrd is not None:
-        extra.append(xrd)
-    if objectives:
-        extra.append(_pareto_section(model, data, suggestions, x_sugg, objectives, target,
-                                     design_palette or data.elements, out))
-    facts = shown_facts(info, out.resolve().parent.parent) | {"notes": info.get("notes", [])}
-    page = _page(model, data, suggestions, facts, importance, previous_importance, result.method,
-                 len(rows), agreement, extra)
-    html_file = out / "index.html"
-    html_file.write_text(page, encoding="utf-8")
-    return ReportFiles(html=html_file, figures=tuple(out / f for f in FIGURES),
-                       importance=importance_file, suggestions_csv=csv_file)
+
+def _processing_section(route: str | None, counts: Mapping[str, int]) -> tuple[str, str]:
+    """Training labels per processing route, with the route the campaign designs for."""
+    return ("Training labels by processing route",
+            _design_route_line(route, counts)
+            + H.table(["processing route", "training labels"], list(counts.items()))
+            + '<p class="muted">unknown: the label does not say how the sample was made.</p>')
 
 
 def _design_route_line(route: str | None, counts: Mapping[str, int]) -> str:
@@ -229,14 +248,6 @@ def _design_route_line(route: str | None, counts: Mapping[str, int]) -> str:
             "route.</p>")
 
 
-def _target_proba(model, x: np.ndarray, target: str) -> np.ndarray:
-    """``(n,)`` p(target) of ``(n, E_model)`` fractions: a structure's probability on a
-    phase4 model, otherwise p(single)."""
-    if target != "single":
-        return model.predict_phase_proba(x)[:, list(model.classes).index(target)]
-    return model.predict_proba(x)
-
-
 def _pareto_section(model, data: RoundData, suggestions, x_sugg: np.ndarray,
                     objectives: Mapping[str, str], target: str, palette: Sequence[str],
                     out: Path) -> tuple[str, str]:
@@ -245,11 +256,11 @@ def _pareto_section(model, data: RoundData, suggestions, x_sugg: np.ndarray,
               .sum(axis=1) < 1e-9)
     x_lab = data.X[inside]
     keys = np.asarray(data.keys)[inside]
-    by_target = target != "single" and target in getattr(model, "classes", ())
-    p_sugg = (_target_proba(model, x_sugg, target) if by_target and len(x_sugg)
+    by_target = target != SINGLE and gives(model, target)
+    p_sugg = (target_proba(model, target)(x_sugg) if by_target and len(x_sugg)
               else np.array([s.p_single for s in suggestions], dtype=np.float64))
     points = pareto_points(p_sugg, x_sugg, [s.alloy_key for s in suggestions],
-                           _target_proba(model, x_lab, target if by_target else "single")
+                           target_proba(model, target if by_target else SINGLE)(x_lab)
                            if len(x_lab) else np.zeros(0), x_lab,
                            list(keys), data.y[inside], data.elements, objectives)
     p_name = f"p({target})" if by_target else "p(single)"

@@ -61,7 +61,7 @@ def write_report(sessions: SessionFactory, start: RoundStart, fitted: Fitted, da
         return linked
     with sessions() as session:
         agreement = calphad_vs_experiment(session, spec.model.palette)
-        earlier = [asdict(summarize_round(session, r)) for r in rounds(session, spec.name)
+        earlier = [asdict(summarize_round(session, r, target=spec.goal.target)) for r in rounds(session, spec.name)
                    if r.index < rnd.index]
         xrd_labels = round_xrd_labels(session, spec.name, rnd.index)
     files = round_report.write_round_report(

@@ -17,7 +17,8 @@ from typing import Any
 from alloyloop.agent.campaign_ops import spec_of, summarize_round
 from alloyloop.agent.paths import round_dir
 from alloyloop.campaigns.spec import CampaignSpec
-from alloyloop.db.campaigns import finish_round, list_suggestions, rounds, running_round, start_round
+from alloyloop.db.campaigns import (finish_round, list_suggestions, round_place, rounds, running_round,
+                                    start_round)
 from alloyloop.db.lifecycle import mark_stale
 from alloyloop.db.records import RoundRecord
 from alloyloop.db.session import SessionFactory
@@ -97,7 +98,8 @@ def finish(sessions: SessionFactory, start: RoundStart) -> RoundRecord:
 def round_summary(sessions: SessionFactory, record: RoundRecord) -> dict[str, Any]:
     """The round at a glance (:class:`alloyloop.agent.campaign_ops.RoundSummary`) as a dict."""
     with sessions() as session:
-        return asdict(summarize_round(session, record))
+        target = spec_of(session, round_place(session, record.id)[0]).goal.target
+        return asdict(summarize_round(session, record, target=target))
 
 
 def after_labelling(sessions: SessionFactory, campaign: str, index: int) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from alloyloop.agent.batch import compose_batch, suggestion_inputs
 from alloyloop.agent.faults import armed, kill_point
 from alloyloop.agent.rounds.start import RoundStart
-from alloyloop.agent.suggestion import Observations, target_outcomes
+from alloyloop.agent.suggestion import Observations
 from alloyloop.agent.training_data import RoundData
 from alloyloop.db.campaigns import add_suggestions, list_suggestions
 from alloyloop.db.flush_hooks import on_suggestion_events_flushed
@@ -41,7 +41,7 @@ def suggest_batch(sessions: SessionFactory, start: RoundStart, model: Disentangl
         return stored  # add_suggestions is all or nothing: these are the whole batch
     obs = Observations(elements=data.elements, X=data.X, y=data.y, keys=data.keys,
                        X_pending=data.X_pending, candidates=data.X_candidates,
-                       y_target=target_outcomes(data.phase4, spec.goal.target))
+                       phase4=data.phase4)
     with warnings.catch_warnings():
         # GPyTorch's Cholesky jitter and BoTorch's optimizer restarts are routine on
         # classifier-scored GP data; they would bury the CLI's progress output.

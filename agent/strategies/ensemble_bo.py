@@ -31,7 +31,7 @@ domain of applicability; the decodes are repaired exactly onto the grid, filtere
 pool, the candidates are its open alloys (a discrete optimization over them).
 
 **Target and objectives** (campaign settings, not strategy options): the posterior is
-over the logit of p(``target``) (:mod:`~alloyloop.agent.strategies.target_members`); with
+over the logit of p(``target``) (:mod:`~alloyloop.models.target`); with
 ``objectives`` the model gains one output per property and the acquisition, in the latent
 search and in the batch choice, is qLogNEHVI whatever ``acquisition`` says
 (:mod:`~alloyloop.agent.strategies.multi_objective`).
@@ -77,7 +77,7 @@ from alloyloop.agent.suggestion import (
     to_space_columns,
 )
 from alloyloop.campaigns.design_space import DesignSpace
-from alloyloop.agent.strategies.target_members import check_target, decode_class, target_members
+from alloyloop.models.target import check_target, decode_class, target_members
 from alloyloop.models.torch_members import domain_score, torch_decoder
 
 ACQUISITIONS = BOTORCH_ACQUISITIONS

@@ -5,7 +5,7 @@ The forest (scikit-learn, on the standardized ``MODEL_SCHEMA`` descriptors, the 
 inputs as the benchmark's random-forest baseline) is fitted on the campaign's labelled
 alloys. Its trees' p(single) give a mean μ and a spread σ per candidate (for a structure
 ``target``, FCC / BCC / HCP, the forest learns "is that structure" from
-``Observations.y_target`` instead, on the rows whose structure is known, and μ, σ, f*
+``Observations.outcomes(target)`` instead, on the rows whose structure is known, and μ, σ, f*
 are of p(target)):
 
 - ``UCB`` = μ + κ σ
@@ -31,7 +31,7 @@ from alloyloop.campaigns.options.strategies import ForestOptions
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.novelty import duplicates_of, first_occurrences
 from alloyloop.agent.strategies.screening import Screening, pool_candidates
-from alloyloop.agent.strategies.target_members import check_target, target_column
+from alloyloop.models.target import check_target, target_column
 from alloyloop.agent.suggestion import Observations, Suggestion, build_suggestions, to_model_columns
 from alloyloop.models.baselines.descriptor_model import DescriptorClassifier
 

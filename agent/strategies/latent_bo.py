@@ -8,8 +8,8 @@ and uses every labelled alloy. This one stays for the replay benchmark's compari
 The black box is f(z) = logit p(single | repair(decode(z, y = 1))): what the alloy that
 latent point z stands for would be, once made inside the design space. For a structure
 ``target`` (FCC / BCC / HCP, a phase4 model) read p(target) for p(single) and y = the
-structure for y = 1 throughout (:mod:`~alloyloop.agent.strategies.target_members`); the
-labelled alloys enter with their structure outcome (``Observations.y_target``; those of
+structure for y = 1 throughout (:mod:`~alloyloop.models.target`); the
+labelled alloys enter with their structure outcome (``Observations.outcomes(target)``; those of
 unknown structure are left out). A GP
 (``SingleTaskGP``) over the latent box is fitted to
 
@@ -49,7 +49,7 @@ from alloyloop.campaigns.options.strategies import BotorchGPOptions, RandomLaten
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.strategies.common import decode_to_space, fresh_unique
 from alloyloop.agent.strategies.screening import pool_candidates
-from alloyloop.agent.strategies.target_members import check_target, decode_class, target_proba
+from alloyloop.models.target import check_target, decode_class, target_proba
 from alloyloop.agent.suggestion import Observations, Suggestion, build_suggestions, to_model_columns
 
 _P_CLIP = 0.05  # observed labels enter the GP as logit(0.95) / logit(0.05)
@@ -149,10 +149,7 @@ class LatentBO(BotorchGPOptions):
             s = (_logit(score(X)) - s_lo) / s_span if len(X) else np.empty(0)
             return np.hstack([u, s[:, None]])
 
-        inside = np.flatnonzero(in_palette(obs, space) & np.isfinite(outcome))
-        if len(inside) > self.max_labelled:
-            inside = np.sort(np.random.default_rng(seed).choice(inside, self.max_labelled,
-                                                                replace=False))
+        inside = self._labelled_rows(obs, space, outcome, seed)
         u_lab = np.clip((model.encode(obs.X[inside], y_code) - lo) / span, 0, 1) \
             if len(inside) else np.empty((0, d))
         u_lab = gp_inputs(u_lab, obs.X[inside])
@@ -163,24 +160,40 @@ class LatentBO(BotorchGPOptions):
         gp = SingleTaskGP(train_x, train_y, outcome_transform=Standardize(m=1))
         fit_gpytorch_mll(ExactMarginalLogLikelihood(gp.likelihood, gp))
 
-        pending = None
-        if len(obs.X_pending):
-            pend_in = obs.X_pending[np.isclose(
-                obs.X_pending[:, [obs.elements.index(e) for e in space.palette]].sum(axis=1), 1.0)]
-            if len(pend_in):
-                u_pend = gp_inputs(np.clip((model.encode(pend_in, y_code) - lo) / span, 0, 1),
-                                   pend_in)
-                pending = torch.as_tensor(u_pend, dtype=torch.float64)
-        if self.acquisition == "qLogNEI":
-            acq = qLogNoisyExpectedImprovement(gp, X_baseline=train_x, X_pending=pending,
-                                               prune_baseline=True)
-        elif self.acquisition == "qUCB":
-            acq = qUpperConfidenceBound(gp, beta=self.beta, X_pending=pending)
-        else:
-            raise ValueError(f"unknown acquisition {self.acquisition!r}: use 'qLogNEI' or 'qUCB'")
-
+        pend_in = _pending_in_palette(obs, space)
+        pending = (torch.as_tensor(gp_inputs(np.clip((model.encode(pend_in, y_code) - lo) / span,
+                                                     0, 1), pend_in), dtype=torch.float64)
+                   if len(pend_in) else None)
+        acq = self._acquisition(gp, train_x, pending)
         if x_pool is not None:
             return self._pick_from_pool(model, acq, gp, x_pool, u_pool, space, obs, n)
+        return self._pick_on_lattice(model, acq, gp, box, y_code, space, obs, n, seed)
+
+    def _labelled_rows(self, obs: Observations, space: DesignSpace, outcome: np.ndarray,
+                       seed: int) -> np.ndarray:
+        """Indices of the labelled alloys the GP trains on: inside the palette, of known
+        outcome, a seeded sample of at most ``max_labelled``."""
+        inside = np.flatnonzero(in_palette(obs, space) & np.isfinite(outcome))
+        if len(inside) > self.max_labelled:
+            inside = np.sort(np.random.default_rng(seed).choice(inside, self.max_labelled,
+                                                                replace=False))
+        return inside
+
+    def _acquisition(self, gp, train_x: torch.Tensor, pending: torch.Tensor | None):
+        """The batch acquisition function over the GP (pending alloys already counted)."""
+        if self.acquisition == "qLogNEI":
+            return qLogNoisyExpectedImprovement(gp, X_baseline=train_x, X_pending=pending,
+                                                prune_baseline=True)
+        if self.acquisition == "qUCB":
+            return qUpperConfidenceBound(gp, beta=self.beta, X_pending=pending)
+        raise ValueError(f"unknown acquisition {self.acquisition!r}: use 'qLogNEI' or 'qUCB'")
+
+    def _pick_on_lattice(self, model, acq, gp, box: np.ndarray, y_code, space: DesignSpace,
+                         obs: Observations, n: int, seed: int) -> list[Suggestion]:
+        """Optimize the acquisition over the unit latent box, decode the candidates into
+        the design space and keep the ``n`` fresh ones of highest posterior mean."""
+        d = box.shape[1]
+        lo, span = box[0], box[1] - box[0]
         bounds = torch.stack([torch.zeros(d), torch.ones(d)]).double()
         cand, _ = optimize_acqf(acq, bounds=bounds, q=n * self.oversample,
                                 num_restarts=self.num_restarts, raw_samples=self.raw_samples,
@@ -236,3 +249,11 @@ class RandomLatent(RandomLatentOptions):
         keep = keep[fresh_unique(x[keep], space, observations)][:n]
         return build_suggestions(model, x[keep], space, observations, self.name,
                                  np.zeros(len(keep)), repair_distance=dist[keep])
+
+
+def _pending_in_palette(obs: Observations, space: DesignSpace) -> np.ndarray:
+    """The pending alloys made only of the design palette's elements (``(p', E)``)."""
+    if not len(obs.X_pending):
+        return obs.X_pending
+    cols = [obs.elements.index(e) for e in space.palette]
+    return obs.X_pending[np.isclose(obs.X_pending[:, cols].sum(axis=1), 1.0)]

@@ -7,8 +7,8 @@ repaired onto the design space, de-duplicated, scored and ranked by p(single).
 
 For a structure ``target`` (FCC / BCC / HCP, a phase4 model) the same with the target in
 place of single-phase: the box spans the labelled alloys of that structure
-(``Observations.y_target`` = 1), they are encoded and the box decoded with y = the
-structure (:func:`~alloyloop.agent.strategies.target_members.decode_class`), and the
+(``Observations.outcomes(target)`` = 1), they are encoded and the box decoded with y = the
+structure (:func:`~alloyloop.models.target.decode_class`), and the
 decodes are ranked by p(target).
 """
 
@@ -22,7 +22,7 @@ import torch
 from alloyloop.campaigns.options.strategies import LatentRegionOptions
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.strategies.common import decode_to_space, fresh_unique
-from alloyloop.agent.strategies.target_members import check_target, decode_class, target_proba
+from alloyloop.models.target import check_target, decode_class, target_proba
 from alloyloop.agent.suggestion import Observations, Suggestion, build_suggestions, to_model_columns
 from alloyloop.featurize.elements import GROUPS
 
@@ -32,11 +32,11 @@ def group_region(model, obs: Observations, group: str | None, margin: float = 0.
     """``(2, d)`` latent box around labelled single-phase alloys whose ``group`` elements
     make up at least ``min_share`` of the atoms (all single-phase alloys if group is None);
     for a structure ``target``, around the labelled alloys of that structure
-    (``obs.y_target`` = 1), encoded with y = the structure.
+    (``obs.outcomes(target)`` = 1), encoded with y = the structure.
 
     Raises:
         ValueError: unknown group, no labelled single-phase (target) alloy in it, or a
-            structure target without ``obs.y_target``.
+            structure target without ``obs.phase4`` words.
     """
     single = obs.outcomes(target) == 1
     if group is not None:

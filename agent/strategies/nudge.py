@@ -7,9 +7,9 @@ The whole path is returned with the final alloy.
 
 For a structure ``target`` (FCC / BCC / HCP, a phase4 model) the walk is the same towards
 that structure: z = encoder(x, ŷ) with ŷ the classifier's class, x' = decoder(z, target)
-(:func:`~alloyloop.agent.strategies.target_members.decode_class`), scored and stopped by
+(:func:`~alloyloop.models.target.decode_class`), scored and stopped by
 p(target); the starts are labelled alloys that are not of the target (multi-phase or
-another structure, ``Observations.y_target`` = 0).
+another structure, ``Observations.outcomes(target)`` = 0).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from alloyloop.campaigns.options.strategies import NudgeOptions
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.novelty import duplicates_of
 from alloyloop.agent.strategies.common import decode_to_space, fresh_unique
-from alloyloop.agent.strategies.target_members import check_target, decode_class, target_proba
+from alloyloop.models.target import check_target, decode_class, target_proba
 from alloyloop.agent.suggestion import (
     Observations,
     Suggestion,

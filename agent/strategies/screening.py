@@ -5,7 +5,7 @@ chunk is filtered by the design space, scored, and merged into a running top lis
 memory stays bounded by one chunk plus the top list whatever the lattice size. A campaign
 with a candidate pool screens its open candidates instead of the lattice.
 
-The score is p(``target``), the campaign's target (:mod:`~alloyloop.agent.strategies.target_members`):
+The score is p(``target``), the campaign's target (:mod:`~alloyloop.models.target`):
 p(single) by default, the structure's class probability for FCC / BCC / HCP.
 """
 
@@ -21,7 +21,7 @@ from alloyloop.campaigns.options.strategies import ScreenOptions
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.novelty import duplicates_of, first_occurrences, nearest_known
 from alloyloop.agent.strategies.diversity import diverse_order, element_systems, system_rank
-from alloyloop.agent.strategies.target_members import (
+from alloyloop.models.target import (
     check_target,
     target_column,
     target_members,
@@ -166,7 +166,7 @@ def bulk_scorer(model, target: str = "single") -> Callable[[np.ndarray], np.ndar
     """``(m, E_model)`` fractions → ``(m,)`` p(target) for the lattice stream: a DVAE's
     torch path (:class:`alloyloop.models.torch_scoring.TorchScorer`, the same figures as
     its ``predict_proba`` / ``predict_phase_proba``), any other model's
-    :func:`~alloyloop.agent.strategies.target_members.target_proba` (also a DVAE that
+    :func:`~alloyloop.models.target.target_proba` (also a DVAE that
     takes the processing route as an input: the torch inputs have no route).
 
     Raises:

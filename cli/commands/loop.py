@@ -112,7 +112,7 @@ def demo(
     hits = sum(s["hits"] for s in summaries)
     labelled = sum(s["labelled"] for s in summaries)
     failed = sum(s["failed"] for s in summaries)
-    console.print(f"{hits} hit(s) (labelled single-phase) among {labelled} labelled suggestion(s); "
+    console.print(f"{hits} hit(s) (labelled as the campaign's target) among {labelled} labelled suggestion(s); "
                   f"{sum(s['suggestions'] for s in summaries)} suggested in all")
     if failed:
         console.print(f"failed = {failed} suggestion(s) with no held-out corpus alloy within "

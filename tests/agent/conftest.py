@@ -7,8 +7,9 @@ import pytest
 
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.suggestion import Observations
-from alloyloop.featurize.corpus import load_labelled
 from alloyloop.featurize.matrix import fraction_matrix
+
+from tests.fixtures.dvae import corpus_rows
 
 PALETTE = ("Al", "Co", "Cr", "Cu", "Fe", "Mn", "Ni")
 
@@ -18,10 +19,7 @@ def small_campaign():
     from alloyloop.models.config import DVAEConfig
     from alloyloop.models.dvae import DisentangledVAE
 
-    lab = load_labelled()
-    lab = lab[lab["single_phase"].notna()]
-    lab = lab[lab["fractions"].map(lambda f: set(f) <= set(PALETTE))]
-    lab = lab.sample(n=2000, random_state=0)
+    lab = corpus_rows(PALETTE).sample(n=2000, random_state=0)
     x = fraction_matrix(lab["fractions"], PALETTE)
     y = lab["single_phase"].astype(int).to_numpy()
     config = dataclasses.replace(DVAEConfig(), max_epochs=60, min_epochs=10, patience=10,

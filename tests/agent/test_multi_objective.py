@@ -9,7 +9,7 @@ import torch
 
 from alloyloop.agent.strategies.ensemble_bo import EnsembleBO
 from alloyloop.agent.strategies.multi_objective import MultiOutputEnsemble, reference_point
-from alloyloop.agent.strategies.target_members import PHASE4_HINT
+from alloyloop.models.target import PHASE4_HINT
 from alloyloop.featurize.properties import property_matrix
 
 DENSITY = (("density", "minimize"),)

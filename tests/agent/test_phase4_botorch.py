@@ -10,28 +10,25 @@ import torch
 
 from alloyloop.agent.strategies.ensemble_bo import EnsembleBO
 from alloyloop.agent.strategies.screening import Screening
-from alloyloop.agent.strategies.target_members import decode_class, target_members
+from alloyloop.models.target import decode_class, target_members
 from alloyloop.agent.suggestion import Observations, to_model_columns
 from alloyloop.campaigns.design_space import DesignSpace
-from alloyloop.featurize.corpus import load_labelled
 from alloyloop.featurize.matrix import fraction_matrix
-from alloyloop.models.config import DVAEConfig
 from alloyloop.models.dvae import DisentangledVAE
+
+from tests.fixtures.dvae import TINY, corpus_rows, fast
 
 PALETTE = ("Al", "Co", "Cr", "Fe", "Mo", "Nb", "Ni", "Ta", "Ti", "V", "W", "Zr")
 
 
 @pytest.fixture(scope="module")
 def phase4_campaign():
-    lab = load_labelled()
-    lab = lab[lab["in_table"] & lab["phase4"].notna()
-              & lab["fractions"].map(lambda f: set(f) <= set(PALETTE))]
+    lab = corpus_rows(PALETTE, phase4=True)
     lab = lab.sample(n=min(len(lab), 900), random_state=0)
     x = fraction_matrix(lab["fractions"], PALETTE)
     y = lab["phase4"].to_numpy(dtype=object)
-    config = DVAEConfig(label="phase4", max_epochs=30, min_epochs=5, patience=6,
-                        classifier_hidden=(64, 64), vae_max_epochs=5, vae_patience=3,
-                        control_samples=32)
+    config = fast(label="phase4", max_epochs=30, min_epochs=5, patience=6,
+                  classifier_hidden=(64, 64), vae_max_epochs=5)
     model = DisentangledVAE(config, elements=PALETTE, seed=0).fit(x, y)
     y01 = np.isin(y, ("FCC", "BCC", "HCP")).astype(int)
     obs = Observations(elements=PALETTE, X=x, y=y01, keys=tuple(lab["key"]),
@@ -91,9 +88,7 @@ def test_latent_search_for_a_structure_holds_the_design_space(phase4_campaign):
 
 def test_a_structure_target_on_a_binary_model_names_the_fix(phase4_campaign):
     _, obs, _, _ = phase4_campaign
-    model = DisentangledVAE(DVAEConfig(max_epochs=2, min_epochs=1, patience=1,
-                                       classifier_hidden=(16, 16), vae_max_epochs=1),
-                            elements=PALETTE, seed=0).fit(obs.X[:200], obs.y[:200])
+    model = DisentangledVAE(TINY, elements=PALETTE, seed=0).fit(obs.X[:200], obs.y[:200])
     with pytest.raises(ValueError, match="phase4"):
         target_members(model, "BCC")
     assert decode_class(model, "single") == 1

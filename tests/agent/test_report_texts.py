@@ -14,8 +14,9 @@ import pytest
 
 from alloyloop.agent.report import shap_values
 from alloyloop.agent.report.round_report import shown_facts
-from alloyloop.models.config import DVAEConfig
 from alloyloop.models.dvae import DisentangledVAE
+
+from tests.fixtures.dvae import tiny
 
 PALETTE = ("Co", "Cr", "Fe", "Ni")
 
@@ -36,8 +37,7 @@ def tiny_model() -> tuple[DisentangledVAE, np.ndarray]:
     rng = np.random.default_rng(0)
     x = rng.dirichlet(np.ones(len(PALETTE)), size=60)
     y = (x[:, 0] > 0.25).astype(np.int64)
-    config = DVAEConfig(max_epochs=2, min_epochs=1, patience=1, classifier_hidden=(8,), vae_max_epochs=1)
-    return DisentangledVAE(config, elements=PALETTE, seed=0).fit(x, y), x
+    return DisentangledVAE(tiny(classifier_hidden=(8,)), elements=PALETTE, seed=0).fit(x, y), x
 
 
 def test_a_fallback_explainer_is_described_in_words(tiny_model, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001

@@ -1,6 +1,6 @@
 """Structure targets (FCC / BCC / HCP) on every strategy, with a small real phase4 DVAE:
 p(target) is the model's class column, unknown targets and binary models are refused,
-screening / rf / latent_region / nudge rank by p(BCC) and use ``Observations.y_target``,
+screening / rf / latent_region / nudge rank by p(BCC) and use ``Observations.outcomes``,
 and compose_batch passes the campaign's target and reports p_target in the extra."""
 
 from __future__ import annotations
@@ -19,24 +19,22 @@ from alloyloop.agent.strategies.latent_bo import LatentBO, RandomLatent
 from alloyloop.agent.strategies.latent_region import LatentRegion
 from alloyloop.agent.strategies.nudge import Nudge
 from alloyloop.agent.strategies.screening import Screening, pool_candidates
-from alloyloop.agent.strategies.target_members import target_proba
-from alloyloop.agent.suggestion import Observations, target_outcomes, to_model_columns
+from alloyloop.models.target import target_proba
+from alloyloop.agent.suggestion import Observations, to_model_columns
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.campaigns.goal import Goal
 from alloyloop.campaigns.spec import StrategySpec
-from alloyloop.featurize.corpus import load_labelled
 from alloyloop.featurize.matrix import fraction_matrix
-from alloyloop.models.config import DVAEConfig
 from alloyloop.models.dvae import DisentangledVAE
 from alloyloop.models.torch_scoring import TorchScorer
+
+from tests.fixtures.dvae import TINY, corpus_rows, fast
 
 torch.set_num_threads(1)
 
 PALETTE = ("Al", "Co", "Cr", "Cu", "Fe", "Mn", "Ni", "Ti", "V", "Nb", "Mo", "Ta", "W", "Zr")
-FAST4 = DVAEConfig(label="phase4", max_epochs=40, min_epochs=10, patience=8, batch_size=64,
-                   classifier_hidden=(64, 64), encoder_hidden=(32,), decoder_hidden=(32,),
-                   composition_prior_samples=32, vae_max_epochs=4, vae_patience=3,
-                   control_samples=32)
+FAST4 = fast(label="phase4", max_epochs=40, min_epochs=10, patience=8,
+             classifier_hidden=(64, 64), vae_max_epochs=4)
 # FCC formers and BCC formers together: p(BCC) and p(single) rank this space differently
 SPACE = DesignSpace(palette=("Al", "Co", "Cr", "Fe", "Ni", "Ti", "V", "Nb", "Mo"),
                     min_elements=3, max_elements=5, step=0.05)
@@ -55,10 +53,8 @@ def _p_bcc(model, x: np.ndarray) -> np.ndarray:
 @pytest.fixture(scope="module")
 def campaign():
     """A phase4 DVAE on up to 100 alloys of each class, observations with y (single) and
-    y_target (BCC), and the same with a 300-point candidate pool of ``SPACE``."""
-    df = load_labelled()
-    df = df[df["in_table"] & df["phase4"].notna()
-            & df["fractions"].map(lambda f: set(f) <= set(PALETTE))]
+    the structure words, and the same with a 300-point candidate pool of ``SPACE``."""
+    df = corpus_rows(PALETTE, phase4=True)
     parts = [g.sample(min(len(g), 100), random_state=0) for _, g in df.groupby("phase4")]
     sel = df.loc[np.concatenate([p.index.to_numpy() for p in parts])]
     X = fraction_matrix(sel["fractions"], PALETTE)
@@ -66,8 +62,7 @@ def campaign():
     model = DisentangledVAE(FAST4, elements=PALETTE, seed=0).fit(X, words)
     y = np.isin(words, ("FCC", "BCC", "HCP")).astype(int)
     obs = Observations(elements=PALETTE, X=X, y=y, keys=tuple(sel["key"]),
-                       X_pending=np.empty((0, len(PALETTE))),
-                       y_target=target_outcomes(words, "BCC"))
+                       X_pending=np.empty((0, len(PALETTE))), phase4=words)
     lattice = next(iter(Screening(max_candidates=20_000).candidates(SPACE, 0)))
     rows = np.random.default_rng(0).choice(len(lattice), 300, replace=False)
     pool = dataclasses.replace(obs, candidates=to_model_columns(lattice[rows], SPACE, PALETTE))
@@ -91,10 +86,7 @@ def split_pool(campaign):
 @pytest.fixture(scope="module")
 def binary_model(campaign):
     _, obs, _, _ = campaign
-    config = DVAEConfig(max_epochs=2, min_epochs=1, patience=1, classifier_hidden=(16, 16),
-                        encoder_hidden=(16,), decoder_hidden=(16,), vae_max_epochs=1,
-                        composition_prior_samples=16, control_samples=16)
-    return DisentangledVAE(config, elements=PALETTE, seed=0).fit(obs.X, obs.y)
+    return DisentangledVAE(TINY, elements=PALETTE, seed=0).fit(obs.X, obs.y)
 
 
 # 1. p(target)
@@ -192,26 +184,28 @@ def test_screening_lattice_maximizes_p_bcc(campaign):
 
 # 4. random forest
 
-def test_forest_fits_on_y_target_of_known_structure(campaign):
+def test_forest_fits_on_the_outcomes_of_known_structure(campaign):
     model, _, pool, words = campaign
     rf = ForestAcquisition(acquisition="UCB", target="BCC", n_trees=20)
     base = rf.suggest(model, pool, SPACE, 10, seed=0)
     assert len(base) == 10
-    fcc = dataclasses.replace(pool, y_target=target_outcomes(words, "FCC"))
-    other = rf.suggest(model, fcc, SPACE, 10, seed=0)
+    fcc = ForestAcquisition(acquisition="UCB", target="FCC", n_trees=20)
+    other = fcc.suggest(model, pool, SPACE, 10, seed=0)
     assert [s.acquisition for s in other] != [s.acquisition for s in base]  # y unchanged
-    # rows of unknown structure (NaN) are left out: as if they were not there at all
+    # rows of unknown structure (word "single", NaN) are left out: as if they were not there
+    bcc = pool.outcomes("BCC")
     nan_rows = np.zeros(len(pool.X), dtype=bool)
-    nan_rows[np.flatnonzero(pool.y_target == 1)[::2]] = True
-    nan_rows[np.flatnonzero(pool.y_target == 0)[::3]] = True
-    partial = dataclasses.replace(pool, y_target=np.where(nan_rows, np.nan, pool.y_target))
+    nan_rows[np.flatnonzero(bcc == 1)[::2]] = True
+    nan_rows[np.flatnonzero((bcc == 0) & (pool.y == 1))[::3]] = True
+    partial = dataclasses.replace(pool, phase4=np.where(nan_rows, "single", words))
+    np.testing.assert_array_equal(np.isnan(partial.outcomes("BCC")), nan_rows)
     X, y = rf._outcomes(model, partial)
     np.testing.assert_array_equal(X, pool.X[~nan_rows])
-    np.testing.assert_array_equal(y, pool.y_target[~nan_rows].astype(int))
+    np.testing.assert_array_equal(y, bcc[~nan_rows].astype(int))
     assert y.dtype.kind == "i"
     dropped = dataclasses.replace(partial, X=pool.X[~nan_rows], y=pool.y[~nan_rows],
                                   keys=tuple(np.array(pool.keys)[~nan_rows]),
-                                  y_target=pool.y_target[~nan_rows])
+                                  phase4=words[~nan_rows])
     a = [s.acquisition for s in rf.suggest(model, partial, SPACE, 10, seed=0)]
     b = [s.acquisition for s in rf.suggest(model, dropped, SPACE, 10, seed=0)]
     np.testing.assert_allclose(a, b)
@@ -219,13 +213,26 @@ def test_forest_fits_on_y_target_of_known_structure(campaign):
 
 
 def test_forest_without_a_target_row_says_so(campaign):
-    model, _, pool, _ = campaign
-    none = dataclasses.replace(pool, y_target=np.where(pool.y_target == 1, 0.0, pool.y_target))
+    model, _, pool, words = campaign
+    none = dataclasses.replace(pool, phase4=np.where(words == "BCC", "FCC", words))
     with pytest.raises(ValueError, match="labelled BCC alloy"):
         ForestAcquisition(target="BCC", n_trees=5).suggest(model, none, SPACE, 2, seed=0)
-    with pytest.raises(ValueError, match="y_target"):
+    with pytest.raises(ValueError, match="carry no structure words"):
         ForestAcquisition(target="BCC", n_trees=5).suggest(
-            model, dataclasses.replace(pool, y_target=None), SPACE, 2, seed=0)
+            model, dataclasses.replace(pool, phase4=None), SPACE, 2, seed=0)
+
+
+def test_observations_derive_the_outcomes_from_the_words(campaign):
+    _, obs, _, words = campaign
+    np.testing.assert_array_equal(obs.outcomes("BCC"), np.where(words == "BCC", 1.0, 0.0))
+    np.testing.assert_array_equal(obs.outcomes("FCC"), np.where(words == "FCC", 1.0, 0.0))
+    np.testing.assert_array_equal(obs.outcomes("single"), obs.y)
+    flipped = obs.y.copy()
+    flipped[np.flatnonzero(words == "multi-phase")[0]] = 1
+    with pytest.raises(ValueError, match="y = 1 but its structure word is 'multi'"):
+        dataclasses.replace(obs, y=flipped)
+    with pytest.raises(ValueError, match="phase4 has 3 words"):
+        dataclasses.replace(obs, phase4=words[:3])
 
 
 # 5. latent region and nudge
@@ -245,7 +252,7 @@ def test_nudge_walks_non_target_alloys_towards_bcc(campaign):
     nudge = Nudge(target="BCC", max_steps=3)
     starts = nudge.start_points(model, obs, SPACE, 2, reserve=None)
     assert len(starts) > 0
-    y_target = obs.y_target
+    y_target = obs.outcomes("BCC")
     for start in starts:
         (idx,) = np.flatnonzero((obs.X == start).all(axis=1))[:1]
         assert y_target[idx] == 0  # multi-phase or FCC / HCP, never BCC nor unknown
@@ -263,12 +270,12 @@ def test_nudge_walks_non_target_alloys_towards_bcc(campaign):
 def test_nudge_starts_skip_target_and_unknown_rows(campaign):
     model, obs, _, _ = campaign
     # every labelled alloy marked unknown structure but one non-BCC row: that is the start
-    keep = int(np.flatnonzero((obs.y_target == 0) & (obs.y == 0)
+    keep = int(np.flatnonzero((obs.outcomes("BCC") == 0) & (obs.y == 0)
                               & np.isclose(obs.X[:, [PALETTE.index(e) for e in SPACE.palette]]
                                            .sum(axis=1), 1.0))[0])
-    y_target = np.full(len(obs.X), np.nan)
-    y_target[keep] = 0.0
-    one = dataclasses.replace(obs, y_target=y_target)
+    words = np.full(len(obs.X), "single", dtype=object)
+    words[keep] = "multi"
+    one = dataclasses.replace(obs, y=(words != "multi").astype(int), phase4=words)
     starts = Nudge(target="BCC", threshold=1.01).start_points(model, one, SPACE, 2,
                                                               reserve=None)
     np.testing.assert_array_equal(starts, obs.X[keep:keep + 1])

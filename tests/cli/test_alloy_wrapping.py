@@ -4,7 +4,6 @@ way and copied from the terminal parses back to the same alloy."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import subprocess
@@ -13,12 +12,8 @@ import sys
 import pytest
 from rich.console import Console
 
-from alloyloop.agent.campaign_ops import create_from_spec
-from alloyloop.campaigns.bundled import load_example
 from alloyloop.cli.commands.tables import AlloyName, fitted_table
-from alloyloop.db.campaigns import SuggestionInput, add_suggestions, finish_round, start_round
-from alloyloop.db.engine import make_engine, open_session
-from alloyloop.db.lifecycle import transition
+from alloyloop.db.campaigns import SuggestionInput
 from alloyloop.featurize.composition import parse_composition
 from alloyloop.web.alloy_display import alloy_text, alloy_tokens
 
@@ -37,22 +32,11 @@ def _pieces_whole(output: str, names: list[str]) -> None:
 
 
 @pytest.fixture
-def store(fresh_store) -> str:  # noqa: ANN001
-    url = fresh_store("sqlite")
-    engine = make_engine(url)
-    try:
-        with open_session(engine) as s:
-            create_from_spec(s, dataclasses.replace(load_example("cantor-fcc"), name=CAMPAIGN))
-            rnd = start_round(s, CAMPAIGN, data_hash="0" * 64, seed=0)
-            made = add_suggestions(s, rnd.id, [
-                SuggestionInput(c, "latent_region", p_single=0.8123, interval=(0.5, 0.9),
-                                prediction_set=["single", "multi"], in_domain=True) for c in ALLOYS])
-            finish_round(s, rnd.id)
-            for m in made:
-                transition(s, m.id, "queued", by="lee")
-    finally:
-        engine.dispose()
-    return url
+def store(campaign_store) -> str:  # noqa: ANN001
+    return campaign_store(CAMPAIGN, [[
+        SuggestionInput(c, "latent_region", p_single=0.8123, interval=(0.5, 0.9),
+                        prediction_set=["single", "multi"], in_domain=True) for c in ALLOYS]],
+        queued=range(len(ALLOYS)))
 
 
 def test_campaign_tables_at_80_columns_wrap_alloys_only_between_elements(store: str) -> None:

@@ -4,7 +4,6 @@ process with ``COLUMNS=80``, as a terminal of that width sets it)."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import subprocess
 import sys
@@ -12,11 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from alloyloop.agent.campaign_ops import create_from_spec
-from alloyloop.campaigns.bundled import load_example
-from alloyloop.db.campaigns import SuggestionInput, add_suggestions, finish_round, start_round
-from alloyloop.db.engine import make_engine, open_session
-from alloyloop.db.lifecycle import transition
+from alloyloop.db.campaigns import SuggestionInput
 
 CAMPAIGN = "narrow-terminal-campaign"
 ALLOYS = ("Al0.3CoCrFeNi", "Al5Co20Cr20Fe25Ni30", "Co0.2333Cr0.1667Fe0.2Mn0.2Ni0.2", "Al0.0737Co0.2263Cr0.2158Fe0.2421Ni0.2421")
@@ -38,27 +33,13 @@ def _fits(output: str) -> None:
 
 
 @pytest.fixture
-def store(fresh_store) -> str:  # noqa: ANN001
+def store(campaign_store) -> str:  # noqa: ANN001
     """A campaign with two completed rounds of suggestions (no model trained), two in the lab."""
-    url = fresh_store("sqlite")
-    engine = make_engine(url)
-    try:
-        with open_session(engine) as s:
-            create_from_spec(s, dataclasses.replace(load_example("cantor-fcc"), name=CAMPAIGN))
-            made = []
-            for k in range(2):
-                rnd = start_round(s, CAMPAIGN, data_hash=str(k) * 64, seed=k)
-                made += add_suggestions(s, rnd.id, [
-                    SuggestionInput(c, ("latent_region", "botorch")[i % 2], p_single=0.8123 - 0.1 * i,
-                                    interval=(0.5, 0.9), prediction_set=["single", "multi"][: 1 + i % 2],
-                                    in_domain=bool(i % 2), extra={"domain_score": 0.734})
-                    for i, c in enumerate(ALLOYS[2 * k: 2 * k + 2])])
-                finish_round(s, rnd.id)
-            transition(s, made[0].id, "queued", by="lee")
-            transition(s, made[2].id, "queued", by="lee")
-    finally:
-        engine.dispose()
-    return url
+    return campaign_store(CAMPAIGN, [[
+        SuggestionInput(c, ("latent_region", "botorch")[i % 2], p_single=0.8123 - 0.1 * i,
+                        interval=(0.5, 0.9), prediction_set=["single", "multi"][: 1 + i % 2],
+                        in_domain=bool(i % 2), extra={"domain_score": 0.734})
+        for i, c in enumerate(ALLOYS[2 * k: 2 * k + 2])] for k in range(2)], queued=(0, 2))
 
 
 def test_status_and_suggestions_fit_80_columns(store: str) -> None:

@@ -93,8 +93,8 @@ def test_a_label_closes_every_campaigns_open_suggestion_not_stale_or_abandoned(s
                       z.id: ("stale", None), w.id: ("abandoned", None)}
     assert _moves(session, f.id)[-3:] == [("failed", "queued"), ("queued", "synthesized"), ("synthesized", "labelled")]
     for name in ("x", "y", "f"):  # one alloy made answers every campaign that asked: each counts the hit
-        assert summarize_round(session, rounds(session, name)[0]).hits == 1
-    assert summarize_round(session, rounds(session, "z")[0]).hits == 0
+        assert summarize_round(session, rounds(session, name)[0], target="single").hits == 1
+    assert summarize_round(session, rounds(session, "z")[0], target="single").hits == 0
 
 
 def test_a_simulated_label_closes_only_its_own_campaigns_suggestions(session) -> None:  # noqa: ANN001
@@ -116,21 +116,21 @@ def test_a_correction_flips_the_hit_everywhere(session) -> None:  # noqa: ANN001
     _, first = label_suggestion(session, a.id, outcome="single", phases="FCC", source="experiment", method="XRD")
     _, other = label_suggestion(session, b.id, outcome="single", source="experiment", method="XRD")
     rnd = rounds(session, "fix")[0]
-    assert summarize_round(session, rnd).hits == 2
+    assert summarize_round(session, rnd, target="single").hits == 2
     fixed = supersede_label(session, first.id, outcome="multi", phases="FCC+BCC", note="second look")
     assert _status(session, a.id).label_id == first.id  # the suggestion keeps the label that closed it …
     assert suggestion_labels(session, list_suggestions(session))[a.id].id == fixed.id  # … read as current
-    assert summarize_round(session, rnd).hits == 1
+    assert summarize_round(session, rnd, target="single").hits == 1
     frame = training_frame(session)  # what the next round trains on: the correction too
     assert frame.set_index("key").loc[a.alloy_key, "outcome"] == "multi"
     again = supersede_label(session, fixed.id, outcome="single", phases="FCC")
-    assert summarize_round(session, rnd).hits == 2  # a chain of corrections: the newest counts
+    assert summarize_round(session, rnd, target="single").hits == 2  # a chain of corrections: the newest counts
     assert set(campaign_label_ids(session, "fix")) == {first.id, fixed.id, again.id, other.id}
     current = search_labels(session, LabelQuery(campaign="fix", state="current"))
     assert {lb.id for lb in current.labels} == {again.id, other.id} and current.total == 2
     moved = supersede_label(session, other.id, composition="CoCrNi")  # the sample was another alloy
     assert b.id not in suggestion_labels(session, list_suggestions(session))
-    assert summarize_round(session, rnd).hits == 1 and moved.alloy_key == "Co0.3333Cr0.3333Ni0.3333"
+    assert summarize_round(session, rnd, target="single").hits == 1 and moved.alloy_key == "Co0.3333Cr0.3333Ni0.3333"
 
 
 def test_a_calphad_or_literature_label_on_a_suggestion_records_no_synthesis(session) -> None:  # noqa: ANN001
@@ -146,3 +146,17 @@ def test_a_calphad_or_literature_label_on_a_suggestion_records_no_synthesis(sess
     assert _moves(session, c.id)[-1] == ("synthesized", "labelled")
     for s in (a, b):
         assert "synthesized" not in {e.to_status for e in history(session, s.id)}
+
+
+def test_a_structure_target_counts_only_labels_of_its_structure(session) -> None:  # noqa: ANN001
+    """A hit is what the campaign's target says (alloyloop.models.target.is_hit): for BCC,
+    a single-phase FCC label or a single-phase label naming no structure is no hit."""
+    a, b, c, d = _campaign(session, "bcc", ["CoCrFeMnNi", "CoCrFeNi", "CoCrNi", "FeNi"])
+    label_suggestion(session, a.id, outcome="single", phases="BCC", source="experiment", method="XRD")
+    label_suggestion(session, b.id, outcome="single", phases="FCC", source="experiment", method="XRD")
+    label_suggestion(session, c.id, outcome="single", source="experiment", method="XRD")
+    label_suggestion(session, d.id, outcome="multi", phases="BCC+FCC", source="experiment", method="XRD")
+    rnd = rounds(session, "bcc")[0]
+    assert summarize_round(session, rnd, target="BCC").hits == 1
+    assert summarize_round(session, rnd, target="FCC").hits == 1
+    assert summarize_round(session, rnd, target="single").hits == 3

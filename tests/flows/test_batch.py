@@ -12,25 +12,22 @@ from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.novelty import duplicates_of
 from alloyloop.agent.suggestion import Observations, to_model_columns
 from alloyloop.campaigns.spec import StrategySpec
-from alloyloop.featurize.corpus import load_labelled
 from alloyloop.featurize.matrix import fraction_matrix
+
+from tests.fixtures.dvae import corpus_rows, fast
 
 PALETTE = ("Co", "Cr", "Fe", "Mn", "Ni")
 
 
 @pytest.fixture(scope="module")
 def fitted():  # noqa: ANN201
-    from alloyloop.models.config import DVAEConfig
     from alloyloop.models.dvae import DisentangledVAE
 
-    lab = load_labelled()
-    lab = lab[lab["single_phase"].notna() & lab["fractions"].map(lambda f: set(f) <= set(PALETTE))]
+    lab = corpus_rows(PALETTE)
     x = fraction_matrix(lab["fractions"], PALETTE)
     y = lab["single_phase"].astype(int).to_numpy()
-    config = dataclasses.replace(DVAEConfig(), max_epochs=6, min_epochs=2, patience=2, min_steps_per_epoch=2,
-                                 vae_max_epochs=3,
-                                 classifier_hidden=(32, 32), encoder_hidden=(32, 32),
-                                 decoder_hidden=(32, 32), composition_prior_samples=32)
+    config = fast(min_epochs=2, patience=2, min_steps_per_epoch=2, vae_max_epochs=3,
+                  encoder_hidden=(32, 32), decoder_hidden=(32, 32))
     model = DisentangledVAE(config, elements=PALETTE, seed=0).fit(x, y)
     obs = Observations(elements=PALETTE, X=x, y=y, keys=tuple(lab["key"]),
                        X_pending=np.empty((0, len(PALETTE))))

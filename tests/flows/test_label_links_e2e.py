@@ -121,14 +121,14 @@ def test_hits_agree_everywhere_after_labels_by_every_route_and_a_correction(
             for x in batch:  # each closed by the label of its own alloy, the move cited
                 note = history(s, x.id)[-1].note
                 assert note.startswith(f"closed by label #{closed[x.id][1]} (experiment")
-            assert summarize_round(s, first).hits == 3
+            assert summarize_round(s, first, target="single").hits == 3
             wrong = labels_for(s, a)[0].id
         _cli("label", "supersede", str(wrong), "-o", "multi", "-p", "FCC+BCC", "--note", "second scan", "--url", url)
 
         expected = _hits_from_current_labels(url, first.id)
         assert expected == 2  # a (corrected to multi) and c (multi) are misses; b and d hits
         with store_session(url) as s:
-            assert summarize_round(s, first).hits == expected
+            assert summarize_round(s, first, target="single").hits == expected
             found = search_labels(s, LabelQuery(campaign=NAME, state="current"))
             assert found.total == 4 and sum(lb.outcome == "single" for lb in found.labels) == expected
         status = _cli("campaign", "status", NAME, "--url", url)

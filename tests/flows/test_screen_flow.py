@@ -4,7 +4,6 @@ does not depend on the number of workers."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,8 @@ from alloyloop.agent.screen_flow import (
 from alloyloop.agent.strategies.screening import screening_scores
 from alloyloop.agent.suggestion import to_model_columns
 from alloyloop.featurize.lattice import enumerate_lattice, lattice_size
+
+from tests.fixtures.dvae import corpus_rows, fast
 
 PALETTE = ("Co", "Cr", "Fe", "Mn", "Ni")
 SPACE = DesignSpace(palette=PALETTE, min_elements=3, max_elements=5, step=0.05,
@@ -89,16 +90,12 @@ def test_space_round_trips_through_flow_parameters() -> None:
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from alloyloop.featurize.corpus import load_labelled
     from alloyloop.featurize.matrix import fraction_matrix
-    from alloyloop.models.config import DVAEConfig
     from alloyloop.models.dvae import DisentangledVAE
 
-    lab = load_labelled()
-    lab = lab[lab["single_phase"].notna() & lab["fractions"].map(lambda f: set(f) <= set(PALETTE))]
-    config = dataclasses.replace(DVAEConfig(), max_epochs=4, min_epochs=2, patience=2, vae_max_epochs=2,
-                                 classifier_hidden=(32, 32), encoder_hidden=(32, 32),
-                                 decoder_hidden=(32, 32), composition_prior_samples=32)
+    lab = corpus_rows(PALETTE)
+    config = fast(max_epochs=4, min_epochs=2, patience=2, vae_max_epochs=2,
+                  encoder_hidden=(32, 32), decoder_hidden=(32, 32))
     model = DisentangledVAE(config, elements=PALETTE, seed=0).fit(
         fraction_matrix(lab["fractions"], PALETTE), lab["single_phase"].astype(int).to_numpy())
     return model.save(tmp_path_factory.mktemp("screen") / "model")

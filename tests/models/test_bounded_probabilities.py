@@ -6,9 +6,7 @@ members for BoTorch, the SHAP head), and a calibration temperature that never sh
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,23 +20,19 @@ from alloyloop.models.networks import SoftCap, logit_bound
 from alloyloop.models.torch_members import member_logits
 from alloyloop.models.torch_scoring import TorchScorer
 
+from tests.fixtures.dvae import SYNTHETIC_PALETTE, fast, random_alloys
+
 torch.set_num_threads(1)
 
-_spec = importlib.util.spec_from_file_location("dvae_tests", Path(__file__).with_name("test_dvae.py"))
-_helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_helpers)
-random_alloys = _helpers.random_alloys
-
-PALETTE = ("Al", "Co", "Cr", "Cu", "Fe", "Mn", "Ni", "Ti")
+PALETTE = SYNTHETIC_PALETTE
 FLOOR = 1e-4
 # 80 epochs on 30 rows, kept at the best NLL on the training rows themselves: the worst
 # case, where nothing stops an unbounded classifier's logits from growing (it reaches
 # p ≈ 1e-18 on this data, see the last test).
-SMALL = DVAEConfig(max_epochs=80, min_epochs=80, patience=80, batch_size=32,
-                   selection_metric="nll",
-                   classifier_hidden=(64, 64), encoder_hidden=(16,), decoder_hidden=(16,),
-                   composition_prior_samples=16, vae_max_epochs=2, vae_patience=1,
-                   control_samples=16, dropout=0.1)
+SMALL = fast(max_epochs=80, min_epochs=80, patience=80, batch_size=32, selection_metric="nll",
+             classifier_hidden=(64, 64), encoder_hidden=(16,), decoder_hidden=(16,),
+             composition_prior_samples=16, vae_max_epochs=2, vae_patience=1,
+             control_samples=16, dropout=0.1)
 
 
 def _alloys(n: int, seed: int) -> np.ndarray:

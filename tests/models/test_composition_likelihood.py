@@ -20,14 +20,14 @@ from alloyloop.models.networks import M2, Decoder, PresenceDecoder
 from alloyloop.models.objective import labelled_loss, unlabelled_loss
 from alloyloop.models.torch_members import torch_decoder
 
+from tests.fixtures.dvae import fast
+
 torch.set_num_threads(1)
 
 
 PALETTE = ("Al", "Co", "Cr", "Cu", "Fe", "Mn", "Ni", "Ti", "V", "Nb", "Mo", "Ta", "W", "Zr")
-FAST = DVAEConfig(max_epochs=15, min_epochs=15, patience=15, batch_size=64,
-                  classifier_hidden=(32, 32), encoder_hidden=(64,), decoder_hidden=(64,),
-                  composition_prior_samples=32, vae_max_epochs=40, vae_patience=40,
-                  control_samples=32)
+FAST = fast(max_epochs=15, min_epochs=15, patience=15, encoder_hidden=(64,), decoder_hidden=(64,),
+            vae_max_epochs=40, vae_patience=40)
 
 
 def alloys(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

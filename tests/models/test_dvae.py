@@ -37,47 +37,22 @@ from alloyloop.models.priors import (
     rule_votes,
 )
 
+from tests.fixtures.dvae import FAST, SYNTHETIC_PALETTE, synthetic_alloys
+
 torch.set_num_threads(1)
 
 
-PALETTE = ("Al", "Co", "Cr", "Cu", "Fe", "Mn", "Ni", "Ti")
-FAST = DVAEConfig(max_epochs=6, min_epochs=1, patience=5, batch_size=64,
-                  classifier_hidden=(32, 32), encoder_hidden=(32,), decoder_hidden=(32,),
-                  composition_prior_samples=32, vae_max_epochs=6, vae_patience=3,
-                  control_samples=32)
-
-
-def random_alloys(n: int, n_elements: int, seed: int, concentration: float = 3.0
-                  ) -> np.ndarray:
-    """``(n, n_elements)`` compositions of 2–5 random elements, Dirichlet fractions."""
-    rng = np.random.default_rng(seed)
-    X = np.zeros((n, n_elements))
-    for i in range(n):
-        k = rng.integers(2, 6)
-        cols = rng.choice(n_elements, size=k, replace=False)
-        X[i, cols] = rng.dirichlet(np.full(k, concentration))
-    return X
-
-
-def synthetic_alloys(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(n, 8)`` compositions of 2–5 elements and labels: single-phase (1) unless the
-    alloy holds more than 12 at.% of Al + Ti + Cu together (a sharp, learnable rule)."""
-    X = random_alloys(n, len(PALETTE), seed, 3.0)
-    y = (X[:, [0, 3, 7]].sum(axis=1) <= 0.12).astype(np.int64)
-    return X, y
+PALETTE = SYNTHETIC_PALETTE
 
 
 @pytest.fixture(scope="module")
-def data():
-    X, y = synthetic_alloys(400, seed=1)
-    Xu, _ = synthetic_alloys(200, seed=2)
-    return X, y, Xu
+def data(synthetic_data):
+    return synthetic_data
 
 
 @pytest.fixture(scope="module")
-def fitted(data):
-    X, y, Xu = data
-    return DisentangledVAE(FAST, elements=PALETTE, seed=3).fit(X, y, X_unlabelled=Xu)
+def fitted(synthetic_fitted):
+    return synthetic_fitted
 
 
 # ---------------------------------------------------------------- objective terms

@@ -5,8 +5,6 @@ and fitted figures through properties (nothing outside ``models/`` reads ``…_`
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,24 +13,23 @@ import torch
 from alloyloop.models.config import DVAEConfig
 from alloyloop.models.dvae import DisentangledVAE, NotFittedError
 
+from tests.fixtures.dvae import FAST, SYNTHETIC_PALETTE
+
 torch.set_num_threads(1)
 
-_spec = importlib.util.spec_from_file_location("dvae_tests", Path(__file__).with_name("test_dvae.py"))
-_helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_helpers)
-FAST, PALETTE, synthetic_alloys = _helpers.FAST, _helpers.PALETTE, _helpers.synthetic_alloys
+PALETTE = SYNTHETIC_PALETTE
 
 
 @pytest.fixture(scope="module")
-def data():
-    X, y = synthetic_alloys(300, seed=5)
+def data(synthetic_data):
+    X, y, _ = synthetic_data
     return X, y
 
 
 @pytest.fixture(scope="module")
-def first(data):
-    X, y = data
-    return DisentangledVAE(FAST, elements=PALETTE, seed=0).fit(X, y)
+def first(synthetic_fitted):
+    """The shared synthetic DVAE: the earlier round's model to warm-start from."""
+    return synthetic_fitted
 
 
 def _weights(model: DisentangledVAE) -> dict[str, torch.Tensor]:

@@ -5,7 +5,6 @@ the differentiable descriptors it stands on, and the figures of
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 from pathlib import Path
 
@@ -29,29 +28,24 @@ from alloyloop.models.latent_quality import (
 from alloyloop.models.objective import gaussian_kl
 from alloyloop.models.torch_features import TorchClassifierInputs, clean_fractions
 
+from tests.fixtures.dvae import SYNTHETIC_PALETTE, fast, fit_synthetic, synthetic_set
+
 torch.set_num_threads(1)
 
-_spec = importlib.util.spec_from_file_location("dvae_tests", Path(__file__).with_name("test_dvae.py"))
-_helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_helpers)
-FAST, PALETTE, synthetic_alloys = _helpers.FAST, _helpers.PALETTE, _helpers.synthetic_alloys
+PALETTE = SYNTHETIC_PALETTE
 
 GATED_OFF = dict(vae_selection="classifier", free_bits=0.0, control_weight=0.0)
 
 
 @pytest.fixture(scope="module")
 def data():
-    X, y = synthetic_alloys(300, seed=11)
-    Xu, _ = synthetic_alloys(150, seed=12)
-    return X, y, Xu
+    return synthetic_set(300, 11, 150, 12)
 
 
 @pytest.fixture(scope="module")
 def generative(data):
     """A short two-phase fit: 8 classifier epochs, up to 40 VAE epochs."""
-    X, y, Xu = data
-    cfg = dataclasses.replace(FAST, max_epochs=8, vae_max_epochs=40, vae_patience=40)
-    return DisentangledVAE(cfg, elements=PALETTE, seed=0).fit(X, y, X_unlabelled=Xu)
+    return fit_synthetic(fast(max_epochs=8, vae_max_epochs=40, vae_patience=40), data, seed=0)
 
 
 # ---------------------------------------------------------------- differentiable descriptors

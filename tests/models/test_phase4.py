@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 import torch
 
-from alloyloop.featurize.corpus import load_labelled
 from alloyloop.featurize.matrix import fraction_matrix
 from alloyloop.models.calibration import (
     apply_temperature_softmax,
@@ -22,30 +21,23 @@ from alloyloop.models.calibration import (
 from alloyloop.models.config import ConfigError, DVAEConfig
 from alloyloop.models.dvae import DisentangledVAE
 from alloyloop.models.labels import PHASE4_CLASSES, mask_class, phase4_masks
-from alloyloop.models.torch_members import (
-    member_class_logits,
-    member_logits,
-    member_target_logits,
-    torch_decoder,
-)
+from alloyloop.models.target import target_members
+from alloyloop.models.torch_members import member_class_logits, member_logits, torch_decoder
+
+from tests.fixtures.dvae import corpus_rows, fast
 
 torch.set_num_threads(1)
 
 PALETTE = ("Al", "Co", "Cr", "Cu", "Fe", "Mn", "Ni", "Ti", "V", "Nb", "Mo", "Ta", "W",
            "Zr", "Hf", "Re", "Ru", "Os", "Rh", "Ir")
-FAST4 = DVAEConfig(label="phase4", max_epochs=5, min_epochs=1, patience=4, batch_size=64,
-                   classifier_hidden=(32, 32), encoder_hidden=(32,), decoder_hidden=(32,),
-                   composition_prior_samples=32, vae_max_epochs=4, vae_patience=3,
-                   control_samples=32)
+FAST4 = fast(label="phase4", max_epochs=5, patience=4, vae_max_epochs=4)
 
 
 @pytest.fixture(scope="module")
 def corpus():
     """Up to 120 alloys of each phase4 class inside the palette (seeded), and 100 others
     as unlabelled alloys."""
-    df = load_labelled()
-    df = df[df["in_table"] & df["phase4"].notna()
-            & df["fractions"].map(lambda f: set(f) <= set(PALETTE))]
+    df = corpus_rows(PALETTE, phase4=True)
     parts = [g.sample(min(len(g), 120), random_state=0) for _, g in df.groupby("phase4")]
     picked = np.concatenate([p.index.to_numpy() for p in parts])
     rest = df.drop(index=picked).sample(100, random_state=1)
@@ -192,13 +184,16 @@ def test_torch_members_per_class(fitted, corpus):
     assert single.shape == (3, 6)
     p = torch.softmax(out, dim=-1)
     torch.testing.assert_close(torch.sigmoid(single), p[..., :3].sum(-1))
-    bcc = member_target_logits(fitted, "BCC", dropout_members=3, seed=0)(x)
+    bcc = target_members(fitted, "BCC", dropout_members=3, seed=0)(x)
     torch.testing.assert_close(torch.sigmoid(bcc), p[..., 1])
     # batch shapes as BoTorch hands them: (b, q, E) -> (b, S, q)
-    assert member_target_logits(fitted, "FCC", dropout_members=3)(x.reshape(2, 3, -1)).shape \
+    assert target_members(fitted, "FCC", dropout_members=3)(x.reshape(2, 3, -1)).shape \
         == (2, 3, 3)
-    with pytest.raises(ValueError, match="one of FCC, BCC, HCP, multi"):
-        member_target_logits(fitted, "L12")
+    torch.testing.assert_close(target_members(fitted, "single", dropout_members=3, seed=0)(x),
+                               single)
+    for wrong in ("L12", "multi"):  # multi is a class of the model, not a target
+        with pytest.raises(ValueError, match="use one of 'single', 'FCC', 'BCC', 'HCP'"):
+            target_members(fitted, wrong)
     dec = torch_decoder(fitted, "BCC")(torch.zeros(2, 2, dtype=torch.float64))
     np.testing.assert_allclose(dec.numpy(), fitted._check_fitted().decoder(
         torch.zeros(2, 2), torch.tensor([[0.0, 1, 0, 0]] * 2)).exp().double().detach().numpy(),

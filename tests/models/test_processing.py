@@ -11,29 +11,28 @@ import pandas as pd
 import pytest
 import torch
 
-from alloyloop.featurize.corpus import load_labelled
 from alloyloop.featurize.matrix import fraction_matrix
 from alloyloop.models.config import ConfigError, DVAEConfig
 from alloyloop.models.dvae import DisentangledVAE
 from alloyloop.models.processing import LEVELS, route_counts, route_one_hot, route_words
-from alloyloop.models.torch_members import member_logits, member_target_logits
+from alloyloop.models.target import target_members
+from alloyloop.models.torch_members import member_logits
+
+from tests.fixtures.dvae import corpus_rows, fast
 
 torch.set_num_threads(1)
 
 PALETTE = ("Al", "Co", "Cr", "Cu", "Fe", "Mn", "Ni", "Ti", "V", "Nb", "Mo", "Ta", "W",
            "Zr", "Hf")
-FAST = DVAEConfig(label="phase4", processing_input=True, max_epochs=4, min_epochs=1,
-                  patience=3, batch_size=64, classifier_hidden=(32,), encoder_hidden=(16,),
-                  decoder_hidden=(16,), composition_prior_samples=16, vae_max_epochs=3,
-                  vae_patience=2, control_samples=16)
+FAST = fast(label="phase4", processing_input=True, max_epochs=4, patience=3,
+            classifier_hidden=(32,), encoder_hidden=(16,), decoder_hidden=(16,),
+            composition_prior_samples=16, vae_max_epochs=3, vae_patience=2, control_samples=16)
 
 
 @pytest.fixture(scope="module")
 def corpus():
     """Every corpus alloy with a route inside the palette, plus as many without one."""
-    df = load_labelled()
-    df = df[df["in_table"] & df["phase4"].notna()
-            & df["fractions"].map(lambda f: set(f) <= set(PALETTE))]
+    df = corpus_rows(PALETTE, phase4=True)
     routed = df[df["processing"].notna()]
     other = df[df["processing"].isna()].sample(len(routed), random_state=0)
     sel = pd.concat([routed, other])
@@ -87,7 +86,7 @@ def test_torch_members_take_a_route(fitted, corpus):
     X, _, _ = corpus
     x = torch.as_tensor(X[:4], dtype=torch.float64)
     for route in ("annealed", None):
-        logit = member_target_logits(fitted, "BCC", dropout_members=2, processing=route)(x)
+        logit = target_members(fitted, "BCC", dropout_members=2, processing=route)(x)
         p = fitted.predict_phase_proba(X[:4], processing=route)[:, 1]
         # the dropout members scatter around the deterministic prediction
         assert logit.shape == (2, 4)
