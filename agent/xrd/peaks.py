@@ -207,6 +207,7 @@ def _pv_terms(xs: np.ndarray, pos: np.ndarray, fw: np.ndarray, eta: float):  # n
     return u, lorentz, gauss, dpv
 
 
+# long: one fit-and-add loop; the residual and its Jacobian are closures over its window
 def _fitted(x: np.ndarray, y: np.ndarray, noise: np.ndarray, group: list[int], local: np.ndarray,
             wavelength: float, additions: int = 2) -> list[Peak]:
     """Overlapping peaks: a pseudo-Voigt sum (shared η) on a sloped line, least squares; a
