@@ -4,7 +4,7 @@ A round flow calls :func:`kill_point` at a few places where a real crash (power 
 killer, ``kill -9``) would hurt most. Nothing happens unless the environment variable
 ``ALLOYLOOP_TEST_KILL_AT`` names that place; then the process sends itself ``SIGKILL``,
 so no ``finally`` block, Prefect state hook or database rollback runs: exactly what a hard
-crash leaves behind. The variable is meant for tests only (``tests/flows/test_kill_rounds.py``);
+crash leaves behind. The variable is meant for tests only (``tests/agent/flows/test_kill_rounds.py``);
 never set it in production.
 
 Points (in the order a round reaches them):

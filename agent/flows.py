@@ -26,7 +26,7 @@ version, its suggestions (stored all or nothing), its report row. A rerun theref
 continues where the crash happened: the model is not refitted, no suggestion is stored
 twice, and labels (which only ever enter the store, never leave it) cannot be lost. If the
 data changed in between (new labels), the crashed round is closed as ``failed`` and a new
-one starts on the new data. ``tests/flows/test_kill_rounds.py`` checks this with real
+one starts on the new data. ``tests/agent/flows/test_kill_rounds.py`` checks this with real
 ``SIGKILL``s at the crash points of :mod:`alloyloop.agent.faults` (inert unless
 ``ALLOYLOOP_TEST_KILL_AT`` is set).
 

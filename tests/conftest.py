@@ -196,7 +196,7 @@ def postgres_server():
 @pytest.fixture(scope="session")
 def prefect_harness():
     """One ``prefect_test_harness`` for every test of the session that runs flows (in
-    tests/flows and tests/benchmarks): it starts a real Prefect server once (12-30 s, far
+    tests/agent/flows and tests/benchmarks): it starts a real Prefect server once (12-30 s, far
     more on busy cores) instead of an ephemeral server per test or per subprocess."""
     from prefect.testing.utilities import prefect_test_harness
 

@@ -1,5 +1,5 @@
 """The replay study's table and plot from per-round records (no campaign is run here:
-tests/flows/test_pool_replay.py runs one through the flow and scores it)."""
+tests/agent/flows/test_pool_replay.py runs one through the flow and scores it)."""
 
 from __future__ import annotations
 

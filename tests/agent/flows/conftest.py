@@ -20,8 +20,8 @@ from alloyloop.campaigns.spec import CampaignSpec, parse_spec
 
 # test_pool_replay scores its campaign with benchmarks/replay_metrics.py: benchmarks/ is a
 # folder of scripts, so put the repository root on sys.path (as tests/benchmarks does) for
-# runs of tests/flows on its own.
-ROOT = Path(__file__).resolve().parents[2]
+# runs of tests/agent/flows on its own.
+ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
