@@ -44,18 +44,21 @@ class Schedule:
     unlabelled_scale: float
 
 
-def schedule(c: DVAEConfig, n_l: int, n_u: int, seed: int) -> Schedule:
-    """The batches of one training phase.
+def schedule(c: DVAEConfig, n_l: int, n_u: int, seed: int, batch: int | None = None
+             ) -> Schedule:
+    """The batches of one training phase, ``batch`` labelled rows per step (default
+    ``c.batch_size``).
 
     An epoch is one pass over the larger of the two sets (the smaller one cycles), and
-    at least ``min_steps_per_epoch`` steps, so that a small labelled set still gets
-    enough updates between two validation checks. The unlabelled weight is row-wise as
-    in the summed M2 objective: each unlabelled row counts as much as a labelled one
-    (times ``unlabelled_weight``).
+    at least as many labelled rows as ``min_steps_per_epoch`` steps of ``c.batch_size``,
+    so that a small labelled set still gets enough updates between two validation
+    checks. The unlabelled weight is row-wise as in the summed M2 objective: each
+    unlabelled row counts as much as a labelled one (times ``unlabelled_weight``).
     """
-    steps = max(math.ceil(n_l / c.batch_size), math.ceil(n_u / c.batch_size),
-                c.min_steps_per_epoch)
+    batch = c.batch_size if batch is None else batch
+    floor = math.ceil(c.min_steps_per_epoch * min(c.batch_size, n_l) / min(batch, n_l))
+    steps = max(math.ceil(n_l / batch), math.ceil(n_u / batch), floor)
     gen = torch.Generator().manual_seed(seed)
-    lab = IndexStream(n_l, min(c.batch_size, n_l), gen)
+    lab = IndexStream(n_l, min(batch, n_l), gen)
     unl = IndexStream(n_u, math.ceil(n_u / steps), gen) if n_u else None
     return Schedule(steps, lab, unl, c.unlabelled_weight * (n_u / n_l) if n_u else 0.0)

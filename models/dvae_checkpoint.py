@@ -36,6 +36,9 @@ def upgrade_config(config: dict[str, Any]) -> dict[str, Any]:
     config.setdefault("processing_input", False)
     config.setdefault("probability_floor", 0.0)  # written before the logit cap: none
     config.setdefault("composition_likelihood", "multinomial")  # before presence decoding
+    # before the VAE phase had its own batches and improvement threshold
+    config.setdefault("vae_batch_size", config.get("batch_size", 256))
+    config.setdefault("vae_min_improvement", 0.0)
     return config
 
 

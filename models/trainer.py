@@ -6,7 +6,8 @@
 2. **VAE phase** (``vae_selection = "elbo"``) — the classifier is frozen at that epoch;
    encoder and decoder train on with free bits and the label-control term (decoded
    draws must be scored as their y by the frozen classifier) and are kept at the best
-   validation −ELBO + control term.
+   validation −ELBO + control term (larger batches, ``vae_batch_size``; the patience
+   restarts only on improvements above ``vae_min_improvement``).
 
 Free bits and the control term act only in phase 2, so the classifier is exactly the one
 a classifier-only selection keeps. Every random draw comes from the caller's torch RNG
@@ -144,7 +145,7 @@ class Trainer:
                                         if k.startswith(CLASSIFIER)})
         for param in net.classifier.parameters():
             param.requires_grad_(False)
-        plan = schedule(c, d.n_labelled, d.n_unlabelled, self.seed + 1)
+        plan = schedule(c, d.n_labelled, d.n_unlabelled, self.seed + 1, c.vae_batch_size)
         opt = torch.optim.Adam([*net.encoder.parameters(), *net.decoder.parameters()],
                                lr=c.lr, weight_decay=c.weight_decay)
         control = c.control_weight > 0
@@ -166,6 +167,7 @@ class Trainer:
                     if not k.startswith(CLASSIFIER)}
 
         best_score, _, _ = validation_score()
+        anchor = best_score  # the score the patience counts from
         best_vae, best_epoch, since_best, epoch = vae_state(), 0, 0, 0
         for epoch in range(1, c.vae_max_epochs + 1):
             net.train()
@@ -196,8 +198,11 @@ class Trainer:
             result.history.append({"epoch": epoch, "phase": "vae", "loss": total / plan.steps,
                                    "val_neg_elbo": neg_elbo, "val_control": ctrl})
             if math.isfinite(score) and score < best_score:
-                best_score, best_epoch, since_best = score, epoch, 0
+                best_score, best_epoch = score, epoch
                 best_vae = vae_state()
+            if math.isfinite(score) and (not math.isfinite(anchor) or score < anchor
+                                         - c.vae_min_improvement * abs(anchor)):
+                anchor, since_best = score, 0
             else:
                 since_best += 1
             if since_best >= c.vae_patience:
