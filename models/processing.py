@@ -72,3 +72,24 @@ def route_counts(words: Sequence[str] | np.ndarray) -> dict[str, int]:
     """Rows per route, every level listed (zeros included), in :data:`LEVELS` order."""
     w = list(words)
     return {level: int(sum(1 for v in w if v == level)) for level in LEVELS}
+
+
+def design_route(route: str | None, processing_input: bool) -> str | None:
+    """The route a model designs for, validated: a :data:`ROUTES` word, or None for none
+    (or ``"unknown"``).
+
+    Raises:
+        ValueError: a route for a model without the route input, or a word that is not a
+            route (the message lists them).
+    """
+    if route is not None and not processing_input:
+        raise ValueError(f"design route {route!r}: this model does not take the processing "
+                         "route as an input, so a route would change nothing; fit it with "
+                         "DVAEConfig(processing_input=True) ([model.dvae] processing_input "
+                         "= true)")
+    try:
+        word = None if route is None else str(route_words(route, 1)[0])
+    except ValueError:
+        raise ValueError(f"design route {route!r} is not a processing route: use one of "
+                         f"{', '.join(ROUTES)} (or None for the unknown route)") from None
+    return None if word == UNKNOWN else word

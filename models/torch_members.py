@@ -19,7 +19,7 @@ one fixed function, the same at every input, as an ensemble posterior needs).
 
 Processing route (``DVAEConfig.processing_input`` models): every view takes
 ``processing``, one route for all inputs; None is the model's design route
-(``DisentangledVAE.set_design_processing``), so the strategies, which pass none, score
+(``DisentangledVAE(..., design_processing=route)``), so the strategies, which pass none, score
 for the route the campaign designs for.
 
 Per class (phase4 models, ``DVAEConfig.label = "phase4"``): :func:`member_class_logits`
@@ -142,7 +142,7 @@ class DomainScore(nn.Module):
 def route_inputs(model, processing: str | None = None) -> TorchClassifierInputs:
     """The classifier's inputs of a fitted DVAE as a float64 torch module; with
     ``processing_input`` the route's one-hot appended: one route for every input, None =
-    the model's design route (``DisentangledVAE.set_design_processing``; unset: unknown)."""
+    the model's design route (``DisentangledVAE.design_processing``; None: unknown)."""
     assert model.standardizer_ is not None
     inputs = TorchClassifierInputs(model.elements, model.schema, model.standardizer_,
                                    model.config.classifier_inputs, dtype=torch.float64)

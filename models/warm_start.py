@@ -6,7 +6,9 @@ otherwise the fit starts cold and says why, so a campaign whose palette grew kee
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
+from pathlib import Path
 
 from alloyloop.featurize.converter import unstructure
 from alloyloop.models.config import DVAEConfig
@@ -43,3 +45,26 @@ def mismatch(old_config: DVAEConfig, old_elements: tuple[str, ...], config: DVAE
         if getattr(old_config, name) != getattr(config, name):
             return f"DVAE setting {name} changed"
     return None
+
+
+def initial_weights(init_from, config: DVAEConfig, elements: tuple[str, ...], load
+                    ) -> tuple[dict | None, WarmStart]:
+    """The network weights of ``init_from`` (a fitted model, or its checkpoint directory
+    read with ``load``) if they fit a model of ``config``/``elements``, and the record of
+    whether they are used and why (not)."""
+    if init_from is None:
+        return None, COLD
+    if isinstance(init_from, str | Path):
+        source = str(init_from)
+        if not (Path(init_from) / "meta.json").is_file():
+            return None, WarmStart(False, source, "previous checkpoint is missing")
+        old = load(init_from)
+    else:
+        old, source = init_from, "a model in memory"
+    if old.net_ is None:
+        return None, WarmStart(False, source, "the earlier model is not fitted")
+    reason = mismatch(old.config, old.elements, config, elements)
+    if reason is not None:
+        return None, WarmStart(False, source, reason)
+    return copy.deepcopy(old.net_.state_dict()), WarmStart(True, source,
+                                                           "previous round's weights")

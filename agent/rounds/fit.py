@@ -65,8 +65,8 @@ def fit_model(sessions: SessionFactory, start: RoundStart, data: RoundData, home
     """Fit (or, on a rerun, load) the round's DVAE.
 
     With ``[model] processing`` the model is fitted on the labels' routes and designs for
-    the spec's route (:meth:`DisentangledVAE.set_design_processing`, before the checkpoint
-    is written): the strategies then score every candidate for that route.
+    the spec's route (``DisentangledVAE(..., design_processing=route)``, saved in the
+    checkpoint): the strategies then score every candidate for that route.
 
     Raises:
         ValueError: no training label has the spec's route
@@ -85,13 +85,13 @@ def fit_model(sessions: SessionFactory, start: RoundStart, data: RoundData, home
         config = replace(config, warm_start_max_epochs=spec.model.warm_start_max_epochs)
     labels = data.model_labels(config.label)  # 0/1, or phase4 words for a phase4 model
     routes = data.processing
-    model = DisentangledVAE(config, elements=data.elements, seed=rnd.seed).fit(
+    model = DisentangledVAE(config, elements=data.elements, seed=rnd.seed,
+                            design_processing=route).fit(
         data.X_train, labels[data.train],
         X_unlabelled=data.X_unlabelled if len(data.X_unlabelled) else None,
         X_val=data.X_val, y_val=labels[data.val], init_from=previous,
         processing=None if routes is None else routes[data.train],
         processing_val=None if routes is None else routes[data.val])
-    model.set_design_processing(route)
     warm = (model.warm_start if previous is not None
             else WarmStart(False, None, "first model of the campaign" if spec.model.warm_start
                            else "warm start is off in the spec"))

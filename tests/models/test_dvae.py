@@ -27,6 +27,7 @@ from alloyloop.models.config import ConfigError, DVAEConfig
 from alloyloop.models.conformal import SplitConformal, set_labels
 from alloyloop.models.domain import DomainModel, nearest_distances
 from alloyloop.models.dvae import DisentangledVAE, NotFittedError
+from alloyloop.models.validation_split import validation_split
 from alloyloop.models.networks import M2
 from alloyloop.models.objective import labelled_loss, unlabelled_loss
 from alloyloop.models.priors import (
@@ -398,14 +399,12 @@ def test_config_round_trips_through_json():
 @pytest.mark.parametrize("split", ["stratified", "family"])
 def test_validation_split_is_seeded_and_sized(data, split):
     X, y, _ = data
-    model = DisentangledVAE(dataclasses.replace(FAST, validation_split=split),
-                            elements=PALETTE, seed=0)
-    tr, va = model._split(X, y)
+    space = DisentangledVAE(FAST, elements=PALETTE).space
+    tr, va = validation_split(X, y, space, fraction=FAST.val_fraction, mode=split, seed=0)
     assert np.array_equal(np.sort(np.concatenate([tr, va])), np.arange(len(y)))
     assert 0.08 * len(y) <= len(va) <= 0.2 * len(y)
     assert set(y[va]) == {0, 1}
-    again = DisentangledVAE(dataclasses.replace(FAST, validation_split=split),
-                            elements=PALETTE, seed=0)._split(X, y)
+    again = validation_split(X, y, space, fraction=FAST.val_fraction, mode=split, seed=0)
     assert np.array_equal(again[1], va)
     if split == "family":  # no element system on both sides
         systems = lambda idx: {tuple(row) for row in (X[idx] > 0)}  # noqa: E731

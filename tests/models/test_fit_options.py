@@ -1,6 +1,7 @@
 """What the DVAE exposes beyond fit/predict: warm starts as a fit option
 (``fit(init_from=…)``), the classification head as a torch module on its public inputs,
-and fitted figures through properties (nothing outside ``models/`` reads ``…_``)."""
+fitted figures through properties (nothing outside ``models/`` reads ``…_``), and the
+VAE phase's own batches and stopping rule (``vae_batch_size``, ``vae_min_improvement``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from alloyloop.models.batches import schedule
 from alloyloop.models.config import DVAEConfig
 from alloyloop.models.dvae import DisentangledVAE, NotFittedError
 
@@ -109,3 +111,40 @@ def test_properties_need_a_fitted_model():
 def test_warm_start_max_epochs_is_validated():
     with pytest.raises(ValueError, match="warm_start_max_epochs"):
         DVAEConfig(warm_start_max_epochs=0)
+
+
+def test_vae_phase_settings_change_the_decoder_not_the_classifier():
+    """The trainer's VAE phase (own batches, stopping threshold) leaves the classifier alone."""
+    X, y = synthetic_alloys(300, seed=7)
+    pool = X[:60] * 0.5 + X[60:120] * 0.5
+    base = dataclasses.replace(FAST, vae_max_epochs=6, vae_patience=3)
+    small = DisentangledVAE(dataclasses.replace(base, vae_batch_size=FAST.batch_size,
+                                                vae_min_improvement=0.0),
+                            elements=PALETTE, seed=0).fit(X, y, X_unlabelled=pool)
+    large = DisentangledVAE(dataclasses.replace(base, vae_batch_size=4 * FAST.batch_size,
+                                                vae_min_improvement=0.05),
+                            elements=PALETTE, seed=0).fit(X, y, X_unlabelled=pool)
+    # the classifier phase and everything fitted on its classifier are the same
+    np.testing.assert_array_equal(small.predict_proba(X), large.predict_proba(X))
+    assert small.temperature_ == large.temperature_
+    assert small.metrics["best_epoch"] == large.metrics["best_epoch"]
+    # the VAE phase took other steps, so the decoder differs
+    assert small.metrics["steps"] != large.metrics["steps"]
+    z = np.zeros((4, FAST.latent_dim))
+    assert not np.array_equal(small.decode(z, 1), large.decode(z, 1))
+
+
+@pytest.mark.parametrize(("n_l", "n_u", "batch", "steps"), [
+    (30, 0, None, 20),       # a campaign's few labels: min_steps_per_epoch steps
+    (30, 0, 1024, 20),       # the VAE phase's larger batch gives them as many updates
+    (5182, 1978, None, 21),  # a corpus fold: one pass over the labelled rows
+    (5182, 1978, 1024, 6),   # the same pass in 6 larger steps
+])
+def test_schedule_steps_per_epoch(n_l, n_u, batch, steps):
+    """A small labelled set gets as many updates per epoch in both phases."""
+    c = DVAEConfig(batch_size=256, min_steps_per_epoch=20)
+    plan = schedule(c, n_l, n_u, seed=0, batch=batch)
+    assert plan.steps == steps
+    assert plan.labelled.next().numel() == min(batch or 256, n_l)
+    if n_u:
+        assert plan.unlabelled.next().numel() == -(-n_u // steps)

@@ -83,7 +83,9 @@ def test_torch_descriptors_have_finite_gradients_at_absent_elements():
 # ---------------------------------------------------------------- config
 @pytest.mark.parametrize("field, value, fix", [
     ("vae_selection", "best", "choose one of"),
-    ("vae_patience", 0, "e.g. 20"),
+    ("vae_patience", 0, "e.g. 10"),
+    ("vae_batch_size", 0, "e.g. 1024"),
+    ("vae_min_improvement", -1e-3, "0 = any improvement resets the patience"),
     ("vae_max_epochs", -1, "e.g. 200"),
     ("free_bits", -0.1, "0.25 nat"),
     ("control_weight", float("nan"), "e.g. 10"),

@@ -109,3 +109,22 @@ def test_routes_counted_without_the_condition(corpus):
     model = DisentangledVAE(cfg, elements=PALETTE, seed=0).fit(X, y, processing=routes)
     assert model.transform(X[:2]).shape[1] == len(model.schema) + len(PALETTE)
     assert model.metrics["processing_counts"]["as-cast"] > 0
+
+
+def test_the_design_route_is_fixed_at_construction(fitted, corpus, tmp_path):
+    """A model built for a route predicts for it whenever no route is asked, through fit and
+    the checkpoint; one built without a route predicts for "unknown" (no mode switch)."""
+    X, y, routes = corpus
+    annealed = DisentangledVAE(FAST, elements=PALETTE, seed=0, design_processing="ANNEAL")
+    assert annealed.design_processing == "annealed" and "design_processing='annealed'" in repr(
+        annealed)
+    annealed.fit(X, y, processing=routes)
+    assert annealed.design_processing == "annealed"
+    np.testing.assert_array_equal(annealed.predict_proba(X[:9]),
+                                  fitted.predict_proba(X[:9], processing="annealed"))
+    np.testing.assert_array_equal(fitted.predict_proba(X[:9]),
+                                  fitted.predict_proba(X[:9], processing="unknown"))
+    back = DisentangledVAE.load(annealed.save(tmp_path / "annealed"))
+    assert back.design_processing == "annealed"
+    np.testing.assert_array_equal(back.predict_proba(X[:9]), annealed.predict_proba(X[:9]))
+    assert not hasattr(back, "set_design_processing")

@@ -1,0 +1,95 @@
+"""Everything one DVAE fit trains on, in one typed value: what the trainer
+(:mod:`alloyloop.models.trainer`) takes instead of fifteen positional arrays.
+
+Built once per fit by :func:`build_training_data` from validated fractions, targets and
+routes; the trainer never sees numpy arrays of its own making, and nothing in it changes
+during training.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from alloyloop.models.config import DVAEConfig
+from alloyloop.models.feature_map import FeatureMap
+from alloyloop.models.priors import count_quantiles, effective_element_count, rule_prior
+from alloyloop.models.validation_split import Rows
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The tensors of one fit (float32, CPU). ``n`` labelled training rows, ``m``
+    unlabelled, ``v`` validation; ``E`` palette elements, ``F`` classifier inputs; ``K``
+    classes of a phase4 model (targets are ``(·,)`` 0/1 for the binary label).
+
+    Attributes:
+        x_l, f_l, t_l, p_l: ``(n, E)`` fractions, ``(n, F)`` classifier inputs, ``(n,)`` or
+            ``(n, K)`` targets, ``(n,)`` rule prior p(single) of the labelled rows.
+        x_u, f_u, p_u: ``(m, E)``, ``(m, F)``, ``(m,)`` the same for the unlabelled rows
+            (``m`` may be 0).
+        x_v, f_v, t_v, p_v: ``(v, E)``, ``(v, F)``, ``(v,)`` / ``(v, K)``, ``(v,)`` the
+            validation rows.
+        t_v_labels: ``(v,)`` / ``(v, K)`` the validation targets as numpy (int64 or masks),
+            what the selection scores are computed on.
+        count_targets: ``(s,)`` quantiles of the training alloys' effective element count
+            (the element-count prior on decoded draws), or None when that prior is off.
+    """
+
+    x_l: Tensor
+    f_l: Tensor
+    t_l: Tensor
+    p_l: Tensor
+    x_u: Tensor
+    f_u: Tensor
+    p_u: Tensor
+    x_v: Tensor
+    f_v: Tensor
+    t_v: Tensor
+    p_v: Tensor
+    t_v_labels: np.ndarray
+    count_targets: Tensor | None
+
+    @property
+    def n_labelled(self) -> int:
+        return int(self.x_l.shape[0])
+
+    @property
+    def n_unlabelled(self) -> int:
+        return int(self.x_u.shape[0])
+
+
+def _t(a: np.ndarray) -> Tensor:
+    return torch.as_tensor(a, dtype=torch.float32)
+
+
+def build_training_data(c: DVAEConfig, features: FeatureMap, train: Rows, x_u: np.ndarray,
+                        val: Rows) -> TrainingData:
+    """The tensors of a fit from validated rows.
+
+    Args:
+        c: the fit's settings (prior, rule confidence, element-count prior).
+        features: the feature map with its standardizer fitted.
+        train, val: the labelled training and validation rows.
+        x_u: ``(m, E)`` unlabelled fractions (route unknown).
+    """
+    expert = c.prior == "expert"
+    tau = c.rule_confidence if expert else 0.0
+    _, f_l = features.inputs(train.x, train.routes)
+    _, f_u = features.inputs(x_u, None)
+    _, f_v = features.inputs(val.x, val.routes)
+    targets = None
+    if expert and c.composition_prior_weight > 0:
+        targets = _t(count_quantiles(effective_element_count(np.vstack([train.x, x_u])),
+                                     c.composition_prior_samples))
+    p_u = rule_prior(x_u, features.elements, tau) if len(x_u) else np.zeros(0)
+    return TrainingData(
+        x_l=_t(train.x), f_l=_t(f_l), t_l=_t(train.t),
+        p_l=_t(rule_prior(train.x, features.elements, tau)),
+        x_u=_t(x_u), f_u=_t(f_u), p_u=_t(p_u),
+        x_v=_t(val.x), f_v=_t(f_v), t_v=_t(val.t),
+        p_v=_t(rule_prior(val.x, features.elements, tau)),
+        t_v_labels=val.t, count_targets=targets)
