@@ -192,20 +192,6 @@ def unlabelled_pool(palette: Collection[str], exclude: Collection[str], *,
     return pool
 
 
-def _unlabelled(palette: tuple[str, ...], labelled_keys: set[str], extra: pd.DataFrame,
-                max_unlabelled: int | None, seed: int) -> pd.DataFrame:
-    """The corpus' unlabelled pool plus ``extra`` (withheld and candidate alloys), minus the
-    labelled ones, with a seeded cap."""
-    corpus_pool = unlabelled_pool(palette, labelled_keys | set(extra["key"]), limit=None, seed=seed)
-    unlabelled = pd.concat([corpus_pool[["key", "fractions"]], extra]) \
-        .drop_duplicates("key").sort_values("key").reset_index(drop=True)
-    if max_unlabelled is not None and len(unlabelled) > max_unlabelled:
-        pick = np.sort(np.random.default_rng(seed).choice(len(unlabelled), max_unlabelled,
-                                                          replace=False))
-        unlabelled = unlabelled.iloc[pick].reset_index(drop=True)
-    return unlabelled
-
-
 def round_data(snapshot: Snapshot, palette: tuple[str, ...], campaign: str, *, seed: int,
                val_fraction: float, use_unlabelled: bool = True,
                max_unlabelled: int | None = None, view: TrainingView = ALL_LABELS,
