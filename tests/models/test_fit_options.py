@@ -15,7 +15,7 @@ from alloyloop.models.batches import schedule
 from alloyloop.models.config import DVAEConfig
 from alloyloop.models.dvae import DisentangledVAE, NotFittedError
 
-from tests.fixtures.dvae import FAST, SYNTHETIC_PALETTE
+from tests.fixtures.dvae import FAST, SYNTHETIC_PALETTE, synthetic_alloys
 
 torch.set_num_threads(1)
 
