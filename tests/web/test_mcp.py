@@ -8,6 +8,7 @@ import getpass
 import json
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,13 @@ async def _http_session(url: str, token: str, work) -> Any:  # noqa: ANN001, ANN
                 return await work(session)
 
 
+def _run(fn: Any, *args: Any) -> Any:
+    """``anyio.run`` in a fresh thread: Playwright's sync API, used by browser tests earlier
+    in the same worker, leaves its event loop set on the main thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(anyio.run, fn, *args).result()
+
+
 def test_stdio_server_lists_its_tools_and_enters_a_label_as_the_local_user(lab) -> None:  # noqa: ANN001
     alloyloop = Path(sys.executable).with_name("alloyloop")
     params = StdioServerParameters(command=str(alloyloop), args=["mcp", "--url", lab.url, "--data-dir", str(lab.data_dir)],
@@ -80,7 +88,7 @@ def test_stdio_server_lists_its_tools_and_enters_a_label_as_the_local_user(lab) 
             out["history"] = _data(await session.call_tool("label_history", {"composition": "Co20Cr20Fe20Mn20Ni20"}))
             return out
 
-    out = anyio.run(main)
+    out = _run(main)
     assert out["tools"] == TOOLS
     [campaign] = out["campaigns"]
     assert campaign["name"] == lab.campaign and campaign["open_suggestions"] == 3
@@ -114,7 +122,7 @@ def test_http_roles_audit_and_suggestion_closing(live_server) -> None:  # noqa: 
         refused = _error(await session.call_tool("enter_label", label))
         return tools, refused, _data(await session.call_tool("open_suggestions", {"campaign": lab.campaign}))
 
-    tools, refused, open_before = anyio.run(_http_session, url, viewer, as_viewer)
+    tools, refused, open_before = _run(_http_session, url, viewer, as_viewer)
     assert tools == TOOLS
     assert "user 'val' has role 'viewer'" in refused and "'lab'" in refused
     assert suggestion in [s["id"] for s in open_before]
@@ -128,7 +136,7 @@ def test_http_roles_audit_and_suggestion_closing(live_server) -> None:  # noqa: 
                                                              "evidence_uri": "javascript:alert(1)"}))
         return entered, _data(await session.call_tool("open_suggestions", {"campaign": lab.campaign})), bad
 
-    entered, open_after, bad = anyio.run(_http_session, url, writer, as_lab)
+    entered, open_after, bad = _run(_http_session, url, writer, as_lab)
     label_id = entered["label"]["id"]
     assert entered["label"]["entered_by"] == "lee" and entered["label"]["source"] == "experiment"
     assert suggestion not in [s["id"] for s in open_after]
@@ -158,7 +166,7 @@ def test_http_refuses_missing_wrong_and_revoked_tokens(live_server) -> None:  # 
     async def tools(session: ClientSession) -> set[str]:
         return {t.name for t in (await session.list_tools()).tools}
 
-    assert anyio.run(_http_session, url, second, tools) == TOOLS
+    assert _run(_http_session, url, second, tools) == TOOLS
     old = httpx.post(url, json=body, headers=headers | {"Authorization": f"Bearer {first}"})
     assert old.status_code == 401  # a new token revoked the old one
     revoked = runner.invoke(cli_app, ["user", "token", "lee", "--revoke", "--url", lab.url])
@@ -213,7 +221,7 @@ def test_predict_answers_with_the_campaigns_newest_model(lab, tmp_path: Path) ->
             return answer, _error(refused)
 
     try:
-        answer, refused = anyio.run(main)
+        answer, refused = _run(main)
     finally:
         engine.dispose()
     found = _data(answer)
@@ -248,7 +256,7 @@ def test_tool_errors_name_the_value_and_the_fix_and_store_nothing(lab) -> None: 
             return [_error(await client.call_tool(name, args)) for name, args in calls]
 
     try:
-        missing, nan, neither, both, time, two_phases, empty = anyio.run(main)
+        missing, nan, neither, both, time, two_phases, empty = _run(main)
     finally:
         engine.dispose()
     assert "no-such-campaign" in missing
