@@ -300,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
 
     overrides = parse_overrides(args.dvae_set)
     out_dir: Path = args.out_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
     store = out_dir / "latent_quality.json"
     saved = json.loads(store.read_text()) if store.exists() else {"results": [], "commands": []}
     code = code_fingerprint("dvae")
