@@ -16,7 +16,6 @@ weak a role) answer an error result naming the value and the fix, and store noth
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,6 +24,7 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
+from alloyloop.db.actors import local_actor as audit_actor
 from alloyloop.db.engine import open_session
 from alloyloop.db.errors import StoreError
 from alloyloop.db.records import UserRecord
@@ -48,11 +48,7 @@ T = TypeVar("T")
 
 def local_actor() -> Actor:
     """The local user, as the CLI names them in the audit log."""
-    try:
-        login = getpass.getuser()
-    except (KeyError, OSError):  # no login name (some containers)
-        login = "unknown"
-    return Actor(f"cli:{login}", Role.ADMIN)
+    return Actor(audit_actor(), Role.ADMIN)
 
 
 def build_server(engine: Engine, evidence_dir: Path, *, local: Actor | None = None) -> MCPServer:

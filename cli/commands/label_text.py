@@ -6,25 +6,17 @@ same way and name the same actor in the audit log.
 
 from __future__ import annotations
 
-import getpass
-
 from rich.console import Console
 from rich.markup import escape
+
+from alloyloop.db.actors import local_actor, login_name  # noqa: F401 - login_name: the label commands' default 'entered by'
 
 console = Console()
 
 
-def login_name() -> str | None:
-    """The login name of the person running the command (None in some containers)."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name (some containers)
-        return None
-
-
 def actor() -> str:
     """Who the audit log names for a command-line write (web users appear by account name)."""
-    return f"cli:{login_name() or 'unknown'}"
+    return local_actor()
 
 
 def describe(label) -> str:  # noqa: ANN001 - a db.records.LabelRecord

@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from alloyloop.cli.commands.db import URL_HELP, store_errors
+from alloyloop.db.actors import local_actor
 
 user_app = typer.Typer(help="Accounts of the lab web app: add, list, change role or password, disable.",
                        no_args_is_help=True)
@@ -25,10 +26,7 @@ console = Console()
 
 def _actor() -> str:
     """Who runs the command, for the audit log (``cli:LOGIN``)."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no login name (some containers)
-        return "cli"
+    return local_actor()
 
 
 def read_password(password_file: Path | None, *, confirm: bool = True) -> str:
