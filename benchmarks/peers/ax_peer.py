@@ -3,7 +3,10 @@ continuous ``RangeParameterConfig`` per element except the last, the last elemen
 ``DerivedParameterConfig`` (1 minus the others) so that every trial sums to 1, and the
 linear parameter constraint ``x_1 + ... + x_(n-1) <= 1`` (plus ``>= 1 - max`` when the last
 element has an upper bound). The outcome is a 0/1 metric maximised by Ax's default
-generation strategy (``Client`` defaults: its GP-based BO once there is data).
+generation strategy (``Client`` defaults: Sobol points until 5 trials, 2 of them observed, then its GP-based
+BO, "MBM"; ``last_nodes`` says which made each proposal). The adapter is stateless (a new
+``Client`` per call), so Ax's one-off centre-of-space trial is switched off once there is
+data, or it would recur every round.
 
 Start labels go in with ``attach_trial`` + ``complete_trial``; pending compositions are
 attached and left running, which is how Ax sees pending points. ``get_next_trials``
@@ -39,8 +42,9 @@ class AxPeer:
 
     def __init__(self) -> None:
         self.last_rounding: list[float] = []
+        self.last_nodes: list[str] = []  # which Ax generation node made each proposal
 
-    def _client(self, space: StudySpace, seed: int):
+    def _client(self, space: StudySpace, seed: int, has_data: bool):
         from ax import Client, RangeParameterConfig
         from ax.api.configs import DerivedParameterConfig
 
@@ -60,7 +64,11 @@ class AxPeer:
         client = Client(random_seed=seed)
         client.configure_experiment(parameters=parameters, parameter_constraints=constraints)
         client.configure_optimization(objective=METRIC)
-        client.configure_generation_strategy(initialization_random_seed=seed)
+        # Ax's default strategy makes the centre of the space its first trial, once per
+        # experiment; this adapter rebuilds the Client every round, so with data attached the
+        # centre point would recur every round (a persistent Client makes it once)
+        client.configure_generation_strategy(initialization_random_seed=seed,
+                                             initialize_with_center=not has_data)
         return client
 
     def _parameterization(self, space: StudySpace, fractions: Mapping[str, float]) -> dict[str, float]:
@@ -75,7 +83,7 @@ class AxPeer:
         level = ax_logger.level
         ax_logger.setLevel(logging.WARNING)  # Ax logs every trial at INFO
         try:
-            client = self._client(space, seed)
+            client = self._client(space, seed, has_data=bool(observed))
             for obs in observed:
                 index = client.attach_trial(parameters=self._parameterization(space, obs.fractions))
                 client.complete_trial(trial_index=index, raw_data={METRIC: float(bool(obs.hit))})
@@ -88,6 +96,8 @@ class AxPeer:
                     raise RuntimeError(f"Ax proposed no trial after {len(proposals)} of {batch_size}")
                 proposals += [{el: float(params[_name(el)]) for el in space.elements}
                               for _, params in sorted(trials.items())]
+                self.last_nodes += [client._experiment.trials[index].generator_runs[0]._generation_node_name
+                                    for index in sorted(trials)]
         finally:
             ax_logger.setLevel(level)
         return self._round(space, proposals, observed, pending)
