@@ -31,11 +31,27 @@ from alloyloop.campaigns.spec import CampaignSpec
 from alloyloop.db.campaigns import list_suggestions, rounds
 from alloyloop.db.current_labels import suggestion_labels
 from alloyloop.db.records import LabelRecord, SuggestionRecord
-from alloyloop.db.resolver import training_frame
+from alloyloop.db.label_reads import labels_stamp
+from alloyloop.db.resolver import training_frame as resolved_frame
 from alloyloop.db.session import Session
 from alloyloop.featurize.matrix import fraction_matrix
 from alloyloop.featurize.outcomes import Outcome
 from alloyloop.models.target import SINGLE, is_hit, label_word, target_outcomes
+
+
+_FRAMES: dict[tuple[str, tuple[int, int, int]], pd.DataFrame] = {}
+
+
+def training_frame(session: Session) -> pd.DataFrame:
+    """The store's training labels (:func:`alloyloop.db.resolver.training_frame`), kept
+    per store until a label is added or superseded: resolving every alloy's labels takes
+    seconds on a store holding the corpus, and each dashboard view needs them."""
+    key = (str(session.get_bind().url), labels_stamp(session))
+    if key not in _FRAMES:
+        if len(_FRAMES) >= 4:
+            _FRAMES.pop(next(iter(_FRAMES)))
+        _FRAMES[key] = resolved_frame(session)
+    return _FRAMES[key]
 
 
 def target_name(target: str) -> str:

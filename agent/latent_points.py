@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from alloyloop.agent.campaign_ops import spec_of
+from alloyloop.agent.discovery import training_frame
 from alloyloop.db.campaigns import get_model_version, list_suggestions, rounds
 from alloyloop.db.records import SuggestionRecord
-from alloyloop.db.resolver import training_frame
 from alloyloop.db.session import Session
 from alloyloop.featurize.composition import parse_composition
 from alloyloop.featurize.matrix import fraction_matrix

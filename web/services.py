@@ -370,7 +370,7 @@ def discovery_plots(session: Session, name: str) -> DiscoveryPlots:
         return DiscoveryPlots(None, None, None, str(exc))
     try:
         latent = latent_map(session, name)
-    except (OSError, ValueError, KeyError) as exc:  # a damaged or foreign checkpoint
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:  # a damaged or foreign checkpoint
         latent = LatentMap(spec_of(session, name).goal.target, None,
                            problem=f"the round's checkpoint could not be read: {exc}")
     return DiscoveryPlots(hit_curves(session, name), reliability(session, name), latent)

@@ -184,6 +184,12 @@ def discovered(lab: Lab, tmp_path: Path) -> Discovered:
     return discovery_round(lab, tmp_path)
 
 
+@pytest.fixture
+def discovered_any(lab_any: Lab, tmp_path: Path) -> Discovered:
+    """:func:`discovery_round` on each backend."""
+    return discovery_round(lab_any, tmp_path)
+
+
 def settings_for(lab: Lab, **overrides: object) -> WebSettings:
     return WebSettings(database_url=lab.url, data_dir=lab.data_dir, **overrides)  # type: ignore[arg-type]
 
