@@ -18,6 +18,7 @@ random picks would have found.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -40,6 +41,7 @@ from alloyloop.models.target import SINGLE, is_hit, label_word, target_outcomes
 
 
 _FRAMES: dict[tuple[str, tuple[int, int, int]], pd.DataFrame] = {}
+_FRAMES_LOCK = threading.Lock()  # the app serves requests from a thread pool
 
 
 def training_frame(session: Session) -> pd.DataFrame:
@@ -47,11 +49,15 @@ def training_frame(session: Session) -> pd.DataFrame:
     per store until a label is added or superseded: resolving every alloy's labels takes
     seconds on a store holding the corpus, and each dashboard view needs them."""
     key = (str(session.get_bind().url), labels_stamp(session))
-    if key not in _FRAMES:
-        if len(_FRAMES) >= 4:
-            _FRAMES.pop(next(iter(_FRAMES)))
-        _FRAMES[key] = resolved_frame(session)
-    return _FRAMES[key]
+    with _FRAMES_LOCK:
+        found = _FRAMES.get(key)
+    if found is None:
+        found = resolved_frame(session)
+        with _FRAMES_LOCK:
+            while len(_FRAMES) >= 4:
+                _FRAMES.pop(next(iter(_FRAMES)))
+            _FRAMES[key] = found
+    return found
 
 
 def target_name(target: str) -> str:
