@@ -52,3 +52,14 @@ def current_labels_with_provenance(session: Session, method: str, since: datetim
 def all_label_ids(session: Session) -> list[int]:
     """Every stored label's id, oldest first (an export of the whole store)."""
     return list(session.execute(select(Label.id).order_by(Label.id)).scalars())
+
+
+def labels_stamp(session: Session) -> tuple[int, int, int]:
+    """(labels, largest id, superseded labels): it changes whenever a label is added or
+    superseded, so a reader can keep what it derived from the labels until then (labels
+    are never edited in place or deleted)."""
+    from sqlalchemy import func
+
+    row = session.execute(select(func.count(Label.id), func.max(Label.id),
+                                 func.count(Label.superseded_by))).one()
+    return int(row[0]), int(row[1] or 0), int(row[2])

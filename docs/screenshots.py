@@ -4,9 +4,10 @@ Run from the repository root (needs Debian's chromium and the dev extras):
 
     OMP_NUM_THREADS=1 python docs/screenshots.py [--out docs/images]
 
-Builds a throwaway SQLite store with a campaign of two rounds (suggestions made through
-the store's services, with strategies, intervals and nearest known alloys; no model is
-trained), labels with evidence files, corrections and an import; serves the app with
+Builds a throwaway SQLite store with a campaign of three rounds (suggestions made through
+the store's services, with strategies, intervals and nearest known alloys; the third
+round's model is a small DVAE fitted on synthetic alloys, for the dashboard's latent
+map), labels with evidence files, corrections and an import; serves the app with
 uvicorn on a free port; logs in as a lab user and saves one PNG per page.
 """
 
@@ -69,6 +70,7 @@ def seed(url: str, data_dir: Path, home: Path) -> None:
                 "VEC": 0.31, "δ [%]": 0.22, "ΔH_mix [kJ/mol]": 0.17, "x(Al)": 0.12, "Δχ": 0.05}}), "utf-8")
             add_report(s, rnd.id, str(report / "index.html"), kind=REPORT_KIND)
             finish_round(s, rnd.id)
+        discovery_round(s, home)
         transition_audited(s, 1, "queued", actor="lee", note="arc melting on Monday")
         transition_audited(s, 4, "queued", actor="lee", note=None)
         transition_audited(s, 4, "synthesized", actor="lee", note=None)
@@ -87,6 +89,57 @@ def seed(url: str, data_dir: Path, home: Path) -> None:
                               entered_by="ada" if i % 2 else "lee",
                               evidence_uri=f"https://doi.org/10.1016/j.actamat.2026.{1000 + i}")
     engine.dispose()
+
+
+ROUND_3 = [  # (alloy, strategy, p(single) when suggested, label: outcome and phases; None: in the lab)
+    ("Co30Cr15Fe20Mn15Ni20", "botorch", 0.95, "single", "FCC"), ("Al5Co25Cr20Fe25Ni25", "botorch", 0.9, "single", "FCC"),
+    ("Co25Cr20Fe20Mn10Ni25", "botorch", 0.86, "single", "FCC"), ("Al10Co20Cr20Fe25Ni25", "botorch", 0.74, "multi", "FCC+BCC"),
+    ("Al15Co20Cr20Fe20Ni25", "screen", 0.55, "multi", "FCC+B2"), ("Co20Cr25Fe25Mn10Ni20", "screen", 0.66, "single", "FCC"),
+    ("Al20Co20Cr20Fe20Ni20", "random", 0.18, "multi", "BCC+B2"), ("Co35Cr20Fe15Mn15Ni15", "random", 0.62, None, None),
+]
+
+
+def discovery_round(s, home: Path) -> None:  # noqa: ANN001 - a store session
+    """A third round for the dashboard's plots: eight suggestions with their latent
+    coordinates, seven labelled, and a small DVAE (fitted on synthetic alloys in seconds)
+    as the round's model, so the latent map has a checkpoint to read."""
+    import numpy as np
+
+    from alloyloop.db.audit import add_label_audited, label_suggestion_audited
+    from alloyloop.db.campaigns import SuggestionInput, add_suggestions, attach_model, finish_round, register_model_version, start_round
+    from alloyloop.featurize.composition import parse_composition
+    from alloyloop.featurize.matrix import fraction_matrix
+    from alloyloop.models.config import DVAEConfig
+    from alloyloop.models.dvae import DisentangledVAE
+
+    elements = ("Al", "Co", "Cr", "Fe", "Mn", "Ni")
+    rng = np.random.default_rng(0)
+    X = rng.dirichlet(np.full(len(elements), 2.0), size=300)
+    model = DisentangledVAE(DVAEConfig(max_epochs=20, min_epochs=5, patience=5, classifier_hidden=(32, 32),
+                                       encoder_hidden=(32,), decoder_hidden=(32,), vae_max_epochs=10,
+                                       composition_prior_samples=32, control_samples=32),
+                            elements=elements, seed=0).fit(X, (X[:, 0] < 0.12).astype(np.int64))
+    checkpoint = model.save(home / "round-2" / "model")
+    z = model.encode(fraction_matrix([parse_composition(c).fractions for c, *_ in ROUND_3], elements))
+    rnd = start_round(s, "demo-lab", data_hash="2" * 64, seed=2)
+    made = add_suggestions(s, rnd.id, [SuggestionInput(
+        c, strategy, p_single=p, interval=(max(0.0, p - 0.12), min(1.0, p + 0.05)),
+        prediction_set=["single"] if p > 0.7 else ["single", "multi"], in_domain=True, acquisition=p / 3,
+        extra={"latent": [float(v) for v in z[i]], "nearest_key": "CoCrFeMnNi", "nearest_distance": 0.05})
+        for i, (c, strategy, p, _, _) in enumerate(ROUND_3)])
+    attach_model(s, rnd.id, register_model_version(s, "demo-lab/round-2", checkpoint, sha256="b" * 64).id)
+    finish_round(s, rnd.id)
+    for m, (_, _, _, outcome, phases) in zip(made, ROUND_3):
+        if outcome is not None:
+            label_suggestion_audited(s, m.id, actor="lee", outcome=outcome, phases=phases, source="experiment",
+                                     method="XRD", entered_by="lee")
+    for i in range(40):  # literature alloys of the palette around them: the latent map's background
+        x = rng.dirichlet(np.full(5, 4.0)) * (1 - 0.005 * i)
+        al = 0.005 * i
+        fractions = {"Al": al, **{el: float(v) for el, v in zip(elements[1 + i % 2:], x[:5 - i % 2] / x[:5 - i % 2].sum() * (1 - al))}}
+        add_label_audited(s, actor="ada", composition={k: v for k, v in fractions.items() if v > 0},
+                          outcome="single" if al < 0.1 else "multi", phases="FCC" if al < 0.1 else "FCC+BCC",
+                          source="literature", entered_by="ada", evidence_uri=f"https://doi.org/10.1016/j.jallcom.2025.{i:04d}")
 
 
 def serve(url: str, data_dir: Path):  # noqa: ANN201 - (base url, server, thread)

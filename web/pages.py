@@ -150,7 +150,8 @@ def campaigns(request: Request, session: Store, login: Reader) -> Response:
 
 @router.get("/campaigns/{name}")
 def campaign_dashboard(request: Request, name: str, session: Store, login: Reader) -> Response:
-    return render(request, "dashboard.html", {"d": services.dashboard(session, name)})
+    return render(request, "dashboard.html", {"d": services.dashboard(session, name),
+                                              "plots": services.discovery_plots(session, name)})
 
 
 @router.get("/campaigns/{name}/suggestions")

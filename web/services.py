@@ -20,6 +20,9 @@ from typing import Any
 from starlette.datastructures import UploadFile
 
 from alloyloop.agent.campaign_ops import RoundSummary, campaign_summaries, round_report_path, spec_of, trigger_decision
+from alloyloop.agent.discovery import HitCurves, hit_curves
+from alloyloop.agent.latent_points import LatentMap, latent_map
+from alloyloop.agent.suggestion_reliability import Reliability, reliability
 from alloyloop.campaigns.errors import SpecError
 from alloyloop.db.accounts import Login
 from alloyloop.db.audit import (
@@ -341,6 +344,36 @@ def dashboard(session: Session, name: str) -> Dashboard:
                    "strategies": {s.kind: s.count for s in spec.strategies}}
     report_round = next((s.index for s in reversed(summaries) if s.report and Path(s.report).is_file()), None)
     return Dashboard(record, summaries, status_counts, trigger, summary, spec_error, report_round)
+
+
+@dataclass(frozen=True)
+class DiscoveryPlots:
+    """The dashboard's plots, each from one function over the store (None: the campaign's
+    spec no longer reads, ``error`` says why)."""
+
+    hits: HitCurves | None
+    reliability: Reliability | None
+    latent: LatentMap | None
+    error: str | None = None
+
+
+def discovery_plots(session: Session, name: str) -> DiscoveryPlots:
+    """Cumulative hits per strategy with random's expectation
+    (:func:`alloyloop.agent.discovery.hit_curves`), the reliability diagram of past
+    suggestions (:func:`alloyloop.agent.suggestion_reliability.reliability`) and the newest
+    round's latent map (:func:`alloyloop.agent.latent_points.latent_map`), for the
+    campaign's target. A checkpoint that cannot be read leaves the other two."""
+    get_campaign(session, name)
+    try:
+        spec_of(session, name)
+    except SpecError as exc:
+        return DiscoveryPlots(None, None, None, str(exc))
+    try:
+        latent = latent_map(session, name)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:  # a damaged or foreign checkpoint
+        latent = LatentMap(spec_of(session, name).goal.target, None,
+                           problem=f"the round's checkpoint could not be read: {exc}")
+    return DiscoveryPlots(hit_curves(session, name), reliability(session, name), latent)
 
 
 @dataclass(frozen=True)

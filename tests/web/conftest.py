@@ -115,6 +115,81 @@ def lab(sqlite_url: str, tmp_path: Path) -> Lab:
     return seed(sqlite_url, tmp_path / "data")
 
 
+@dataclass(frozen=True)
+class Discovered:
+    """The seeded lab after a second round (:func:`discovery_round`)."""
+
+    lab: Lab
+    round_id: int
+    checkpoint: Path
+    ids: dict[str, int]
+    """Alloy typed in :data:`ROUND_1` → suggestion id."""
+
+
+ROUND_1 = (  # (alloy, strategy, p(FCC) when suggested, label outcome, phases; None: no label)
+    ("Co25Cr15Fe20Mn20Ni20", "botorch", 0.9, "single", "FCC"),
+    ("Al5Co25Cr20Fe25Ni25", "botorch", 0.85, "single", "FCC"),
+    ("Al15Co20Cr25Fe20Ni20", "botorch", 0.35, "multi", "FCC+BCC"),
+    ("Al10Co25Cr20Fe20Ni25", "random", 0.45, "single", "FCC"),
+    ("Al15Co15Cr15Fe15Mn20Ni20", "random", 0.15, "single", "BCC"),
+    ("Al5Co20Cr25Fe25Mn25", "screen", 0.6, "single", None),
+    ("Co30Cr20Fe20Mn10Ni20", "screen", 0.7, None, None),
+)
+
+
+def discovery_round(lab: Lab, folder: Path) -> Discovered:
+    """A second round of the lab's FCC campaign through the store's services: suggestions
+    of three strategies with p(FCC) stored as the batch stores it, most of them labelled
+    (hits, misses, a single-phase label naming no structure), the first round's
+    CoCrFeMnNi labelled FCC, and a tiny DVAE fitted on synthetic alloys as the round's
+    model (its checkpoint in ``folder``), five suggestions with their latent coordinates
+    stored as the strategies store them."""
+    from alloyloop.db.audit import label_suggestion_audited
+    from alloyloop.db.campaigns import attach_model, register_model_version
+    from alloyloop.featurize.composition import parse_composition
+    from alloyloop.featurize.matrix import fraction_matrix
+    from alloyloop.models.dvae import DisentangledVAE
+    from tests.fixtures.dvae import random_alloys, tiny
+
+    elements = ("Al", "Co", "Cr", "Cu", "Fe", "Mn", "Ni", "Ti", "V")
+    X = random_alloys(160, len(elements), seed=3)
+    model = DisentangledVAE(tiny(latent_dim=2), elements=elements, seed=0).fit(
+        X, (X[:, [0, 3, 7]].sum(axis=1) <= 0.12).astype("int64"))
+    checkpoint = model.save(folder / "checkpoint")
+    x = fraction_matrix([parse_composition(c).fractions for c, *_ in ROUND_1], elements)
+    latent = model.encode(x)
+    with lab.session() as s:
+        first = lab.suggestion_ids[0]  # CoCrFeMnNi, screen
+        label_suggestion_audited(s, first, actor="lee", outcome="single", phases="FCC", source="experiment",
+                                 method="XRD", entered_by="lee")
+        rnd = start_round(s, lab.campaign, data_hash="1" * 64, seed=2)
+        made = add_suggestions(s, rnd.id, [
+            SuggestionInput(c, strategy, p_single=min(1.0, p + 0.05), interval=(0.1, 0.95),
+                            prediction_set=["single"], in_domain=True, acquisition=p,
+                            extra={"target": "FCC", "p_target": p,
+                                   **({"latent": [float(v) for v in latent[i]]} if i < 5 else {})})
+            for i, (c, strategy, p, _, _) in enumerate(ROUND_1)])
+        version = register_model_version(s, f"{lab.campaign}/round-1", checkpoint, sha256="a" * 64)
+        attach_model(s, rnd.id, version.id)
+        finish_round(s, rnd.id)
+        for m, (_, _, _, outcome, phases) in zip(made, ROUND_1):
+            if outcome is not None:
+                label_suggestion_audited(s, m.id, actor="lee", outcome=outcome, phases=phases,
+                                         source="experiment", method="XRD", entered_by="lee")
+    return Discovered(lab, rnd.id, Path(checkpoint), {c: m.id for (c, *_), m in zip(ROUND_1, made)})
+
+
+@pytest.fixture
+def discovered(lab: Lab, tmp_path: Path) -> Discovered:
+    return discovery_round(lab, tmp_path)
+
+
+@pytest.fixture
+def discovered_any(lab_any: Lab, tmp_path: Path) -> Discovered:
+    """:func:`discovery_round` on each backend."""
+    return discovery_round(lab_any, tmp_path)
+
+
 def settings_for(lab: Lab, **overrides: object) -> WebSettings:
     return WebSettings(database_url=lab.url, data_dir=lab.data_dir, **overrides)  # type: ignore[arg-type]
 
