@@ -43,7 +43,7 @@ def _domain(s: SuggestionRecord) -> str:
     if s.in_domain is None:
         return "–"
     score = (s.extra or {}).get("domain_score")
-    return ("in" if s.in_domain else "out") + ("" if score is None else f" ({shown(float(score), 2)})")
+    return ("in" if s.in_domain else "out") + ("" if score is None else f"\u00a0({shown(float(score), 2)})")
 
 
 def suggestion_section(suggestions: Sequence[SuggestionRecord], drivers: Mapping[int, Sequence[Driver]],

@@ -35,8 +35,10 @@ class Driver:
 
     @property
     def text(self) -> str:
-        """``VEC [e/atom] 8.1: +0.031``."""
-        return f"{self.feature} {self.value:.3g}: {self.shap:+.3f}"
+        """``VEC [e/atom] 8.1: +0.031`` (the value to 3 significant digits, never in
+        e-notation: ``T_m [K] 1721``, ``Δχ [Pauling] 0.0293``)."""
+        value = f"{self.value:.0f}" if abs(self.value) >= 100 else f"{self.value:.3g}"
+        return f"{self.feature} {value}: {self.shap:+.3f}"
 
 
 def top_drivers(result: ShapResult, top: int = TOP) -> list[list[Driver]]:

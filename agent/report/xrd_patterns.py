@@ -108,7 +108,8 @@ def xrd_section(labels: Sequence[XrdLabel], out_dir: Path) -> tuple[str, str] | 
         parts.append(H.figure(name, caption))
     more = len(labels) - MAX_PLOTS
     note = (f'<p class="muted">{more} more XRD-backed labels this round are not plotted.</p>' if more > 0 else "")
-    body = (f"<p>{len(labels)} label(s) entered this round from an XRD pattern: the pattern, its peaks indexed per "
+    count = f"{len(labels)} label was" if len(labels) == 1 else f"{len(labels)} labels were"
+    body = (f"<p>{count} entered this round from an XRD pattern: the pattern, its peaks indexed per "
             "phase (unexplained peaks as crosses), what the analysis proposed and what was stored.</p>"
             + H.table(["label", "alloy", "stored", "proposed", "decision"], rows) + "".join(parts) + note)
     return "XRD patterns of this round's labels", body
