@@ -82,7 +82,9 @@ def seed(url: str, data_dir: Path, home: Path) -> None:
         supersede_label_audited(s, first.id, actor="lee", outcome="single", phases="FCC", processing="annealed 1100C 24h",
                                 entered_by="lee", evidence_uri=scan.uri,
                                 note="after annealing the BCC peak is gone: single FCC")
-        for i, (c, _, p, _) in enumerate(SUGGESTED * 12):
+        # labels of the nearest known alloys, not of the suggested ones: a label of a suggested
+        # alloy closes its suggestion, and the queue's screenshot needs them open
+        for i, (_, _, p, c) in enumerate(SUGGESTED * 12):
             add_label_audited(s, actor="ada", composition=c, outcome="single" if (p + i / 10) % 1 > 0.4 else "multi",
                               source="literature" if i % 3 else "experiment", method="XRD" if i % 3 == 0 else None,
                               entered_by="ada" if i % 2 else "lee",
