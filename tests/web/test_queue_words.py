@@ -1,6 +1,6 @@
 """The suggestion queue explains each suggestion on its own (issue 33): its own strongest SHAP
 features from its round's report, the probability an FCC campaign ranks by (p(FCC)), an
-empty credible set in words; the suggestion's label form leads to the XRD proposal, and the
+empty credible set in words (and the MCP tool's open suggestions say the same); the suggestion's label form leads to the XRD proposal, and the
 banner after storing a label links to it."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from alloyloop.agent.campaign_ops import REPORT_KIND
 from alloyloop.agent.report.shap_values import ShapResult
 from alloyloop.agent.report.suggestion_shap import read_explanations, top_drivers, write_explanations
 from alloyloop.db.campaigns import SuggestionInput, add_report, add_suggestions, finish_round, start_round
+from alloyloop.web.mcp_tools import open_suggestions
 
 NAMES = ("VEC [e/atom]", "δ [%]", "ΔH_mix [kJ/mol]", "x(Al)")
 
@@ -59,6 +60,12 @@ def test_each_suggestion_has_its_own_explanation_and_the_campaigns_target(client
     assert "why: " not in old and "p(FCC)" not in old
     assert "top SHAP features" not in text  # the old round-level line is gone
     assert read_explanations(lab.data_dir.parent / "home" / "round-1" / "report")[first][0].feature == "x(Al)"
+    # the MCP tool's open suggestions say the same
+    with lab.session() as s:
+        told = {row["id"]: row for row in open_suggestions(s, lab.campaign)}
+    assert [d["feature"] for d in told[first]["shap_features"]] == ["x(Al)", "VEC [e/atom]", "δ [%]"]
+    assert "credible labels: none (no label credible)" in told[first]["explanation"]
+    assert "x(Al) 0.15: -0.050" in told[first]["explanation"] and told[lab.suggestion_ids[0]]["shap_features"] == []
 
 
 def test_the_label_form_leads_to_the_xrd_proposal_and_the_banner_to_the_label(client, lab, page_login) -> None:  # noqa: ANN001
