@@ -21,6 +21,7 @@ import socket
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 PAGES = {
@@ -83,7 +84,9 @@ def seed(url: str, data_dir: Path, home: Path) -> None:
         supersede_label_audited(s, first.id, actor="lee", outcome="single", phases="FCC", processing="annealed 1100C 24h",
                                 entered_by="lee", evidence_uri=scan.uri,
                                 note="after annealing the BCC peak is gone: single FCC")
-        for i, (c, _, p, _) in enumerate(SUGGESTED * 12):
+        # labels of the nearest known alloys, not of the suggested ones: a label of a suggested
+        # alloy closes its suggestion, and the queue's screenshot needs them open
+        for i, (_, _, p, c) in enumerate(SUGGESTED * 12):
             add_label_audited(s, actor="ada", composition=c, outcome="single" if (p + i / 10) % 1 > 0.4 else "multi",
                               source="literature" if i % 3 else "experiment", method="XRD" if i % 3 == 0 else None,
                               entered_by="ada" if i % 2 else "lee",
@@ -159,13 +162,13 @@ def serve(url: str, data_dir: Path):  # noqa: ANN201 - (base url, server, thread
     return f"http://127.0.0.1:{sock.getsockname()[1]}", server, thread
 
 
-def shoot(base: str, out: Path) -> list[Path]:
+@contextmanager
+def logged_in(base: str):  # noqa: ANN201 - a Playwright page, logged in as lee, 1280×800
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         raise SystemExit("chromium is not installed: apt-get install chromium")
-    saved = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
         page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
@@ -174,6 +177,13 @@ def shoot(base: str, out: Path) -> list[Path]:
         page.fill("input[name=password]", PASSWORD)
         page.click("form.stack button[type=submit]")
         page.wait_for_url(f"{base}/campaigns")
+        yield page
+        browser.close()
+
+
+def shoot(base: str, out: Path) -> list[Path]:
+    saved = []
+    with logged_in(base) as page:
         for name, path in PAGES.items():
             page.goto(base + path)
             if name == "api-docs":
@@ -182,7 +192,6 @@ def shoot(base: str, out: Path) -> list[Path]:
             page.screenshot(path=str(file))
             saved.append(file)
         saved.append(shoot_xrd(page, base, out))
-        browser.close()
     return saved
 
 
@@ -203,7 +212,18 @@ def shoot_xrd(page, base: str, out: Path) -> Path:  # noqa: ANN001 - a Playwrigh
     return file
 
 
-def main() -> None:
+def migrated_seed(url: str, data_dir: Path, home: Path) -> None:
+    from alloyloop.db.engine import make_engine
+    from alloyloop.db.migrate import upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    seed(url, data_dir, home)
+
+
+def main(fill=migrated_seed, take=shoot) -> None:  # noqa: ANN001 - the store's filling and the shots
+    """Fill a throwaway store with ``fill(url, data_dir, home)``, serve it, ``take(base, out)``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "images")
     args = parser.parse_args()
@@ -211,16 +231,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         url = f"sqlite:///{root / 'store.sqlite3'}"
-        from alloyloop.db.engine import make_engine
-        from alloyloop.db.migrate import upgrade
-
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        seed(url, root / "data", root / "home")
+        fill(url, root / "data", root / "home")
         base, server, thread = serve(url, root / "data")
         try:
-            for file in shoot(base, args.out):
+            for file in take(base, args.out):
                 print(file)
         finally:
             server.should_exit = True

@@ -16,6 +16,8 @@ from typing import Any
 
 
 from alloyloop.agent.campaign_ops import campaign_summaries, last_completed, trigger_decision
+from alloyloop.agent.report.suggestion_shap import Driver
+from alloyloop.agent.report.suggestion_table import credible_set_text
 from alloyloop.campaigns.errors import SpecError
 from alloyloop.db.audit import add_label_audited, audit_entries, label_suggestion_audited
 from alloyloop.db.campaigns import get_campaign, get_model_version, list_campaigns, list_suggestions, rounds
@@ -28,6 +30,7 @@ from alloyloop.db.status import OPEN, SuggestionStatus
 from alloyloop.db.suggestion_links import closed_by
 from alloyloop.featurize.batch import featurize as featurize_batch
 from alloyloop.web.inputs import label_fields
+from alloyloop.web.services import suggestion_drivers
 from alloyloop.web.uploads import check_evidence_uri
 
 MAX_COMPOSITIONS = 1000
@@ -72,8 +75,9 @@ def campaigns(session: Session) -> list[dict[str, Any]]:
     return out
 
 
-def _explanation(s: Any) -> str:  # noqa: ANN401 - a SuggestionRecord
-    """Why it was suggested, in one line (what the queue page says)."""
+def _explanation(s: Any, drivers: Sequence[Driver] = ()) -> str:  # noqa: ANN401 - a SuggestionRecord
+    """Why it was suggested, in one line (what the queue page says), with its own strongest
+    SHAP features when its round's report computed them."""
     x = s.extra or {}
     parts = [f"strategy {s.strategy}" + (f" (filling in for {x['filled_for']})" if x.get("filled_for") else "")]
     if s.p_single is not None:
@@ -83,12 +87,15 @@ def _explanation(s: Any) -> str:  # noqa: ANN401 - a SuggestionRecord
     if x.get("target") and x.get("p_target") is not None:
         parts.append(f"p({x['target']}) {x['p_target']:.2f}")
     if s.prediction_set is not None:
-        parts.append("conformal set {" + ",".join(s.prediction_set) + "}")
+        parts.append(f"credible labels: {credible_set_text(s.prediction_set)}")
     if s.in_domain is not None:
         parts.append("in the model's domain" if s.in_domain else "outside the model's domain")
     if x.get("nearest_key"):
         distance = x.get("nearest_distance")
         parts.append(f"nearest known alloy {x['nearest_key']}" + (f" at {distance:.2f}" if distance is not None else ""))
+    if drivers:
+        parts.append("its strongest SHAP features (value: contribution to p(single)): "
+                     + ", ".join(d.text for d in drivers))
     return "; ".join(parts)
 
 
@@ -99,11 +106,13 @@ def open_suggestions(session: Session, campaign: str, limit: int = 100) -> list[
     index_of = {r.id: r.index for r in rounds(session, campaign)}
     found = [s for s in list_suggestions(session, campaign=campaign) if SuggestionStatus(s.status) in OPEN]
     found.sort(key=lambda s: (-index_of[s.round_id], s.id))
+    drivers = suggestion_drivers(session, campaign)
     return [{"id": s.id, "round": index_of[s.round_id], "alloy": s.alloy_key, "status": s.status,
              "strategy": s.strategy, "p_single": s.p_single, "interval": [s.interval_low, s.interval_high],
              "conformal_set": s.prediction_set, "in_domain": s.in_domain, "acquisition": s.acquisition,
              "detail": {k: v for k, v in (s.extra or {}).items() if k not in HIDDEN_EXTRA},
-             "explanation": _explanation(s)} for s in found[:max(1, limit)]]
+             "shap_features": [vars(d) for d in drivers.get(s.id, ())],
+             "explanation": _explanation(s, drivers.get(s.id, ()))} for s in found[:max(1, limit)]]
 
 
 def _checked_compositions(compositions: Sequence[str]) -> list[str]:

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from markupsafe import Markup
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
@@ -47,15 +48,17 @@ Settings = Annotated[WebSettings, Depends(settings_of)]
 Form = Annotated[FormData, Depends(form_data)]
 
 DONE = {
-    "label": "Stored label #{id}.",
-    "correct": "Stored the correction as label #{id}; the old label is kept, marked superseded.",
-    "status": "Suggestion #{id}: status changed.",
+    "label": 'Stored <a href="/labels/{id}" id="done-link">label #{id}</a>.',
+    "correct": 'Stored the correction as <a href="/labels/{id}" id="done-link">label #{id}</a>; the old label '
+               "is kept, marked superseded.",
+    "status": 'Suggestion <a href="#suggestion-{id}" id="done-link">#{id}</a>: status changed.',
 }
-"""Messages after a successful write, chosen by a key in the redirect (no text from the URL is shown)."""
+"""Messages after a successful write, chosen by a key in the redirect (no text from the URL is
+shown: the id is an int), each linking to what was written."""
 
 
-def _done(kind: str | None, ident: int | None) -> str | None:
-    return DONE[kind].format(id=ident) if kind in DONE and ident is not None else None
+def _done(kind: str | None, ident: int | None) -> Markup | None:
+    return Markup(DONE[kind]).format(id=int(ident)) if kind in DONE and ident is not None else None
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -166,7 +169,8 @@ def _queue_page(request: Request, session: Session, name: str, *, show_all: bool
     views = services.queue(session, name, show_all=show_all)
     return render(request, "suggestions.html", {
         "campaign": name, "views": views, "show_all": show_all, "done": done, "error": error,
-        "drivers": services.round_drivers(session, name), "default_mass": DEFAULT_MASS_G},
+        "drivers": services.suggestion_drivers(session, name), "target": services.campaign_target(session, name),
+        "default_mass": DEFAULT_MASS_G},
         status_code=status_code)
 
 

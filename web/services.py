@@ -11,7 +11,6 @@ import-linter contract in ``pyproject.toml``).
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,8 @@ from alloyloop.agent.campaign_ops import RoundSummary, campaign_summaries, round
 from alloyloop.agent.discovery import HitCurves, hit_curves
 from alloyloop.agent.latent_points import LatentMap, latent_map
 from alloyloop.agent.suggestion_reliability import Reliability, reliability
+from alloyloop.agent.report.suggestion_shap import Driver, read_explanations
+from alloyloop.agent.report.suggestion_table import credible_set_text, target_p
 from alloyloop.campaigns.errors import SpecError
 from alloyloop.db.accounts import Login
 from alloyloop.db.audit import (
@@ -85,6 +86,15 @@ class SuggestionView:
     def labellable(self) -> bool:
         return S(self.suggestion.status) in LABELLABLE
 
+    @property
+    def credible(self) -> str:
+        """Its conformal set in words (``none (no label credible)`` when empty)."""
+        return credible_set_text(self.suggestion.prediction_set)
+
+    def ranked_by(self, target: str) -> tuple[str, float | None]:
+        """The probability its campaign ranks by, named: p(FCC) for an FCC campaign."""
+        return target_p(self.suggestion, target)
+
 
 def suggestion_view(session: Session, suggestion_id: int) -> SuggestionView:
     """A suggestion with its campaign and round (NotFound if there is none)."""
@@ -115,22 +125,25 @@ def _failure(session: Session, s: SuggestionRecord) -> str | None:
     return moves[-1].note if moves else None
 
 
-def round_drivers(session: Session, campaign: str, top: int = 3) -> dict[int, list[str]]:
-    """Per round index: the features with the largest mean |SHAP| in its report
-    (``importance.json``). The report explains the classifier on labelled alloys, so these
-    are the round's main drivers of p(single), not a per-suggestion attribution."""
-    out: dict[int, list[str]] = {}
+def suggestion_drivers(session: Session, campaign: str) -> dict[int, list[Driver]]:
+    """Per suggestion id: its own strongest SHAP features, as its round's report computed
+    them (``suggestion_shap.json``, :mod:`alloyloop.agent.report.suggestion_shap`); a
+    suggestion whose report has none (made before they were computed, or not yet written)
+    is absent."""
+    out: dict[int, list[Driver]] = {}
     for record in rounds(session, campaign):
         report = round_report_path(session, record.id)
-        file = Path(report).parent / "importance.json" if report else None
-        if file is None or not file.is_file():
-            continue
-        try:
-            values = json.loads(file.read_text(encoding="utf-8"))["mean_abs_shap"]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue  # a damaged report file: the page shows the rest
-        out[record.index] = [name for name, _ in sorted(values.items(), key=lambda kv: -kv[1])[:top]]
+        if report:
+            out |= read_explanations(Path(report).parent)
     return out
+
+
+def campaign_target(session: Session, campaign: str) -> str:
+    """The campaign's target (``single``, ``FCC`` …); ``single`` when its spec does not read."""
+    try:
+        return spec_of(session, campaign).goal.target
+    except SpecError:
+        return "single"
 
 
 def weighing_sheet(session: Session, campaign: str, ids: list[int], mass_g: float) -> list[SheetRow]:

@@ -121,7 +121,7 @@ def agreement_html(agreement: Agreement) -> str:
     matrix = [[f"CALPHAD {c}"] + [counts.get((c, e), 0) for e in ("single", "multi")]
               for c in ("single", "multi")]
     shown = agreement.rows[:MAX_ROWS]
-    rows = [[r.alloy, r.calphad, r.calphad_detail, r.experiment,
+    rows = [[H.alloy(r.alloy), r.calphad, r.calphad_detail, r.experiment,
              "disputed" if r.agree is None else ("yes" if r.agree else "NO")] for r in shown]
     more = (f"<p class=\"muted\">{len(agreement.rows) - MAX_ROWS} more alloys not shown.</p>"
             if len(agreement.rows) > MAX_ROWS else "")

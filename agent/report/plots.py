@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -110,14 +110,21 @@ def latent_maps(z: np.ndarray, labels: np.ndarray, n_elements: np.ndarray, group
     return _save(fig, path)
 
 
-def roc_and_calibration(y: np.ndarray, p: np.ndarray, path: Path, n_bins: int = 10) -> Path:
-    """ROC curve and reliability diagram of calibrated p(single) on the validation split."""
+def roc_and_calibration(y: np.ndarray, p: np.ndarray, path: Path, n_bins: int = 10, *,
+                        auc: str | None = None, ece: str | None = None) -> Path:
+    """ROC curve and reliability diagram of calibrated p(single) on the validation split.
+
+    ``auc`` / ``ece``: the figures as the report's table prints them (the fit's own; ECE is
+    confidence-binned, :func:`alloyloop.models.calibration.expected_calibration_error`), so
+    the plot and the table say the same number; None: computed here (3 decimals)."""
     from sklearn.metrics import roc_auc_score, roc_curve
+
+    from alloyloop.models.calibration import expected_calibration_error
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.4))
     if np.unique(y).size == 2:
         fpr, tpr, _ = roc_curve(y, p)
-        ax1.plot(fpr, tpr, lw=2, label=f"AUC {roc_auc_score(y, p):.3f}")
+        ax1.plot(fpr, tpr, lw=2, label=f"AUC {auc or f'{roc_auc_score(y, p):.3f}'}")
     ax1.plot([0, 1], [0, 1], "k--", lw=0.8)
     ax1.set_xlabel("false positive rate")
     ax1.set_ylabel("true positive rate")
@@ -129,21 +136,25 @@ def roc_and_calibration(y: np.ndarray, p: np.ndarray, path: Path, n_bins: int = 
     mean_p = np.array([p[which == b].mean() for b in filled])
     frac = np.array([y[which == b].mean() for b in filled])
     sizes = np.array([(which == b).sum() for b in filled])
-    ece = float(np.sum(sizes * np.abs(mean_p - frac)) / max(len(p), 1))
+    ece = ece or f"{expected_calibration_error(p, y):.3f}"
     ax2.plot([0, 1], [0, 1], "k--", lw=0.8, label="perfect calibration")
-    ax2.plot(mean_p, frac, "o-", lw=2, label=f"model (ECE {ece:.3f})")
+    ax2.plot(mean_p, frac, "o-", lw=2, label=f"model (ECE {ece})")
+    for px, fy, n in zip(mean_p, frac, sizes):
+        ax2.annotate(str(n), (px, fy), textcoords="offset points", xytext=(4, -10), fontsize=7, color="#555")
     ax2.set_xlabel("predicted p(single)")
     ax2.set_ylabel("observed share single-phase")
-    ax2.set_title("Calibration, validation")
+    ax2.set_title("Calibration, validation (numbers: alloys per bin)")
     ax2.set_xlim(0, 1)
     ax2.set_ylim(0, 1)
     ax2.legend(loc="upper left")
     return _save(fig, path)
 
 
-def reconstruction_scatter(x: np.ndarray, x_hat: np.ndarray, path: Path, title: str) -> Path:
+def reconstruction_scatter(x: np.ndarray, x_hat: np.ndarray, path: Path, title: str,
+                           tv: Callable[[float], str] = "{:.3f}".format) -> Path:
     """Input vs decoded at.% of every (alloy, element): ``x``, ``x_hat`` ``(n, E)``; the
-    elements an alloy does not contain in grey."""
+    elements an alloy does not contain in grey. ``tv`` formats the mean distance (the
+    report's table rounding)."""
     present = x > 0
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.scatter(100 * x[~present], 100 * x_hat[~present], s=2, alpha=0.15, c="#7f7f7f",
@@ -151,25 +162,27 @@ def reconstruction_scatter(x: np.ndarray, x_hat: np.ndarray, path: Path, title: 
     ax.scatter(100 * x[present], 100 * x_hat[present], s=4, alpha=0.4, c="#1f77b4",
                label="present in the input")
     ax.plot([0, 100], [0, 100], "k--", lw=0.8)
-    tv = 0.5 * np.abs(x - x_hat).sum(axis=1).mean()
+    distance = 0.5 * np.abs(x - x_hat).sum(axis=1).mean()
     ax.set_xlabel("input at.%")
     ax.set_ylabel("reconstruction at.%")
-    ax.set_title(f"{title} (mean TV {tv:.3f})")
+    ax.set_title(f"{title} (reconstruction distance {tv(float(distance))})")
     ax.legend(loc="upper left", fontsize=8)
     return _save(fig, path)
 
 
 def label_control_hist(p1: Sequence[np.ndarray], p0: Sequence[np.ndarray],
-                       judges: Sequence[str], path: Path) -> Path:
+                       judges: Sequence[str], path: Path,
+                       gap: Callable[[float], str] = "{:+.3f}".format) -> Path:
     """Histograms of p(single) of decode(z, 1) and decode(z, 0) for the same prior draws,
-    one panel per judge (``p1[i]``, ``p0[i]`` ``(n,)`` by ``judges[i]``)."""
+    one panel per judge (``p1[i]``, ``p0[i]`` ``(n,)`` by ``judges[i]``); ``gap`` formats
+    the gap (the report's table rounding)."""
     fig, axes = plt.subplots(1, len(judges), figsize=(5 * len(judges), 4), sharey=True,
                              squeeze=False)
     bins = np.linspace(0, 1, 26)
     for ax, a, b, judge in zip(axes[0], p1, p0, judges):
         ax.hist(a, bins=bins, alpha=0.6, color="#1f77b4", label="decode(z, y=1)")
         ax.hist(b, bins=bins, alpha=0.6, color="#d62728", label="decode(z, y=0)")
-        ax.set_xlabel(f"p(single), {judge} (gap {np.mean(a) - np.mean(b):+.3f})")
+        ax.set_xlabel(f"p(single), {judge} (gap {gap(float(np.mean(a) - np.mean(b)))})")
         ax.legend(loc="upper center", fontsize=8)
     axes[0][0].set_ylabel(f"prior draws (of {len(p1[0])})")
     fig.suptitle("Label control: the same z decoded with y = 1 and y = 0")

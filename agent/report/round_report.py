@@ -6,7 +6,13 @@ Files in ``out_dir`` (``index.html`` last, so a complete page means a complete r
     reconstruction.png  label_control.png
     pareto.png         (campaigns with objectives: p(target) against each property)
     importance.json    (mean |SHAP| per feature: the next round compares against it)
+    suggestion_shap.json (each suggestion's own strongest SHAP features: the queue shows them)
+    xrd_label_<id>.png (the pattern of each XRD-backed label of the round)
     suggestions.csv    index.html
+
+The page speaks to the lab: figures by name with a one-line meaning and one rounding
+(:mod:`.metrics`), alloys in their short notation with the key on hover, hashes short, no
+server path (:func:`shown_facts`).
 """
 
 from __future__ import annotations
@@ -24,9 +30,12 @@ from alloyloop.agent.report import html as H
 from alloyloop.agent.report import plots
 from alloyloop.agent.report.calphad_agreement import Agreement, agreement_html
 from alloyloop.agent.report.earlier_rounds import earlier_rounds_section
+from alloyloop.agent.report.metrics import GENERATIVE_METRICS, MODEL_METRICS, metric_rows, shown_metric
 from alloyloop.agent.report.pareto import front_table, pareto_points
 from alloyloop.agent.report.shap_values import explain
-from alloyloop.agent.report.suggestion_table import SUGGESTION_COLUMNS, suggestion_row, write_suggestions_csv
+from alloyloop.agent.report.suggestion_section import suggestion_section
+from alloyloop.agent.report.suggestion_shap import Driver, top_drivers, write_explanations
+from alloyloop.agent.report.suggestion_table import write_suggestions_csv
 from alloyloop.agent.report.xrd_patterns import XrdLabel, xrd_section
 from alloyloop.agent.training_data import RoundData
 from alloyloop.db.records import SuggestionRecord
@@ -43,25 +52,14 @@ FIGURES = {
     "shap_bar.png": "Mean |SHAP| per feature",
     "shap_change.png": "Change in mean |SHAP| since the previous round",
     "latent_map.png": "Latent map coloured by label, element count and element group; stars: this round's suggestions",
-    "roc_calibration.png": "ROC and calibration of p(single) on the validation split",
+    "roc_calibration.png": "ROC and calibration of p(single) on the validation split (the AUC and ECE "
+                           "are the table's)",
     "reconstruction.png": "Validation alloys against their reconstructions decode(encode(x, ŷ), ŷ)",
     "label_control.png": "p(single) of 500 prior draws decoded with y = 1 and with y = 0",
 }
 PARETO_FIGURE = ("pareto.png", "p(target) against each objective (and density, cost): labelled "
                  "alloys of the design palette, this round's suggestions (stars), the "
                  "non-dominated ones ringed")
-GENERATIVE_METRICS = {
-    "val_recon_tv": "reconstruction TV distance (½Σ|x − x̂|)",
-    "val_recon_element_set_agreement": "decoded elements ≥ 2 at.% = the input's (share)",
-    "val_reconstruction_mae_at_pct": "reconstruction MAE over present elements (at.%)",
-    "val_kl_per_dim": "KL per latent dimension (nats)",
-    "val_latent_abs_corr": "largest |corr| between latent means",
-    "label_gap": "label gap p(single | decode(z,1)) − p(single | decode(z,0))",
-    "val_neg_elbo": "−ELBO per alloy (nats)",
-    "vae_selection": "weights of the encoder/decoder",
-    "vae_best_epoch": "VAE phase: best epoch",
-    "vae_epochs": "VAE phase: epochs run",
-}
 IMPORTANCE_FILE = "importance.json"
 
 
@@ -90,13 +88,6 @@ def _latent_2d(z: np.ndarray, z_other: np.ndarray) -> tuple[np.ndarray, np.ndarr
     mean = z.mean(axis=0)
     _, _, vt = np.linalg.svd(z - mean, full_matrices=False)
     return (z - mean) @ vt[:2].T, (z_other - mean) @ vt[:2].T
-
-
-def _short(value: Any) -> Any:
-    """A metric for display: lists of floats rounded to 3 decimals."""
-    if isinstance(value, list):
-        return ", ".join(f"{v:.3f}" for v in value)
-    return value
 
 
 def shown_facts(info: Mapping[str, Any], campaign_dir: Path) -> dict[str, Any]:
@@ -161,12 +152,13 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    result, n_rows = _shap_figures(model, data, out, previous_importance, shap_rows=shap_rows,
-                                   shap_background=shap_background, seed=seed)
+    result, n_rows, background = _shap_figures(model, data, out, previous_importance, shap_rows=shap_rows,
+                                               shap_background=shap_background, seed=seed)
     importance = result.mean_abs()
     x_sugg = fraction_matrix([parse_composition(s.alloy_key).fractions for s in suggestions],
                              data.elements)
-    _model_figures(model, data, x_sugg, out, seed)
+    drivers = _suggestion_drivers(model, suggestions, x_sugg, background, out, seed)
+    _model_figures(model, data, x_sugg, out)
 
     importance_file, csv_file = _data_files(out, result.method, n_rows, importance, suggestions)
     extra = [section for section in (
@@ -178,7 +170,7 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
     ) if section is not None]
     facts = shown_facts(info, out.resolve().parent.parent) | {"notes": info.get("notes", [])}
     page = _page(model, data, suggestions, facts, importance, previous_importance, result.method,
-                 n_rows, agreement, extra)
+                 n_rows, agreement, extra, drivers=drivers, target=target)
     html_file = out / "index.html"
     html_file.write_text(page, encoding="utf-8")
     return ReportFiles(html=html_file, figures=tuple(out / f for f in FIGURES),
@@ -201,7 +193,8 @@ def _shap_figures(model, data: RoundData, out: Path,
                   previous_importance: Mapping[str, float] | None, *, shap_rows: int,
                   shap_background: int, seed: int):
     """SHAP on a seeded sample of labelled alloys against a sample of training rows: the
-    beeswarm, bar and change figures; returns the explanation and how many rows it holds."""
+    beeswarm, bar and change figures; returns the explanation, how many rows it holds and
+    the background rows (the suggestions are explained against the same)."""
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(data.X), min(shap_rows, len(data.X)), replace=False))
     bg = np.sort(rng.choice(data.train, min(shap_background, len(data.train)), replace=False))
@@ -209,25 +202,44 @@ def _shap_figures(model, data: RoundData, out: Path,
     plots.shap_beeswarm(result, out / "shap_beeswarm.png")
     plots.shap_bar(result, out / "shap_bar.png")
     plots.importance_change(result.mean_abs(), previous_importance, out / "shap_change.png")
-    return result, int(len(rows))
+    return result, int(len(rows)), data.X[bg]
 
 
-def _model_figures(model, data: RoundData, x_sugg: np.ndarray, out: Path, seed: int) -> None:
+def _suggestion_drivers(model, suggestions: Sequence[SuggestionRecord], x_sugg: np.ndarray,
+                        background: np.ndarray, out: Path, seed: int) -> dict[int, list[Driver]]:
+    """Each suggestion's own strongest SHAP features (:mod:`.suggestion_shap`), written to
+    ``suggestion_shap.json``."""
+    if not len(suggestions):
+        return {}
+    result = explain(model, x_sugg, background, seed=seed)
+    found = top_drivers(result)
+    ids = [s.id for s in suggestions]
+    write_explanations(ids, found, result.method, out)
+    return dict(zip(ids, found))
+
+
+def _model_figures(model, data: RoundData, x_sugg: np.ndarray, out: Path) -> None:
     """The latent map (every labelled alloy encoded with its own label, and the
-    suggestions), ROC and calibration, reconstruction and label control."""
+    suggestions), ROC and calibration, reconstruction and label control. A figure the
+    metrics table also shows is printed as the table prints it (the fit's own value: the
+    label control uses the fit's seed, so its gap is the table's)."""
     z = model.encode(data.X, data.y)
     z_s = model.encode(x_sugg) if len(x_sugg) else np.empty((0, z.shape[1]))
     z2, z2_s = _latent_2d(z, z_s)
     plots.latent_maps(z2, data.y, (data.X > 0).sum(axis=1), dominant_group(data.X, data.elements),
                       z2_s, out / "latent_map.png")
     p_val = model.predict_proba(data.X_val)
-    plots.roc_and_calibration(data.y_val, p_val, out / "roc_calibration.png")
+    metrics = model.metrics
+    plots.roc_and_calibration(data.y_val, p_val, out / "roc_calibration.png",
+                              auc=shown_metric("val_auc", metrics["val_auc"]) if "val_auc" in metrics else None,
+                              ece=shown_metric("val_ece", metrics["val_ece"]) if "val_ece" in metrics else None)
     plots.reconstruction_scatter(data.X_val, model.reconstruct(data.X_val),
                                  out / "reconstruction.png",
-                                 f"{len(data.X_val)} validation alloys")
-    control = label_control(model, n=500, seed=seed)
+                                 f"{len(data.X_val)} validation alloys",
+                                 tv=lambda v: shown_metric("val_recon_tv", v))
+    control = label_control(model, n=500, seed=model.seed)  # the fit's draws: the table's gap
     plots.label_control_hist([control["p1"]], [control["p0"]], ["own classifier"],
-                             out / "label_control.png")
+                             out / "label_control.png", gap=lambda v: shown_metric("label_gap", v))
 
 
 def _processing_section(route: str | None, counts: Mapping[str, int]) -> tuple[str, str]:
@@ -270,6 +282,7 @@ def _pareto_section(model, data: RoundData, suggestions, x_sugg: np.ndarray,
                        points.labels, points.source, points.front, out / PARETO_FIGURE[0],
                        p_name=p_name)
     header, rows = front_table(points, target if by_target else "single")
+    rows = [[row[0], H.alloy(row[1]), *row[2:]] for row in rows]
     note = (f"objectives: {', '.join(f'{n} ({d})' for n, d in objectives.items())}; "
             f"{int(points.front.sum())} non-dominated of {len(points.p)} points (suggestions "
             f"and labelled alloys of the design palette); the table shows {len(rows)}: every "
@@ -283,34 +296,39 @@ def _pareto_section(model, data: RoundData, suggestions, x_sugg: np.ndarray,
             + f'<p class="muted">{H.html.escape(note)}</p>')
 
 
-def _page(model, data: RoundData, suggestions, info, importance, previous, method, n_rows,
-          agreement: Agreement | None = None, extra: Sequence[tuple[str, str]] = ()) -> str:
-    m = model.metrics
-    metric_names = ("val_auc", "val_balanced_accuracy", "val_ece", "val_nll", "temperature",
-                    "epochs", "best_epoch", "fit_seconds", "conformal_threshold")
-    facts = {
-        **{k: v for k, v in info.items() if k != "notes"},
+HASHES = ("data hash", "checkpoint sha256 (meta.json)")
+"""Title facts that are hashes: shown short, the whole on hover."""
+
+
+def _facts(info: Mapping[str, Any], data: RoundData) -> dict[str, Any]:
+    """The round's title facts and data counts, hashes short."""
+    return {
+        **{k: H.code(str(v)) if k in HASHES and v else v for k, v in info.items() if k != "notes"},
         "labelled alloys (train / validation)": f"{len(data.train)} / {len(data.val)}",
         "unlabelled alloys": len(data.X_unlabelled),
         "pending, failed or abandoned alloys (not suggested again)": len(data.X_pending),
         "hidden by the replay oracle (excluded)": data.n_hidden,
         "model palette": ", ".join(data.elements),
     }
+
+
+def _page(model, data: RoundData, suggestions, info, importance, previous, method, n_rows,
+          agreement: Agreement | None = None, extra: Sequence[tuple[str, str]] = (), *,
+          drivers: Mapping[int, Sequence[Driver]] | None = None, target: str = SINGLE) -> str:
+    m = model.metrics | {"coverage": model.coverage}
     rows = []
     for name in sorted(importance, key=importance.get, reverse=True):
         before = previous.get(name) if previous else None
         rows.append([name, importance[name], before, None if before is None else importance[name] - before])
+    figure_header = ["figure", "value", "what it means"]
     sections = [
-        ("Round", H.key_values(facts)),
-        ("Model (validation split)", H.key_values({k: m.get(k) for k in metric_names if k in m})),
+        ("Round", H.key_values(_facts(info, data))),
+        ("Model (validation split)", H.table(figure_header, metric_rows(m, MODEL_METRICS), numeric=[1])),
         ("Generative half (validation split)",
-         H.key_values({label: _short(m[k]) for k, label in GENERATIVE_METRICS.items() if k in m})
+         H.table(figure_header, metric_rows(m, GENERATIVE_METRICS), numeric=[1])
          + H.figure("reconstruction.png", FIGURES["reconstruction.png"])
          + H.figure("label_control.png", FIGURES["label_control.png"])),
-        ("Suggestions", H.table(SUGGESTION_COLUMNS, [suggestion_row(s) for s in suggestions])
-         + "<p class=\"muted\">conformal_set: labels the model cannot rule out at its coverage; "
-           "in_domain = no: far from every labelled alloy (extrapolation).</p>"
-         + "".join(f"<p>{H.html.escape(n)}</p>" for n in info.get("notes", []))),
+        ("Suggestions", suggestion_section(suggestions, drivers or {}, target, info.get("notes", []))),
         (f"What drives p(single): SHAP values of {n_rows} labelled alloys",
          f'<p class="muted">{H.html.escape(method)}.</p>'
          + H.figure("shap_beeswarm.png", FIGURES["shap_beeswarm.png"])

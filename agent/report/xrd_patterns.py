@@ -25,6 +25,7 @@ from alloyloop.agent.xrd.provenance import Review, read_provenance
 from alloyloop.db.campaigns import rounds
 from alloyloop.db.label_reads import current_labels_with_provenance
 from alloyloop.db.session import Session
+from alloyloop.featurize.alloy_names import alloy_text
 
 MAX_PLOTS = 30
 """More XRD labels than this in one round: the newest are plotted, the rest counted."""
@@ -94,9 +95,10 @@ def xrd_section(labels: Sequence[XrdLabel], out_dir: Path) -> tuple[str, str] | 
     for label in labels[:MAX_PLOTS]:
         proposed = label.analysis.summary
         stored = f"{label.outcome}" + (f" ({'+'.join(label.phases)})" if label.phases else "")
-        rows.append([label.label_id, label.alloy_key, stored, proposed, label.review.decision])
+        rows.append([label.label_id, H.alloy(label.alloy_key), stored, proposed, label.review.decision])
         pattern = _pattern(label)
-        caption = (f"label #{label.label_id} {label.alloy_key}: stored {stored}; proposed {proposed}; "
+        caption = (f"label #{label.label_id} {alloy_text(label.alloy_key).notation}: stored {stored}; "
+                   f"proposed {proposed}; "
                    f"{label.review.decision}")
         if pattern is None:
             parts.append(f'<p class="muted">{H.html.escape(caption)} — pattern file not found, no plot.</p>')
@@ -106,7 +108,8 @@ def xrd_section(labels: Sequence[XrdLabel], out_dir: Path) -> tuple[str, str] | 
         parts.append(H.figure(name, caption))
     more = len(labels) - MAX_PLOTS
     note = (f'<p class="muted">{more} more XRD-backed labels this round are not plotted.</p>' if more > 0 else "")
-    body = (f"<p>{len(labels)} label(s) entered this round from an XRD pattern: the pattern, its peaks indexed per "
+    count = f"{len(labels)} label was" if len(labels) == 1 else f"{len(labels)} labels were"
+    body = (f"<p>{count} entered this round from an XRD pattern: the pattern, its peaks indexed per "
             "phase (unexplained peaks as crosses), what the analysis proposed and what was stored.</p>"
             + H.table(["label", "alloy", "stored", "proposed", "decision"], rows) + "".join(parts) + note)
     return "XRD patterns of this round's labels", body

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from alloyloop.agent.campaign_ops import REPORT_KIND
+from alloyloop.agent.report.suggestion_shap import Driver, write_explanations
 from alloyloop.db.audit import add_label_audited, transition_audited
 from alloyloop.db.campaigns import add_report, rounds
 from alloyloop.web.uploads import store_bytes
@@ -52,6 +53,8 @@ def busy_lab(live_server):  # noqa: ANN001, ANN201
         (report / "index.html").write_text("<h1>report</h1>", encoding="utf-8")
         (report / "importance.json").write_text('{"mean_abs_shap": {"VEC": 0.3, "δ [%]": 0.2, "Δχ": 0.1, "n": 0.01}}',
                                                 encoding="utf-8")
+        write_explanations([lab.suggestion_ids[0]], [[Driver("VEC", 8.1, 0.031), Driver("δ [%]", 3.2, -0.02),
+                                                      Driver("Δχ", 0.12, 0.004)]], "exact", report)
         add_report(s, rounds(s, lab.campaign)[0].id, str(report / "index.html"), kind=REPORT_KIND)
     return live_server
 
@@ -141,7 +144,7 @@ def test_the_weighing_sheet_of_ticked_suggestions(page, busy_lab) -> None:  # no
     page.goto(f"{base}/campaigns/{lab.campaign}/suggestions")
     first = lab.suggestion_ids[0]  # CoCrFeMnNi
     why = page.inner_text(f"#suggestion-{first} .why")
-    assert "screen" in why and "[0.50–0.90]" in why and "VEC, δ [%], Δχ" in why
+    assert "screen" in why and "[0.50–0.90]" in why and "why: VEC 8.1: +0.031 · δ [%] 3.2: -0.020 · Δχ 0.12: +0.004" in why
     assert "cracked on casting" not in why
     assert "cracked on casting" in page.inner_text(f"#suggestion-{lab.suggestion_ids[1]} .status")
     page.check(f"#suggestion-{first} input[type=checkbox]")

@@ -55,7 +55,7 @@ def test_label_entered_in_the_form_lands_in_the_store(client, lab, page_login) -
         follow_redirects=False)
     assert done.status_code == 303, done.text
     shown = client.get(done.headers["location"])
-    label_id = int(re.search(r"Stored label #(\d+)", shown.text).group(1))
+    label_id = int(re.search(r'Stored <a href="/labels/(\d+)" id="done-link">label #\d+</a>', shown.text).group(1))
     with lab.session() as s:
         [label] = labels_for(s, "Al0.1CoCrFeNi")
         assert label.id == label_id and label.phases == ["FCC", "BCC"] and label.method == "SEM"
@@ -95,12 +95,12 @@ def test_status_change_and_correction_forms(client, lab, page_login, hidden) -> 
     assert f'id="suggestion-{sid}"' in queue.text and "Enter label" in queue.text
     moved = client.post(f"/suggestions/{sid}/status", data={"csrf_token": token, "status": "queued",
                                                               "note": "weighed out"})
-    assert moved.status_code == 200 and f"Suggestion #{sid}: status changed." in moved.text
+    assert moved.status_code == 200 and f'Suggestion <a href="#suggestion-{sid}" id="done-link">#{sid}</a>: status changed.' in moved.text
     illegal = client.post(f"/suggestions/{sid}/status", data={"csrf_token": token, "status": "labelled"})
     assert illegal.status_code == 422 and "comes with a label" in illegal.text
     made = client.post("/labels", data={"csrf_token": token, "composition": "CoCrFeMnNi", "outcome": "single",
                                         "phases": "FCC", "source": "experiment", "method": "XRD"})
-    old_id = int(re.search(r"Stored label #(\d+)", made.text).group(1))
+    old_id = int(re.search(r'Stored <a href="/labels/(\d+)" id="done-link">label #\d+</a>', made.text).group(1))
     form = client.get(f"/labels/{old_id}/correct")
     assert form.status_code == 200 and "Correcting label" in form.text
     fixed = client.post(f"/labels/{old_id}/correct", data={"csrf_token": token, "outcome": "multi",

@@ -101,7 +101,7 @@ def test_two_round_campaign(store_url: str, home: Path, tiny_spec) -> None:  # n
         for name in FIGURES:
             assert (page.parent / name).read_bytes().startswith(PNG)
             assert f'src="{name}"' in html
-        assert "ΔS_mix [J/(mol K)]" in html and "conformal_set" in html
+        assert "ΔS_mix [J/(mol K)]" in html and "credible labels" in html and "conformal_set" not in html
         assert f"#{v.id} tiny/round-" in html
     previous = read_importance(Path(report_rows[0][0].path).parent)
     html1 = Path(report_rows[1][0].path).read_text(encoding="utf-8")
