@@ -2,7 +2,7 @@
 
 Run from the repository root (needs Debian's chromium and the dev extras):
 
-    OMP_NUM_THREADS=1 python docs/screenshots.py [--out docs/images]
+    OMP_NUM_THREADS=1 python docs/screenshots.py [--out docs/images] [--only labels audit …]
 
 Builds a throwaway SQLite store with a campaign of two rounds (suggestions made through
 the store's services, with strategies, intervals and nearest known alloys; no model is
@@ -32,6 +32,7 @@ PAGES = {
     "label-form": "/labels/new",
     "xrd-upload": "/labels/xrd",
     "audit": "/audit",
+    "conflicts": "/labels/conflicts",
     "api-docs": "/api/docs",
 }
 PASSWORD = "screenshot password"
@@ -86,6 +87,12 @@ def seed(url: str, data_dir: Path, home: Path) -> None:
                               source="literature" if i % 3 else "experiment", method="XRD" if i % 3 == 0 else None,
                               entered_by="ada" if i % 2 else "lee",
                               evidence_uri=f"https://doi.org/10.1016/j.actamat.2026.{1000 + i}")
+        # the newest entries: an SEM label and its correction (the audit log's "change" column)
+        sem = add_label_audited(s, actor="lee", composition="Al0.1CoCrFeMnNi", outcome="multi", phases="FCC+BCC",
+                                source="experiment", method="SEM", processing="as-cast", entered_by="lee",
+                                note="dendrites with Al-rich interdendritic regions; BCC contrast at the boundaries")
+        supersede_label_audited(s, sem.id, actor="lee", outcome="single", phases="FCC", processing="annealed 1100C 24h",
+                                entered_by="lee", note="re-measured after homogenisation: one FCC phase, no BCC contrast")
     engine.dispose()
 
 
@@ -106,7 +113,7 @@ def serve(url: str, data_dir: Path):  # noqa: ANN201 - (base url, server, thread
     return f"http://127.0.0.1:{sock.getsockname()[1]}", server, thread
 
 
-def shoot(base: str, out: Path) -> list[Path]:
+def shoot(base: str, out: Path, only: list[str] | None = None) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -122,13 +129,16 @@ def shoot(base: str, out: Path) -> list[Path]:
         page.click("form.stack button[type=submit]")
         page.wait_for_url(f"{base}/campaigns")
         for name, path in PAGES.items():
+            if only and name not in only:
+                continue
             page.goto(base + path)
             if name == "api-docs":
                 page.wait_for_selector(".opblock")
             file = out / f"web-{name}.png"
             page.screenshot(path=str(file))
             saved.append(file)
-        saved.append(shoot_xrd(page, base, out))
+        if not only or "xrd-proposal" in only:
+            saved.append(shoot_xrd(page, base, out))
         browser.close()
     return saved
 
@@ -153,6 +163,8 @@ def shoot_xrd(page, base: str, out: Path) -> Path:  # noqa: ANN001 - a Playwrigh
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "images")
+    parser.add_argument("--only", nargs="+", choices=[*PAGES, "xrd-proposal"], metavar="PAGE",
+                        help="Only these pages (default: all): " + ", ".join([*PAGES, "xrd-proposal"]))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -167,7 +179,7 @@ def main() -> None:
         seed(url, root / "data", root / "home")
         base, server, thread = serve(url, root / "data")
         try:
-            for file in shoot(base, args.out):
+            for file in shoot(base, args.out, args.only):
                 print(file)
         finally:
             server.should_exit = True

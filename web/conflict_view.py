@@ -46,25 +46,35 @@ class Comparison:
         return len(self.sides) > 1
 
     @property
-    def summary(self) -> str:
-        """One short line: ``excluded: experiment labels disagree (7 single, 5 multi); …`` or
-        ``single: decided by experiment (3 single); overrides literature (#7, #9)``."""
+    def verdict(self) -> str:
+        """The training label (``single`` / ``multi``) or ``excluded``."""
+        return self.resolution.outcome if self.resolution.included else "excluded"
+
+    @property
+    def why(self) -> str:
+        """Why, in one short line: ``experiment labels disagree (7 single, 5 multi); …`` or
+        ``decided by experiment (3 single); overrides literature (#7, #9)``."""
         deciding = [s for s in self.sides if any(lb.source == self.deciding_source for lb in s.labels)]
         counts = ", ".join(f"{sum(lb.source == self.deciding_source for lb in s.labels)} {s.outcome}"
                            for s in deciding)
         if not self.resolution.included:
             if len(deciding) > 1:
-                return (f"excluded: {self.deciding_source} labels disagree ({counts}); "
+                return (f"{self.deciding_source} labels disagree ({counts}); "
                         "supersede the wrong label(s) or add a higher-priority one")
-            return self.resolution.reason
+            return self.resolution.reason.removeprefix("excluded: ")
         overridden = [lb for s in self.sides if s.outcome != self.resolution.outcome for lb in s.labels]
-        text = f"{self.resolution.outcome}: decided by {self.deciding_source} ({counts})"
+        text = f"decided by {self.deciding_source} ({counts})"
         if overridden:
             ids = ", ".join(f"#{lb.id}" for lb in sorted(overridden, key=lambda lb: lb.id))
-            text += f"; overrides {', '.join(s for s in _sources(overridden))} ({ids})"
+            text += f"; overrides {', '.join(_sources(overridden))} ({ids})"
         if len(deciding) > 1:
             text += "; the outcomes differ by processing route, not a conflict"
         return text
+
+    @property
+    def summary(self) -> str:
+        """``excluded: experiment labels disagree (7 single, 5 multi); …``."""
+        return f"{self.verdict}: {self.why}"
 
 
 def _sources(labels: Sequence[LabelRecord]) -> list[str]:

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from alloyloop.db.roles import Role
 from alloyloop.web.alloy_display import alloy_text, alloy_tokens
+from alloyloop.web.audit_view import audit_changes
 from alloyloop.web.cells import num
 from alloyloop.web.uploads import stored_evidence
 
@@ -60,6 +61,7 @@ def evidence_text(uri: str | None, evidence_dir: Path) -> str:
 
 templates.env.globals["alloy_text"] = alloy_text
 templates.env.globals["alloy_tokens"] = alloy_tokens
+templates.env.globals["audit_changes"] = audit_changes
 templates.env.filters["num"] = num
 templates.env.filters["when"] = when
 
