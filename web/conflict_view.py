@@ -93,6 +93,8 @@ def compare(labels: Sequence[LabelRecord]) -> Comparison | None:
     for lb in sorted(newest_first, key=lambda lb: lb.source != top):
         by_outcome.setdefault(lb.outcome, []).append(lb)
     sides = [Side(outcome, group) for outcome, group in by_outcome.items()]
-    # the side the deciding source backs most comes first; ties: the outcome's name
-    sides.sort(key=lambda s: (-sum(lb.source == top for lb in s.labels), -len(s.labels), s.outcome))
+    # the side the deciding source backs most comes first; ties: the side of the newest label
+    rank = {lb.id: i for i, lb in enumerate(newest_first)}
+    sides.sort(key=lambda s: (-sum(lb.source == top for lb in s.labels), -len(s.labels),
+                              min(rank[lb.id] for lb in s.labels)))
     return Comparison(current[0].alloy_key, sides, resolve(labels), top)

@@ -16,7 +16,6 @@ from alloyloop.cli.commands.db import URL_HELP, store_errors
 from alloyloop.cli.commands.label_text import (
     actor,
     describe,
-    evidence_shown,
     label_listing,
     login_name,
     print_comparison,
