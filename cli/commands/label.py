@@ -258,7 +258,8 @@ def conflicts(
         if comparison is None:
             continue
         console.print()
-        console.print(Text(alloy.key, style="bold cyan"), Text(f"({alloy_text(alloy.key).notation})"))
+        notation = alloy_text(alloy.key).notation
+        console.print(Text(alloy.key, style="bold cyan"), *([Text(f"({notation})")] if notation != alloy.key else []))
         print_comparison(comparison)
         listing = Listing(None, [Column("id"), Column("outcome"), Column("source/method"), Column("processing"),
                                  Column("by"), Column("entered")], head=2)

@@ -61,21 +61,20 @@ def evidence_shown(uri: str | None) -> str:
     return uri
 
 
-def label_listing(title: str | None, labels, *, with_alloy: bool = False):  # noqa: ANN001, ANN201
-    """Labels as a :class:`~alloyloop.cli.commands.tables.Listing`: a table when every cell
-    fits whole, else one record a label with its evidence and note (``label list``)."""
+def label_listing(title: str | None, labels):  # noqa: ANN001, ANN201
+    """An alloy's labels as a :class:`~alloyloop.cli.commands.tables.Listing`: a table when
+    every cell fits whole, else one record a label with its evidence and note (``label list``)."""
     from alloyloop.cli.commands.tables import Column, Listing
 
-    columns = [Column("id"), *([Column("alloy")] if with_alloy else []), Column("outcome"), Column("status"),
-               Column("source/method"), Column("processing"), Column("by"), Column("entered"),
-               Column("evidence"), Column("note", wrap=True)]
-    listing = Listing(title, columns, head=4 if with_alloy else 3)
+    columns = [Column("id"), Column("outcome"), Column("status"), Column("source/method"), Column("processing"),
+               Column("by"), Column("entered"), Column("evidence"), Column("note", wrap=True)]
+    listing = Listing(title, columns, head=3)
     for lb in labels:
         phases = f" ({'+'.join(lb.phases)})" if lb.phases else ""
         status = "current" if lb.active else f"superseded by #{lb.superseded_by}"
-        listing.add_row(f"#{lb.id}", *([lb.alloy_key] if with_alloy else []), lb.outcome + phases, status,
-                        f"{lb.source}/{lb.method}", str(lb.processing_state or ""), lb.entered_by or "",
-                        lb.created_at.strftime("%Y-%m-%d %H:%M"), evidence_shown(lb.evidence_uri), lb.note or "")
+        listing.add_row(f"#{lb.id}", lb.outcome + phases, status, f"{lb.source}/{lb.method}",
+                        str(lb.processing_state or ""), lb.entered_by or "", lb.created_at.strftime("%Y-%m-%d %H:%M"),
+                        evidence_shown(lb.evidence_uri), lb.note or "")
     return listing
 
 
