@@ -2,7 +2,7 @@
 
 Run from the repository root (needs Debian's chromium and the dev extras):
 
-    OMP_NUM_THREADS=1 python docs/screenshots.py [--out docs/images]
+    OMP_NUM_THREADS=1 python docs/screenshots.py [--out docs/images] [--only labels audit …]
 
 Builds a throwaway SQLite store with a campaign of three rounds (suggestions made through
 the store's services, with strategies, intervals and nearest known alloys; the third
@@ -34,6 +34,7 @@ PAGES = {
     "label-form": "/labels/new",
     "xrd-upload": "/labels/xrd",
     "audit": "/audit",
+    "conflicts": "/labels/conflicts",
     "api-docs": "/api/docs",
 }
 PASSWORD = "screenshot password"
@@ -91,6 +92,12 @@ def seed(url: str, data_dir: Path, home: Path) -> None:
                               source="literature" if i % 3 else "experiment", method="XRD" if i % 3 == 0 else None,
                               entered_by="ada" if i % 2 else "lee",
                               evidence_uri=f"https://doi.org/10.1016/j.actamat.2026.{1000 + i}")
+        # the newest entries: an SEM label and its correction (the audit log's "change" column)
+        sem = add_label_audited(s, actor="lee", composition="Al0.1CoCrFeMnNi", outcome="multi", phases="FCC+BCC",
+                                source="experiment", method="SEM", processing="as-cast", entered_by="lee",
+                                note="dendrites with Al-rich interdendritic regions; BCC contrast at the boundaries")
+        supersede_label_audited(s, sem.id, actor="lee", outcome="single", phases="FCC", processing="annealed 1100C 24h",
+                                entered_by="lee", note="re-measured after homogenisation: one FCC phase, no BCC contrast")
     engine.dispose()
 
 
@@ -181,17 +188,20 @@ def logged_in(base: str):  # noqa: ANN201 - a Playwright page, logged in as lee,
         browser.close()
 
 
-def shoot(base: str, out: Path) -> list[Path]:
+def shoot(base: str, out: Path, only: list[str] | None = None) -> list[Path]:
     saved = []
     with logged_in(base) as page:
         for name, path in PAGES.items():
+            if only and name not in only:
+                continue
             page.goto(base + path)
             if name == "api-docs":
                 page.wait_for_selector(".opblock")
             file = out / f"web-{name}.png"
             page.screenshot(path=str(file))
             saved.append(file)
-        saved.append(shoot_xrd(page, base, out))
+        if not only or "xrd-proposal" in only:
+            saved.append(shoot_xrd(page, base, out))
     return saved
 
 
@@ -226,6 +236,8 @@ def main(fill=migrated_seed, take=shoot) -> None:  # noqa: ANN001 - the store's 
     """Fill a throwaway store with ``fill(url, data_dir, home)``, serve it, ``take(base, out)``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "images")
+    parser.add_argument("--only", nargs="+", choices=[*PAGES, "xrd-proposal"], metavar="PAGE",
+                        help="Only these pages (default: all): " + ", ".join([*PAGES, "xrd-proposal"]))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -234,7 +246,7 @@ def main(fill=migrated_seed, take=shoot) -> None:  # noqa: ANN001 - the store's 
         fill(url, root / "data", root / "home")
         base, server, thread = serve(url, root / "data")
         try:
-            for file in take(base, args.out):
+            for file in take(base, args.out, args.only):
                 print(file)
         finally:
             server.should_exit = True

@@ -72,11 +72,13 @@ def seed(url: str, data_dir: Path, home: Path) -> None:
         run_round(CAMPAIGN, url, str(home))
 
 
-def shoot(base: str, out: Path) -> list[Path]:
+def shoot(base: str, out: Path, only: list[str] | None = None) -> list[Path]:
     report = f"{base}/campaigns/{CAMPAIGN}/rounds/0/report/index.html"
     saved = []
     with logged_in(base) as page:
         for name, (path, heading) in SHOTS.items():
+            if only and name not in only:
+                continue
             page.goto(report if path == "report" else base + path)
             if heading:
                 page.locator("h2", has_text=heading).evaluate("h => h.scrollIntoView()")

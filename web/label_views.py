@@ -1,5 +1,5 @@
 """What the label pages and the API read: one label, an alloy's history, the filtered list,
-the audit log.
+the conflicting labels, the audit log.
 
 The page and API handlers call these and never the store's modules, so a read means the
 same wherever it is shown (the import-linter contract "web handlers call services" in
@@ -9,6 +9,7 @@ same wherever it is shown (the import-linter contract "web handlers call service
 from __future__ import annotations
 
 from alloyloop.agent.label_services import LabelHistory
+from alloyloop.agent.label_services import conflicts as conflicted
 from alloyloop.agent.label_services import label_history as history_of
 from alloyloop.db.audit import audit_entries
 from alloyloop.db.campaigns import list_campaigns
@@ -17,7 +18,11 @@ from alloyloop.db.labels import get_label, labels_for, recent_labels
 from alloyloop.db.records import AuditRecord, LabelRecord
 from alloyloop.db.session import Session
 from alloyloop.db.vocab import Method, Outcome, Source
+from alloyloop.web.conflict_view import Comparison, compare
 from alloyloop.web.label_search import parse_query
+
+CONFLICTS_SHOWN = 50
+"""Alloys on the conflicts page (the count above says how many there are)."""
 
 HISTORY_AUDIT_ROWS = 200
 """Audit entries shown under an alloy's label history."""
@@ -55,3 +60,15 @@ def audit_log(session: Session, *, target_type: str | None = None, target_id: in
     """The audit log, newest first, optionally about one target."""
     ids = None if target_id is None else [target_id]
     return audit_entries(session, target_type=target_type, target_ids=ids, limit=limit)
+
+
+def comparison(labels: list[LabelRecord]) -> Comparison | None:
+    """An alloy's current labels grouped by outcome, with its training label (None: none current)."""
+    return compare(labels)
+
+
+def conflict_list(session: Session, limit: int = CONFLICTS_SHOWN) -> tuple[int, list[Comparison]]:
+    """How many alloys have current labels that disagree, and the first ``limit`` compared."""
+    total, shown = conflicted(session, limit)
+    found = (compare(labels) for _, labels in shown)
+    return total, [c for c in found if c is not None]

@@ -316,6 +316,13 @@ def label_submit(request: Request, session: Store, settings: Settings, form: For
     return _see_other(f"/labels?composition={_q(label.alloy_key)}&done=label&id={label.id}")
 
 
+@router.get("/labels/conflicts")
+def conflicts_page(request: Request, session: Store, login: Reader) -> Response:
+    """The alloys whose current labels disagree, each as a comparison grouped by outcome."""
+    total, shown = label_views.conflict_list(session)
+    return render(request, "conflicts.html", {"total": total, "conflicts": shown})
+
+
 @router.get("/labels/{label_id}")
 def label_page(label_id: Id, session: Store, login: Reader) -> Response:
     label = label_views.label(session, label_id)
@@ -362,7 +369,8 @@ def labels(request: Request, session: Store, login: Reader, composition: str | N
             found = label_views.label_history(session, text)
             context |= {"key": found.key, "labels": found.labels}
             if found.labels:
-                context |= {"resolution": found.resolution, "audit": found.audit}
+                context |= {"resolution": found.resolution, "audit": found.audit,
+                            "comparison": label_views.comparison(found.labels)}
     except (InvalidValue, InvalidValues) as exc:
         context["error"] = str(exc)
         return render(request, "labels.html", context | {"listing": None}, status_code=422)

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from alloyloop.db.roles import Role
 from alloyloop.web.alloy_display import alloy_text, alloy_tokens
+from alloyloop.web.audit_view import audit_changes
 from alloyloop.web.cells import num
 from alloyloop.agent.discovery import hit_word
 from alloyloop.web.plot_svg import colour, hits_svg, latent_svg, reliability_svg, star_points
@@ -63,7 +64,8 @@ def evidence_text(uri: str | None, evidence_dir: Path) -> str:
 templates.env.globals["alloy_text"] = alloy_text
 templates.env.globals["alloy_tokens"] = alloy_tokens
 templates.env.globals.update(hits_svg=hits_svg, reliability_svg=reliability_svg, latent_svg=latent_svg,
-                              plot_colour=colour, hit_word=hit_word, star_points=star_points)
+                              plot_colour=colour, hit_word=hit_word, star_points=star_points,
+                              audit_changes=audit_changes)
 templates.env.filters["num"] = num
 templates.env.filters["when"] = when
 

@@ -21,7 +21,7 @@ from rich.console import Group
 
 from alloyloop.cli.commands.db import URL_HELP, store_errors
 from alloyloop.cli.commands.export import EXPORT_HELP, OUT_HELP, check_export, emit_csv
-from alloyloop.cli.commands.tables import RIGHT, AlloyName, fitted_table
+from alloyloop.cli.commands.tables import RIGHT, Column, Listing, fitted_table
 from alloyloop.web.cells import num
 
 app = typer.Typer(help="Design campaigns: create from a spec, run rounds, inspect them.",
@@ -227,10 +227,11 @@ def status(
         console.print(f"no rounds yet: alloyloop campaign run {escape(name)}")
     console.print(f"label-count trigger: {'fires' if decision.fire else 'waits'} ({escape(decision.reason)})")
     if pending:
-        table = fitted_table(f"{len(pending)} suggestion(s) in the lab",
-                             [("id", RIGHT), "alloy", "strategy", ("p(single)", RIGHT), "status"], wrap=["alloy"])
+        table = Listing(f"{len(pending)} suggestion(s) in the lab",
+                        [Column("id", RIGHT), Column("alloy"), Column("strategy"), Column("p(single)", RIGHT),
+                         Column("status")], head=2)
         for s in pending:
-            table.add_row(str(s.id), AlloyName(alloy_text(s.alloy_key).notation), s.strategy, num(s.p_single, 2), s.status)
+            table.add_row(str(s.id), alloy_text(s.alloy_key).notation, s.strategy, num(s.p_single, 2), s.status)
         console.print(table)
     else:
         console.print("no suggestion in the lab (queued or synthesized)")
@@ -257,13 +258,14 @@ def suggestions(
         emit_csv(("round", *SUGGESTION_COLUMNS), ([index, *suggestion_row(s)] for index, s in pairs), out,
                  console, "suggestion(s)")
         return
-    table = fitted_table(f"{len(pairs)} suggestion(s) of {name}",
-                         [("rnd", RIGHT), ("id", RIGHT), "alloy", "strategy", ("p(1ph)", RIGHT), "set",
-                          "in dom.", "status"], wrap=["alloy"])
+    table = Listing(f"{len(pairs)} suggestion(s) of {name}",
+                    [Column("id", RIGHT), Column("alloy"), Column("rnd", RIGHT), Column("strategy"),
+                     Column("p(1ph)", RIGHT), Column("set"), Column("in dom."), Column("status")], head=2)
     for index, s in pairs:
         row = dict(zip(SUGGESTION_COLUMNS, suggestion_row(s)))
-        table.add_row(str(index), str(s.id), AlloyName(alloy_text(s.alloy_key).notation), s.strategy, num(s.p_single, 2),
+        table.add_row(str(s.id), alloy_text(s.alloy_key).notation, str(index), s.strategy, num(s.p_single, 2),
                       CONFORMAL_SHORT.get(row["conformal_set"], row["conformal_set"]), num(s.in_domain), s.status)
     console.print(table)
     console.print("p(1ph): predicted p(single-phase); set: conformal prediction set (both = not decided); "
-                  "in dom.: inside the model's domain; --export csv has the full keys and every column")
+                  "in dom.: inside the model's domain; an alloy's notation parses back to its stored key; "
+                  "--export csv has the keys and every column")

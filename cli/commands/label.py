@@ -8,11 +8,22 @@ import typer
 from rich import box
 from rich.console import Console, Group
 from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from alloyloop.cli.commands.db import URL_HELP, store_errors
-from alloyloop.cli.commands.label_text import actor, describe, login_name, print_resolution
-from alloyloop.cli.commands.tables import AlloyName
+from alloyloop.cli.commands.label_text import (
+    actor,
+    describe,
+    label_listing,
+    login_name,
+    print_comparison,
+    print_resolution,
+)
+from alloyloop.cli.commands.tables import AlloyName, Column, Listing
+from alloyloop.web.alloy_display import alloy_text
+from alloyloop.web.conflict_view import compare
 
 app = typer.Typer(help="Enter, import, correct and inspect phase labels.", no_args_is_help=True)
 console = Console()
@@ -183,16 +194,14 @@ def list_labels(
     if not labels:
         console.print(f"no labels for {key}")
         raise typer.Exit(code=1)
-    table = Table(title=f"labels of {key}", title_justify="left")
-    for col in ("id", "outcome", "phases", "source/method", "processing", "by", "entered", "status"):
-        table.add_column(col, overflow="fold")
-    for lb in labels:
-        status = "current" if lb.active else f"[dim]superseded by #{lb.superseded_by}[/dim]"
-        table.add_row(f"#{lb.id}", lb.outcome, "+".join(lb.phases), f"{lb.source}/{lb.method}",
-                      str(lb.processing_state or ""), lb.entered_by or "",
-                      lb.created_at.strftime("%Y-%m-%d %H:%M"), status)
-    console.print(table)
-    print_resolution(found.resolution)
+    console.print(f"labels of {alloy_text(key).notation}")
+    console.print(f"key {key}")
+    console.print(label_listing(None, labels))
+    comparison = compare(labels)
+    if comparison is not None and comparison.disagree:
+        print_comparison(comparison)
+    else:
+        print_resolution(found.resolution)
 
 
 @app.command("supersede")
@@ -243,12 +252,23 @@ def conflicts(
     if not total:
         console.print("no alloy has conflicting labels")
         return
-    table = Table(title=f"{total} alloy(s) with conflicting labels", title_justify="left")
-    table.add_column("alloy")
-    table.add_column("current labels", overflow="fold")
+    console.print(f"{total} alloy(s) with conflicting labels" + (f", the first {len(shown)}" if len(shown) < total else ""))
     for alloy, current in shown:
-        table.add_row(AlloyName(alloy.key), "; ".join(f"#{lb.id} {describe(lb)}" for lb in current))
-    console.print(table)
+        comparison = compare(current)
+        if comparison is None:
+            continue
+        console.print()
+        notation = alloy_text(alloy.key).notation
+        console.print(Text(alloy.key, style="bold cyan"), *([Text(f"({notation})")] if notation != alloy.key else []))
+        print_comparison(comparison)
+        listing = Listing(None, [Column("id"), Column("outcome"), Column("source/method"), Column("processing"),
+                                 Column("by"), Column("entered")], head=2)
+        for side in comparison.sides:
+            for lb in side.labels:
+                listing.add_row(f"#{lb.id}", side.outcome, f"{lb.source}/{lb.method}", str(lb.processing_state or ""),
+                                lb.entered_by or "", lb.created_at.strftime("%Y-%m-%d"))
+        console.print(Padding(listing, (0, 0, 0, 4), expand=False))
+    console.print("evidence and notes: alloyloop label list KEY")
 
 
 @app.command("calphad")

@@ -33,7 +33,8 @@ def test_label_add_list_supersede_conflicts(db_url: str) -> None:
                   "--by", "bob", "--url", db_url)
     assert "excluded — excluded: unresolved conflict within experiment" in second.output
     conflicts = _run("label", "conflicts", "--url", db_url)
-    assert "1 alloy(s) with conflicting labels" in conflicts.output and "#2 multi" in conflicts.output
+    assert "1 alloy(s) with conflicting labels" in conflicts.output
+    assert re.search(r"#2 +multi +experiment/SEM", conflicts.output), conflicts.output
 
     fixed = _run("label", "supersede", "2", "-o", "single", "-p", "FCC", "--note", "SEM misread", "--url", db_url)
     assert fixed.exit_code == 0, fixed.output
