@@ -47,11 +47,6 @@ UNEXPLAINED_SHARE = 0.03
 """An unexplained peak counts when its area is at least this share of the strongest peak's."""
 SOLID_SOLUTIONS = ("FCC", "BCC", "HCP")
 SHIFT_GAIN = 0.02
-WEAK_SNR = 4.5
-"""Peaks from this many × the noise up to the threshold of the search are *weak*: a σ / Laves / μ
-fit may match them (a 20 % minority at 2,000 counts has one line above 6.5 × the noise and
-several above 4.5), but they never make a cubic/HCP phase or an unexplained peak, and those
-no phase matches are left out of the result."""
 """A refined shift that raises the phases' total score by this much over the unshifted peaks is kept."""
 
 
@@ -174,8 +169,6 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
     lam = pattern.radiation.ka1
     search = find_pattern_peaks(x, net, lam, min_snr=min_snr, width=width)
     peaks, noise = without_ka2_residue(search.peaks, pattern.radiation), search.noise
-    strong = len(peaks)
-    peaks = peaks + _weak_peaks(x, net, lam, search.width, peaks, min_snr, pattern.radiation)
     for hump in search.humps:
         notes.append(f"broad hump at {hump.two_theta:.1f}° (FWHM {hump.fwhm:.1f}°, {hump.fwhm / search.width:.0f} × "
                      "the peaks' width): amorphous or background, not indexed as a phase")
@@ -187,29 +180,28 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
             notes.append(f"no Vegard start ({exc.args[0]}); lattice parameters searched 2.3–4.6 Å")
     two_theta_range = (float(x[0]), float(x[-1]))
     options = dict(noise=float(np.median(noise)), starts=starts, min_snr=min_snr, ka2_ratio=_ka2_ratio(stated))
-    found, unexplained, shift, other = _index_shifted(peaks[:strong], lam, two_theta_range, options)
+    found, unexplained, shift, other = _index_shifted(peaks, lam, two_theta_range, options)
     done, lines, unexplained = _finish(peaks, found, unexplained, shift, pattern.radiation, two_theta_range,
-                                       composition, strong)
-    if other is not None and _doubtful(done, unexplained, peaks[:strong]):
+                                       composition)
+    if other is not None and _doubtful(done, unexplained, peaks):
         # the shift was refined with the cubic/HCP phases; when a named phase or strong
         # unexplained peaks say those were the wrong phases, the shift may be wrong too: the
         # unshifted peaks (the named-phase fit has its own offset) get their chance. And the
         # other way round: a displaced BCC + C15 pattern read unshifted makes an HCP of the
         # BCC (110) and a C15 line, which outscores the BCC alone before the C15 is fitted;
         # read shifted, the C15 takes its lines
-        again = _finish(peaks, *other, pattern.radiation, two_theta_range, composition, strong)
-        if _better(again, (done, lines, unexplained), peaks[:strong]):
+        again = _finish(peaks, *other, pattern.radiation, two_theta_range, composition)
+        if _better(again, (done, lines, unexplained), peaks):
             (done, lines, unexplained), shift = again, other[2]
     if any(isinstance(p.structure, NamedStructure) for p in done.phases):
         # the named phase's lines may have misled the shift search and the cubic/HCP indexing
         # (a σ or μ pattern has dozens of lines): index the peaks it does not explain again
-        again = _without_named(peaks, done.phases, lam, two_theta_range, options, pattern.radiation, composition,
-                               strong)
-        if again is not None and _better(again[0], (done, lines, unexplained), peaks[:strong]):
+        again = _without_named(peaks, done.phases, lam, two_theta_range, options, pattern.radiation, composition)
+        if again is not None and _better(again[0], (done, lines, unexplained), peaks):
             (done, lines, unexplained), shift = again
     notes += done.notes
     evidence = Net(x, net, noise_level(net, window=max(51, int(4.0 / float(np.median(np.diff(x)))) // 2 * 2 + 1)),
-                   search.width, peaks[:strong])
+                   search.width, peaks)
     phases, note = ordered_of_two(done.phases, evidence, lam, shift)
     if note:
         notes.append(note)
@@ -220,17 +212,14 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
     if done.phases and abs(float(shift.at(60.0))) >= 0.03:
         notes.append(f"peaks shifted by {float(shift.at(40.0)):+.2f}° at 40° to {float(shift.at(100.0)):+.2f}° at "
                      f"100° ({shift.label}): refined with the phases, lattice parameters corrected")
-    peaks, phases, lines = _matched_weak(peaks, strong, done.phases, lines)
-    return _result(pattern, composition_key, peaks, phases, unexplained, starts, notes, shift, lines,
+    return _result(pattern, composition_key, peaks, done.phases, unexplained, starts, notes, shift, lines,
                    done.unindexed)
 
 
 def _finish(peaks: list, found: list[IndexedPhase], unexplained: list[int], shift: Shift, radiation: Radiation,
-            two_theta_range: tuple[float, float], composition: Mapping[str, float] | None,
-            strong: int):  # noqa: ANN202
+            two_theta_range: tuple[float, float], composition: Mapping[str, float] | None):  # noqa: ANN202
     """Tube lines and σ / Laves / μ on the shift-corrected peaks (:func:`analyse`): the completed
-    phases, the tube-line peaks and the peaks left unexplained (of the first ``strong``; the
-    rest are weak peaks, :data:`WEAK_SNR`)."""
+    phases, the tube-line peaks and the peaks left unexplained."""
     # Tube lines and σ / Laves / μ see the shift-corrected peaks: the shift is the instrument's,
     # shared by every phase, and was refined on the cubic/HCP phases' many sharp lines. The
     # named-phase fit's own whole-phase 2θ offset (±0.4°, constant) then only takes up what is
@@ -240,27 +229,24 @@ def _finish(peaks: list, found: list[IndexedPhase], unexplained: list[int], shif
     # result's peak table keeps the observed positions.
     lam, end = radiation.ka1, two_theta_range[1]
     corrected = shift.corrected(peaks, lam)
-    unexplained = list(unexplained) + list(range(strong, len(peaks)))  # weak peaks: tube lines or named phases'
     found, unexplained = without_line_phases(corrected, found, unexplained, radiation, end)
     early = tube_line_peaks(corrected, found, unexplained, radiation, end)
     done = complete(corrected, found, [i for i in unexplained if i not in early], wavelength=lam,
-                    two_theta_range=two_theta_range, composition=composition, reserved=set(early),
-                    weak=set(range(strong, len(peaks))))
+                    two_theta_range=two_theta_range, composition=composition, reserved=set(early))
     lines = tube_line_peaks(corrected, done.phases, sorted(set(done.unexplained) | set(early)), radiation, end)
-    left = sorted(i for i in set(done.unexplained) | set(early) if i not in lines and i < strong)
+    left = sorted(i for i in set(done.unexplained) | set(early) if i not in lines)
     return done, lines, left
 
 
 def _without_named(peaks: list, phases: list[IndexedPhase], wavelength: float, two_theta_range: tuple[float, float],
-                   options: dict, radiation: Radiation, composition: Mapping[str, float] | None,
-                   strong: int):  # noqa: ANN202
+                   options: dict, radiation: Radiation, composition: Mapping[str, float] | None):  # noqa: ANN202
     """The reading that indexes (shift search included) only the peaks the named phases do not
     explain (a peak counts as theirs when they predict at least a third of its area), then
     completes it on all peaks; None if nothing is left to index."""
     theirs = {m.peak for p in phases if isinstance(p.structure, NamedStructure) for m in p.matches
               if m.peak is not None and m.expected >= peaks[m.peak].area / 3}
-    rest = [i for i in range(strong) if i not in theirs]
-    if len(rest) < 2 or len(rest) == strong:
+    rest = [i for i in range(len(peaks)) if i not in theirs]
+    if len(rest) < 2 or len(rest) == len(peaks):
         return None
     found, _, shift, _ = _index_shifted([peaks[i] for i in rest], wavelength, two_theta_range, options)
     if not found:
@@ -268,31 +254,8 @@ def _without_named(peaks: list, phases: list[IndexedPhase], wavelength: float, t
     found = [replace(p, matches=tuple(replace(m, peak=None if m.peak is None else rest[m.peak]) for m in p.matches),
                      strongest=None if p.strongest is None else rest[p.strongest]) for p in found]
     explained = {m.peak for p in found for m in p.matches if m.peak is not None}
-    unexplained = [i for i in range(strong) if i not in explained]
-    return _finish(peaks, found, unexplained, shift, radiation, two_theta_range, composition, strong), shift
-
-
-def _weak_peaks(x: np.ndarray, net: np.ndarray, wavelength: float, width: float, peaks: list, min_snr: float,
-                radiation: Radiation) -> list:
-    """Peaks between :data:`WEAK_SNR` and ``min_snr`` × the noise, away from the found ones."""
-    if min_snr <= WEAK_SNR:
-        return []
-    search = find_pattern_peaks(x, net, wavelength, min_snr=WEAK_SNR, width=width)
-    weak = [p for p in without_ka2_residue(search.peaks, radiation) if p.snr < min_snr
-            and all(abs(p.two_theta - q.two_theta) > max(0.5 * q.fwhm, 0.5 * p.fwhm, 0.06) for q in peaks)]
-    return weak
-
-
-def _matched_weak(peaks: list, strong: int, phases: list[IndexedPhase],
-                  lines: dict[int, tuple[int, str]]) -> tuple[list, list[IndexedPhase], dict[int, tuple[int, str]]]:
-    """The found peaks with the weak ones a phase matched (others dropped), and the phases'
-    peak indices and the tube-line labels renumbered to that list."""
-    used = {m.peak for p in phases for m in p.matches if m.peak is not None and m.peak >= strong}
-    keep = list(range(strong)) + sorted(used)
-    index = {old: new for new, old in enumerate(keep)}
-    phases = [replace(p, matches=tuple(replace(m, peak=None if m.peak is None else index[m.peak]) for m in p.matches),
-                      strongest=None if p.strongest is None else index.get(p.strongest)) for p in phases]
-    return [peaks[i] for i in keep], phases, {index[i]: v for i, v in lines.items() if i in index}
+    unexplained = [i for i in range(len(peaks)) if i not in explained]
+    return _finish(peaks, found, unexplained, shift, radiation, two_theta_range, composition), shift
 
 
 def _profile_parts(peaks: list, phases: list[IndexedPhase], unexplained: list[int]) -> dict[int, tuple[int, str]]:

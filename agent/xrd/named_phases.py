@@ -44,7 +44,6 @@ MIN_GRID_COVERAGE = 0.35
 HIDDEN_WIDTHS = 2.0
 """A predicted reflection this many widths from a found peak may be hidden under it."""
 MIN_NEW_PEAKS = 3
-MIN_STRONG_NEW = 1
 VISIBLE = 0.04
 """A reflection is expected to be seen when its intensity is ≥ this share of the strongest."""
 FAINT = 0.004
@@ -413,12 +412,9 @@ def _without_shadows(kept: list[IndexedPhase], peaks: Sequence[Peak], notes: lis
 
 def complete(peaks: Sequence[Peak], phases: Sequence[IndexedPhase], unexplained: Sequence[int], *,
              wavelength: float, two_theta_range: tuple[float, float],
-             composition: Mapping[str, float] | None = None, reserved: Set[int] = frozenset(),
-             weak: Set[int] = frozenset()) -> Completion:
+             composition: Mapping[str, float] | None = None, reserved: Set[int] = frozenset()) -> Completion:
     """The phases with implausible ordered ones dropped and σ / Laves / μ added (module notes).
-    ``reserved`` peaks (Kβ / W Lα twins, :mod:`.tube_lines`) are never a new phase's; ``weak``
-    peaks (below the search's threshold) count for a new phase only beside at least
-    :data:`MIN_STRONG_NEW` of its peaks that are not weak: they support a phase, never make one."""
+    ``reserved`` peaks (Kβ / W Lα twins, :mod:`.tube_lines`) are never a new phase's."""
     notes: list[str] = []
     kept: list[IndexedPhase] = []
     for phase in phases:
@@ -452,7 +448,7 @@ def complete(peaks: Sequence[Peak], phases: Sequence[IndexedPhase], unexplained:
         rest = _absorb(kept, mine, predicted, peaks, fit.coverage)
         absorbed = [p for p in kept if p not in rest]
         owned = set(reserved).union(*(_peaks_of(p) for p in rest))
-        if len(mine - owned) < MIN_NEW_PEAKS or len(mine - owned - set(weak)) < min(MIN_STRONG_NEW, MIN_NEW_PEAKS):
+        if len(mine - owned) < MIN_NEW_PEAKS:
             continue
         if any(isinstance(p.structure, NamedStructure) for p in rest) and fit.structure in (NamedStructure.C14,
                                                                                              NamedStructure.C15):
