@@ -39,13 +39,17 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from pymatgen.core.composition import Composition
 from pymatgen.core.periodic_table import Element
+
+if TYPE_CHECKING:  # pandas costs ~0.3 s of CPU to import; a Series is only recognised here
+    import pandas as pd
 
 KEY_DECIMALS = 4
 """Fractions in a canonical key are rounded to this many decimals (1e-4)."""
@@ -536,7 +540,8 @@ def parse_many(
     positions.
     """
     palette = None if allowed is None else frozenset(allowed)
-    items = values.items() if isinstance(values, pd.Series) else enumerate(values)
+    pandas = sys.modules.get("pandas")  # a Series exists only if pandas was imported
+    items = values.items() if pandas is not None and isinstance(values, pandas.Series) else enumerate(values)
     result = BatchResult()
     for row, value in items:
         try:

@@ -26,9 +26,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from alloyloop.agent.xrd.doublet import detect_ka2, without_ka2_residue
+from alloyloop.agent.xrd.evidence import Net
 from alloyloop.agent.xrd.indexing import IndexedPhase, index_peaks
 from alloyloop.agent.xrd.lattices import Structure
 from alloyloop.agent.xrd.named_phases import complete
+from alloyloop.agent.xrd.order import ordered_of_two
 from alloyloop.agent.xrd.pattern import Pattern, Radiation
 from alloyloop.agent.xrd.peaks import DEFAULT_MIN_SNR, find_pattern_peaks, noise_level, pattern_width
 from alloyloop.agent.xrd.profile import background_window, snip_background, strip_ka2
@@ -39,7 +41,7 @@ from alloyloop.agent.xrd.tube_lines import without_line_phases
 from alloyloop.agent.xrd.vegard import starting_lattice
 from alloyloop.featurize.converter import structure, unstructure
 
-ANALYSIS_VERSION = "xrd-1.3"
+ANALYSIS_VERSION = "xrd-1.4"
 """Changes whenever the analysis could give another result for the same file."""
 UNEXPLAINED_SHARE = 0.03
 """An unexplained peak counts when its area is at least this share of the strongest peak's."""
@@ -178,16 +180,19 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
             notes.append(f"no Vegard start ({exc.args[0]}); lattice parameters searched 2.3–4.6 Å")
     two_theta_range = (float(x[0]), float(x[-1]))
     options = dict(noise=float(np.median(noise)), starts=starts, min_snr=min_snr, ka2_ratio=_ka2_ratio(stated))
-    found, unexplained, shift, plain = _index_shifted(peaks, lam, two_theta_range, options)
+    found, unexplained, shift, other = _index_shifted(peaks, lam, two_theta_range, options)
     done, lines, unexplained = _finish(peaks, found, unexplained, shift, pattern.radiation, two_theta_range,
                                        composition)
-    if shift != Shift() and _doubtful(done, unexplained, peaks):
+    if other is not None and _doubtful(done, unexplained, peaks):
         # the shift was refined with the cubic/HCP phases; when a named phase or strong
         # unexplained peaks say those were the wrong phases, the shift may be wrong too: the
-        # unshifted peaks (the named-phase fit has its own offset) get their chance
-        again = _finish(peaks, *plain, Shift(), pattern.radiation, two_theta_range, composition)
+        # unshifted peaks (the named-phase fit has its own offset) get their chance. And the
+        # other way round: a displaced BCC + C15 pattern read unshifted makes an HCP of the
+        # BCC (110) and a C15 line, which outscores the BCC alone before the C15 is fitted;
+        # read shifted, the C15 takes its lines
+        again = _finish(peaks, *other, pattern.radiation, two_theta_range, composition)
         if _better(again, (done, lines, unexplained), peaks):
-            (done, lines, unexplained), shift = again, Shift()
+            (done, lines, unexplained), shift = again, other[2]
     if any(isinstance(p.structure, NamedStructure) for p in done.phases):
         # the named phase's lines may have misled the shift search and the cubic/HCP indexing
         # (a σ or μ pattern has dozens of lines): index the peaks it does not explain again
@@ -195,6 +200,12 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
         if again is not None and _better(again[0], (done, lines, unexplained), peaks):
             (done, lines, unexplained), shift = again
     notes += done.notes
+    evidence = Net(x, net, noise_level(net, window=max(51, int(4.0 / float(np.median(np.diff(x)))) // 2 * 2 + 1)),
+                   search.width, peaks)
+    phases, note = ordered_of_two(done.phases, evidence, lam, shift)
+    if note:
+        notes.append(note)
+        done = replace(done, phases=phases)
     parts = _profile_parts(shift.corrected(peaks, lam), done.phases, unexplained)
     lines = {**lines, **parts}
     unexplained = [i for i in unexplained if i not in parts]
@@ -269,7 +280,7 @@ def _strong(peaks: list, unexplained: list[int]) -> list[int]:
 
 
 def _doubtful(done, unexplained: list[int], peaks: list) -> bool:  # noqa: ANN001
-    """Whether the phases found on the shifted peaks leave room for another reading: a named
+    """Whether the phases found leave room for another reading (shifted or not): a named
     phase among them, several phases, or strong peaks unexplained."""
     return (len(done.phases) > 1 or any(isinstance(p.structure, NamedStructure) for p in done.phases)
             or bool(_strong(peaks, unexplained)))
@@ -300,13 +311,14 @@ def _background(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def _index_shifted(peaks: list, wavelength: float, two_theta_range: tuple[float, float],
-                   options: dict) -> tuple[list[IndexedPhase], list[int], Shift, tuple]:
+                   options: dict) -> tuple[list[IndexedPhase], list[int], Shift, tuple | None]:
     """Indexing with the pattern's zero shift and sample displacement: searched, then refined
     with the phases; the refinement's residual widens the final matching tolerance. A shift
     is kept when its phases explain the pattern clearly better (:data:`SHIFT_GAIN`) than the
     unshifted peaks, or as well and the shift is three standard errors from zero: broad peaks
     leave a shift loosely determined, and a loose shift must not move the lattices. The
-    unshifted indexing comes last (phases, unexplained peaks)."""
+    other reading comes last (phases, unexplained peaks, shift): the unshifted one when the
+    shift is kept, the shifted one (or None) when it is not."""
     def total(phases: list[IndexedPhase]) -> float:
         return sum(p.score for p in phases)
 
@@ -325,8 +337,10 @@ def _index_shifted(peaks: list, wavelength: float, two_theta_range: tuple[float,
             found, unexplained, shift = again, left, refined
     gain = total(found) - total(plain[0])
     if found and (gain > SHIFT_GAIN or (gain > -1e-6 and _significant(shift))):
-        return found, unexplained, shift, plain
-    return plain[0], plain[1], Shift(), plain
+        return found, unexplained, shift, (plain[0], plain[1], Shift())
+    # the shift is set aside; its reading is kept for :func:`analyse`, which judges it after the
+    # named phases (a spurious lattice on the unshifted peaks can outscore it here)
+    return plain[0], plain[1], Shift(), (found, unexplained, shift) if found and shift != Shift() else None
 
 
 def _significant(shift: Shift) -> bool:

@@ -18,10 +18,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.optimize import least_squares
-from scipy.signal import find_peaks, peak_widths
 
 from alloyloop.agent.xrd.pattern import Radiation
 from alloyloop.agent.xrd.profile import ka2_position, pseudo_voigt
+from alloyloop.agent.xrd.signal1d import find_peaks, peak_widths
 
 ABSENT = 0.2
 """A fitted Kα2/Kα1 ratio below this (real tubes give about 0.5) means no doublet."""

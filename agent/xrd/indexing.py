@@ -198,8 +198,12 @@ def _fit(structure: Structure, a: float, c: float | None, ctx: _Context) -> Inde
     # a weak minority phase may have no reflection predicted clearly visible (3 × the detection
     # limit): its coverage is then counted over all its reflections, not taken as nil
     # a reflection hidden under another peak is neither seen nor missing: not counted either way
-    counted = visible if visible else [m for m in matches if m.expected > 0]
-    counted = [m for m in counted if id(m) not in hidden] or counted
+    # and when every clearly visible one hides under a stronger phase's peak (a minority lattice
+    # 0.5–1 % off the matrix's: its (111) and (200) inside the matrix's), the phase is judged by
+    # its other reflections, not given coverage nil
+    shown = [m for m in visible if id(m) not in hidden]
+    counted = shown or [m for m in matches if m.expected > 0 and id(m) not in hidden] or visible or [
+        m for m in matches if m.expected > 0]
     expected_total = sum(m.expected for m in counted)
     coverage = (sum(m.expected for m in counted if m.peak is not None) / expected_total) if expected_total else 0.0
     offsets = [ctx.tt[m.peak] - m.predicted_two_theta for m in found]

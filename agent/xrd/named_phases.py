@@ -34,7 +34,7 @@ import numpy as np
 from alloyloop.agent.xrd.indexing import IndexedPhase, Match
 from alloyloop.agent.xrd.lattices import Reflection, Structure
 from alloyloop.agent.xrd.peaks import Peak
-from alloyloop.agent.xrd.prototypes import PROTOTYPES, NamedStructure, intensities, starting_a, table
+from alloyloop.agent.xrd.prototypes import PROTOTYPES, NamedStructure, admits, intensities, starting_a, table
 
 MIN_COVERAGE = 0.62
 """Share of the intensity of the reflections that should be seen that is matched (or hidden)."""
@@ -428,10 +428,16 @@ def complete(peaks: Sequence[Peak], phases: Sequence[IndexedPhase], unexplained:
     if kept and len(spare) < MIN_NEW_PEAKS:  # nothing a further phase could explain
         return Completion(kept, sorted(set(range(len(peaks))) - set(reserved).union(*(_peaks_of(p) for p in kept))),
                           False, tuple(notes))
-    fits = [f for s in NamedStructure
-            if (f := fit_prototype(s, peaks, wavelength=wavelength, two_theta_range=two_theta_range,
+    # a Laves or μ phase needs a large atom (prototypes.admits): without one in the alloy, its
+    # lines are another prototype's (a few σ lines fit a C14 as well)
+    fits = [f for s in NamedStructure if admits(s, composition)
+            and (f := fit_prototype(s, peaks, wavelength=wavelength, two_theta_range=two_theta_range,
                                    composition=composition)) is not None]
-    fits.sort(key=lambda f: -(f.coverage * sum(area[j] for j in f.matched.values())))
+    # strongest evidence first: coverage × the area of the peaks a fit would newly explain (the
+    # matrix's strong peaks, which every prototype matches somewhere, say nothing about which
+    # prototype it is: a C14 on a BCC's (110) outranked the C15 that covered all its own lines)
+    taken = set(reserved).union(*(_peaks_of(p) for p in kept[:1]))
+    fits.sort(key=lambda f: -(f.coverage * sum(area[j] for j in f.matched.values() if j not in taken)))
     for fit in fits:
         mine = set(fit.matched.values())
         owned_before = set(reserved).union(*(_peaks_of(p) for p in kept))

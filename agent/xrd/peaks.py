@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.ndimage import median_filter
 from scipy.optimize import least_squares
-from scipy.signal import find_peaks, peak_widths, savgol_coeffs, savgol_filter
 
 from alloyloop.agent.xrd.profile import pseudo_voigt
+from alloyloop.agent.xrd.signal1d import find_peaks, peak_widths, savgol_coeffs, savgol_filter
 
 DEFAULT_MIN_SNR = 6.5
 HUMP = 2.2

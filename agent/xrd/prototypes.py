@@ -84,6 +84,10 @@ class Prototype:
     W, Mo), so the whole alloy's volume says little about theirs: a is searched in ``a_range``."""
     window: float = 0.06
     """± relative range of a around the composition's estimate (``vegard`` prototypes)."""
+    large_atom: bool = False
+    """Whether the structure needs an atom clearly larger than the others (:func:`admits`):
+    Laves AB₂ (ideal radius ratio 1.225; Fe₂Mo at 1.10 among the smallest) and μ (Fe₇W₆,
+    Co₇Mo₆); σ forms from atoms of nearly one size (FeCr)."""
 
     @property
     def atoms(self) -> int:
@@ -97,14 +101,16 @@ PROTOTYPES: dict[NamedStructure, Prototype] = {
          ("Cr", (0.7376, 0.0653, 0)), ("Fe", (0.1823, 0.1823, 0.2524))), (0.505, 0.535), (8.4, 9.3), vegard=True),
     NamedStructure.C14: Prototype(
         NamedStructure.C14, "P6_3/mmc", "hexagonal", 4.83, 7.88,
-        (("Nb", (1 / 3, 2 / 3, 0.0629)), ("Fe", (0, 0, 0)), ("Fe", (-0.1697, -0.3394, 0.25))), (1.60, 1.66), (4.6, 5.6)),
+        (("Nb", (1 / 3, 2 / 3, 0.0629)), ("Fe", (0, 0, 0)), ("Fe", (-0.1697, -0.3394, 0.25))), (1.60, 1.66), (4.6, 5.6),
+        large_atom=True),
     NamedStructure.C15: Prototype(
         NamedStructure.C15, "Fd-3m", "cubic", 6.95, None, (("Zr", (0, 0, 0)), ("Co", (0.625, 0.625, 0.625))), None,
-        (6.6, 7.9)),
+        (6.6, 7.9), large_atom=True),
     NamedStructure.MU: Prototype(
         NamedStructure.MU, "R-3m", "hexagonal", 4.757, 25.87,
         (("Fe", (0, 0, 0)), ("W", (0, 0, 0.1667)), ("W", (0, 0, 0.3458)), ("W", (0, 0, 0.4487)),
-         ("Fe", (0.8305, -0.8305, 0.2573))), (5.30, 5.50), (4.6, 4.95)),
+         ("Fe", (0.8305, -0.8305, 0.2573))), (5.30, 5.50), (4.6, 4.95),
+        large_atom=True),
 }
 TABLE_WAVELENGTH = 0.709317
 D_MIN = 0.78
@@ -236,6 +242,35 @@ def intensities(tab: NamedTable, d: np.ndarray, wavelength: float) -> np.ndarray
     ok = s < 1
     out[ok] = tab.weight[ok] * lorentz_polarisation(np.degrees(2 * np.arcsin(s[ok])))
     return out
+
+
+LARGE_ATOM_RATIO = 1.07
+"""An element this much larger in radius than the rest of the alloy (mean atomic volume of the
+others, radius ∝ V^⅓) can be a Laves or μ phase's large atom: Mo in a CoCrFeNi base is 1.11,
+Nb 1.16, Zr 1.23; Mn or Cr in CoCrFeNi 1.02."""
+LARGE_ATOM_SHARE = 0.02
+
+
+def admits(structure: NamedStructure, fractions: Mapping[str, float] | None) -> bool:
+    """Whether an alloy of ``fractions`` can form ``structure`` by atomic size: a Laves or μ
+    phase needs an element (≥ 2 %) :data:`LARGE_ATOM_RATIO` larger in radius than the others.
+    Without a composition (or with an element the table lacks) anything is admitted."""
+    if not PROTOTYPES[structure].large_atom or not fractions:
+        return True
+    from alloyloop.agent.xrd.vegard import mean_atomic_volume
+
+    total = sum(fractions.values())
+    try:
+        for element, x in fractions.items():
+            rest = {e: f for e, f in fractions.items() if e != element and f > 0}
+            if x < LARGE_ATOM_SHARE * total or not rest:
+                continue
+            ratio = (mean_atomic_volume({element: 1.0}) / mean_atomic_volume(rest)) ** (1 / 3)
+            if ratio >= LARGE_ATOM_RATIO:
+                return True
+    except KeyError:
+        return True
+    return False
 
 
 def packing(structure: NamedStructure) -> float:
