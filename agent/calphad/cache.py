@@ -11,8 +11,10 @@ temperature or a byte of the database misses.
 Several processes may share the file (two studies, the labeler's callers): the database
 runs in WAL mode with a busy timeout, and a row is written with ``INSERT OR IGNORE`` in
 its own transaction, so concurrent writers of the same key keep the first row and no
-writer's other rows are lost. Failed calculations (time limit, solver) are not stored:
-a time limit depends on the machine's load, not on the alloy.
+writer's other rows are lost. A calculation pycalphad could not do (its solver did not
+converge, it raised) is stored with its reason, since it fails again on the same input;
+one stopped by the time limit or by a dying worker is not: that depends on the machine's
+load, not on the alloy.
 
 The CALPHAD labeler uses the file that ``$ALLOYLOOP_CALPHAD_CACHE`` names (none if unset);
 ``python -m benchmarks.discovery`` sets it beside its store.
@@ -26,6 +28,7 @@ import sqlite3
 import time
 from collections.abc import Mapping
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 from alloyloop.agent.calphad.phases import PhaseAmount
@@ -40,11 +43,21 @@ CREATE TABLE IF NOT EXISTS equilibria (
     temperature REAL NOT NULL,
     criterion TEXT NOT NULL,
     phases TEXT NOT NULL,
+    error TEXT,
     seconds REAL,
     created REAL NOT NULL,
     PRIMARY KEY (database_sha256, composition, temperature, criterion)
 )
 """
+
+
+@dataclass(frozen=True)
+class CachedEquilibrium:
+    """A stored equilibrium: its phases, or ``error`` (why pycalphad gave none)."""
+
+    phases: tuple[PhaseAmount, ...]
+    error: str | None
+    seconds: float | None
 
 
 def criterion(threshold: float, pressure: float) -> str:
@@ -70,6 +83,9 @@ class EquilibriumCache:
         with closing(self._connect()) as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(SCHEMA)
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(equilibria)")}
+            if "error" not in columns:  # a file written before failures were kept
+                conn.execute("ALTER TABLE equilibria ADD COLUMN error TEXT")
             conn.commit()
 
     @classmethod
@@ -89,30 +105,34 @@ class EquilibriumCache:
         return (sha256, composition_key(fractions), round(float(temperature), 6), criterion_text)
 
     def get(self, sha256: str, fractions: Mapping[str, float], temperature: float,
-            criterion_text: str) -> tuple[tuple[PhaseAmount, ...], float | None] | None:
-        """``(phases, seconds)`` of the stored equilibrium, or None if it was never computed."""
+            criterion_text: str) -> CachedEquilibrium | None:
+        """The stored equilibrium (its phases, or the reason pycalphad gave none), or None
+        if it was never computed."""
         with closing(self._connect()) as conn:
             row = conn.execute(
-                "SELECT phases, seconds FROM equilibria WHERE database_sha256=? AND "
+                "SELECT phases, error, seconds FROM equilibria WHERE database_sha256=? AND "
                 "composition=? AND temperature=? AND criterion=?",
                 self._key(sha256, fractions, temperature, criterion_text)).fetchone()
         if row is None:
             return None
-        return tuple(PhaseAmount(n, f) for n, f in json.loads(row[0])), row[1]
+        phases = tuple(PhaseAmount(n, f) for n, f in json.loads(row[0]))
+        return CachedEquilibrium(phases, row[1], row[2])
 
     def put(self, sha256: str, fractions: Mapping[str, float], temperature: float,
             criterion_text: str, phases: tuple[PhaseAmount, ...] | list[PhaseAmount],
-            seconds: float | None) -> bool:
-        """Store one equilibrium; False if the key was there already (the first row stays)."""
-        if not phases:
-            raise ValueError("no phase to store: store only equilibria that gave phases")
+            seconds: float | None, error: str | None = None) -> bool:
+        """Store one equilibrium: its phases, or (``error``) why pycalphad gave none; False
+        if the key was there already (the first row stays)."""
+        if not phases and not error:
+            raise ValueError("no phase to store: store only equilibria that gave phases, or "
+                             "give the error pycalphad raised")
         payload = json.dumps([[p.name, p.fraction] for p in phases])
         with closing(self._connect()) as conn, conn:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO equilibria (database_sha256, composition, temperature, "
-                "criterion, phases, seconds, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (*self._key(sha256, fractions, temperature, criterion_text), payload, seconds,
-                 time.time()))
+                "criterion, phases, error, seconds, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*self._key(sha256, fractions, temperature, criterion_text), payload,
+                 None if phases else error, seconds, time.time()))
             return cur.rowcount == 1
 
     def __len__(self) -> int:

@@ -147,7 +147,9 @@ class CalphadLabeler:
         if self.cache is None:
             return None
         found = self.cache.get(self.database.sha256, fractions, t, self.criterion)
-        return None if found is None else CalcResult(amounts=found[0], cached=True)
+        if found is None:
+            return None
+        return CalcResult(amounts=found.phases, error=found.error, cached=True)
 
     def fully_cached(self, fractions: Mapping[str, float]) -> bool:
         """Every temperature's equilibrium of this alloy is in the cache."""
@@ -164,9 +166,9 @@ class CalphadLabeler:
             result = pool.calculate(fractions, t, PRESSURE_PA)
         except PoolError as exc:  # a worker killed by the time limit could not restart
             result = CalcResult(error=str(exc))
-        if result.ok and self.cache is not None:
+        if self.cache is not None and (result.ok or _repeatable(result)):
             self.cache.put(self.database.sha256, fractions, t, self.criterion, result.amounts,
-                           result.seconds)
+                           result.seconds, error=result.error)
         return result
 
     def evaluate(self, pool: EquilibriumPool | None, suggestion: SuggestionRecord) -> Evaluation:
@@ -254,6 +256,13 @@ class CalphadLabeler:
         elif found and self.cache is not None:
             version = _installed_pycalphad()
         return [found[i] for i in range(len(fractions))], version
+
+
+def _repeatable(result: CalcResult) -> bool:
+    """A failure pycalphad would give again on the same input (its solver, an error it
+    raised), not one of the machine (a time limit, a worker that died or could not start)."""
+    return (result.seconds is not None and not result.timed_out
+            and not (result.error or "").startswith("the pycalphad worker died"))
 
 
 def _installed_pycalphad() -> str | None:

@@ -41,14 +41,14 @@ def test_two_processes_writing_the_same_keys_lose_nothing(tmp_path: Path) -> Non
     cache = EquilibriumCache(path)
     assert len(cache) == 180  # 0..179 once each: the 60 shared keys were not stored twice
     for i in range(180):
-        phases, seconds = cache.get(SHA, {"Co": 0.5, "Ni": 0.5}, 1000.0 + i, CRIT)
-        (phase,) = phases
-        assert seconds == float(i)
+        found = cache.get(SHA, {"Co": 0.5, "Ni": 0.5}, 1000.0 + i, CRIT)
+        (phase,) = found.phases
+        assert found.seconds == float(i) and found.error is None
         expected = {"FCC_A1_a"} if i < 60 else {"FCC_A1_b"} if i >= 120 else {"FCC_A1_a", "FCC_A1_b"}
         assert phase.name in expected and phase.fraction == 1.0
     # the first row of a key stays: writing it again changes nothing
     assert not cache.put(SHA, {"Co": 1, "Ni": 1}, 1000.0, CRIT, (PhaseAmount("LIQUID", 1.0),), 0.0)
-    assert cache.get(SHA, {"Co": 1, "Ni": 1}, 1000.0, CRIT)[0][0].name == "FCC_A1_a"
+    assert cache.get(SHA, {"Co": 1, "Ni": 1}, 1000.0, CRIT).phases[0].name == "FCC_A1_a"
 
 
 def test_keys_are_canonical_compositions(tmp_path: Path) -> None:
@@ -60,6 +60,8 @@ def test_keys_are_canonical_compositions(tmp_path: Path) -> None:
         cache.get(SHA, {"Co": 0.0}, 1273.0, CRIT)
     with pytest.raises(ValueError, match="no phase to store"):
         cache.put(SHA, {"Co": 1.0}, 1273.0, CRIT, [], 1.0)
+    assert cache.put(SHA, {"Co": 1.0}, 1273.0, CRIT, [], 1.0, error="did not converge")
+    assert cache.get(SHA, {"Co": 1.0}, 1273.0, CRIT).error == "did not converge"
 
 
 def _labeler(cache: EquilibriumCache, tdb: str | Path = "pycalphad:alcocrni.tdb",
@@ -108,3 +110,21 @@ def test_another_criterion_temperature_or_database_misses(tmp_path: Path,
         fh.write("\n$ edited\n")
     assert not _labeler(cache, tdb=edited).fully_cached(alloy)
     assert len(cache) == 1
+
+
+def test_solver_failures_are_kept_time_limits_are_not(tmp_path: Path, alcocrni_tdb: Path) -> None:
+    cache = EquilibriumCache(tmp_path / "cache.sqlite3")
+    stuck = {"Al": 0.2, "Co": 0.2, "Cr": 0.3, "Ni": 0.3}  # pycalphad 0.11's solver does not converge
+    (first,), _ = _labeler(cache).evaluate_many([1], [stuck])
+    assert first.verdict is None and "did not converge" in first.failed
+    again = _labeler(cache)
+    assert again.fully_cached(stuck)
+    (second,), _ = again.evaluate_many([1], [stuck])  # read back: no worker, the same reason
+    assert second.failed == first.failed and second.calculations[0][1].cached
+
+    hurried = CalphadLabeler(campaign="c", database=TdbFile.open("pycalphad:alcocrni.tdb"),
+                             temperatures=(1273.0,), timeout_s=0.01, cache=cache)
+    fresh = {"Al": 0.1, "Co": 0.3, "Cr": 0.3, "Ni": 0.3}  # compiling its models alone takes seconds
+    (timed_out,), _ = hurried.evaluate_many([2], [fresh])
+    assert "timed out" in timed_out.failed
+    assert not hurried.fully_cached(fresh) and len(cache) == 1
