@@ -74,7 +74,7 @@ def render(results: Sequence[Mapping[str, Any]], meta: Mapping[str, Any], out_di
         "",
         f"Command: `{meta['command']}`  ",
         f"Machine: {meta['machine']}; load average {meta['load_before']} before, "
-        f"{meta['load_after']} after (1, 5, 15 min); updated {meta['updated']}.",
+        f"{meta.get('load_after', 'not recorded (the run was stopped)')} after (1, 5, 15 min); updated {meta['updated']}.",
         "",
         f"Per oracle x seed x strategy: the same start labels (the labelled corpus alloys of "
         f"the model palette plus {meta['n_start']} seeded random lattice alloys of the design "

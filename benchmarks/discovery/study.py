@@ -55,6 +55,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--out-dir", type=Path, default=None)
     ap.add_argument("--store-dir", type=Path, default=None)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--report-only", action="store_true",
+                    help="run nothing: write the section and plots from --out-dir's discovery.json "
+                         "(a study stopped early, or one whose runs were joined by hand)")
     args = ap.parse_args(argv)
     given = set(argv if argv is not None else sys.argv[1:])
     if args.quick:  # QUICK's settings, except those given on the command line
@@ -85,12 +88,14 @@ def base_rate(oracle, n: int) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> Path:
     """Run the study; returns the json's path."""
     from benchmarks.discovery import runs, start
-    from benchmarks.discovery.report import render
 
     args = parse_args(argv)
     out_dir = args.out_dir or (ROOT / "runs" / "discovery-quick" if args.quick else DOCS)
     store_dir = args.store_dir or (ROOT / "runs" / ("discovery-quick" if args.quick else "discovery"))
     out_dir.mkdir(parents=True, exist_ok=True)
+    if args.report_only:
+        _publish(out_dir / "discovery.json", out_dir)
+        return out_dir / "discovery.json"
     store_dir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("ALLOYLOOP_CALPHAD_CACHE", str(store_dir / "calphad-cache.sqlite3"))
     corpus = store_dir / "corpus.sqlite3"
@@ -168,7 +173,15 @@ def main(argv: list[str] | None = None) -> Path:
     meta["load_after"] = _load()
     meta["skipped"] = skipped
     save()
-    data = json.loads(json_path.read_text(encoding="utf-8"))
-    md = render(data["results"], data["meta"], out_dir, skipped)
-    publish(SECTION, md, out_dir, "discovery.md")
+    _publish(json_path, out_dir)
     return json_path
+
+
+def _publish(json_path: Path, out_dir: Path) -> None:
+    from benchmarks.discovery.report import render
+
+    if not json_path.exists():
+        raise SystemExit(f"{json_path} does not exist: run the study first (without --report-only)")
+    data = json.loads(json_path.read_text(encoding="utf-8"))
+    md = render(data["results"], data["meta"], out_dir, data["meta"].get("skipped", {}))
+    publish(SECTION, md, out_dir, "discovery.md")
