@@ -37,20 +37,27 @@ def cumulative_hits(rows: Sequence[Mapping[str, Any]]) -> list[int]:
     return [int(v) for v in np.cumsum([bool(r["hit"]) for r in rows])] if rows else []
 
 
-def run_metrics(rows: Sequence[Mapping[str, Any]], train: np.ndarray,
-                elements: Sequence[str], far: float = FAR_AT_PCT) -> dict[str, Any]:
-    """The figures of one run (module docstring); ``train`` is ``(m, E)`` fractions over
-    ``elements`` (the model palette)."""
+def with_distances(rows: Sequence[Mapping[str, Any]], train: np.ndarray,
+                   elements: Sequence[str]) -> list[dict[str, Any]]:
+    """The rows with ``max_abs``: at.% (largest per-element difference) to the nearest of
+    the ``(m, E)`` training alloys over ``elements`` (the model palette). The study stores
+    this, not the training alloys (corpus data stays out of its json)."""
+    if not rows:
+        return []
+    unknown = {el for r in rows for el, x in r["fractions"].items() if x > 0} - set(elements)
+    if unknown:
+        raise ValueError(f"suggestions hold {sorted(unknown)}, outside the model palette "
+                         f"{list(elements)}")
+    x = np.array([[r["fractions"].get(el, 0.0) for el in elements] for r in rows])
+    max_abs, _ = nearest_distances(x, train)
+    # rounded: on a 5 at.% grid 0.4 - 0.3 would be 10.000000000000004 at.%, "far"
+    return [{**r, "max_abs": round(float(d), 6)} for r, d in zip(rows, max_abs)]
+
+
+def run_metrics(rows: Sequence[Mapping[str, Any]], far: float = FAR_AT_PCT) -> dict[str, Any]:
+    """The figures of one run (module docstring), from rows :func:`with_distances` gave."""
     hits = [r for r in rows if r["hit"]]
     labelled = [r for r in rows if r["hit"] is not None]
-    far_hits = 0
-    if hits:
-        unknown = {el for r in hits for el, x in r["fractions"].items() if x > 0} - set(elements)
-        if unknown:
-            raise ValueError(f"hits hold {sorted(unknown)}, outside the model palette {list(elements)}")
-        x = np.array([[r["fractions"].get(el, 0.0) for el in elements] for r in hits])
-        max_abs, _ = nearest_distances(x, train)
-        far_hits = int((np.round(max_abs, 6) > far).sum())  # 0.4 - 0.3 is 10.000000000000004 at.%
     ps = [float(r["p"]) for r in rows if r.get("p") is not None]
     rate = len(hits) / len(labelled) if labelled else None
     mean_p = float(np.mean(ps)) if ps else None
@@ -59,7 +66,7 @@ def run_metrics(rows: Sequence[Mapping[str, Any]], train: np.ndarray,
         "labelled": len(labelled),
         "hits": len(hits),
         "hit_systems": sorted({system(r["fractions"]) for r in hits}),
-        "far_hits": far_hits,
+        "far_hits": sum(r["max_abs"] > far for r in hits),
         "mean_p": mean_p,
         "hit_rate": rate,
         "calibration_gap": (None if mean_p is None or rate is None or len(ps) != len(rows)

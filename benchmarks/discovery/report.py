@@ -24,13 +24,11 @@ def _f(v: float | None, fmt: str = "{:.2f}") -> str:
     return "—" if v is None else fmt.format(v)
 
 
-def scored(results: Sequence[Mapping[str, Any]], training: Mapping[str, Any]
-           ) -> list[dict[str, Any]]:
-    """Every run with its metrics (``training``: "oracle/seed" -> {"X", "elements"})."""
+def scored(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every run with its metrics."""
     out = []
     for r in results:
-        t = training[f"{r['oracle']}/{r['seed']}"]
-        m = run_metrics(r["suggestions"], np.asarray(t["X"]), t["elements"])
+        m = run_metrics(r["suggestions"])
         wall, cpu = round_seconds(r["rounds"])
         out.append({**r, "metrics": m, "wall_per_round": wall, "cpu_per_round": cpu})
     return out
@@ -70,7 +68,7 @@ def plot(runs: Sequence[Mapping[str, Any]], oracle: str, path: Path) -> None:
 def render(results: Sequence[Mapping[str, Any]], meta: Mapping[str, Any], out_dir: Path,
            skipped: Mapping[str, str]) -> str:
     """The markdown section; writes one plot per oracle into ``out_dir``."""
-    runs = scored(results, meta["training"])
+    runs = scored(results)
     lines = [
         "## Discovery study: generated alloys judged by CALPHAD oracles (issue #32)",
         "",
@@ -106,7 +104,11 @@ def render(results: Sequence[Mapping[str, Any]], meta: Mapping[str, Any], out_di
             f"{100 * o.step:g} at.% grid, {o.temperature:g} K (`{o.tdb}`)",
             "",
             f"Bounds (at.%, when present): {bounds}. Model palette {'-'.join(o.model_palette)}. "
-            f"Seeds run: {', '.join(map(str, seeds))}."
+            f"Seeds run: {', '.join(map(str, seeds))}. Training alloys (corpus and start "
+            "labels) per seed: " + ", ".join(
+                f"{t['n_training']} ({t['n_single']} single)"
+                for k, t in sorted(meta["training"].items())
+                if k.startswith(f"{oracle}/") and "n_training" in t) + "."
             + (f" Random base rate (a seeded sample of {base['n']} lattice alloys of the space, "
                f"cached oracle): {base['hits']} single of {base['labelled']} labelled "
                f"({100 * base['hits'] / max(base['labelled'], 1):.0f} %; {base['n'] - base['labelled']} "

@@ -88,6 +88,7 @@ def base_rate(oracle, n: int) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> Path:
     """Run the study; returns the json's path."""
     from benchmarks.discovery import runs, start
+    from benchmarks.discovery.metrics import with_distances
 
     args = parse_args(argv)
     out_dir = args.out_dir or (ROOT / "runs" / "discovery-quick" if args.quick else DOCS)
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> Path:
             store, alloys = start.start_store(corpus, oracle, seed, args.n_start)
             X, y, elements = start.training_alloys(store, oracle)
             meta["training"][f"{oracle_name}/{seed}"] = {
-                "X": X.round(6).tolist(), "y": y.tolist(), "elements": list(elements),
+                "elements": list(elements), "n_training": len(y), "n_single": int(y.sum()),
                 "start_alloys": alloys}
             for name in args.strategies:
                 if (oracle_name, name, seed) in done or name in skipped:
@@ -164,6 +165,7 @@ def main(argv: list[str] | None = None) -> Path:
                     skipped[name] = str(exc)
                     print(f"peer {name} stopped: {exc}", flush=True)
                     continue
+                run["suggestions"] = with_distances(run["suggestions"], X, elements)
                 results = [r for r in results if (r["oracle"], r["strategy"], r["seed"])
                            != (oracle_name, name, seed)] + [run]
                 hits = sum(bool(s["hit"]) for s in run["suggestions"])

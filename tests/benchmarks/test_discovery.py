@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.discovery.metrics import run_metrics, system
+from benchmarks.discovery.metrics import run_metrics, system, with_distances
 from benchmarks.discovery.oracles import ORACLES
 from benchmarks.discovery.runs import check_proposals, load_peer, start_observations
 
@@ -26,19 +26,21 @@ def test_run_metrics_count_hits_systems_far_hits_and_calibration() -> None:
     train = np.array([[0.1, 0.3, 0.3, 0.0, 0.3], [0.0, 0.5, 0.0, 0.0, 0.5]])
     rows = [_row(0, {"Al": 0.1, "Co": 0.3, "Cr": 0.3, "Ni": 0.3}, True, 0.9),   # on a training alloy
             _row(0, {"Al": 0.05, "Co": 0.2, "Cr": 0.35, "Ni": 0.4}, True, 0.8),  # 10 at.% Ni away: not far
-            _row(1, {"Co": 0.2, "Cr": 0.2, "Ni": 0.6}, True, 0.7),               # 15 at.% from both
+            _row(1, {"Co": 0.2, "Cr": 0.2, "Ni": 0.6}, True, 0.7),               # 30 at.% from both
             _row(1, {"Al": 0.3, "Ni": 0.7}, False, 0.6),
             _row(1, {"Al": 0.2, "Co": 0.8}, None, 0.5)]                          # no label: an experiment
-    m = run_metrics(rows, train, ELEMENTS)
+    rows = with_distances(rows, train, ELEMENTS)
+    assert [r["max_abs"] for r in rows] == [0.0, 10.0, 30.0, 40.0, 50.0]  # 10.0, not 10.000000000000004
+    m = run_metrics(rows)
     assert (m["experiments"], m["labelled"], m["hits"], m["far_hits"]) == (5, 4, 3, 1)
     assert m["hit_systems"] == ["Al-Co-Cr-Ni", "Co-Cr-Ni"]
     assert m["cumulative_hits"] == [1, 2, 3, 3, 3]
     assert m["mean_p"] == pytest.approx(0.7) and m["hit_rate"] == pytest.approx(0.75)
     assert m["calibration_gap"] == pytest.approx(-0.05)
-    peer = run_metrics([{**r, "p": None} for r in rows], train, ELEMENTS)
+    peer = run_metrics([{**r, "p": None} for r in rows])
     assert peer["mean_p"] is None and peer["calibration_gap"] is None and peer["hits"] == 3
     with pytest.raises(ValueError, match=r"\['Ti'\], outside the model palette"):
-        run_metrics([_row(0, {"Ti": 0.5, "Co": 0.5}, True, 0.5)], train, ELEMENTS)
+        with_distances([_row(0, {"Ti": 0.5, "Co": 0.5}, True, 0.5)], train, ELEMENTS)
     assert system({"Ni": 0.5, "Al": 0.5, "Fe": 0.0}) == "Al-Ni"
 
 
@@ -83,6 +85,7 @@ def test_quick_study_publishes_what_the_stores_hold(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from alloyloop.db.session import store_session
     from benchmarks.discovery.runs import campaign_rows
+    from benchmarks.discovery.start import training_alloys
     from benchmarks.discovery.study import main
 
     cache = tmp_path / "stores" / "calphad-cache.sqlite3"
@@ -98,17 +101,20 @@ def test_quick_study_publishes_what_the_stores_hold(tmp_path: Path,
     train = meta["training"]["alcocrni/0"]
     start = train["start_alloys"]
     assert len(start) == 4
+    X, y, elements = training_alloys(tmp_path / "stores" / "corpus-alcocrni-s0.sqlite3", oracle)
+    assert (train["n_training"], train["n_single"]) == (len(y), int(y.sum())) and len(y) > 100
+    assert "X" not in train  # corpus data stays out of the study's json
     assert [a["hit"] for a in start] == oracle.label([a["fractions"] for a in start])
     for run in results:
         assert len(run["rounds"]) == 1 and run["rounds"][0]["wall_s"] > 0
         with store_session(run["store"]) as session:
             stored = campaign_rows(session, run["campaign"])
-        assert stored == run["suggestions"] and len(stored) == 2
+        assert with_distances(stored, X, elements) == run["suggestions"] and len(stored) == 2
         # every stored label is the oracle's, read back from the cache without a worker
         labeler = oracle.labeler()
         assert all(labeler.fully_cached(s["fractions"]) for s in stored)
         assert [s["hit"] for s in stored] == oracle.label([s["fractions"] for s in stored])
-        m = run_metrics(stored, np.asarray(train["X"]), train["elements"])
+        m = run_metrics(with_distances(stored, X, elements))
         cells = _table_row(md, run["strategy"])
         assert cells[1:5] == ["1", f"{m['hits']:.1f}", str(m["hits"]), "2"]
         assert cells[5] == f"{len(m['hit_systems']):.1f}" and cells[6] == f"{m['far_hits']:.1f}"
