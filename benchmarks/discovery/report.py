@@ -72,9 +72,10 @@ def render(results: Sequence[Mapping[str, Any]], meta: Mapping[str, Any], out_di
     lines = [
         "## Discovery study: generated alloys judged by CALPHAD oracles (issue #32)",
         "",
-        f"Command: `{meta['command']}`  ",
+        "Commands (a later one resumes the study of the earlier): "
+        + "; ".join(f"`{c}`" for c in meta.get("commands", [meta["command"]])) + "  ",
         f"Machine: {meta['machine']}; load average {meta['load_before']} before, "
-        f"{meta.get('load_after', 'not recorded (the run was stopped)')} after (1, 5, 15 min); updated {meta['updated']}.",
+        f"{meta.get('load_after', 'not recorded (the run was stopped)')} after the last command (1, 5, 15 min); updated {meta['updated']}.",
         "",
         f"Per oracle x seed x strategy: the same start labels (the labelled corpus alloys of "
         f"the model palette plus {meta['n_start']} seeded random lattice alloys of the design "
@@ -88,7 +89,9 @@ def render(results: Sequence[Mapping[str, Any]], meta: Mapping[str, Any], out_di
         "training alloy. Calibration: mean p(single) the suggesting model gave its "
         "suggestions beside their observed hit rate (the DVAE's p for every strategy of "
         "ours; a peer without a p: —). Seconds per round: suggest + label (wall; CPU of this "
-        "process and its pycalphad workers).",
+        "process and its pycalphad workers); an equilibrium some earlier run of the study (or "
+        "an earlier study) computed is read from the cache, so rounds of later seeds are "
+        "cheaper where they repeat alloys.",
         "",
     ]
     if skipped:

@@ -113,8 +113,11 @@ def run_campaign(oracle: Oracle, strategy: str, seed: int, *, rounds: int, batch
     with store_sessions(url) as sessions:
         for index in range(done, rounds):
             with Clock() as clock:
-                round_then_label(sessions, name, home, steps)
-            times.append({"round": index, "wall_s": clock.wall_s, "cpu_s": clock.cpu_s})
+                summary = round_then_label(sessions, name, home, steps)
+            facts = summary.get("labelling", {})
+            times.append({"round": index, "wall_s": clock.wall_s, "cpu_s": clock.cpu_s,
+                          "equilibria": facts.get("equilibria"),
+                          "cached_equilibria": facts.get("cached_equilibria")})
             print(f"  {oracle.name} {strategy} seed {seed}: round {index} "
                   f"{clock.wall_s:.0f} s wall, {clock.cpu_s:.0f} s CPU", flush=True)
     with store_session(url) as session:

@@ -110,7 +110,10 @@ def main(argv: list[str] | None = None) -> Path:
     meta: dict[str, Any] = {"training": {}, "base_rate": {}}
     if args.resume and json_path.exists():
         old = json.loads(json_path.read_text(encoding="utf-8"))
-        results, meta = old["results"], {**meta, **old["meta"]}
+        kept = {k: v for k, v in old["meta"].items()  # write_study sets these anew
+                if k not in ("machine", "updated", "wall_seconds_this_run")}
+        results, meta = old["results"], {**meta, **kept}
+    meta["commands"] = meta.get("commands", []) + [_command(argv)]
     meta.update(command=_command(argv), load_before=_load(), rounds=args.rounds,
                 batch=args.batch, n_start=args.n_start, dvae=QUICK_DVAE if args.quick else DVAE,
                 warm_epochs=2 if args.quick else WARM_EPOCHS)
