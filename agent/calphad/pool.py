@@ -52,6 +52,8 @@ class CalcResult:
     error: str | None = None
     seconds: float | None = None
     timed_out: bool = False
+    cached: bool = False
+    """Read from the equilibrium cache (:mod:`alloyloop.agent.calphad.cache`), not computed now."""
 
     @property
     def ok(self) -> bool:

@@ -315,7 +315,9 @@ def calphad(
             if facts["mean_equilibrium_s"] is not None else "")
     console.print(f"labelled {labelled}, not labelled {len(done.results) - labelled} "
                   f"({facts['skipped']} with elements the database does not cover); "
-                  f"{facts['equilibria']} equilibria{mean}")
+                  f"{facts['equilibria']} equilibria{mean}"
+                  + (f", {facts['cached_equilibria']} read from the equilibrium cache"
+                     if facts.get("cached_equilibria") else ""))
 
 
 def _calphad_table(campaign: str, done) -> Table:  # noqa: ANN001 - a rounds.labelling.Labelling
