@@ -276,10 +276,14 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     """A headless Chromium driven by Playwright; skipped loudly when missing, a failure
-    under ``ALLOYLOOP_REQUIRE_BROWSER=1`` (CI)."""
+    under ``ALLOYLOOP_REQUIRE_BROWSER=1`` (CI).
+
+    One per module, not per session: while Playwright's sync API is open its event loop is
+    set as running on the main thread, and code that checks for a running loop (Prefect's
+    sync/async dispatch, ``anyio.run``) misbehaves in every later test of the same worker."""
     executable = _chromium()
     try:
         from playwright.sync_api import sync_playwright
