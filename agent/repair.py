@@ -66,8 +66,11 @@ def _support_order(v: np.ndarray, space: DesignSpace) -> list[int]:
     return chosen
 
 
-def _repair_row(v: np.ndarray, space: DesignSpace) -> np.ndarray:
-    units = round(1 / space.step)
+def repair_support(v: np.ndarray, space: DesignSpace) -> list[int]:
+    """Step 1 for one renormalized row ``v`` ``(E,)``: the palette indices repair keeps
+    (the first support size, nearest the decoded element count, whose bounds can sum to 1).
+    The latent search's differentiable projection uses the same support, so the alloy it
+    scores differs from the repaired one by the grid rounding alone."""
     lo, hi = space.bound_arrays()
     order = _support_order(v, space)
     n_req = len(space.required)
@@ -79,12 +82,18 @@ def _repair_row(v: np.ndarray, space: DesignSpace) -> np.ndarray:
     for k in sizes:
         s = order[:k]
         if lo[s].sum() <= 1 + 1e-12 <= hi[s].sum() + 2e-12:
-            x = np.zeros_like(v)
-            x[s] = _project_box_simplex(v[s], lo[s], hi[s])
-            return _round_to_grid(x, s, lo, hi, units)
-    # The design space was validated feasible, so some support works; fall back to the
-    # smallest-minimum elements if the decoded order could not reach one.
+            return s
+    # The design space was validated feasible, so some support works.
     raise RuntimeError("no feasible support found for a validated design space")
+
+
+def _repair_row(v: np.ndarray, space: DesignSpace) -> np.ndarray:
+    units = round(1 / space.step)
+    lo, hi = space.bound_arrays()
+    s = repair_support(v, space)
+    x = np.zeros_like(v)
+    x[s] = _project_box_simplex(v[s], lo[s], hi[s])
+    return _round_to_grid(x, s, lo, hi, units)
 
 
 def _project_box_simplex(v: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

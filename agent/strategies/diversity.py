@@ -5,6 +5,15 @@ Cantor-like variant). A batch, or a top list, of forty variants of one system te
 lab less than one spread over many: :func:`diverse_order` picks greedily, each time the
 candidate with the best score after a penalty for every alloy already chosen (or already
 in the lab) in its element system, optionally with a hard cap per system.
+
+A penalty in units of the scores' spread is hard to read and, where most candidates are
+hopeless, large: the issue-32 study saw batches filled with alloys of p(single) 1e-46
+because they opened a new system. The **margin rule** (``p`` and ``margin``) says it in
+the lab's own unit instead: the score's pick stands, unless its system is already in the
+batch or the lab and an alloy of a *new* system has p(target) within ``margin`` of the
+best p(target) still open; then the best-scoring such alloy is taken. A new-system pick
+is never worse than ``margin`` below the best alloy left, so a hopeless alloy cannot buy
+its way in.
 """
 
 from __future__ import annotations
@@ -35,7 +44,8 @@ def system_rank(systems: Sequence) -> np.ndarray:
 
 def diverse_order(score: np.ndarray | Callable[[list[int]], np.ndarray],
                   systems: Sequence[str], n: int, *, penalty: float,
-                  max_per_system: int = 0, taken: Iterable[str] = ()) -> np.ndarray:
+                  max_per_system: int = 0, taken: Iterable[str] = (),
+                  p: np.ndarray | None = None, margin: float | None = None) -> np.ndarray:
     """Indices of ``n`` candidates chosen greedily for score and spread.
 
     Args:
@@ -50,12 +60,18 @@ def diverse_order(score: np.ndarray | Callable[[list[int]], np.ndarray],
         max_per_system: at most this many chosen alloys (``taken`` ones included) per
             system; 0 = no cap.
         taken: element systems already in the lab or earlier in the batch.
+        p: ``(m,)`` p(target) of each candidate, for the margin rule.
+        margin: the margin rule (module docstring): a new element system replaces the
+            score's pick only when its p is within ``margin`` of the best open p
+            (None: off; 0: only a new system as likely as the best).
 
     Returns:
         ``(≤ n,)`` int indices in the order chosen.
     """
     if penalty < 0:
         raise ValueError(f"penalty={penalty} must be ≥ 0 (0 turns the spread off)")
+    if margin is not None and (p is None or len(p) != len(systems) or not 0 <= margin <= 1):
+        raise ValueError(f"margin={margin} needs p for every candidate and must lie in [0, 1]")
     if max_per_system < 0:
         raise ValueError(f"max_per_system={max_per_system} must be ≥ 0 (0 = no cap)")
     m = len(systems)
@@ -79,7 +95,18 @@ def diverse_order(score: np.ndarray | Callable[[list[int]], np.ndarray],
         value = s - penalty * (scale or 1.0) * count[inverse]
         open_rows = np.flatnonzero(ok)
         i = int(open_rows[np.argmax(value[open_rows])])  # first of equals: input order
+        if margin is not None and count[inverse[i]] > 0:
+            i = _new_system_pick(i, open_rows, value, np.asarray(p), count[inverse] == 0, margin)
         chosen.append(i)
         free[i] = False
         count[inverse[i]] += 1
     return np.asarray(chosen, dtype=np.int64)
+
+
+def _new_system_pick(i: int, open_rows: np.ndarray, value: np.ndarray, p: np.ndarray,
+                     new: np.ndarray, margin: float) -> int:
+    """The margin rule: the best-valued open row of a new system whose p is within
+    ``margin`` of the best open p, else ``i`` (the score's pick)."""
+    best_p = float(np.max(p[open_rows]))
+    ok = open_rows[new[open_rows] & (p[open_rows] >= best_p - margin)]
+    return int(ok[np.argmax(value[ok])]) if len(ok) else i

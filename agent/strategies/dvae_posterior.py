@@ -15,51 +15,84 @@ ensemble posterior's samples are its members.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from botorch.models.ensemble import EnsembleModel
 from torch import Tensor, nn
 
+from alloyloop.agent.repair import repair_support
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.models.torch_members import DomainScore, MemberLogits, TorchDecoder
 
 
 class SmoothDesignMap(nn.Module):
-    """A smooth stand-in for repair: model-palette fractions ``(*b, n, E)`` → the same
-    shape, inside the design space's palette and upper bounds.
+    """Repair without its grid rounding, differentiable: model-palette fractions
+    ``(*b, n, E)`` → the same shape, on the design space up to the grid.
 
-    1. keep the palette's columns and renormalize (mass outside the palette is dropped);
-    2. drop entries below half a step (``relu(x − step/2)``, renormalized), as repair keeps
-       only elements decoded at half a step or more, so the element count the descriptors
-       see is the one the repaired alloy will have;
-    3. cap each element at its upper bound and hand the excess to the uncapped ones in
-       proportion (a few passes).
+    The latent search must score the alloy it will send (issue #32: with a smooth
+    stand-in for repair, the decodes were then moved by 0.27–0.67 of their atoms and the
+    lab got another alloy than the acquisition optimised). So this is repair's own steps 1
+    and 2 (:mod:`alloyloop.agent.repair`):
 
-    Gradients flow almost everywhere. Lower bounds, element counts, forbidden sets and the
-    grid are left to the exact repair that rounds the final suggestions.
+    1. keep the palette's columns and renormalize; choose the support exactly as repair
+       does (:func:`~alloyloop.agent.repair.repair_support`: required elements, element
+       count, forbidden sets, bounds that can sum to 1) — a discrete choice, made without
+       gradients;
+    2. the Euclidean projection onto {Σx = 1, lo ≤ x ≤ hi} over that support: the shift τ
+       is found by bisection, then written as a function of the free (unclamped) entries,
+       τ = (Σ_free v − 1 + Σ_clamped bound) / |free|, so gradients flow through it.
+
+    Only step 3, rounding to the step grid, is left: the sent alloy is within
+    ``max_elements × step / 2`` of this one (largest remainders move each present element
+    by less than one step).
     """
 
-    def __init__(self, space: DesignSpace, elements: tuple[str, ...], passes: int = 4) -> None:
+    def __init__(self, space: DesignSpace, elements: tuple[str, ...], iterations: int = 60
+                 ) -> None:
         super().__init__()
+        self.space = space
         cols = torch.tensor([elements.index(el) for el in space.palette])
         self.register_buffer("cols", cols)
-        self.register_buffer("hi", torch.tensor([space.bounds.get(el, (0.0, 1.0))[1]
-                                                 for el in space.palette], dtype=torch.float64))
+        lo, hi = space.bound_arrays()
+        self.register_buffer("lo", torch.as_tensor(lo, dtype=torch.float64))
+        self.register_buffer("hi", torch.as_tensor(hi, dtype=torch.float64))
         self.n_elements = len(elements)
-        self.half_step = 0.5 * float(space.step)
-        self.passes = passes
+        self.iterations = iterations
+
+    def support(self, v: Tensor) -> Tensor:
+        """``(..., P)`` renormalized palette fractions → bool support mask (no gradient)."""
+        flat = v.detach().reshape(-1, v.shape[-1]).cpu().numpy()
+        mask = np.zeros(flat.shape, dtype=bool)
+        for i, row in enumerate(flat):
+            mask[i, repair_support(row, self.space)] = True
+        return torch.as_tensor(mask, device=v.device).reshape(v.shape)
 
     def forward(self, x: Tensor) -> Tensor:
-        v = x.index_select(-1, self.cols)
-        v = v / v.sum(-1, keepdim=True).clamp_min(1e-12)
-        v = torch.relu(v - self.half_step)
-        v = v / v.sum(-1, keepdim=True).clamp_min(1e-12)
-        for _ in range(self.passes):
-            capped = torch.minimum(v, self.hi)
-            excess = 1.0 - capped.sum(-1, keepdim=True)
-            free = torch.where(capped < self.hi, capped, torch.zeros_like(capped))
-            v = capped + excess * free / free.sum(-1, keepdim=True).clamp_min(1e-12)
+        v = x.index_select(-1, self.cols).clamp_min(0.0)
+        total = v.sum(-1, keepdim=True)
+        v = torch.where(total > 0, v / total.clamp_min(1e-12), torch.full_like(v, 1 / v.shape[-1]))
+        mask = self.support(v)
+        zero = torch.zeros((), dtype=v.dtype, device=v.device)
+        lo = torch.where(mask, self.lo.to(v.dtype), zero)
+        hi = torch.where(mask, self.hi.to(v.dtype), zero)
+        with torch.no_grad():
+            big = torch.full_like(v, float("inf"))
+            a = torch.where(mask, v - hi, big).amin(-1, keepdim=True) - 1.0
+            b = torch.where(mask, v - lo, -big).amax(-1, keepdim=True) + 1.0
+            for _ in range(self.iterations):
+                tau = 0.5 * (a + b)
+                over = (torch.minimum(torch.maximum(v - tau, lo), hi).sum(-1, keepdim=True) > 1.0)
+                a, b = torch.where(over, tau, a), torch.where(over, b, tau)
+            tau = 0.5 * (a + b)
+            clamped = torch.minimum(torch.maximum(v - tau, lo), hi)
+            free = mask & (v - tau > lo) & (v - tau < hi)
+        n_free = free.sum(-1, keepdim=True)
+        fixed = torch.where(mask & ~free, clamped, zero).sum(-1, keepdim=True)
+        tau_d = (torch.where(free, v, zero).sum(-1, keepdim=True) - 1.0 + fixed) \
+            / n_free.clamp_min(1)
+        out_p = torch.where(free, v - tau_d, clamped)
         out = x.new_zeros(*x.shape[:-1], self.n_elements)
-        return out.index_copy(-1, self.cols, v)
+        return out.index_copy(-1, self.cols, out_p.to(x.dtype))
 
 
 class LatentToDesign(nn.Module):

@@ -17,18 +17,32 @@ are exact, not drawn.
 not BoTorch's q-batch value E[max over the batch]: on this posterior the latter saturates.
 With the alloy the five heads all rank first as ``X_pending``, qUCB of one more alloy was
 the same 29.14 for all 400 candidates of the test pool (the batch's max is the pending
-alloy's under every member), which leaves the greedy batch to chance. So each alloy is
-scored alone (q = 1) and the batch is spread by an explicit term instead: greedy over the
-candidates, each pick's value minus ``diversity`` × (the values' std) for every alloy of
-its element system already pending in the lab or in the batch, and at most
-``max_per_system`` per system. Pending alloys enter there, and are never suggested again.
+alloy's under every member), which leaves the greedy batch to chance; issue #32 measured
+it again (``python -m benchmarks.pending_saturation``: with the 3 best alloys pending,
+96 % of the other 397 share one qUCB value, and qLogNEI's order does not change at all).
+So pending alloys are not passed as ``X_pending``: each alloy is scored alone (q = 1) and
+the batch is spread by a rule a user can read, ``new_system_margin``: greedy in the
+acquisition's order, except that when the next pick's element system is already pending
+in the lab or in the batch, the best-valued alloy of a *new* system is taken instead if
+its p(target) is within ``new_system_margin`` of the best p(target) still open
+(:func:`~alloyloop.agent.strategies.diversity.diverse_order`). So no alloy the model
+thinks hopeless buys a batch place for its system (the issue-32 study saw p(single) 1e-46
+picks under the former penalty). ``diversity`` (a penalty in standard deviations of the
+values, off by default) and ``max_per_system`` still apply. Pending alloys count against
+their systems, and are never suggested again.
 
-Without a pool, ``optimize_acqf`` (q = 1, ``oversample × n`` restarts, every local
-optimum kept, plus ``raw_samples`` Sobol points of the box as candidates) searches the latent box through the differentiable path z → decode(z, y =
-1) → smooth design-space map → descriptors → members, with a penalty outside the model's
-domain of applicability; the decodes are repaired exactly onto the grid, filtered
-(feasible, in domain, new) and the batch is chosen among them as from a pool. With a
-pool, the candidates are its open alloys (a discrete optimization over them).
+**What is scored is what is sent.** Without a pool, ``optimize_acqf`` (q = 1,
+``oversample × n`` restarts, every local optimum kept, plus ``raw_samples`` Sobol points
+of the box as candidates) searches the latent box through the differentiable path z →
+decode(z, y = 1) → :class:`~alloyloop.agent.strategies.dvae_posterior.SmoothDesignMap`
+(repair's own support and box-simplex projection, differentiable; only the grid rounding
+is left out) → descriptors → members, with a penalty outside the model's domain of
+applicability. The decodes are then repaired exactly onto the grid, filtered (feasible,
+in domain, new) and the batch is chosen among them as from a pool, scored on the repaired
+alloys: the recorded acquisition and p are those of the alloy sent, and the recorded
+``repair_distance`` is the share of atoms between the alloy the search scored and the one
+sent (the grid rounding: at most ``max_elements × step / 2``). With a pool, the candidates
+are its open alloys (a discrete optimization over them).
 
 **Target and objectives** (campaign settings, not strategy options): the posterior is
 over the logit of p(``target``) (:mod:`~alloyloop.models.target`); with
@@ -77,7 +91,7 @@ from alloyloop.agent.suggestion import (
     to_space_columns,
 )
 from alloyloop.campaigns.design_space import DesignSpace
-from alloyloop.models.target import check_target, decode_class, target_members
+from alloyloop.models.target import check_target, decode_class, target_members, target_proba
 from alloyloop.models.torch_members import domain_score, torch_decoder
 
 ACQUISITIONS = BOTORCH_ACQUISITIONS
@@ -134,6 +148,20 @@ def make_acquisition(kind: str, model: DVAEEnsemble, *, baseline: Tensor, beta: 
     raise ValueError(f"unknown acquisition {kind!r}: use one of {', '.join(ACQUISITIONS)}")
 
 
+def scored_to_sent(model, z: np.ndarray, x_space: np.ndarray, space: DesignSpace,
+                   elements: tuple[str, ...], y) -> np.ndarray:
+    """``(c,)`` share of atoms between the alloy the latent search scored at ``z`` ``(c, d)``
+    (decode, then :class:`SmoothDesignMap`) and the repaired alloy sent, ``x_space``: the
+    grid rounding (at most ``max_elements × step / 2``). Recorded as the suggestion's
+    ``repair_distance``: for this strategy, how far the lab's alloy is from the one the
+    acquisition optimised."""
+    if len(z) == 0:
+        return np.zeros(0)
+    with torch.no_grad():
+        seen = SmoothDesignMap(space, elements)(torch.as_tensor(model.decode(z, y))).numpy()
+    return 0.5 * np.abs(to_space_columns(seen, space, elements) - x_space).sum(axis=1)
+
+
 def _slot_members(n_slots: int, n_members: int, seed: int) -> np.ndarray:
     """``(n_slots,)`` the ensemble member each Thompson slot maximizes."""
     return np.random.default_rng(seed).integers(0, n_members, n_slots)
@@ -146,8 +174,13 @@ class EnsembleBO(BotorchOptions):
     Attributes:
         acquisition: ``qLogNEI``, ``qUCB``, ``qSR`` or ``Thompson``.
         beta: qUCB exploration weight.
+        new_system_margin: a pick from a new element system replaces the acquisition's
+            pick (of a system already pending or in the batch) only when its p(target) is
+            within this of the best p(target) still open (0 = off; 1 = a new system
+            whenever there is one).
         diversity: penalty per alloy of the same element system already in the lab or the
-            batch, in standard deviations of the slot's acquisition values (0 = off).
+            batch, in standard deviations of the slot's acquisition values (0 = off, the
+            default).
         max_per_system: at most this many alloys per element system in the lab's pending
             set plus the batch (0 = no cap).
         oversample: latent points optimized per wanted suggestion (latent search).
@@ -206,10 +239,11 @@ class EnsembleBO(BotorchOptions):
         frac = self.posterior_model(model, space, obs.elements, seed, latent=False)
         pending = to_space_columns(obs.X_pending, space, obs.elements)
         pending = pending[np.isclose(pending.sum(axis=1), 1.0)]
-        rows, value = self.pick(frac, to_model_columns(x, space, obs.elements), n,
-                                  baseline=labelled, seed=seed,
-                                  systems=element_systems(x, space.palette),
-                                  taken=element_systems(pending, space.palette), space=space)
+        x_model = to_model_columns(x, space, obs.elements)
+        rows, value = self.pick(frac, x_model, n, baseline=labelled, seed=seed,
+                                systems=element_systems(x, space.palette),
+                                taken=element_systems(pending, space.palette), space=space,
+                                p=target_proba(model, self.target)(x_model))
         return build_suggestions(model, x[rows], space, obs, self.name, value,
                                  repair_distance=dist[rows])
 
@@ -227,9 +261,11 @@ class EnsembleBO(BotorchOptions):
 
     def pick(self, frac: DVAEEnsemble, x_model: np.ndarray, n: int, *, baseline: np.ndarray,
                seed: int, systems: list[str], taken: list[str],
-               space: DesignSpace | None = None) -> tuple[np.ndarray, np.ndarray]:
+               space: DesignSpace | None = None, p: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
         """The batch among concrete compositions ``x_model`` ``(m, E)`` (module docstring;
-        ``space`` gives the multi-objective reference point its limits).
+        ``space`` gives the multi-objective reference point its limits; ``p`` ``(m,)`` their
+        p(target), for ``new_system_margin``; without it the margin rule is off).
 
         Returns:
             ``(rows (≤ n,), acquisition value of each pick (≤ n,))``.
@@ -241,6 +277,8 @@ class EnsembleBO(BotorchOptions):
             return greedy_hypervolume_batch(acq, torch.as_tensor(x_model, dtype=torch.float64),
                                             n, systems, taken, self.max_per_system)
         values = self.scores(frac, x_model, baseline)
+        spread = {} if p is None or self.new_system_margin == 0 else \
+            {"p": p, "margin": self.new_system_margin}
         if self.acquisition == "Thompson":
             draws = _slot_members(n, frac.n_members, seed)
             picked: list[int] = []
@@ -250,10 +288,10 @@ class EnsembleBO(BotorchOptions):
                 return values[picked[-1]]
 
             rows = diverse_order(slot, systems, n, penalty=self.diversity,
-                                 max_per_system=self.max_per_system, taken=taken)
+                                 max_per_system=self.max_per_system, taken=taken, **spread)
             return rows, values[picked[:len(rows)], rows]
         rows = diverse_order(values, systems, n, penalty=self.diversity,
-                             max_per_system=self.max_per_system, taken=taken)
+                             max_per_system=self.max_per_system, taken=taken, **spread)
         return rows, values[rows]
 
     def _latent_candidates(self, model, obs: Observations, space: DesignSpace, n: int,
@@ -296,8 +334,8 @@ class EnsembleBO(BotorchOptions):
         sobol = torch.quasirandom.SobolEngine(box.shape[1], scramble=True, seed=seed)
         spread = box[0] + (box[1] - box[0]) * sobol.draw(self.raw_samples, dtype=torch.float64)
         z = torch.cat(found + [spread]).numpy()
-        x, dist, valid = decode_to_space(model, z, space, obs.elements,
-                                          y=decode_class(model, self.target))
+        y_code = decode_class(model, self.target)
+        x, _raw, valid = decode_to_space(model, z, space, obs.elements, y=y_code)
         keep = np.flatnonzero(valid)
         keep = keep[fresh_unique(x[keep], space, obs)]
-        return x[keep], dist[keep]
+        return x[keep], scored_to_sent(model, z[keep], x[keep], space, obs.elements, y_code)

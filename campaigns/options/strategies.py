@@ -126,7 +126,9 @@ class BotorchOptions(Options):
     acquisition: str = attrs.field(default="qUCB",
                                    validator=one_of(BOTORCH_ACQUISITIONS))
     beta: float = attrs.field(default=1.0, validator=number(0))
-    diversity: float = attrs.field(default=0.5, validator=number(0))  # 0: off
+    # a new element system only within this much p(target) of the best open alloy; 0: off
+    new_system_margin: float = attrs.field(default=0.1, validator=number(0, 1))
+    diversity: float = attrs.field(default=0.0, validator=number(0))  # 0: off
     max_per_system: int = attrs.field(default=0, validator=whole(0))  # 0: no cap
     oversample: int = attrs.field(default=4, validator=whole(1))
     num_restarts: int = attrs.field(default=4, validator=whole(1))

@@ -98,10 +98,10 @@ def test_pending_alloys_count_against_their_element_systems(ensemble_campaign):
 
 
 def test_without_spread_the_batch_is_the_discrete_optimum(ensemble_campaign):
-    """diversity 0, no cap: the batch is BoTorch's discrete optimum of the q = 1
+    """diversity 0, margin 0, no cap: the batch is BoTorch's discrete optimum of the q = 1
     acquisition, taken n times without replacement."""
     model, obs, pool, space = ensemble_campaign
-    strategy = EnsembleBO(acquisition="qUCB", diversity=0.0)
+    strategy = EnsembleBO(acquisition="qUCB", diversity=0.0, new_system_margin=0.0)
     batch = strategy.suggest(model, pool, space, 5, seed=0)
     frac = strategy.posterior_model(model, space, obs.elements, seed=0, latent=False)
     acq = make_acquisition("qUCB", frac, baseline=torch.as_tensor(obs.X), beta=1.0)
@@ -117,11 +117,13 @@ def test_the_spread_setting_trades_score_for_element_systems(ensemble_campaign):
     model, _, pool, space = ensemble_campaign
     systems = {}
     for diversity in (0.0, 0.5, 5.0):
-        batch = EnsembleBO(acquisition="qSR", diversity=diversity).suggest(model, pool, space, 8, seed=0)
+        batch = EnsembleBO(acquisition="qSR", diversity=diversity, new_system_margin=0.0).suggest(
+            model, pool, space, 8, seed=0)
         systems[diversity] = len(set(element_systems(_matrix(batch, space.palette), space.palette)))
     assert systems[0.0] <= systems[0.5] <= systems[5.0]
     assert systems[5.0] > systems[0.0]
-    capped = EnsembleBO(acquisition="qSR", diversity=0.0, max_per_system=1).suggest(
+    capped = EnsembleBO(acquisition="qSR", diversity=0.0, new_system_margin=0.0,
+                        max_per_system=1).suggest(
         model, pool, space, 8, seed=0)
     names = element_systems(_matrix(capped, space.palette), space.palette)
     assert len(names) == len(set(names))
@@ -133,6 +135,8 @@ def test_settings_are_checked_at_construction():
         EnsembleBO(acquisition="EI")
     with pytest.raises(ValueError, match="diversity: -1.0 is too small"):
         EnsembleBO(diversity=-1.0)
+    with pytest.raises(ValueError, match="new_system_margin: 1.5 is too large: give a number of at most 1"):
+        EnsembleBO(new_system_margin=1.5)
     with pytest.raises(ValueError, match="dropout_members: 1 is not valid: give a whole number of at least 2"):
         EnsembleBO(dropout_members=1)
 

@@ -63,9 +63,9 @@ def test_a_structure_target_ranks_the_pool_by_its_own_probability(phase4_campaig
         p_member = torch.sigmoid(members(x)).mean(0).numpy()
     p_bcc = model.predict_phase_proba(pool.open_candidates())[:, model.classes.index("BCC")]
     assert np.corrcoef(p_member, p_bcc)[0, 1] > 0.95
-    bcc = EnsembleBO(acquisition="qSR", diversity=0.0, target="BCC").suggest(
+    bcc = EnsembleBO(acquisition="qSR", diversity=0.0, new_system_margin=0.0, target="BCC").suggest(
         model, pool, space, 6, seed=0)
-    fcc = EnsembleBO(acquisition="qSR", diversity=0.0, target="FCC").suggest(
+    fcc = EnsembleBO(acquisition="qSR", diversity=0.0, new_system_margin=0.0, target="FCC").suggest(
         model, pool, space, 6, seed=0)
     assert len(bcc) == 6
     proba = model.predict_phase_proba(np.array(
