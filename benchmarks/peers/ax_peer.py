@@ -43,6 +43,7 @@ class AxPeer:
     def __init__(self) -> None:
         self.last_rounding: list[float] = []
         self.last_nodes: list[str] = []  # which Ax generation node made each proposal
+        self.last_left_out = 0  # observed alloys Ax could not be given (see _attachable)
 
     def _client(self, space: StudySpace, seed: int, has_data: bool):
         from ax import Client, RangeParameterConfig
@@ -77,6 +78,15 @@ class AxPeer:
         values[_name(last)] = 1.0 - sum(values.values())
         return values
 
+    @staticmethod
+    def _attachable(space: StudySpace, fractions: Mapping[str, float]) -> bool:
+        """Whether Ax accepts the alloy as a trial: ``attach_trial`` takes a point outside a
+        parameter's bounds (out of design, with a warning) but refuses one that breaks a
+        parameter constraint, i.e. the last element above its upper bound. Such start labels
+        (corpus alloys richer in that element than the design space allows) are left out."""
+        last = space.elements[-1]
+        return float(fractions.get(last, 0.0)) <= float(space.bounds.get(last, (0.0, 1.0))[1]) + 1e-9
+
     def propose(self, space: StudySpace, observed: Sequence[Observation], batch_size: int,
                 seed: int, pending: Sequence[Mapping[str, float]] = ()) -> list[dict[str, float]]:
         ax_logger = logging.getLogger("ax")
@@ -84,7 +94,9 @@ class AxPeer:
         ax_logger.setLevel(logging.WARNING)  # Ax logs every trial at INFO
         try:
             client = self._client(space, seed, has_data=bool(observed))
-            for obs in observed:
+            usable = [obs for obs in observed if self._attachable(space, obs.fractions)]
+            self.last_left_out = len(observed) - len(usable)
+            for obs in usable:
                 index = client.attach_trial(parameters=self._parameterization(space, obs.fractions))
                 client.complete_trial(trial_index=index, raw_data={METRIC: float(bool(obs.hit))})
             for comp in pending:

@@ -86,18 +86,22 @@ def test_quick_study_publishes_what_the_stores_hold(tmp_path: Path,
     from alloyloop.db.session import store_session
     from benchmarks.discovery.runs import campaign_rows
     from benchmarks.discovery.start import training_alloys
+    from benchmarks.discovery import runs
     from benchmarks.discovery.study import main
 
+    # a peer that is never installed: the study must skip it and say why (the real peers
+    # may or may not be installed, depending on the `peers` extra)
+    monkeypatch.setitem(runs.PEERS, "nowhere", "benchmarks.peers.no_such_peer:Peer")
     cache = tmp_path / "stores" / "calphad-cache.sqlite3"
     monkeypatch.setenv("ALLOYLOOP_CALPHAD_CACHE", str(cache))
     path = main(["--quick", "--out-dir", str(tmp_path), "--store-dir", str(tmp_path / "stores"),
-                 "--strategies", "greedy", "random", "baybe"])
+                 "--strategies", "greedy", "random", "nowhere"])
     data = json.loads(path.read_text())
     meta, results = data["meta"], data["results"]
     assert sorted(r["strategy"] for r in results) == ["greedy", "random"]
     oracle = ORACLES["alcocrni"]
     md = (tmp_path / "discovery.md").read_text()
-    assert "baybe: benchmarks.peers.baybe_peer:BayBEPeer is not importable" in md
+    assert "nowhere: benchmarks.peers.no_such_peer:Peer is not importable" in md
     train = meta["training"]["alcocrni/0"]
     start = train["start_alloys"]
     assert len(start) == 4
