@@ -21,6 +21,7 @@ import numpy as np
 
 from alloyloop.agent.campaign_ops import spec_of
 from alloyloop.agent.discovery import training_frame
+from alloyloop.agent.report.projection import project
 from alloyloop.db.campaigns import get_model_version, list_suggestions, rounds
 from alloyloop.db.records import SuggestionRecord
 from alloyloop.db.session import Session
@@ -73,15 +74,6 @@ def load_checkpoint(path: str):  # noqa: ANN201 - a DisentangledVAE
     meta = Path(path) / "meta.json"
     return _load(path, meta.stat().st_mtime)
 
-
-def project(z: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """2-D points of ``z`` and ``others``: themselves (padded) up to two dimensions, else on
-    the first two principal axes of ``z``."""
-    from alloyloop.agent.report.round_report import _latent_2d
-
-    if z.shape[1] > 2 and len(z) < 3:  # too few alloys for principal axes
-        return z[:, :2], others[:, :2]
-    return _latent_2d(z, others)
 
 
 def _suggested_z(model, found: list[SuggestionRecord]) -> np.ndarray:

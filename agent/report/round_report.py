@@ -32,6 +32,7 @@ from alloyloop.agent.report.calphad_agreement import Agreement, agreement_html
 from alloyloop.agent.report.earlier_rounds import earlier_rounds_section
 from alloyloop.agent.report.metrics import GENERATIVE_METRICS, MODEL_METRICS, metric_rows, shown_metric
 from alloyloop.agent.report.pareto import front_table, pareto_points
+from alloyloop.agent.report.projection import project
 from alloyloop.agent.report.shap_values import explain
 from alloyloop.agent.report.suggestion_section import suggestion_section
 from alloyloop.agent.report.suggestion_shap import Driver, top_drivers, write_explanations
@@ -78,16 +79,6 @@ def dominant_group(fractions: np.ndarray, elements: Sequence[str]) -> list[str]:
                               for members in GROUPS.values()])
     names = list(GROUPS)
     return [names[int(np.argmax(row))] if row.max() > 0 else "other" for row in shares]
-
-
-def _latent_2d(z: np.ndarray, z_other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Latent codes as 2-D points (first two principal axes when the latent space is larger)."""
-    if z.shape[1] <= 2:
-        pad = lambda a: np.hstack([a, np.zeros((len(a), 2 - a.shape[1]))])  # noqa: E731
-        return pad(z), pad(z_other)
-    mean = z.mean(axis=0)
-    _, _, vt = np.linalg.svd(z - mean, full_matrices=False)
-    return (z - mean) @ vt[:2].T, (z_other - mean) @ vt[:2].T
 
 
 def shown_facts(info: Mapping[str, Any], campaign_dir: Path) -> dict[str, Any]:
@@ -225,7 +216,7 @@ def _model_figures(model, data: RoundData, x_sugg: np.ndarray, out: Path) -> Non
     label control uses the fit's seed, so its gap is the table's)."""
     z = model.encode(data.X, data.y)
     z_s = model.encode(x_sugg) if len(x_sugg) else np.empty((0, z.shape[1]))
-    z2, z2_s = _latent_2d(z, z_s)
+    z2, z2_s = project(z, z_s)
     plots.latent_maps(z2, data.y, (data.X > 0).sum(axis=1), dominant_group(data.X, data.elements),
                       z2_s, out / "latent_map.png")
     p_val = model.predict_proba(data.X_val)
