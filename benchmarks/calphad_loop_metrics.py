@@ -45,7 +45,11 @@ def nearest_distances(x: np.ndarray, train: np.ndarray) -> tuple[np.ndarray, np.
     if len(train) == 0:
         raise ValueError("no training alloy to measure distances from")
     diff = np.abs(x[:, None, :] - train[None, :, :])
-    return 100 * diff.max(axis=2).min(axis=1), 100 * 0.5 * diff.sum(axis=2).min(axis=1)
+    max_abs = 100 * diff.max(axis=2).min(axis=1)
+    half_l1 = 100 * 0.5 * diff.sum(axis=2).min(axis=1)
+    # rounded to 1e-6 at.%: on a 5 at.% grid 0.4 - 0.3 is 10.000000000000004 at.%, which a
+    # "farther than 10 at.%" test would count as far
+    return np.round(max_abs, 6), np.round(half_l1, 6)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,15 @@ def test_distances_in_at_pct_by_both_metrics() -> None:
     assert (half_l1 >= max_abs).all()
 
 
+def test_a_grid_step_of_exactly_ten_at_pct_is_not_far() -> None:
+    # 0.4 - 0.3 is 0.10000000000000003 in floats: unrounded, a hit two 5 at.% grid steps
+    # from its training alloy would count as farther than 10 at.%
+    max_abs, half_l1 = nearest_distances(np.array([[0.4, 0.6]]), np.array([[0.3, 0.7]]))
+    assert max_abs[0] == 10.0 and half_l1[0] == 10.0
+    scores = [SuggestionScore(0, "Co40Ni60", "screen", None, "single", max_abs[0], half_l1[0])]
+    assert summary(scores)["far_hits_max_abs"] == 0
+
+
 def test_distances_reject_mismatched_columns() -> None:
     with pytest.raises(ValueError, match=r"shapes \(1, 2\) and \(1, 3\)"):
         nearest_distances(np.ones((1, 2)), np.ones((1, 3)))
