@@ -34,6 +34,9 @@ STRATEGIES: dict[str, dict[str, Any]] = {
     "botorch": {"botorch": {}},
     "rf-ei": {"rf": {"acquisition": "EI"}},
     "random": {"random": {}},
+    # what a spec would default to if the latent search loses on its own: greedy screening
+    # fills most of the batch, botorch spends a third of it on its spread of element systems
+    "mix": {"screen": {"acquisition": "greedy", "share": 2 / 3}, "botorch": {"share": 1 / 3}},
 }
 PEERS: dict[str, str] = {
     "baybe": "benchmarks.peers.baybe_peer:BayBEPeer",
@@ -76,16 +79,29 @@ def _children_cpu() -> float:
 def spec_dict(oracle: Oracle, name: str, strategy: str, seed: int, batch: int,
               dvae: Mapping[str, Any], warm_epochs: int) -> dict[str, Any]:
     """The TOML-shaped spec of one campaign of the study."""
-    kind, options = next(iter(STRATEGIES[strategy].items()))
     return {
         "name": name, "seed": seed, "batch_size": batch,
         "description": f"discovery study: {strategy} on {oracle.name}, seed {seed}",
         "design_space": oracle.design_space(),
-        "strategies": {kind: {"count": batch, **options}},
+        "strategies": strategy_counts(STRATEGIES[strategy], batch),
         "model": {"palette": list(oracle.model_palette), "seed": seed,
                   "warm_start_max_epochs": warm_epochs, "dvae": dict(dvae)},
         "labeler": oracle.labeler_spec(),
     }
+
+
+def strategy_counts(entries: Mapping[str, Mapping[str, Any]], batch: int
+                    ) -> dict[str, dict[str, Any]]:
+    """The spec's ``[strategies]`` of one study entry: a lone strategy takes the batch; a mix
+    gives each its ``share`` of it (rounded; the first takes what rounding leaves)."""
+    if len(entries) == 1:
+        ((kind, options),) = entries.items()
+        return {kind: {"count": batch, **options}}
+    counts = {kind: round(options["share"] * batch) for kind, options in entries.items()}
+    first = next(iter(counts))
+    counts[first] += batch - sum(counts.values())
+    return {kind: {"count": counts[kind], **{k: v for k, v in options.items() if k != "share"}}
+            for kind, options in entries.items() if counts[kind] > 0}
 
 
 def run_campaign(oracle: Oracle, strategy: str, seed: int, *, rounds: int, batch: int,

@@ -132,3 +132,18 @@ def test_quick_study_publishes_what_the_stores_hold(tmp_path: Path,
                                                 sum(bool(h) for h in labels))
     assert re.search(rf"{rate['hits']} single of {rate['labelled']} labelled", md)
     assert (tmp_path / "discovery-alcocrni.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("strategy", ["greedy", "botorch", "rf-ei", "random", "mix"])
+def test_every_study_strategy_is_a_valid_spec_filling_the_batch(strategy: str) -> None:
+    from alloyloop.campaigns.spec import parse_spec
+    from benchmarks.discovery.oracles import ORACLES
+    from benchmarks.discovery.runs import spec_dict
+
+    oracle = ORACLES["alcocrni"]
+    spec = parse_spec(spec_dict(oracle, f"d-{strategy}", strategy, 0, 6, {}, 20))
+    counts = {s.kind: s.count for s in spec.strategies}
+    assert sum(counts.values()) == 6
+    if strategy == "mix":  # two thirds greedy screening, a third the latent search
+        assert counts == {"screen": 4, "botorch": 2}
+        assert next(s for s in spec.strategies if s.kind == "screen").options.acquisition == "greedy"
