@@ -34,9 +34,9 @@ their systems, and are never suggested again.
 **What is scored is what is sent.** Without a pool, ``optimize_acqf`` (q = 1,
 ``oversample × n`` restarts of at most 20 L-BFGS-B iterations, every restart's end point
 kept, plus ``raw_samples`` Sobol points of the box as candidates) searches the latent box
-through the differentiable path z → decode(z, y = 1) → :class:`~alloyloop.agent.strategies.dvae_posterior.SmoothDesignMap`
-(repair's own support and box-simplex projection, differentiable; only the grid rounding
-is left out) → descriptors → members, with a penalty outside the model's domain of
+through the differentiable path z → decode(z, y = 1) →
+:class:`~alloyloop.agent.strategies.dvae_posterior.SmoothDesignMap` (repair's own support
+and box-simplex projection, differentiable; only the grid rounding is left out) → descriptors → members, with a penalty outside the model's domain of
 applicability. The decodes are then repaired exactly onto the grid, filtered (feasible,
 in domain, new) and the batch is chosen among them as from a pool, scored on the repaired
 alloys: the recorded acquisition and p are those of the alloy sent, and the recorded
