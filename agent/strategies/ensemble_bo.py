@@ -36,13 +36,14 @@ their systems, and are never suggested again.
 kept, plus ``raw_samples`` Sobol points of the box as candidates) searches the latent box
 through the differentiable path z → decode(z, y = 1) →
 :class:`~alloyloop.agent.strategies.dvae_posterior.SmoothDesignMap` (repair's own support
-and box-simplex projection, differentiable; only the grid rounding is left out) → descriptors → members, with a penalty outside the model's domain of
-applicability. The decodes are then repaired exactly onto the grid, filtered (feasible,
-in domain, new) and the batch is chosen among them as from a pool, scored on the repaired
-alloys: the recorded acquisition and p are those of the alloy sent, and the recorded
-``repair_distance`` is the share of atoms between the alloy the search scored and the one
-sent (the grid rounding: at most ``max_elements × step / 2``). With a pool, the candidates
-are its open alloys (a discrete optimization over them).
+and box-simplex projection, differentiable; only the grid rounding is left out) →
+descriptors → members, with a penalty outside the model's domain of applicability. The
+decodes are then repaired exactly onto the grid, filtered (feasible, in domain, new) and
+the batch is chosen among them as from a pool, scored on the repaired alloys: the recorded
+acquisition and p are those of the alloy sent, and the recorded ``repair_distance`` is the
+share of atoms between the alloy the search scored and the one sent (the grid rounding: at
+most ``max_elements × step / 2``). With a pool, the candidates are its open alloys (a
+discrete optimization over them).
 
 **Target and objectives** (campaign settings, not strategy options): the posterior is
 over the logit of p(``target``) (:mod:`~alloyloop.models.target`); with
