@@ -32,17 +32,18 @@ values, off by default) and ``max_per_system`` still apply. Pending alloys count
 their systems, and are never suggested again.
 
 **What is scored is what is sent.** Without a pool, ``optimize_acqf`` (q = 1,
-``oversample × n`` restarts, every local optimum kept, plus ``raw_samples`` Sobol points
-of the box as candidates) searches the latent box through the differentiable path z →
-decode(z, y = 1) → :class:`~alloyloop.agent.strategies.dvae_posterior.SmoothDesignMap`
-(repair's own support and box-simplex projection, differentiable; only the grid rounding
-is left out) → descriptors → members, with a penalty outside the model's domain of
-applicability. The decodes are then repaired exactly onto the grid, filtered (feasible,
-in domain, new) and the batch is chosen among them as from a pool, scored on the repaired
-alloys: the recorded acquisition and p are those of the alloy sent, and the recorded
-``repair_distance`` is the share of atoms between the alloy the search scored and the one
-sent (the grid rounding: at most ``max_elements × step / 2``). With a pool, the candidates
-are its open alloys (a discrete optimization over them).
+``oversample × n`` restarts of at most 20 L-BFGS-B iterations, every restart's end point
+kept, plus ``raw_samples`` Sobol points of the box as candidates) searches the latent box
+through the differentiable path z → decode(z, y = 1) →
+:class:`~alloyloop.agent.strategies.dvae_posterior.SmoothDesignMap` (repair's own support
+and box-simplex projection, differentiable; only the grid rounding is left out) →
+descriptors → members, with a penalty outside the model's domain of applicability. The
+decodes are then repaired exactly onto the grid, filtered (feasible, in domain, new) and
+the batch is chosen among them as from a pool, scored on the repaired alloys: the recorded
+acquisition and p are those of the alloy sent, and the recorded ``repair_distance`` is the
+share of atoms between the alloy the search scored and the one sent (the grid rounding: at
+most ``max_elements × step / 2``). With a pool, the candidates are its open alloys (a
+discrete optimization over them).
 
 **Target and objectives** (campaign settings, not strategy options): the posterior is
 over the logit of p(``target``) (:mod:`~alloyloop.models.target`); with
@@ -95,6 +96,11 @@ from alloyloop.models.target import check_target, decode_class, target_members, 
 from alloyloop.models.torch_members import domain_score, torch_decoder
 
 ACQUISITIONS = BOTORCH_ACQUISITIONS
+# L-BFGS-B per restart of the latent search. The path is piecewise smooth (the support is a
+# discrete choice), so a restart's line searches stall at kinks: past 20 iterations the
+# few still running cost two thirds of the evaluations and, on the demo model, changed no
+# pick (issue #32: ``python -m benchmarks.suggest_time``, docs/benchmarks.md).
+LBFGS_OPTIONS = {"maxiter": 20}
 
 
 class MemberSampler(MCSampler):
@@ -328,7 +334,7 @@ class EnsembleBO(BotorchOptions):
                 cand, _ = optimize_acqf(acq, bounds=box, q=1, num_restarts=restarts,
                                         raw_samples=max(self.raw_samples, 2 * restarts),
                                         return_best_only=False,
-                                        options={"seed": seed, "maxiter": 100},
+                                        options={"seed": seed, **LBFGS_OPTIONS},
                                         retry_on_optimization_warning=False)
                 found.append(cand.detach().reshape(-1, box.shape[1]))
         sobol = torch.quasirandom.SobolEngine(box.shape[1], scramble=True, seed=seed)

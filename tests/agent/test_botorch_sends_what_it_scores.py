@@ -10,11 +10,13 @@ import torch
 from alloyloop.agent.repair import repair, repair_support
 from alloyloop.agent.strategies.common import decode_to_space
 from alloyloop.agent.strategies.diversity import diverse_order, element_systems
-from alloyloop.agent.strategies.dvae_posterior import SmoothDesignMap
+from alloyloop.agent.strategies.dvae_posterior import SmoothDesignMap, support_masks
 from alloyloop.agent.strategies.ensemble_bo import EnsembleBO
 from alloyloop.agent.strategies.latent_bo import in_palette, latent_box
 from alloyloop.agent.strategies.screening import pool_candidates
 from alloyloop.agent.suggestion import to_model_columns, to_space_columns
+from alloyloop.campaigns.design_space import DesignSpace
+from alloyloop.models.torch_members import domain_score
 
 
 def _matrix(suggestions, palette):
@@ -130,3 +132,76 @@ def test_repair_support_is_what_repair_keeps(small_campaign):
     for row, out in zip(v, fixed):
         kept = set(np.flatnonzero(out > 0))
         assert kept <= set(repair_support(row, space))
+
+
+_SPACES = [  # required elements, bounds that bite, element-count ranges; no forbidden sets
+    DesignSpace(palette=("Al", "Co", "Cr", "Fe", "Mn", "Ni"), min_elements=4, max_elements=6,
+                step=0.05, bounds={"Al": (0, 0.2), "Co": (0, 0.35), "Cr": (0, 0.35),
+                                   "Fe": (0, 0.35), "Mn": (0, 0.35), "Ni": (0, 0.35)}),
+    DesignSpace(palette=("Al", "Co", "Cr", "Fe", "Ni"), min_elements=3, max_elements=4,
+                step=0.05, bounds={"Ni": (0.1, 0.4), "Al": (0, 0.2)}),
+    DesignSpace(palette=("Al", "Co", "Cr", "Fe", "Mn", "Ni"), min_elements=4, max_elements=5,
+                step=0.05, bounds={"Co": (0.2, 0.35), "Cr": (0.05, 0.3)}),
+]
+
+
+def _rows(space, n=1500, seed=0):
+    """Renormalized fractions, a tenth of them on the grid (ties between elements)."""
+    v = np.random.default_rng(seed).dirichlet(np.full(len(space.palette), 0.4), n)
+    v[: n // 10] = np.round(v[: n // 10] / space.step) * space.step
+    v = np.where(v.sum(axis=1, keepdims=True) > 0, v, 1.0)
+    return v / v.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("k", range(len(_SPACES)))
+def test_support_masks_are_repairs_support_row_by_row(k):
+    """The vectorized support (no forbidden sets) is repair's own rule, ties included."""
+    space = _SPACES[k]
+    v = _rows(space, seed=k)
+    expected = np.zeros(v.shape, dtype=bool)
+    for i, row in enumerate(v):
+        expected[i, repair_support(row, space)] = True
+    np.testing.assert_array_equal(support_masks(v, space), expected)
+
+
+def test_support_masks_with_forbidden_sets_follow_repair(small_campaign):
+    _, _, space = small_campaign  # forbids Al with Cu
+    v = _rows(space, n=300)
+    got = support_masks(v, space)
+    for row, mask in zip(v, got):
+        assert set(np.flatnonzero(mask)) == set(repair_support(row, space))
+
+
+@pytest.mark.parametrize("k", range(len(_SPACES)))
+def test_the_projection_is_the_euclidean_one_onto_the_box_simplex(k):
+    """Optimality of the projection over the support: Σx = 1, bounds held, and one shift
+    τ with x = clip(v − τ, lo, hi) — free entries at v − τ exactly, entries at a bound
+    only where v − τ is beyond it."""
+    space = _SPACES[k]
+    v = _rows(space, seed=10 + k)
+    with torch.no_grad():
+        x = SmoothDesignMap(space, space.palette)(torch.as_tensor(v)).numpy()
+    support = support_masks(v, space)
+    lo, hi = space.bound_arrays()
+    np.testing.assert_allclose(x.sum(axis=1), 1.0, atol=1e-12)
+    assert (x[~support] == 0).all()
+    lo_s, hi_s = np.where(support, lo, 0.0), np.where(support, hi, 0.0)
+    assert (x >= lo_s - 1e-12).all() and (x <= hi_s + 1e-12).all()
+    free = support & (x > lo_s + 1e-12) & (x < hi_s - 1e-12)
+    for row, xi, fi, si, lo_i, hi_i in zip(v, x, free, support, lo_s, hi_s):
+        if not fi.any():
+            continue
+        tau = (row - xi)[fi]
+        assert np.ptp(tau) <= 1e-12  # one shift for every free entry
+        gap = row - tau.mean()
+        at_lo, at_hi = si & ~fi & (xi <= lo_i + 1e-12), si & ~fi & (xi >= hi_i - 1e-12)
+        assert (gap[at_lo] <= lo_i[at_lo] + 1e-9).all() and (gap[at_hi] >= hi_i[at_hi] - 1e-9).all()
+
+
+def test_the_torch_domain_score_is_the_models(small_campaign):
+    """The acquisition's domain penalty reads the same score as ``predict_detail``."""
+    model, obs, _ = small_campaign
+    x = np.vstack([obs.X[:50], np.random.default_rng(0).dirichlet(np.ones(len(obs.elements)), 50)])
+    with torch.no_grad():
+        got = domain_score(model)(torch.as_tensor(x)).numpy()
+    np.testing.assert_allclose(got, model.predict_detail(x).domain_score, rtol=1e-6, atol=1e-6)
