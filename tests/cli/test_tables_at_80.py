@@ -7,6 +7,7 @@ whole on one line, no word of the store's vocabulary split. Each command runs as
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,40 @@ def test_label_from_xrd_folder(url: str, tmp_path: Path) -> None:
     fits(out)
     at_80(out, files)
     assert "dry run: nothing stored" in out
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness")
+def test_campaign_screen(campaign_store, tmp_path: Path) -> None:  # noqa: ANN001
+    """A completed round whose model (a tiny DVAE over the cantor-fcc palette) screens 2,000
+    lattice points on one local Dask worker, its flow on the session's Prefect test server."""
+    import numpy as np
+    from prefect.settings import PREFECT_API_URL
+
+    from alloyloop.db.campaigns import attach_model, register_model_version
+    from alloyloop.models.dvae import DisentangledVAE
+    from tests.fixtures.dvae import random_alloys, tiny
+
+    palette = ("Al", "Co", "Cr", "Fe", "Mn", "Ni")
+    x = random_alloys(80, len(palette), 0)
+    model = DisentangledVAE(tiny(), elements=palette, seed=0).fit(x, (x[:, 0] < 0.1).astype(np.int64))
+    folder = model.save(tmp_path / "model")
+    name = "screen-at-80"
+    store = campaign_store(name, [])
+    engine = make_engine(store)
+    try:
+        with open_session(engine) as s:
+            version = register_model_version(s, "tiny", folder, sha256="0" * 64)
+            rnd = start_round(s, name, data_hash="0" * 64, seed=0)
+            attach_model(s, rnd.id, version.id)
+            finish_round(s, rnd.id)
+    finally:
+        engine.dispose()
+    prefect = {"PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+               "PREFECT_LOGGING_LEVEL": "WARNING", "PREFECT_API_URL": PREFECT_API_URL.value()}
+    out = alloyloop("campaign", "screen", name, "--url", store, "--candidates", "2000", "--top", "8",
+                    "--chunk-size", "1000", env=prefect, timeout=600)
+    keys = re.findall(r"\b(?:[A-Z][a-z]?\d\.\d+){3,}\b", out)
+    assert len(keys) == 8, out
+    at_80(out, keys)
+    assert all(parse_composition(k).key == k for k in keys)
