@@ -16,13 +16,12 @@ import torch
 from alloyloop.agent.report import shap_values
 from alloyloop.agent.report.round_report import write_round_report
 from alloyloop.agent.report.suggestion_shap import read_explanations
-from alloyloop.agent.training_data import RoundData
 from alloyloop.db.records import SuggestionRecord
 from alloyloop.featurize.composition import parse_composition
 from alloyloop.featurize.matrix import fraction_matrix
 from alloyloop.models.dvae import DisentangledVAE
 
-from tests.fixtures.dvae import TINY, fast, phase4_fitted
+from tests.fixtures.dvae import TINY, fast, phase4_round_data
 
 torch.set_num_threads(1)
 
@@ -37,12 +36,7 @@ NOW = datetime.now(UTC)
 def phase4_round():
     """A phase4 DVAE on up to 60 corpus alloys of each class, its round data, and four
     suggestions of an FCC campaign."""
-    model, X, words, keys = phase4_fitted(PALETTE, FAST4, 60)
-    order = np.random.default_rng(0).permutation(len(X))
-    data = RoundData(elements=PALETTE, keys=keys, X=X, y=(~np.char.startswith(words.astype(str), "multi")).astype(int),
-                     train=np.sort(order[len(X) // 5:]), val=np.sort(order[: len(X) // 5]),
-                     X_unlabelled=np.empty((0, len(PALETTE))), pending_keys=(),
-                     X_pending=np.empty((0, len(PALETTE))), data_hash="0" * 64, n_hidden=0, phase4=words)
+    model, data = phase4_round_data(PALETTE, FAST4, 60)
     suggestions = [SuggestionRecord(id=i + 1, round_id=1, alloy_id=i + 1, alloy_key=parse_composition(a).key,
                                     strategy="botorch", p_single=0.5, interval_low=None, interval_high=None,
                                     prediction_set=["single"], in_domain=True, acquisition=0.1,
