@@ -311,10 +311,11 @@ def calphad(
 
 
 def _calphad_table(campaign: str, done) -> Listing:  # noqa: ANN001 - a rounds.labelling.Labelling
-    """One row per suggestion: round, alloy, label, time, phase fractions, note."""
-    table = Listing(f"{campaign}: CALPHAD labels", [Column("round", RIGHT), Column("alloy"), Column("label"),
-                                                    Column("time", RIGHT), Column("phase fractions", wrap=True),
-                                                    Column("note")], head=2)
+    """One row per suggestion: round, alloy, result (the label, or not labelled), time,
+    phase fractions, note."""
+    table = Listing(f"{campaign}: CALPHAD labels", [Column("round", RIGHT), Column("alloy"), Column("result"),
+                                                    Column("time", RIGHT), Column("phase fractions"),
+                                                    Column("note", wrap=True)], head=2)
     for s, result in zip(done.job.open, done.results):
         calcs = result.detail.calculations
         fractions = " | ".join(f"{t:g} K: {', '.join(f'{a.name} {a.fraction:.3f}' for a in r.amounts)}"
