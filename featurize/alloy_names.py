@@ -11,8 +11,8 @@ exactly the same key; and the at.% rounded to at most one decimal (``Al 7 · Co 
 
 A name may wrap only between its element-amount pieces (:func:`alloy_tokens`): broken inside
 a number, ``…Ni3`` / ``0`` reads as Ni3 to someone weighing from it (issue 28). The pages put
-each piece in a ``nowrap`` span with a ``<wbr>`` between them; the terminal tables use
-:class:`alloyloop.cli.commands.tables.AlloyName`.
+each piece in a ``nowrap`` span with a ``<wbr>`` between them; the terminal tables print a
+name whole on one line (:class:`alloyloop.cli.commands.tables.Listing`).
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ from alloyloop.models.fit_metrics import fit_metrics
 from alloyloop.models.label_space import BinarySpace, label_space
 from alloyloop.models.labels import class_codes
 from alloyloop.models.latent_quality import clean
-from alloyloop.models.networks import M2, CalibratedHead, CalibratedSingleHead
+from alloyloop.models.networks import M2, CalibratedClassHead, CalibratedHead, CalibratedSingleHead
 from alloyloop.models.prediction_detail import PredictionDetail
 from alloyloop.models.processing import design_route, route_words
 from alloyloop.models.trainer import Trainer
@@ -182,13 +182,20 @@ class DisentangledVAE:
         """``(F,)`` display names of the head's inputs, e.g. ``ΔS_mix``, ``x(Co)``."""
         return self.features_.names
 
-    def classifier_head(self) -> torch.nn.Module:
+    def classifier_head(self, column: int | None = None) -> torch.nn.Module:
         """A copy of the classification head: ``(n, F)`` :meth:`transform` output →
-        ``(n, 1)`` calibrated p(single), through an ``nn.Sigmoid`` module (what SHAP's
-        DeepExplainer needs). A copy, so hooks put on it never touch the model."""
+        ``(n, 1)`` calibrated p(single), or with ``column`` that column of
+        :meth:`predict_phase_proba` (a phase4 model's p(FCC), say: see
+        :func:`alloyloop.models.target.target_column`), through an ``nn.Sigmoid`` module
+        (what SHAP's DeepExplainer needs). A copy, so hooks put on it never touch the model."""
         net = self._check_fitted()
+        classifier = copy.deepcopy(net.classifier)
+        if column is not None:
+            if self.space.n_classes == 1 or not 0 <= column < self.space.n_classes:
+                raise ValueError(f"column {column}: this model's classes are {', '.join(self.classes)}")
+            return CalibratedClassHead(classifier, self.temperature_, column).eval()
         head = CalibratedHead if self.space.n_classes == 1 else CalibratedSingleHead
-        return head(copy.deepcopy(net.classifier), self.temperature_).eval()
+        return head(classifier, self.temperature_).eval()
 
     @property
     def metrics(self) -> dict[str, Any]:

@@ -247,3 +247,20 @@ class CalibratedSingleHead(CalibratedHead):
         logits = self.classifier(features) * self.inv_temperature
         odds = torch.logsumexp(logits[:, :-1], dim=-1) - logits[:, -1]
         return self.sigmoid(odds).unsqueeze(-1)
+
+
+class CalibratedClassHead(CalibratedHead):
+    """p(class k) = softmax(l / T)_k = σ(l_k / T − logsumexp(l_{j≠k} / T)) of a K-class
+    classifier, as an ``(n, 1)`` output: what a structure campaign (target FCC) ranks by,
+    for SHAP to explain (the sigmoid an ``nn.Sigmoid`` module, as :class:`CalibratedHead`)."""
+
+    def __init__(self, classifier: nn.Module, temperature: float, column: int) -> None:
+        super().__init__(classifier, temperature)
+        self.column = int(column)
+
+    def forward(self, features: Tensor) -> Tensor:
+        """``(n, d_in)`` classifier inputs → ``(n, 1)`` calibrated p(class ``column``)."""
+        logits = self.classifier(features) * self.inv_temperature
+        k = self.column
+        others = torch.cat([logits[:, :k], logits[:, k + 1:]], dim=-1)
+        return self.sigmoid(logits[:, k] - torch.logsumexp(others, dim=-1)).unsqueeze(-1)

@@ -94,7 +94,7 @@ def _explanation(s: Any, drivers: Sequence[Driver] = ()) -> str:  # noqa: ANN401
         distance = x.get("nearest_distance")
         parts.append(f"nearest known alloy {x['nearest_key']}" + (f" at {distance:.2f}" if distance is not None else ""))
     if drivers:
-        parts.append("its strongest SHAP features (value: contribution to p(single)): "
+        parts.append(f"its strongest SHAP features (value: contribution to {drivers[0].explains}): "
                      + ", ".join(d.text for d in drivers))
     return "; ".join(parts)
 

@@ -31,14 +31,15 @@ def _explanation(result: ShapResult):
 
 
 def shap_beeswarm(result: ShapResult, path: Path, max_display: int = 12) -> Path:
-    """Beeswarm: each alloy's contribution of each feature to p(single), coloured by value."""
+    """Beeswarm: each alloy's contribution of each feature to the explained probability
+    (p(single), or p(FCC) for an FCC campaign), coloured by value."""
     import shap
 
     fig = plt.figure(figsize=(8, 5.5))
     ax = fig.add_subplot()
     shap.plots.beeswarm(_explanation(result), max_display=max_display, ax=ax, show=False,
                         plot_size=None)
-    ax.set_xlabel("SHAP value (contribution to p(single))")
+    ax.set_xlabel(f"SHAP value (contribution to {result.explains})")
     ax.set_title(f"SHAP of the classification head, {len(result.values)} alloys")
     return _save(fig, path)
 
@@ -49,7 +50,7 @@ def shap_bar(result: ShapResult, path: Path, max_display: int = 12) -> Path:
     names = sorted(importance, key=importance.get, reverse=True)[:max_display][::-1]
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(names) + 1.2))
     ax.barh(names, [importance[n] for n in names], color="#1f77b4")
-    ax.set_xlabel("mean |SHAP value| (p(single))")
+    ax.set_xlabel(f"mean |SHAP value| ({result.explains})")
     ax.set_title("Feature importance")
     return _save(fig, path)
 

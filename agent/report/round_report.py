@@ -144,11 +144,11 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result, n_rows, background = _shap_figures(model, data, out, previous_importance, shap_rows=shap_rows,
-                                               shap_background=shap_background, seed=seed)
+                                               shap_background=shap_background, seed=seed, target=target)
     importance = result.mean_abs()
     x_sugg = fraction_matrix([parse_composition(s.alloy_key).fractions for s in suggestions],
                              data.elements)
-    drivers = _suggestion_drivers(model, suggestions, x_sugg, background, out, seed)
+    drivers = _suggestion_drivers(model, suggestions, x_sugg, background, out, seed, target)
     _model_figures(model, data, x_sugg, out)
 
     importance_file, csv_file = _data_files(out, result.method, n_rows, importance, suggestions)
@@ -161,7 +161,7 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
     ) if section is not None]
     facts = shown_facts(info, out.resolve().parent.parent) | {"notes": info.get("notes", [])}
     page = _page(model, data, suggestions, facts, importance, previous_importance, result.method,
-                 n_rows, agreement, extra, drivers=drivers, target=target)
+                 n_rows, agreement, extra, drivers=drivers, target=target, explains=result.explains)
     html_file = out / "index.html"
     html_file.write_text(page, encoding="utf-8")
     return ReportFiles(html=html_file, figures=tuple(out / f for f in FIGURES),
@@ -182,14 +182,15 @@ def _data_files(out: Path, method: str, n_rows: int, importance: Mapping[str, fl
 
 def _shap_figures(model, data: RoundData, out: Path,
                   previous_importance: Mapping[str, float] | None, *, shap_rows: int,
-                  shap_background: int, seed: int):
-    """SHAP on a seeded sample of labelled alloys against a sample of training rows: the
-    beeswarm, bar and change figures; returns the explanation, how many rows it holds and
-    the background rows (the suggestions are explained against the same)."""
+                  shap_background: int, seed: int, target: str = SINGLE):
+    """SHAP of p(target) (:func:`.shap_values.explained`) on a seeded sample of labelled
+    alloys against a sample of training rows: the beeswarm, bar and change figures; returns
+    the explanation, how many rows it holds and the background rows (the suggestions are
+    explained against the same)."""
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(data.X), min(shap_rows, len(data.X)), replace=False))
     bg = np.sort(rng.choice(data.train, min(shap_background, len(data.train)), replace=False))
-    result = explain(model, data.X[rows], data.X[bg], seed=seed)
+    result = explain(model, data.X[rows], data.X[bg], seed=seed, target=target)
     plots.shap_beeswarm(result, out / "shap_beeswarm.png")
     plots.shap_bar(result, out / "shap_bar.png")
     plots.importance_change(result.mean_abs(), previous_importance, out / "shap_change.png")
@@ -197,12 +198,13 @@ def _shap_figures(model, data: RoundData, out: Path,
 
 
 def _suggestion_drivers(model, suggestions: Sequence[SuggestionRecord], x_sugg: np.ndarray,
-                        background: np.ndarray, out: Path, seed: int) -> dict[int, list[Driver]]:
-    """Each suggestion's own strongest SHAP features (:mod:`.suggestion_shap`), written to
-    ``suggestion_shap.json``."""
+                        background: np.ndarray, out: Path, seed: int, target: str = SINGLE
+                        ) -> dict[int, list[Driver]]:
+    """Each suggestion's own strongest SHAP features of p(target) (:mod:`.suggestion_shap`),
+    written to ``suggestion_shap.json``."""
     if not len(suggestions):
         return {}
-    result = explain(model, x_sugg, background, seed=seed)
+    result = explain(model, x_sugg, background, seed=seed, target=target)
     found = top_drivers(result)
     ids = [s.id for s in suggestions]
     write_explanations(ids, found, result.method, out)
@@ -303,9 +305,18 @@ def _facts(info: Mapping[str, Any], data: RoundData) -> dict[str, Any]:
     }
 
 
+def _shap_target_note(target: str, explains: str) -> str:
+    """Why a structure campaign's SHAP explains p(single): its model has no structure output."""
+    if target == SINGLE or explains != "p(single)":
+        return ""
+    return (f" Target {H.html.escape(target)}: SHAP explains p(single), as this model was trained on "
+            "single/multi labels (set [model.dvae] label = \"phase4\" for p(target)).")
+
+
 def _page(model, data: RoundData, suggestions, info, importance, previous, method, n_rows,
           agreement: Agreement | None = None, extra: Sequence[tuple[str, str]] = (), *,
-          drivers: Mapping[int, Sequence[Driver]] | None = None, target: str = SINGLE) -> str:
+          drivers: Mapping[int, Sequence[Driver]] | None = None, target: str = SINGLE,
+          explains: str = "p(single)") -> str:
     m = model.metrics | {"coverage": model.coverage}
     rows = []
     for name in sorted(importance, key=importance.get, reverse=True):
@@ -319,9 +330,9 @@ def _page(model, data: RoundData, suggestions, info, importance, previous, metho
          H.table(figure_header, metric_rows(m, GENERATIVE_METRICS), numeric=[1])
          + H.figure("reconstruction.png", FIGURES["reconstruction.png"])
          + H.figure("label_control.png", FIGURES["label_control.png"])),
-        ("Suggestions", suggestion_section(suggestions, drivers or {}, target, info.get("notes", []))),
-        (f"What drives p(single): SHAP values of {n_rows} labelled alloys",
-         f'<p class="muted">{H.html.escape(method)}.</p>'
+        ("Suggestions", suggestion_section(suggestions, drivers or {}, target, info.get("notes", []), explains)),
+        (f"What drives {explains}: SHAP values of {n_rows} labelled alloys",
+         f'<p class="muted">{H.html.escape(method)}.{_shap_target_note(target, explains)}</p>'
          + H.figure("shap_beeswarm.png", FIGURES["shap_beeswarm.png"])
          + H.figure("shap_bar.png", FIGURES["shap_bar.png"])),
         ("Change in importance since the previous round",

@@ -2,7 +2,9 @@
 
 The head (``DisentangledVAE.classifier_head``) maps the classifier input (standardized
 descriptors, plus the palette fractions when ``classifier_inputs =
-"descriptors+fractions"``) to p(single) = σ(logit / T), with T the fitted temperature. It
+"descriptors+fractions"``) to p(single) = σ(logit / T), with T the fitted temperature, or
+for a structure campaign on a phase4 model to p(target), e.g. p(FCC): what the campaign
+ranks its suggestions by is what the report explains (issue 33). It
 ends in an ``nn.Sigmoid`` *module*, which is what shap 0.51's DeepExplainer needs for
 exact additivity; if the additivity check still fails
 (an architecture DeepLIFT does not cover), KernelExplainer with a k-means background is
@@ -20,9 +22,17 @@ import numpy as np
 import torch
 
 from alloyloop.models.dvae import DisentangledVAE
+from alloyloop.models.target import SINGLE, gives, target_column
 
 log = logging.getLogger(__name__)
-EXACT = "exact SHAP values of the classifier (DeepLIFT through the network, checked to add up to p(single))"
+
+
+def exact(explains: str) -> str:
+    """How the exact explainer's values were found, for the report."""
+    return f"exact SHAP values of the classifier (DeepLIFT through the network, checked to add up to {explains})"
+
+
+EXACT = exact("p(single)")
 
 
 def estimated(k: int) -> str:
@@ -33,15 +43,17 @@ def estimated(k: int) -> str:
 
 @dataclass(frozen=True)
 class ShapResult:
-    """SHAP values of p(single) for ``n`` alloys over ``F`` named features.
+    """SHAP values of p(single) (or p(target), :attr:`explains`) for ``n`` alloys over
+    ``F`` named features.
 
     Attributes:
-        values: ``(n, F)`` contributions to p(single).
+        values: ``(n, F)`` contributions to the explained probability.
         data: ``(n, F)`` feature values in physical units (descriptors) and mole fractions,
             for colouring plots.
         names: ``(F,)`` display names, e.g. ``ΔS_mix [J/(mol K)]`` or ``x(Co)``.
-        base_value: expected p(single) over the background.
+        base_value: expected explained probability over the background.
         method: which explainer ran.
+        explains: the probability explained, ``p(single)`` or ``p(FCC)`` …
     """
 
     values: np.ndarray
@@ -49,18 +61,28 @@ class ShapResult:
     names: tuple[str, ...]
     base_value: float
     method: str
+    explains: str = "p(single)"
 
     def mean_abs(self) -> dict[str, float]:
         """Mean |SHAP| per feature (the bar plot's numbers)."""
         return {n: float(v) for n, v in zip(self.names, np.abs(self.values).mean(axis=0))}
 
 
+def explained(model: DisentangledVAE, target: str = SINGLE) -> str:
+    """The probability :func:`explain` explains for a campaign of ``target``: ``p(FCC)`` on
+    a model that gives it, else ``p(single)`` (a single/multi model has no structure)."""
+    return f"p({target})" if target != SINGLE and gives(model, target) else "p(single)"
+
+
 def explain(model: DisentangledVAE, X: np.ndarray, background: np.ndarray, *,
-            seed: int) -> ShapResult:
-    """SHAP values of p(single) for the rows of ``X`` against ``background`` rows."""
+            seed: int, target: str = SINGLE) -> ShapResult:
+    """SHAP values of p(target) (:func:`explained`) for the rows of ``X`` against
+    ``background`` rows."""
     import shap
 
-    head = model.classifier_head()  # a copy: DeepExplainer hooks into the modules it explains
+    explains = explained(model, target)
+    column = target_column(model, target) if explains != "p(single)" else None
+    head = model.classifier_head(column)  # a copy: DeepExplainer hooks into the modules it explains
     f_x, shown = model.transform(X), model.describe(X)
     f_bg = model.transform(background)
     t_x = torch.as_tensor(f_x, dtype=torch.float32)
@@ -74,7 +96,7 @@ def explain(model: DisentangledVAE, X: np.ndarray, background: np.ndarray, *,
                 values = explainer.shap_values(t_x, check_additivity=True)
             values = np.asarray(values, dtype=np.float64).reshape(len(f_x), -1)
             base = float(np.asarray(explainer.expected_value).reshape(-1)[0])
-            method = EXACT
+            method = exact(explains)
         except Exception as exc:  # noqa: BLE001 - any DeepLIFT failure: fall back, say so
             log.info("DeepExplainer did not apply (%s: %s); estimating SHAP values with KernelExplainer",
                      type(exc).__name__, exc)
@@ -83,10 +105,15 @@ def explain(model: DisentangledVAE, X: np.ndarray, background: np.ndarray, *,
                     return head(torch.as_tensor(a, dtype=torch.float32)).numpy()[:, 0]
 
             k = min(20, len(f_bg))
-            kernel = shap.KernelExplainer(predict, shap.kmeans(f_bg, k))
-            values = np.asarray(kernel.shap_values(f_x, nsamples=200, silent=True),
-                                dtype=np.float64).reshape(len(f_x), -1)
+            state = np.random.get_state()  # Kernel SHAP samples with numpy's global generator:
+            np.random.seed(seed)           # seeded, so a round's report is the same when made again
+            try:
+                kernel = shap.KernelExplainer(predict, shap.kmeans(f_bg, k))
+                values = np.asarray(kernel.shap_values(f_x, nsamples=200, silent=True),
+                                    dtype=np.float64).reshape(len(f_x), -1)
+            finally:
+                np.random.set_state(state)
             base = float(np.asarray(kernel.expected_value).reshape(-1)[0])
             method = estimated(k)
     return ShapResult(values=values, data=shown, names=model.feature_names, base_value=base,
-                      method=method)
+                      method=method, explains=explains)

@@ -19,7 +19,7 @@ LEGEND = (
     "alloys (score 0–1, higher is closer); out = extrapolation. Acquisition: the strategy's own "
     "score (comparable within a strategy only). Repaired by: how far the strategy's raw point "
     "moved to reach the design grid (½Σ|Δx|). Why: the suggestion's three strongest SHAP "
-    "features, each with the alloy's value and its contribution to p(single) (+ raises it).")
+    "features, each with the alloy's value and its contribution to {explains} (+ raises it).")
 
 
 def _why(drivers: Sequence[Driver]) -> H.Cell | None:
@@ -47,8 +47,9 @@ def _domain(s: SuggestionRecord) -> str:
 
 
 def suggestion_section(suggestions: Sequence[SuggestionRecord], drivers: Mapping[int, Sequence[Driver]],
-                       target: str, notes: Sequence[str]) -> str:
-    """The table (one row per suggestion) with its legend and the batch's notes."""
+                       target: str, notes: Sequence[str], explains: str = "p(single)") -> str:
+    """The table (one row per suggestion) with its legend and the batch's notes; ``explains``:
+    the probability the drivers explain (p(FCC) for an FCC campaign on a phase4 model)."""
     p_name = target_p(suggestions[0], target)[0] if suggestions else "p(single)"
     by_target = p_name != "p(single)"
     header = ["#", "alloy", "strategy", p_name, *(["p(single)"] if by_target else []), "credible labels",
@@ -63,5 +64,5 @@ def suggestion_section(suggestions: Sequence[SuggestionRecord], drivers: Mapping
     numeric = {3, 4} if by_target else {3}
     numeric |= {6 + by_target, 8 + by_target}  # acquisition, repaired by
     return (H.table(header, rows, numeric=sorted(numeric))
-            + f'<p class="muted">{html.escape(LEGEND)}</p>'
+            + f'<p class="muted">{html.escape(LEGEND.format(explains=explains))}</p>'
             + "".join(f"<p>{html.escape(n)}</p>" for n in notes))

@@ -21,7 +21,7 @@ from rich.console import Group
 
 from alloyloop.cli.commands.db import URL_HELP, store_errors
 from alloyloop.cli.commands.export import EXPORT_HELP, OUT_HELP, check_export, emit_csv
-from alloyloop.cli.commands.tables import RIGHT, Column, Listing, fitted_table
+from alloyloop.cli.commands.tables import RIGHT, Column, Listing
 from alloyloop.web.cells import num
 
 app = typer.Typer(help="Design campaigns: create from a spec, run rounds, inspect them.",
@@ -57,14 +57,14 @@ def rounds_table(summaries, title: str) -> Group:  # noqa: ANN001 - RoundSummary
     """The per-round tables of ``campaign status`` and ``demo``: what happened to the
     suggestions, then the model's figures (two tables, so each fits 80 columns)."""
     rows = [s if isinstance(s, dict) else vars(s) for s in summaries]
-    counts = fitted_table(title, ["round", "status", ("suggested", RIGHT), ("labelled", RIGHT), ("hits", RIGHT),
-                                  ("failed", RIGHT), ("in lab", RIGHT), ("time", RIGHT)])
+    counts = Listing(title, [Column("round", RIGHT), Column("status"), *(Column(n, RIGHT) for n in (
+        "suggested", "labelled", "hits", "failed", "in lab", "time"))])
     for r in rows:
         seconds = r.get("seconds")
         counts.add_row(str(r["index"]), r["status"], str(r["suggestions"]), str(r["labelled"]), str(r["hits"]),
                        str(r["failed"]), str(r["pending"]), "–" if seconds is None else f"{seconds:.0f} s")
-    model = fitted_table("model (validation split)", ["round", ("mean p(single)", RIGHT), ("AUC", RIGHT),
-                                                      ("bal. acc.", RIGHT), ("ECE", RIGHT), "warm start"])
+    model = Listing("model (validation split)", [Column("round", RIGHT), *(Column(n, RIGHT) for n in (
+        "mean p(single)", "AUC", "bal. acc.", "ECE")), Column("warm start")])
     for r in rows:
         model.add_row(str(r["index"]), num(r.get("mean_p_single")), num(r.get("val_auc")),
                       num(r.get("val_balanced_accuracy")), num(r.get("val_ece")), num(r.get("warm_start")))
@@ -110,9 +110,9 @@ def examples(show: str = typer.Option(None, "--show", help="Print this example s
             raise typer.Exit(code=1) from None
         sys.stdout.write(path.read_text(encoding="utf-8"))
         return
-    table = fitted_table("bundled campaign specs (alloyloop campaign create NAME)",
-                         ["name", ("batch", RIGHT), "target", "labeler", "description"],
-                         wrap=["description"])
+    table = Listing("bundled campaign specs (alloyloop campaign create NAME)",
+                    [Column("name"), Column("batch", RIGHT), Column("target"), Column("labeler"),
+                     Column("description", wrap=True)])
     for name in example_names():
         spec = load_example(name)
         table.add_row(name, str(spec.batch_size), spec.goal.target, spec.labeler.kind,

@@ -7,12 +7,11 @@ from importlib import resources
 from pathlib import Path
 
 import typer
-from rich import box
-from rich.console import Console, Group
+from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 
-from alloyloop.cli.commands.tables import AlloyName
+from alloyloop.cli.commands.tables import RIGHT, Column, Listing
 
 app = typer.Typer(help="Inspect the alloy corpus.", no_args_is_help=True)
 # Wide enough for a descriptor table also when the output is piped to a file (unless
@@ -51,10 +50,7 @@ def show() -> None:
 
 
 def _counts(title: str, series) -> None:
-    table = Table(title=title, title_justify="left")
-    table.add_column(series.index.name or "value")
-    table.add_column("alloys", justify="right")
-    table.add_column("share", justify="right")
+    table = Listing(title, [Column(series.index.name or "value"), Column("alloys", RIGHT), Column("share", RIGHT)])
     total = int(series.sum())
     for value, n in series.items():
         table.add_row(str(value), str(int(n)), f"{n / total:.1%}")
@@ -84,15 +80,12 @@ def featurize(
     narrow = console.width < 150
     if narrow:
         features = tuple(f for f in features if f.name in CORE)
-    table = Table(title=f"Descriptors of {path.name} ({len(result.table)} alloys)", title_justify="left",
-                  box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("line", justify="right")
-    table.add_column("input / canonical key", overflow="fold", min_width=26)
-    for feature in features:
-        table.add_column(f"{feature.symbol}\n{feature.unit}" if feature.unit else feature.symbol, justify="right")
+    table = Listing(f"Descriptors of {path.name} ({len(result.table)} alloys)",
+                    [Column("line", RIGHT), Column("input"), Column("canonical key"),
+                     *(Column(f.label, RIGHT) for f in features)], head=3)
     for line, row in result.table.iterrows():
-        text = escape(row["input"]) + (" [dim]*[/dim]" if row["read_as"] else "")
-        table.add_row(str(line), Group(text, AlloyName(row["key"], "cyan")), *[f"{row[f.name]:.4g}" for f in features])
+        table.add_row(str(line), row["input"] + (" *" if row["read_as"] else ""), Text(row["key"], style="cyan"),
+                      *[f"{row[f.name]:.4g}" for f in features])
     console.print(table)
     for line, row in result.table.iterrows():
         if row["read_as"]:

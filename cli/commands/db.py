@@ -8,7 +8,8 @@ from contextlib import contextmanager
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+
+from alloyloop.cli.commands.tables import RIGHT, Column, Listing
 
 app = typer.Typer(help="The campaign store: migrate its schema, show what it holds.",
                   no_args_is_help=True)
@@ -69,8 +70,9 @@ def info(url: str = typer.Option(None, "--url", help=URL_HELP)) -> None:
 
     engine = make_engine(url)
     try:
+        # one line the terminal wraps (soft): a long path folded by rich cannot be copied whole
         console.print(f"[bold]database[/bold] {escape(display_url(engine.url))} "
-                      f"({engine.dialect.name})")
+                      f"({engine.dialect.name})", soft_wrap=True)
         with store_errors():
             state = schema_state(engine)
         console.print(f"[bold]schema[/bold]   {state.current or 'none'} (code expects {state.head})")
@@ -81,9 +83,7 @@ def info(url: str = typer.Option(None, "--url", help=URL_HELP)) -> None:
             counts = store_counts(session)
     finally:
         engine.dispose()
-    table = Table(title="rows", title_justify="left")
-    table.add_column("table")
-    table.add_column("rows", justify="right")
+    table = Listing("rows", [Column("table"), Column("rows", RIGHT)])
     for name, n in counts.rows.items():
         table.add_row(name, str(n))
     console.print(table)

@@ -5,11 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich import box
-from rich.console import Console, Group
+from rich.console import Console
 from rich.markup import escape
 from rich.padding import Padding
-from rich.table import Table
 from rich.text import Text
 
 from alloyloop.cli.commands.db import URL_HELP, store_errors
@@ -21,7 +19,7 @@ from alloyloop.cli.commands.label_text import (
     print_comparison,
     print_resolution,
 )
-from alloyloop.cli.commands.tables import AlloyName, Column, Listing
+from alloyloop.cli.commands.tables import RIGHT, Column, Listing
 from alloyloop.web.alloy_display import alloy_text
 from alloyloop.web.conflict_view import compare
 
@@ -37,10 +35,8 @@ def _refuse_on_problems(file: Path, report) -> None:  # noqa: ANN001 - a LabelIm
     """Print an import's per-row problems and exit with 1 (nothing was stored)."""
     if not report.problems:
         return
-    table = Table(title=f"{file.name}: {len(report.problems)} problem(s), nothing stored",
-                  title_justify="left", title_style="bold red")
-    for col in ("row", "column", "value", "fix"):
-        table.add_column(col, overflow="fold")
+    table = Listing(Text(f"{file.name}: {len(report.problems)} problem(s), nothing stored", style="bold red"),
+                    [Column("row", RIGHT), Column("column"), Column("value"), Column("fix", wrap=True)])
     for p in report.problems:
         table.add_row(str(p.row), p.column, p.value, p.fix)
     console.print(table)
@@ -156,26 +152,20 @@ def skipped_text(report) -> str:  # noqa: ANN001 - a LabelImportReport
             "mark repeat measurements with yes in a repeat column)")
 
 
-def preview_table(title: str, preview, detail: dict[int, str] | None = None) -> Table:  # noqa: ANN001
-    """Rows of an import: the input as written above its canonical key, so a row can be
-    traced back; two lines a row keep it readable in an 80-column terminal."""
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("row", "input / canonical key", "label", "alloy", "id"):
-        table.add_column(col, overflow="fold")
+def preview_table(title: str, preview, detail: dict[int, str] | None = None) -> Listing:  # noqa: ANN001
+    """Rows of an import: the input as written beside its canonical key, so a row can be
+    traced back; at 80 columns one record a row, the key whole on its own line."""
+    table = Listing(title, [Column("row", RIGHT), Column("input"), Column("canonical key"), Column("label"),
+                            Column("source/method"), Column("processing"), Column("alloy"), Column("id"),
+                            Column("note", wrap=True)], head=3)
     for r in preview:
-        state = "new" if r.new_alloy else "known"
-        if r.duplicate_of:
-            state += f"\n[yellow]duplicate of {escape(r.duplicate_of)}: skipped[/yellow]"
-        if r.conflict:
-            state += "\n[yellow]conflict[/yellow]"
-        label = r.outcome + (f" ({'+'.join(r.phases)})" if r.phases else "") + f"\n{r.source}/{r.method}"
-        if r.processing:
-            label += f"\n{escape(r.processing)}"
-        if detail and detail.get(r.row):
-            label += f"\n{escape(detail[r.row])}"
-        text = escape(r.text) + (" [dim]*[/dim]" if r.note else "")  # * explained below the table
-        table.add_row(str(r.row), Group(text, AlloyName(r.key, "cyan")), label, state,
-                      "" if r.label_id is None else f"#{r.label_id}")
+        notes = [f"duplicate of {r.duplicate_of}: skipped"] if r.duplicate_of else []
+        notes += ["conflict"] if r.conflict else []
+        notes += [detail[r.row]] if detail and detail.get(r.row) else []
+        table.add_row(str(r.row), r.text + (" *" if r.note else ""),  # * explained below the table
+                      Text(r.key, style="cyan"), r.outcome + (f" ({'+'.join(r.phases)})" if r.phases else ""),
+                      f"{r.source}/{r.method}", r.processing or "", "new" if r.new_alloy else "known",
+                      "" if r.label_id is None else f"#{r.label_id}", "; ".join(notes))
     return table
 
 
@@ -296,7 +286,7 @@ def calphad(
         try:
             labeler = labeler_for_campaign(spec, tdb=tdb, temperatures=temperature or (),
                                            threshold=threshold, timeout_s=timeout, workers=workers)
-            console.print(f"pycalphad with {labeler.database.name} (sha256 {labeler.database.sha256[:12]}…) "
+            console.print(f"pycalphad with {labeler.database.name} (sha256 prefix {labeler.database.sha256[:12]}) "
                           f"at {', '.join(f'{t:g} K' for t in labeler.temperatures)}, "
                           f"{labeler.workers} worker(s), {labeler.timeout_s:g} s per calculation")
             user = login_name()
@@ -320,20 +310,21 @@ def calphad(
                      if facts.get("cached_equilibria") else ""))
 
 
-def _calphad_table(campaign: str, done) -> Table:  # noqa: ANN001 - a rounds.labelling.Labelling
-    """One row per suggestion: round, alloy, label, phase fractions, time, note."""
-    table = Table(title=f"{campaign}: CALPHAD labels", title_justify="left")
-    for col in ("round", "alloy", "label", "phase fractions", "time", "note"):
-        table.add_column(col, overflow="fold")
+def _calphad_table(campaign: str, done) -> Listing:  # noqa: ANN001 - a rounds.labelling.Labelling
+    """One row per suggestion: round, alloy, result (the label, or not labelled), time,
+    phase fractions, note."""
+    table = Listing(f"{campaign}: CALPHAD labels", [Column("round", RIGHT), Column("alloy"), Column("result"),
+                                                    Column("time", RIGHT), Column("phase fractions"),
+                                                    Column("note", wrap=True)], head=2)
     for s, result in zip(done.job.open, done.results):
         calcs = result.detail.calculations
         fractions = " | ".join(f"{t:g} K: {', '.join(f'{a.name} {a.fraction:.3f}' for a in r.amounts)}"
                                for t, r in calcs if r.ok)
-        label = (f"{result.outcome} ({'+'.join(result.phases)})" if result.outcome
-                 else "[yellow]not labelled[/yellow]")
+        label = (Text(f"{result.outcome} ({'+'.join(result.phases)})") if result.outcome
+                 else Text("not labelled", style="yellow"))
         took = sum(r.seconds or 0 for _, r in calcs)
-        table.add_row(str(done.job.index_of[s.round_id]), AlloyName(s.alloy_key), label, fractions,
-                      f"{took:.2f} s" if calcs else "–", escape(result.note or ""))
+        table.add_row(str(done.job.index_of[s.round_id]), s.alloy_key, label, f"{took:.2f} s" if calcs else "–",
+                      fractions, result.note or "")
     return table
 
 

@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from alloyloop.cli.commands.db import URL_HELP, store_errors
 from alloyloop.cli.commands.export import EXPORT_HELP, OUT_HELP, check_export, emit_csv
-from alloyloop.cli.commands.tables import RIGHT, AlloyName, fitted_table
+from alloyloop.cli.commands.tables import RIGHT, Column, Listing
 
 console = Console()
 
@@ -86,9 +86,10 @@ def screen(
                  ((rank, r["composition"], f"{r['p_single']:.6f}", f"{r['acquisition']:.6f}")
                   for rank, r in enumerate(rows, 1)), out, err, "candidate(s)")
         return
-    table = fitted_table(f"top {len(rows)} of {result.scored:,} candidates ({result.feasible:,} inside the "
-                         f"design space, {result.mode}d, {result.jobs} task(s)); model of round {index}",
-                         [("rank", RIGHT), "alloy", ("p(single)", RIGHT), (acquisition, RIGHT)], wrap=["alloy"])
+    table = Listing(f"top {len(rows)} of {result.scored:,} candidates ({result.feasible:,} inside the "
+                    f"design space, {result.mode}d, {result.jobs} task(s)); model of round {index}",
+                    [Column("rank", RIGHT), Column("alloy"), Column("p(single)", RIGHT), Column(acquisition, RIGHT)],
+                    head=2)
     for rank, row in enumerate(rows, 1):
-        table.add_row(str(rank), AlloyName(row["composition"]), f"{row['p_single']:.3f}", f"{row['acquisition']:.3f}")
+        table.add_row(str(rank), row["composition"], f"{row['p_single']:.3f}", f"{row['acquisition']:.3f}")
     console.print(table)

@@ -14,9 +14,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from alloyloop.cli.commands.db import URL_HELP, store_errors
+from alloyloop.cli.commands.tables import Column, Listing
 from alloyloop.db.actors import local_actor
 
 user_app = typer.Typer(help="Accounts of the lab web app: add, list, change role or password, disable.",
@@ -80,9 +80,7 @@ def list_users(url: str = typer.Option(None, "--url", help=URL_HELP)) -> None:
     if not users:
         console.print("no accounts yet: alloyloop user add NAME --role admin")
         return
-    table = Table(title=f"{len(users)} account(s)", title_justify="left")
-    for col in ("name", "role", "active", "created"):
-        table.add_column(col)
+    table = Listing(f"{len(users)} account(s)", [Column("name"), Column("role"), Column("active"), Column("created")])
     for u in users:
         table.add_row(u.name, u.role, "yes" if u.active else "no", u.created_at.strftime("%Y-%m-%d %H:%M"))
     console.print(table)

@@ -18,29 +18,26 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from alloyloop.cli.commands.db import URL_HELP, store_errors
+from alloyloop.cli.commands.tables import RIGHT, Column, Listing
 
 console = Console()
 
 
-def proposal_tables(analysis) -> list[Table]:  # noqa: ANN001 - an XrdAnalysis
+def proposal_tables(analysis) -> list[Listing]:  # noqa: ANN001 - an XrdAnalysis
     """The phases and the peak table of a proposal, each narrow enough for 80 columns."""
-    phases = Table(title="phases", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("#", "phase", "a (Å)", "c (Å)", "Vegard a", "conf.", "peaks"):
-        phases.add_column(col, justify="right" if col not in ("phase",) else "left")
+    phases = Listing("phases", [Column("#", RIGHT), Column("phase"), *(Column(c, RIGHT) for c in (
+        "a (Å)", "c (Å)", "Vegard a", "conf.", "peaks"))], head=2)
     for k, p in enumerate(analysis.phases):
         sigma = f"±{p.a_sigma:.4f}" if p.a_sigma else ""
         phases.add_row(str(k + 1), p.structure, f"{p.a:.4f}{sigma}", f"{p.c:.4f}" if p.c else "",
                        f"{p.vegard_a:.3f}" if p.vegard_a else "", f"{p.confidence:.2f}",
                        f"{p.peaks_matched}/{p.reflections_expected}")
-    peaks = Table(title="peaks", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("2θ (°)", "d (Å)", "I (%)", "FWHM", "S/N", "phase", "hkl"):
-        peaks.add_column(col, justify="right" if col not in ("phase", "hkl") else "left")
+    peaks = Listing("peaks", [*(Column(c, RIGHT) for c in ("2θ (°)", "d (Å)", "I (%)", "FWHM", "S/N")),
+                              Column("phase"), Column("hkl")])
     for p in analysis.peaks:
         phase = "unexplained" if p.phase is None else f"{p.phase + 1} {analysis.phases[p.phase].structure}"
         peaks.add_row(f"{p.two_theta:.3f}", f"{p.d:.4f}", f"{p.relative:.1f}", f"{p.fwhm:.3f}",
@@ -204,26 +201,23 @@ def _folder(folder: Path, composition: str | None, wavelength: str | None, plot:
         plot.mkdir(parents=True, exist_ok=True)
     if composition:
         console.print(f"every file is {escape(composition)} (-c)")
-    table = Table(title=f"{len(files)} pattern(s) in {folder.name}", title_justify="left", box=box.SIMPLE_HEAD,
-                  pad_edge=False)
-    table.add_column("file", no_wrap=True)
-    for col in ("proposal", "lattices (Å)", "shift"):
-        table.add_column(col)
+    table = Listing(f"{len(files)} pattern(s) in {folder.name}",
+                    [Column("file"), Column("proposal", wrap=True), Column("lattices (Å)"), Column("shift", RIGHT)])
     done = []
     for file in files:
         alloy, problem = _file_alloy(file, composition)
         if alloy is None:
-            table.add_row(escape(file.name), escape(problem), "", "")
+            table.add_row(file.name, problem, "", "")
             continue
         try:
             with store_errors():
                 pattern, result = _analysed(file, alloy, wavelength)
         except typer.Exit:
-            table.add_row(escape(file.name), "unreadable (see above)", "", "")
+            table.add_row(file.name, "unreadable (see above)", "", "")
             continue
         lattices = ", ".join(f"{p.structure} {p.a:.3f}" for p in result.phases)
         shift = f"{result.displacement:+.2f}°" if abs(result.displacement) >= 0.03 else ""
-        table.add_row(escape(file.name), escape(_proposed(result)), lattices, shift)
+        table.add_row(file.name, _proposed(result), lattices, shift)
         done.append((file, alloy, pattern, result))
         if plot is not None:
             from alloyloop.agent.xrd.plot import pattern_png

@@ -24,11 +24,10 @@ from alloyloop.agent.suggestion import Observations, to_model_columns
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.campaigns.goal import Goal
 from alloyloop.campaigns.spec import StrategySpec
-from alloyloop.featurize.matrix import fraction_matrix
 from alloyloop.models.dvae import DisentangledVAE
 from alloyloop.models.torch_scoring import TorchScorer
 
-from tests.fixtures.dvae import TINY, corpus_rows, fast
+from tests.fixtures.dvae import TINY, fast, phase4_fitted
 
 torch.set_num_threads(1)
 
@@ -54,14 +53,9 @@ def _p_bcc(model, x: np.ndarray) -> np.ndarray:
 def campaign():
     """A phase4 DVAE on up to 100 alloys of each class, observations with y (single) and
     the structure words, and the same with a 300-point candidate pool of ``SPACE``."""
-    df = corpus_rows(PALETTE, phase4=True)
-    parts = [g.sample(min(len(g), 100), random_state=0) for _, g in df.groupby("phase4")]
-    sel = df.loc[np.concatenate([p.index.to_numpy() for p in parts])]
-    X = fraction_matrix(sel["fractions"], PALETTE)
-    words = sel["phase4"].to_numpy(dtype=object)
-    model = DisentangledVAE(FAST4, elements=PALETTE, seed=0).fit(X, words)
+    model, X, words, keys = phase4_fitted(PALETTE, FAST4, 100)
     y = np.isin(words, ("FCC", "BCC", "HCP")).astype(int)
-    obs = Observations(elements=PALETTE, X=X, y=y, keys=tuple(sel["key"]),
+    obs = Observations(elements=PALETTE, X=X, y=y, keys=keys,
                        X_pending=np.empty((0, len(PALETTE))), phase4=words)
     lattice = next(iter(Screening(max_candidates=20_000).candidates(SPACE, 0)))
     rows = np.random.default_rng(0).choice(len(lattice), 300, replace=False)

@@ -6,20 +6,16 @@ A real ``alloyloop`` process with ``COLUMNS=80``, as a terminal of that width se
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
 from alloyloop.agent.label_services import add_label
 from alloyloop.db.campaigns import SuggestionInput
 from alloyloop.db.engine import make_engine, open_session
-from alloyloop.db.status import SuggestionStatus
-from alloyloop.db.vocab import Method, Outcome, ProcessingKind, Source
 from alloyloop.featurize.composition import parse_composition
 from alloyloop.web.alloy_display import alloy_text
+from tests.fixtures.terminal import alloyloop, fits, no_word_split, whole_on_a_line
 
 CAMPAIGN = "keys-whole-campaign"
 # six-element alloys with 4-decimal keys (48 characters): too long for any table column at 80
@@ -29,8 +25,6 @@ SHORT = ("CoCrFeMnNi", "Al0.3CoCrFeNi")
 KEYS = [parse_composition(a).key for a in LONG + SHORT]
 NOTE = "weak reflection near 44.5 degrees after annealing; the literature value disagrees"
 EVIDENCE = "https://doi.org/10.1016/j.actamat.2026.117345"
-VOCABULARY = ({v.value for v in (*Source, *Method, *Outcome, *ProcessingKind, *SuggestionStatus)}
-              | {"current", "superseded", "latent_region", "botorch", "excluded", "disagree", "evidence"})
 
 
 def _labels(url: str) -> None:
@@ -79,48 +73,12 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-def _alloyloop(*args: str, columns: int = 80) -> str:
-    env = os.environ | {"COLUMNS": str(columns), "LINES": "40", "OMP_NUM_THREADS": "1"}
-    env.pop("FORCE_COLOR", None)
-    done = subprocess.run([sys.executable, "-m", "alloyloop.cli.app", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
-def _fits(output: str, columns: int = 80) -> None:
-    assert "…" not in output, output
-    wide = [line for line in output.splitlines() if len(line) > columns]
-    assert not wide, "\n".join(wide)
-
-
-def _no_word_split(output: str) -> None:
-    """No vocabulary word is split over two lines: neither folded in a table cell (its front
-    ends one line, its back starts the next line at the same column) nor in wrapped text
-    (its back starts the next line's text)."""
-    lines = output.splitlines()
-    word = re.compile(r"[A-Za-z_-]+")
-    for above, below in zip(lines, lines[1:]):
-        starts = {m.start(): m.group() for m in word.finditer(below)}
-        first = word.search(below.lstrip(" │"))
-        for m in word.finditer(above):
-            backs = [starts.get(m.start())] + ([first.group()] if first and m.end() >= len(above.rstrip()) else [])
-            for back in filter(None, backs):
-                assert m.group() + back not in VOCABULARY, (m.group(), back, above, below)
-
-
-def _whole_on_a_line(output: str, texts: list[str]) -> None:
-    lines = output.splitlines()
-    for text in texts:
-        assert any(re.search(rf"(?<![\w.]){re.escape(text)}(?![\w.])", line) for line in lines), (text, output)
-
-
 def test_label_list_keeps_the_key_whole_and_shows_evidence_and_note(store: str) -> None:
     for key in KEYS:
-        out = _alloyloop("label", "list", key, "--url", store)
-        _fits(out)
-        _no_word_split(out)
-        _whole_on_a_line(out, [key, alloy_text(key).notation, EVIDENCE, "doi:10.1016/j.jallcom.2026.170001"])
+        out = alloyloop("label", "list", key, "--url", store)
+        fits(out)
+        no_word_split(out)
+        whole_on_a_line(out, [key, alloy_text(key).notation, EVIDENCE, "doi:10.1016/j.jallcom.2026.170001"])
         # the note, word by word in order (it is free text: it may wrap between words)
         words = re.findall(r"\S+", out)
         start = words.index("weak")
@@ -130,20 +88,20 @@ def test_label_list_keeps_the_key_whole_and_shows_evidence_and_note(store: str) 
 
 
 def test_label_list_is_a_table_when_the_terminal_is_wide_enough(store: str) -> None:
-    out = _alloyloop("label", "list", KEYS[0], "--url", store, columns=220)
-    _fits(out, 220)
+    out = alloyloop("label", "list", KEYS[0], "--url", store, columns=220)
+    fits(out, 220)
     header = next(line for line in out.splitlines() if line.split()[:3] == ["id", "outcome", "status"])
     assert "evidence" in header and "note" in header
     assert sum(EVIDENCE in line and "experiment/XRD" in line for line in out.splitlines()) == 1
 
 
 def test_label_conflicts_shows_every_key_whole_and_which_labels_disagree(store: str) -> None:
-    out = _alloyloop("label", "conflicts", "--url", store)
-    _fits(out)
-    _no_word_split(out)
+    out = alloyloop("label", "conflicts", "--url", store)
+    fits(out)
+    no_word_split(out)
     # every alloy's current labels disagree (its two literature labels do): all are listed
     assert f"{len(KEYS)} alloy(s) with conflicting labels" in out
-    _whole_on_a_line(out, KEYS)
+    whole_on_a_line(out, KEYS)
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d", d) for d in re.findall(r"\b\d{4}-[\d-]*", out)), out  # dates whole
     blocks = {key: next(b for b in out.split("\n\n") if key in b) for key in KEYS}
     for key in map(lambda a: parse_composition(a).key, LONG):  # the experiment labels disagree: excluded
@@ -158,10 +116,10 @@ def test_label_conflicts_shows_every_key_whole_and_which_labels_disagree(store: 
 
 
 def test_campaign_suggestions_keeps_each_alloy_whole(store: str) -> None:
-    out = _alloyloop("campaign", "suggestions", CAMPAIGN, "--url", store)
-    _fits(out)
-    _no_word_split(out)
+    out = alloyloop("campaign", "suggestions", CAMPAIGN, "--url", store)
+    fits(out)
+    no_word_split(out)
     names = [alloy_text(k).notation for k in KEYS]
     assert max(map(len, names)) >= 40
-    _whole_on_a_line(out, names)
+    whole_on_a_line(out, names)
     assert all(parse_composition(n).key == k for n, k in zip(names, KEYS))  # a copied name is the stored alloy

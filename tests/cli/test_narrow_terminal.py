@@ -4,32 +4,15 @@ process with ``COLUMNS=80``, as a terminal of that width sets it)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from alloyloop.db.campaigns import SuggestionInput
+from tests.fixtures.terminal import alloyloop, fits
 
 CAMPAIGN = "narrow-terminal-campaign"
 ALLOYS = ("Al0.3CoCrFeNi", "Al5Co20Cr20Fe25Ni30", "Co0.2333Cr0.1667Fe0.2Mn0.2Ni0.2", "Al0.0737Co0.2263Cr0.2158Fe0.2421Ni0.2421")
-
-
-def _alloyloop(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> str:
-    run_env = os.environ | {"COLUMNS": "80", "LINES": "40", "OMP_NUM_THREADS": "1"} | (env or {})
-    run_env.pop("FORCE_COLOR", None)
-    done = subprocess.run([sys.executable, "-m", "alloyloop.cli.app", *args], capture_output=True, text=True,
-                          env=run_env, timeout=timeout)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
-def _fits(output: str) -> None:
-    assert "…" not in output, output
-    wide = [line for line in output.splitlines() if len(line) > 80]
-    assert not wide, "\n".join(wide)
 
 
 @pytest.fixture
@@ -43,12 +26,12 @@ def store(campaign_store) -> str:  # noqa: ANN001
 
 
 def test_status_and_suggestions_fit_80_columns(store: str) -> None:
-    status = _alloyloop("campaign", "status", CAMPAIGN, "--url", store)
-    _fits(status)
+    status = alloyloop("campaign", "status", CAMPAIGN, "--url", store)
+    fits(status)
     assert "completed" in status and "2 suggestion(s) in the lab" in status
     assert "Al0.3CoCrFeNi" in status  # the short notation, not only the 40-character key
-    suggestions = _alloyloop("campaign", "suggestions", CAMPAIGN, "--url", store)
-    _fits(suggestions)
+    suggestions = alloyloop("campaign", "suggestions", CAMPAIGN, "--url", store)
+    fits(suggestions)
     assert "4 suggestion(s)" in suggestions and "latent_region" in suggestions
     assert "Al5Co20" in suggestions and "0.81" in suggestions and "both" in suggestions
 
@@ -62,10 +45,10 @@ def test_the_demo_fits_80_columns_and_most_suggestions_get_a_label(tmp_path: Pat
 
     prefect = {"PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                "PREFECT_LOGGING_LEVEL": "WARNING", "PREFECT_API_URL": PREFECT_API_URL.value()}
-    out = _alloyloop("demo", "--rounds", "1", "--url", f"sqlite:///{tmp_path / 'store.sqlite3'}",
+    out = alloyloop("demo", "--rounds", "1", "--url", f"sqlite:///{tmp_path / 'store.sqlite3'}",
                      "--home", str(tmp_path / "home"), env=prefect, timeout=600)
     table = out[out.index("replayed labels"):]
-    _fits(table)
+    fits(table)
     row = next(line.split() for line in table.splitlines() if line.split()[:2] == ["0", "completed"])
     suggested, labelled = int(row[2]), int(row[3])
     assert suggested == 8 and labelled >= 6, table

@@ -4,6 +4,7 @@ alloys, and no named element vanishes. Nothing is stored; on SQLite and PostgreS
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -95,7 +96,7 @@ def test_cli_label_import_and_import_calphad_refuse_the_open_quote(db_url: str, 
     result = runner.invoke(app, ["label", "import", str(_write(tmp_path, UNTERMINATED)), "--url", db_url])
     assert result.exit_code == 1
     flat = " ".join(result.output.split())
-    assert "│ 3 " in result.output and "line 3: the quote that opens the cell \"cracked, see photo" in flat
+    assert re.search(r"^ *3 +- +\S*lab\.csv +line 3: ", result.output, re.M) and "line 3: the quote that opens the cell \"cracked, see photo" in flat
     calphad = ("composition,temperature,phase_fractions,database,note\nCoCrFeMnNi,1273,FCC_A1=1.0,TCHEA5,\"see\n"
                "Al0.5CoCrFeNi,1273,FCC_A1=0.62;BCC_B2=0.38,TCHEA5,\n")
     result = runner.invoke(app, ["label", "import-calphad", str(_write(tmp_path, calphad, "c.csv")), "--url", db_url])

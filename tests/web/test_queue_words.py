@@ -20,7 +20,8 @@ NAMES = ("VEC [e/atom]", "δ [%]", "ΔH_mix [kJ/mol]", "x(Al)")
 
 def _second_round(lab) -> list[int]:  # noqa: ANN001 - the Lab fixture
     """A round of the FCC campaign with p(FCC) stored, one empty credible set, and a report
-    folder holding each suggestion's SHAP features (as the report writes them)."""
+    folder holding each suggestion's SHAP features of p(FCC) (as the report of a phase4
+    model's FCC campaign writes them: tests/agent/test_report_target_shap.py)."""
     report = lab.data_dir.parent / "home" / "round-1" / "report"
     report.mkdir(parents=True)
     with lab.session() as s:
@@ -33,7 +34,7 @@ def _second_round(lab) -> list[int]:  # noqa: ANN001 - the Lab fixture
         ids = [m.id for m in made]
         result = ShapResult(values=np.array([[0.031, -0.012, 0.004, -0.05], [0.002, 0.04, -0.02, 0.0]]),
                             data=np.array([[7.6, 5.1, -10.2, 0.15], [8.4, 3.3, -4.5, 0.0]]),
-                            names=NAMES, base_value=0.5, method="exact")
+                            names=NAMES, base_value=0.5, method="exact", explains="p(FCC)")
         write_explanations(ids, top_drivers(result), "exact", report)
         (report / "index.html").write_text("<h1>round 1</h1>", encoding="utf-8")
         add_report(s, rnd.id, str(report / "index.html"), kind=REPORT_KIND)
@@ -47,7 +48,7 @@ def test_each_suggestion_has_its_own_explanation_and_the_campaigns_target(client
     text = client.get(f"/campaigns/{lab.campaign}/suggestions").text
     row = {sid: re.search(rf'<tr id="suggestion-{sid}">(.*?)</tr>', text, re.S).group(1) for sid in (first, second)}
     # its own features, largest |SHAP| first, with its value and signed contribution
-    assert "why: " in row[first] and "x(Al) 0.15: -0.050" in row[first] and "VEC [e/atom] 7.6: +0.031" in row[first]
+    assert "why (p(FCC)): " in row[first] and "x(Al) 0.15: -0.050" in row[first] and "VEC [e/atom] 7.6: +0.031" in row[first]
     assert row[first].index("x(Al)") < row[first].index("VEC")
     assert "δ [%] 3.3: +0.040" in row[second] and "x(Al)" not in row[second]
     # the FCC campaign's probability, named, beside p(single)
@@ -59,13 +60,14 @@ def test_each_suggestion_has_its_own_explanation_and_the_campaigns_target(client
     old = re.search(rf'<tr id="suggestion-{lab.suggestion_ids[0]}">(.*?)</tr>', text, re.S).group(1)
     assert "why: " not in old and "p(FCC)" not in old
     assert "top SHAP features" not in text  # the old round-level line is gone
+    assert "its contribution to p(FCC) (+ raises it)" in text and "contribution to p(single)" not in text
     assert read_explanations(lab.data_dir.parent / "home" / "round-1" / "report")[first][0].feature == "x(Al)"
     # the MCP tool's open suggestions say the same
     with lab.session() as s:
         told = {row["id"]: row for row in open_suggestions(s, lab.campaign)}
     assert [d["feature"] for d in told[first]["shap_features"]] == ["x(Al)", "VEC [e/atom]", "δ [%]"]
     assert "credible labels: none (no label credible)" in told[first]["explanation"]
-    assert "x(Al) 0.15: -0.050" in told[first]["explanation"] and told[lab.suggestion_ids[0]]["shap_features"] == []
+    assert "contribution to p(FCC)): x(Al) 0.15: -0.050" in told[first]["explanation"] and told[lab.suggestion_ids[0]]["shap_features"] == []
 
 
 def test_the_label_form_leads_to_the_xrd_proposal_and_the_banner_to_the_label(client, lab, page_login) -> None:  # noqa: ANN001
