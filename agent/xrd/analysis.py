@@ -207,7 +207,7 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
         # one phase by its peaks: the whole profile may need a second (broad merged lines, a
         # minority whose lines are each below the peak threshold) — the F-test decides
         done, unexplained = _profile_minority(x, y, background, pattern.radiation, done, peaks, unexplained, shift,
-                                              search.width, two_theta_range, composition, notes, lines)
+                                              search.width, two_theta_range, composition, notes, lines, starts)
     notes += done.notes
     evidence = Net(x, net, noise_level(net, window=max(51, int(4.0 / float(np.median(np.diff(x)))) // 2 * 2 + 1)),
                    search.width, peaks)
@@ -228,7 +228,7 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
 def _profile_minority(x: np.ndarray, y: np.ndarray, background: np.ndarray, radiation: Radiation, done,  # noqa: ANN001
                       peaks: list, unexplained: list[int], shift: Shift, width: float,
                       two_theta_range: tuple[float, float], composition: Mapping[str, float] | None,
-                      notes: list[str], lines: Mapping[int, tuple[int, str]]):  # noqa: ANN202
+                      notes: list[str], lines: Mapping[int, tuple[int, str]], starts: Mapping):  # noqa: ANN202
     """:func:`.minority.find` on the one phase found: the completion with the added phase and
     the peaks it explains taken off the unexplained ones. The tube lines the pattern shows
     (``lines``: peak → its reflection's label, ``111 Kβ``) are modelled in the fit."""
@@ -239,7 +239,7 @@ def _profile_minority(x: np.ndarray, y: np.ndarray, background: np.ndarray, radi
     corrected = shift.corrected(peaks, radiation.ka1)
     extra = find_minority(x, net, sigma, done.phases[0], corrected, shift=shift, wavelength=radiation.ka1,
                           ka2=radiation.ka2, ratio=radiation.ratio, width=width, two_theta_range=two_theta_range,
-                          composition=composition, tube=tube)
+                          composition=composition, tube=tube, starts=starts)
     if extra.phase is None:
         return done, unexplained
     notes.append(extra.note)

@@ -4,7 +4,7 @@ When the peak-by-peak analysis found one phase, its lines may hide a second one:
 nanocrystalline peaks merge an HCP's lines into an FCC's (or an FCC's into an L1₂'s), and a
 10–30 % σ / Laves / μ minority shows lines each below the peak finder's threshold. Each phase
 such a pattern commonly hides is tried as a candidate — the close-packed partner (FCC ↔ HCP
-of the same atomic volume), the γ / γ′ partner of an FCC or L1₂ (0.5–1 % misfit), and the
+near the same atomic volume, and at the partner's Vegard lattice), the γ / γ′ partner of an FCC or L1₂ (0.5–1 % misfit), and the
 σ / Laves / μ prototypes the alloy admits (:func:`.prototypes.admits`), at their best
 peak-matching lattice — and kept when the whole-pattern fit (:mod:`.whole_pattern`: the
 found phase as a Pawley phase, the candidate with its prototype's relative intensities, a
@@ -55,18 +55,23 @@ def profile_signal(two_theta: np.ndarray, intensity: np.ndarray, background: np.
 
 
 def _candidates(phase: IndexedPhase, peaks: Sequence[Peak], wavelength: float, two_theta_range: tuple[float, float],
-                composition: Mapping[str, float] | None) -> list[wp.Candidate]:
+                composition: Mapping[str, float] | None, starts: Mapping) -> list[wp.Candidate]:
     out: list[wp.Candidate] = []
     s = phase.structure
+    partner = {Structure.FCC: Structure.HCP, Structure.HCP: Structure.FCC}.get(s)
+    if partner is not None and partner in starts:  # the partner's Vegard lattice (an alloy's two phases differ)
+        start = starts[partner]
+        out.append(wp.candidate(partner, start.a, start.c, scaled=True))
     if s is Structure.FCC:
-        for f in (0.99, 1.0, 1.01):
+        for f in (0.98, 0.99, 1.0, 1.01, 1.02):
             a = phase.a / math.sqrt(2) * f
             out += [wp.candidate(Structure.HCP, a, a * ca, scaled=True) for ca in (1.59, 1.62, 1.65)]
         out += [wp.candidate(Structure.FCC, phase.a * (1 + m), scaled=True) for m in MISFITS]
         out += [wp.candidate(Structure.FCC, phase.a * (1 - m), scaled=True) for m in MISFITS]
     elif s is Structure.HCP and phase.c is not None:
         volume = math.sqrt(3) / 2 * phase.a ** 2 * phase.c / 2  # per atom
-        out += [wp.candidate(Structure.FCC, (4 * volume) ** (1 / 3) * f, scaled=True) for f in (0.99, 1.0, 1.01)]
+        out += [wp.candidate(Structure.FCC, (4 * volume) ** (1 / 3) * f, scaled=True)
+                for f in (0.97, 0.98, 0.99, 1.0, 1.01, 1.02, 1.03)]
     elif s is Structure.L12:
         out += [wp.candidate(Structure.FCC, phase.a / (1 + m), scaled=True) for m in MISFITS]
     if s in (Structure.FCC, Structure.BCC):
@@ -83,10 +88,10 @@ def _candidates(phase: IndexedPhase, peaks: Sequence[Peak], wavelength: float, t
 def find(x: np.ndarray, net: np.ndarray, sigma: np.ndarray, phase: IndexedPhase, peaks: Sequence[Peak], *,
          shift: Shift, wavelength: float, ka2: float | None, ratio: float, width: float,
          two_theta_range: tuple[float, float], composition: Mapping[str, float] | None,
-         tube: Sequence[float] = ()) -> ProfileMinority:
+         tube: Sequence[float] = (), starts: Mapping | None = None) -> ProfileMinority:
     """A second phase beside the one ``phase`` found on the shift-corrected ``peaks`` (module
     notes); ``tube``: wavelengths of the tube lines the pattern shows (modelled, not a phase)."""
-    extras = _candidates(phase, peaks, wavelength, two_theta_range, composition)
+    extras = _candidates(phase, peaks, wavelength, two_theta_range, composition, starts or {})
     if not extras:
         return ProfileMinority(None, None, None)
     first = wp.candidate(phase.structure, phase.a, phase.c)
@@ -108,8 +113,9 @@ def find(x: np.ndarray, net: np.ndarray, sigma: np.ndarray, phase: IndexedPhase,
     if not best:
         return ProfileMinority(None, None, None)
     base = wp.fit(x, net, sigma, [first], ka1=wavelength, ka2=ka2, values=values, tube=tube)
-    tests = [(wp.needs_phase(x, net, sigma, [first], extras[i], ka1=wavelength, ka2=ka2, base=base, tube=tube),
-              extras[i]) for i in best.values()]
+    # a σ / μ phase's many lines carry much of the intensity at a modest volume share
+    tests = [(wp.needs_phase(x, net, sigma, [first], extras[i], ka1=wavelength, ka2=ka2, base=base, tube=tube,
+                             max_share=0.9 if named else 0.5), extras[i]) for named, i in best.items()]
     test, extra = max(tests, key=lambda t: (t[0].present, t[0].f))
     if not test.present:
         return ProfileMinority(None, test, None)
@@ -128,7 +134,7 @@ def _as_phase(extra: wp.Candidate, a: float, c: float | None, a_sigma: float | N
               peaks: Sequence[Peak], wavelength: float, two_theta_range: tuple[float, float],
               test: wp.PhaseTest) -> IndexedPhase:
     """The added phase in the indexing's terms: its reflections in range, each matched to the
-    nearest peak within half that peak's width (0.06–0.5°), if any."""
+    nearest peak within half that peak's width (0.06–1°: the profile, not the peak fit, placed it), if any."""
     structure = extra.kind
     if isinstance(structure, NamedStructure):
         tab = table(structure)
@@ -148,7 +154,7 @@ def _as_phase(extra: wp.Candidate, a: float, c: float | None, a_sigma: float | N
     matches, offsets, seen, total = [], [], 0.0, 0.0
     for i in strong.tolist():
         j = int(np.argmin(np.abs(ptt - tt[i]))) if ptt.size else -1
-        hit = j >= 0 and abs(ptt[j] - tt[i]) <= max(0.06, min(0.5, 0.5 * peaks[j].fwhm))
+        hit = j >= 0 and abs(ptt[j] - tt[i]) <= max(0.06, min(1.0, 0.5 * peaks[j].fwhm))
         r = float(weight[i] * lorentz_polarisation(np.array([tt[i]]))[0])
         total += r
         if hit:

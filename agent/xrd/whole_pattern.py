@@ -107,12 +107,13 @@ def candidate(structure: Structure | NamedStructure, a: float, c: float | None =
         weight = tab.weight if scaled else None
         if structure.ordered and not scaled:
             weight = None
-    keys = np.round(planar * 1e6) + np.round(axial * 1e6) * 1e-3
-    _, first = np.unique(keys, return_index=True)  # one column per distinct d
-    first = np.sort(first)
-    w = None
-    if scaled:
-        w = np.array([weight[keys == keys[i]].sum() for i in first], float)
+    # one column per distinct (planar, axial) pair: reflections of one d share an intensity
+    _, first, inverse = np.unique(np.round(np.column_stack([planar, axial]), 6), axis=0, return_index=True,
+                                  return_inverse=True)
+    w = np.bincount(inverse.ravel(), weights=weight, minlength=len(first)) if scaled else None
+    order = np.argsort(first)
+    first = first[order]
+    w = None if w is None else w[order]
     return Candidate(label=str(getattr(structure, "value", structure)), planar=planar[first], axial=axial[first],
                      a=a, c=c if np.any(axial[first] > 0) else None, weight=w, kind=structure)
 
@@ -389,25 +390,25 @@ class PhaseTest:
 def needs_phase(x: np.ndarray, y: np.ndarray, sigma: np.ndarray, phases: Sequence[Candidate], extra: Candidate, *,
                 ka1: float, ka2: float | None = None, values: dict[str, float] | None = None,
                 base: WholeFit | None = None, significance: float = SIGNIFICANCE,
-                min_share: float = MIN_SHARE, tube: Sequence[float] = ()) -> PhaseTest:
+                min_share: float = MIN_SHARE, max_share: float = 0.5, tube: Sequence[float] = ()) -> PhaseTest:
     """Whether ``extra`` is needed beside ``phases``: both fits on the same points (near any
     reflection of either), F = ((RSS₀ − RSS₁)/Δk) / (RSS₁/(n − k₁)). The second fit starts
-    from the first and refines the extra phase's lattice and width with the others' lattices
-    (the shift, Kα2 ratio and η held); ``base``, a fit of ``phases`` alone, is reused for its
+    from the first and refines every lattice, width and η (the shift and Kα2 ratio held); ``base``, a fit of ``phases`` alone, is reused for its
     values (it is refitted on the common points)."""
     values = dict(values or (base.values if base is not None else start_values(phases)))
     width = values.get("W0", 0.2)
     pts = points_near(x, [*phases, extra], ka1, 4 * width + 0.3, tube)
     if base is None:
         base = fit(x, y, sigma, phases, ka1=ka1, ka2=ka2, values=values, points=pts, tube=tube)
-    else:
-        base = fit(x, y, sigma, phases, ka1=ka1, ka2=ka2, values=base.values, points=pts, free=[], tube=tube)
+    else:  # the same parameters the larger fit refines, on the same points: a fair comparison
+        shared = [n for n in base.values if n[0] in "acWU" and n[1:].isdigit()] + ["eta", "z", "D"]
+        base = fit(x, y, sigma, phases, ka1=ka1, ka2=ka2, values=base.values, points=pts, free=shared, tube=tube)
     k = len(phases)
     more_values = dict(base.values)
     more_values.update({f"a{k}": extra.a, f"W{k}": width, f"U{k}": 0.0})
     if extra.c is not None:
         more_values[f"c{k}"] = extra.c
-    free = [n for n in more_values if n[0] in "ac" and n[1:].isdigit()] + [f"W{k}"]
+    free = [n for n in more_values if n[0] in "acWU" and n[1:].isdigit()] + ["eta", "z", "D"]
     more = fit(x, y, sigma, [*phases, extra], ka1=ka1, ka2=ka2, values=more_values, free=free, points=pts, tube=tube)
     # residuals correlated over a peak width (misfit the model cannot take up) make the
     # points fewer than they are: both the statistic and its degrees of freedom shrink by
@@ -417,7 +418,7 @@ def needs_phase(x: np.ndarray, y: np.ndarray, sigma: np.ndarray, phases: Sequenc
     dof = max(1.0, more.points * factor - more.parameters)
     f = factor * max(0.0, (base.rss - more.rss) / dk) / max(more.rss / (more.points - more.parameters), 1e-30)
     p = float(fdtrc(dk, dof, f))
-    # a hidden phase beside the one found: one that takes most of the intensity is the found
-    # phase's texture or shape taken up by another lattice, not a minority
-    present = p < significance and min_share <= more.shares[-1] < 0.5
+    # a hidden phase beside the one found: a lattice of the found one's kind that takes most of
+    # the intensity is its texture or shape taken up by another lattice, not a minority
+    present = p < significance and min_share <= more.shares[-1] < max_share
     return PhaseTest(base, more, float(f), p, bool(present))
