@@ -4,13 +4,14 @@ When the peak-by-peak analysis found one phase, its lines may hide a second one:
 nanocrystalline peaks merge an HCP's lines into an FCC's (or an FCC's into an L1₂'s), and a
 10–30 % σ / Laves / μ minority shows lines each below the peak finder's threshold. Each phase
 such a pattern commonly hides is tried as a candidate — the close-packed partner (FCC ↔ HCP
-near the same atomic volume, and at the partner's Vegard lattice), the γ / γ′ partner of an FCC or L1₂ (0.5–1 % misfit), and the
-σ / Laves / μ prototypes the alloy admits (:func:`.prototypes.admits`), at their best
-peak-matching lattice — and kept when the whole-pattern fit (:mod:`.whole_pattern`: the
-found phase as a Pawley phase, the candidate with its prototype's relative intensities, a
-shared zero shift, displacement and Kα2 ratio) says it is needed by an F-test on the
-residual. The candidates are screened first by the residual's projection on each one's
-profile (one linear step), and only the best is refined.
+near the same atomic volume, and at the partner's Vegard lattice), the γ / γ′ partner of an
+FCC or L1₂ (0.5–1 % misfit), and the σ / Laves / μ prototypes the alloy admits
+(:func:`.prototypes.admits`) at their best peak-matching lattice — and kept when the
+whole-pattern fit (:mod:`.whole_pattern`: the found phase as a Pawley phase, the candidate
+with its prototype's relative intensities, a shared zero shift, displacement and Kα2 ratio)
+says it is needed by an F-test on the residual. The candidates are screened first by the
+residual's projection on each one's profile (one linear step); the best partner and the best
+named prototype are refined and tested, and the stronger of those found needed is kept.
 """
 
 from __future__ import annotations
@@ -164,6 +165,7 @@ def _as_phase(extra: wp.Candidate, a: float, c: float | None, a_sigma: float | N
     rms = float(math.sqrt(sum(o * o for o in offsets) / len(offsets))) if offsets else 0.0
     # the profile, not the peaks, found it: the share of its strong lines a peak shows, at least 0.5
     confidence = round(max(0.5, seen / total) if total else 0.5, 3)
-    return IndexedPhase(structure, float(a), c, float("nan") if a_sigma is None else float(a_sigma),  # type: ignore[arg-type]
-                        None if c is None else (float("nan") if c_sigma is None else float(c_sigma)),
+    a_err = float("nan") if a_sigma is None else float(a_sigma)
+    c_err = None if c is None else (float("nan") if c_sigma is None else float(c_sigma))
+    return IndexedPhase(structure, float(a), c, a_err, c_err,  # type: ignore[arg-type]
                         tuple(matches), float(test.f), confidence, rms, None)

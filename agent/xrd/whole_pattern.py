@@ -392,9 +392,11 @@ def needs_phase(x: np.ndarray, y: np.ndarray, sigma: np.ndarray, phases: Sequenc
                 base: WholeFit | None = None, significance: float = SIGNIFICANCE,
                 min_share: float = MIN_SHARE, max_share: float = 0.5, tube: Sequence[float] = ()) -> PhaseTest:
     """Whether ``extra`` is needed beside ``phases``: both fits on the same points (near any
-    reflection of either), F = ((RSS₀ − RSS₁)/Δk) / (RSS₁/(n − k₁)). The second fit starts
-    from the first and refines every lattice, width and η (the shift and Kα2 ratio held); ``base``, a fit of ``phases`` alone, is reused for its
-    values (it is refitted on the common points)."""
+    reflection of either), F = ((RSS₀ − RSS₁)/Δk) / (RSS₁/(n − k₁)), shrunk for correlated
+    residuals (module notes). Both fits refine the same parameters — every lattice and width,
+    η, the zero shift and displacement (the Kα2 ratio and tube-line shares held) — so the
+    comparison is nested and fair; ``base`` (a fit of ``phases`` alone) gives the starts
+    (without it the first fit refines everything, the Kα2 ratio too: a conservative test)."""
     values = dict(values or (base.values if base is not None else start_values(phases)))
     width = values.get("W0", 0.2)
     pts = points_near(x, [*phases, extra], ka1, 4 * width + 0.3, tube)
