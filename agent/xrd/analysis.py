@@ -29,6 +29,8 @@ from alloyloop.agent.xrd.doublet import detect_ka2, without_ka2_residue
 from alloyloop.agent.xrd.evidence import Net
 from alloyloop.agent.xrd.indexing import IndexedPhase, index_peaks
 from alloyloop.agent.xrd.lattices import Structure
+from alloyloop.agent.xrd.minority import find as find_minority
+from alloyloop.agent.xrd.minority import profile_signal
 from alloyloop.agent.xrd.named_phases import complete
 from alloyloop.agent.xrd.order import ordered_of_two
 from alloyloop.agent.xrd.pattern import Pattern, Radiation
@@ -36,12 +38,14 @@ from alloyloop.agent.xrd.peaks import DEFAULT_MIN_SNR, find_pattern_peaks, noise
 from alloyloop.agent.xrd.profile import background_window, snip_background, strip_ka2
 from alloyloop.agent.xrd.prototypes import STORE_PHASE, NamedStructure
 from alloyloop.agent.xrd.shift import Shift, refine_shift, search_shift
+from alloyloop.agent.xrd.tube_lines import LINES as TUBE_LINES
+from alloyloop.agent.xrd.tube_lines import anode_of
 from alloyloop.agent.xrd.tube_lines import assign as tube_line_peaks
 from alloyloop.agent.xrd.tube_lines import without_line_phases
 from alloyloop.agent.xrd.vegard import starting_lattice
 from alloyloop.featurize.converter import structure, unstructure
 
-ANALYSIS_VERSION = "xrd-1.4"
+ANALYSIS_VERSION = "xrd-1.5"
 """Changes whenever the analysis could give another result for the same file."""
 UNEXPLAINED_SHARE = 0.03
 """An unexplained peak counts when its area is at least this share of the strongest peak's."""
@@ -199,6 +203,11 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
         again = _without_named(peaks, done.phases, lam, two_theta_range, options, pattern.radiation, composition)
         if again is not None and _better(again[0], (done, lines, unexplained), peaks):
             (done, lines, unexplained), shift = again
+    if len(done.phases) == 1:
+        # one phase by its peaks: the whole profile may need a second (broad merged lines, a
+        # minority whose lines are each below the peak threshold) — the F-test decides
+        done, unexplained = _profile_minority(x, y, background, pattern.radiation, done, peaks, unexplained, shift,
+                                              search.width, two_theta_range, composition, notes, lines, starts)
     notes += done.notes
     evidence = Net(x, net, noise_level(net, window=max(51, int(4.0 / float(np.median(np.diff(x)))) // 2 * 2 + 1)),
                    search.width, peaks)
@@ -214,6 +223,28 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
                      f"100° ({shift.label}): refined with the phases, lattice parameters corrected")
     return _result(pattern, composition_key, peaks, done.phases, unexplained, starts, notes, shift, lines,
                    done.unindexed)
+
+
+def _profile_minority(x: np.ndarray, y: np.ndarray, background: np.ndarray, radiation: Radiation, done,  # noqa: ANN001
+                      peaks: list, unexplained: list[int], shift: Shift, width: float,
+                      two_theta_range: tuple[float, float], composition: Mapping[str, float] | None,
+                      notes: list[str], lines: Mapping[int, tuple[int, str]], starts: Mapping):  # noqa: ANN202
+    """:func:`.minority.find` on the one phase found: the completion with the added phase and
+    the peaks it explains taken off the unexplained ones. The tube lines the pattern shows
+    (``lines``: peak → its reflection's label, ``111 Kβ``) are modelled in the fit."""
+    anode = anode_of(radiation)
+    seen = {label.split(" ", 1)[1] for _, label in lines.values() if " " in label}
+    tube = [lam for name, lam in TUBE_LINES.get(anode or "", ()) if name in seen]
+    net, sigma = profile_signal(x, y, background, noise_level(y - background))
+    corrected = shift.corrected(peaks, radiation.ka1)
+    extra = find_minority(x, net, sigma, done.phases[0], corrected, shift=shift, wavelength=radiation.ka1,
+                          ka2=radiation.ka2, ratio=radiation.ratio, width=width, two_theta_range=two_theta_range,
+                          composition=composition, tube=tube, starts=starts)
+    if extra.phase is None:
+        return done, unexplained
+    notes.append(extra.note)
+    mine = {m.peak for m in extra.phase.matches if m.peak is not None}
+    return replace(done, phases=[*done.phases, extra.phase]), [i for i in unexplained if i not in mine]
 
 
 def _finish(peaks: list, found: list[IndexedPhase], unexplained: list[int], shift: Shift, radiation: Radiation,

@@ -1,0 +1,171 @@
+"""A second phase the peaks did not show, decided on the whole profile (issue #29).
+
+When the peak-by-peak analysis found one phase, its lines may hide a second one: broad
+nanocrystalline peaks merge an HCP's lines into an FCC's (or an FCC's into an L1₂'s), and a
+10–30 % σ / Laves / μ minority shows lines each below the peak finder's threshold. Each phase
+such a pattern commonly hides is tried as a candidate — the close-packed partner (FCC ↔ HCP
+near the same atomic volume, and at the partner's Vegard lattice), the γ / γ′ partner of an
+FCC or L1₂ (0.5–1 % misfit), and the σ / Laves / μ prototypes the alloy admits
+(:func:`.prototypes.admits`) at their best peak-matching lattice — and kept when the
+whole-pattern fit (:mod:`.whole_pattern`: the found phase as a Pawley phase, the candidate
+with its prototype's relative intensities, a shared zero shift, displacement and Kα2 ratio)
+says it is needed by an F-test on the residual. The candidates are screened first by the
+residual's projection on each one's profile (one linear step); the best partner and the best
+named prototype are refined and tested, and the stronger of those found needed is kept.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from alloyloop.agent.xrd import whole_pattern as wp
+from alloyloop.agent.xrd.indexing import IndexedPhase, Match
+from alloyloop.agent.xrd.lattices import Reflection, Structure, reflection_table
+from alloyloop.agent.xrd.named_phases import fit_prototype
+from alloyloop.agent.xrd.peaks import Peak
+from alloyloop.agent.xrd.prototypes import NamedStructure, admits, lorentz_polarisation, table
+from alloyloop.agent.xrd.shift import Shift
+
+MISFITS = (0.005, 0.0075, 0.01)
+"""γ′/γ lattice misfits tried (relative): Ni-based and HEA γ′ are 0.5–1 % larger than γ."""
+SCREEN_F = 25.0
+"""A candidate's screening F (scale alone, at its start lattice) must reach this to be refined."""
+
+
+@dataclass(frozen=True)
+class ProfileMinority:
+    """The phase added (or None), the F-test of the best candidate, and what to say."""
+
+    phase: IndexedPhase | None
+    test: wp.PhaseTest | None
+    note: str | None
+
+
+def profile_signal(two_theta: np.ndarray, intensity: np.ndarray, background: np.ndarray,
+                   noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The background-free profile (Kα2 kept) and each point's σ: counting noise ∝ √counts,
+    its gain from the robust local noise where there are no peaks (lower quartile), so scaled
+    or transcribed scans are weighted alike."""
+    counts = np.maximum(intensity.astype(float), 1.0)
+    gain = float(np.percentile(noise ** 2 / counts, 25))
+    return intensity - background, np.sqrt(max(gain, 1e-12) * counts)
+
+
+def _candidates(phase: IndexedPhase, peaks: Sequence[Peak], wavelength: float, two_theta_range: tuple[float, float],
+                composition: Mapping[str, float] | None, starts: Mapping) -> list[wp.Candidate]:
+    out: list[wp.Candidate] = []
+    s = phase.structure
+    partner = {Structure.FCC: Structure.HCP, Structure.HCP: Structure.FCC}.get(s)
+    if partner is not None and partner in starts:  # the partner's Vegard lattice (an alloy's two phases differ)
+        start = starts[partner]
+        out.append(wp.candidate(partner, start.a, start.c, scaled=True))
+    if s is Structure.FCC:
+        for f in (0.98, 0.99, 1.0, 1.01, 1.02):
+            a = phase.a / math.sqrt(2) * f
+            out += [wp.candidate(Structure.HCP, a, a * ca, scaled=True) for ca in (1.59, 1.62, 1.65)]
+        out += [wp.candidate(Structure.FCC, phase.a * (1 + m), scaled=True) for m in MISFITS]
+        out += [wp.candidate(Structure.FCC, phase.a * (1 - m), scaled=True) for m in MISFITS]
+    elif s is Structure.HCP and phase.c is not None:
+        volume = math.sqrt(3) / 2 * phase.a ** 2 * phase.c / 2  # per atom
+        out += [wp.candidate(Structure.FCC, (4 * volume) ** (1 / 3) * f, scaled=True)
+                for f in (0.97, 0.98, 0.99, 1.0, 1.01, 1.02, 1.03)]
+    elif s is Structure.L12:
+        out += [wp.candidate(Structure.FCC, phase.a / (1 + m), scaled=True) for m in MISFITS]
+    if s in (Structure.FCC, Structure.BCC):
+        for named in NamedStructure:
+            if not admits(named, composition):
+                continue
+            fit = fit_prototype(named, peaks, wavelength=wavelength, two_theta_range=two_theta_range,
+                                composition=composition)
+            if fit is not None:
+                out.append(wp.candidate(named, fit.a, fit.c, scaled=True))
+    return out
+
+
+def find(x: np.ndarray, net: np.ndarray, sigma: np.ndarray, phase: IndexedPhase, peaks: Sequence[Peak], *,
+         shift: Shift, wavelength: float, ka2: float | None, ratio: float, width: float,
+         two_theta_range: tuple[float, float], composition: Mapping[str, float] | None,
+         tube: Sequence[float] = (), starts: Mapping | None = None) -> ProfileMinority:
+    """A second phase beside the one ``phase`` found on the shift-corrected ``peaks`` (module
+    notes); ``tube``: wavelengths of the tube lines the pattern shows (modelled, not a phase)."""
+    extras = _candidates(phase, peaks, wavelength, two_theta_range, composition, starts or {})
+    if not extras:
+        return ProfileMinority(None, None, None)
+    first = wp.candidate(phase.structure, phase.a, phase.c)
+    values = wp.start_values([first], zero=shift.zero, displacement=shift.displacement, ratio=ratio,
+                             fwhm=max(0.02, width), eta=0.5)
+    # screened on the peaks' own shift, lattice and width (intensities only: one linear step);
+    # only a candidate that stands out is refined, with the found phase, on the whole profile
+    for i in range(len(tube)):
+        values[f"k{i}"] = 0.02
+    rough = wp.fit(x, net, sigma, [first], ka1=wavelength, ka2=ka2, values=values, free=[], tube=tube)
+    screened = wp.screen(x, net, sigma, [first], rough, extras, ka1=wavelength, ka2=ka2, tube=tube)
+    # the best of each kind (a close-packed or γ/γ′ partner, a named prototype) is refined and
+    # tested: a σ minority's lines near an FCC's can screen an HCP partner higher
+    best: dict[bool, int] = {}
+    for i, value in enumerate(screened):
+        named = isinstance(extras[i].kind, NamedStructure)
+        if value >= SCREEN_F and (named not in best or value > screened[best[named]]):
+            best[named] = i
+    if not best:
+        return ProfileMinority(None, None, None)
+    base = wp.fit(x, net, sigma, [first], ka1=wavelength, ka2=ka2, values=values, tube=tube)
+    # a σ / μ phase's many lines carry much of the intensity at a modest volume share
+    tests = [(wp.needs_phase(x, net, sigma, [first], extras[i], ka1=wavelength, ka2=ka2, base=base, tube=tube,
+                             max_share=0.9 if named else 0.5), extras[i]) for named, i in best.items()]
+    test, extra = max(tests, key=lambda t: (t[0].present, t[0].f))
+    if not test.present:
+        return ProfileMinority(None, test, None)
+    a, c = test.with_.lattices[-1]
+    a_sigma, c_sigma = test.with_.lattice_sigmas[-1]
+    found = _as_phase(extra, a, c, a_sigma, c_sigma, peaks, wavelength, two_theta_range, test)
+    share = test.with_.shares[-1]
+    note = (f"{extra.label} (a = {a:.4f} Å{'' if c is None else f', c = {c:.4f} Å'}) found by the whole-pattern "
+            f"fit: {share:.0%} of the fitted intensity, F = {test.f:.0f} (p = {test.p:.1e}); shift refined on the "
+            f"profile: zero {test.with_.zero:+.3f}°, displacement {test.with_.displacement:+.3f}° × cos θ, "
+            f"Kα2 ratio {test.with_.ratio:.2f}")
+    return ProfileMinority(found, test, note)
+
+
+def _as_phase(extra: wp.Candidate, a: float, c: float | None, a_sigma: float | None, c_sigma: float | None,
+              peaks: Sequence[Peak], wavelength: float, two_theta_range: tuple[float, float],
+              test: wp.PhaseTest) -> IndexedPhase:
+    """The added phase in the indexing's terms: its reflections in range, each matched to the
+    nearest peak within half that peak's width (0.06–1°: the profile, not the peak fit, placed it), if any."""
+    structure = extra.kind
+    if isinstance(structure, NamedStructure):
+        tab = table(structure)
+        hkl, planar, axial, weight = tab.hkl, tab.planar, tab.axial, tab.weight
+    else:
+        rt = reflection_table(structure)
+        hkl = tuple(r.hkl for r in rt.reflections)
+        planar, axial, weight = rt.planar, rt.axial, rt.weight
+    inv_d2 = planar / a ** 2 + (axial / c ** 2 if c is not None else 0.0)
+    s = wavelength * np.sqrt(inv_d2) / 2
+    lo, hi = two_theta_range
+    tt = np.degrees(2 * np.arcsin(np.minimum(s, 1.0)))
+    keep = np.flatnonzero((s < 1) & (tt >= lo) & (tt <= hi) & (weight > 0))
+    rel = weight[keep] * lorentz_polarisation(tt[keep])
+    strong = keep[rel >= 0.05 * rel.max()] if rel.size else keep
+    ptt = np.array([p.two_theta for p in peaks])
+    matches, offsets, seen, total = [], [], 0.0, 0.0
+    for i in strong.tolist():
+        j = int(np.argmin(np.abs(ptt - tt[i]))) if ptt.size else -1
+        hit = j >= 0 and abs(ptt[j] - tt[i]) <= max(0.06, min(1.0, 0.5 * peaks[j].fwhm))
+        r = float(weight[i] * lorentz_polarisation(np.array([tt[i]]))[0])
+        total += r
+        if hit:
+            seen += r
+            offsets.append(ptt[j] - tt[i])
+        matches.append(Match(Reflection(tuple(hkl[i]), 1, float(weight[i])), float(tt[i]), j if hit else None, 0.0))
+    rms = float(math.sqrt(sum(o * o for o in offsets) / len(offsets))) if offsets else 0.0
+    # the profile, not the peaks, found it: the share of its strong lines a peak shows, at least 0.5
+    confidence = round(max(0.5, seen / total) if total else 0.5, 3)
+    a_err = float("nan") if a_sigma is None else float(a_sigma)
+    c_err = None if c is None else (float("nan") if c_sigma is None else float(c_sigma))
+    return IndexedPhase(structure, float(a), c, a_err, c_err,  # type: ignore[arg-type]
+                        tuple(matches), float(test.f), confidence, rms, None)
