@@ -40,7 +40,7 @@ class DVAEConfig:
         latent_dim: size of z (2 for latent maps; 8 is the larger alternative, drawn on
             its first two principal axes in the round report and the dashboard). A 2-D z
             cannot say which of ~55 elements an alloy holds (presence decoder, grouped fold
-            0: agreement 0.20 at 2, 0.45 at 8, 0.43 at 16).
+            0, the same VAE schedule: agreement 0.23 at 2, 0.45 at 8, 0.43 at 16).
         encoder_hidden / decoder_hidden / classifier_hidden: MLP widths.
         activation: hidden non-linearity of the encoder and decoder (paper: Softplus).
         classifier_activation: hidden non-linearity of the classifier (ReLU fits the
@@ -72,8 +72,9 @@ class DVAEConfig:
             random fold 0 from 0.03 to 0.76 (TV 0.27 → 0.11) and on the grouped folds
             from ≈ 0.003 to 0.15 ± 0.16 (TV 0.33 → 0.25; unseen element systems decode
             onto a seen neighbour), but balanced accuracy falls (grouped 0.779 → 0.766,
-            fold 0 0.753 → 0.696; random 0.922 → 0.912) and a fit takes ≈ 2× the CPU time
-            (docs/benchmarks.md, 2026-12-07 session 4).
+            all on fold 0: 0.753 → 0.696, where the multinomial at z 8 gives 0.711 too;
+            random 0.922 → 0.912) and a fit takes ≈ 2× the CPU time (docs/benchmarks.md,
+            2026-12-07 session 4).
         presence_weight: weight w of the presence term (``"presence"`` only): the
             Σ_e log Bernoulli of the element set counts w times against the N-atom
             fraction term.
