@@ -80,19 +80,24 @@ def reconstruction_quality(model: DisentangledVAE, X: np.ndarray,
     Returns:
         ``tv`` (mean total-variation distance ½Σ|x − x̂|), ``tv_cleaned`` (the same
         after :func:`clean` of x̂), ``element_set_agreement`` (share of alloys whose
-        decoded elements above ``at_pct`` at.% are exactly the input's elements) and
-        ``mae_present_at_pct`` (mean |x − x̂| in at.% over the elements present).
+        decoded elements above ``at_pct`` at.% are exactly the input's elements),
+        ``mae_present_at_pct`` (mean |x − x̂| in at.% over the elements present) and,
+        for where a mismatch comes from, ``element_precision`` / ``element_recall`` of
+        the decoded elements against the input's and ``decoded_elements`` per alloy.
     """
     x = model._fractions(X)
     x_hat = model.reconstruct(x)
     present = x > 0
+    decoded = x_hat >= at_pct / 100.0
     return {
         "tv": float(0.5 * np.abs(x - x_hat).sum(axis=1).mean()),
         "tv_cleaned": float(0.5 * np.abs(x - clean(x_hat, at_pct)).sum(axis=1).mean()),
-        "element_set_agreement": float(
-            ((x_hat >= at_pct / 100.0) == present).all(axis=1).mean()),
+        "element_set_agreement": float((decoded == present).all(axis=1).mean()),
         "mae_present_at_pct": float(100 * (np.abs(x_hat - x) * present).sum()
                                     / max(present.sum(), 1)),
+        "element_precision": float((decoded & present).sum() / max(decoded.sum(), 1)),
+        "element_recall": float((decoded & present).sum() / max(present.sum(), 1)),
+        "decoded_elements": float(decoded.sum(axis=1).mean()),
     }
 
 

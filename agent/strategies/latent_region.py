@@ -79,7 +79,11 @@ class LatentRegion(LatentRegionOptions):
         score = target_proba(model, self.target)  # raises first if the model cannot
         box = np.asarray(self.box, dtype=np.float64) if self.box is not None else \
             group_region(model, observations, self.group, target=self.target)
-        d = box.shape[1]
+        d = model.config.latent_dim
+        if box.shape != (2, d):
+            raise ValueError(f"latent box {self.box!r} does not fit the model's latent space "
+                             f"(latent_dim = {d}): give ((lo, …), (hi, …)) with {d} values "
+                             "each, or a group instead of a box")
         sobol = torch.quasirandom.SobolEngine(d, scramble=True, seed=seed)
         z = box[0] + (box[1] - box[0]) * sobol.draw(self.n_points).double().numpy()
         x, dist, valid = decode_to_space(model, z, space, observations.elements,

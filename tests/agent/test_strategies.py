@@ -105,7 +105,11 @@ def test_latent_region_errors_name_the_fix(small_campaign):
     no_single = dataclasses.replace(obs, y=np.zeros_like(obs.y))
     with pytest.raises(ValueError, match="give an explicit latent box"):
         group_region(model, no_single, "magnetic")
-    box = LatentRegion(box=((-3.0, -3.0), (3.0, 3.0)), n_points=1024)
+    d = model.config.latent_dim
+    wrong = LatentRegion(box=((-3.0,) * (d + 1), (3.0,) * (d + 1)))
+    with pytest.raises(ValueError, match=rf"latent_dim = {d}\): give .* with {d} values"):
+        wrong.suggest(model, obs, space, 3, seed=1)
+    box = LatentRegion(box=((-3.0,) * d, (3.0,) * d), n_points=1024)
     batch = box.suggest(model, obs, space, 3, seed=1)
     assert len(batch) == 3 and space.feasible(_matrix(batch, space.palette)).all()
 

@@ -180,6 +180,14 @@ def test_reconstruction_and_flip_figures_have_their_shapes(data, generative):
     X, _, _ = data
     rec = reconstruction_quality(generative, X[:50])
     assert 0 <= rec["tv_cleaned"] <= 1 and 0 <= rec["element_set_agreement"] <= 1
+    # precision and recall count the same true positives: decoded elements ≥ 2 at.%
+    # that the input holds
+    x = X[:50] / X[:50].sum(1, keepdims=True)
+    decoded = generative.reconstruct(x) >= 0.02
+    assert rec["decoded_elements"] == pytest.approx(decoded.sum(axis=1).mean())
+    true_pos = (decoded & (x > 0)).sum()
+    assert rec["element_precision"] * decoded.sum() == pytest.approx(true_pos)
+    assert rec["element_recall"] * (x > 0).sum() == pytest.approx(true_pos)
     path, p = flip_paths(generative, X[:7], steps=3)
     assert path.shape == (4, 7, len(PALETTE)) and p.shape == (4, 7)
     np.testing.assert_allclose(path[0], X[:7] / X[:7].sum(1, keepdims=True))
