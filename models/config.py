@@ -101,6 +101,9 @@ class DVAEConfig:
             classifier phase). Patience 20: the classifier's best validation epoch came
             at 4–23 on the grouped folds, and the 60 epochs of patience used before
             spent half of a fit's time confirming it (docs/benchmarks.md, 2026-12-07).
+            On the random split it stops on a slow climb: 0.920 balanced accuracy over the
+            5 folds against 0.932 with patience 60, at half the classifier-phase time
+            (docs/benchmarks.md, 2026-12-07 session 4).
         selection_metric: validation metric that picks the best epoch.
         val_fraction: share of the labelled rows carved out (seeded) for validation
             when no validation set is given.
