@@ -94,6 +94,14 @@ class DVAEConfig:
         composition_prior_samples: prior draws z ~ N(0, I) per step for that term.
         kl_warmup_epochs: epochs over which the KL weight rises linearly from 0 to 1.
     Training:
+        label_smoothing: ε of the classification loss's target (binary: y·(1 − ε) + ε/2;
+            phase4: (1 − ε)·partial-label CE + ε·uniform CE), classifier phase only.
+        classifier_ema: decay of an exponential moving average of the classifier's weights
+            over the classifier phase's steps; the average is what the validation score
+            judges and the fit keeps (0 = the last step's weights). The decay is capped by
+            a warm-up, (1 + t) / (10 + t) at step t, which stays below 0.99 for ~900 steps.
+        select_after: the classifier phase keeps no epoch up to this one (its validation
+            score is logged, not compared), and the patience counts from there.
         lr, weight_decay: Adam settings.
         batch_size: labelled rows per step. An epoch is one pass over the larger of the
             labelled and unlabelled sets (the other cycles), unlabelled rows being
@@ -102,6 +110,9 @@ class DVAEConfig:
             classifier phase). Patience 20: the classifier's best validation epoch came
             at 4–23 on the grouped folds, and the 60 epochs of patience used before
             spent half of a fit's time confirming it (docs/benchmarks.md, 2026-12-07).
+            On the random split it stops on a slow climb: 0.920 balanced accuracy over the
+            5 folds against 0.932 with patience 60, at half the classifier-phase time
+            (docs/benchmarks.md, 2026-12-07 session 4).
         selection_metric: validation metric that picks the best epoch.
         val_fraction: share of the labelled rows carved out (seeded) for validation
             when no validation set is given.
@@ -176,6 +187,9 @@ class DVAEConfig:
     composition_prior_weight: float = 1.0
     composition_prior_samples: int = 256
     kl_warmup_epochs: int = 10
+    label_smoothing: float = 0.0
+    classifier_ema: float = 0.0
+    select_after: int = 0
     lr: float = 1e-3
     weight_decay: float = 0.0
     batch_size: int = 256
@@ -266,6 +280,17 @@ class DVAEConfig:
                       "use 0 to switch the element-count prior off")
         _positive_int("composition_prior_samples", self.composition_prior_samples, "e.g. 256")
         _nonneg_int("kl_warmup_epochs", self.kl_warmup_epochs, "e.g. 10 (0 = no warm-up)")
+        if not (_is_real(self.label_smoothing) and 0 <= self.label_smoothing < 0.5):
+            raise ConfigError(
+                f"label_smoothing={self.label_smoothing!r} is invalid: give a share in "
+                "[0, 0.5), e.g. 0.05 (0 = hard labels)"
+            )
+        if not (_is_real(self.classifier_ema) and 0 <= self.classifier_ema < 1):
+            raise ConfigError(
+                f"classifier_ema={self.classifier_ema!r} is invalid: give a decay in [0, 1), "
+                "e.g. 0.99 (0 = no weight average)"
+            )
+        _nonneg_int("select_after", self.select_after, "e.g. 0 (every epoch may be kept)")
         _positive_float("lr", self.lr, "e.g. 1e-3")
         _nonneg_float("weight_decay", self.weight_decay, "e.g. 0 or 1e-5")
         _positive_int("batch_size", self.batch_size, "e.g. 256")

@@ -86,8 +86,9 @@ class BinarySpace:
         return index.float()
 
     # -- objective
-    def labelled_loss(self, net: M2, x, f, t, p, *, alpha, beta, count):
-        return binary.labelled_loss(net, x, f, t, p, alpha=alpha, beta=beta, count=count)
+    def labelled_loss(self, net: M2, x, f, t, p, *, alpha, beta, count, smoothing=0.0):
+        return binary.labelled_loss(net, x, f, t, p, alpha=alpha, beta=beta, count=count,
+                                    smoothing=smoothing)
 
     def labelled_elbo(self, net: M2, x, f, t, p, count, free_bits=0.0) -> Tensor:
         return binary.elbo_terms(net, x, t, p, count, free_bits).elbo(1.0)
@@ -149,8 +150,9 @@ class Phase4Space(BinarySpace):
     def code(self, index: Tensor) -> Tensor:
         return phase.one_hot(index, self.n_classes)
 
-    def labelled_loss(self, net: M2, x, f, t, p, *, alpha, beta, count):
-        return phase.labelled_loss(net, x, f, t, p, alpha=alpha, beta=beta, count=count)
+    def labelled_loss(self, net: M2, x, f, t, p, *, alpha, beta, count, smoothing=0.0):
+        return phase.labelled_loss(net, x, f, t, p, alpha=alpha, beta=beta, count=count,
+                                   smoothing=smoothing)
 
     def labelled_elbo(self, net: M2, x, f, t, p, count, free_bits=0.0) -> Tensor:
         return phase.masked_elbo(net, x, net.classifier(f), t, p, beta=1.0, count=count,

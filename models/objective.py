@@ -91,12 +91,15 @@ def elbo_terms(model: M2, x: Tensor, y: Tensor, p_single: Tensor, count: float,
 
 
 def labelled_loss(model: M2, x: Tensor, features: Tensor, y: Tensor, p_single: Tensor, *,
-                  alpha: float, beta: float, count: float) -> tuple[Tensor, Tensor]:
+                  alpha: float, beta: float, count: float, smoothing: float = 0.0
+                  ) -> tuple[Tensor, Tensor]:
     """Mean labelled loss −ELBO + α·BCE (BCE averaged over classifier heads).
 
     Args:
         x: ``(n, E)`` fractions; features: ``(n, F)`` classifier inputs; y: ``(n,)``;
         p_single: ``(n,)`` label prior.
+        smoothing: label smoothing ε of the BCE target, y·(1 − ε) + ε/2 (the ELBO keeps
+            the hard label).
 
     Returns:
         ``(loss, bce)``: scalar loss and the scalar mean BCE (for logging).
@@ -104,7 +107,8 @@ def labelled_loss(model: M2, x: Tensor, features: Tensor, y: Tensor, p_single: T
     terms = elbo_terms(model, x, y, p_single, count)
     # Each head gets its own BCE so the heads stay an ensemble, not one wide network.
     heads = model.classifier.head_logits(features)
-    bce = F.binary_cross_entropy_with_logits(heads, y.expand_as(heads))
+    target = y * (1.0 - smoothing) + 0.5 * smoothing if smoothing else y
+    bce = F.binary_cross_entropy_with_logits(heads, target.expand_as(heads))
     return -terms.elbo(beta).mean() + alpha * bce, bce
 
 

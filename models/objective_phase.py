@@ -100,13 +100,19 @@ def partial_nll(logits: Tensor, mask: Tensor) -> Tensor:
 
 
 def labelled_loss(model: M2, x: Tensor, features: Tensor, mask: Tensor, p_single: Tensor,
-                  *, alpha: float, beta: float, count: float, free_bits: float = 0.0
-                  ) -> tuple[Tensor, Tensor]:
+                  *, alpha: float, beta: float, count: float, free_bits: float = 0.0,
+                  smoothing: float = 0.0) -> tuple[Tensor, Tensor]:
     """Mean labelled loss −ELBO + α·(partial-label cross-entropy, averaged over heads).
+
+    ``smoothing`` ε mixes the partial-label likelihood with the uniform target:
+    (1 − ε)·CE(mask) + ε·mean_k −log q_k.
 
     Returns ``(loss, ce)`` (scalars)."""
     heads = model.classifier.head_logits(features)  # (H, n, K)
     ce = partial_nll(heads, mask).mean()
+    if smoothing:
+        uniform = -torch.log_softmax(heads, dim=-1).mean()
+        ce = (1.0 - smoothing) * ce + smoothing * uniform
     elbo = masked_elbo(model, x, heads.mean(dim=0), mask, p_single, beta=beta, count=count,
                        free_bits=free_bits)
     return -elbo.mean() + alpha * ce, ce

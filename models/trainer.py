@@ -56,6 +56,28 @@ class TrainResult:
     history: list[dict[str, float]] = field(default_factory=list)
 
 
+class ClassifierAverage:
+    """An exponential moving average of the classifier's weights over optimiser steps
+    (``DVAEConfig.classifier_ema``): the weights judged on the validation rows and kept are
+    the average, which moves less from one epoch to the next than the last step's, so the
+    selected epoch depends less on which mini-batches came last. The decay warms up as
+    min(decay, (1 + t) / (10 + t)) so the random initial weights fade within a few steps."""
+
+    def __init__(self, net: M2, decay: float) -> None:
+        self.classifier = copy.deepcopy(net.classifier)
+        for param in self.classifier.parameters():
+            param.requires_grad_(False)
+        self.decay, self.t = decay, 0
+
+    def update(self, net: M2) -> None:
+        self.t += 1
+        keep = min(self.decay, (1 + self.t) / (10 + self.t))
+        with torch.no_grad():
+            for avg, cur in zip(self.classifier.parameters(), net.classifier.parameters(),
+                                strict=True):
+                avg.lerp_(cur, 1.0 - keep)
+
+
 class Trainer:
     """Trains an :class:`M2` under settings ``config`` for label space ``space``.
 
@@ -95,6 +117,7 @@ class Trainer:
         history: list[dict[str, float]] = []
         best_score, best_state, best_epoch, since_best = math.inf, None, 0, 0
         epoch = 0
+        ema = ClassifierAverage(net, c.classifier_ema) if c.classifier_ema else None
         for epoch in range(1, c.max_epochs + 1):
             beta = min(1.0, epoch / c.kl_warmup_epochs) if c.kl_warmup_epochs else 1.0
             net.train()
@@ -102,7 +125,8 @@ class Trainer:
             for _ in range(plan.steps):
                 il = plan.labelled.next()
                 loss, _ = space.labelled_loss(net, d.x_l[il], d.f_l[il], d.t_l[il], d.p_l[il],
-                                              alpha=c.alpha, beta=beta, count=c.effective_count)
+                                              alpha=c.alpha, beta=beta, count=c.effective_count,
+                                              smoothing=c.label_smoothing)
                 if plan.unlabelled is not None:
                     iu = plan.unlabelled.next()
                     lu, _ = space.unlabelled_loss(net, d.x_u[iu], d.f_u[iu], d.p_u[iu],
@@ -113,11 +137,15 @@ class Trainer:
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
+                if ema is not None:
+                    ema.update(net)
                 total += loss.item()
 
             net.eval()
+            judged = net.classifier if ema is None else ema.classifier
+            judged.eval()
             with torch.no_grad():
-                logits_v = net.classifier(d.f_v).double().numpy()
+                logits_v = judged(d.f_v).double().numpy()
             val = space.val_scores(logits_v, d.t_v_labels)
             history.append({"epoch": epoch, "phase": "classifier", "loss": total / plan.steps,
                             "beta": beta, "val_nll": val["nll"],
@@ -126,9 +154,14 @@ class Trainer:
             score = val["nll"] if c.selection_metric == "nll" else -val[c.selection_metric]
             if not math.isfinite(score):
                 score = math.inf
+            if epoch <= c.select_after and epoch < c.max_epochs:
+                continue  # too early to be kept: train on, judge later
             if best_state is None or score < best_score:
                 best_score, best_epoch, since_best = score, epoch, 0
                 best_state = copy.deepcopy(net.state_dict())
+                if ema is not None:  # the averaged classifier is the one judged and kept
+                    best_state.update({CLASSIFIER + k: v.clone()
+                                       for k, v in ema.classifier.state_dict().items()})
             else:
                 since_best += 1
             if epoch >= c.min_epochs and since_best >= c.patience:
