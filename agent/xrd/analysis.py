@@ -173,15 +173,9 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
     lam = pattern.radiation.ka1
     search = find_pattern_peaks(x, net, lam, min_snr=min_snr, width=width)
     peaks, noise = without_ka2_residue(search.peaks, pattern.radiation), search.noise
-    for hump in search.humps:
-        notes.append(f"broad hump at {hump.two_theta:.1f}° (FWHM {hump.fwhm:.1f}°, {hump.fwhm / search.width:.0f} × "
-                     "the peaks' width): amorphous or background, not indexed as a phase")
-    starts = {}
-    if composition:
-        try:
-            starts = {s: starting_lattice(s, composition) for s in Structure}
-        except KeyError as exc:
-            notes.append(f"no Vegard start ({exc.args[0]}); lattice parameters searched 2.3–4.6 Å")
+    notes += [f"broad hump at {hump.two_theta:.1f}° (FWHM {hump.fwhm:.1f}°, {hump.fwhm / search.width:.0f} × "
+              "the peaks' width): amorphous or background, not indexed as a phase" for hump in search.humps]
+    starts = _vegard_starts(composition, notes)
     two_theta_range = (float(x[0]), float(x[-1]))
     options = dict(noise=float(np.median(noise)), starts=starts, min_snr=min_snr, ka2_ratio=_ka2_ratio(stated))
     found, unexplained, shift, other = _index_shifted(peaks, lam, two_theta_range, options)
@@ -223,6 +217,18 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
                      f"100° ({shift.label}): refined with the phases, lattice parameters corrected")
     return _result(pattern, composition_key, peaks, done.phases, unexplained, starts, notes, shift, lines,
                    done.unindexed)
+
+
+def _vegard_starts(composition: Mapping[str, float] | None, notes: list[str]) -> dict:
+    """Each structure's Vegard lattice start for ``composition`` ({} without one, or when an
+    element has no tabulated lattice: then said in ``notes`` and the lattice searched freely)."""
+    if not composition:
+        return {}
+    try:
+        return {s: starting_lattice(s, composition) for s in Structure}
+    except KeyError as exc:
+        notes.append(f"no Vegard start ({exc.args[0]}); lattice parameters searched 2.3–4.6 Å")
+        return {}
 
 
 def _profile_minority(x: np.ndarray, y: np.ndarray, background: np.ndarray, radiation: Radiation, done,  # noqa: ANN001
