@@ -112,8 +112,10 @@ def latent_maps(z: np.ndarray, labels: np.ndarray, n_elements: np.ndarray, group
 
 
 def roc_and_calibration(y: np.ndarray, p: np.ndarray, path: Path, n_bins: int = 10, *,
-                        auc: str | None = None, ece: str | None = None) -> Path:
-    """ROC curve and reliability diagram of calibrated p(single) on the validation split.
+                        auc: str | None = None, ece: str | None = None, p_name: str = "p(single)",
+                        positive: str = "single-phase") -> Path:
+    """ROC curve and reliability diagram of calibrated ``p_name`` (p(single), or p(FCC)
+    for an FCC campaign) against ``y`` = 1 for ``positive`` alloys, on the validation split.
 
     ``auc`` / ``ece``: the figures as the report's table prints them (the fit's own; ECE is
     confidence-binned, :func:`alloyloop.models.calibration.expected_calibration_error`), so
@@ -129,7 +131,8 @@ def roc_and_calibration(y: np.ndarray, p: np.ndarray, path: Path, n_bins: int = 
     ax1.plot([0, 1], [0, 1], "k--", lw=0.8)
     ax1.set_xlabel("false positive rate")
     ax1.set_ylabel("true positive rate")
-    ax1.set_title(f"ROC, validation (n = {len(y)})")
+    ax1.set_title(f"ROC of {p_name}, validation (n = {len(y)})" if p_name != "p(single)"
+                  else f"ROC, validation (n = {len(y)})")
     ax1.legend(loc="lower right")
     edges = np.linspace(0, 1, n_bins + 1)
     which = np.clip(np.digitize(p, edges[1:-1]), 0, n_bins - 1)
@@ -142,8 +145,8 @@ def roc_and_calibration(y: np.ndarray, p: np.ndarray, path: Path, n_bins: int = 
     ax2.plot(mean_p, frac, "o-", lw=2, label=f"model (ECE {ece})")
     for px, fy, n in zip(mean_p, frac, sizes):
         ax2.annotate(str(n), (px, fy), textcoords="offset points", xytext=(4, -10), fontsize=7, color="#555")
-    ax2.set_xlabel("predicted p(single)")
-    ax2.set_ylabel("observed share single-phase")
+    ax2.set_xlabel(f"predicted {p_name}")
+    ax2.set_ylabel(f"observed share {positive}")
     ax2.set_title("Calibration, validation (numbers: alloys per bin)")
     ax2.set_xlim(0, 1)
     ax2.set_ylim(0, 1)

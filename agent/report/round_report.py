@@ -37,6 +37,7 @@ from alloyloop.agent.report.shap_values import explain
 from alloyloop.agent.report.suggestion_section import suggestion_section
 from alloyloop.agent.report.suggestion_shap import Driver, top_drivers, write_explanations
 from alloyloop.agent.report.suggestion_table import write_suggestions_csv
+from alloyloop.agent.report.target_fit import TargetFit, caption, fit_rows, target_fit
 from alloyloop.agent.report.xrd_patterns import XrdLabel, xrd_section
 from alloyloop.agent.training_data import RoundData
 from alloyloop.db.records import SuggestionRecord
@@ -58,6 +59,9 @@ FIGURES = {
     "reconstruction.png": "Validation alloys against their reconstructions decode(encode(x, ŷ), ŷ)",
     "label_control.png": "p(single) of 500 prior draws decoded with y = 1 and with y = 0",
 }
+LABEL_CONTROL_STRUCTURE = ("p(single) of 500 prior draws decoded as single-phase (y = each structure, "
+                           "averaged) and as multi-phase (y = multi): whether the label steers the generator "
+                           "towards single-phase alloys, the table's label control gap; not p({target})")
 PARETO_FIGURE = ("pareto.png", "p(target) against each objective (and density, cost): labelled "
                  "alloys of the design palette, this round's suggestions (stars), the "
                  "non-dominated ones ringed")
@@ -149,7 +153,7 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
     x_sugg = fraction_matrix([parse_composition(s.alloy_key).fractions for s in suggestions],
                              data.elements)
     drivers = _suggestion_drivers(model, suggestions, x_sugg, background, out, seed, target)
-    _model_figures(model, data, x_sugg, out)
+    fit = _model_figures(model, data, x_sugg, out, target)
 
     importance_file, csv_file = _data_files(out, result.method, n_rows, importance, suggestions)
     extra = [section for section in (
@@ -161,7 +165,7 @@ def write_round_report(model: DisentangledVAE, data: RoundData,
     ) if section is not None]
     facts = shown_facts(info, out.resolve().parent.parent) | {"notes": info.get("notes", [])}
     page = _page(model, data, suggestions, facts, importance, previous_importance, result.method,
-                 n_rows, agreement, extra, drivers=drivers, target=target, explains=result.explains)
+                 n_rows, agreement, extra, drivers=drivers, target=target, explains=result.explains, fit=fit)
     html_file = out / "index.html"
     html_file.write_text(page, encoding="utf-8")
     return ReportFiles(html=html_file, figures=tuple(out / f for f in FIGURES),
@@ -211,9 +215,10 @@ def _suggestion_drivers(model, suggestions: Sequence[SuggestionRecord], x_sugg: 
     return dict(zip(ids, found))
 
 
-def _model_figures(model, data: RoundData, x_sugg: np.ndarray, out: Path) -> None:
+def _model_figures(model, data: RoundData, x_sugg: np.ndarray, out: Path, target: str = SINGLE) -> TargetFit:
     """The latent map (every labelled alloy encoded with its own label, and the
-    suggestions), ROC and calibration, reconstruction and label control. A figure the
+    suggestions), ROC and calibration of p(target) (:mod:`.target_fit`, returned),
+    reconstruction and label control. A figure the
     metrics table also shows is printed as the table prints it (the fit's own value: the
     label control uses the fit's seed, so its gap is the table's)."""
     z = model.encode(data.X, data.y)
@@ -221,11 +226,9 @@ def _model_figures(model, data: RoundData, x_sugg: np.ndarray, out: Path) -> Non
     z2, z2_s = project(z, z_s)
     plots.latent_maps(z2, data.y, (data.X > 0).sum(axis=1), dominant_group(data.X, data.elements),
                       z2_s, out / "latent_map.png")
-    p_val = model.predict_proba(data.X_val)
-    metrics = model.metrics
-    plots.roc_and_calibration(data.y_val, p_val, out / "roc_calibration.png",
-                              auc=shown_metric("val_auc", metrics["val_auc"]) if "val_auc" in metrics else None,
-                              ece=shown_metric("val_ece", metrics["val_ece"]) if "val_ece" in metrics else None)
+    fit = target_fit(model, data, target)
+    plots.roc_and_calibration(fit.y, fit.p, out / "roc_calibration.png", auc=fit.auc, ece=fit.ece,
+                              p_name=fit.p_name, positive=fit.positive)
     plots.reconstruction_scatter(data.X_val, model.reconstruct(data.X_val),
                                  out / "reconstruction.png",
                                  f"{len(data.X_val)} validation alloys",
@@ -233,6 +236,7 @@ def _model_figures(model, data: RoundData, x_sugg: np.ndarray, out: Path) -> Non
     control = label_control(model, n=500, seed=model.seed)  # the fit's draws: the table's gap
     plots.label_control_hist([control["p1"]], [control["p0"]], ["own classifier"],
                              out / "label_control.png", gap=lambda v: shown_metric("label_gap", v))
+    return fit
 
 
 def _processing_section(route: str | None, counts: Mapping[str, int]) -> tuple[str, str]:
@@ -316,7 +320,7 @@ def _shap_target_note(target: str, explains: str) -> str:
 def _page(model, data: RoundData, suggestions, info, importance, previous, method, n_rows,
           agreement: Agreement | None = None, extra: Sequence[tuple[str, str]] = (), *,
           drivers: Mapping[int, Sequence[Driver]] | None = None, target: str = SINGLE,
-          explains: str = "p(single)") -> str:
+          explains: str = "p(single)", fit: TargetFit | None = None) -> str:
     m = model.metrics | {"coverage": model.coverage}
     rows = []
     for name in sorted(importance, key=importance.get, reverse=True):
@@ -325,11 +329,13 @@ def _page(model, data: RoundData, suggestions, info, importance, previous, metho
     figure_header = ["figure", "value", "what it means"]
     sections = [
         ("Round", H.key_values(_facts(info, data))),
-        ("Model (validation split)", H.table(figure_header, metric_rows(m, MODEL_METRICS), numeric=[1])),
+        ("Model (validation split)",
+         H.table(figure_header, (fit_rows(fit) if fit else []) + metric_rows(m, MODEL_METRICS), numeric=[1])),
         ("Generative half (validation split)",
          H.table(figure_header, metric_rows(m, GENERATIVE_METRICS), numeric=[1])
          + H.figure("reconstruction.png", FIGURES["reconstruction.png"])
-         + H.figure("label_control.png", FIGURES["label_control.png"])),
+         + H.figure("label_control.png", LABEL_CONTROL_STRUCTURE.format(target=target)
+                    if fit is not None and fit.by_structure else FIGURES["label_control.png"])),
         ("Suggestions", suggestion_section(suggestions, drivers or {}, target, info.get("notes", []), explains)),
         (f"What drives {explains}: SHAP values of {n_rows} labelled alloys",
          f'<p class="muted">{H.html.escape(method)}.{_shap_target_note(target, explains)}</p>'
@@ -339,7 +345,8 @@ def _page(model, data: RoundData, suggestions, info, importance, previous, metho
          H.figure("shap_change.png", FIGURES["shap_change.png"])
          + H.table(["feature", "mean |SHAP|", "previous round", "change"], rows)),
         ("Latent map", H.figure("latent_map.png", FIGURES["latent_map.png"])),
-        ("ROC and calibration", H.figure("roc_calibration.png", FIGURES["roc_calibration.png"])),
+        ("ROC and calibration", H.figure("roc_calibration.png", caption(fit, FIGURES["roc_calibration.png"])
+                                         if fit else FIGURES["roc_calibration.png"])),
     ]
     if agreement is not None:
         sections.append(("CALPHAD against experiment", agreement_html(agreement)))
