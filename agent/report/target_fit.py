@@ -56,7 +56,8 @@ def target_fit(model, data: RoundData, target: str = SINGLE) -> TargetFit:
         return TargetFit(f"p({target})", f"labelled {target}", y, p, auc, ece)
     metrics = model.metrics
     note = "" if target == SINGLE else (
-        f" Target {target}: this is p(single), as the model was trained on single/multi labels "
+        f" Target {target}: this is p(single), as the round's labels name no structures." if gives(model, target)
+        else f" Target {target}: this is p(single), as the model was trained on single/multi labels "
         "(set [model.dvae] label = \"phase4\" for p(target)).")
     return TargetFit("p(single)", "single-phase", np.asarray(data.y[data.val]), model.predict_proba(data.X_val),
                      shown_metric("val_auc", metrics["val_auc"]) if "val_auc" in metrics else None,

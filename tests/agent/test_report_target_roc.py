@@ -16,10 +16,13 @@ from sklearn.metrics import roc_auc_score
 
 from alloyloop.agent.report import plots
 from alloyloop.agent.report.metrics import shown, shown_metric
+from alloyloop.agent.report.target_fit import caption, fit_rows, target_fit
 from alloyloop.models.calibration import expected_calibration_error
+from alloyloop.models.dvae import DisentangledVAE
 from alloyloop.models.target import target_outcomes
 
 from tests.agent.test_report_target_shap import _report, phase4_round  # noqa: F401 (a fixture)
+from tests.fixtures.dvae import TINY
 
 
 def _stated(page: str, figure: str) -> str | None:
@@ -80,3 +83,12 @@ def test_a_single_campaigns_roc_and_calibration_are_unchanged(phase4_round, plot
     assert _stated(page, "ranking of p(FCC) (ROC AUC)") is None and "p(FCC)" not in tables
     assert "p(FCC)" not in page.split("<h2>ROC and calibration")[1]
     assert "ROC and calibration of p(single) on the validation split" in page
+
+
+def test_an_fcc_target_on_a_single_multi_model_says_its_roc_is_of_p_single(phase4_round) -> None:  # noqa: ANN001, F811
+    _, data, _ = phase4_round
+    binary = DisentangledVAE(TINY, elements=data.elements, seed=0).fit(data.X[data.train], data.y[data.train])
+    fit = target_fit(binary, data, "FCC")
+    assert fit.p_name == "p(single)" and not fit_rows(fit)
+    assert np.allclose(fit.p, binary.predict_proba(data.X_val)) and np.array_equal(fit.y, data.y[data.val])
+    assert "trained on single/multi labels" in caption(fit, "ROC of p(single).")
