@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from alloyloop.agent.xrd import angle_scale
 from alloyloop.agent.xrd.doublet import detect_ka2, without_ka2_residue
 from alloyloop.agent.xrd.evidence import Net
 from alloyloop.agent.xrd.indexing import IndexedPhase, index_peaks
@@ -161,8 +162,10 @@ class XrdAnalysis:
 def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
             composition_key: str | None = None, min_snr: float = DEFAULT_MIN_SNR) -> XrdAnalysis:
     """Analyse ``pattern``; ``composition`` (element → fraction) gives the Vegard starts."""
+    scan, mapped = pattern, angle_scale.to_reference(pattern)
+    pattern = mapped or scan
     x, y = pattern.two_theta, pattern.intensity
-    notes = list(pattern.notes)
+    notes = list(pattern.notes) + ([angle_scale.note(scan.radiation.ka1)] if mapped else [])
     background, width = _background(x, y)
     ka2 = detect_ka2(x, y - background, pattern.radiation, float(np.median(noise_level(y - background))))
     if ka2.note:
@@ -215,8 +218,21 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
     if done.phases and abs(float(shift.at(60.0))) >= 0.03:
         notes.append(f"peaks shifted by {float(shift.at(40.0)):+.2f}° at 40° to {float(shift.at(100.0)):+.2f}° at "
                      f"100° ({shift.label}): refined with the phases, lattice parameters corrected")
-    return _result(pattern, composition_key, peaks, done.phases, unexplained, starts, notes, shift, lines,
-                   done.unindexed)
+    result = _result(pattern, composition_key, peaks, done.phases, unexplained, starts, notes, shift, lines,
+                     done.unindexed)
+    return _on_scan_angles(result, scan) if mapped else result
+
+
+def _on_scan_angles(result: XrdAnalysis, scan: Pattern) -> XrdAnalysis:
+    """A result found on the Cu Kα1 scale (:mod:`.angle_scale`) told in the scan's own angles
+    and wavelength (the peak table, the range, the radiation)."""
+    lam = scan.radiation.ka1
+    rows = []
+    for row in result.peaks:
+        two_theta, fwhm = angle_scale.from_reference(row.two_theta, row.fwhm, lam)
+        rows.append(replace(row, two_theta=round(two_theta, 4), fwhm=round(fwhm, 5)))
+    return replace(result, peaks=tuple(rows), wavelength=lam, ka2=scan.radiation.ka2, radiation=scan.radiation.label,
+                   two_theta_range=(round(float(scan.two_theta[0]), 4), round(float(scan.two_theta[-1]), 4)))
 
 
 def _vegard_starts(composition: Mapping[str, float] | None, notes: list[str]) -> dict:

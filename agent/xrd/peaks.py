@@ -47,6 +47,10 @@ EDGE = 3.0
 """Peaks closer than this many of their widths (at most 1°) to an end of the scan are not kept."""
 OVERLAP = 1.5
 """A lone maximum broader than this many widths may hide overlapping peaks: it is fitted."""
+TAIL_REACH = 0.8
+"""A fitted component centred within this many FWHM of a stronger one, broader than it and
+carrying less than :data:`TAIL_SHARE` of its area, is that peak's asymmetric tail."""
+TAIL_SHARE = 0.35
 
 
 @dataclass(frozen=True)
@@ -274,4 +278,25 @@ def _fitted(x: np.ndarray, y: np.ndarray, noise: np.ndarray, group: list[int], l
             continue  # taller than the signal at its centre: the sloped line went negative under it
         out.append(_peak(float(pos[k]), float(amp[k]), float(fw[k]), float(amp[k] * fw[k]),
                          float(amp[k] / noise[i]), wavelength))
-    return out
+    return _tails_merged(out)
+
+
+def _tails_merged(peaks: list[Peak]) -> list[Peak]:
+    """Components (strongest first) with the asymmetric tails folded into their peaks.
+
+    A lab diffractometer's profile is asymmetric (axial divergence spreads each reflection
+    towards low angles below 2θ ≈ 90°, towards high angles above): a sum of symmetric
+    pseudo-Voigts fits it with a weaker, broader component a fraction of a width beside the
+    peak. Counted as a peak it is a reflection no lattice explains ("other"), or a second
+    lattice of the same structure; a second phase's line that close to a far stronger one is
+    not resolved by the peaks anyway. Its area is the peak's: the peak's area includes it."""
+    kept: list[Peak] = []
+    for p in peaks:
+        owner = next((k for k, q in enumerate(kept) if abs(p.two_theta - q.two_theta) < TAIL_REACH * q.fwhm
+                      and p.fwhm > q.fwhm and p.area < TAIL_SHARE * q.area), None)
+        if owner is None:
+            kept.append(p)
+        else:
+            q = kept[owner]
+            kept[owner] = Peak(q.two_theta, q.d, q.height, q.area + p.area, q.fwhm, q.snr)
+    return kept

@@ -1,0 +1,63 @@
+"""Short-wavelength scans analysed on the Cu Kα1 2θ scale (issue #29, real scans).
+
+The analysis's angular constants — matching tolerances of 0.06–0.5°, a ±1° shift search,
+smoothing and background windows in degrees, the widths below which a peak is noise — are
+those of lab Cu, Co, Fe and Cr tubes. A synchrotron scan at 0.14 Å puts a steel's peaks at
+2–11°, 0.6° apart and 0.03° wide: a 0.06° tolerance is 1.5 % of d, a 1° shift moves a peak past
+its neighbours, and an FCC + BCC steel came out as C15 + μ under a '+1.1° displacement'. Mo
+and Ag Kα scans sit between.
+
+Bragg's law maps the scan onto the 2θ the same d-spacings have at Cu Kα1 exactly
+(sin θ′ = sin θ × λ_Cu / λ), where every constant means what it was chosen for; lattice
+parameters do not change. The mapped scan is resampled on an even step (the finest of the
+mapped spacings: no profile loses points), and the peak table is mapped back to the scan's own
+angles and widths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from alloyloop.agent.xrd.pattern import ANODES, Pattern, Radiation
+
+REFERENCE = ANODES["Cu"][0]
+"""Kα1 of Cu (Å): the scale the analysis's constants are set on."""
+SHORT = 1.2
+"""Wavelengths (Å) below this (Mo, Ag, synchrotron) are analysed on the Cu Kα1 scale."""
+
+
+def _map(two_theta: np.ndarray, factor: float) -> np.ndarray:
+    return np.degrees(2 * np.arcsin(np.clip(np.sin(np.radians(two_theta) / 2) * factor, -1.0, 1.0)))
+
+
+def to_reference(pattern: Pattern) -> Pattern | None:
+    """``pattern`` on the Cu Kα1 scale, or None when its wavelength is a lab tube's (≥ 1.2 Å).
+    Points whose d-spacing Cu Kα1 cannot reach (2θ′ beyond 175°) are left out."""
+    lam = pattern.radiation.ka1
+    if lam >= SHORT:
+        return None
+    factor = REFERENCE / lam
+    inside = np.sin(np.radians(pattern.two_theta) / 2) * factor < np.sin(np.radians(175.0) / 2)
+    mapped = _map(pattern.two_theta[inside], factor)
+    y = pattern.intensity[inside]
+    step = float(np.min(np.diff(mapped)))
+    grid = np.arange(mapped[0], mapped[-1] + 0.5 * step, step)
+    ka2 = None if pattern.radiation.ka2 is None else pattern.radiation.ka2 * factor
+    radiation = Radiation(REFERENCE, ka2, pattern.radiation.ratio, pattern.radiation.origin)
+    return replace(pattern, two_theta=grid, intensity=np.interp(grid, mapped, y), radiation=radiation)
+
+
+def from_reference(two_theta: float, fwhm: float, wavelength: float) -> tuple[float, float]:
+    """A peak's 2θ and FWHM on the Cu Kα1 scale mapped back to the scan at ``wavelength``."""
+    factor = wavelength / REFERENCE
+    back = float(_map(np.array([two_theta]), factor)[0])
+    # dθ/dθ′ = (λ cos θ′) / (λ_Cu cos θ)
+    slope = factor * np.cos(np.radians(two_theta) / 2) / np.cos(np.radians(back) / 2)
+    return back, float(fwhm * slope)
+
+
+def note(wavelength: float) -> str:
+    return (f"λ {wavelength:.5f} Å is far shorter than a lab tube's: analysed on the Cu Kα1 2θ scale (same "
+            "d-spacings; the shift and angles in these notes are on that scale, the peak table on the scan's)")
