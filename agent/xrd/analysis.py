@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from alloyloop.agent.xrd import angle_scale
+from alloyloop.agent.xrd import angle_scale, inclusions
 from alloyloop.agent.xrd.doublet import detect_ka2, without_ka2_residue
 from alloyloop.agent.xrd.evidence import Net
 from alloyloop.agent.xrd.indexing import IndexedPhase, index_peaks
@@ -218,7 +218,10 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
     if done.phases and abs(float(shift.at(60.0))) >= 0.03:
         notes.append(f"peaks shifted by {float(shift.at(40.0)):+.2f}° at 40° to {float(shift.at(100.0)):+.2f}° at "
                      f"100° ({shift.label}): refined with the phases, lattice parameters corrected")
-    result = _result(pattern, composition_key, peaks, done.phases, unexplained, starts, notes, shift, lines,
+    phases, unexplained, lines, aside = inclusions.set_aside(done.phases, peaks, unexplained, lines, starts,
+                                                             composition)
+    notes += aside
+    result = _result(pattern, composition_key, peaks, phases, unexplained, starts, notes, shift, lines,
                      done.unindexed)
     return _on_scan_angles(result, scan) if mapped else result
 
