@@ -39,7 +39,9 @@ def proposal_tables(analysis) -> list[Listing]:  # noqa: ANN001 - an XrdAnalysis
     peaks = Listing("peaks", [*(Column(c, RIGHT) for c in ("2θ (°)", "d (Å)", "I (%)", "FWHM", "S/N")),
                               Column("phase"), Column("hkl")])
     for p in analysis.peaks:
-        phase = "unexplained" if p.phase is None else f"{p.phase + 1} {analysis.phases[p.phase].structure}"
+        # a peak with a label but no phase is an inclusion's (``111 MX``): not an alloy phase
+        phase = ("unexplained" if not p.hkl else "inclusion") if p.phase is None else \
+            f"{p.phase + 1} {analysis.phases[p.phase].structure}"
         peaks.add_row(f"{p.two_theta:.3f}", f"{p.d:.4f}", f"{p.relative:.1f}", f"{p.fwhm:.3f}",
                       f"{p.snr:.0f}", phase, p.hkl or "")
     return [phases, peaks]
