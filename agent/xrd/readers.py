@@ -14,6 +14,10 @@
 - **Bruker** ``.brml`` / ``.raw`` are not read: no maintained reader is on PyPI; export the
   scan from DIFFRAC.EVA as ``.xy`` or ``.xrdml``.
 
+A smoothly stepped 2θ column written to too few decimals (a synchrotron scan's 0.0091° steps as
+1.959, 1.968, …, 2.005) is read on the line or parabola through it that stays within ¾ of its
+last digit, and noted; even and irregular columns are read as written.
+
 The wavelength is the one given, else the file's when its header states one (see
 :mod:`.headers`: ``# wavelength 1.5406``, ``Anode: "Co"``, Rigaku ``*HW_XG_TARGET_NAME``,
 ``.xrdml`` ``<usedWavelength>`` / ``<anodeMaterial>``), else Cu Kα with Kα2; the radiation's
@@ -208,7 +212,41 @@ def _pattern(x: np.ndarray, y: np.ndarray, name: str, radiation: Radiation, note
     if not np.all(np.isfinite(y)):
         i = int(np.flatnonzero(~np.isfinite(y))[0])
         raise PatternFileError(name, "an intensity is not finite", "remove or fix the point", line_of(i))
-    return Pattern(x.astype(float), y.astype(float), radiation, name, notes)
+    x, said = _evened(x.astype(float))
+    return Pattern(x, y.astype(float), radiation, name, notes + said)
+
+
+ROUNDED_STEP = 0.02
+"""A 2θ column whose last written digit is more than this share of its step is rounded coarsely."""
+
+
+def _quantum(x: np.ndarray) -> float | None:
+    """The unit of the last decimal the 2θ column is written to (0.001 for ``1.959``), or None."""
+    for decimals in range(7):
+        scaled = x * 10 ** decimals
+        if np.max(np.abs(scaled - np.round(scaled))) < 1e-6 * max(1.0, float(np.max(np.abs(scaled)))):
+            return 10.0 ** -decimals
+    return None
+
+
+def _evened(x: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+    """An evenly (or smoothly) stepped scan whose 2θ column is written to too few decimals
+    (a synchrotron scan's 0.00913° steps as 1.959, 1.968, 1.977, 1.986, 1.995, 2.005: steps of
+    0.009 and 0.010) given back its steps: 2θ from a line or parabola through the point numbers
+    that stays within three quarters of the last digit of every written value. The rounding would otherwise
+    shift narrow peaks' points by up to a tenth of their width."""
+    quantum = _quantum(x)
+    steps = np.diff(x)
+    if (quantum is None or quantum <= ROUNDED_STEP * float(np.median(steps))
+            or np.ptp(steps) < 0.5 * quantum):
+        return x, ()
+    index = np.arange(x.size, dtype=float)
+    for degree in (1, 2):
+        fitted = np.polyval(np.polyfit(index, x, degree), index)
+        if np.max(np.abs(fitted - x)) <= 0.75 * quantum and np.all(np.diff(fitted) > 0):
+            return fitted, (f"2θ written to {quantum:g}° with steps of {np.min(steps):g}–{np.max(steps):g}°: "
+                            f"evened to the {float(np.mean(np.diff(fitted))):.5f}° step the column rounds",)
+    return x, ()
 
 
 def _local(tag: str) -> str:
