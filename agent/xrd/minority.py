@@ -38,11 +38,15 @@ SCREEN_F = 25.0
 
 @dataclass(frozen=True)
 class ProfileMinority:
-    """The phase added (or None), the F-test of the best candidate, and what to say."""
+    """The phase added (or None), the F-test of the best candidate, what to say, and the
+    whole-pattern fit of the phases the result keeps (the found one, and the added one if any):
+    its zero shift, displacement and Kα2 ratio are the profile's, reported with the result
+    (None when no candidate was there to test, and so no fit ran)."""
 
     phase: IndexedPhase | None
     test: wp.PhaseTest | None
     note: str | None
+    fit: wp.WholeFit | None = None
 
 
 def profile_signal(two_theta: np.ndarray, intensity: np.ndarray, background: np.ndarray,
@@ -93,15 +97,18 @@ def find(x: np.ndarray, net: np.ndarray, sigma: np.ndarray, phase: IndexedPhase,
     """A second phase beside the one ``phase`` found on the shift-corrected ``peaks`` (module
     notes); ``tube``: wavelengths of the tube lines the pattern shows (modelled, not a phase)."""
     extras = _candidates(phase, peaks, wavelength, two_theta_range, composition, starts or {})
-    if not extras:
-        return ProfileMinority(None, None, None)
+    if not extras:  # nothing to test (a σ / Laves / μ phase alone): no whole-pattern fit (a σ's
+        return ProfileMinority(None, None, None)  # dozens of Pawley lines cost 0.5–0.8 s)
     first = wp.candidate(phase.structure, phase.a, phase.c)
     values = wp.start_values([first], zero=shift.zero, displacement=shift.displacement, ratio=ratio,
                              fwhm=max(0.02, width), eta=0.5)
-    # screened on the peaks' own shift, lattice and width (intensities only: one linear step);
-    # only a candidate that stands out is refined, with the found phase, on the whole profile
     for i in range(len(tube)):
         values[f"k{i}"] = 0.02
+    # the found phase alone refined on the whole profile (shift, Kα2 ratio, lattice, widths):
+    # the shift the result reports when no phase is added, and the F-test's start
+    base = wp.fit(x, net, sigma, [first], ka1=wavelength, ka2=ka2, values=values, tube=tube)
+    # screened on the peaks' own shift, lattice and width (intensities only: one linear step);
+    # only a candidate that stands out is refined, with the found phase, on the whole profile
     rough = wp.fit(x, net, sigma, [first], ka1=wavelength, ka2=ka2, values=values, free=[], tube=tube)
     screened = wp.screen(x, net, sigma, [first], rough, extras, ka1=wavelength, ka2=ka2, tube=tube)
     # the best of each kind (a close-packed or γ/γ′ partner, a named prototype) is refined and
@@ -112,14 +119,13 @@ def find(x: np.ndarray, net: np.ndarray, sigma: np.ndarray, phase: IndexedPhase,
         if value >= SCREEN_F and (named not in best or value > screened[best[named]]):
             best[named] = i
     if not best:
-        return ProfileMinority(None, None, None)
-    base = wp.fit(x, net, sigma, [first], ka1=wavelength, ka2=ka2, values=values, tube=tube)
+        return ProfileMinority(None, None, None, base)
     # a σ / μ phase's many lines carry much of the intensity at a modest volume share
     tests = [(wp.needs_phase(x, net, sigma, [first], extras[i], ka1=wavelength, ka2=ka2, base=base, tube=tube,
                              max_share=0.9 if named else 0.5), extras[i]) for named, i in best.items()]
     test, extra = max(tests, key=lambda t: (t[0].present, t[0].f))
     if not test.present:
-        return ProfileMinority(None, test, None)
+        return ProfileMinority(None, test, None, base)
     a, c = test.with_.lattices[-1]
     a_sigma, c_sigma = test.with_.lattice_sigmas[-1]
     found = _as_phase(extra, a, c, a_sigma, c_sigma, peaks, wavelength, two_theta_range, test)
@@ -128,7 +134,7 @@ def find(x: np.ndarray, net: np.ndarray, sigma: np.ndarray, phase: IndexedPhase,
             f"fit: {share:.0%} of the fitted intensity, F = {test.f:.0f} (p = {test.p:.1e}); shift refined on the "
             f"profile: zero {test.with_.zero:+.3f}°, displacement {test.with_.displacement:+.3f}° × cos θ, "
             f"Kα2 ratio {test.with_.ratio:.2f}")
-    return ProfileMinority(found, test, note)
+    return ProfileMinority(found, test, note, test.with_)
 
 
 def _as_phase(extra: wp.Candidate, a: float, c: float | None, a_sigma: float | None, c_sigma: float | None,
