@@ -46,7 +46,7 @@ from alloyloop.agent.xrd.vegard import starting_lattice
 from alloyloop.agent.xrd.whole_pattern import WholeFit
 from alloyloop.featurize.converter import structure, unstructure
 
-ANALYSIS_VERSION = "xrd-1.6"
+ANALYSIS_VERSION = "xrd-1.7"
 """Changes whenever the analysis could give another result for the same file."""
 UNEXPLAINED_SHARE = 0.03
 """An unexplained peak counts when its area is at least this share of the strongest peak's."""
