@@ -2,7 +2,7 @@
 
 Run from the repository root (about a minute and a half on one core):
 
-    OMP_NUM_THREADS=1 python -m benchmarks.xrd_effects [--n 300] [--seed 29] [--no-write]
+    OMP_NUM_THREADS=1 python -m benchmarks.xrd_effects [--n 300] [--seed 29] [--no-write] [--failures]
 
 Phases (:mod:`alloyloop.agent.xrd.synthetic`): single FCC CoCrFeMnNi, BCC NbMoTaW, HCP
 HoDyYGdTb, B2 (Ni,Co,Fe)Al; mixtures FCC + BCC, FCC + L1₂ and the intermetallics HEAs form —
@@ -252,8 +252,22 @@ def report(rows, n: int, seed: int) -> str:  # noqa: ANN001
     return "\n".join(lines)
 
 
+def failures(rows) -> str:  # noqa: ANN001
+    """Each pattern whose phase set is wrong: its index in the seeded list, truth (structure,
+    a, c, fraction), proposal and conditions — enough to rebuild it in a test."""
+    out = ["", "Patterns called wrong (index, truth, proposal, conditions):"]
+    for i, (case, result, _) in enumerate(rows):
+        if _called_right(case, result):
+            continue
+        truth = [(_name(p), round(p.a, 4), None if p.c is None else round(p.c, 4), round(p.fraction, 3))
+                 for p in case.phases]
+        got = sorted(p.structure for p in result.phases) + (["other"] if "other" in result.proposed_phases else [])
+        out.append(f"{i} {case.kind} {truth} -> {got or result.outcome}\n    {case.conditions!r}")
+    return "\n".join(out)
+
+
 def main() -> None:
-    seeded_main(__doc__, run, report, "xrd-effects", 300, 29)
+    seeded_main(__doc__, run, report, "xrd-effects", 300, 29, failures)
 
 
 if __name__ == "__main__":

@@ -208,15 +208,21 @@ def report(data: dict, n: int, seed: int) -> str:
     return "\n".join(lines)
 
 
-def seeded_main(doc: str, run_fn, report_fn, section: str, n: int, seed: int) -> None:  # noqa: ANN001
-    """The command line of a seeded synthetic benchmark: ``--n``, ``--seed``, ``--no-write``."""
+def seeded_main(doc: str, run_fn, report_fn, section: str, n: int, seed: int,  # noqa: ANN001
+                failures_fn=None) -> None:  # noqa: ANN001
+    """The command line of a seeded synthetic benchmark: ``--n``, ``--seed``, ``--no-write``, and
+    ``--failures`` (with ``failures_fn``: each pattern called wrong, to look at one by one)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--n", type=int, default=n)
     parser.add_argument("--seed", type=int, default=seed)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--failures", action="store_true", help="list the patterns called wrong and their conditions")
     args = parser.parse_args()
-    text = report_fn(run_fn(args.n, args.seed), args.n, args.seed)
+    rows = run_fn(args.n, args.seed)
+    text = report_fn(rows, args.n, args.seed)
     print(text)
+    if args.failures and failures_fn is not None:
+        print(failures_fn(rows))
     if not args.no_write:
         write_section(section, text)
 

@@ -44,13 +44,17 @@ from alloyloop.agent.xrd.tube_lines import anode_of
 from alloyloop.agent.xrd.tube_lines import assign as tube_line_peaks
 from alloyloop.agent.xrd.tube_lines import without_line_phases
 from alloyloop.agent.xrd.vegard import starting_lattice
+from alloyloop.agent.xrd.whole_pattern import WholeFit
 from alloyloop.featurize.converter import structure, unstructure
 
-ANALYSIS_VERSION = "xrd-1.6"
+ANALYSIS_VERSION = "xrd-1.8"
 """Changes whenever the analysis could give another result for the same file."""
 UNEXPLAINED_SHARE = 0.03
 """An unexplained peak counts when its area is at least this share of the strongest peak's."""
 SOLID_SOLUTIONS = ("FCC", "BCC", "HCP")
+SHIFT_SOURCES = ("peaks", "whole-pattern fit")
+"""Where a result's zero shift and displacement come from: the peak positions' refinement, or
+the whole-pattern (Pawley-style) fit of the phases on the profile (:mod:`.whole_pattern`)."""
 SHIFT_GAIN = 0.02
 """A refined shift that raises the phases' total score by this much over the unshifted peaks is kept."""
 
@@ -131,10 +135,18 @@ class XrdAnalysis:
     displacement: float = 0.0
     """Refined sample displacement D (degrees 2θ at θ → 0)."""
     displacement_sigma: float | None = None
+    ka2_ratio: float | None = None
+    """Kα2/Kα1 intensity ratio of the whole-pattern fit (refined; 0 when the analysis found no
+    Kα2 line); None when only the peaks were used (and in records of before xrd-1.6)."""
+    shift_source: str = "peaks"
+    """Where ``zero_shift``, ``displacement`` (and ``ka2_ratio``) come from: one of
+    :data:`SHIFT_SOURCES`. Records of before xrd-1.6 read as ``peaks``, which they were."""
 
     def __post_init__(self) -> None:
         if self.outcome not in (None, "single", "multi"):
             raise ValueError(f"outcome {self.outcome!r}: single, multi or none")
+        if self.shift_source not in SHIFT_SOURCES:
+            raise ValueError(f"shift source {self.shift_source!r}: use one of {', '.join(SHIFT_SOURCES)}")
         if any(not 0 <= i < len(self.peaks) for i in self.unexplained):
             raise ValueError("an unexplained peak index is outside the peak table")
 
@@ -147,6 +159,16 @@ class XrdAnalysis:
     @classmethod
     def from_dict(cls, data: Mapping) -> XrdAnalysis:
         return structure(dict(data), cls, what="XRD analysis field")
+
+    @property
+    def shift_text(self) -> str:
+        """The refined shift in words, and where it came from (the CLI and the web page show it)."""
+        def pm(sigma: float | None) -> str:
+            return f" ± {sigma:.3f}" if sigma is not None else ""
+
+        ratio = "" if self.ka2_ratio is None else f", Kα2 ratio {self.ka2_ratio:.2f}"
+        return (f"zero shift {self.zero_shift:+.3f}°{pm(self.zero_shift_sigma)}, displacement "
+                f"{self.displacement:+.3f}°{pm(self.displacement_sigma)} × cos θ{ratio} ({self.shift_source})")
 
     @property
     def summary(self) -> str:
@@ -184,26 +206,13 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
     found, unexplained, shift, other = _index_shifted(peaks, lam, two_theta_range, options)
     done, lines, unexplained = _finish(peaks, found, unexplained, shift, pattern.radiation, two_theta_range,
                                        composition)
-    if other is not None and _doubtful(done, unexplained, peaks):
-        # the shift was refined with the cubic/HCP phases; when a named phase or strong
-        # unexplained peaks say those were the wrong phases, the shift may be wrong too: the
-        # unshifted peaks (the named-phase fit has its own offset) get their chance. And the
-        # other way round: a displaced BCC + C15 pattern read unshifted makes an HCP of the
-        # BCC (110) and a C15 line, which outscores the BCC alone before the C15 is fitted;
-        # read shifted, the C15 takes its lines
-        again = _finish(peaks, *other, pattern.radiation, two_theta_range, composition)
-        if _better(again, (done, lines, unexplained), peaks):
-            (done, lines, unexplained), shift = again, other[2]
-    if any(isinstance(p.structure, NamedStructure) for p in done.phases):
-        # the named phase's lines may have misled the shift search and the cubic/HCP indexing
-        # (a σ or μ pattern has dozens of lines): index the peaks it does not explain again
-        again = _without_named(peaks, done.phases, lam, two_theta_range, options, pattern.radiation, composition)
-        if again is not None and _better(again[0], (done, lines, unexplained), peaks):
-            (done, lines, unexplained), shift = again
+    (done, lines, unexplained), shift = _second_readings(peaks, (done, lines, unexplained), shift, other, lam,
+                                                         two_theta_range, options, pattern.radiation, composition)
+    profile = None
     if len(done.phases) == 1:
         # one phase by its peaks: the whole profile may need a second (broad merged lines, a
         # minority whose lines are each below the peak threshold) — the F-test decides
-        done, unexplained = _profile_minority(x, y, background, pattern.radiation, done, peaks, unexplained, shift,
+        done, unexplained, profile = _profile_minority(x, y, background, pattern.radiation, done, peaks, unexplained, shift,
                                               search.width, two_theta_range, composition, notes, lines, starts)
     notes += done.notes
     evidence = Net(x, net, noise_level(net, window=max(51, int(4.0 / float(np.median(np.diff(x)))) // 2 * 2 + 1)),
@@ -222,7 +231,7 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
                                                              composition)
     notes += aside
     result = _result(pattern, composition_key, peaks, phases, unexplained, starts, notes, shift, lines,
-                     done.unindexed)
+                     done.unindexed, profile)
     return _on_scan_angles(result, scan) if mapped else result
 
 
@@ -236,6 +245,31 @@ def _on_scan_angles(result: XrdAnalysis, scan: Pattern) -> XrdAnalysis:
         rows.append(replace(row, two_theta=round(two_theta, 4), fwhm=round(fwhm, 5)))
     return replace(result, peaks=tuple(rows), wavelength=lam, ka2=scan.radiation.ka2, radiation=scan.radiation.label,
                    two_theta_range=(round(float(scan.two_theta[0]), 4), round(float(scan.two_theta[-1]), 4)))
+
+
+def _second_readings(peaks: list, reading: tuple, shift: Shift, other, lam: float,  # noqa: ANN001
+                     two_theta_range: tuple[float, float], options: dict, radiation: Radiation,
+                     composition: Mapping[str, float] | None) -> tuple[tuple, Shift]:
+    """The reading ``(done, lines, unexplained)`` and its shift, or a second reading of the
+    peaks that explains them better: unshifted (or shifted), or without a named phase's lines."""
+    done, lines, unexplained = reading
+    if other is not None and _doubtful(done, unexplained, peaks):
+        # the shift was refined with the cubic/HCP phases; when a named phase or strong
+        # unexplained peaks say those were the wrong phases, the shift may be wrong too: the
+        # unshifted peaks (the named-phase fit has its own offset) get their chance. And the
+        # other way round: a displaced BCC + C15 pattern read unshifted makes an HCP of the
+        # BCC (110) and a C15 line, which outscores the BCC alone before the C15 is fitted;
+        # read shifted, the C15 takes its lines
+        again = _finish(peaks, *other, radiation, two_theta_range, composition)
+        if _better(again, (done, lines, unexplained), peaks):
+            (done, lines, unexplained), shift = again, other[2]
+    if any(isinstance(p.structure, NamedStructure) for p in done.phases):
+        # the named phase's lines may have misled the shift search and the cubic/HCP indexing
+        # (a σ or μ pattern has dozens of lines): index the peaks it does not explain again
+        again = _without_named(peaks, done.phases, lam, two_theta_range, options, radiation, composition)
+        if again is not None and _better(again[0], (done, lines, unexplained), peaks):
+            (done, lines, unexplained), shift = again
+    return (done, lines, unexplained), shift
 
 
 def _vegard_starts(composition: Mapping[str, float] | None, notes: list[str]) -> dict:
@@ -256,7 +290,9 @@ def _profile_minority(x: np.ndarray, y: np.ndarray, background: np.ndarray, radi
                       notes: list[str], lines: Mapping[int, tuple[int, str]], starts: Mapping):  # noqa: ANN202
     """:func:`.minority.find` on the one phase found: the completion with the added phase and
     the peaks it explains taken off the unexplained ones. The tube lines the pattern shows
-    (``lines``: peak → its reflection's label, ``111 Kβ``) are modelled in the fit."""
+    (``lines``: peak → its reflection's label, ``111 Kβ``) are modelled in the fit. Last, the
+    whole-pattern fit of the phases kept (its shift is reported; the peaks' ``shift`` still
+    places the phases' lines for the steps after this one)."""
     anode = anode_of(radiation)
     seen = {label.split(" ", 1)[1] for _, label in lines.values() if " " in label}
     tube = [lam for name, lam in TUBE_LINES.get(anode or "", ()) if name in seen]
@@ -266,10 +302,10 @@ def _profile_minority(x: np.ndarray, y: np.ndarray, background: np.ndarray, radi
                           ka2=radiation.ka2, ratio=radiation.ratio, width=width, two_theta_range=two_theta_range,
                           composition=composition, tube=tube, starts=starts)
     if extra.phase is None:
-        return done, unexplained
+        return done, unexplained, extra.fit
     notes.append(extra.note)
     mine = {m.peak for m in extra.phase.matches if m.peak is not None}
-    return replace(done, phases=[*done.phases, extra.phase]), [i for i in unexplained if i not in mine]
+    return replace(done, phases=[*done.phases, extra.phase]), [i for i in unexplained if i not in mine], extra.fit
 
 
 def _finish(peaks: list, found: list[IndexedPhase], unexplained: list[int], shift: Shift, radiation: Radiation,
@@ -406,7 +442,9 @@ def _significant(shift: Shift) -> bool:
 
 def _result(pattern: Pattern, key: str | None, peaks, found: list[IndexedPhase], unexplained: list[int],  # noqa: ANN001
             starts, notes: list[str], shift: Shift, lines: dict[int, tuple[int, str]] | None = None,
-            unindexed: bool = False) -> XrdAnalysis:  # noqa: ANN001
+            unindexed: bool = False, profile: WholeFit | None = None) -> XrdAnalysis:  # noqa: ANN001
+    """The result record; ``profile``: the whole-pattern fit, when it ran, whose zero shift,
+    displacement and Kα2 ratio are reported instead of the peaks' refinement."""
     top = max((p.area for p in peaks), default=1.0) or 1.0
     owner: dict[int, tuple[int, str]] = dict(lines or {})
     for k, phase in enumerate(found):
@@ -444,8 +482,18 @@ def _result(pattern: Pattern, key: str | None, peaks, found: list[IndexedPhase],
         two_theta_range=(round(float(pattern.two_theta[0]), 4), round(float(pattern.two_theta[-1]), 4)),
         composition=key, phases=phases, peaks=rows, unexplained=tuple(unexplained), outcome=outcome,
         proposed_phases=tuple(dict.fromkeys(names)), notes=tuple(notes), unindexed=unindexed,
-        zero_shift=round(shift.zero, 4), zero_shift_sigma=_finite(shift.zero_sigma),
-        displacement=round(shift.displacement, 4), displacement_sigma=_finite(shift.displacement_sigma))
+        **_shift_fields(shift, profile))
+
+
+def _shift_fields(shift: Shift, profile: WholeFit | None) -> dict:
+    """The result's shift fields: the whole-pattern fit's when it ran, else the peaks'."""
+    if profile is None:
+        return dict(zero_shift=round(shift.zero, 4), zero_shift_sigma=_finite(shift.zero_sigma),
+                    displacement=round(shift.displacement, 4), displacement_sigma=_finite(shift.displacement_sigma),
+                    shift_source="peaks")
+    return dict(zero_shift=round(profile.zero, 4), zero_shift_sigma=_finite(profile.zero_sigma),
+                displacement=round(profile.displacement, 4), displacement_sigma=_finite(profile.displacement_sigma),
+                ka2_ratio=round(profile.ratio, 3), shift_source="whole-pattern fit")
 
 
 def _ka2_ratio(radiation: Radiation) -> float | None:

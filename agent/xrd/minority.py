@@ -6,7 +6,9 @@ nanocrystalline peaks merge an HCP's lines into an FCC's (or an FCC's into an L1
 such a pattern commonly hides is tried as a candidate — the close-packed partner (FCC ↔ HCP
 near the same atomic volume, and at the partner's Vegard lattice), the γ / γ′ partner of an
 FCC or L1₂ (0.5–1 % misfit), and the σ / Laves / μ prototypes the alloy admits
-(:func:`.prototypes.admits`) at their best peak-matching lattice — and kept when the
+(:func:`.prototypes.admits`) at their best peak-matching lattice and, beside an FCC or BCC, at
+the lattice their lines match best in the found phase's residual (:mod:`.residual_lattices`:
+a minority whose lines no peak placed) — and kept when the
 whole-pattern fit (:mod:`.whole_pattern`: the found phase as a Pawley phase, the candidate
 with its prototype's relative intensities, a shared zero shift, displacement and Kα2 ratio)
 says it is needed by an F-test on the residual. The candidates are screened first by the
@@ -28,6 +30,7 @@ from alloyloop.agent.xrd.lattices import Reflection, Structure, reflection_table
 from alloyloop.agent.xrd.named_phases import fit_prototype
 from alloyloop.agent.xrd.peaks import Peak
 from alloyloop.agent.xrd.prototypes import NamedStructure, admits, lorentz_polarisation, table
+from alloyloop.agent.xrd.residual_lattices import best_lattices
 from alloyloop.agent.xrd.shift import Shift
 
 MISFITS = (0.005, 0.0075, 0.01)
@@ -41,11 +44,15 @@ difference (half the smallest γ/γ′ misfit tried) is the found phase's profil
 
 @dataclass(frozen=True)
 class ProfileMinority:
-    """The phase added (or None), the F-test of the best candidate, and what to say."""
+    """The phase added (or None), the F-test of the best candidate, what to say, and the
+    whole-pattern fit of the phases the result keeps (the found one, and the added one if any):
+    its zero shift, displacement and Kα2 ratio are the profile's, reported with the result
+    (None when no candidate was there to test, and so no fit ran)."""
 
     phase: IndexedPhase | None
     test: wp.PhaseTest | None
     note: str | None
+    fit: wp.WholeFit | None = None
 
 
 def profile_signal(two_theta: np.ndarray, intensity: np.ndarray, background: np.ndarray,
@@ -96,15 +103,28 @@ def find(x: np.ndarray, net: np.ndarray, sigma: np.ndarray, phase: IndexedPhase,
     """A second phase beside the one ``phase`` found on the shift-corrected ``peaks`` (module
     notes); ``tube``: wavelengths of the tube lines the pattern shows (modelled, not a phase)."""
     extras = _candidates(phase, peaks, wavelength, two_theta_range, composition, starts or {})
-    if not extras:
+    if not extras and phase.structure not in (Structure.FCC, Structure.BCC):
+        # nothing to test (a σ / Laves / μ phase alone): no whole-pattern fit (a σ's dozens of
+        # Pawley lines cost 0.5–0.8 s); beside an FCC or BCC the residual may still give one
         return ProfileMinority(None, None, None)
     first = wp.candidate(phase.structure, phase.a, phase.c)
     values = wp.start_values([first], zero=shift.zero, displacement=shift.displacement, ratio=ratio,
                              fwhm=max(0.02, width), eta=0.5)
-    # screened on the peaks' own shift, lattice and width (intensities only: one linear step);
-    # only a candidate that stands out is refined, with the found phase, on the whole profile
     for i in range(len(tube)):
         values[f"k{i}"] = 0.02
+    # the found phase alone refined on the whole profile (shift, Kα2 ratio, lattice, widths):
+    # the shift the result reports when no phase is added, and the F-test's start
+    anchor = {"z": shift.zero, "D": shift.displacement}  # every fit's shift priors centred on the peaks'
+    base = wp.fit(x, net, sigma, [first], ka1=wavelength, ka2=ka2, values=values, tube=tube, anchor=anchor)
+    if phase.structure in (Structure.FCC, Structure.BCC):
+        # σ / Laves / μ whose lines the peaks could not place: at the lattice their lines
+        # match best in what the found phase's fit leaves, on every point of the scan
+        whole = wp.fit(x, net, sigma, [first], ka1=wavelength, ka2=ka2, values=base.values, free=[], tube=tube,
+                       points=np.arange(len(x)))
+        extras += best_lattices(x, net - whole.model, sigma, base.values, wavelength=wavelength, ka2=ka2,
+                                composition=composition)
+    # screened on the peaks' own shift, lattice and width (intensities only: one linear step);
+    # only a candidate that stands out is refined, with the found phase, on the whole profile
     rough = wp.fit(x, net, sigma, [first], ka1=wavelength, ka2=ka2, values=values, free=[], tube=tube)
     screened = wp.screen(x, net, sigma, [first], rough, extras, ka1=wavelength, ka2=ka2, tube=tube)
     # the best of each kind (a close-packed or γ/γ′ partner, a named prototype) is refined and
@@ -115,28 +135,34 @@ def find(x: np.ndarray, net: np.ndarray, sigma: np.ndarray, phase: IndexedPhase,
         if value >= SCREEN_F and (named not in best or value > screened[best[named]]):
             best[named] = i
     if not best:
-        return ProfileMinority(None, None, None)
-    base = wp.fit(x, net, sigma, [first], ka1=wavelength, ka2=ka2, values=values, tube=tube)
-    # a σ / μ phase's many lines carry much of the intensity at a modest volume share
+        return ProfileMinority(None, None, None, base)
+    # a σ / μ phase's many lines carry much of the intensity at a modest volume share; a partner
+    # of the found phase's family starts the larger fit from the peaks' lattice and width: alone
+    # on the profile, an L1₂ broadens and moves onto its γ's lines (1 % misfit)
     tests = [(wp.needs_phase(x, net, sigma, [first], extras[i], ka1=wavelength, ka2=ka2, base=base, tube=tube,
-                             max_share=0.9 if named else 0.5), extras[i]) for named, i in best.items()]
+                             max_share=0.9 if named else 0.5, restart=None if named else values, anchor=anchor),
+              extras[i])
+             for named, i in best.items()]
     test, extra = max(tests, key=lambda t: (t[0].present, t[0].f))
     if not test.present:
-        return ProfileMinority(None, test, None)
+        return ProfileMinority(None, test, None, base)
     a, c = test.with_.lattices[-1]
     if _same_lattice(extra, a, phase, test):
         # a real lab profile is asymmetric (axial divergence: a low-angle tail) and the Pawley
         # phases are symmetric pseudo-Voigts; a second copy of the found lattice a few 0.01 %
         # off fits that tail: it is the found phase's profile, not a second phase
-        return ProfileMinority(None, test, None)
+        return ProfileMinority(None, test, None, base)
     a_sigma, c_sigma = test.with_.lattice_sigmas[-1]
     found = _as_phase(extra, a, c, a_sigma, c_sigma, peaks, wavelength, two_theta_range, test)
-    share = test.with_.shares[-1]
-    note = (f"{extra.label} (a = {a:.4f} Å{'' if c is None else f', c = {c:.4f} Å'}) found by the whole-pattern "
-            f"fit: {share:.0%} of the fitted intensity, F = {test.f:.0f} (p = {test.p:.1e}); shift refined on the "
-            f"profile: zero {test.with_.zero:+.3f}°, displacement {test.with_.displacement:+.3f}° × cos θ, "
-            f"Kα2 ratio {test.with_.ratio:.2f}")
-    return ProfileMinority(found, test, note)
+    return ProfileMinority(found, test, _found_note(extra, a, c, test), test.with_)
+
+
+def _found_note(extra: wp.Candidate, a: float, c: float | None, test: wp.PhaseTest) -> str:
+    """What the whole-pattern fit found, in the words of the analysis' notes."""
+    return (f"{extra.label} (a = {a:.4f} Å{'' if c is None else f', c = {c:.4f} Å'}) found by the whole-pattern "
+            f"fit: {test.with_.shares[-1]:.0%} of the fitted intensity, F = {test.f:.0f} (p = {test.p:.1e}); shift "
+            f"refined on the profile: zero {test.with_.zero:+.3f}°, displacement {test.with_.displacement:+.3f}° × "
+            f"cos θ, Kα2 ratio {test.with_.ratio:.2f}")
 
 
 def _same_lattice(extra: wp.Candidate, a: float, phase: IndexedPhase, test: wp.PhaseTest) -> bool:

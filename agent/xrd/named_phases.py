@@ -150,7 +150,8 @@ def _evaluate(structure: NamedStructure, a: float, c: float | None, order: np.nd
     return _Fit(structure, a, c, coverage, matched, rel, tt, visible, listed, offset)
 
 
-def _grid(structure: NamedStructure, composition: Mapping[str, float] | None) -> tuple[np.ndarray, np.ndarray | None]:
+def lattice_grid(structure: NamedStructure, composition: Mapping[str, float] | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """The prototype's trial a values (log-spaced by :data:`A_STEP`) and c/a values (None: cubic)."""
     proto = PROTOTYPES[structure]
     lo, hi = proto.a_range
     if proto.vegard and composition:
@@ -177,7 +178,7 @@ def fit_prototype(structure: NamedStructure, peaks: Sequence[Peak], *, wavelengt
     area = np.array([p.area for p in peaks])
     lo, hi = two_theta_range
     tab = table(structure)
-    a_grid, ca_grid = _grid(structure, composition)
+    a_grid, ca_grid = lattice_grid(structure, composition)
     starts: list[tuple[float, float, float, float | None]] = []
     for ca in (ca_grid if ca_grid is not None else [None]):
         unit = tab.d(1.0, None if ca is None else ca)  # d at a = 1: d scales with a at fixed c/a

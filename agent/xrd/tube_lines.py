@@ -122,7 +122,9 @@ def _line_seen(wavelength: float, parents: Sequence[tuple], peaks: Sequence[Peak
     """Whether the tube emits this line at all: the twin of the strongest observed reflection
     (where it lies among the peaks' angles) must be a peak — a line's twins scale with their
     reflections, so weaker reflections' "twins" alone are another phase's peaks."""
-    lo, hi = min(p.two_theta for p in peaks), max(p.two_theta for p in peaks)
+    # the peaks' range, widened by the matching tolerance: the lowest peak may be the twin itself
+    lo = min(p.two_theta - max(0.08, min(0.3, 0.6 * p.fwhm)) for p in peaks)
+    hi = max(p.two_theta + max(0.08, min(0.3, 0.6 * p.fwhm)) for p in peaks)
     inside = [(area, math.degrees(2 * math.asin(wavelength / (2 * d)))) for _, _, d, area in parents
               if wavelength / (2 * d) < 1]
     inside = [(area, t) for area, t in inside if lo <= t <= hi]

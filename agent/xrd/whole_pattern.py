@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy.interpolate import BSpline
 from scipy.optimize import least_squares, nnls
 from scipy.special import fdtrc
 
@@ -49,6 +50,17 @@ FAINT = 0.01
 PRIORS = {"z": 0.1, "D": 0.2}
 """Prior σ (degrees) of the zero shift and displacement around their starts (the peaks'
 refinement): on broad peaks the two trade off against the lattice parameters."""
+BACKGROUND_SPACING = (3.0, 4.0)
+"""Knot spacing of the cubic B-spline background under the profile: at least 3° and 4 × the
+first phase's widest FWHM. The SNIP background leaves undulations of a few counts over tens of
+degrees and most of an amorphous hump (FWHM 4–8°); a straight line under the profile left them
+to a spurious second phase (a σ's dozens of broad lines filled a hump, or took 10 % of a pure
+FCC at the widest profile allowed). Features this broad are background, never a phase."""
+REACH = 25.0
+"""A line's profile is evaluated within this many FWHM of its centre (the Lorentzian tail past it,
+1 % of its area, is spread thin enough for the background polynomial)."""
+WIDTH_RATIO = 1.6
+"""A further phase's peak width lies within this factor of the first (found) phase's."""
 MIN_SHARE = 0.015
 """A further phase must carry at least this share of the fitted intensity."""
 
@@ -161,13 +173,50 @@ class WholeFit:
         return self.rss / max(1, self.points - self.parameters)
 
 
-def _pv(dx: np.ndarray, fwhm: np.ndarray, eta: float) -> np.ndarray:
+def pv(dx: np.ndarray, fwhm: np.ndarray, eta: float) -> np.ndarray:
     """Unit-area pseudo-Voigt at offsets ``dx`` (degrees) of width ``fwhm``."""
     h = 0.5 * fwhm
     u = dx / h
     lor = 1.0 / (math.pi * h * (1.0 + u * u))
     gau = math.sqrt(math.log(2) / math.pi) / h * np.exp(-math.log(2) * u * u)
     return eta * lor + (1.0 - eta) * gau
+
+
+def _add_lines(block: np.ndarray, x: np.ndarray, centres: np.ndarray, fwhm: np.ndarray, eta: float,
+               share: float) -> None:
+    """``block[:, r] += share × pV(x − centres[r])`` on the points within :data:`REACH` widths of
+    each centre (``x`` ascending): a sharp pattern's line covers a few dozen of a thousand points,
+    and evaluating the rest was most of the fit's time. Dense when the windows cover most points."""
+    reach = REACH * fwhm
+    lo = np.searchsorted(x, centres - reach)
+    hi = np.searchsorted(x, centres + reach)
+    counts = hi - lo
+    total = int(counts.sum())
+    if total > 0.4 * block.size:
+        block += share * pv(x[:, None] - centres[None, :], fwhm[None, :], eta)
+        return
+    if total == 0:
+        return
+    cols = np.repeat(np.arange(len(centres)), counts)
+    rows = np.arange(total) + np.repeat(lo - (np.cumsum(counts) - counts), counts)
+    block[rows, cols] += share * pv(x[rows] - centres[cols], fwhm[cols], eta)
+
+
+def background_spacing(values: dict[str, float], end: float) -> float:
+    """The background's knot spacing (degrees) for a first phase of widths ``values`` (W0, U0)
+    on a scan ending at ``end`` (2θ, where the lines are widest)."""
+    th = math.radians(min(end, 150.0)) / 2
+    widest = abs(values.get("W0", 0.2)) / math.cos(th) + abs(values.get("U0", 0.0)) * math.tan(th)
+    return max(BACKGROUND_SPACING[0], BACKGROUND_SPACING[1] * widest)
+
+
+def background_basis(x: np.ndarray, spacing: float) -> np.ndarray:
+    """Cubic B-splines on knots ``spacing`` apart covering ``x`` (ascending): a smooth background
+    that follows anything broader than the spacing and no line."""
+    n = max(1, int(math.ceil((x[-1] - x[0]) / spacing)))
+    step = (x[-1] - x[0]) / n if x[-1] > x[0] else 1.0
+    knots = x[0] + step * np.arange(-3, n + 4)
+    return BSpline.design_matrix(np.clip(x, knots[3], knots[-4]), knots, 3).toarray()
 
 
 def _positions(inv_d2: np.ndarray, wavelength: float) -> np.ndarray:
@@ -187,8 +236,16 @@ class _Problem:
         self.phases = list(phases)
         self.ka1, self.ka2 = ka1, ka2
         self.values, self.free = dict(values), list(free)
-        u = (x - 0.5 * (x[0] + x[-1])) / max(1e-9, 0.5 * (x[-1] - x[0]))
-        self.background = np.column_stack([np.ones_like(x), -np.ones_like(x), u, -u])
+        self.anchor: dict[str, float] = {}
+        """Where the priors on z and D are centred (default: their start values)."""
+        self.prior_weight = 1.0
+        """√(reduced χ²) at the start (≥ 1): a misfit the model cannot take up (an unmodelled
+        phase) inflates every residual, and priors of a fixed weight would then hold nothing."""
+        # the background: anything broader than :func:`background_spacing` (an amorphous hump,
+        # SNIP's undulations), unconstrained; projected out before the non-negative solve
+        basis = background_basis(x, background_spacing(values, float(x[-1])))
+        u, sv, _ = np.linalg.svd(basis * self.w[:, None], full_matrices=False)
+        self.q = u[:, sv > 1e-9 * sv[0]] if sv.size and sv[0] > 0 else u[:, :0]
 
     def params(self, p: np.ndarray) -> dict[str, float]:
         out = dict(self.values)
@@ -211,7 +268,7 @@ class _Problem:
                 th = np.radians(np.where(ok, t, 0.0)) / 2
                 t_obs = np.where(ok, t, -1e3) + v["z"] + v["D"] * np.cos(th)
                 fwhm = np.maximum(abs(v[f"W{k}"]) / np.cos(th) + abs(v[f"U{k}"]) * np.tan(th), 0.01)
-                block += share * _pv(x[:, None] - t_obs[None, :], fwhm[None, :], v["eta"])
+                _add_lines(block, x, t_obs, fwhm, v["eta"], share)
             if ph.weight is not None:
                 t1 = _positions(inv_d2, self.ka1)
                 rel = intensities_for(ph, 1.0 / np.sqrt(inv_d2), t1, self.ka1)
@@ -219,19 +276,23 @@ class _Problem:
             cols.append(block)
             slices.append(slice(start, start + block.shape[1]))
             start += block.shape[1]
-        cols.append(self.background)
         return np.hstack(cols), slices
 
     def solve(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[slice], np.ndarray, np.ndarray]:
         design, slices = self.design(p)
-        coef, _ = nnls(design * self.w[:, None], self.y * self.w, maxiter=10 * design.shape[1])
-        model = design @ coef
-        return (self.y - model) * self.w, coef, slices, model, design
+        aw, yw, q = design * self.w[:, None], self.y * self.w, self.q
+        # phases' intensities ≥ 0 on what the background cannot take up, then the background
+        coef, _ = nnls(aw - q @ (q.T @ aw), yw - q @ (q.T @ yw), maxiter=10 * max(1, design.shape[1]))
+        peaks = aw @ coef
+        r = yw - peaks
+        r = r - q @ (q.T @ r)
+        return r, coef, slices, (yw - r) / self.w, design
 
     def residual(self, p: np.ndarray) -> np.ndarray:
         r = self.solve(p)[0]
         v = self.params(p)
-        prior = [(v[n] - self.values[n]) / PRIORS[n] for n in PRIORS if n in self.free]
+        prior = [self.prior_weight * (v[n] - self.anchor.get(n, self.values[n])) / PRIORS[n]
+                 for n in PRIORS if n in self.free]
         return np.concatenate([r, prior]) if prior else r
 
 
@@ -276,13 +337,22 @@ def start_values(phases: Sequence[Candidate], *, zero: float = 0.0, displacement
     return v
 
 
-def _bounds(name: str, value: float, phases: Sequence[Candidate], window: float) -> tuple[float, float]:
+def _bounds(name: str, values: dict[str, float], phases: Sequence[Candidate], window: float) -> tuple[float, float]:
     if name in ("z", "D"):
         return -1.5, 1.5
     if name in ("rho", "eta"):
         return 0.0, 1.0
     if name[0] == "k":
         return 0.0, 0.6
+    if name[0] in "WU" and name[1:] != "0" and "W0" in values:
+        # a further phase of the same sample on the same instrument: its lines within a factor
+        # WIDTH_RATIO of the first phase's width (size and strain differ, the instrument's
+        # broadening does not) — unbounded, a candidate at the widest profile became a smooth
+        # filler of the first phase's misfit instead of a phase
+        w0, u0 = abs(values["W0"]), abs(values.get("U0", 0.0))
+        if name[0] == "W":
+            return max(0.005, w0 / WIDTH_RATIO), max(0.01, w0 * WIDTH_RATIO)
+        return 0.0, u0 * WIDTH_RATIO + w0 * (WIDTH_RATIO - 1)
     if name[0] in "WU":
         return (0.005 if name[0] == "W" else 0.0), 3.0
     k = int(name[1:])
@@ -293,10 +363,12 @@ def _bounds(name: str, value: float, phases: Sequence[Candidate], window: float)
 def fit(x: np.ndarray, y: np.ndarray, sigma: np.ndarray, phases: Sequence[Candidate], *, ka1: float,
         ka2: float | None = None, values: dict[str, float] | None = None, free: Sequence[str] | None = None,
         points: np.ndarray | None = None, lattice_window: float = 0.02, max_nfev: int = 15,
-        tube: Sequence[float] = ()) -> WholeFit:
+        tube: Sequence[float] = (), anchor: dict[str, float] | None = None) -> WholeFit:
     """Fit ``phases`` to the background-free profile ``y`` (Kα2 not stripped) with noise
     ``sigma``. ``values``: starting values (:func:`start_values`), ``free``: the refined
-    ones (default all; ``rho`` only with a Kα2 line). Lattice parameters move at most
+    ones (default all; ``rho`` only with a Kα2 line); ``anchor``: the centre of the zero shift's
+    and displacement's priors (default their starts: a chain of fits started each from the last
+    would let them drift together along their near-collinear valley). Lattice parameters move at most
     ``lattice_window`` (relative) from the candidates' own. ``tube``: wavelengths of the
     tube's other lines seen in the pattern (Kβ, W Lα), each with a refined share ``k0``, ``k1``…
     of every reflection's Kα1 intensity."""
@@ -310,10 +382,13 @@ def fit(x: np.ndarray, y: np.ndarray, sigma: np.ndarray, phases: Sequence[Candid
         points = points_near(x, phases, ka1, 4 * values.get("W0", 0.2) + 0.3, tube)
     phases = [ph.within(float(x[points[0]]) - 2, float(x[points[-1]]) + 2, ka1) for ph in phases]
     prob = _Problem(x[points], y[points], np.maximum(sigma[points], 1e-9), phases, ka1, ka2, values, free, tube)
-    bounds = [_bounds(n, values[n], phases, lattice_window) for n in free]
+    prob.anchor = dict(anchor or {})
+    bounds = [_bounds(n, values, phases, lattice_window) for n in free]
     lower, upper = np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
     start = np.clip(np.array([values[n] for n in free], float), lower + 1e-9, upper - 1e-9)
     if free:
+        r0 = prob.solve(start)[0]
+        prob.prior_weight = math.sqrt(max(1.0, float(r0 @ r0) / max(1, r0.size)))
         res = least_squares(prob.residual, start, bounds=(lower, upper), x_scale="jac", max_nfev=max_nfev,
                             diff_step=1e-4)
         best, jac = res.x, res.jac
@@ -321,7 +396,7 @@ def fit(x: np.ndarray, y: np.ndarray, sigma: np.ndarray, phases: Sequence[Candid
         best, jac = start, np.zeros((len(prob.x), 0))
     r, coef, slices, model, design = prob.solve(best)
     rss = float(r @ r)
-    n_par = len(free) + int(np.count_nonzero(coef[:-4] > 0)) + 2
+    n_par = len(free) + int(np.count_nonzero(coef > 0)) + prob.q.shape[1]
     areas = [float(np.sum(design[:, s] @ coef[s])) for s in slices]
     total = sum(areas) or 1.0
     sig = dict(zip(free, _sigmas(jac, rss, prob.x.size - n_par)))
@@ -390,28 +465,34 @@ class PhaseTest:
 def needs_phase(x: np.ndarray, y: np.ndarray, sigma: np.ndarray, phases: Sequence[Candidate], extra: Candidate, *,
                 ka1: float, ka2: float | None = None, values: dict[str, float] | None = None,
                 base: WholeFit | None = None, significance: float = SIGNIFICANCE,
-                min_share: float = MIN_SHARE, max_share: float = 0.5, tube: Sequence[float] = ()) -> PhaseTest:
+                min_share: float = MIN_SHARE, max_share: float = 0.5, tube: Sequence[float] = (),
+                restart: dict[str, float] | None = None, anchor: dict[str, float] | None = None) -> PhaseTest:
     """Whether ``extra`` is needed beside ``phases``: both fits on the same points (near any
     reflection of either), F = ((RSS₀ − RSS₁)/Δk) / (RSS₁/(n − k₁)), shrunk for correlated
     residuals (module notes). Both fits refine the same parameters — every lattice and width,
     η, the zero shift and displacement (the Kα2 ratio and tube-line shares held) — so the
     comparison is nested and fair; ``base`` (a fit of ``phases`` alone) gives the starts
-    (without it the first fit refines everything, the Kα2 ratio too: a conservative test)."""
+    (without it the first fit refines everything, the Kα2 ratio too: a conservative test).
+    ``restart``: where the larger fit starts ``phases``' lattices and widths instead (the
+    peaks' lattice: alone, a found phase moves and broadens its lines into a close partner's)."""
     values = dict(values or (base.values if base is not None else start_values(phases)))
     width = values.get("W0", 0.2)
     pts = points_near(x, [*phases, extra], ka1, 4 * width + 0.3, tube)
     if base is None:
-        base = fit(x, y, sigma, phases, ka1=ka1, ka2=ka2, values=values, points=pts, tube=tube)
+        base = fit(x, y, sigma, phases, ka1=ka1, ka2=ka2, values=values, points=pts, tube=tube, anchor=anchor)
     else:  # the same parameters the larger fit refines, on the same points: a fair comparison
         shared = [n for n in base.values if n[0] in "acWU" and n[1:].isdigit()] + ["eta", "z", "D"]
-        base = fit(x, y, sigma, phases, ka1=ka1, ka2=ka2, values=base.values, points=pts, free=shared, tube=tube)
+        base = fit(x, y, sigma, phases, ka1=ka1, ka2=ka2, values=base.values, points=pts, free=shared, tube=tube,
+                   anchor=anchor)
     k = len(phases)
     more_values = dict(base.values)
+    more_values.update({n: v for n, v in (restart or {}).items() if n[0] in "acWU" and n[1:].isdigit()})
     more_values.update({f"a{k}": extra.a, f"W{k}": width, f"U{k}": 0.0})
     if extra.c is not None:
         more_values[f"c{k}"] = extra.c
     free = [n for n in more_values if n[0] in "acWU" and n[1:].isdigit()] + ["eta", "z", "D"]
-    more = fit(x, y, sigma, [*phases, extra], ka1=ka1, ka2=ka2, values=more_values, free=free, points=pts, tube=tube)
+    more = fit(x, y, sigma, [*phases, extra], ka1=ka1, ka2=ka2, values=more_values, free=free, points=pts, tube=tube,
+               anchor=anchor)
     # residuals correlated over a peak width (misfit the model cannot take up) make the
     # points fewer than they are: both the statistic and its degrees of freedom shrink by
     # (1 − ρ)/(1 + ρ), ρ the lag-1 autocorrelation of the larger model's residuals

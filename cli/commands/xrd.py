@@ -121,6 +121,8 @@ def _print_proposal(file: Path, alloy, pattern, result, plot: Path | None) -> No
                   f"2θ {result.two_theta_range[0]:g}–{result.two_theta_range[1]:g}° · analysis {result.version}")
     for table in proposal_tables(result):
         console.print(table)
+    if result.phases:
+        console.print(f"shift: {escape(result.shift_text)}")
     for line in result.notes:
         console.print(f"[yellow]note:[/yellow] {escape(line)}")
     console.print(f"proposed label: [bold]{escape(_proposed(result))}[/bold]")

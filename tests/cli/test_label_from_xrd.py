@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from alloyloop.agent.xrd.provenance import read_provenance
-from alloyloop.agent.xrd.synthetic import example_pattern, write_xy
+from alloyloop.agent.xrd.synthetic import Conditions, example_pattern, fcc_cantor, simulate, write_xy
 from alloyloop.cli.app import app
 from alloyloop.db.engine import make_engine, open_session
 from alloyloop.db.labels import labels_for
@@ -73,6 +73,25 @@ def test_accept_stores_the_proposal_with_the_pattern_and_the_analysis(sqlite_url
     assert review.decision == "accepted" and review.changed == ()
     assert analysis.file == scan.name and [p.structure for p in analysis.phases] == ["FCC", "BCC"]
     assert abs(analysis.phases[0].a - 3.59) < 0.01 and abs(analysis.phases[1].a - 2.88) < 0.01
+    # two phases by their peaks: no whole-pattern fit ran; the shift shown and stored is the peaks'
+    assert "shift: zero shift" in done.text and "(peaks)" in done.text and analysis.shift_source == "peaks"
+
+
+def test_a_displaced_single_phase_stores_the_profile_refined_shift(sqlite_url: str, tmp_path: Path,
+                                                                   home: Path) -> None:
+    """One FCC by its peaks, displaced by D = 0.3°: the whole-pattern fit's shift and Kα2 ratio
+    are shown and kept in the label's provenance, which says where they came from."""
+    path = tmp_path / "displaced.xy"
+    write_xy(simulate([fcc_cantor(3.59)], Conditions(fwhm=0.12, peak_counts=5000, seed=7, displacement=0.3)), path)
+    done = _run(str(path), "-c", ALLOY, "--accept", "--url", sqlite_url)
+    assert done.exit_code == 0, done.output
+    assert "proposed label: single (FCC)" in done.text
+    assert "Kα2 ratio" in done.text and "(whole-pattern fit)" in done.text
+    (label,) = _labels(sqlite_url)
+    analysis, _ = read_provenance(label.provenance)
+    assert analysis.shift_source == "whole-pattern fit"
+    assert abs(analysis.displacement - 0.3) < 0.04 and abs(analysis.ka2_ratio - 0.5) < 0.1
+    assert f"displacement {analysis.displacement:+.3f}°" in done.text
 
 
 def test_outcome_flags_edit_and_reject(sqlite_url: str, scan: Path, home: Path) -> None:

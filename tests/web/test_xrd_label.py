@@ -85,6 +85,7 @@ def test_upload_see_the_proposal_edit_reject_and_accept(page, live_server, scan:
     phases = page.inner_text("#xrd-phases")
     assert "FCC" in phases and "3.590" in phases and "BCC" in phases and "2.880" in phases
     assert "111" in page.inner_text("#xrd-peaks") and "unexplained" in page.inner_text("#xrd-peaks")
+    assert "displacement" in page.inner_text("#xrd-shift") and "(peaks)" in page.inner_text("#xrd-shift")
     assert page.eval_on_selector("#xrd-plot", "img => img.naturalWidth") > 500
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     page.screenshot(path=str(Path(live_server.lab.data_dir) / "xrd-proposal.png"), full_page=True)

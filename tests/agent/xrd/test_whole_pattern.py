@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from alloyloop.agent.xrd import whole_pattern as wp
-from alloyloop.agent.xrd.analysis import _background, analyse
+from alloyloop.agent.xrd.analysis import XrdAnalysis, _background, analyse
 from alloyloop.agent.xrd.lattices import Structure
 from alloyloop.agent.xrd.minority import profile_signal
 from alloyloop.agent.xrd.peaks import noise_level
@@ -100,3 +100,41 @@ def test_a_broad_single_fcc_stays_single() -> None:
     result = analyse(simulate((fcc_cantor(3.60),), Conditions(fwhm=1.5, peak_counts=5000, seed=3)),
                      {"Co": .2, "Cr": .2, "Fe": .2, "Mn": .2, "Ni": .2})
     assert result.outcome == "single" and [p.structure for p in result.phases] == ["FCC"]
+
+
+@pytest.mark.parametrize(("displacement", "seed"), [(0.3, 7), (-0.35, 12)])
+def test_a_displaced_single_fcc_reports_the_profile_refined_shift(displacement: float, seed: int) -> None:
+    """One FCC by its peaks: the whole-pattern fit ran, and the result's fields carry its zero
+    shift, displacement and Kα2 ratio (not the peaks' refinement), saying so."""
+    pattern = simulate((fcc_cantor(3.59),), Conditions(fwhm=0.12, peak_counts=5000, seed=seed,
+                                                        displacement=displacement))
+    result = analyse(pattern, {"Co": .2, "Cr": .2, "Fe": .2, "Mn": .2, "Ni": .2})
+    assert result.outcome == "single" and [p.structure for p in result.phases] == ["FCC"]
+    assert result.shift_source == "whole-pattern fit"
+    assert result.displacement == pytest.approx(displacement, abs=0.04)
+    assert result.zero_shift == pytest.approx(0.0, abs=0.04)
+    assert result.displacement_sigma is not None and result.displacement_sigma < 0.05
+    assert result.ka2_ratio == pytest.approx(0.5, abs=0.1)
+    assert "(whole-pattern fit)" in result.shift_text and f"{result.displacement:+.3f}°" in result.shift_text
+
+
+def test_a_result_whose_peaks_gave_two_phases_reports_the_peaks_shift() -> None:
+    """Two phases by their peaks: no whole-pattern fit ran, the fields say ``peaks`` and have
+    no Kα2 ratio."""
+    result = analyse(_fcc_bcc(0.2, 0.2, 0.0, seed=5))
+    assert [p.structure for p in result.phases] == ["FCC", "BCC"]
+    assert result.shift_source == "peaks" and result.ka2_ratio is None
+    assert "(peaks)" in result.shift_text
+
+
+def test_a_stored_analysis_of_before_the_shift_source_reads_as_peaks() -> None:
+    """A label's provenance stored by xrd-1.5 (no ``ka2_ratio``, no ``shift_source``) still
+    reads, and says its shift came from the peaks, as it did."""
+    result = analyse(_fcc_bcc(0.2, 0.2, 0.0, seed=5))
+    old = {k: v for k, v in result.to_dict().items() if k not in ("ka2_ratio", "shift_source")}
+    old["version"] = "xrd-1.5"
+    again = XrdAnalysis.from_dict(old)
+    assert again.shift_source == "peaks" and again.ka2_ratio is None
+    assert again.displacement == result.displacement
+    with pytest.raises(ValueError, match="shift source 'guess'"):
+        XrdAnalysis.from_dict({**result.to_dict(), "shift_source": "guess"})
