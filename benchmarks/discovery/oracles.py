@@ -14,6 +14,11 @@ proper, where single-phase alloys are rare):
   Co and Fe (at 1273 K already 5 at.% of either does: no 4- or 5-element alloy of the grid
   is single there), Nb-rich alloys melt at 1473 K; the needles are a few Co-Cr-Fe(-Ti)
   solid solutions.
+- ``cocrfenbti-hea``: the same database, temperature, grid and bounds, but 4 or 5
+  elements only (the high-entropy alloys proper; every alloy holds Nb or Ti or both). The
+  needles: a seeded 20-alloy probe found 1 single (Co40Cr35Fe20Ti5); the study measures
+  the base rate on a larger seeded sample. The database has Ni as an element but no Ni
+  parameter, so Co-Cr-Fe-Ni-Nb-Ti is not an option.
 
 Single-phase = one disordered solid solution holds >= 0.99 of the moles (the labeler's rule).
 """
@@ -115,6 +120,11 @@ ORACLES: dict[str, Oracle] = {
     "cocrfenbti": Oracle(
         name="cocrfenbti", tdb="pycalphad:mc_fecocrnbti.tdb", temperature=1473.0,
         palette=("Co", "Cr", "Fe", "Nb", "Ti"), min_elements=3, max_elements=5, step=0.05,
+        bounds={"Nb": (0.0, 0.15), "Ti": (0.0, 0.15)},
+        model_palette=("Co", "Cr", "Fe", "Nb", "Ni", "Ti")),
+    "cocrfenbti-hea": Oracle(
+        name="cocrfenbti-hea", tdb="pycalphad:mc_fecocrnbti.tdb", temperature=1473.0,
+        palette=("Co", "Cr", "Fe", "Nb", "Ti"), min_elements=4, max_elements=5, step=0.05,
         bounds={"Nb": (0.0, 0.15), "Ti": (0.0, 0.15)},
         model_palette=("Co", "Cr", "Fe", "Nb", "Ni", "Ti")),
 }
