@@ -15,10 +15,11 @@ proper, where single-phase alloys are rare):
   is single there), Nb-rich alloys melt at 1473 K; the needles are a few Co-Cr-Fe(-Ti)
   solid solutions.
 - ``cocrfenbti-hea``: the same database, temperature, grid and bounds, but 4 or 5
-  elements only (the high-entropy alloys proper; every alloy holds Nb or Ti or both). The
-  needles: a seeded 20-alloy probe found 1 single (Co40Cr35Fe20Ti5); the study measures
-  the base rate on a larger seeded sample. The database has Ni as an element but no Ni
-  parameter, so Co-Cr-Fe-Ni-Nb-Ti is not an option.
+  elements only (the high-entropy alloys proper; every alloy holds Nb or Ti or both):
+  2,174 lattice points, of which a seeded sample of 300 held 13 single-phase (4 %; the
+  ``--base-rate-n 300`` of the study). The needles are Co-Cr-Fe-Ti (and a few Co-Cr-Fe-Nb)
+  solid solutions with 5 at.% Ti or Nb. The database declares Ni but has no Ni parameter,
+  so Co-Cr-Fe-Ni-Nb-Ti is not an option.
 
 Single-phase = one disordered solid solution holds >= 0.99 of the moles (the labeler's rule).
 """
