@@ -38,9 +38,9 @@ against their systems, and are never suggested again.
 
 **The lattice's best join the latent search.** The decoder reaches only part of the design
 space: in the ``cocrfenbti-hea`` study (4- and 5-element Co-Cr-Fe-Nb-Ti, 4 % of the
-lattice single-phase) the latent search's best candidate had p(single) 0.07 while greedy
-screening of the same lattice, on a model of the same labels, found alloys at 0.29, and
-``botorch`` found 4 single-phase alloys in 24 to greedy's 11. So the
+lattice single-phase, seed 0) the latent search's picks of round 3 had p(single) ≤ 0.07
+while greedy screening's, in its own campaign, had up to 0.29, and ``botorch`` found 4
+single-phase alloys in 24 to greedy's 11 (9 with this change). So the
 ``screen_candidates`` best alloys of the design-space lattice by p(target) (greedy
 screening's own list, :meth:`~alloyloop.agent.strategies.screening.Screening.top_candidates`)
 join the decoded ones as candidates, and the acquisition chooses among all of them; they
