@@ -24,12 +24,27 @@ So pending alloys are not passed as ``X_pending``: each alloy is scored alone (q
 the batch is spread by a rule a user can read, ``new_system_margin``: greedy in the
 acquisition's order, except that when the next pick's element system is already pending
 in the lab or in the batch, the best-valued alloy of a *new* system is taken instead if
-its p(target) is within ``new_system_margin`` of the best p(target) still open
+its p(target) is at least ``1 − new_system_margin`` times the best p(target) still open
 (:func:`~alloyloop.agent.strategies.diversity.diverse_order`). So no alloy the model
 thinks hopeless buys a batch place for its system (the issue-32 study saw p(single) 1e-46
-picks under the former penalty). ``diversity`` (a penalty in standard deviations of the
-values, off by default) and ``max_per_system`` still apply. Pending alloys count against
-their systems, and are never suggested again.
+picks under the former penalty). And no pick at all has p(target) below ``min_p_ratio``
+times the best p(target) still open: qUCB ranks an uncertain alloy of p = 0.002 above one
+of p = 0.3, which where needles are rare spends the lab on alloys the model itself gives
+up on (the ``cocrfenbti-hea`` discovery study, seed 0, round 3: four of six picks at
+p ≤ 0.03). Where every open alloy is unlikely the floor is low too, and the acquisition's
+optimism (the members' spread) decides. ``diversity`` (a penalty in standard deviations
+of the values, off by default) and ``max_per_system`` still apply. Pending alloys count
+against their systems, and are never suggested again.
+
+**The lattice's best join the latent search.** The decoder reaches only part of the design
+space: in the ``cocrfenbti-hea`` study (4- and 5-element Co-Cr-Fe-Nb-Ti, 4 % of the
+lattice single-phase, seed 0) the latent search's picks of round 3 had p(single) ≤ 0.07
+while greedy screening's, in its own campaign, had up to 0.29, and ``botorch`` found 4
+single-phase alloys in 24 to greedy's 11 (9 with this change). So the
+``screen_candidates`` best alloys of the design-space lattice by p(target) (greedy
+screening's own list, :meth:`~alloyloop.agent.strategies.screening.Screening.top_candidates`)
+join the decoded ones as candidates, and the acquisition chooses among all of them; they
+are scored exactly as sent (repair distance 0).
 
 **What is scored is what is sent.** Without a pool, ``optimize_acqf`` (q = 1,
 ``oversample × n`` restarts of at most 20 L-BFGS-B iterations, every restart's end point
@@ -83,7 +98,8 @@ from alloyloop.agent.strategies.multi_objective import (
     hypervolume_acquisition,
     reference_point,
 )
-from alloyloop.agent.strategies.screening import pool_candidates
+from alloyloop.agent.novelty import duplicates_of
+from alloyloop.agent.strategies.screening import Screening, pool_candidates
 from alloyloop.agent.suggestion import (
     Observations,
     Suggestion,
@@ -182,8 +198,12 @@ class EnsembleBO(BotorchOptions):
         beta: qUCB exploration weight.
         new_system_margin: a pick from a new element system replaces the acquisition's
             pick (of a system already pending or in the batch) only when its p(target) is
-            within this of the best p(target) still open (0 = off; 1 = a new system
-            whenever there is one).
+            at least ``1 −`` this times the best p(target) still open (0 = off; 1 = a new
+            system whenever there is one).
+        min_p_ratio: no pick whose p(target) is below this times the best p(target)
+            still open (0 = off).
+        screen_candidates: the design-space lattice's best alloys by p(target) added to
+            the latent search's candidates (0 = the latent search alone).
         diversity: penalty per alloy of the same element system already in the lab or the
             batch, in standard deviations of the slot's acquisition values (0 = off, the
             default).
@@ -240,6 +260,7 @@ class EnsembleBO(BotorchOptions):
             dist = np.zeros(len(x))
         else:
             x, dist = self._latent_candidates(model, obs, space, n, seed, labelled)
+            x, dist = self._with_screened(model, obs, space, seed, x, dist)
         if len(x) == 0:
             return []
         frac = self.posterior_model(model, space, obs.elements, seed, latent=False)
@@ -283,8 +304,8 @@ class EnsembleBO(BotorchOptions):
             return greedy_hypervolume_batch(acq, torch.as_tensor(x_model, dtype=torch.float64),
                                             n, systems, taken, self.max_per_system)
         values = self.scores(frac, x_model, baseline)
-        spread = {} if p is None or self.new_system_margin == 0 else \
-            {"p": p, "margin": self.new_system_margin}
+        spread = {} if p is None else {
+            "p": p, "margin": self.new_system_margin or None, "floor": self.min_p_ratio or None}
         if self.acquisition == "Thompson":
             draws = _slot_members(n, frac.n_members, seed)
             picked: list[int] = []
@@ -299,6 +320,23 @@ class EnsembleBO(BotorchOptions):
         rows = diverse_order(values, systems, n, penalty=self.diversity,
                              max_per_system=self.max_per_system, taken=taken, **spread)
         return rows, values[rows]
+
+    def _with_screened(self, model, obs: Observations, space: DesignSpace, seed: int,
+                       x: np.ndarray, dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The decoded candidates ``x`` ``(c, E_space)`` and the lattice's
+        ``screen_candidates`` best by p(target) that are in the model's domain and none of
+        ``x`` (module docstring), with their repair distances (0 for the lattice's)."""
+        if self.screen_candidates == 0:
+            return x, dist
+        top, _ = Screening(target=self.target).top_candidates(model, obs, space,
+                                                              self.screen_candidates, seed)
+        if len(top):
+            top = top[model.predict_detail(to_model_columns(top, space, obs.elements)).in_domain]
+        if len(x) and len(top):
+            top = top[~duplicates_of(top, x, space.step)]
+        if len(top) == 0:
+            return x, dist
+        return np.vstack([x, top]), np.concatenate([dist, np.zeros(len(top))])
 
     def _latent_candidates(self, model, obs: Observations, space: DesignSpace, n: int,
                            seed: int, labelled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -99,7 +99,17 @@ class Screening(ScreenOptions):
                 seed: int) -> list[Suggestion]:
         if observations.pool_mode:
             return self._suggest_from_pool(model, observations, space, n)
-        keep = max(n * self.reserve, n)
+        top_x, top_a = self.top_candidates(model, observations, space, max(n * self.reserve, n),
+                                           seed)
+        pick = self._rank(model, top_x, top_a, space, observations, n)
+        return build_suggestions(model, top_x[pick], space, observations, self.name, top_a[pick])
+
+    def top_candidates(self, model, observations: Observations, space: DesignSpace, keep: int,
+                       seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """The lattice's (or its sample's) ``≤ keep`` best candidates ``(k, E_space)`` by the
+        acquisition, best first, with their values ``(k,)``: new (neither labelled nor
+        pending) and distinct. ``botorch`` adds them to its latent search's candidates."""
+        keep = max(int(keep), 1)
         top_x = np.empty((0, len(space.palette)))
         top_a = np.empty(0)
         score = bulk_scorer(model, self.target)
@@ -125,9 +135,7 @@ class Screening(ScreenOptions):
                                space.step)
         top_x, top_a = top_x[fresh], top_a[fresh]
         unique = first_occurrences(top_x, space.step)
-        top_x, top_a = top_x[unique], top_a[unique]
-        pick = self._rank(model, top_x, top_a, space, observations, n)
-        return build_suggestions(model, top_x[pick], space, observations, self.name, top_a[pick])
+        return top_x[unique], top_a[unique]
 
     def _rank(self, model, x: np.ndarray, a: np.ndarray, space: DesignSpace, obs: Observations,
               n: int) -> np.ndarray:

@@ -65,6 +65,21 @@ def plot(runs: Sequence[Mapping[str, Any]], oracle: str, path: Path) -> None:
     plt.close(fig)
 
 
+def _parts(per: Mapping[str, Any] | None) -> list[str]:
+    """The commands, machine and load of the runs a merge joined for one oracle
+    (:mod:`benchmarks.discovery.merge`); none for an oracle the study ran itself."""
+    if not per:
+        return []
+    lines = ["Runs of this oracle: commands " + "; ".join(f"`{c}`" for c in per["commands"])
+             + "."]
+    for part in per["parts"]:
+        lines.append(f"- `{part['dir']}` ({', '.join(part['runs'])}): {part['machine']}; load "
+                     f"average {part['load_before']} before, "
+                     f"{part['load_after'] or 'not recorded (stopped)'} after (1, 5, 15 min); "
+                     f"{part['updated']}.")
+    return lines + [""]
+
+
 def render(results: Sequence[Mapping[str, Any]], meta: Mapping[str, Any], out_dir: Path,
            skipped: Mapping[str, str]) -> str:
     """The markdown section; writes one plot per oracle into ``out_dir``."""
@@ -117,6 +132,7 @@ def render(results: Sequence[Mapping[str, Any]], meta: Mapping[str, Any], out_di
                f"({100 * base['hits'] / max(base['labelled'], 1):.0f} %; {base['n'] - base['labelled']} "
                "without a label, solver failures)." if base else ""),
             "",
+            *_parts(meta.get("per_oracle", {}).get(oracle)),
             "| strategy | seeds | hits (mean) | hits per seed | experiments | element systems "
             "of hits (mean) | far hits (mean) | mean p | hit rate | × base rate | p − rate "
             "| wall s / round | CPU s / round |",

@@ -55,6 +55,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--out-dir", type=Path, default=None)
     ap.add_argument("--store-dir", type=Path, default=None)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--merge", type=Path, nargs="+", default=None, metavar="DIR",
+                    help="run nothing: join the runs of these out-dirs' discovery.json into "
+                         "--out-dir's (a later run of the same oracle, strategy and seed "
+                         "replaces an earlier one), then write the section")
     ap.add_argument("--report-only", action="store_true",
                     help="run nothing: write the section and plots from --out-dir's discovery.json "
                          "(a study stopped early, or one whose runs were joined by hand)")
@@ -94,7 +98,14 @@ def main(argv: list[str] | None = None) -> Path:
     out_dir = args.out_dir or (ROOT / "runs" / "discovery-quick" if args.quick else DOCS)
     store_dir = args.store_dir or (ROOT / "runs" / ("discovery-quick" if args.quick else "discovery"))
     out_dir.mkdir(parents=True, exist_ok=True)
-    if args.report_only:
+    if args.merge:
+        from benchmarks.discovery.merge import merge
+
+        results, meta = merge(out_dir / "discovery.json", args.merge)
+        write_study(out_dir / "discovery.json", results, command=meta.pop("command"), wall=0.0,
+                    **{k: v for k, v in meta.items()
+                       if k not in ("machine", "updated", "wall_seconds_this_run")})
+    if args.report_only or args.merge:
         _publish(out_dir / "discovery.json", out_dir)
         return out_dir / "discovery.json"
     store_dir.mkdir(parents=True, exist_ok=True)

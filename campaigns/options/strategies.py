@@ -126,8 +126,12 @@ class BotorchOptions(Options):
     acquisition: str = attrs.field(default="qUCB",
                                    validator=one_of(BOTORCH_ACQUISITIONS))
     beta: float = attrs.field(default=1.0, validator=number(0))
-    # a new element system only within this much p(target) of the best open alloy; 0: off
+    # a new element system only at ≥ (1 − this) × the best open p(target); 0: off
     new_system_margin: float = attrs.field(default=0.1, validator=number(0, 1))
+    # no pick below this × the best open p(target); 0: off
+    min_p_ratio: float = attrs.field(default=0.1, validator=number(0, 1))
+    # the lattice's best alloys by p(target) added to the latent search's candidates; 0: none
+    screen_candidates: int = attrs.field(default=64, validator=whole(0))
     diversity: float = attrs.field(default=0.0, validator=number(0))  # 0: off
     max_per_system: int = attrs.field(default=0, validator=whole(0))  # 0: no cap
     oversample: int = attrs.field(default=4, validator=whole(1))

@@ -147,3 +147,47 @@ def test_every_study_strategy_is_a_valid_spec_filling_the_batch(strategy: str) -
     if strategy == "mix":  # two thirds greedy screening, a third the latent search
         assert counts == {"screen": 4, "botorch": 2}
         assert next(s for s in spec.strategies if s.kind == "screen").options.acquisition == "greedy"
+
+
+def _study_json(path: Path, runs: list[dict], command: str, **meta) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    base = {"command": command, "commands": [command], "machine": "m", "load_before": "1",
+            "load_after": "2", "updated": "now", "rounds": 1, "batch": 1, "n_start": 1,
+            "dvae": {}, "warm_epochs": 2, "training": {}, "base_rate": {}}
+    (path / "discovery.json").write_text(json.dumps({"meta": {**base, **meta}, "results": runs}))
+    return path
+
+
+def _run(oracle: str, strategy: str, seed: int, hit: bool) -> dict:
+    row = {**_row(0, {"Co": 0.4, "Cr": 0.35, "Fe": 0.2, "Ti": 0.05}, hit, 0.5), "max_abs": 5.0}
+    return {"oracle": oracle, "strategy": strategy, "seed": seed, "rounds": [],
+            "suggestions": [row]}
+
+
+def test_merge_replaces_runs_by_oracle_strategy_seed_and_keeps_each_parts_record(
+        tmp_path: Path) -> None:
+    from benchmarks.discovery.merge import merge
+    from benchmarks.discovery.report import render
+
+    target = _study_json(tmp_path / "docs", [_run("cocrfenbti", "greedy", 0, True)], "old")
+    before = _study_json(tmp_path / "before", [_run("cocrfenbti-hea", "greedy", 0, True),
+                                               _run("cocrfenbti-hea", "botorch", 0, False)],
+                         "cmd-before", base_rate={"cocrfenbti-hea": {"n": 3, "labelled": 3,
+                                                                     "hits": 1}})
+    after = _study_json(tmp_path / "after", [_run("cocrfenbti-hea", "botorch", 0, True)],
+                        "cmd-after", load_before="9")
+    results, meta = merge(target / "discovery.json", [before, after])
+    got = {(r["oracle"], r["strategy"], r["seed"]): r["suggestions"][0]["hit"] for r in results}
+    assert got == {("cocrfenbti", "greedy", 0): True, ("cocrfenbti-hea", "greedy", 0): True,
+                   ("cocrfenbti-hea", "botorch", 0): True}  # the later part's botorch
+    assert meta["commands"] == ["old"] and meta["base_rate"]["cocrfenbti-hea"]["hits"] == 1
+    per = meta["per_oracle"]["cocrfenbti-hea"]
+    assert per["commands"] == ["cmd-before", "cmd-after"]
+    assert [p["runs"] for p in per["parts"]] == [["botorch/s0", "greedy/s0"], ["botorch/s0"]]
+    assert "cocrfenbti" not in meta["per_oracle"]
+    md = render(results, {**meta, "machine": "m", "updated": "now"}, tmp_path, {})
+    section = md.split("### cocrfenbti-hea")[1]
+    assert "`cmd-before`; `cmd-after`" in section and "load average 9 before" in section
+    assert "Runs of this oracle" not in md.split("### cocrfenbti-hea")[0]
+    with pytest.raises(SystemExit, match="its rounds is 4"):
+        merge(target / "discovery.json", [_study_json(tmp_path / "x", [], "c", rounds=4)])
