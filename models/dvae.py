@@ -11,9 +11,9 @@ domain-of-applicability signal.
     model.transform(X) / model.classifier_head()   # the head's inputs and the head itself
     model.save(dir); DisentangledVAE.load(dir)
 
-Its parts live in modules of their own: feature_map (the classifier's inputs),
-training_data (a fit's tensors), trainer (the two-phase optimisation), validation_split,
-calibration (through the label space), conformal, domain and dvae_checkpoint.
+Its parts live in modules of their own: feature_map (the classifier's inputs), training_data
+(a fit's tensors, with augment's synthetic alloys), trainer (the two-phase optimisation),
+validation_split, calibration (label space), conformal, domain and dvae_checkpoint.
 
 ``X`` is an ``(n, E)`` matrix of mole fractions over ``elements``; ``y`` is 1 for
 single-phase, 0 for multi-phase. Fitting is deterministic for a given seed on CPU: every
@@ -128,9 +128,8 @@ class DisentangledVAE:
                   decoder_hidden=c.decoder_hidden, classifier_hidden=c.classifier_hidden,
                   activation=c.activation, classifier_activation=c.classifier_activation,
                   dropout=c.dropout, n_heads=c.n_ensemble, n_classes=self.space.n_classes,
-                  probability_floor=c.probability_floor,
-                  composition_likelihood=c.composition_likelihood,
-                  presence_weight=c.presence_weight)
+                  probability_floor=c.probability_floor, presence_weight=c.presence_weight,
+                  composition_likelihood=c.composition_likelihood)
 
     def _check_fitted(self) -> M2:
         if self.net_ is None:
@@ -218,7 +217,7 @@ class DisentangledVAE:
             X_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
             init_from: DisentangledVAE | str | Path | None = None,
             processing=None, processing_val=None) -> DisentangledVAE:
-        """Fit, from scratch or starting from an earlier model's weights.
+        """Fit, from scratch or starting from an earlier model's weights; returns self.
 
         Args:
             X: ``(n, E)`` labelled fractions; y: ``(n,)`` in {0, 1} (``label =
@@ -237,9 +236,6 @@ class DisentangledVAE:
                 start this fit (a warm start: at most ``config.warm_start_max_epochs``
                 epochs). Used only when the palette and the network settings match;
                 otherwise the fit starts cold. :attr:`warm_start` says which, and why.
-
-        Returns:
-            self.
         """
         t0 = time.perf_counter()
         self._reset()
@@ -250,8 +246,7 @@ class DisentangledVAE:
         x_u = (self._fractions(X_unlabelled, "X_unlabelled") if X_unlabelled is not None
                else np.zeros((0, len(self.elements))))
         if (X_val is None) != (y_val is None):
-            raise ValueError("give X_val and y_val together (or neither, to carve a "
-                             "validation split from X, y)")
+            raise ValueError("give X_val and y_val together (or neither, to carve one from X)")
         val = None if X_val is None else Rows(
             self._fractions(X_val, "X_val"), self.space.targets(y_val, len(X_val), "y_val"),
             route_words(processing_val, len(X_val), "processing_val"))
@@ -263,7 +258,7 @@ class DisentangledVAE:
                                         None if y_val is None else val.t, palette=self.elements)
         # Descriptors are standardized on every training composition (labels not needed).
         self.features_ = self.features_.fit(np.vstack([train.x, x_u]))
-        data = build_training_data(c, self.features_, train, x_u, val)
+        data = build_training_data(c, self.features_, train, x_u, val, seed=self.seed)
         initial, warm = initial_weights(init_from, self.config, self.elements,
                                         type(self).load)
         with torch.random.fork_rng(devices=[]):
@@ -277,8 +272,7 @@ class DisentangledVAE:
                     torch.manual_seed(self.seed)
                     net = self._build_net()
             self.warm_start_ = warm
-            if warm.used and c.warm_start_max_epochs is not None:
-                # it starts near a solution, so it needs fewer epochs
+            if warm.used and c.warm_start_max_epochs is not None:  # near a solution: fewer epochs
                 cap = min(c.max_epochs, c.warm_start_max_epochs)
                 c = dataclasses.replace(c, max_epochs=cap, min_epochs=min(c.min_epochs, cap),
                                         vae_max_epochs=min(c.vae_max_epochs, cap))
@@ -397,17 +391,16 @@ class DisentangledVAE:
         """``(n, latent_dim)`` z and y (scalar or ``(n,)``: 0 / 1, or class names on a
         phase4 model: ``decode(z, "BCC")`` is the seed paper's strategy (b) for BCC) →
         ``(n, E)`` compositions on the simplex: the decoder's mean (``composition_likelihood
-        = "presence"``: the elements it calls present, at least two, renormalised), with
-        fractions below ``config.decode_clean_at_pct`` at.% dropped and the rest
-        renormalised."""
+        = "presence"``: the elements it calls present, at least two, renormalised), fractions
+        below ``config.decode_clean_at_pct`` at.% dropped and the rest renormalised."""
         net = self._check_fitted()
         zz = np.atleast_2d(np.asarray(z, dtype=np.float64))
         if zz.shape[1] != self.config.latent_dim:
             raise ValueError(f"z must be (n, {self.config.latent_dim}), got {zz.shape}")
         p = decoded_fractions(net.decoder, torch.as_tensor(zz, dtype=torch.float32),
                               self._y_tensor(y, zz.shape[0]))
-        return clean(p, self.config.decode_clean_at_pct) if self.config.decode_clean_at_pct > 0 \
-            else p
+        at_pct = self.config.decode_clean_at_pct
+        return clean(p, at_pct) if at_pct > 0 else p
 
     def reconstruct(self, X: np.ndarray) -> np.ndarray:
         """decode(encode(X), ŷ) with ŷ the classifier's class: ``(n, E)`` → ``(n, E)``."""

@@ -178,7 +178,8 @@ class Trainer:
                                         if k.startswith(CLASSIFIER)})
         for param in net.classifier.parameters():
             param.requires_grad_(False)
-        plan = schedule(c, d.n_labelled, d.n_unlabelled, self.seed + 1, c.vae_batch_size)
+        x_u, f_u, p_u = d.vae_unlabelled()  # with the synthetic alloys of vae_augment
+        plan = schedule(c, d.n_labelled, len(x_u), self.seed + 1, c.vae_batch_size)
         opt = torch.optim.Adam([*net.encoder.parameters(), *net.decoder.parameters()],
                                lr=c.lr, weight_decay=c.weight_decay)
         control = c.control_weight > 0
@@ -213,7 +214,7 @@ class Trainer:
                                             c.effective_count, c.free_bits).mean()
                 if plan.unlabelled is not None:
                     iu = plan.unlabelled.next()
-                    lu, _ = space.unlabelled_loss(net, d.x_u[iu], d.f_u[iu], d.p_u[iu],
+                    lu, _ = space.unlabelled_loss(net, x_u[iu], f_u[iu], p_u[iu],
                                                   beta=1.0, count=c.effective_count,
                                                   free_bits=c.free_bits)
                     loss = loss + plan.unlabelled_scale * lu
@@ -240,6 +241,8 @@ class Trainer:
                 since_best += 1
             if since_best >= c.vae_patience:
                 break
+        if c.vae_keep == "last":
+            best_vae, best_epoch = vae_state(), epoch
         for param in net.classifier.parameters():
             param.requires_grad_(True)
         merged = {k: v for k, v in result.state.items() if k.startswith(CLASSIFIER)}
