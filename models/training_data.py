@@ -8,6 +8,7 @@ during training.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,8 @@ class TrainingData:
             what the selection scores are computed on.
         count_targets: ``(s,)`` quantiles of the training alloys' effective element count
             (the element-count prior on decoded draws), or None when that prior is off.
+        inputs_of: ``(m, E)`` fractions → ``(m, F)`` classifier inputs (route unknown), for
+            the pseudo-label term's jittered compositions; None when the jitter is off.
     """
 
     x_l: Tensor
@@ -52,6 +55,7 @@ class TrainingData:
     p_v: Tensor
     t_v_labels: np.ndarray
     count_targets: Tensor | None
+    inputs_of: Callable[[Tensor], Tensor] | None = None
 
     @property
     def n_labelled(self) -> int:
@@ -92,4 +96,5 @@ def build_training_data(c: DVAEConfig, features: FeatureMap, train: Rows, x_u: n
         x_u=_t(x_u), f_u=_t(f_u), p_u=_t(p_u),
         x_v=_t(val.x), f_v=_t(f_v), t_v=_t(val.t),
         p_v=_t(rule_prior(val.x, features.elements, tau)),
-        t_v_labels=val.t, count_targets=targets)
+        t_v_labels=val.t, count_targets=targets,
+        inputs_of=features.torch_decoded_inputs(0.0) if c.pseudo_label_jitter > 0 else None)
