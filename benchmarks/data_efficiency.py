@@ -122,6 +122,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          "4 DVAE epochs; writes to runs/benchmarks-quick unless --out-dir")
     ap.add_argument("--out-dir", type=Path, default=None)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--merge", type=Path, nargs="+", default=None, metavar="DIR",
+                    help="fit nothing: write the report of the data_efficiency.json of "
+                         "these directories together (a 'dvae' result fitted with exactly "
+                         "the PSEUDO overrides counts as 'dvae-pl')")
     return ap.parse_args(argv)
 
 
@@ -403,8 +407,31 @@ def markdown(data: BenchData, setup: dict, results: list[dict], meta: dict,
     return "\n".join(lines)
 
 
+def merged(dirs: list[Path]) -> tuple[dict, list[dict], list[str]]:
+    """(setup, results, commands) of several runs' ``data_efficiency.json``: the first
+    result of each (model, seed, fold, fraction) is kept; a ``dvae`` result fitted with
+    exactly :data:`PSEUDO` as its overrides is renamed ``dvae-pl`` (the same model)."""
+    results: dict[tuple, dict] = {}
+    commands, setup = [], None
+    for d in dirs:
+        raw = json.loads((d / "data_efficiency.json").read_text())
+        setup = setup or raw["setup"]
+        commands.append(raw["meta"]["command"])
+        for r in raw["results"]:
+            if r["model"] == "dvae" and (r.get("config") or {}).get("overrides") == PSEUDO:
+                r = {**r, "model": "dvae-pl"}
+            results.setdefault((r["model"], r["seed"], r["fold"], r["fraction"]), r)
+    assert setup is not None
+    out = list(results.values())
+    setup = {**setup, "seeds": sorted({r["seed"] for r in out}),
+             "folds": max(r["fold"] for r in out) + 1, "dvae_overrides": {}}
+    return setup, out, commands
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.merge:
+        return write_merged(args, argv)
     setup = _setup(args)
     out_dir = args.out_dir or (Path("runs/benchmarks-quick") if args.quick else DOCS)
     json_path = out_dir / "data_efficiency.json"
@@ -444,6 +471,28 @@ def main(argv: list[str] | None = None) -> int:
                   out_dir / "benchmarks.md")
     print(f"wrote {json_path}, {png} and {out_dir / 'benchmarks.md'} "
           f"in {meta['wall_seconds']:.0f} s")
+    return 0
+
+
+def write_merged(args: argparse.Namespace, argv: list[str] | None) -> int:
+    """``--merge``: the report of earlier runs, nothing fitted."""
+    t0 = time.perf_counter()
+    setup, results, commands = merged(args.merge)
+    out_dir = args.out_dir or DOCS
+    raw = argv if argv is not None else sys.argv[1:]
+    command = ("python -m benchmarks.data_efficiency " + shlex.join(raw)
+               + "`; merged from `" + "`; `".join(commands))
+    meta = {"command": command, "machine": machine(), "wall_seconds": time.perf_counter() - t0,
+            "finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    data = load_bench_data()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "data_efficiency.json").write_text(json.dumps(
+        {"setup": setup, "counts": data.counts, "meta": meta, "results": results}, indent=1))
+    png = out_dir / "data_efficiency.png"
+    plot(results, png, setup)
+    write_section(SECTION, markdown(data, setup, results, meta, png.name),
+                  out_dir / "benchmarks.md")
+    print(f"merged {len(results)} results into {out_dir}")
     return 0
 
 
