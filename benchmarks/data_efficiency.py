@@ -291,6 +291,7 @@ def plot(results: list[dict], path: Path, setup: dict) -> None:
     ticks = sorted({100 * r["fraction"] for r in results})
     ax.set_xticks(ticks)
     ax.set_xticklabels([f"{t:g}" for t in ticks])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # ticks are the shares
     ax.set_xlabel("labelled share of each training fold [%]")
     ax.set_ylabel("balanced accuracy (grouped test folds)")
     runs = len(setup["seeds"]) * setup["folds"]
