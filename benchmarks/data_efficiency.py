@@ -14,7 +14,9 @@ fold's labels are withheld. Compared, on the fold's test rows:
 - ``dvae``: the semi-supervised DVAE (expert prior), ``X_unlabelled`` = the withheld
   training rows + the unlabelled pool (minus the test fold's families);
 - ``dvae-supervised``: the same DVAE fitted without ``X_unlabelled``;
-- ablations: ``dvae-flat`` (``prior="flat"``) and ``dvae-z8`` (``latent_dim=8``).
+- ablations: ``dvae-flat`` (``prior="flat"``) and ``dvae-z8`` (``latent_dim=8``);
+- ``dvae-pl``: the semi-supervised DVAE with confidence-thresholded pseudo-labels in its
+  classifier phase (:data:`PSEUDO`, issue #30).
 
 The DVAE's validation split (early stopping, temperature) is carved from the *labelled*
 rows only (whole families, 10 % per class), so every model sees the same label budget.
@@ -65,6 +67,11 @@ SCHEME = "grouped"
 FRACTIONS = (0.05, 0.1, 0.25, 0.5, 1.0)
 ABLATION_FRACTIONS = (0.05, 0.1, 0.25, 1.0)
 LATENT_FRACTIONS = (0.1, 1.0)
+PSEUDO_FRACTIONS = (0.05, 0.1)
+PSEUDO = {"pseudo_label_threshold": 0.9, "pseudo_label_jitter": 0.1}
+"""The ``dvae-pl`` curve's settings on top of the study's overrides (issue #30's screen)."""
+SEMI_MARGIN = 0.02
+"""Issue #30: semi-supervised − supervised-only ≥ +0.02 balanced accuracy (and ≥ RF)."""
 QUICK_DVAE = {"max_epochs": 4, "min_epochs": 1, "patience": 2, "vae_max_epochs": 4}
 TARGET_FRACTION, TARGET_MARGIN = 0.1, 0.03
 """Issue #3: at 10 % of the labels the DVAE beats RF by >= 0.03 balanced accuracy."""
@@ -79,7 +86,8 @@ class Variant:
 
 
 def variants(fractions: tuple[float, ...], ablation: tuple[float, ...],
-             latent: tuple[float, ...], overrides: dict[str, Any]) -> list[Variant]:
+             latent: tuple[float, ...], overrides: dict[str, Any],
+             pseudo: tuple[float, ...] = PSEUDO_FRACTIONS) -> list[Variant]:
     """The study's curves (the ablations run only at their own fractions)."""
     rf = model_specs(["random-forest"])[0]
     return [
@@ -88,6 +96,7 @@ def variants(fractions: tuple[float, ...], ablation: tuple[float, ...],
         Variant(dvae_spec("dvae-supervised", overrides, semi_supervised=False), fractions),
         Variant(dvae_spec("dvae-flat", {**overrides, "prior": "flat"}), ablation),
         Variant(dvae_spec("dvae-z8", {**overrides, "latent_dim": 8}), latent),
+        Variant(dvae_spec("dvae-pl", {**overrides, **PSEUDO}), pseudo),
     ]
 
 
@@ -98,10 +107,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     default=list(ABLATION_FRACTIONS), help="fractions of the flat-prior run")
     ap.add_argument("--latent-fractions", type=float, nargs="*", default=list(LATENT_FRACTIONS),
                     help="fractions of the latent_dim=8 run")
+    ap.add_argument("--pseudo-fractions", type=float, nargs="*",
+                    default=list(PSEUDO_FRACTIONS), help="fractions of the pseudo-label run")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--folds", type=int, default=None, help="first N grouped folds (default 5)")
     ap.add_argument("--variants", nargs="+", default=None,
-                    help="subset of: rf dvae dvae-supervised dvae-flat dvae-z8")
+                    help="subset of: rf dvae dvae-supervised dvae-flat dvae-z8 dvae-pl")
     ap.add_argument("--val-fraction", type=float, default=0.1)
     ap.add_argument("--max-train", type=int, default=None,
                     help="cap training rows per fold before subsampling (smoke runs)")
@@ -111,6 +122,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          "4 DVAE epochs; writes to runs/benchmarks-quick unless --out-dir")
     ap.add_argument("--out-dir", type=Path, default=None)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--merge", type=Path, nargs="+", default=None, metavar="DIR",
+                    help="fit nothing: write the report of the data_efficiency.json of "
+                         "these directories together (a 'dvae' result fitted with exactly "
+                         "the PSEUDO overrides counts as 'dvae-pl')")
     return ap.parse_args(argv)
 
 
@@ -118,13 +133,15 @@ def _setup(args: argparse.Namespace) -> dict[str, Any]:
     overrides = parse_overrides(args.dvae_set)
     if args.quick:
         return {"mode": "quick", "fractions": [0.1, 1.0], "ablation_fractions": [0.1],
-                "latent_fractions": [0.1], "seeds": [0], "folds": args.folds or 1,
+                "latent_fractions": [0.1], "pseudo_fractions": [0.1], "seeds": [0],
+                "folds": args.folds or 1,
                 "val_fraction": args.val_fraction, "max_train": args.max_train or 600,
                 "dvae_overrides": {**QUICK_DVAE, **overrides},
                 "variants": args.variants}
     return {"mode": "full", "fractions": args.fractions,
             "ablation_fractions": args.ablation_fractions,
-            "latent_fractions": args.latent_fractions, "seeds": args.seeds,
+            "latent_fractions": args.latent_fractions,
+            "pseudo_fractions": args.pseudo_fractions, "seeds": args.seeds,
             "folds": args.folds or 5, "val_fraction": args.val_fraction,
             "max_train": args.max_train, "dvae_overrides": overrides,
             "variants": args.variants}
@@ -150,7 +167,8 @@ def run(data: BenchData, setup: dict, previous: list[dict] | None,
 
     torch.set_num_threads(1)
     all_variants = variants(tuple(setup["fractions"]), tuple(setup["ablation_fractions"]),
-                            tuple(setup["latent_fractions"]), setup["dvae_overrides"])
+                            tuple(setup["latent_fractions"]), setup["dvae_overrides"],
+                            tuple(setup.get("pseudo_fractions", PSEUDO_FRACTIONS)))
     if setup["variants"]:
         all_variants = [v for v in all_variants if v.spec.name in setup["variants"]]
     import alloyloop.models.dvae  # noqa: F401  (imported before its code is fingerprinted)
@@ -229,6 +247,17 @@ def paired_gain(results: list[dict], a: str, b: str, fraction: float,
     return float(d.mean()), float(d.std(ddof=1)) if d.size > 1 else 0.0, int(d.size)
 
 
+def paired_interval(results: list[dict], a: str, b: str, fraction: float,
+                    metric: str = "balanced_accuracy") -> tuple[float, float, int]:
+    """Mean of ``a − b`` over the paired (seed, fold) runs and the half-width of its
+    95 % t-interval (nan with fewer than two pairs)."""
+    from scipy import stats
+
+    m, s, n = paired_gain(results, a, b, fraction, metric)
+    half = float(stats.t.ppf(0.975, n - 1) * s / np.sqrt(n)) if n > 1 else float("nan")
+    return m, half, n
+
+
 def _compute_minutes(results: list[dict]) -> float:
     return sum(r["fit_seconds"] + r["predict_seconds"] for r in results) / 60
 
@@ -244,7 +273,8 @@ def plot(results: list[dict], path: Path, setup: dict) -> None:
              "dvae": ("DVAE semi-supervised (expert prior)", "tab:blue", "o"),
              "dvae-supervised": ("DVAE supervised-only", "tab:orange", "^"),
              "dvae-flat": ("DVAE semi-supervised, flat prior", "tab:green", "v"),
-             "dvae-z8": ("DVAE semi-supervised, latent 8", "tab:purple", "D")}
+             "dvae-z8": ("DVAE semi-supervised, latent 8", "tab:purple", "D"),
+             "dvae-pl": ("DVAE semi-supervised + pseudo-labels", "tab:red", "P")}
     fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=150)
     for model, (label, color, marker) in style.items():
         c = curve(results, model)
@@ -253,7 +283,7 @@ def plot(results: list[dict], path: Path, setup: dict) -> None:
         f = np.array(sorted(c))
         m = np.array([c[k][0] for k in f])
         s = np.array([c[k][1] for k in f])
-        ls = "-" if model in ("rf", "dvae", "dvae-supervised") else ":"
+        ls = "-" if model in ("rf", "dvae", "dvae-supervised", "dvae-pl") else ":"
         ax.errorbar(100 * f, m, yerr=s, label=label, color=color, marker=marker, ls=ls,
                     capsize=3, lw=1.5, ms=5)
         ax.fill_between(100 * f, m - s, m + s, color=color, alpha=0.08)
@@ -261,6 +291,7 @@ def plot(results: list[dict], path: Path, setup: dict) -> None:
     ticks = sorted({100 * r["fraction"] for r in results})
     ax.set_xticks(ticks)
     ax.set_xticklabels([f"{t:g}" for t in ticks])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # ticks are the shares
     ax.set_xlabel("labelled share of each training fold [%]")
     ax.set_ylabel("balanced accuracy (grouped test folds)")
     runs = len(setup["seeds"]) * setup["folds"]
@@ -284,8 +315,13 @@ def markdown(data: BenchData, setup: dict, results: list[dict], meta: dict,
         m, s, n = paired_gain(results, a, b, f)
         return f"{m:+.3f} ± {s:.3f}" if n else "–"
 
+    def interval(a: str, b: str, f: float) -> str:
+        m, half, n = paired_interval(results, a, b, f)
+        return f"{m:+.3f} [{m - half:+.3f}, {m + half:+.3f}]" if n > 1 else "–"
+
     rf, semi, sup = (curve(results, m) for m in ("rf", "dvae", "dvae-supervised"))
     flat, z8 = curve(results, "dvae-flat"), curve(results, "dvae-z8")
+    pl = curve(results, "dvae-pl")
     n_labels = {f: int(np.mean([r["n_labels"] for r in results if r["fraction"] == f]))
                 for f in sorted({r["fraction"] for r in results})}
     lines = [
@@ -328,6 +364,35 @@ def markdown(data: BenchData, setup: dict, results: list[dict], meta: dict,
             lines.append(f"| {f:.0%} | {cell(semi, f)} | {cell(z8, f)} | "
                          f"{gain('dvae-z8', 'dvae', f)} |")
         lines.append("")
+    if pl:
+        lines += [f"**Pseudo-labels** (issue #30: the semi-supervised DVAE plus "
+                  f"`{json.dumps(PSEUDO)}` in its classifier phase; gains are paired, mean "
+                  "[95 % t-interval] over the (seed, fold) runs):", "",
+                  "| labels | runs | pseudo-labels | pseudo − supervised | pseudo − RF "
+                  "| pseudo − M2 semi | M2 semi − supervised |", "|---|---|---|---|---|---|---|"]
+        for f in sorted(pl):
+            lines.append(f"| {f:.0%} | {pl[f][2]} | {cell(pl, f)} | "
+                         f"{interval('dvae-pl', 'dvae-supervised', f)} | "
+                         f"{interval('dvae-pl', 'rf', f)} | {interval('dvae-pl', 'dvae', f)} | "
+                         f"{interval('dvae', 'dvae-supervised', f)} |")
+        lines.append("")
+    verdicts = []
+    for model in ("dvae", "dvae-pl"):
+        for f in PSEUDO_FRACTIONS:
+            (g, half, n), (r, _, _) = (paired_interval(results, model, "dvae-supervised", f),
+                                       paired_interval(results, model, "rf", f))
+            if n:
+                ok = g >= SEMI_MARGIN and r >= 0
+                sure = "" if not ok else (
+                    ", the interval clear of 0" if g - half > 0 else
+                    ", but the interval reaches 0: not resolved")
+                verdicts.append(f"{model} at {f:.0%}: {g:+.3f} [{g - half:+.3f}, "
+                                f"{g + half:+.3f}] over supervised, {r:+.3f} over RF "
+                                f"({n} runs) — **{'met on the mean' if ok else 'not met'}**"
+                                f"{sure}")
+    if verdicts:
+        lines += [f"Issue #30 target (semi − supervised ≥ +{SEMI_MARGIN} and ≥ RF at "
+                  "5 % and 10 %): " + "; ".join(verdicts) + ".", ""]
     m, s, n = paired_gain(results, "dvae", "rf", TARGET_FRACTION)
     if n:
         verdict = ("met" if m >= TARGET_MARGIN
@@ -347,8 +412,31 @@ def markdown(data: BenchData, setup: dict, results: list[dict], meta: dict,
     return "\n".join(lines)
 
 
+def merged(dirs: list[Path]) -> tuple[dict, list[dict], list[str]]:
+    """(setup, results, commands) of several runs' ``data_efficiency.json``: the first
+    result of each (model, seed, fold, fraction) is kept; a ``dvae`` result fitted with
+    exactly :data:`PSEUDO` as its overrides is renamed ``dvae-pl`` (the same model)."""
+    results: dict[tuple, dict] = {}
+    commands, setup = [], None
+    for d in dirs:
+        raw = json.loads((d / "data_efficiency.json").read_text())
+        setup = setup or raw["setup"]
+        commands.append(raw["meta"]["command"])
+        for r in raw["results"]:
+            if r["model"] == "dvae" and (r.get("config") or {}).get("overrides") == PSEUDO:
+                r = {**r, "model": "dvae-pl"}
+            results.setdefault((r["model"], r["seed"], r["fold"], r["fraction"]), r)
+    assert setup is not None
+    out = list(results.values())
+    setup = {**setup, "seeds": sorted({r["seed"] for r in out}),
+             "folds": max(r["fold"] for r in out) + 1, "dvae_overrides": {}}
+    return setup, out, commands
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.merge:
+        return write_merged(args, argv)
     setup = _setup(args)
     out_dir = args.out_dir or (Path("runs/benchmarks-quick") if args.quick else DOCS)
     json_path = out_dir / "data_efficiency.json"
@@ -388,6 +476,28 @@ def main(argv: list[str] | None = None) -> int:
                   out_dir / "benchmarks.md")
     print(f"wrote {json_path}, {png} and {out_dir / 'benchmarks.md'} "
           f"in {meta['wall_seconds']:.0f} s")
+    return 0
+
+
+def write_merged(args: argparse.Namespace, argv: list[str] | None) -> int:
+    """``--merge``: the report of earlier runs, nothing fitted."""
+    t0 = time.perf_counter()
+    setup, results, commands = merged(args.merge)
+    out_dir = args.out_dir or DOCS
+    raw = argv if argv is not None else sys.argv[1:]
+    command = ("python -m benchmarks.data_efficiency " + shlex.join(raw)
+               + "`; merged from `" + "`; `".join(commands))
+    meta = {"command": command, "machine": machine(), "wall_seconds": time.perf_counter() - t0,
+            "finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    data = load_bench_data()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "data_efficiency.json").write_text(json.dumps(
+        {"setup": setup, "counts": data.counts, "meta": meta, "results": results}, indent=1))
+    png = out_dir / "data_efficiency.png"
+    plot(results, png, setup)
+    write_section(SECTION, markdown(data, setup, results, meta, png.name),
+                  out_dir / "benchmarks.md")
+    print(f"merged {len(results)} results into {out_dir}")
     return 0
 
 

@@ -24,6 +24,7 @@ LABELS = ("single", "phase4")
 LIKELIHOODS = ("multinomial", "presence")
 AUGMENT_KINDS = ("drop", "mix")
 VAE_KEEPS = ("best", "last")
+UNLABELLED_CLASSIFIER = ("m2", "no_entropy", "detached")
 
 
 class ConfigError(ValueError):
@@ -88,6 +89,24 @@ class DVAEConfig:
             and 0.86 (1000) against 0.84 for the same model without unlabelled alloys.
             Kingma et al. (2014) scale it as 0.1 × the number of rows (≈ 800 here).
         unlabelled_weight: weight of the unlabelled ELBO relative to the labelled one.
+        unlabelled_classifier: what the unlabelled term of the classifier phase asks of
+            q(y|x). ``"m2"``: the whole −U(x) = −Σ_y q·ELBO(x, y) − H(q) (Kingma et al.);
+            ``"no_entropy"``: without H(q) (whose gradient pushes q towards 0.5 on every
+            unlabelled alloy); ``"detached"``: q is a constant weight, so the unlabelled
+            ELBO trains the encoder and decoder only and reaches the classifier through
+            nothing (the ablation of M2's classifier gradient).
+        pseudo_label_threshold: τ of confidence-thresholded pseudo-labels in the classifier
+            phase (0 = off; otherwise in [0.5, 1)). Each step, the classifier without dropout
+            scores the step's unlabelled alloys; those it calls with probability ≥ τ get that
+            hard label, and the classifier in train mode (dropout, and the composition
+            jitter below) is trained on them with α × ``pseudo_label_weight`` × BCE, summed
+            over the confident rows and divided by all (FixMatch, Sohn et al. 2020, with
+            dropout and jitter as the perturbation).
+        pseudo_label_weight: weight of that term relative to the labelled classification
+            loss (both scaled by α).
+        pseudo_label_jitter: σ of the student's composition jitter: each present element's
+            fraction times exp(σ·ε), ε ~ N(0, 1), renormalised, descriptors recomputed
+            (0 = dropout only; needs ``pseudo_label_threshold`` > 0).
         prior: ``"flat"`` (Bernoulli(0.5) on y, no composition prior) or ``"expert"``
             (per-alloy empirical-rule prior on y for unlabelled alloys and an
             element-count prior on decoded compositions).
@@ -203,6 +222,10 @@ class DVAEConfig:
     presence_weight: float = 10.0
     alpha: float = 1000.0
     unlabelled_weight: float = 1.0
+    unlabelled_classifier: str = "m2"
+    pseudo_label_threshold: float = 0.0
+    pseudo_label_weight: float = 1.0
+    pseudo_label_jitter: float = 0.0
     prior: str = "expert"
     rule_confidence: float = 0.5
     composition_prior_weight: float = 1.0
@@ -299,6 +322,25 @@ class DVAEConfig:
         _nonneg_float("alpha", self.alpha, "e.g. 1000 (the seed paper uses 10)")
         _nonneg_float("unlabelled_weight", self.unlabelled_weight, "use 0 to ignore "
                       "unlabelled alloys, 1 for the plain ELBO")
+        _choice("unlabelled_classifier", self.unlabelled_classifier, UNLABELLED_CLASSIFIER)
+        t = self.pseudo_label_threshold
+        if not (_is_real(t) and (t == 0 or 0.5 <= t < 1)):
+            raise ConfigError(
+                f"pseudo_label_threshold={t!r} is invalid: give 0 (off) or a confidence in "
+                "[0.5, 1), e.g. 0.95"
+            )
+        _positive_float("pseudo_label_weight", self.pseudo_label_weight, "e.g. 1")
+        if not (_is_real(self.pseudo_label_jitter) and 0 <= self.pseudo_label_jitter <= 1):
+            raise ConfigError(
+                f"pseudo_label_jitter={self.pseudo_label_jitter!r} is invalid: give σ in "
+                "[0, 1], e.g. 0.1 (0 = dropout only)"
+            )
+        if self.pseudo_label_jitter > 0 and t == 0:
+            raise ConfigError(
+                f"pseudo_label_jitter={self.pseudo_label_jitter!r} perturbs the pseudo-label "
+                "term, which pseudo_label_threshold=0 switches off: set a threshold, e.g. "
+                "0.95, or the jitter to 0"
+            )
         _unit_interval("rule_confidence", self.rule_confidence, closed_right=False,
                        fix="0 = flat, 0.5 = rule votes map to p in [0.25, 0.75]")
         _nonneg_float("composition_prior_weight", self.composition_prior_weight,

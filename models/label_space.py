@@ -93,9 +93,13 @@ class BinarySpace:
     def labelled_elbo(self, net: M2, x, f, t, p, count, free_bits=0.0) -> Tensor:
         return binary.elbo_terms(net, x, t, p, count, free_bits).elbo(1.0)
 
-    def unlabelled_loss(self, net: M2, x, f, p, *, beta, count, free_bits=0.0):
+    def unlabelled_loss(self, net: M2, x, f, p, *, beta, count, free_bits=0.0,
+                        classifier="m2"):
         return binary.unlabelled_loss(net, x, f, p, beta=beta, count=count,
-                                      free_bits=free_bits)
+                                      free_bits=free_bits, classifier=classifier)
+
+    def pseudo_label_loss(self, heads: Tensor, teacher: Tensor, threshold: float) -> Tensor:
+        return binary.pseudo_label_loss(heads, teacher, threshold)
 
     def control_loss(self, net: M2, inputs: Callable[[Tensor], Tensor], z: Tensor) -> Tensor:
         return binary.control_loss(net, inputs, z)
@@ -158,9 +162,13 @@ class Phase4Space(BinarySpace):
         return phase.masked_elbo(net, x, net.classifier(f), t, p, beta=1.0, count=count,
                                  free_bits=free_bits)
 
-    def unlabelled_loss(self, net: M2, x, f, p, *, beta, count, free_bits=0.0):
+    def unlabelled_loss(self, net: M2, x, f, p, *, beta, count, free_bits=0.0,
+                        classifier="m2"):
         return phase.unlabelled_loss(net, x, f, p, self.n_classes, beta=beta, count=count,
-                                     free_bits=free_bits)
+                                     free_bits=free_bits, classifier=classifier)
+
+    def pseudo_label_loss(self, heads: Tensor, teacher: Tensor, threshold: float) -> Tensor:
+        return phase.pseudo_label_loss(heads, teacher, threshold)
 
     def control_loss(self, net: M2, inputs: Callable[[Tensor], Tensor], z: Tensor) -> Tensor:
         return phase.control_loss(net, inputs, z, self.n_classes)

@@ -118,12 +118,15 @@ def label_posterior(logits: Tensor) -> Tensor:
 
 
 def unlabelled_loss(model: M2, x: Tensor, features: Tensor, p_single: Tensor, *,
-                    beta: float, count: float, free_bits: float = 0.0
-                    ) -> tuple[Tensor, Tensor]:
+                    beta: float, count: float, free_bits: float = 0.0,
+                    classifier: str = "m2") -> tuple[Tensor, Tensor]:
     """Mean unlabelled loss −U(x), with y enumerated over {0, 1}.
 
     Args:
         x: ``(n, E)``; features: ``(n, F)``; p_single: ``(n,)`` label prior.
+        classifier: what the term asks of q(y|x) (``DVAEConfig.unlabelled_classifier``):
+            ``"m2"`` the whole −U; ``"no_entropy"`` −Σ_y q·ELBO without H(q);
+            ``"detached"`` q is a constant weight (no gradient reaches the classifier).
 
     Returns:
         ``(loss, q)``: scalar loss and the ``(n, 2)`` posterior q(y|x) used as weights.
@@ -133,11 +136,36 @@ def unlabelled_loss(model: M2, x: Tensor, features: Tensor, p_single: Tensor, *,
     terms = elbo_terms(model, x.repeat(2, 1), y_enum, p_single.repeat(2), count, free_bits)
     elbo = terms.elbo(beta).view(2, n).T  # (n, 2): column k is ELBO(x, y = k)
     logits = model.classifier(features)
+    if classifier == "detached":
+        logits = logits.detach()
     q = label_posterior(logits)
-    log_q = torch.stack([F.logsigmoid(-logits), F.logsigmoid(logits)], dim=-1)
-    entropy = -(q * log_q).sum(dim=-1)
-    u = (q * elbo).sum(dim=-1) + entropy
+    u = (q * elbo).sum(dim=-1)
+    if classifier != "no_entropy":
+        log_q = torch.stack([F.logsigmoid(-logits), F.logsigmoid(logits)], dim=-1)
+        u = u - (q * log_q).sum(dim=-1)
     return -u.mean(), q
+
+
+def pseudo_label_loss(heads: Tensor, teacher: Tensor, threshold: float) -> Tensor:
+    """Confidence-thresholded pseudo-label BCE (Lee 2013; FixMatch's binary form).
+
+    Args:
+        heads: ``(H, n)`` the student's head logits (train mode: dropout, maybe a
+            perturbed composition).
+        teacher: ``(n,)`` logits of the same alloys without dropout or perturbation
+            (no gradient).
+        threshold: τ in [0.5, 1): a row counts when max(p, 1 − p) ≥ τ, with its
+            hard label (p ≥ 0.5).
+
+    Returns:
+        scalar: Σ over the confident rows of the head-averaged BCE, divided by all n rows
+        (so the share of confident rows scales the term, as in FixMatch).
+    """
+    p = torch.sigmoid(teacher)
+    keep = (torch.maximum(p, 1.0 - p) >= threshold).float()
+    target = (p >= 0.5).float().expand_as(heads)
+    bce = F.binary_cross_entropy_with_logits(heads, target, reduction="none").mean(dim=0)
+    return (keep * bce).mean()
 
 
 def control_loss(model: M2, inputs: Callable[[Tensor], Tensor], z: Tensor) -> Tensor:

@@ -68,12 +68,14 @@ def class_elbos(model: M2, x: Tensor, p_single: Tensor, k: int, *, beta: float,
 
 
 def masked_elbo(model: M2, x: Tensor, logits: Tensor, mask: Tensor, p_single: Tensor, *,
-                beta: float, count: float, free_bits: float = 0.0) -> Tensor:
+                beta: float, count: float, free_bits: float = 0.0,
+                entropy: bool = True) -> Tensor:
     """``(n,)`` per-row ELBO: ELBO(x, k) for an exact label, U(x) over the mask otherwise.
 
     Args:
         x: ``(n, E)``; logits: ``(n, K)`` ensemble logits (the weights q̃); mask:
         ``(n, K)`` 0/1 allowed classes; p_single: ``(n,)`` label prior.
+        entropy: add H(q̃) to U (False: Σ q̃·ELBO only).
     """
     k = mask.shape[1]
     out = x.new_zeros(x.shape[0])
@@ -89,7 +91,7 @@ def masked_elbo(model: M2, x: Tensor, logits: Tensor, mask: Tensor, p_single: Te
                            free_bits=free_bits)
         log_q = torch.log_softmax(logits[rest] + (1.0 - mask[rest]) * _MASKED, dim=-1)
         q = log_q.exp()
-        out[rest] = (q * elbo).sum(dim=-1) - (q * log_q).sum(dim=-1)
+        out[rest] = (q * elbo).sum(dim=-1) - entropy * (q * log_q).sum(dim=-1)
     return out
 
 
@@ -119,13 +121,26 @@ def labelled_loss(model: M2, x: Tensor, features: Tensor, mask: Tensor, p_single
 
 
 def unlabelled_loss(model: M2, x: Tensor, features: Tensor, p_single: Tensor, k: int, *,
-                    beta: float, count: float, free_bits: float = 0.0
-                    ) -> tuple[Tensor, Tensor]:
-    """Mean −U(x) over all k classes; returns ``(loss, q)`` with q ``(n, k)``."""
+                    beta: float, count: float, free_bits: float = 0.0,
+                    classifier: str = "m2") -> tuple[Tensor, Tensor]:
+    """Mean −U(x) over all k classes; returns ``(loss, q)`` with q ``(n, k)``.
+    ``classifier`` as in :func:`alloyloop.models.objective.unlabelled_loss`."""
     logits = model.classifier(features)
+    if classifier == "detached":
+        logits = logits.detach()
     elbo = masked_elbo(model, x, logits, x.new_ones(x.shape[0], k), p_single, beta=beta,
-                       count=count, free_bits=free_bits)
+                       count=count, free_bits=free_bits, entropy=classifier != "no_entropy")
     return -elbo.mean(), torch.softmax(logits, dim=-1)
+
+
+def pseudo_label_loss(heads: Tensor, teacher: Tensor, threshold: float) -> Tensor:
+    """The K-class form of :func:`alloyloop.models.objective.pseudo_label_loss`:
+    ``(H, n, K)`` student head logits, ``(n, K)`` teacher logits; a row counts when its
+    largest teacher softmax is ≥ τ, with that class as the target."""
+    conf, target = torch.softmax(teacher, dim=-1).max(dim=-1)
+    keep = (conf >= threshold).float()
+    ce = torch.stack([F.cross_entropy(h, target, reduction="none") for h in heads]).mean(0)
+    return (keep * ce).mean()
 
 
 def control_loss(model: M2, inputs: Callable[[Tensor], Tensor], z: Tensor, k: int) -> Tensor:

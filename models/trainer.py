@@ -9,6 +9,9 @@
    validation −ELBO + control term (larger batches, ``vae_batch_size``; the patience
    restarts only on improvements above ``vae_min_improvement``).
 
+Phase 1 may add confidence-thresholded pseudo-labels on the unlabelled alloys
+(``pseudo_label_threshold``, :meth:`Trainer.pseudo_labels`).
+
 Free bits and the control term act only in phase 2, so the classifier is exactly the one
 a classifier-only selection keeps. Every random draw comes from the caller's torch RNG
 (seeded by the estimator) and the schedules' own seeded generators.
@@ -110,6 +113,24 @@ class Trainer:
         yy = space.code(torch.arange(m) % space.n_codes)
         return c.composition_prior_weight * element_count_penalty(net.decoder(z, yy), targets)
 
+    def pseudo_labels(self, net: M2, d: TrainingData, iu: Tensor) -> Tensor:
+        """The pseudo-label term on unlabelled rows ``iu`` (``pseudo_label_threshold``):
+        the classifier in eval mode (no dropout, no gradient) labels them, and the
+        classifier in train mode, on compositions jittered by ``pseudo_label_jitter``,
+        is scored against the confident ones (:func:`objective.pseudo_label_loss`)."""
+        c = self.c
+        f = d.f_u[iu]
+        with torch.no_grad():
+            net.classifier.eval()
+            teacher = net.classifier(f)
+            net.classifier.train()
+            if c.pseudo_label_jitter > 0:
+                assert d.inputs_of is not None
+                x = d.x_u[iu] * torch.exp(c.pseudo_label_jitter * torch.randn_like(d.x_u[iu]))
+                f = d.inputs_of(x / x.sum(dim=1, keepdim=True))
+        return self.space.pseudo_label_loss(net.classifier.head_logits(f), teacher,
+                                            c.pseudo_label_threshold)
+
     def classifier_phase(self, net: M2, d: TrainingData) -> TrainResult:
         c, space = self.c, self.space
         plan: Schedule = schedule(c, d.n_labelled, d.n_unlabelled, self.seed)
@@ -129,9 +150,14 @@ class Trainer:
                                               smoothing=c.label_smoothing)
                 if plan.unlabelled is not None:
                     iu = plan.unlabelled.next()
-                    lu, _ = space.unlabelled_loss(net, d.x_u[iu], d.f_u[iu], d.p_u[iu],
-                                                  beta=beta, count=c.effective_count)
-                    loss = loss + plan.unlabelled_scale * lu
+                    if plan.unlabelled_scale > 0:  # unlabelled_weight 0: no ELBO to compute
+                        lu, _ = space.unlabelled_loss(net, d.x_u[iu], d.f_u[iu], d.p_u[iu],
+                                                      beta=beta, count=c.effective_count,
+                                                      classifier=c.unlabelled_classifier)
+                        loss = loss + plan.unlabelled_scale * lu
+                    if c.pseudo_label_threshold > 0:
+                        loss = loss + c.alpha * c.pseudo_label_weight * self.pseudo_labels(
+                            net, d, iu)
                 if d.count_targets is not None:
                     loss = loss + self._count_prior(net, d.count_targets)
                 opt.zero_grad(set_to_none=True)

@@ -8,6 +8,7 @@ during training.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,8 @@ class TrainingData:
         x_a, f_a, p_a: ``(k, E)``, ``(k, F)``, ``(k,)`` synthetic unlabelled alloys of
             ``DVAEConfig.vae_augment`` (:mod:`alloyloop.models.augment`), which only the
             VAE phase trains on (``k`` = 0 when off).
+        inputs_of: ``(m, E)`` fractions → ``(m, F)`` classifier inputs (route unknown), for
+            the pseudo-label term's jittered compositions; None when the jitter is off.
     """
 
     x_l: Tensor
@@ -59,6 +62,7 @@ class TrainingData:
     x_a: Tensor | None = None
     f_a: Tensor | None = None
     p_a: Tensor | None = None
+    inputs_of: Callable[[Tensor], Tensor] | None = None
 
     @property
     def n_labelled(self) -> int:
@@ -111,4 +115,5 @@ def build_training_data(c: DVAEConfig, features: FeatureMap, train: Rows, x_u: n
         x_u=_t(x_u), f_u=_t(f_u), p_u=_t(p_u),
         x_v=_t(val.x), f_v=_t(f_v), t_v=_t(val.t),
         p_v=_t(rule_prior(val.x, features.elements, tau)),
-        t_v_labels=val.t, count_targets=targets, x_a=_t(x_a), f_a=_t(f_a), p_a=_t(p_a))
+        t_v_labels=val.t, count_targets=targets, x_a=_t(x_a), f_a=_t(f_a), p_a=_t(p_a),
+        inputs_of=features.torch_decoded_inputs(0.0) if c.pseudo_label_jitter > 0 else None)

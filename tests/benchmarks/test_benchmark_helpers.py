@@ -136,3 +136,33 @@ def test_overrides_parse_json_and_strings():
         parse_overrides(["max_epochs"])
     with pytest.raises(ValueError, match="unknown model"):
         model_specs(["xgboost"])
+
+
+def test_data_efficiency_merge_renames_pseudo_label_runs_and_pairs_them(tmp_path):
+    """``--merge``: runs of several directories in one report; a 'dvae' fitted with the
+    PSEUDO overrides is the 'dvae-pl' curve, and its paired interval is over the shared
+    (seed, fold) runs only."""
+    import json
+
+    from benchmarks.data_efficiency import PSEUDO, merged, paired_interval
+
+    def run(name: str, rows: list[tuple[str, int, int, float, dict | None]]) -> None:
+        (tmp_path / name).mkdir()
+        results = [{"model": m, "seed": s, "fold": f, "fraction": 0.05, "balanced_accuracy": ba,
+                    "config": {"code": "c", "overrides": o}} for m, s, f, ba, o in rows]
+        (tmp_path / name / "data_efficiency.json").write_text(json.dumps(
+            {"setup": {"mode": "full"}, "meta": {"command": name}, "results": results}))
+
+    run("base", [("dvae-supervised", 0, f, 0.70, {}) for f in range(3)]
+        + [("dvae", 0, 0, 0.71, {})])
+    run("pl", [("dvae", 0, f, 0.70 + 0.01 * (f + 1), PSEUDO) for f in range(2)]
+        + [("dvae", 0, 2, 0.5, {"pseudo_label_threshold": 0.95})])
+    setup, results, commands = merged([tmp_path / "base", tmp_path / "pl"])
+    assert commands == ["base", "pl"]
+    assert setup["seeds"] == [0] and setup["folds"] == 3
+    by = {(r["model"], r["fold"]): r["balanced_accuracy"] for r in results}
+    assert by[("dvae-pl", 0)] == 0.71 and by[("dvae-pl", 1)] == 0.72
+    assert by[("dvae", 0)] == 0.71  # the first run's 'dvae' wins over a screen's
+    mean, half, n = paired_interval(results, "dvae-pl", "dvae-supervised", 0.05)
+    assert n == 2 and mean == pytest.approx(0.015)
+    assert half == pytest.approx(12.706 * 0.01 / math.sqrt(2) / math.sqrt(2), rel=1e-3)

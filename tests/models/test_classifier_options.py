@@ -12,30 +12,18 @@ import torch.nn.functional as F
 
 from alloyloop.models import objective, objective_phase
 from alloyloop.models.config import ConfigError, DVAEConfig
-from alloyloop.models.networks import M2
 from alloyloop.models.dvae import DisentangledVAE
 from alloyloop.models.trainer import ClassifierAverage
 
-from tests.fixtures.dvae import SYNTHETIC_PALETTE, fast
+from tests.fixtures.dvae import SYNTHETIC_PALETTE, fast, simplex_rows, tiny_m2
 
 torch.set_num_threads(1)
 
 
-def _net(n_classes: int = 1) -> M2:
-    torch.manual_seed(0)
-    return M2(n_elements=5, n_features=5, latent_dim=2, encoder_hidden=(8,),
-              decoder_hidden=(8,), classifier_hidden=(8,), activation="softplus",
-              classifier_activation="relu", dropout=0.0, n_heads=2, n_classes=n_classes)
-
-
-def _rows(n: int = 12) -> tuple[torch.Tensor, torch.Tensor]:
-    g = torch.Generator().manual_seed(1)
-    x = torch.rand(n, 5, generator=g)
-    return x / x.sum(dim=1, keepdim=True), torch.full((n,), 0.5)
 
 
 def test_binary_smoothing_moves_only_the_classification_target():
-    net, (x, p) = _net(), _rows()
+    net, (x, p) = tiny_m2(), simplex_rows()
     y = (torch.arange(12) % 2).float()
     eps, alpha = 0.2, 10.0
     losses = []
@@ -51,7 +39,7 @@ def test_binary_smoothing_moves_only_the_classification_target():
 
 
 def test_phase4_smoothing_mixes_the_partial_label_loss_with_the_uniform_one():
-    net, (x, p) = _net(n_classes=4), _rows()
+    net, (x, p) = tiny_m2(n_classes=4), simplex_rows()
     mask = torch.zeros(12, 4)
     mask[torch.arange(12), torch.arange(12) % 4] = 1.0
     mask[:3, :3] = 1.0  # partial labels: "single", any of FCC / BCC / HCP
@@ -70,7 +58,7 @@ def test_phase4_smoothing_mixes_the_partial_label_loss_with_the_uniform_one():
 
 
 def test_the_weight_average_warms_up_then_follows_its_decay():
-    net = _net()
+    net = tiny_m2()
     average = ClassifierAverage(net, decay=0.99)
     start = [q.clone() for q in average.classifier.parameters()]
     with torch.no_grad():
