@@ -79,14 +79,7 @@ def diverse_order(score: np.ndarray | Callable[[list[int]], np.ndarray],
     Returns:
         ``(≤ n,)`` int indices in the order chosen.
     """
-    if penalty < 0:
-        raise ValueError(f"penalty={penalty} must be ≥ 0 (0 turns the spread off)")
-    if margin is not None and (p is None or len(p) != len(systems) or not 0 <= margin <= 1):
-        raise ValueError(f"margin={margin} needs p for every candidate and must lie in [0, 1]")
-    if floor is not None and (p is None or len(p) != len(systems) or not 0 <= floor <= 1):
-        raise ValueError(f"floor={floor} needs p for every candidate and must lie in [0, 1]")
-    if max_per_system < 0:
-        raise ValueError(f"max_per_system={max_per_system} must be ≥ 0 (0 = no cap)")
+    _check(penalty, max_per_system, len(systems), p, margin=margin, floor=floor)
     m = len(systems)
     if m == 0 or n <= 0:
         return np.empty(0, dtype=np.int64)
@@ -116,6 +109,17 @@ def diverse_order(score: np.ndarray | Callable[[list[int]], np.ndarray],
         free[i] = False
         count[inverse[i]] += 1
     return np.asarray(chosen, dtype=np.int64)
+
+
+def _check(penalty: float, max_per_system: int, m: int, p: np.ndarray | None, **rules: float | None) -> None:
+    """:func:`diverse_order`'s options, each error naming the value and what it must be."""
+    if penalty < 0:
+        raise ValueError(f"penalty={penalty} must be ≥ 0 (0 turns the spread off)")
+    for name, value in rules.items():
+        if value is not None and (p is None or len(p) != m or not 0 <= value <= 1):
+            raise ValueError(f"{name}={value} needs p for every candidate and must lie in [0, 1]")
+    if max_per_system < 0:
+        raise ValueError(f"max_per_system={max_per_system} must be ≥ 0 (0 = no cap)")
 
 
 def _new_system_pick(i: int, open_rows: np.ndarray, value: np.ndarray, p: np.ndarray,
