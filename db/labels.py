@@ -141,7 +141,7 @@ def _text(name: str, value: object, limit: int | None = None) -> str | None:
     return text
 
 
-EVIDENCE_FILE = re.compile(r"^/(?:[^/#?]+/)*[0-9a-f]{64}\.(?:png|jpe?g|pdf|tiff?|xye?|csv|txt|dat|xrdml)$")
+EVIDENCE_FILE = re.compile(r"^/(?:[^/#?]+/)*[0-9a-f]{64}\.(?:png|jpe?g|pdf|tiff?|xye?|csv|txt|dat|xrdml|ras|uxd|chi)$")
 """The name of an evidence file the app stored itself (``<sha256>.<ext>``, content-addressed:
 the web upload, ``label from-xrd``, the XRD page): the only ``file:`` URIs a label may cite."""
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")

@@ -4,7 +4,7 @@
   the declared length is too large, or as soon as a streamed (chunked) body passes the cap).
 - Each file is read up to ``max_upload_bytes`` + 1 byte; larger ones are refused (413).
 - Types are checked by extension *and* content: images and PDFs by their magic bytes,
-  text formats (XY patterns, CSV, TXT, PANalytical XRDML) must be UTF-8 text without NUL bytes. The
+  text formats (XY patterns, CSV, TXT, PANalytical XRDML, Rigaku RAS, Bruker UXD, Fit2D CHI) must be UTF-8 text without NUL bytes. The
   browser's content type and the file name are never trusted; only the extension is used.
 - Files are stored as ``<sha256>.<ext>`` (``DATA_DIR/evidence`` or ``DATA_DIR/imports``):
   the same content is stored once, and no name from the client reaches the file system.
@@ -40,6 +40,9 @@ EVIDENCE_TYPES: dict[str, tuple[bytes, ...] | str] = {
     "txt": TEXT,
     "dat": TEXT,
     "xrdml": TEXT,
+    "ras": TEXT,
+    "uxd": TEXT,
+    "chi": TEXT,
 }
 """Allowed evidence files: extension → magic bytes, or TEXT for UTF-8 text formats."""
 IMPORT_TYPES: dict[str, tuple[bytes, ...] | str] = {"csv": TEXT}

@@ -37,7 +37,7 @@ from alloyloop.web.templating import render
 from alloyloop.web.uploads import EVIDENCE_TYPES, has_file, save_upload, stored_path
 
 router = APIRouter(include_in_schema=False)
-PATTERN_TYPES = {ext: rule for ext, rule in EVIDENCE_TYPES.items() if ext in ("xy", "xye", "csv", "txt", "dat", "xrdml")}
+PATTERN_TYPES = {ext: rule for ext, rule in EVIDENCE_TYPES.items() if ext in ("xy", "xye", "csv", "txt", "dat", "xrdml", "ras", "uxd", "chi")}
 DECISIONS = ("accept", "edit", "reject")
 
 
@@ -111,7 +111,7 @@ def xrd_analyse(request: Request, settings: Settings, form: Form, login: Writer)
         alloy = parse_alloy(clean_text("composition", values["composition"], 200) or "")
         radiation = _radiation(values["wavelength"])
         if not has_file(upload):
-            raise InvalidValue("file", None, fix="choose the pattern file (.xy, .csv, .txt, .xrdml)")
+            raise InvalidValue("file", None, fix="choose the pattern file (.xy, .csv, .txt, .xrdml, .ras, .uxd, .chi)")
         stored = save_upload(upload, settings.evidence_dir, PATTERN_TYPES, settings.max_upload_bytes)
         pattern = read_pattern_bytes(stored.path.read_bytes(), stored.original_name, radiation=radiation)
     except (StoreError, UnsupportedUpload, PayloadTooLarge) as exc:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from alloyloop.agent.xrd import angle_scale, inclusions
+from alloyloop.agent.xrd import angle_scale, inclusions, tilt
 from alloyloop.agent.xrd.doublet import detect_ka2, without_ka2_residue
 from alloyloop.agent.xrd.evidence import Net
 from alloyloop.agent.xrd.indexing import IndexedPhase, index_peaks
@@ -47,7 +47,7 @@ from alloyloop.agent.xrd.vegard import starting_lattice
 from alloyloop.agent.xrd.whole_pattern import WholeFit
 from alloyloop.featurize.converter import structure, unstructure
 
-ANALYSIS_VERSION = "xrd-1.8"
+ANALYSIS_VERSION = "xrd-1.9r"
 """Changes whenever the analysis could give another result for the same file."""
 UNEXPLAINED_SHARE = 0.03
 """An unexplained peak counts when its area is at least this share of the strongest peak's."""
@@ -141,6 +141,12 @@ class XrdAnalysis:
     shift_source: str = "peaks"
     """Where ``zero_shift``, ``displacement`` (and ``ka2_ratio``) come from: one of
     :data:`SHIFT_SOURCES`. Records of before xrd-1.6 read as ``peaks``, which they were."""
+    shift_wavelength: float | None = None
+    """The wavelength (Å) on whose 2θ scale ``zero_shift`` and ``displacement`` are given when it
+    is not the scan's: a short-wavelength scan is analysed on the Cu Kα1 scale
+    (:mod:`.angle_scale`), and z + D·cos θ there is no z + D·cos θ on the scan's angles (the
+    mapping is not linear), so the values stay on that scale, labelled, and :attr:`shift_text`
+    adds what they mean on the scan (the shift at its first and last 2θ). None: the scan's own."""
 
     def __post_init__(self) -> None:
         if self.outcome not in (None, "single", "multi"):
@@ -167,8 +173,14 @@ class XrdAnalysis:
             return f" ± {sigma:.3f}" if sigma is not None else ""
 
         ratio = "" if self.ka2_ratio is None else f", Kα2 ratio {self.ka2_ratio:.2f}"
-        return (f"zero shift {self.zero_shift:+.3f}°{pm(self.zero_shift_sigma)}, displacement "
+        text = (f"zero shift {self.zero_shift:+.3f}°{pm(self.zero_shift_sigma)}, displacement "
                 f"{self.displacement:+.3f}°{pm(self.displacement_sigma)} × cos θ{ratio} ({self.shift_source})")
+        if self.shift_wavelength is None:
+            return text
+        ends = angle_scale.analysed_range(self.two_theta_range, self.wavelength)
+        lo, hi = (angle_scale.scan_shift(t, self.zero_shift, self.displacement, self.wavelength) for t in ends)
+        return (f"{text}, on the 2θ scale of λ {self.shift_wavelength:.5f} Å (Cu Kα1) the scan was analysed on; "
+                f"on the scan's own 2θ: {lo:+.4f}° at {ends[0]:.3f}° to {hi:+.4f}° at {ends[1]:.3f}°")
 
     @property
     def summary(self) -> str:
@@ -203,13 +215,18 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
     starts = _vegard_starts(composition, notes)
     two_theta_range = (float(x[0]), float(x[-1]))
     options = dict(noise=float(np.median(noise)), starts=starts, min_snr=min_snr, ka2_ratio=_ka2_ratio(stated))
-    found, unexplained, shift, other = _index_shifted(peaks, lam, two_theta_range, options)
+    tilted = tilt.tilt_of(scan)
+    if tilted is not None:
+        notes.append(tilt.note(tilted))
+        found, unexplained, shift, other = _index_tilted(peaks, lam, two_theta_range, options)
+    else:
+        found, unexplained, shift, other = _index_shifted(peaks, lam, two_theta_range, options)
     done, lines, unexplained = _finish(peaks, found, unexplained, shift, pattern.radiation, two_theta_range,
                                        composition)
     (done, lines, unexplained), shift = _second_readings(peaks, (done, lines, unexplained), shift, other, lam,
                                                          two_theta_range, options, pattern.radiation, composition)
     profile = None
-    if len(done.phases) == 1:
+    if len(done.phases) == 1 and tilted is None:
         # one phase by its peaks: the whole profile may need a second (broad merged lines, a
         # minority whose lines are each below the peak threshold) — the F-test decides
         done, unexplained, profile = _profile_minority(x, y, background, pattern.radiation, done, peaks, unexplained, shift,
@@ -221,7 +238,7 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
     if note:
         notes.append(note)
         done = replace(done, phases=phases)
-    parts = _profile_parts(shift.corrected(peaks, lam), done.phases, unexplained)
+    parts = _profile_parts(shift.corrected(peaks, lam), done.phases, unexplained, tilted is not None)
     lines = {**lines, **parts}
     unexplained = [i for i in unexplained if i not in parts]
     if done.phases and abs(float(shift.at(60.0))) >= 0.03:
@@ -237,13 +254,15 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
 
 def _on_scan_angles(result: XrdAnalysis, scan: Pattern) -> XrdAnalysis:
     """A result found on the Cu Kα1 scale (:mod:`.angle_scale`) told in the scan's own angles
-    and wavelength (the peak table, the range, the radiation)."""
+    and wavelength (the peak table, the range, the radiation); the shift stays on the Cu Kα1
+    scale, labelled by ``shift_wavelength``."""
     lam = scan.radiation.ka1
     rows = []
     for row in result.peaks:
         two_theta, fwhm = angle_scale.from_reference(row.two_theta, row.fwhm, lam)
         rows.append(replace(row, two_theta=round(two_theta, 4), fwhm=round(fwhm, 5)))
     return replace(result, peaks=tuple(rows), wavelength=lam, ka2=scan.radiation.ka2, radiation=scan.radiation.label,
+                   shift_wavelength=angle_scale.REFERENCE,
                    two_theta_range=(round(float(scan.two_theta[0]), 4), round(float(scan.two_theta[-1]), 4)))
 
 
@@ -350,14 +369,16 @@ def _without_named(peaks: list, phases: list[IndexedPhase], wavelength: float, t
     return _finish(peaks, found, unexplained, shift, radiation, two_theta_range, composition), shift
 
 
-def _profile_parts(peaks: list, phases: list[IndexedPhase], unexplained: list[int]) -> dict[int, tuple[int, str]]:
+def _profile_parts(peaks: list, phases: list[IndexedPhase], unexplained: list[int],
+                   tilted: bool = False) -> dict[int, tuple[int, str]]:
     """Unexplained peak → (phase index, reflection) for a peak within the matching tolerance of
     a reflection whose nearer peak was matched to it: one reflection's profile the peak fit
-    split in two (a narrow pair on an asymmetric or doubled top), not another phase's line."""
+    split in two (a narrow pair on an asymmetric or doubled top), not another phase's line.
+    On a tilted scan the tolerance is half the peak's width, uncapped (:func:`.tilt.part_tolerance`)."""
     out: dict[int, tuple[int, str]] = {}
     for j in unexplained:
         peak = peaks[j]
-        tol = max(0.06, min(0.5, 0.5 * peak.fwhm))
+        tol = tilt.part_tolerance(peak.fwhm) if tilted else max(0.06, min(0.5, 0.5 * peak.fwhm))
         for k, phase in enumerate(phases):
             near = [m for m in phase.matches if m.peak is not None and abs(m.predicted_two_theta - peak.two_theta) <= tol]
             if near:
@@ -433,6 +454,17 @@ def _index_shifted(peaks: list, wavelength: float, two_theta_range: tuple[float,
     # the shift is set aside; its reading is kept for :func:`analyse`, which judges it after the
     # named phases (a spurious lattice on the unshifted peaks can outscore it here)
     return plain[0], plain[1], Shift(), (found, unexplained, shift) if found and shift != Shift() else None
+
+
+def _index_tilted(peaks: list, wavelength: float, two_theta_range: tuple[float, float],
+                  options: dict) -> tuple[list[IndexedPhase], list[int], Shift, None]:
+    """A tilted scan's indexing (:mod:`.tilt`): no shift, half the typical width as tolerance, the
+    cubic reading unless the full one explains clearly more."""
+    kw = dict(wavelength=wavelength, two_theta_range=two_theta_range, tolerance=tilt.tolerance(peaks), **options)
+    full = index_peaks(peaks, **kw)
+    cubic = index_peaks(peaks, structures=tilt.CUBIC, **kw)
+    found, unexplained = cubic if tilt.prefer_cubic(full, cubic, peaks) else full
+    return list(found), list(unexplained), Shift(), None
 
 
 def _significant(shift: Shift) -> bool:

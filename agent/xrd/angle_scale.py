@@ -26,6 +26,8 @@ REFERENCE = ANODES["Cu"][0]
 """Kα1 of Cu (Å): the scale the analysis's constants are set on."""
 SHORT = 1.2
 """Wavelengths (Å) below this (Mo, Ag, synchrotron) are analysed on the Cu Kα1 scale."""
+REACHED = 175.0
+"""The highest Cu Kα1 2θ a mapped point may reach (the rest of the scan is left out)."""
 
 
 def _map(two_theta: np.ndarray, factor: float) -> np.ndarray:
@@ -39,7 +41,7 @@ def to_reference(pattern: Pattern) -> Pattern | None:
     if lam >= SHORT:
         return None
     factor = REFERENCE / lam
-    inside = np.sin(np.radians(pattern.two_theta) / 2) * factor < np.sin(np.radians(175.0) / 2)
+    inside = np.sin(np.radians(pattern.two_theta) / 2) * factor < np.sin(np.radians(REACHED) / 2)
     mapped = _map(pattern.two_theta[inside], factor)
     y = pattern.intensity[inside]
     step = float(np.min(np.diff(mapped)))
@@ -60,4 +62,19 @@ def from_reference(two_theta: float, fwhm: float, wavelength: float) -> tuple[fl
 
 def note(wavelength: float) -> str:
     return (f"λ {wavelength:.5f} Å is far shorter than a lab tube's: analysed on the Cu Kα1 2θ scale (same "
-            "d-spacings; the shift and angles in these notes are on that scale, the peak table on the scan's)")
+            "d-spacings; the shift and angles in these notes are on that scale, the peak table on the scan's; the "
+            "shift line gives both)")
+
+
+def scan_shift(two_theta: float, zero: float, displacement: float, wavelength: float) -> float:
+    """The shift Δ2θ = ``zero`` + ``displacement``·cos θ′ found on the Cu Kα1 scale, as it moves a
+    reflection at ``two_theta`` on the scan's own scale (``wavelength``)."""
+    mapped = float(_map(np.array([two_theta]), REFERENCE / wavelength)[0])
+    moved = mapped + zero + displacement * float(np.cos(np.radians(mapped) / 2))
+    return float(_map(np.array([moved]), wavelength / REFERENCE)[0]) - two_theta
+
+
+def analysed_range(two_theta_range: tuple[float, float], wavelength: float) -> tuple[float, float]:
+    """The part of a scan's 2θ range (at ``wavelength``) that the Cu Kα1 scale reaches."""
+    top = float(_map(np.array([REACHED]), wavelength / REFERENCE)[0])
+    return two_theta_range[0], min(two_theta_range[1], top)

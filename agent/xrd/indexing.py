@@ -268,18 +268,20 @@ def index_peaks(peaks: Sequence[Peak], *, wavelength: float, two_theta_range: tu
                 noise: float, starts: dict[Structure, StartingLattice] | None = None,
                 window: float = 0.06, min_score: float = 0.01, min_confidence: float = 0.3, max_phases: int = 3,
                 min_snr: float = 5.0, ka2_ratio: float | None = None,
-                tolerance: float = 0.0) -> tuple[list[IndexedPhase], list[int]]:
+                tolerance: float = 0.0,
+                structures: Sequence[Structure] = STRUCTURES) -> tuple[list[IndexedPhase], list[int]]:
     """The phases found (strongest first) and the indices of the peaks none explains.
 
     ``ka2_ratio`` (λ(Kα2)/λ(Kα1) of the tube) marks a lattice of an accepted phase's family
-    that differs from it by that ratio (or its square) as the accepted phase's Kα2 residue."""
+    that differs from it by that ratio (or its square) as the accepted phase's Kα2 residue;
+    ``structures`` limits the lattices tried (a tilted scan's cubic reading, see :mod:`.tilt`)."""
     if not peaks:
         return [], []
     fwhm = float(np.median([p.fwhm for p in peaks]))
     ctx = _Context(peaks, np.array([p.two_theta for p in peaks]), np.array([p.area for p in peaks]),
                    _tolerance(peaks, tolerance), wavelength, two_theta_range[0], two_theta_range[1],
                    min_snr * noise * fwhm, float(sum(p.area for p in peaks)))
-    fitted = [phase for structure in STRUCTURES
+    fitted = [phase for structure in structures
               for a, c in _candidates(structure, ctx, (starts or {}).get(structure), window)
               if (phase := _fit(structure, a, c, ctx)) is not None and phase.confidence >= min_confidence]
     # lattices of one family closer than the peaks can resolve are one phase

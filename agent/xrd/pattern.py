@@ -68,6 +68,10 @@ class Pattern:
     radiation: Radiation = field(default_factory=Radiation)
     source: str = "pattern"
     notes: tuple[str, ...] = ()
+    tilt: float | None = None
+    """The sample tilt χ (or ψ) in degrees the file states: a texture or stress measurement,
+    whose relative intensities and profiles are not a powder's (:mod:`.tilt`); None when the
+    file states none."""
 
     def __post_init__(self) -> None:
         if self.two_theta.shape != self.intensity.shape or self.two_theta.ndim != 1:
@@ -75,6 +79,8 @@ class Pattern:
         if len(self.two_theta) < 50:
             raise ValueError(f"{self.source}: {len(self.two_theta)} points is too few for a "
                              "diffraction pattern (at least 50): export the whole scan")
+        if self.tilt is not None and not -90.0 <= self.tilt <= 90.0:
+            raise ValueError(f"{self.source}: sample tilt {self.tilt!r}° is outside ±90°")
 
     @property
     def step(self) -> float:

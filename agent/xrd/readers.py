@@ -10,7 +10,10 @@
   number with both ``.`` and ``,`` is refused rather than guessed.
 - **PANalytical** ``.xrdml`` (XML, read with the standard library): the first scan's
   ``2Theta`` positions (start/end or a list) and its ``counts`` or ``intensities``; the
-  wavelength from ``usedWavelength`` (Kα1, Kα2, their ratio).
+  wavelength from ``usedWavelength`` (Kα1, Kα2, their ratio); the sample tilt from the ``Chi``
+  (or ``Psi``) axis position of a texture or stress measurement.
+- **Rigaku** ``.ras``, **Bruker** ``.uxd``, **Fit2D** ``.chi``: :mod:`.vendor_readers` (their
+  headers say the scan axis, the attenuator factors, the ranges and the x axis).
 - **Bruker** ``.brml`` / ``.raw`` are not read: no maintained reader is on PyPI; export the
   scan from DIFFRAC.EVA as ``.xy`` or ``.xrdml``.
 
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -37,9 +41,11 @@ from alloyloop.agent.xrd.pattern import Pattern, Radiation
 
 TEXT_SUFFIXES = (".xy", ".xye", ".csv", ".txt", ".dat")
 XRDML_SUFFIXES = (".xrdml",)
+VENDOR_SUFFIXES = (".ras", ".uxd", ".chi")
+"""Read by :mod:`.vendor_readers` (kept in step with its ``SUFFIXES``)."""
 UNSUPPORTED = {".brml": "Bruker DIFFRAC.SUITE .brml", ".raw": "Bruker .raw",
                ".rd": "Philips .rd", ".sd": "Philips .sd"}
-SUFFIXES = TEXT_SUFFIXES + XRDML_SUFFIXES
+SUFFIXES = TEXT_SUFFIXES + XRDML_SUFFIXES + VENDOR_SUFFIXES
 COMMENT = ("#", ";", "!", "*", "%", "//")
 MIN_POINTS = 50
 
@@ -68,6 +74,10 @@ def read_pattern_bytes(data: bytes, name: str, *, radiation: Radiation | None = 
                                "and read that")
     if suffix in XRDML_SUFFIXES:
         return read_xrdml(data, name, radiation=radiation)
+    if suffix in VENDOR_SUFFIXES:
+        from alloyloop.agent.xrd.vendor_readers import read_vendor  # it builds on this module's helpers
+
+        return read_vendor(_decode(data, name), name, suffix, radiation=radiation)
     if suffix in TEXT_SUFFIXES:
         return read_two_column(_decode(data, name), name, radiation=radiation)
     raise PatternFileError(name, f"type {suffix or '(no extension)'} is not a pattern format",
@@ -301,7 +311,31 @@ def read_xrdml(data: bytes, name: str, *, radiation: Radiation | None = None) ->
                                "the file looks truncated: export the scan again")
     notes = (f"{len(scans)} scans in the file: the first is read",) if len(scans) > 1 else ()
     chosen, said = _chosen_radiation(radiation, _xrdml_radiation(root))
-    return _pattern(x, y, name, chosen, notes + said)
+    pattern = _pattern(x, y, name, chosen, notes + said)
+    tilt = _xrdml_tilt(points)
+    if tilt is None:
+        return pattern
+    axis, value = tilt
+    return replace(pattern, tilt=value, notes=pattern.notes + (f"sample tilted {axis} {value:g}° (file header)",))
+
+
+def _xrdml_tilt(points: ET.Element) -> tuple[str, float] | None:
+    """The scan's fixed ``Chi`` (or ``Psi``) position, when not zero: (axis, degrees)."""
+    for element in points:
+        axis = (element.get("axis") or "").lower()
+        if _local(element.tag) != "positions" or axis not in ("chi", "psi"):
+            continue
+        common = _find(element, "commonPosition")
+        start, end = _find(element, "startPosition"), _find(element, "endPosition")
+        try:
+            value = (float(common.text) if common is not None and common.text
+                     else 0.5 * (float(start.text) + float(end.text)) if start is not None and end is not None
+                     else None)
+        except (TypeError, ValueError):
+            value = None
+        if value is not None and abs(value) > 1e-9:
+            return ("χ" if axis == "chi" else "ψ"), value
+    return None
 
 
 def _xrdml_radiation(root: ET.Element) -> Radiation | None:
