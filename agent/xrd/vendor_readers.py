@@ -71,7 +71,42 @@ _RAS_KEY = re.compile(r'^\*([A-Z0-9_\-]+)\s*(?:"(.*)"|(\S.*))?\s*$', re.IGNORECA
 
 def read_ras(text: str, name: str, *, radiation: Radiation | None = None) -> Pattern:
     """A Rigaku ``.ras`` file: its first scan, counts × attenuator factor."""
-    lines = text.splitlines()
+    header, header_lines, rows, scans = _ras_blocks(text.splitlines())
+    if scans == 0 or not rows:
+        raise PatternFileError(name, "no *RAS_HEADER_START … *RAS_INT_START … *RAS_INT_END blocks",
+                               "the file is not a Rigaku .ras export (or is truncated): export the scan again "
+                               "as .ras, or as two-column .xy")
+    axis = header.get("MEAS_SCAN_AXIS_X", "")
+    if axis and not _is_two_theta(axis):
+        raise PatternFileError(name, f"the scan axis is {axis!r}, not 2θ (a rocking curve, pole figure or "
+                               "reflectivity scan)", "give a 2θ/θ or 2θ/ω scan: a powder pattern")
+    unit = header.get("MEAS_SCAN_UNIT_X", "deg")
+    if unit and unit.lower() not in ("deg", "degree", "degrees"):
+        raise PatternFileError(name, f"the scan axis unit is {unit!r}", "export the scan with 2θ in degrees")
+    x, y, f = _ras_values(rows, name)
+    count = header.get("MEAS_DATA_COUNT")
+    if count:
+        stated = int(_float(count, name, "*MEAS_DATA_COUNT", 0, "export the scan again"))
+        if stated != len(x):
+            raise PatternFileError(name, f"*MEAS_DATA_COUNT says {stated} points, the scan holds {len(x)}",
+                                   "the file looks truncated: export the scan again")
+    notes: tuple[str, ...] = ()
+    if np.any(f != 1.0):
+        notes += (f"attenuator in the beam at {int(np.sum(f != 1.0))} point(s) (factor up to {f.max():g}): "
+                  "counts multiplied by it",)
+    if scans > 1:
+        notes += (f"{scans} scans in the file: the first is read",)
+    stated = header_radiation(header_lines)
+    if stated is not None and header.get("MEAS_COND_XG_WAVE_TYPE", "").lower().replace("α", "a") == "ka1":
+        stated = Radiation(stated.ka1, None, 0.0, stated.origin + "; Kα1 only (*MEAS_COND_XG_WAVE_TYPE)")
+    chosen, said = _chosen_radiation(radiation, stated)
+    pattern = _pattern(x, y * f, name, chosen, notes + said)
+    return _tilted(pattern, _ras_tilt(header, name), "χ")
+
+
+def _ras_blocks(lines: list[str]) -> tuple[dict[str, str], list[str], list[tuple[int, list[str]]], int]:
+    """The first scan's header (key → value, and its lines), its data rows (line number,
+    tokens) and how many scans the file holds."""
     header: dict[str, str] = {}
     header_lines: list[str] = []
     rows: list[tuple[int, list[str]]] = []
@@ -95,17 +130,11 @@ def read_ras(text: str, name: str, *, radiation: Radiation | None = None) -> Pat
                 header_lines.append(line)
         elif state == "data" and line:
             rows.append((number, line.split()))
-    if scans == 0 or not rows:
-        raise PatternFileError(name, "no *RAS_HEADER_START … *RAS_INT_START … *RAS_INT_END blocks",
-                               "the file is not a Rigaku .ras export (or is truncated): export the scan again "
-                               "as .ras, or as two-column .xy")
-    axis = header.get("MEAS_SCAN_AXIS_X", "")
-    if axis and not _is_two_theta(axis):
-        raise PatternFileError(name, f"the scan axis is {axis!r}, not 2θ (a rocking curve, pole figure or "
-                               "reflectivity scan)", "give a 2θ/θ or 2θ/ω scan: a powder pattern")
-    unit = header.get("MEAS_SCAN_UNIT_X", "deg")
-    if unit and unit.lower() not in ("deg", "degree", "degrees"):
-        raise PatternFileError(name, f"the scan axis unit is {unit!r}", "export the scan with 2θ in degrees")
+    return header, header_lines, rows, scans
+
+
+def _ras_values(rows: list[tuple[int, list[str]]], name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """2θ, counts and attenuator factors of the data rows (a factor must be positive)."""
     fix = "each line between *RAS_INT_START and *RAS_INT_END holds 2θ, counts and the attenuator factor"
     x, y, factors = [], [], []
     for number, tokens in rows:
@@ -119,25 +148,7 @@ def read_ras(text: str, name: str, *, radiation: Radiation | None = None) -> Pat
                                    "the third column multiplies the counts (1 without an attenuator): "
                                    "export the scan again", number)
         factors.append(factor)
-    count = header.get("MEAS_DATA_COUNT")
-    if count:
-        stated = int(_float(count, name, "*MEAS_DATA_COUNT", 0, "export the scan again"))
-        if stated != len(x):
-            raise PatternFileError(name, f"*MEAS_DATA_COUNT says {stated} points, the scan holds {len(x)}",
-                                   "the file looks truncated: export the scan again")
-    f = np.array(factors)
-    notes: tuple[str, ...] = ()
-    if np.any(f != 1.0):
-        notes += (f"attenuator in the beam at {int(np.sum(f != 1.0))} point(s) (factor up to {f.max():g}): "
-                  "counts multiplied by it",)
-    if scans > 1:
-        notes += (f"{scans} scans in the file: the first is read",)
-    stated = header_radiation(header_lines)
-    if stated is not None and header.get("MEAS_COND_XG_WAVE_TYPE", "").lower().replace("α", "a") == "ka1":
-        stated = Radiation(stated.ka1, None, 0.0, stated.origin + "; Kα1 only (*MEAS_COND_XG_WAVE_TYPE)")
-    chosen, said = _chosen_radiation(radiation, stated)
-    pattern = _pattern(np.array(x), np.array(y) * f, name, chosen, notes + said)
-    return _tilted(pattern, _ras_tilt(header, name), "χ")
+    return np.array(x), np.array(y), np.array(factors)
 
 
 def _ras_tilt(header: dict[str, str], name: str) -> float | None:
@@ -161,32 +172,7 @@ _UXD_MARKERS = ("COUNTS", "CPS", "2THETACOUNTS", "2THETACPS")
 
 def read_uxd(text: str, name: str, *, radiation: Radiation | None = None) -> Pattern:
     """A Bruker ``.uxd`` file: its first range."""
-    lines = text.splitlines()
-    keys: dict[str, tuple[str, int]] = {}
-    header_lines: list[str] = []
-    marker: str | None = None
-    values: list[tuple[int, str]] = []
-    ranges = 0
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip()
-        if not line or line.startswith(";"):
-            continue
-        if line.startswith("_"):
-            word = line[1:].split("=")[0].strip().upper()
-            if word in _UXD_MARKERS:
-                ranges += 1
-                marker = marker or word
-            elif ranges == 0 and (m := _UXD_KEY.match(line)):
-                # the file's and the first range's keys; those of later ranges are not read
-                keys[m.group(1).upper()] = (m.group(2).strip().strip("'\""), number)
-                header_lines.append(line)
-            continue
-        if ranges == 1:
-            values.extend((number, t) for t in line.split())
-        elif ranges == 0:
-            raise PatternFileError(name, f"a data line ({line[:40]!r}) before any _COUNTS, _CPS, _2THETACOUNTS or "
-                                   "_2THETACPS marker", "the file is not a Bruker .uxd export: export the scan again "
-                                   "(or as two-column .xy)", number)
+    keys, header_lines, marker, values, ranges = _uxd_sections(text.splitlines(), name)
     if marker is None:
         raise PatternFileError(name, "no _COUNTS, _CPS, _2THETACOUNTS or _2THETACPS data marker",
                                "the file is not a Bruker .uxd export (or is truncated): export the scan again")
@@ -221,6 +207,37 @@ def read_uxd(text: str, name: str, *, radiation: Radiation | None = None) -> Pat
     tilt = next((keys[k] for k in ("KHI", "CHI", "PSI") if k in keys), None)
     value = None if tilt is None else _float(tilt[0], name, "tilt", tilt[1], "write the tilt in degrees")
     return _tilted(pattern, value, "χ")
+
+
+def _uxd_sections(lines: list[str], name: str):  # noqa: ANN202 - (keys, header lines, marker, values, ranges)
+    """The file's and first range's ``_KEY=value`` entries (value, line), their lines, the first
+    range's data marker and values (line, token), and how many ranges the file holds."""
+    keys: dict[str, tuple[str, int]] = {}
+    header_lines: list[str] = []
+    marker: str | None = None
+    values: list[tuple[int, str]] = []
+    ranges = 0
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith(";"):
+            continue
+        if line.startswith("_"):
+            word = line[1:].split("=")[0].strip().upper()
+            if word in _UXD_MARKERS:
+                ranges += 1
+                marker = marker or word
+            elif ranges == 0 and (m := _UXD_KEY.match(line)):
+                # the file's and the first range's keys; those of later ranges are not read
+                keys[m.group(1).upper()] = (m.group(2).strip().strip("'\""), number)
+                header_lines.append(line)
+            continue
+        if ranges == 1:
+            values.extend((number, t) for t in line.split())
+        elif ranges == 0:
+            raise PatternFileError(name, f"a data line ({line[:40]!r}) before any _COUNTS, _CPS, _2THETACOUNTS or "
+                                   "_2THETACPS marker", "the file is not a Bruker .uxd export: export the scan again "
+                                   "(or as two-column .xy)", number)
+    return keys, header_lines, marker, values, ranges
 
 
 # --- Fit2D .chi --------------------------------------------------------------------------------
