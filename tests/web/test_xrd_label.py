@@ -124,3 +124,32 @@ def test_upload_see_the_proposal_edit_reject_and_accept(page, live_server, scan:
     accepted = _labels(lab)[-1]
     assert (accepted.outcome, list(accepted.phases)) == ("multi", ["FCC", "BCC"])
     assert read_provenance(accepted.provenance)[1].decision == "accepted"
+
+
+def _ras(pattern) -> bytes:  # noqa: ANN001
+    """``pattern`` as a Rigaku .ras export: Cu header, the attenuator in at the strong peaks."""
+    rows = []
+    for x, y in zip(pattern.two_theta, pattern.intensity):
+        factor = 10.0 if y > 1500 else 1.0
+        rows.append(f"{x:.4f} {y / factor:.4f} {factor:.4f}")
+    header = ["*RAS_DATA_START", "*RAS_HEADER_START", '*HW_XG_TARGET_NAME "Cu"',
+              '*HW_XG_WAVE_LENGTH_ALPHA1 "1.540593"', '*HW_XG_WAVE_LENGTH_ALPHA2 "1.544414"',
+              f'*MEAS_DATA_COUNT "{len(rows)}"', '*MEAS_SCAN_AXIS_X "TwoThetaTheta"', "*RAS_HEADER_END",
+              "*RAS_INT_START"]
+    return ("\r\n".join(header + rows + ["*RAS_INT_END", "*RAS_DATA_END"]) + "\r\n").encode("latin-1")
+
+
+def test_a_rigaku_ras_scan_is_proposed_and_stored_as_ras_evidence(client, lab, page_login, hidden) -> None:  # noqa: ANN001
+    token = page_login(client, "lee")
+    data = _ras(example_pattern())
+    shown = client.post("/labels/xrd", data={"csrf_token": token, "composition": ALLOY},
+                        files={"pattern": ("cast.ras", data, "application/octet-stream")})
+    assert shown.status_code == 200 and "multi (FCC+BCC)" in shown.text
+    assert "HW_XG_WAVE_LENGTH_ALPHA1" in shown.text  # the wavelength is the header's
+    stored = client.post("/labels/xrd/store", data={
+        "csrf_token": token, "composition": ALLOY, "pattern": hidden(shown.text, "pattern"),
+        "pattern_name": "cast.ras", "decision": "accept"})
+    assert stored.status_code in (200, 303)
+    (label,) = _labels(lab)
+    evidence = Path(unquote(urlparse(label.evidence_uri).path))
+    assert evidence.suffix == ".ras" and evidence.read_bytes() == data
