@@ -58,10 +58,16 @@ def _is_two_theta(axis: str) -> bool:
     return "2theta" in word or "twotheta" in word or word == "coupled"
 
 
-def _tilted(pattern: Pattern, tilt: float | None, how: str) -> Pattern:
-    if tilt is None or abs(tilt) < 1e-9:
+def _tilted(pattern: Pattern, tilt: tuple[str, float] | None) -> Pattern:
+    """``pattern`` with the tilt (axis symbol, degrees) its header states, and a note."""
+    if tilt is None or abs(tilt[1]) < 1e-9:
         return pattern
-    return replace(pattern, tilt=tilt, notes=pattern.notes + (f"sample tilted {how} {tilt:g}° (file header)",))
+    axis, value = tilt
+    return replace(pattern, tilt=value, notes=pattern.notes + (f"sample tilted {axis} {value:g}° (file header)",))
+
+
+def _symbol(axis: str) -> str:
+    return "ψ" if axis.lower() == "psi" else "χ"
 
 
 # --- Rigaku .ras -------------------------------------------------------------------------------
@@ -101,7 +107,7 @@ def read_ras(text: str, name: str, *, radiation: Radiation | None = None) -> Pat
         stated = Radiation(stated.ka1, None, 0.0, stated.origin + "; Kα1 only (*MEAS_COND_XG_WAVE_TYPE)")
     chosen, said = _chosen_radiation(radiation, stated)
     pattern = _pattern(x, y * f, name, chosen, notes + said)
-    return _tilted(pattern, _ras_tilt(header, name), "χ")
+    return _tilted(pattern, _ras_tilt(header))
 
 
 def _ras_blocks(lines: list[str]) -> tuple[dict[str, str], list[str], list[tuple[int, list[str]]], int]:
@@ -151,14 +157,14 @@ def _ras_values(rows: list[tuple[int, list[str]]], name: str) -> tuple[np.ndarra
     return np.array(x), np.array(y), np.array(factors)
 
 
-def _ras_tilt(header: dict[str, str], name: str) -> float | None:
-    """The position of the Chi (or Psi) axis the measurement conditions list."""
+def _ras_tilt(header: dict[str, str]) -> tuple[str, float] | None:
+    """The position of the Chi (or Psi) axis the measurement conditions list: (symbol, degrees)."""
     for key, value in header.items():
         m = re.fullmatch(r"MEAS_COND_AXIS_NAME(?:_INTERNAL)?-(\d+)", key)
         if m and value.strip().lower() in TILT_AXES:
             position = header.get(f"MEAS_COND_AXIS_POSITION-{m.group(1)}", "")
             try:
-                return float(position)
+                return _symbol(value.strip()), float(position)
             except ValueError:
                 return None  # a position the file leaves empty or symbolic: not a stated tilt
     return None
@@ -204,9 +210,11 @@ def read_uxd(text: str, name: str, *, radiation: Radiation | None = None) -> Pat
     notes = (f"{ranges} ranges in the file: the first is read",) if ranges > 1 else ()
     chosen, said = _chosen_radiation(radiation, header_radiation(header_lines))
     pattern = _pattern(x, y, name, chosen, notes + said)
-    tilt = next((keys[k] for k in ("KHI", "CHI", "PSI") if k in keys), None)
-    value = None if tilt is None else _float(tilt[0], name, "tilt", tilt[1], "write the tilt in degrees")
-    return _tilted(pattern, value, "χ")
+    key = next((k for k in ("KHI", "CHI", "PSI") if k in keys), None)
+    if key is None:
+        return pattern
+    value, line = keys[key]
+    return _tilted(pattern, (_symbol(key), _float(value, name, f"_{key}", line, "write the tilt in degrees")))
 
 
 def _uxd_sections(lines: list[str], name: str):  # noqa: ANN202 - (keys, header lines, marker, values, ranges)
