@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from alloyloop.agent.xrd import angle_scale
-from alloyloop.agent.xrd.analysis import analyse
+from alloyloop.agent.xrd.analysis import XrdAnalysis, analyse
 from alloyloop.agent.xrd.readers import read_pattern_bytes
 from alloyloop.agent.xrd.synthetic import Conditions, bcc_alcrfe, fcc_cantor, simulate
 
@@ -81,6 +81,9 @@ def test_the_shift_of_a_short_wavelength_scan_is_labelled_with_its_scale() -> No
     assert "on the scan's own 2θ" in result.shift_text
     lab = analyse(simulate([fcc_cantor(3.60, 1.0)], Conditions(lo=35, hi=100, step=0.02, seed=3)))
     assert lab.shift_wavelength is None and "scale" not in lab.shift_text
+    assert XrdAnalysis.from_dict(result.to_dict()) == result
+    older = {k: v for k, v in result.to_dict().items() if k != "shift_wavelength"}  # a record of xrd-1.8
+    assert XrdAnalysis.from_dict(older).shift_wavelength is None
 
 
 @pytest.mark.parametrize("two_theta", [5.0, 20.0, 40.0])
