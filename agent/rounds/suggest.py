@@ -11,6 +11,8 @@ import json
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 from alloyloop.agent.batch import compose_batch, suggestion_inputs
 from alloyloop.agent.faults import armed, kill_point
 from alloyloop.agent.rounds.start import RoundStart
@@ -37,11 +39,15 @@ def suggest_batch(sessions: SessionFactory, start: RoundStart, model: Disentangl
     spec, rnd = start.spec, start.round
     with sessions() as session:
         stored = list_suggestions(session, round_id=rnd.id)
+        if not stored:
+            suggested = {s.alloy_key for s in list_suggestions(session, campaign=spec.name)}
     if stored:
         return stored  # add_suggestions is all or nothing: these are the whole batch
+    # the labelled alloys this campaign suggested: its lab's answers (Observations.own)
+    own = np.array([k in suggested for k in data.keys], dtype=bool)
     obs = Observations(elements=data.elements, X=data.X, y=data.y, keys=data.keys,
                        X_pending=data.X_pending, candidates=data.X_candidates,
-                       phase4=data.phase4)
+                       phase4=data.phase4, own=own)
     with warnings.catch_warnings():
         # GPyTorch's Cholesky jitter and BoTorch's optimizer restarts are routine on
         # classifier-scored GP data; they would bury the CLI's progress output.
