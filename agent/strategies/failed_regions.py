@@ -122,5 +122,8 @@ def probe_limit(options, x_model: np.ndarray, obs: Observations, target: str
     ``x_model``, or None when it is off."""
     if options.probe_count == 0:
         return None
-    return ProbeLimit(x_model, obs, obs.outcomes(target), radius=options.avoid_radius,
+    # without labels of its own the campaign has no hit: every region is unproven (and a
+    # structure target's outcomes need words the observations may not carry)
+    outcomes = obs.outcomes(target) if len(obs.own_rows()) else np.zeros(len(obs.X))
+    return ProbeLimit(x_model, obs, outcomes, radius=options.avoid_radius,
                       count=options.probe_count)
