@@ -39,12 +39,9 @@ def suggest_batch(sessions: SessionFactory, start: RoundStart, model: Disentangl
     spec, rnd = start.spec, start.round
     with sessions() as session:
         stored = list_suggestions(session, round_id=rnd.id)
-        if not stored:
-            suggested = {s.alloy_key for s in list_suggestions(session, campaign=spec.name)}
+        own = None if stored else own_labels(session, spec.name, data.keys)
     if stored:
         return stored  # add_suggestions is all or nothing: these are the whole batch
-    # the labelled alloys this campaign suggested: its lab's answers (Observations.own)
-    own = np.array([k in suggested for k in data.keys], dtype=bool)
     obs = Observations(elements=data.elements, X=data.X, y=data.y, keys=data.keys,
                        X_pending=data.X_pending, candidates=data.X_candidates,
                        phase4=data.phase4, own=own)
@@ -63,6 +60,14 @@ def suggest_batch(sessions: SessionFactory, start: RoundStart, model: Disentangl
         _arm_persist_kill(session)
         return add_suggestions(session, rnd.id, suggestion_inputs(batch),
                                by=f"alloyloop round {rnd.index}")
+
+
+def own_labels(session: Session, campaign: str, keys: tuple[str, ...]) -> np.ndarray:
+    """``(len(keys),)`` bool: which of the labelled alloys ``keys`` the campaign itself
+    suggested, i.e. its own lab's answers (:attr:`Observations.own`; the failed-region
+    rule counts only these, never the corpus's labels)."""
+    suggested = {s.alloy_key for s in list_suggestions(session, campaign=campaign)}
+    return np.array([k in suggested for k in keys], dtype=bool)
 
 
 def _arm_persist_kill(session: Session) -> None:
