@@ -32,6 +32,10 @@ class Observations:
             none: a structure target's outcomes are derived from them
             (:meth:`outcomes`), never carried beside them, and ``y`` must agree with them
             (1 unless multi), checked here once.
+        own: ``(m,)`` bool, True for the labelled alloys the campaign itself suggested
+            (its own lab's answers, not the corpus's), or None when unknown: the
+            failed-region rule (:mod:`alloyloop.agent.strategies.failed_regions`) counts
+            only these, so without them it never fires.
     """
 
     elements: tuple[str, ...]
@@ -41,6 +45,7 @@ class Observations:
     X_pending: np.ndarray
     candidates: np.ndarray | None = None
     phase4: np.ndarray | None = None
+    own: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         e = len(self.elements)
@@ -62,6 +67,16 @@ class Observations:
                                  f"structure word is {words[i]!r}: build y and phase4 from "
                                  "the same labels (y = 1 unless the word is 'multi')")
             object.__setattr__(self, "phase4", words)
+        if self.own is not None:
+            own = np.asarray(self.own, dtype=bool).reshape(-1)
+            if len(own) != len(self.X):
+                raise ValueError(f"own has {len(own)} flags for {len(self.X)} labelled "
+                                 "alloys: one per row of X")
+            object.__setattr__(self, "own", own)
+
+    def own_rows(self) -> np.ndarray:
+        """Indices of the labelled alloys the campaign itself suggested (none if unknown)."""
+        return np.empty(0, dtype=np.int64) if self.own is None else np.flatnonzero(self.own)
 
     @property
     def known(self) -> np.ndarray:

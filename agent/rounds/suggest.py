@@ -11,6 +11,8 @@ import json
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 from alloyloop.agent.batch import compose_batch, suggestion_inputs
 from alloyloop.agent.faults import armed, kill_point
 from alloyloop.agent.rounds.start import RoundStart
@@ -37,11 +39,12 @@ def suggest_batch(sessions: SessionFactory, start: RoundStart, model: Disentangl
     spec, rnd = start.spec, start.round
     with sessions() as session:
         stored = list_suggestions(session, round_id=rnd.id)
+        own = None if stored else own_labels(session, spec.name, data.keys)
     if stored:
         return stored  # add_suggestions is all or nothing: these are the whole batch
     obs = Observations(elements=data.elements, X=data.X, y=data.y, keys=data.keys,
                        X_pending=data.X_pending, candidates=data.X_candidates,
-                       phase4=data.phase4)
+                       phase4=data.phase4, own=own)
     with warnings.catch_warnings():
         # GPyTorch's Cholesky jitter and BoTorch's optimizer restarts are routine on
         # classifier-scored GP data; they would bury the CLI's progress output.
@@ -57,6 +60,14 @@ def suggest_batch(sessions: SessionFactory, start: RoundStart, model: Disentangl
         _arm_persist_kill(session)
         return add_suggestions(session, rnd.id, suggestion_inputs(batch),
                                by=f"alloyloop round {rnd.index}")
+
+
+def own_labels(session: Session, campaign: str, keys: tuple[str, ...]) -> np.ndarray:
+    """``(len(keys),)`` bool: which of the labelled alloys ``keys`` the campaign itself
+    suggested, i.e. its own lab's answers (:attr:`Observations.own`; the failed-region
+    rule counts only these, never the corpus's labels)."""
+    suggested = {s.alloy_key for s in list_suggestions(session, campaign=campaign)}
+    return np.array([k in suggested for k in keys], dtype=bool)
 
 
 def _arm_persist_kill(session: Session) -> None:

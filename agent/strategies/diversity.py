@@ -54,7 +54,8 @@ def diverse_order(score: np.ndarray | Callable[[list[int]], np.ndarray],
                   systems: Sequence[str], n: int, *, penalty: float,
                   max_per_system: int = 0, taken: Iterable[str] = (),
                   p: np.ndarray | None = None, margin: float | None = None,
-                  floor: float | None = None) -> np.ndarray:
+                  floor: float | None = None,
+                  closed: Callable[[list[int]], np.ndarray] | None = None) -> np.ndarray:
     """Indices of ``n`` candidates chosen greedily for score and spread.
 
     Args:
@@ -75,6 +76,9 @@ def diverse_order(score: np.ndarray | Callable[[list[int]], np.ndarray],
             (None: off; 0: only a new system as likely as the best).
         floor: the floor (module docstring): no pick whose p is below ``floor`` times
             the best open p (None or 0: off).
+        closed: a function of the rows chosen so far returning the ``(m,)`` mask of rows
+            passed over while any other row is open (the probe cap,
+            :class:`~alloyloop.agent.strategies.failed_regions.ProbeLimit`); None: off.
 
     Returns:
         ``(≤ n,)`` int indices in the order chosen.
@@ -90,13 +94,9 @@ def diverse_order(score: np.ndarray | Callable[[list[int]], np.ndarray],
     free = np.ones(m, dtype=bool)
     chosen: list[int] = []
     while len(chosen) < n:
-        ok = free.copy()
-        if max_per_system:
-            ok &= count[inverse] < max_per_system
-        if not ok.any():
+        ok = _open(free, count[inverse], max_per_system, closed, chosen, p, floor)
+        if ok is None:
             break
-        if floor:
-            ok &= np.asarray(p) >= floor * float(np.max(np.asarray(p)[ok]))
         s = fixed if fixed is not None else np.asarray(score(list(chosen)), dtype=np.float64)
         finite = s[ok & np.isfinite(s)]
         scale = float(np.std(finite)) if len(finite) > 1 else 0.0
@@ -109,6 +109,24 @@ def diverse_order(score: np.ndarray | Callable[[list[int]], np.ndarray],
         free[i] = False
         count[inverse[i]] += 1
     return np.asarray(chosen, dtype=np.int64)
+
+
+def _open(free: np.ndarray, count: np.ndarray, max_per_system: int,
+          closed: Callable[[list[int]], np.ndarray] | None, chosen: list[int],
+          p: np.ndarray | None, floor: float | None) -> np.ndarray | None:
+    """``(m,)`` rows the next pick may take (free, under the cap, not closed by the probe
+    cap unless nothing else is open, above the floor), or None when the cap leaves none."""
+    ok = free.copy()
+    if max_per_system:
+        ok &= count < max_per_system
+    if not ok.any():
+        return None
+    if closed is not None:
+        left = ok & ~np.asarray(closed(list(chosen)), dtype=bool)
+        ok = left if left.any() else ok
+    if floor:
+        ok &= np.asarray(p) >= floor * float(np.max(np.asarray(p)[ok]))
+    return ok
 
 
 def _check(penalty: float, max_per_system: int, m: int, p: np.ndarray | None, **rules: float | None) -> None:

@@ -46,6 +46,19 @@ screening's own list, :meth:`~alloyloop.agent.strategies.screening.Screening.top
 join the decoded ones as candidates, and the acquisition chooses among all of them; they
 are scored exactly as sent (repair distance 0).
 
+**A region whose labels keep coming back multi-phase is left** (``avoid_misses``,
+``avoid_radius``, ``avoid_factor``; :mod:`~alloyloop.agent.strategies.failed_regions`):
+a candidate with at least ``avoid_misses`` (default 3) of the campaign's own labelled
+alloys within ``avoid_radius`` (max-abs) of it, all misses, counts at ``avoid_factor`` ×
+its p(target) (its acquisition value gains ``log(avoid_factor)``: the odds, or the
+expected improvement, scale by the same factor), for the lattice's best as well. In the
+``cocrfenbti-hea`` study (seed 4) the corpus kept the model's p highest in one Ti15 band
+after six misses there, and ``botorch`` sent that band for three rounds with no hit.
+And at most ``probe_count`` (default 2) alloys of a batch (the lab's pending ones
+included) lie within ``avoid_radius`` of each other where the campaign has no hit yet: the
+model's best are often one corner's neighbours, and a wrong corner then costs the whole
+batch (seed 4, round 0: six Co75–85 alloys, all multi-phase).
+
 **What is scored is what is sent.** Without a pool, ``optimize_acqf`` (q = 1,
 ``oversample × n`` restarts of at most 20 L-BFGS-B iterations, every restart's end point
 kept, plus ``raw_samples`` Sobol points of the box as candidates) searches the latent box
@@ -89,6 +102,7 @@ from alloyloop.campaigns.options.strategies import BOTORCH_ACQUISITIONS, Botorch
 from alloyloop.campaigns.goal import Goal
 from alloyloop.agent.strategies.common import decode_to_space, fresh_unique
 from alloyloop.agent.strategies.diversity import diverse_order, element_systems
+from alloyloop.agent.strategies.failed_regions import failed_region_discount, probe_limit
 from alloyloop.agent.strategies.dvae_posterior import DVAEEnsemble, LatentToDesign, SmoothDesignMap
 from alloyloop.agent.strategies.latent_bo import in_palette, latent_box
 from alloyloop.agent.strategies.multi_objective import (
@@ -204,6 +218,8 @@ class EnsembleBO(BotorchOptions):
             still open (0 = off).
         screen_candidates: the design-space lattice's best alloys by p(target) added to
             the latent search's candidates (0 = the latent search alone).
+        avoid_misses, avoid_radius, avoid_factor: the failed-region rule (module
+            docstring; ``avoid_misses = 0``: off).
         diversity: penalty per alloy of the same element system already in the lab or the
             batch, in standard deviations of the slot's acquisition values (0 = off, the
             default).
@@ -270,7 +286,9 @@ class EnsembleBO(BotorchOptions):
         rows, value = self.pick(frac, x_model, n, baseline=labelled, seed=seed,
                                 systems=element_systems(x, space.palette),
                                 taken=element_systems(pending, space.palette), space=space,
-                                p=target_proba(model, self.target)(x_model))
+                                p=target_proba(model, self.target)(x_model),
+                                discount=failed_region_discount(self, obs, self.target)(x_model),
+                                closed=probe_limit(self, x_model, obs, self.target))
         return build_suggestions(model, x[rows], space, obs, self.name, value,
                                  repair_distance=dist[rows])
 
@@ -288,11 +306,15 @@ class EnsembleBO(BotorchOptions):
 
     def pick(self, frac: DVAEEnsemble, x_model: np.ndarray, n: int, *, baseline: np.ndarray,
                seed: int, systems: list[str], taken: list[str],
-               space: DesignSpace | None = None, p: np.ndarray | None = None
+               space: DesignSpace | None = None, p: np.ndarray | None = None,
+               discount: np.ndarray | None = None, closed=None
                ) -> tuple[np.ndarray, np.ndarray]:
         """The batch among concrete compositions ``x_model`` ``(m, E)`` (module docstring;
         ``space`` gives the multi-objective reference point its limits; ``p`` ``(m,)`` their
-        p(target), for ``new_system_margin``; without it the margin rule is off).
+        p(target), for ``new_system_margin``; without it the margin rule is off;
+        ``discount`` ``(m,)`` the failed-region rule's multiplier of p(target), in (0, 1]
+        or 0 (a closed region): p and the odds of the acquisition scale by it;
+        ``closed``: the probe cap, :class:`~alloyloop.agent.strategies.failed_regions.ProbeLimit`).
 
         Returns:
             ``(rows (≤ n,), acquisition value of each pick (≤ n,))``.
@@ -304,6 +326,12 @@ class EnsembleBO(BotorchOptions):
             return greedy_hypervolume_batch(acq, torch.as_tensor(x_model, dtype=torch.float64),
                                             n, systems, taken, self.max_per_system)
         values = self.scores(frac, x_model, baseline)
+        if discount is not None:
+            # logit (qUCB, qSR, Thompson) or log-EI (qLogNEI) units: + log f scales the odds
+            # or the expected improvement by f; f = 0 ranks the alloy last
+            with np.errstate(divide="ignore"):
+                values = values + np.log(discount)
+            p = None if p is None else p * discount
         spread = {} if p is None else {
             "p": p, "margin": self.new_system_margin or None, "floor": self.min_p_ratio or None}
         if self.acquisition == "Thompson":
@@ -314,10 +342,10 @@ class EnsembleBO(BotorchOptions):
                 picked.append(int(draws[len(chosen)]))
                 return values[picked[-1]]
 
-            rows = diverse_order(slot, systems, n, penalty=self.diversity,
+            rows = diverse_order(slot, systems, n, penalty=self.diversity, closed=closed,
                                  max_per_system=self.max_per_system, taken=taken, **spread)
             return rows, values[picked[:len(rows)], rows]
-        rows = diverse_order(values, systems, n, penalty=self.diversity,
+        rows = diverse_order(values, systems, n, penalty=self.diversity, closed=closed,
                              max_per_system=self.max_per_system, taken=taken, **spread)
         return rows, values[rows]
 
@@ -328,8 +356,9 @@ class EnsembleBO(BotorchOptions):
         ``x`` (module docstring), with their repair distances (0 for the lattice's)."""
         if self.screen_candidates == 0:
             return x, dist
-        top, _ = Screening(target=self.target).top_candidates(model, obs, space,
-                                                              self.screen_candidates, seed)
+        top, _ = Screening(target=self.target, avoid_misses=self.avoid_misses,
+                           avoid_radius=self.avoid_radius, avoid_factor=self.avoid_factor,
+                           ).top_candidates(model, obs, space, self.screen_candidates, seed)
         if len(top):
             top = top[model.predict_detail(to_model_columns(top, space, obs.elements)).in_domain]
         if len(x) and len(top):

@@ -21,6 +21,7 @@ from alloyloop.campaigns.options.strategies import ScreenOptions
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.agent.novelty import duplicates_of, first_occurrences, nearest_known
 from alloyloop.agent.strategies.diversity import diverse_order, element_systems, system_rank
+from alloyloop.agent.strategies.failed_regions import failed_region_discount, probe_limit
 from alloyloop.models.target import (
     check_target,
     target_column,
@@ -72,6 +73,12 @@ class Screening(ScreenOptions):
             alloy (total-variation distance). 0 = exact ties only, kept in lattice order.
         per_system: at most this many suggestions per element system (counting pending
             alloys); 0 = no limit.
+        avoid_misses, avoid_radius, avoid_factor: the failed-region rule
+            (:mod:`~alloyloop.agent.strategies.failed_regions`; off by default, so greedy
+            screening is the study's baseline): p(target) counts ``avoid_factor`` times
+            within ``avoid_radius`` of ``avoid_misses`` of the campaign's own misses.
+        probe_count: at most this many picks (with the lab's pending alloys) within
+            ``avoid_radius`` of each other where the campaign has no hit (0 = off).
     """
 
     target: str = "single"
@@ -113,11 +120,12 @@ class Screening(ScreenOptions):
         top_x = np.empty((0, len(space.palette)))
         top_a = np.empty(0)
         score = bulk_scorer(model, self.target)
+        discount = failed_region_discount(self, observations, self.target)
         for chunk in self.candidates(space, seed):
             if len(chunk) == 0:
                 continue
-            p = score(to_model_columns(chunk, space, observations.elements))
-            a = screening_scores(p, self.acquisition)
+            x_model = to_model_columns(chunk, space, observations.elements)
+            a = screening_scores(score(x_model) * discount(x_model), self.acquisition)
             top_x = np.vstack([top_x, chunk])
             top_a = np.concatenate([top_a, a])
             if self.per_system > 0:  # keep each element system's best few, not one system's
@@ -140,8 +148,9 @@ class Screening(ScreenOptions):
     def _rank(self, model, x: np.ndarray, a: np.ndarray, space: DesignSpace, obs: Observations,
               n: int) -> np.ndarray:
         """Indices of the ``n`` picks among ``x`` ``(m, E_space)`` sorted best first by
-        ``a``: ties within ``resolution`` broken, at most ``per_system`` per system."""
-        if self.resolution == 0 and self.per_system == 0:
+        ``a``: ties within ``resolution`` broken, at most ``per_system`` per system, at most
+        ``probe_count`` per unproven region (:mod:`~alloyloop.agent.strategies.failed_regions`)."""
+        if self.resolution == 0 and self.per_system == 0 and self.probe_count == 0:
             return np.arange(min(n, len(x)))
         x_model = to_model_columns(x, space, obs.elements)
         order = np.arange(len(x))
@@ -155,7 +164,8 @@ class Screening(ScreenOptions):
             space.palette)
         rank = -np.arange(len(order), dtype=np.float64)  # the sorted order as the score
         chosen = diverse_order(rank, element_systems(x[order], space.palette), n, penalty=0.0,
-                               max_per_system=self.per_system, taken=taken)
+                               max_per_system=self.per_system, taken=taken,
+                               closed=probe_limit(self, x_model[order], obs, self.target))
         return order[chosen]
 
     def _suggest_from_pool(self, model, obs: Observations, space: DesignSpace, n: int
@@ -163,7 +173,8 @@ class Screening(ScreenOptions):
         x = pool_candidates(obs, space)
         if len(x) == 0:
             return []
-        p = target_proba(model, self.target)(to_model_columns(x, space, obs.elements))
+        x_model = to_model_columns(x, space, obs.elements)
+        p = target_proba(model, self.target)(x_model) * failed_region_discount(self, obs, self.target)(x_model)
         a = screening_scores(p, self.acquisition)
         order = np.argsort(-a, kind="stable")
         top = order[self._rank(model, x[order], a[order], space, obs, n)]

@@ -36,7 +36,11 @@ STRATEGIES: dict[str, dict[str, Any]] = {
     "random": {"random": {}},
     # what a spec would default to if the latent search loses on its own: greedy screening
     # fills most of the batch, botorch spends a third of it on its spread of element systems
-    "mix": {"screen": {"acquisition": "greedy", "share": 2 / 3}, "botorch": {"share": 1 / 3}},
+    # (greedy screening with the failed-region rule and probe cap botorch has by default,
+    # issue #32)
+    "mix": {"screen": {"acquisition": "greedy", "avoid_misses": 3, "probe_count": 2,
+                       "share": 2 / 3},
+            "botorch": {"share": 1 / 3}},
 }
 PEERS: dict[str, str] = {
     "baybe": "benchmarks.peers.baybe_peer:BayBEPeer",

@@ -80,9 +80,25 @@ def _compositions(_inst: Any, _attr: Any, v: Any) -> None:
             raise OptionError(f"start {c!r} does not parse: {exc}") from None
 
 
+@attrs.frozen
+class FailedRegionOptions(Options):
+    """The failed-region rule's keys, shared by the strategies that take it (issue #32):
+    a candidate with at least ``avoid_misses`` of the campaign's own labelled alloys within
+    ``avoid_radius`` (share of atoms per element, max-abs) of it, all of them misses (not
+    the target), counts at ``avoid_factor`` × its p(target), so the strategy moves on to
+    the next best region (:mod:`alloyloop.agent.strategies.failed_regions`). 0 misses: off.
+    ``probe_count``: at most this many alloys of a batch (with those in the lab) within
+    ``avoid_radius`` of each other where the campaign has no hit yet. 0: off."""
+
+    avoid_misses: int = attrs.field(default=0, validator=whole(0))  # 0: off
+    avoid_radius: float = attrs.field(default=0.1, validator=number(0, 1, open_low=True))
+    avoid_factor: float = attrs.field(default=0.1, validator=number(0, 1))
+    probe_count: int = attrs.field(default=0, validator=whole(0))  # 0: off
+
+
 @converted_as_given
 @attrs.frozen
-class ScreenOptions(Options):
+class ScreenOptions(FailedRegionOptions):
     kind: ClassVar[str] = "screen"
     acquisition: str = attrs.field(default="greedy", validator=one_of(("greedy", "uncertainty")))
     max_candidates: int = attrs.field(default=2_000_000, validator=whole(1))
@@ -120,9 +136,12 @@ BOTORCH_ACQUISITIONS = ("qLogNEI", "qUCB", "qSR", "Thompson")
 
 @converted_as_given
 @attrs.frozen
-class BotorchOptions(Options):
+class BotorchOptions(FailedRegionOptions):
     kind: ClassVar[str] = "botorch"
     takes_objectives: ClassVar[bool] = True
+    # the failed-region rule is on for the latent search (FailedRegionOptions)
+    avoid_misses: int = attrs.field(default=3, validator=whole(0))
+    probe_count: int = attrs.field(default=2, validator=whole(0))
     acquisition: str = attrs.field(default="qUCB",
                                    validator=one_of(BOTORCH_ACQUISITIONS))
     beta: float = attrs.field(default=1.0, validator=number(0))

@@ -98,10 +98,11 @@ def test_pending_alloys_count_against_their_element_systems(ensemble_campaign):
 
 
 def test_without_spread_the_batch_is_the_discrete_optimum(ensemble_campaign):
-    """diversity 0, margin 0, no cap: the batch is BoTorch's discrete optimum of the q = 1
-    acquisition, taken n times without replacement."""
+    """diversity 0, margin 0, no cap, no probe cap: the batch is BoTorch's discrete optimum
+    of the q = 1 acquisition, taken n times without replacement."""
     model, obs, pool, space = ensemble_campaign
-    strategy = EnsembleBO(acquisition="qUCB", diversity=0.0, new_system_margin=0.0)
+    strategy = EnsembleBO(acquisition="qUCB", diversity=0.0, new_system_margin=0.0,
+                          probe_count=0)
     batch = strategy.suggest(model, pool, space, 5, seed=0)
     frac = strategy.posterior_model(model, space, obs.elements, seed=0, latent=False)
     acq = make_acquisition("qUCB", frac, baseline=torch.as_tensor(obs.X), beta=1.0)

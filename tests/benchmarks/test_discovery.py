@@ -146,7 +146,13 @@ def test_every_study_strategy_is_a_valid_spec_filling_the_batch(strategy: str) -
     assert sum(counts.values()) == 6
     if strategy == "mix":  # two thirds greedy screening, a third the latent search
         assert counts == {"screen": 4, "botorch": 2}
-        assert next(s for s in spec.strategies if s.kind == "screen").options.acquisition == "greedy"
+        screen = next(s for s in spec.strategies if s.kind == "screen").options
+        assert screen.acquisition == "greedy"
+        # the failed-region rule and the probe cap botorch has by default (issue #32)
+        assert (screen.avoid_misses, screen.probe_count) == (3, 2)
+    if strategy == "greedy":  # the baseline: plain greedy screening
+        screen = spec.strategies[0].options
+        assert (screen.avoid_misses, screen.probe_count) == (0, 0)
 
 
 def _study_json(path: Path, runs: list[dict], command: str, **meta) -> Path:
