@@ -26,7 +26,7 @@ AUGMENT_KINDS = ("drop", "mix")
 VAE_KEEPS = ("best", "last")
 UNLABELLED_CLASSIFIER = ("m2", "no_entropy", "detached")
 CLASSIFIER_SCHEDULES = ("constant", "cosine")
-CLASSIFIER_KEEPS = ("best", "last", "average")
+CLASSIFIER_KEEPS = ("best", "last", "average", "best_average")
 
 
 class ConfigError(ValueError):
@@ -132,8 +132,11 @@ class DVAEConfig:
             best validation score, early stopping after ``patience``), ``"last"`` (a fixed
             budget of ``max_epochs``, the last epoch's weights, no patience) or
             ``"average"`` (the same budget, the classifier's weights averaged over the
-            ends of the last ``classifier_average_epochs`` epochs).
-        classifier_average_epochs: K of ``classifier_keep = "average"``.
+            ends of the last ``classifier_average_epochs`` epochs), or ``"best_average"``
+            (early stopping as with ``"best"``, on the current weights' validation score, but
+            the classifier kept is the average over the window of epochs ending at the
+            best one: the lottery's pick, smoothed).
+        classifier_average_epochs: K of ``"average"`` and ``"best_average"``.
         classifier_jitter: σ of a composition jitter of the labelled rows' classifier
             inputs in the classifier phase (each present fraction times exp(σ·ε),
             renormalised, descriptors recomputed; the ELBO sees the alloy as measured;
@@ -456,12 +459,17 @@ class DVAEConfig:
         _choice("classifier_schedule", self.classifier_schedule, CLASSIFIER_SCHEDULES)
         _choice("classifier_keep", self.classifier_keep, CLASSIFIER_KEEPS)
         _positive_int("classifier_average_epochs", self.classifier_average_epochs, "e.g. 10")
-        if self.classifier_keep != "best" and (self.select_after or self.classifier_ema):
+        if self.classifier_keep in ("last", "average") and self.select_after:
             raise ConfigError(
                 f"classifier_keep={self.classifier_keep!r} keeps the end of a fixed budget, "
-                f"which select_after={self.select_after!r} / classifier_ema="
-                f"{self.classifier_ema!r} (both about the best epoch's weights) cannot "
-                "change: set classifier_keep='best' or both to 0"
+                f"which select_after={self.select_after!r} (the first epoch a selection "
+                "may keep) cannot change: set classifier_keep='best' or select_after=0"
+            )
+        if self.classifier_keep != "best" and self.classifier_ema:
+            raise ConfigError(
+                f"classifier_keep={self.classifier_keep!r} averages the classifier's epochs, "
+                f"and classifier_ema={self.classifier_ema!r} averages its steps: choose one "
+                "(classifier_keep='best' or classifier_ema=0)"
             )
         if not (_is_real(self.classifier_jitter) and 0 <= self.classifier_jitter <= 1):
             raise ConfigError(

@@ -140,7 +140,8 @@ class Trainer:
         epoch = 0
         ema = ClassifierAverage(net, c.classifier_ema) if c.classifier_ema else None
         lr_steps = lr_schedule(opt, c, plan.steps)
-        tail = TailAverage(c.classifier_average_epochs) if c.classifier_keep == "average" else None
+        tail = (TailAverage(c.classifier_average_epochs)
+                if c.classifier_keep in ("average", "best_average") else None)
         for epoch in range(1, c.max_epochs + 1):
             beta = min(1.0, epoch / c.kl_warmup_epochs) if c.kl_warmup_epochs else 1.0
             net.train()
@@ -190,13 +191,15 @@ class Trainer:
             score = val["nll"] if c.selection_metric == "nll" else -val[c.selection_metric]
             if not math.isfinite(score):
                 score = math.inf
-            if c.classifier_keep != "best":
+            if c.classifier_keep in ("last", "average"):
                 continue  # a fixed budget of max_epochs: nothing is selected
             if epoch <= c.select_after and epoch < c.max_epochs:
                 continue  # too early to be kept: train on, judge later
             if best_state is None or score < best_score:
                 best_score, best_epoch, since_best = score, epoch, 0
                 best_state = copy.deepcopy(net.state_dict())
+                if tail is not None:  # "best_average": the window ending at the best epoch
+                    best_state.update({CLASSIFIER + k: v for k, v in tail.state().items()})
                 if ema is not None:  # the averaged classifier is the one judged and kept
                     best_state.update({CLASSIFIER + k: v.clone()
                                        for k, v in ema.classifier.state_dict().items()})
@@ -204,7 +207,7 @@ class Trainer:
                 since_best += 1
             if epoch >= c.min_epochs and since_best >= c.patience:
                 break
-        if c.classifier_keep != "best":  # the budget's last weights, or the tail average
+        if c.classifier_keep in ("last", "average"):  # the budget's end, or its tail average
             best_state, best_epoch = copy.deepcopy(net.state_dict()), epoch
             if tail is not None:
                 best_state.update({CLASSIFIER + k: v for k, v in tail.state().items()})

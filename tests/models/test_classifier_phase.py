@@ -77,6 +77,21 @@ def test_the_average_is_the_mean_of_the_last_epochs_of_one_trajectory(synthetic_
     assert any(not torch.equal(averaged[k], ends[1][k]) for k in averaged)
 
 
+def test_best_average_keeps_the_window_ending_at_the_best_epoch(synthetic_data):
+    model = _fit(synthetic_data, max_epochs=4, patience=4, classifier_keep="best_average",
+                 classifier_average_epochs=2)
+    best = model.metrics["best_epoch"]
+    window = range(max(1, best - 1), best + 1)
+    ends = [_classifier(_fit(synthetic_data, max_epochs=k, classifier_keep="last"))
+            for k in window]
+    kept = _classifier(model)
+    for key, value in kept.items():
+        torch.testing.assert_close(value, sum(e[key] for e in ends) / len(ends))
+    plain = _classifier(_fit(synthetic_data, max_epochs=4, patience=4))
+    assert plain.keys() == kept.keys()
+    assert (best == 1) == all(torch.equal(plain[k], kept[k]) for k in kept)
+
+
 def test_cosine_changes_the_trajectory(synthetic_data):
     constant = _classifier(_fit(synthetic_data, max_epochs=3, classifier_keep="last"))
     cosine = _classifier(_fit(synthetic_data, max_epochs=3, classifier_keep="last",
@@ -117,6 +132,7 @@ def test_jitter_changes_what_the_classifier_learns(synthetic_data):
     ({"classifier_average_epochs": 0}, "classifier_average_epochs"),
     ({"classifier_keep": "average", "select_after": 3}, "classifier_keep"),
     ({"classifier_keep": "last", "classifier_ema": 0.99}, "classifier_keep"),
+    ({"classifier_keep": "best_average", "classifier_ema": 0.99}, "classifier_keep"),
     ({"classifier_jitter": -0.1}, "classifier_jitter"),
     ({"classifier_jitter": 1.5}, "classifier_jitter"),
     ({"classifier_jitter": 0.1, "processing_input": True}, "classifier_jitter"),
