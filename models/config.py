@@ -25,6 +25,8 @@ LIKELIHOODS = ("multinomial", "presence")
 AUGMENT_KINDS = ("drop", "mix")
 VAE_KEEPS = ("best", "last")
 UNLABELLED_CLASSIFIER = ("m2", "no_entropy", "detached")
+CLASSIFIER_SCHEDULES = ("constant", "cosine")
+CLASSIFIER_KEEPS = ("best", "last", "average", "best_average")
 
 
 class ConfigError(ValueError):
@@ -123,6 +125,22 @@ class DVAEConfig:
             a warm-up, (1 + t) / (10 + t) at step t, which stays below 0.99 for ~900 steps.
         select_after: the classifier phase keeps no epoch up to this one (its validation
             score is logged, not compared), and the patience counts from there.
+        classifier_schedule: Adam's learning rate over the classifier phase:
+            ``"constant"`` (``lr``) or ``"cosine"`` (a one-epoch linear warm-up, then a
+            cosine decay to 0 at ``max_epochs``; :mod:`alloyloop.models.classifier_phase`).
+        classifier_keep: which classifier the phase ends with: ``"best"`` (the epoch of the
+            best validation score, early stopping after ``patience``), ``"last"`` (a fixed
+            budget of ``max_epochs``, the last epoch's weights, no patience) or
+            ``"average"`` (the same budget, the classifier's weights averaged over the
+            ends of the last ``classifier_average_epochs`` epochs), or ``"best_average"``
+            (early stopping as with ``"best"``, on the current weights' validation score, but
+            the classifier kept is the average over the window of epochs ending at the
+            best one: the lottery's pick, smoothed).
+        classifier_average_epochs: K of ``"average"`` and ``"best_average"``.
+        classifier_jitter: σ of a composition jitter of the labelled rows' classifier
+            inputs in the classifier phase (each present fraction times exp(σ·ε),
+            renormalised, descriptors recomputed; the ELBO sees the alloy as measured;
+            0 = off).
         lr, weight_decay: Adam settings.
         batch_size: labelled rows per step. An epoch is one pass over the larger of the
             labelled and unlabelled sets (the other cycles), unlabelled rows being
@@ -234,6 +252,10 @@ class DVAEConfig:
     label_smoothing: float = 0.0
     classifier_ema: float = 0.0
     select_after: int = 0
+    classifier_schedule: str = "constant"
+    classifier_keep: str = "best"
+    classifier_average_epochs: int = 10
+    classifier_jitter: float = 0.0
     lr: float = 1e-3
     weight_decay: float = 0.0
     batch_size: int = 256
@@ -358,6 +380,7 @@ class DVAEConfig:
                 "e.g. 0.99 (0 = no weight average)"
             )
         _nonneg_int("select_after", self.select_after, "e.g. 0 (every epoch may be kept)")
+        self._validate_classifier_phase()
         _positive_float("lr", self.lr, "e.g. 1e-3")
         _nonneg_float("weight_decay", self.weight_decay, "e.g. 0 or 1e-5")
         _positive_int("batch_size", self.batch_size, "e.g. 256")
@@ -430,6 +453,34 @@ class DVAEConfig:
             raise ConfigError(
                 f"domain_quantile={self.domain_quantile!r} is invalid: give a quantile in "
                 "(0, 1], e.g. 0.99"
+            )
+
+    def _validate_classifier_phase(self) -> None:
+        _choice("classifier_schedule", self.classifier_schedule, CLASSIFIER_SCHEDULES)
+        _choice("classifier_keep", self.classifier_keep, CLASSIFIER_KEEPS)
+        _positive_int("classifier_average_epochs", self.classifier_average_epochs, "e.g. 10")
+        if self.classifier_keep in ("last", "average") and self.select_after:
+            raise ConfigError(
+                f"classifier_keep={self.classifier_keep!r} keeps the end of a fixed budget, "
+                f"which select_after={self.select_after!r} (the first epoch a selection "
+                "may keep) cannot change: set classifier_keep='best' or select_after=0"
+            )
+        if self.classifier_keep != "best" and self.classifier_ema:
+            raise ConfigError(
+                f"classifier_keep={self.classifier_keep!r} averages the classifier's epochs, "
+                f"and classifier_ema={self.classifier_ema!r} averages its steps: choose one "
+                "(classifier_keep='best' or classifier_ema=0)"
+            )
+        if not (_is_real(self.classifier_jitter) and 0 <= self.classifier_jitter <= 1):
+            raise ConfigError(
+                f"classifier_jitter={self.classifier_jitter!r} is invalid: give σ in [0, 1], "
+                "e.g. 0.1 (0 = off)"
+            )
+        if self.classifier_jitter > 0 and self.processing_input:
+            raise ConfigError(
+                f"classifier_jitter={self.classifier_jitter!r} recomputes the classifier's "
+                "inputs without the labels' processing route, which processing_input=True "
+                "feeds it: set classifier_jitter=0 or processing_input=False"
             )
 
     # -- serialization --------------------------------------------------------------

@@ -28,6 +28,7 @@ import torch
 from torch import Tensor
 
 from alloyloop.models.batches import Schedule, schedule
+from alloyloop.models.classifier_phase import TailAverage, jitter_fractions, lr_schedule
 from alloyloop.models.config import DVAEConfig
 from alloyloop.models.label_space import BinarySpace
 from alloyloop.models.networks import M2
@@ -126,8 +127,7 @@ class Trainer:
             net.classifier.train()
             if c.pseudo_label_jitter > 0:
                 assert d.inputs_of is not None
-                x = d.x_u[iu] * torch.exp(c.pseudo_label_jitter * torch.randn_like(d.x_u[iu]))
-                f = d.inputs_of(x / x.sum(dim=1, keepdim=True))
+                f = d.inputs_of(jitter_fractions(d.x_u[iu], c.pseudo_label_jitter))
         return self.space.pseudo_label_loss(net.classifier.head_logits(f), teacher,
                                             c.pseudo_label_threshold)
 
@@ -139,13 +139,20 @@ class Trainer:
         best_score, best_state, best_epoch, since_best = math.inf, None, 0, 0
         epoch = 0
         ema = ClassifierAverage(net, c.classifier_ema) if c.classifier_ema else None
+        lr_steps = lr_schedule(opt, c, plan.steps)
+        tail = (TailAverage(c.classifier_average_epochs)
+                if c.classifier_keep in ("average", "best_average") else None)
         for epoch in range(1, c.max_epochs + 1):
             beta = min(1.0, epoch / c.kl_warmup_epochs) if c.kl_warmup_epochs else 1.0
             net.train()
             total = 0.0
             for _ in range(plan.steps):
                 il = plan.labelled.next()
-                loss, _ = space.labelled_loss(net, d.x_l[il], d.f_l[il], d.t_l[il], d.p_l[il],
+                f_l = d.f_l[il]
+                if c.classifier_jitter > 0:  # the classifier sees jittered alloys, the ELBO not
+                    assert d.inputs_of is not None
+                    f_l = d.inputs_of(jitter_fractions(d.x_l[il], c.classifier_jitter))
+                loss, _ = space.labelled_loss(net, d.x_l[il], f_l, d.t_l[il], d.p_l[il],
                                               alpha=c.alpha, beta=beta, count=c.effective_count,
                                               smoothing=c.label_smoothing)
                 if plan.unlabelled is not None:
@@ -163,9 +170,13 @@ class Trainer:
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
+                if lr_steps is not None:
+                    lr_steps.step()
                 if ema is not None:
                     ema.update(net)
                 total += loss.item()
+            if tail is not None:
+                tail.add(net.classifier)
 
             net.eval()
             judged = net.classifier if ema is None else ema.classifier
@@ -180,11 +191,15 @@ class Trainer:
             score = val["nll"] if c.selection_metric == "nll" else -val[c.selection_metric]
             if not math.isfinite(score):
                 score = math.inf
+            if c.classifier_keep in ("last", "average"):
+                continue  # a fixed budget of max_epochs: nothing is selected
             if epoch <= c.select_after and epoch < c.max_epochs:
                 continue  # too early to be kept: train on, judge later
             if best_state is None or score < best_score:
                 best_score, best_epoch, since_best = score, epoch, 0
                 best_state = copy.deepcopy(net.state_dict())
+                if tail is not None:  # "best_average": the window ending at the best epoch
+                    best_state.update({CLASSIFIER + k: v for k, v in tail.state().items()})
                 if ema is not None:  # the averaged classifier is the one judged and kept
                     best_state.update({CLASSIFIER + k: v.clone()
                                        for k, v in ema.classifier.state_dict().items()})
@@ -192,6 +207,10 @@ class Trainer:
                 since_best += 1
             if epoch >= c.min_epochs and since_best >= c.patience:
                 break
+        if c.classifier_keep in ("last", "average"):  # the budget's end, or its tail average
+            best_state, best_epoch = copy.deepcopy(net.state_dict()), epoch
+            if tail is not None:
+                best_state.update({CLASSIFIER + k: v for k, v in tail.state().items()})
         assert best_state is not None
         return TrainResult(best_state, best_epoch, epoch, steps=epoch * plan.steps,
                            history=history)

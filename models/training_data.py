@@ -43,7 +43,8 @@ class TrainingData:
             ``DVAEConfig.vae_augment`` (:mod:`alloyloop.models.augment`), which only the
             VAE phase trains on (``k`` = 0 when off).
         inputs_of: ``(m, E)`` fractions → ``(m, F)`` classifier inputs (route unknown), for
-            the pseudo-label term's jittered compositions; None when the jitter is off.
+            the jittered compositions of the pseudo-label term and of
+            ``classifier_jitter``; None when both jitters are off.
     """
 
     x_l: Tensor
@@ -116,4 +117,5 @@ def build_training_data(c: DVAEConfig, features: FeatureMap, train: Rows, x_u: n
         x_v=_t(val.x), f_v=_t(f_v), t_v=_t(val.t),
         p_v=_t(rule_prior(val.x, features.elements, tau)),
         t_v_labels=val.t, count_targets=targets, x_a=_t(x_a), f_a=_t(f_a), p_a=_t(p_a),
-        inputs_of=features.torch_decoded_inputs(0.0) if c.pseudo_label_jitter > 0 else None)
+        inputs_of=(features.torch_decoded_inputs(0.0)
+                   if c.pseudo_label_jitter > 0 or c.classifier_jitter > 0 else None))
