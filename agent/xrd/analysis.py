@@ -25,7 +25,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from alloyloop.agent.xrd import angle_scale, inclusions, tilt
+from alloyloop.agent.xrd import angle_scale, inclusions, laves, tilt
+from alloyloop.agent.xrd import whole_pattern as wp
 from alloyloop.agent.xrd.doublet import detect_ka2, without_ka2_residue
 from alloyloop.agent.xrd.evidence import Net
 from alloyloop.agent.xrd.indexing import IndexedPhase, index_peaks
@@ -39,6 +40,7 @@ from alloyloop.agent.xrd.peaks import DEFAULT_MIN_SNR, find_pattern_peaks, noise
 from alloyloop.agent.xrd.profile import background_window, snip_background, strip_ka2
 from alloyloop.agent.xrd.prototypes import STORE_PHASE, NamedStructure
 from alloyloop.agent.xrd.shift import Shift, refine_shift, search_shift
+from alloyloop.agent.xrd.significance import MIN_SIGNIFICANCE, noise_peaks, without_noise_phases
 from alloyloop.agent.xrd.tube_lines import LINES as TUBE_LINES
 from alloyloop.agent.xrd.tube_lines import anode_of
 from alloyloop.agent.xrd.tube_lines import assign as tube_line_peaks
@@ -47,7 +49,7 @@ from alloyloop.agent.xrd.vegard import starting_lattice
 from alloyloop.agent.xrd.whole_pattern import WholeFit
 from alloyloop.featurize.converter import structure, unstructure
 
-ANALYSIS_VERSION = "xrd-1.9r"
+ANALYSIS_VERSION = "xrd-1.9"
 """Changes whenever the analysis could give another result for the same file."""
 UNEXPLAINED_SHARE = 0.03
 """An unexplained peak counts when its area is at least this share of the strongest peak's."""
@@ -225,12 +227,20 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
                                        composition)
     (done, lines, unexplained), shift = _second_readings(peaks, (done, lines, unexplained), shift, other, lam,
                                                          two_theta_range, options, pattern.radiation, composition)
+    done, lines, unexplained = without_noise_phases(x, y, background, pattern.radiation, peaks,
+                                                    (done, lines, unexplained), notes)
     profile = None
     if len(done.phases) == 1 and tilted is None:
         # one phase by its peaks: the whole profile may need a second (broad merged lines, a
         # minority whose lines are each below the peak threshold) — the F-test decides
         done, unexplained, profile = _profile_minority(x, y, background, pattern.radiation, done, peaks, unexplained, shift,
                                               search.width, two_theta_range, composition, notes, lines, starts)
+    elif tilted is None and (weak := _underdetermined(done.phases)) is not None:
+        done, unexplained, profile = _retest(weak, x, y, background, pattern.radiation, done, peaks, unexplained,
+                                             shift, search.width, two_theta_range, composition, notes, lines, starts)
+    if tilted is None:  # a tilted scan's intensities follow its texture: no whole-profile test
+        done, unexplained = _laves_polytype(x, y, background, pattern.radiation, done, peaks, unexplained, shift,
+                                            search.width, two_theta_range, notes, profile)
     notes += done.notes
     evidence = Net(x, net, noise_level(net, window=max(51, int(4.0 / float(np.median(np.diff(x)))) // 2 * 2 + 1)),
                    search.width, peaks)
@@ -247,8 +257,9 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
     phases, unexplained, lines, aside = inclusions.set_aside(done.phases, peaks, unexplained, lines, starts,
                                                              composition)
     notes += aside
+    faint = _within_noise(x, y, background, pattern.radiation, peaks, unexplained, notes)
     result = _result(pattern, composition_key, peaks, phases, unexplained, starts, notes, shift, lines,
-                     done.unindexed, profile)
+                     done.unindexed, profile, faint)
     return _on_scan_angles(result, scan) if mapped else result
 
 
@@ -306,7 +317,8 @@ def _vegard_starts(composition: Mapping[str, float] | None, notes: list[str]) ->
 def _profile_minority(x: np.ndarray, y: np.ndarray, background: np.ndarray, radiation: Radiation, done,  # noqa: ANN001
                       peaks: list, unexplained: list[int], shift: Shift, width: float,
                       two_theta_range: tuple[float, float], composition: Mapping[str, float] | None,
-                      notes: list[str], lines: Mapping[int, tuple[int, str]], starts: Mapping):  # noqa: ANN202
+                      notes: list[str], lines: Mapping[int, tuple[int, str]], starts: Mapping,
+                      also: tuple = ()):  # noqa: ANN202
     """:func:`.minority.find` on the one phase found: the completion with the added phase and
     the peaks it explains taken off the unexplained ones. The tube lines the pattern shows
     (``lines``: peak → its reflection's label, ``111 Kβ``) are modelled in the fit. Last, the
@@ -319,12 +331,56 @@ def _profile_minority(x: np.ndarray, y: np.ndarray, background: np.ndarray, radi
     corrected = shift.corrected(peaks, radiation.ka1)
     extra = find_minority(x, net, sigma, done.phases[0], corrected, shift=shift, wavelength=radiation.ka1,
                           ka2=radiation.ka2, ratio=radiation.ratio, width=width, two_theta_range=two_theta_range,
-                          composition=composition, tube=tube, starts=starts)
+                          composition=composition, tube=tube, starts=starts, also=also)
     if extra.phase is None:
         return done, unexplained, extra.fit
     notes.append(extra.note)
     mine = {m.peak for m in extra.phase.matches if m.peak is not None}
     return replace(done, phases=[*done.phases, extra.phase]), [i for i in unexplained if i not in mine], extra.fit
+
+
+def _retest(weak: IndexedPhase, x: np.ndarray, y: np.ndarray, background: np.ndarray, radiation: Radiation,
+            done, peaks: list, unexplained: list[int], shift: Shift, width: float,  # noqa: ANN001
+            two_theta_range: tuple[float, float], composition: Mapping[str, float] | None, notes: list[str],
+            lines: Mapping[int, tuple[int, str]], starts: Mapping):  # noqa: ANN202
+    """A second phase two peaks gave with as many lattice parameters (an HCP's a and c fit any
+    two peaks) tested on the whole profile beside the matrix alone, among the σ / Laves / μ
+    candidates whose lines those two peaks may be (a 13–18 % σ beside a sharp FCC came out
+    FCC + HCP): a named phase found needed replaces it; else the peaks' reading stays
+    (``done``, ``unexplained``, no profile fit)."""
+    matrix = [p for p in done.phases if p is not weak]
+    theirs = {m.peak for m in weak.matches if m.peak is not None}
+    said: list[str] = []
+    trial = _profile_minority(x, y, background, radiation, replace(done, phases=matrix), peaks,
+                              sorted(set(unexplained) | theirs), shift, width, two_theta_range, composition, said,
+                              lines, starts, also=(wp.candidate(weak.structure, weak.a, weak.c, scaled=True),))
+    if not any(isinstance(p.structure, NamedStructure) for p in trial[0].phases):
+        return done, unexplained, None
+    notes += [f"{weak.structure.value} a = {weak.a:.4f} Å rested on two peaks, as many as its lattice "
+              "parameters: the whole-pattern fit tested it against σ / Laves / μ", *said]
+    return trial
+
+
+def _laves_polytype(x: np.ndarray, y: np.ndarray, background: np.ndarray, radiation: Radiation, done,  # noqa: ANN001
+                    peaks: list, unexplained: list[int], shift: Shift, width: float,
+                    two_theta_range: tuple[float, float], notes: list[str],
+                    profile: WholeFit | None):  # noqa: ANN202
+    """:func:`.laves.polytype` on the phases the peaks found: C14 or C15 as the whole profile says,
+    the peaks the polytype left unexplained, or those it now explains taken off (unchanged unless
+    a C14 / C15 is one of two phases; and after the whole-pattern step, ``profile``, which chose
+    its prototype on the profile already)."""
+    if profile is not None or len(done.phases) != 2 or not any(p.structure in laves.OTHER for p in done.phases):
+        return done, unexplained
+    net, sigma = profile_signal(x, y, background, noise_level(y - background))
+    phases, note = laves.polytype(x, net, sigma, done.phases, shift.corrected(peaks, radiation.ka1), shift=shift,
+                                  wavelength=radiation.ka1, ka2=radiation.ka2, ratio=radiation.ratio, width=width,
+                                  two_theta_range=two_theta_range)
+    if note is None:
+        return done, unexplained
+    notes.append(note)
+    before = {m.peak for p in done.phases for m in p.matches if m.peak is not None}
+    after = {m.peak for p in phases for m in p.matches if m.peak is not None}
+    return replace(done, phases=phases), sorted((set(unexplained) | (before - after)) - after)
 
 
 def _finish(peaks: list, found: list[IndexedPhase], unexplained: list[int], shift: Shift, radiation: Radiation,
@@ -385,6 +441,29 @@ def _profile_parts(peaks: list, phases: list[IndexedPhase], unexplained: list[in
                 out[j] = (k, near[0].reflection.label)
                 break
     return out
+
+
+def _within_noise(x: np.ndarray, y: np.ndarray, background: np.ndarray, radiation: Radiation, peaks: list,
+                  unexplained: list[int], notes: list[str]) -> set[int]:
+    """The unexplained peaks that would count as strong but stand within their flanks' counting
+    noise (the SNIP background's low bias lifted them over the peak threshold); said in ``notes``."""
+    faint = noise_peaks(x, y, background, radiation, peaks, _strong(peaks, unexplained))
+    if faint:
+        where = ", ".join(f"{peaks[i].two_theta:.2f}°" for i in sorted(faint))
+        notes.append(f"unexplained peak(s) at {where} stand fewer than {MIN_SIGNIFICANCE:.0f} standard errors of "
+                     "their counts above their flanks: noise, not counted as an unidentified phase")
+    return faint
+
+
+def _underdetermined(phases: list[IndexedPhase]) -> IndexedPhase | None:
+    """The second of two phases when it is an HCP (two lattice parameters) matched to only two
+    peaks beside a cubic matrix: two peaks fit some HCP lattice whatever they are."""
+    if len(phases) != 2 or phases[0].structure not in (Structure.FCC, Structure.BCC):
+        return None
+    second = phases[1]
+    if second.structure is not Structure.HCP or sum(m.peak is not None for m in second.matches) > 2:
+        return None
+    return second
 
 
 def _strong(peaks: list, unexplained: list[int]) -> list[int]:
@@ -474,9 +553,11 @@ def _significant(shift: Shift) -> bool:
 
 def _result(pattern: Pattern, key: str | None, peaks, found: list[IndexedPhase], unexplained: list[int],  # noqa: ANN001
             starts, notes: list[str], shift: Shift, lines: dict[int, tuple[int, str]] | None = None,
-            unindexed: bool = False, profile: WholeFit | None = None) -> XrdAnalysis:  # noqa: ANN001
+            unindexed: bool = False, profile: WholeFit | None = None,
+            faint: set[int] = frozenset()) -> XrdAnalysis:  # noqa: ANN001
     """The result record; ``profile``: the whole-pattern fit, when it ran, whose zero shift,
-    displacement and Kα2 ratio are reported instead of the peaks' refinement."""
+    displacement and Kα2 ratio are reported instead of the peaks' refinement; ``faint``: the
+    unexplained peaks within their flanks' counting noise (never counted as strong)."""
     top = max((p.area for p in peaks), default=1.0) or 1.0
     owner: dict[int, tuple[int, str]] = dict(lines or {})
     for k, phase in enumerate(found):
@@ -492,7 +573,7 @@ def _result(pattern: Pattern, key: str | None, peaks, found: list[IndexedPhase],
         c_sigma=_finite(p.c_sigma), vegard_a=round(starts[p.structure].a, 4) if p.structure in starts else None,
         confidence=round(p.confidence, 3), peaks_matched=sum(m.peak is not None for m in p.matches),
         reflections_expected=len(p.matches), rms_two_theta=round(p.rms_two_theta, 4)) for p in found)
-    strong = [i for i in unexplained if peaks[i].area >= UNEXPLAINED_SHARE * top and peaks[i].snr >= 8]
+    strong = [i for i in _strong(peaks, unexplained) if i not in faint]
     names = [STORE_PHASE.get(p.structure, p.structure) for p in phases]
     for name in dict.fromkeys(n for n in names if names.count(n) > 1):
         lattices = ", ".join(p.lattice for p, n in zip(phases, names) if n == name)

@@ -104,7 +104,10 @@ def _lattice_scores(a: np.ndarray, c: np.ndarray | None, structure: Structure, t
 def _trial_lattices(structure: Structure, d: np.ndarray, strong: np.ndarray,
                     window: tuple[float, float]) -> tuple[np.ndarray, np.ndarray | None]:
     table = reflection_table(structure)
-    first = np.flatnonzero(table.weight > 0)[:4]
+    # an HCP's first lines, (100) and (002), lie below 30° for the large rare-earth lattices
+    # (a ≈ 3.6 Å, Cu Kα) and are out of a scan that starts there; its next strong ones, (110)
+    # and (103), must be able to pair with (101) then (a displaced HCP was left unindexed)
+    first = np.flatnonzero(table.weight > 0)[:6 if structure is Structure.HCP else 4]
     if structure is not Structure.HCP:
         a = (d[strong][:, None] * np.sqrt(table.planar[first])[None, :]).ravel()
         return a[(a >= window[0]) & (a <= window[1])], None
