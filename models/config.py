@@ -166,7 +166,10 @@ class DVAEConfig:
         vae_average_last: with ``vae_keep = "last"``, keep the mean of the VAE-phase
             weights of the last this many epochs instead of the last epoch's alone (0 =
             off): a grouped fold's agreement jumps by up to 0.2 between neighbouring
-            epochs (docs/benchmarks.md, session 5).
+            epochs (docs/benchmarks.md, session 5). With session 5's best variant,
+            ``vae_average_last = 20`` lowers TV on every grouped fit measured and lifts
+            agreement most where the last epoch was worst (folds 2 / 3: 0.570 → 0.669,
+            0.690 → 0.775), at no CPU cost (docs/benchmarks.md, 2026-12-07 session 6).
         vae_batch_size: labelled rows per step of the VAE phase. The classifier is frozen
             there, so larger batches (fewer, cheaper steps per epoch) change no classifier
             figure; an epoch still sees at least ``min_steps_per_epoch × batch_size``
