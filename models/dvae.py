@@ -129,7 +129,7 @@ class DisentangledVAE:
                   activation=c.activation, classifier_activation=c.classifier_activation,
                   dropout=c.dropout, n_heads=c.n_ensemble, n_classes=self.space.n_classes,
                   probability_floor=c.probability_floor, presence_weight=c.presence_weight,
-                  composition_likelihood=c.composition_likelihood)
+                  composition_likelihood=c.composition_likelihood, presence_threshold=c.presence_threshold)
 
     def _check_fitted(self) -> M2:
         if self.net_ is None:

@@ -83,12 +83,15 @@ def reconstruction_quality(model: DisentangledVAE, X: np.ndarray,
         decoded elements above ``at_pct`` at.% are exactly the input's elements),
         ``mae_present_at_pct`` (mean |x − x̂| in at.% over the elements present) and,
         for where a mismatch comes from, ``element_precision`` / ``element_recall`` of
-        the decoded elements against the input's and ``decoded_elements`` per alloy.
+        the decoded elements against the input's, ``decoded_elements`` per alloy, and
+        the shares of alloys decoded with extra elements only, missing ones only, or
+        both (``share_extra_only``, ``share_missing_only``, ``share_extra_and_missing``).
     """
     x = model._fractions(X)
     x_hat = model.reconstruct(x)
     present = x > 0
     decoded = x_hat >= at_pct / 100.0
+    extra, missing = (decoded & ~present).any(axis=1), (present & ~decoded).any(axis=1)
     return {
         "tv": float(0.5 * np.abs(x - x_hat).sum(axis=1).mean()),
         "tv_cleaned": float(0.5 * np.abs(x - clean(x_hat, at_pct)).sum(axis=1).mean()),
@@ -98,6 +101,10 @@ def reconstruction_quality(model: DisentangledVAE, X: np.ndarray,
         "element_precision": float((decoded & present).sum() / max(decoded.sum(), 1)),
         "element_recall": float((decoded & present).sum() / max(present.sum(), 1)),
         "decoded_elements": float(decoded.sum(axis=1).mean()),
+        # how the wrong sets are wrong: an element too many, one missing, or both
+        "share_extra_only": float((extra & ~missing).mean()),
+        "share_missing_only": float((missing & ~extra).mean()),
+        "share_extra_and_missing": float((extra & missing).mean()),
     }
 
 

@@ -188,11 +188,14 @@ class PresenceDecoder(nn.Module):
     """
 
     def __init__(self, n_elements: int, latent_dim: int, hidden: Sequence[int], *,
-                 activation: str, y_dim: int = 1, presence_weight: float = 1.0) -> None:
+                 activation: str, y_dim: int = 1, presence_weight: float = 1.0,
+                 presence_threshold: float = 0.5) -> None:
         super().__init__()
         self.net = mlp(latent_dim + y_dim, hidden, 2 * n_elements, activation=activation)
         self.n_elements = n_elements
         self.presence_weight = float(presence_weight)
+        # decoding keeps the elements with σ(a) ≥ this (a config setting, not a weight)
+        self.presence_threshold = float(presence_threshold)
 
     def parts(self, z: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         """``(presence logits, fraction logits)``, each ``(n, E)``."""
@@ -219,7 +222,7 @@ class M2(nn.Module):
                  classifier_activation: str, dropout: float, n_heads: int,
                  n_classes: int = 1, probability_floor: float = 0.0,
                  composition_likelihood: str = "multinomial",
-                 presence_weight: float = 1.0) -> None:
+                 presence_weight: float = 1.0, presence_threshold: float = 0.5) -> None:
         super().__init__()
         # n_classes = 1: the binary label (one logit, one 0/1 column); K: one-hot K.
         self.classifier = Classifier(n_features, classifier_hidden,
@@ -231,7 +234,8 @@ class M2(nn.Module):
         if composition_likelihood == "presence":
             self.decoder = PresenceDecoder(n_elements, latent_dim, decoder_hidden,
                                            activation=activation, y_dim=n_classes,
-                                           presence_weight=presence_weight)
+                                           presence_weight=presence_weight,
+                                           presence_threshold=presence_threshold)
         else:
             self.decoder = Decoder(n_elements, latent_dim, decoder_hidden,
                                    activation=activation, y_dim=n_classes)

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import torch
@@ -245,6 +246,7 @@ class Trainer:
             return {k: v.clone() for k, v in net.state_dict().items()
                     if not k.startswith(CLASSIFIER)}
 
+        recent: deque[dict] = deque(maxlen=max(c.vae_average_last, 1))
         best_score, _, _ = validation_score()
         anchor = best_score  # the score the patience counts from
         best_vae, best_epoch, since_best, epoch = vae_state(), 0, 0, 0
@@ -276,6 +278,8 @@ class Trainer:
             score, neg_elbo, ctrl = validation_score()
             result.history.append({"epoch": epoch, "phase": "vae", "loss": total / plan.steps,
                                    "val_neg_elbo": neg_elbo, "val_control": ctrl})
+            if c.vae_average_last > 0:
+                recent.append(vae_state())
             if math.isfinite(score) and score < best_score:
                 best_score, best_epoch = score, epoch
                 best_vae = vae_state()
@@ -288,9 +292,24 @@ class Trainer:
                 break
         if c.vae_keep == "last":
             best_vae, best_epoch = vae_state(), epoch
+            if c.vae_average_last > 0 and recent:
+                best_vae = average_states(recent)
         for param in net.classifier.parameters():
             param.requires_grad_(True)
         merged = {k: v for k, v in result.state.items() if k.startswith(CLASSIFIER)}
         merged.update(best_vae)
         result.state, result.vae_best_epoch, result.vae_epochs = merged, best_epoch, epoch
         result.steps += epoch * plan.steps
+
+
+def average_states(states: Iterable[dict[str, Tensor]]) -> dict[str, Tensor]:
+    """The element-wise mean of state dicts with the same keys (``vae_average_last``):
+    floating tensors averaged, others (counters) taken from the last state."""
+    states = list(states)
+    out: dict[str, Tensor] = {}
+    for key, last in states[-1].items():
+        if torch.is_floating_point(last):
+            out[key] = torch.stack([s[key] for s in states]).mean(dim=0)
+        else:
+            out[key] = last.clone()
+    return out
