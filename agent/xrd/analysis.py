@@ -195,6 +195,25 @@ class XrdAnalysis:
         return f"{self.outcome}: {phases or 'none'}{other}"
 
 
+def _profile_tests(x, y, background, radiation, done, peaks, unexplained, shift, width, two_theta_range,  # noqa: ANN001
+                   composition, notes, lines, starts):
+    """The whole-profile tests of a powder scan: a second phase the peaks missed, an HCP of two
+    peaks re-tested, a Laves phase's polytype. Returns ``(done, unexplained, profile)``, ``profile`` the
+    whole-pattern fit that ran (its refined shift is the result's), else None."""
+    profile = None
+    if len(done.phases) == 1:
+        # one phase by its peaks: the whole profile may need a second (broad merged lines, a
+        # minority whose lines are each below the peak threshold) — the F-test decides
+        done, unexplained, profile = _profile_minority(x, y, background, radiation, done, peaks, unexplained, shift,
+                                                       width, two_theta_range, composition, notes, lines, starts)
+    elif (weak := _underdetermined(done.phases)) is not None:
+        done, unexplained, profile = _retest(weak, x, y, background, radiation, done, peaks, unexplained,
+                                             shift, width, two_theta_range, composition, notes, lines, starts)
+    done, unexplained = _laves_polytype(x, y, background, radiation, done, peaks, unexplained, shift, width,
+                                        two_theta_range, notes, profile)
+    return done, unexplained, profile
+
+
 def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
             composition_key: str | None = None, min_snr: float = DEFAULT_MIN_SNR) -> XrdAnalysis:
     """Analyse ``pattern``; ``composition`` (element → fraction) gives the Vegard starts."""
@@ -230,17 +249,9 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
     done, lines, unexplained = without_noise_phases(x, y, background, pattern.radiation, peaks,
                                                     (done, lines, unexplained), notes)
     profile = None
-    if len(done.phases) == 1 and tilted is None:
-        # one phase by its peaks: the whole profile may need a second (broad merged lines, a
-        # minority whose lines are each below the peak threshold) — the F-test decides
-        done, unexplained, profile = _profile_minority(x, y, background, pattern.radiation, done, peaks, unexplained, shift,
-                                              search.width, two_theta_range, composition, notes, lines, starts)
-    elif tilted is None and (weak := _underdetermined(done.phases)) is not None:
-        done, unexplained, profile = _retest(weak, x, y, background, pattern.radiation, done, peaks, unexplained,
-                                             shift, search.width, two_theta_range, composition, notes, lines, starts)
     if tilted is None:  # a tilted scan's intensities follow its texture: no whole-profile test
-        done, unexplained = _laves_polytype(x, y, background, pattern.radiation, done, peaks, unexplained, shift,
-                                            search.width, two_theta_range, notes, profile)
+        done, unexplained, profile = _profile_tests(x, y, background, pattern.radiation, done, peaks, unexplained, shift,
+                                                    search.width, two_theta_range, composition, notes, lines, starts)
     notes += done.notes
     evidence = Net(x, net, noise_level(net, window=max(51, int(4.0 / float(np.median(np.diff(x)))) // 2 * 2 + 1)),
                    search.width, peaks)
