@@ -49,7 +49,7 @@ from alloyloop.agent.xrd.vegard import starting_lattice
 from alloyloop.agent.xrd.whole_pattern import WholeFit
 from alloyloop.featurize.converter import structure, unstructure
 
-ANALYSIS_VERSION = "xrd-1.9"
+ANALYSIS_VERSION = "xrd-1.10"
 """Changes whenever the analysis could give another result for the same file."""
 UNEXPLAINED_SHARE = 0.03
 """An unexplained peak counts when its area is at least this share of the strongest peak's."""
@@ -144,11 +144,10 @@ class XrdAnalysis:
     """Where ``zero_shift``, ``displacement`` (and ``ka2_ratio``) come from: one of
     :data:`SHIFT_SOURCES`. Records of before xrd-1.6 read as ``peaks``, which they were."""
     shift_wavelength: float | None = None
-    """The wavelength (Å) on whose 2θ scale ``zero_shift`` and ``displacement`` are given when it
-    is not the scan's: a short-wavelength scan is analysed on the Cu Kα1 scale
-    (:mod:`.angle_scale`), and z + D·cos θ there is no z + D·cos θ on the scan's angles (the
-    mapping is not linear), so the values stay on that scale, labelled, and :attr:`shift_text`
-    adds what they mean on the scan (the shift at its first and last 2θ). None: the scan's own."""
+    """None: ``zero_shift`` and ``displacement`` are on the scan's own 2θ (every record since
+    xrd-1.10, short-wavelength scans analysed on the Cu Kα1 scale too: :mod:`.angle_scale`). Set
+    in records of xrd-1.9, whose shift of such a scan was fitted on that scale: the wavelength
+    (Å) of that scale, and :attr:`shift_text` adds what the values mean on the scan's angles."""
 
     def __post_init__(self) -> None:
         if self.outcome not in (None, "single", "multi"):
@@ -235,7 +234,8 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
               "the peaks' width): amorphous or background, not indexed as a phase" for hump in search.humps]
     starts = _vegard_starts(composition, notes)
     two_theta_range = (float(x[0]), float(x[-1]))
-    options = dict(noise=float(np.median(noise)), starts=starts, min_snr=min_snr, ka2_ratio=_ka2_ratio(stated))
+    options = dict(noise=float(np.median(noise)), starts=starts, min_snr=min_snr, ka2_ratio=_ka2_ratio(stated),
+                   scan=scan.radiation.ka1 if mapped else None)
     tilted = tilt.tilt_of(scan)
     if tilted is not None:
         notes.append(tilt.note(tilted))
@@ -276,15 +276,13 @@ def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
 
 def _on_scan_angles(result: XrdAnalysis, scan: Pattern) -> XrdAnalysis:
     """A result found on the Cu Kα1 scale (:mod:`.angle_scale`) told in the scan's own angles
-    and wavelength (the peak table, the range, the radiation); the shift stays on the Cu Kα1
-    scale, labelled by ``shift_wavelength``."""
+    and wavelength (the peak table, the range, the radiation); the shift is on them already."""
     lam = scan.radiation.ka1
     rows = []
     for row in result.peaks:
         two_theta, fwhm = angle_scale.from_reference(row.two_theta, row.fwhm, lam)
         rows.append(replace(row, two_theta=round(two_theta, 4), fwhm=round(fwhm, 5)))
     return replace(result, peaks=tuple(rows), wavelength=lam, ka2=scan.radiation.ka2, radiation=scan.radiation.label,
-                   shift_wavelength=angle_scale.REFERENCE,
                    two_theta_range=(round(float(scan.two_theta[0]), 4), round(float(scan.two_theta[-1]), 4)))
 
 
@@ -525,9 +523,12 @@ def _index_shifted(peaks: list, wavelength: float, two_theta_range: tuple[float,
     def total(phases: list[IndexedPhase]) -> float:
         return sum(p.score for p in phases)
 
+    options = dict(options)
+    scan = options.pop("scan", None)
     plain = index_peaks(peaks, wavelength=wavelength, two_theta_range=two_theta_range, **options)
-    shift = search_shift(peaks, wavelength=wavelength, two_theta_range=two_theta_range, starts=options["starts"])
-    if shift == Shift():
+    shift = search_shift(peaks, wavelength=wavelength, two_theta_range=two_theta_range, starts=options["starts"],
+                         scan=scan)
+    if not shift.moves:
         found, unexplained = plain
     else:
         found, unexplained = index_peaks(shift.corrected(peaks, wavelength), wavelength=wavelength,
@@ -540,21 +541,23 @@ def _index_shifted(peaks: list, wavelength: float, two_theta_range: tuple[float,
             found, unexplained, shift = again, left, refined
     gain = total(found) - total(plain[0])
     if found and (gain > SHIFT_GAIN or (gain > -1e-6 and _significant(shift))):
-        return found, unexplained, shift, (plain[0], plain[1], Shift())
+        return found, unexplained, shift, (plain[0], plain[1], Shift(scan=scan))
     # the shift is set aside; its reading is kept for :func:`analyse`, which judges it after the
     # named phases (a spurious lattice on the unshifted peaks can outscore it here)
-    return plain[0], plain[1], Shift(), (found, unexplained, shift) if found and shift != Shift() else None
+    return plain[0], plain[1], Shift(scan=scan), (found, unexplained, shift) if found and shift.moves else None
 
 
 def _index_tilted(peaks: list, wavelength: float, two_theta_range: tuple[float, float],
                   options: dict) -> tuple[list[IndexedPhase], list[int], Shift, None]:
     """A tilted scan's indexing (:mod:`.tilt`): no shift, half the typical width as tolerance, the
     cubic reading unless the full one explains clearly more."""
+    options = dict(options)
+    scan = options.pop("scan", None)
     kw = dict(wavelength=wavelength, two_theta_range=two_theta_range, tolerance=tilt.tolerance(peaks), **options)
     full = index_peaks(peaks, **kw)
     cubic = index_peaks(peaks, structures=tilt.CUBIC, **kw)
     found, unexplained = cubic if tilt.prefer_cubic(full, cubic, peaks) else full
-    return list(found), list(unexplained), Shift(), None
+    return list(found), list(unexplained), Shift(scan=scan), None
 
 
 def _significant(shift: Shift) -> bool:

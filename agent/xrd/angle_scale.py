@@ -12,6 +12,14 @@ Bragg's law maps the scan onto the 2θ the same d-spacings have at Cu Kα1 exact
 parameters do not change. The mapped scan is resampled on an even step (the finest of the
 mapped spacings: no profile loses points), and the peak table is mapped back to the scan's own
 angles and widths.
+
+The zero shift z and the displacement D are the scan's own instrument's, so the shift model is
+kept on the scan's own angles (:func:`moved`): a reflection predicted at 2θ′ on the Cu scale is
+mapped back to the scan's 2θ, moved by z + D·cos θ there, and mapped forth again. (z + D·cos θ′
+fitted on the Cu scale is not that: a true +0.04° zero shift on a Mo scan came back as +0.026° at
+15° falling to 0 at 55°, the lines were misplaced, and a single FCC was called FCC + C15.) The
+search grid and priors of the shift, set for lab tubes in Cu-scale degrees, are scaled to the
+scan's degrees by :func:`degree`.
 """
 
 from __future__ import annotations
@@ -60,15 +68,34 @@ def from_reference(two_theta: float, fwhm: float, wavelength: float) -> tuple[fl
     return back, float(fwhm * slope)
 
 
+def degree(wavelength: float | None) -> float:
+    """Scan degrees per Cu-scale degree near 2θ → 0 (λ / λ_Cu; 1 on the scan's own scale, None):
+    the shift's search grid and priors, chosen for lab tubes, in the scan's degrees."""
+    return 1.0 if wavelength is None else wavelength / REFERENCE
+
+
+def moved(two_theta: np.ndarray | float, zero: float, displacement: float,
+          wavelength: float | None = None) -> np.ndarray:
+    """Positions ``two_theta`` on the analysis's scale moved by z + D·cos θ on the scan's own
+    2θ: ``wavelength`` is the scan's when it is analysed on the Cu Kα1 scale, None when the
+    analysis's scale is the scan's own (then simply 2θ + z + D·cos θ)."""
+    tt = np.asarray(two_theta, float)
+    if wavelength is None:
+        return tt + zero + displacement * np.cos(np.radians(tt) / 2)
+    own = _map(tt, wavelength / REFERENCE)
+    return _map(own + zero + displacement * np.cos(np.radians(own) / 2), REFERENCE / wavelength)
+
+
 def note(wavelength: float) -> str:
     return (f"λ {wavelength:.5f} Å is far shorter than a lab tube's: analysed on the Cu Kα1 2θ scale (same "
-            "d-spacings; the shift and angles in these notes are on that scale, the peak table on the scan's; the "
-            "shift line gives both)")
+            "d-spacings; the angles in these notes are on that scale, the peak table and the zero shift and "
+            "displacement on the scan's)")
 
 
 def scan_shift(two_theta: float, zero: float, displacement: float, wavelength: float) -> float:
     """The shift Δ2θ = ``zero`` + ``displacement``·cos θ′ found on the Cu Kα1 scale, as it moves a
-    reflection at ``two_theta`` on the scan's own scale (``wavelength``)."""
+    reflection at ``two_theta`` on the scan's own scale (``wavelength``): how records of xrd-1.9,
+    whose shift was fitted on that scale (``shift_wavelength``), are read."""
     mapped = float(_map(np.array([two_theta]), REFERENCE / wavelength)[0])
     moved = mapped + zero + displacement * float(np.cos(np.radians(mapped) / 2))
     return float(_map(np.array([moved]), wavelength / REFERENCE)[0]) - two_theta

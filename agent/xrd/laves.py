@@ -59,7 +59,7 @@ def polytype(x: np.ndarray, net: np.ndarray, sigma: np.ndarray, phases: Sequence
                                  fwhm=max(0.02, width), eta=0.5)
         free = [n for n in values if n != "rho"]
         fits.append(wp.fit(x, net, sigma, [first, extra], ka1=wavelength, ka2=ka2, values=values, free=free,
-                           points=points, anchor=anchor, max_nfev=10))
+                           points=points, anchor=anchor, max_nfev=10, scan=shift.scan))
     mine, other = fits
     correlation = max(0.0, other.correlation, mine.correlation)
     cost = 1.0 + 2 * correlation / max(1e-6, 1 - correlation)  # χ² units one parameter must earn

@@ -116,18 +116,20 @@ def find(x: np.ndarray, net: np.ndarray, sigma: np.ndarray, phase: IndexedPhase,
     # the found phase alone refined on the whole profile (shift, Kα2 ratio, lattice, widths):
     # the shift the result reports when no phase is added, and the F-test's start
     anchor = {"z": shift.zero, "D": shift.displacement}  # every fit's shift priors centred on the peaks'
-    base = wp.fit(x, net, sigma, [first], ka1=wavelength, ka2=ka2, values=values, tube=tube, anchor=anchor)
+    base = wp.fit(x, net, sigma, [first], ka1=wavelength, ka2=ka2, values=values, tube=tube, anchor=anchor,
+                  scan=shift.scan)
     if phase.structure in (Structure.FCC, Structure.BCC):
         # σ / Laves / μ whose lines the peaks could not place: at the lattice their lines
         # match best in what the found phase's fit leaves, on every point of the scan
         whole = wp.fit(x, net, sigma, [first], ka1=wavelength, ka2=ka2, values=base.values, free=[], tube=tube,
-                       points=np.arange(len(x)))
+                       points=np.arange(len(x)), scan=shift.scan)
         extras += best_lattices(x, net - whole.model, sigma, base.values, wavelength=wavelength, ka2=ka2,
-                                composition=composition)
+                                composition=composition, scan=shift.scan)
     # screened on the peaks' own shift, lattice and width (intensities only: one linear step);
     # only a candidate that stands out is refined, with the found phase, on the whole profile
-    rough = wp.fit(x, net, sigma, [first], ka1=wavelength, ka2=ka2, values=values, free=[], tube=tube)
-    screened = wp.screen(x, net, sigma, [first], rough, extras, ka1=wavelength, ka2=ka2, tube=tube)
+    rough = wp.fit(x, net, sigma, [first], ka1=wavelength, ka2=ka2, values=values, free=[], tube=tube,
+                   scan=shift.scan)
+    screened = wp.screen(x, net, sigma, [first], rough, extras, ka1=wavelength, ka2=ka2, tube=tube, scan=shift.scan)
     # the best of each kind (a close-packed or γ/γ′ partner, a named prototype) is refined and
     # tested: a σ minority's lines near an FCC's can screen an HCP partner higher
     best: dict[bool, int] = {}
@@ -141,10 +143,11 @@ def find(x: np.ndarray, net: np.ndarray, sigma: np.ndarray, phase: IndexedPhase,
     # of the found phase's family starts the larger fit from the peaks' lattice and width: alone
     # on the profile, an L1₂ broadens and moves onto its γ's lines (1 % misfit)
     tests = [(wp.needs_phase(x, net, sigma, [first], extras[i], ka1=wavelength, ka2=ka2, base=base, tube=tube,
-                             max_share=0.9 if named else 0.5, restart=None if named else values, anchor=anchor),
+                             max_share=0.9 if named else 0.5, restart=None if named else values, anchor=anchor, scan=shift.scan),
               extras[i])
              for named, i in best.items()]
-    test, extra = _preferred(x, net, sigma, first, tests, wavelength=wavelength, ka2=ka2, width=width, tube=tube)
+    test, extra = _preferred(x, net, sigma, first, tests, wavelength=wavelength, ka2=ka2, width=width, tube=tube,
+                             scan=shift.scan)
     if not test.present:
         return ProfileMinority(None, test, None, base)
     a, c = test.with_.lattices[-1]
@@ -160,7 +163,7 @@ def find(x: np.ndarray, net: np.ndarray, sigma: np.ndarray, phase: IndexedPhase,
 
 def _preferred(x: np.ndarray, net: np.ndarray, sigma: np.ndarray, first: wp.Candidate,
                tests: list[tuple[wp.PhaseTest, wp.Candidate]], *, wavelength: float, ka2: float | None,
-               width: float, tube: Sequence[float]) -> tuple[wp.PhaseTest, wp.Candidate]:
+               width: float, tube: Sequence[float], scan: float | None = None) -> tuple[wp.PhaseTest, wp.Candidate]:
     """The test to report: the one candidate found needed; when a partner and a named phase both
     are, the one whose fit leaves the smaller residual on the same points (their F statistics
     were taken on different points: each candidate's own lines'). Both add a scale, lattice and
@@ -171,7 +174,7 @@ def _preferred(x: np.ndarray, net: np.ndarray, sigma: np.ndarray, first: wp.Cand
         return max(tests, key=lambda t: (t[0].present, t[0].f))
     points = wp.points_near(x, [first, *(extra for _, extra in present)], wavelength, 4 * width + 0.3, tube)
     rss = [wp.fit(x, net, sigma, [first, extra], ka1=wavelength, ka2=ka2, values=test.with_.values, free=[],
-                  points=points, tube=tube).rss for test, extra in present]
+                  points=points, tube=tube, scan=scan).rss for test, extra in present]
     return present[int(np.argmin(rss))]
 
 

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from alloyloop.agent.xrd import whole_pattern as wp
+from alloyloop.agent.xrd.angle_scale import moved
 from alloyloop.agent.xrd.named_phases import lattice_grid
 from alloyloop.agent.xrd.prototypes import NamedStructure, admits, lorentz_polarisation, table
 
@@ -55,9 +56,11 @@ def matched_filter(x: np.ndarray, residual: np.ndarray, sigma: np.ndarray, value
 
 def best_lattices(x: np.ndarray, residual: np.ndarray, sigma: np.ndarray, values: Mapping[str, float], *,
                   wavelength: float, ka2: float | None, composition: Mapping[str, float] | None,
-                  structures: Sequence[NamedStructure] = tuple(NamedStructure)) -> list[wp.Candidate]:
+                  structures: Sequence[NamedStructure] = tuple(NamedStructure),
+                  scan: float | None = None) -> list[wp.Candidate]:
     """Each admitted prototype at the grid lattice its lines match best in ``residual`` (one
-    scaled candidate each, None of those whose best score is not positive)."""
+    scaled candidate each, None of those whose best score is not positive); ``scan``: the scan's
+    wavelength when ``x`` is the Cu Kα1 scale (the shift is on the scan's angles, :mod:`.angle_scale`)."""
     c, n = matched_filter(x, residual, sigma, values)
     rho = float(values.get("rho", 0.0)) if ka2 else 0.0
     z, disp = float(values.get("z", 0.0)), float(values.get("D", 0.0))
@@ -76,7 +79,7 @@ def best_lattices(x: np.ndarray, residual: np.ndarray, sigma: np.ndarray, values
             inv_d2 = planar[None, :] / a_grid[:, None] ** 2
             if ca is not None:
                 inv_d2 = inv_d2 + axial[None, :] / (a_grid[:, None] * ca) ** 2
-            score = _score(inv_d2, weight, c, n, x, wavelength, ka2, rho, z, disp, lo, hi)
+            score = _score(inv_d2, weight, c, n, x, wavelength, ka2, rho, (z, disp, scan), lo, hi)
             k = int(np.argmax(score))
             if score[k] > best[0]:
                 best = (float(score[k]), float(a_grid[k]), None if ca is None else float(a_grid[k] * ca))
@@ -98,14 +101,14 @@ def _strong_lines(tab, a: float, ca_grid: np.ndarray | None, wavelength: float) 
 
 
 def _score(inv_d2: np.ndarray, weight: np.ndarray, c: np.ndarray, n: np.ndarray, x: np.ndarray, wavelength: float,
-           ka2: float | None, rho: float, z: float, disp: float, lo: float, hi: float) -> np.ndarray:
+           ka2: float | None, rho: float, shift: tuple[float, float, float | None], lo: float, hi: float) -> np.ndarray:
     """Σ I_l c(t_l) / √(Σ I_l² n(t_l)) for each grid row of ``inv_d2`` (lines outside the scan,
     or weaker than :data:`STRONG` of the row's strongest, left out)."""
     s = wavelength * np.sqrt(inv_d2) / 2
     ok = s < 1
     t = np.degrees(2 * np.arcsin(np.where(ok, s, 0.0)))
     inten = np.where(ok, weight[None, :] * lorentz_polarisation(np.where(ok, t, 90.0)), 0.0)
-    t_obs = t + z + disp * np.cos(np.radians(t) / 2)
+    t_obs = moved(t, *shift)
     inside = ok & (t_obs > lo) & (t_obs < hi)
     inten = np.where(inside, inten, 0.0)
     inten = np.where(inten >= STRONG * inten.max(axis=1, keepdims=True), inten, 0.0)
@@ -113,7 +116,7 @@ def _score(inv_d2: np.ndarray, weight: np.ndarray, c: np.ndarray, n: np.ndarray,
     den = inten ** 2 * np.interp(t_obs, x, n)
     if ka2 and rho > 0:
         t2 = np.degrees(2 * np.arcsin(np.clip(s * ka2 / wavelength, 0, 1 - 1e-12)))
-        t2_obs = t2 + z + disp * np.cos(np.radians(t2) / 2)
+        t2_obs = moved(t2, *shift)
         num = num + rho * inten * np.interp(t2_obs, x, c)
         den = den + (rho * inten) ** 2 * np.interp(t2_obs, x, n)
     return num.sum(axis=1) / np.sqrt(np.maximum(den.sum(axis=1), 1e-30))

@@ -16,6 +16,10 @@ the phases:
    together by least squares on the matched peaks (z with a 0.1° prior, D with 1°: the two
    are nearly collinear over a scan and a goniometer's zero is usually calibrated), and the
    root-mean-square residual sets the matching tolerance of the final indexing.
+
+A short-wavelength scan analysed on the Cu Kα1 scale (:mod:`.angle_scale`) keeps its shift on
+its own angles (``Shift.scan``, :func:`.angle_scale.moved`): z and D are its instrument's, and
+the grid and priors above are scaled to its degrees (:func:`.angle_scale.degree`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.optimize import least_squares
 
+from alloyloop.agent.xrd.angle_scale import degree, moved
 from alloyloop.agent.xrd.indexing import _tolerance
 from alloyloop.agent.xrd.lattices import Structure, reflection_table, relative_intensities
 from alloyloop.agent.xrd.peaks import Peak
@@ -41,29 +46,41 @@ SHIFT_COST = 0.02
 
 @dataclass(frozen=True)
 class Shift:
-    """Δ2θ = ``zero`` + ``displacement``·cos θ (degrees); observed = predicted + Δ2θ."""
+    """Δ2θ = ``zero`` + ``displacement``·cos θ (degrees) on the scan's own 2θ; observed =
+    predicted + Δ2θ. ``scan``: the scan's wavelength when it is analysed on the Cu Kα1 scale
+    (then the analysis's positions are mapped to the scan's angles and back, :func:`.angle_scale.moved`);
+    None when the analysis's scale is the scan's own."""
 
     zero: float = 0.0
     displacement: float = 0.0
     zero_sigma: float | None = None
     displacement_sigma: float | None = None
     rms: float | None = None
-    """Root-mean-square 2θ residual of the refinement (degrees)."""
+    """Root-mean-square 2θ residual of the refinement (degrees, the analysis's scale)."""
     sigma_60: float | None = None
-    """Standard error of the shift at 2θ = 60° (z and D are correlated: this is tighter than either)."""
+    """Standard error of the shift at 2θ = 60° on the analysis's scale (z and D are correlated:
+    this is tighter than either)."""
+    scan: float | None = None
+
+    @property
+    def moves(self) -> bool:
+        return self.zero != 0.0 or self.displacement != 0.0
+
+    def moved(self, two_theta: np.ndarray | float, sign: float = 1.0) -> np.ndarray:
+        """Positions on the analysis's scale moved by the shift (``sign`` −1: taken out)."""
+        return moved(two_theta, sign * self.zero, sign * self.displacement, self.scan)
 
     def at(self, two_theta: np.ndarray | float) -> np.ndarray | float:
-        return self.zero + self.displacement * np.cos(np.radians(np.asarray(two_theta)) / 2)
+        """Δ2θ on the analysis's scale at (predicted) ``two_theta`` there."""
+        return self.moved(two_theta) - np.asarray(two_theta, float)
 
     def corrected(self, peaks: Sequence[Peak], wavelength: float) -> list[Peak]:
         """``peaks`` moved to where they would be without the shift (d recomputed)."""
-        if self.zero == 0.0 and self.displacement == 0.0:
+        if not self.moves:
             return list(peaks)
-        out = []
-        for p in peaks:
-            t = p.two_theta - float(self.at(p.two_theta))
-            out.append(replace(p, two_theta=t, d=wavelength / (2 * math.sin(math.radians(t) / 2))))
-        return out
+        back = self.moved(np.array([p.two_theta for p in peaks]), -1.0)
+        return [replace(p, two_theta=float(t), d=wavelength / (2 * math.sin(math.radians(float(t)) / 2)))
+                for p, t in zip(peaks, back)]
 
     @property
     def label(self) -> str:
@@ -133,23 +150,27 @@ def _trial_lattices(structure: Structure, d: np.ndarray, strong: np.ndarray,
 
 
 def search_shift(peaks: Sequence[Peak], *, wavelength: float, two_theta_range: tuple[float, float],
-                 starts: Mapping[Structure, object] | None = None, window: float = 0.06) -> Shift:
-    """The trial shift (displacement or zero) under which one lattice explains the most."""
+                 starts: Mapping[Structure, object] | None = None, window: float = 0.06,
+                 scan: float | None = None) -> Shift:
+    """The trial shift (displacement or zero) under which one lattice explains the most;
+    ``scan``: the scan's wavelength when the peaks are on the Cu Kα1 scale (:class:`Shift`)."""
     if len(peaks) < 3:
-        return Shift()
+        return Shift(scan=scan)
     tt0 = np.array([p.two_theta for p in peaks])
     area = np.array([p.area for p in peaks])
     tol = _tolerance(peaks)
     strong = np.argsort(-area)[:8]
     lo, hi = two_theta_range
-    cos = np.cos(np.radians(tt0) / 2)
-    best: tuple[float, float, Shift] = (-1.0, 0.0, Shift())
+    unit = degree(scan)
+    best: tuple[float, float, Shift] = (-1.0, 0.0, Shift(scan=scan))
     lattice: tuple = ()
     for kind in ("displacement", "zero"):
         for value in GRID:
             if kind == "zero" and value == 0.0:
                 continue
-            tt = tt0 - (value * cos if kind == "displacement" else value)
+            trial = Shift(displacement=float(value) * unit, scan=scan) if kind == "displacement" else \
+                Shift(zero=float(value) * unit, scan=scan)
+            tt = trial.moved(tt0, -1.0)
             d = wavelength / (2 * np.sin(np.radians(tt) / 2))
             top: tuple = (0.0,)
             for structure in (Structure.FCC, Structure.BCC, Structure.HCP):
@@ -162,8 +183,7 @@ def search_shift(peaks: Sequence[Peak], *, wavelength: float, two_theta_range: t
                         top = (score, structure, float(a[k]), None if c is None else float(c[k]), matches)
             score = top[0] - SHIFT_COST * abs(float(value))
             if score > best[0] + 1e-9 or (abs(score - best[0]) <= 1e-9 and abs(value) < abs(best[1])):
-                shift = Shift(displacement=float(value)) if kind == "displacement" else Shift(zero=float(value))
-                best, lattice = (score, float(value), shift), top
+                best, lattice = (score, float(value), trial), top
     if len(lattice) < 5 or len(lattice[4]) < 3:
         return best[2]
     # the grid step and the matching window leave the shift uncertain by ~0.1°: refine it on
@@ -190,6 +210,7 @@ def _fit(rows: list[tuple[int, tuple[int, int, int], int]], hexagonal: list[bool
     if len(rows) < 3:
         return shift
     start = [shift.zero, shift.displacement, *lattices]
+    unit = degree(shift.scan)
     offsets = np.cumsum([2] + [2 if h else 1 for h in hexagonal])[:-1]
     tt = np.array([peaks[j].two_theta for _, _, j in rows])
     sigma = np.array([max(0.005, 0.5 * peaks[j].fwhm / math.sqrt(max(peaks[j].snr, 1.0))) for _, _, j in rows])
@@ -203,14 +224,18 @@ def _fit(rows: list[tuple[int, tuple[int, int, int], int]], hexagonal: list[bool
     def residuals(p: np.ndarray) -> np.ndarray:
         inv_d2 = planar / p[a_at] ** 2 + axial / p[c_at] ** 2
         calc = np.degrees(2 * np.arcsin(np.clip(wavelength * np.sqrt(inv_d2) / 2, -1, 1)))
-        model = calc + p[0] + p[1] * np.cos(np.radians(calc) / 2)
-        return np.concatenate([(tt - model) / sigma, [p[0] / ZERO_PRIOR, p[1] / DISPLACEMENT_PRIOR]])
+        model = moved(calc, p[0], p[1], shift.scan)
+        return np.concatenate([(tt - model) / sigma, [p[0] / (ZERO_PRIOR * unit), p[1] / (DISPLACEMENT_PRIOR * unit)]])
 
     fit = least_squares(residuals, np.array(start, float), x_scale="jac")
     resid = fit.fun[:-2] * sigma
     s2 = float(np.sum(fit.fun[:-2] ** 2) / max(1, len(rows) - len(start)))
     cov = np.linalg.pinv(fit.jac.T @ fit.jac) * max(s2, 1.0)
     z_sigma, d_sigma = (float(math.sqrt(max(cov[i, i], 0.0))) for i in (0, 1))
-    g = np.array([1.0, math.cos(math.radians(30))])
+    # the shift at 60° (the analysis's scale) is linear in z and D to first order: its gradient
+    h = 1e-4
+    g = np.array([(float(moved(60.0, h, 0.0, shift.scan)) - float(moved(60.0, -h, 0.0, shift.scan))) / (2 * h),
+                  (float(moved(60.0, 0.0, h, shift.scan)) - float(moved(60.0, 0.0, -h, shift.scan))) / (2 * h)])
     at_60 = float(math.sqrt(max(float(g @ cov[:2, :2] @ g), 0.0)))
-    return Shift(float(fit.x[0]), float(fit.x[1]), z_sigma, d_sigma, float(np.sqrt(np.mean(resid ** 2))), at_60)
+    return Shift(float(fit.x[0]), float(fit.x[1]), z_sigma, d_sigma, float(np.sqrt(np.mean(resid ** 2))), at_60,
+                 shift.scan)

@@ -248,7 +248,7 @@ def simulate(phases: Sequence[PhaseSpec], conditions: Conditions = Conditions())
     axis /= np.linalg.norm(axis)
     ka1, ka2 = ANODES[c.anode]
     lines = [(ka1, 1.0, True)] + [(lam, share, False) for (name, lam), share in
-                                   zip(LINES[c.anode], (c.kbeta, c.w_lalpha)) if share > 0]
+                                   zip(LINES.get(c.anode, ()), (c.kbeta, c.w_lalpha)) if share > 0]
     d_lo = min(lam for lam, _, _ in lines) / (2 * math.sin(math.radians(c.hi + 2) / 2))
     d_hi = max(lam for lam, _, _ in lines) / (2 * math.sin(math.radians(max(c.lo - 2, 1.0)) / 2))
     cu_hi = 179.0 if CU_KA1 / (2 * d_lo) >= 1 else math.degrees(2 * math.asin(CU_KA1 / (2 * d_lo)))

@@ -38,6 +38,7 @@ from scipy.interpolate import BSpline
 from scipy.optimize import least_squares, nnls
 from scipy.special import fdtrc
 
+from alloyloop.agent.xrd.angle_scale import degree, moved
 from alloyloop.agent.xrd.lattices import Structure, reflection_table
 from alloyloop.agent.xrd.prototypes import NamedStructure, lorentz_polarisation, table
 
@@ -230,8 +231,11 @@ class _Problem:
 
     def __init__(self, x: np.ndarray, y: np.ndarray, sigma: np.ndarray, phases: Sequence[Candidate],
                  ka1: float, ka2: float | None, values: dict[str, float], free: Sequence[str],
-                 tube: Sequence[float] = ()) -> None:
+                 tube: Sequence[float] = (), scan: float | None = None) -> None:
         self.x, self.y, self.w = x, y, 1.0 / sigma
+        self.scan = scan
+        """The scan's wavelength when the profile is on the Cu Kα1 scale (z and D are on the
+        scan's own angles: :func:`.angle_scale.moved`); None: the profile's scale is the scan's."""
         self.tube = list(tube)
         self.phases = list(phases)
         self.ka1, self.ka2 = ka1, ka2
@@ -266,7 +270,7 @@ class _Problem:
                 t = _positions(inv_d2, lam)
                 ok = np.isfinite(t)
                 th = np.radians(np.where(ok, t, 0.0)) / 2
-                t_obs = np.where(ok, t, -1e3) + v["z"] + v["D"] * np.cos(th)
+                t_obs = np.where(ok, moved(np.where(ok, t, 0.0), v["z"], v["D"], self.scan), -1e3)
                 fwhm = np.maximum(abs(v[f"W{k}"]) / np.cos(th) + abs(v[f"U{k}"]) * np.tan(th), 0.01)
                 _add_lines(block, x, t_obs, fwhm, v["eta"], share)
             if ph.weight is not None:
@@ -291,7 +295,7 @@ class _Problem:
     def residual(self, p: np.ndarray) -> np.ndarray:
         r = self.solve(p)[0]
         v = self.params(p)
-        prior = [self.prior_weight * (v[n] - self.anchor.get(n, self.values[n])) / PRIORS[n]
+        prior = [self.prior_weight * (v[n] - self.anchor.get(n, self.values[n])) / (PRIORS[n] * degree(self.scan))
                  for n in PRIORS if n in self.free]
         return np.concatenate([r, prior]) if prior else r
 
@@ -337,9 +341,10 @@ def start_values(phases: Sequence[Candidate], *, zero: float = 0.0, displacement
     return v
 
 
-def _bounds(name: str, values: dict[str, float], phases: Sequence[Candidate], window: float) -> tuple[float, float]:
+def _bounds(name: str, values: dict[str, float], phases: Sequence[Candidate], window: float,
+            scan: float | None = None) -> tuple[float, float]:
     if name in ("z", "D"):
-        return -1.5, 1.5
+        return -1.5 * degree(scan), 1.5 * degree(scan)
     if name in ("rho", "eta"):
         return 0.0, 1.0
     if name[0] == "k":
@@ -363,7 +368,7 @@ def _bounds(name: str, values: dict[str, float], phases: Sequence[Candidate], wi
 def fit(x: np.ndarray, y: np.ndarray, sigma: np.ndarray, phases: Sequence[Candidate], *, ka1: float,
         ka2: float | None = None, values: dict[str, float] | None = None, free: Sequence[str] | None = None,
         points: np.ndarray | None = None, lattice_window: float = 0.02, max_nfev: int = 15,
-        tube: Sequence[float] = (), anchor: dict[str, float] | None = None) -> WholeFit:
+        tube: Sequence[float] = (), anchor: dict[str, float] | None = None, scan: float | None = None) -> WholeFit:
     """Fit ``phases`` to the background-free profile ``y`` (Kα2 not stripped) with noise
     ``sigma``. ``values``: starting values (:func:`start_values`), ``free``: the refined
     ones (default all; ``rho`` only with a Kα2 line); ``anchor``: the centre of the zero shift's
@@ -371,7 +376,8 @@ def fit(x: np.ndarray, y: np.ndarray, sigma: np.ndarray, phases: Sequence[Candid
     would let them drift together along their near-collinear valley). Lattice parameters move at most
     ``lattice_window`` (relative) from the candidates' own. ``tube``: wavelengths of the
     tube's other lines seen in the pattern (Kβ, W Lα), each with a refined share ``k0``, ``k1``…
-    of every reflection's Kα1 intensity."""
+    of every reflection's Kα1 intensity. ``scan``: the scan's wavelength when the profile is on the
+    Cu Kα1 scale (z and D on the scan's own angles, :mod:`.angle_scale`)."""
     values = dict(values or start_values(phases))
     for i in range(len(tube)):
         values.setdefault(f"k{i}", 0.02)
@@ -381,9 +387,9 @@ def fit(x: np.ndarray, y: np.ndarray, sigma: np.ndarray, phases: Sequence[Candid
     if points is None:
         points = points_near(x, phases, ka1, 4 * values.get("W0", 0.2) + 0.3, tube)
     phases = [ph.within(float(x[points[0]]) - 2, float(x[points[-1]]) + 2, ka1) for ph in phases]
-    prob = _Problem(x[points], y[points], np.maximum(sigma[points], 1e-9), phases, ka1, ka2, values, free, tube)
+    prob = _Problem(x[points], y[points], np.maximum(sigma[points], 1e-9), phases, ka1, ka2, values, free, tube, scan)
     prob.anchor = dict(anchor or {})
-    bounds = [_bounds(n, values, phases, lattice_window) for n in free]
+    bounds = [_bounds(n, values, phases, lattice_window, scan) for n in free]
     lower, upper = np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
     start = np.clip(np.array([values[n] for n in free], float), lower + 1e-9, upper - 1e-9)
     if free:
@@ -423,7 +429,7 @@ def _sigmas(jac: np.ndarray, rss: float, dof: int) -> list[float | None]:
 
 def screen(x: np.ndarray, y: np.ndarray, sigma: np.ndarray, phases: Sequence[Candidate], base: WholeFit,
            extras: Sequence[Candidate], *, ka1: float, ka2: float | None = None,
-           tube: Sequence[float] = ()) -> list[float]:
+           tube: Sequence[float] = (), scan: float | None = None) -> list[float]:
     """A quick F of each of ``extras`` beside ``phases``: ``base`` re-solved (intensities
     only) on the points near any of them, and the residual projected on each extra's profile
     at its start lattice and the first phase's width (its scale alone, non-negative). Cheap
@@ -432,7 +438,7 @@ def screen(x: np.ndarray, y: np.ndarray, sigma: np.ndarray, phases: Sequence[Can
         return []
     width = base.values.get("W0", 0.2)
     pts = points_near(x, [*phases, *extras], ka1, 4 * width + 0.3, tube)
-    again = fit(x, y, sigma, phases, ka1=ka1, ka2=ka2, values=base.values, points=pts, free=[], tube=tube)
+    again = fit(x, y, sigma, phases, ka1=ka1, ka2=ka2, values=base.values, points=pts, free=[], tube=tube, scan=scan)
     w = 1.0 / np.maximum(sigma[pts], 1e-9)
     r = (y[pts] - again.model) * w
     noise = again.rss / max(1, again.points - again.parameters)
@@ -443,7 +449,7 @@ def screen(x: np.ndarray, y: np.ndarray, sigma: np.ndarray, phases: Sequence[Can
         if extra.c is not None:
             v["c0"] = extra.c
         one = extra.within(float(x[pts[0]]) - 2, float(x[pts[-1]]) + 2, ka1)
-        prob = _Problem(x[pts], y[pts], np.maximum(sigma[pts], 1e-9), [one], ka1, ka2, v, [], tube)
+        prob = _Problem(x[pts], y[pts], np.maximum(sigma[pts], 1e-9), [one], ka1, ka2, v, [], tube, scan)
         design, slices = prob.design(np.zeros(0))
         g = design[:, slices[0]].sum(axis=1) * w
         proj, norm = float(r @ g), float(g @ g)
@@ -466,7 +472,8 @@ def needs_phase(x: np.ndarray, y: np.ndarray, sigma: np.ndarray, phases: Sequenc
                 ka1: float, ka2: float | None = None, values: dict[str, float] | None = None,
                 base: WholeFit | None = None, significance: float = SIGNIFICANCE,
                 min_share: float = MIN_SHARE, max_share: float = 0.5, tube: Sequence[float] = (),
-                restart: dict[str, float] | None = None, anchor: dict[str, float] | None = None) -> PhaseTest:
+                restart: dict[str, float] | None = None, anchor: dict[str, float] | None = None,
+                scan: float | None = None) -> PhaseTest:
     """Whether ``extra`` is needed beside ``phases``: both fits on the same points (near any
     reflection of either), F = ((RSS₀ − RSS₁)/Δk) / (RSS₁/(n − k₁)), shrunk for correlated
     residuals (module notes). Both fits refine the same parameters — every lattice and width,
@@ -479,11 +486,12 @@ def needs_phase(x: np.ndarray, y: np.ndarray, sigma: np.ndarray, phases: Sequenc
     width = values.get("W0", 0.2)
     pts = points_near(x, [*phases, extra], ka1, 4 * width + 0.3, tube)
     if base is None:
-        base = fit(x, y, sigma, phases, ka1=ka1, ka2=ka2, values=values, points=pts, tube=tube, anchor=anchor)
+        base = fit(x, y, sigma, phases, ka1=ka1, ka2=ka2, values=values, points=pts, tube=tube, anchor=anchor,
+                   scan=scan)
     else:  # the same parameters the larger fit refines, on the same points: a fair comparison
         shared = [n for n in base.values if n[0] in "acWU" and n[1:].isdigit()] + ["eta", "z", "D"]
         base = fit(x, y, sigma, phases, ka1=ka1, ka2=ka2, values=base.values, points=pts, free=shared, tube=tube,
-                   anchor=anchor)
+                   anchor=anchor, scan=scan)
     k = len(phases)
     more_values = dict(base.values)
     more_values.update({n: v for n, v in (restart or {}).items() if n[0] in "acWU" and n[1:].isdigit()})
@@ -492,7 +500,7 @@ def needs_phase(x: np.ndarray, y: np.ndarray, sigma: np.ndarray, phases: Sequenc
         more_values[f"c{k}"] = extra.c
     free = [n for n in more_values if n[0] in "acWU" and n[1:].isdigit()] + ["eta", "z", "D"]
     more = fit(x, y, sigma, [*phases, extra], ka1=ka1, ka2=ka2, values=more_values, free=free, points=pts, tube=tube,
-               anchor=anchor)
+               anchor=anchor, scan=scan)
     # residuals correlated over a peak width (misfit the model cannot take up) make the
     # points fewer than they are: both the statistic and its degrees of freedom shrink by
     # (1 − ρ)/(1 + ρ), ρ the lag-1 autocorrelation of the larger model's residuals
