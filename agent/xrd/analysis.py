@@ -36,7 +36,7 @@ from alloyloop.agent.xrd.minority import profile_signal
 from alloyloop.agent.xrd.named_phases import complete
 from alloyloop.agent.xrd.order import ordered_of_two
 from alloyloop.agent.xrd.pattern import Pattern, Radiation
-from alloyloop.agent.xrd.peaks import DEFAULT_MIN_SNR, find_pattern_peaks, noise_level, pattern_width
+from alloyloop.agent.xrd.peaks import DEFAULT_MIN_SNR, find_pattern_peaks, interpolated, noise_level, pattern_width
 from alloyloop.agent.xrd.profile import background_window, snip_background, strip_ka2
 from alloyloop.agent.xrd.prototypes import STORE_PHASE, NamedStructure
 from alloyloop.agent.xrd.shift import Shift, refine_shift, search_shift
@@ -49,7 +49,7 @@ from alloyloop.agent.xrd.vegard import starting_lattice
 from alloyloop.agent.xrd.whole_pattern import WholeFit
 from alloyloop.featurize.converter import structure, unstructure
 
-ANALYSIS_VERSION = "xrd-1.10"
+ANALYSIS_VERSION = "xrd-1.11"
 """Changes whenever the analysis could give another result for the same file."""
 UNEXPLAINED_SHARE = 0.03
 """An unexplained peak counts when its area is at least this share of the strongest peak's."""
@@ -215,8 +215,17 @@ def _profile_tests(x, y, background, radiation, done, peaks, unexplained, shift,
 
 def analyse(pattern: Pattern, composition: Mapping[str, float] | None = None, *,
             composition_key: str | None = None, min_snr: float = DEFAULT_MIN_SNR) -> XrdAnalysis:
-    """Analyse ``pattern``; ``composition`` (element → fraction) gives the Vegard starts."""
-    scan, mapped = pattern, angle_scale.to_reference(pattern)
+    """Analyse ``pattern``; ``composition`` (element → fraction) gives the Vegard starts. A
+    short-wavelength scan is analysed on the Cu Kα1 scale, its noise estimated knowing how many
+    resampled points each measured step spans (:func:`.angle_scale.stretch`)."""
+    mapped = angle_scale.to_reference(pattern)
+    with interpolated(None if mapped is None else angle_scale.stretch(pattern, mapped.two_theta)):
+        return _analyse(pattern, mapped, composition, composition_key, min_snr)
+
+
+def _analyse(pattern: Pattern, mapped: Pattern | None, composition: Mapping[str, float] | None,
+             composition_key: str | None, min_snr: float) -> XrdAnalysis:
+    scan = pattern
     pattern = mapped or scan
     x, y = pattern.two_theta, pattern.intensity
     notes = list(pattern.notes) + ([angle_scale.note(scan.radiation.ka1)] if mapped else [])

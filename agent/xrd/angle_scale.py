@@ -11,7 +11,10 @@ Bragg's law maps the scan onto the 2θ the same d-spacings have at Cu Kα1 exact
 (sin θ′ = sin θ × λ_Cu / λ), where every constant means what it was chosen for; lattice
 parameters do not change. The mapped scan is resampled on an even step (the finest of the
 mapped spacings: no profile loses points), and the peak table is mapped back to the scan's own
-angles and widths.
+angles and widths. The higher the angle, the more grid points one scan step spans (up to ~20 on
+a Mo scan near 2θ′ = 175°): the interpolated noise is that much smoother point to point, and the
+noise estimate is scaled by it (:func:`stretch`; read as the adjacent-point noise it was, its
+maxima became strong unexplained peaks and a clean FCC on a Mo anode 15–60° 'FCC + other').
 
 The zero shift z and the displacement D are the scan's own instrument's, so the shift model is
 kept on the scan's own angles (:func:`moved`): a reflection predicted at 2θ′ on the Cu scale is
@@ -57,6 +60,17 @@ def to_reference(pattern: Pattern) -> Pattern | None:
     ka2 = None if pattern.radiation.ka2 is None else pattern.radiation.ka2 * factor
     radiation = Radiation(REFERENCE, ka2, pattern.radiation.ratio, pattern.radiation.origin)
     return replace(pattern, two_theta=grid, intensity=np.interp(grid, mapped, y), radiation=radiation)
+
+
+def stretch(scan: Pattern, grid: np.ndarray) -> np.ndarray:
+    """How many points of ``grid`` (the Cu-scale grid of :func:`to_reference`) one step of
+    ``scan`` spans at each grid point (≥ 1): 1 at the start, near 20 at 2θ′ = 175° on a Mo scan.
+    Linear interpolation makes the noise that many times smoother point to point, so the noise
+    of the resampled scan is estimated with it (:func:`.peaks.interpolated`)."""
+    mapped = _map(scan.two_theta, REFERENCE / scan.radiation.ka1)
+    spacing = np.diff(mapped)
+    step = float(grid[1] - grid[0])
+    return np.maximum(np.interp(grid, 0.5 * (mapped[1:] + mapped[:-1]), spacing) / step, 1.0)
 
 
 def from_reference(two_theta: float, fwhm: float, wavelength: float) -> tuple[float, float]:

@@ -24,6 +24,9 @@ window is fixed:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,12 +79,44 @@ class PeakSearch:
     humps: list[Peak] = field(default_factory=list)
 
 
+_STRETCH: ContextVar[np.ndarray | None] = ContextVar("stretch", default=None)
+
+
+@contextmanager
+def interpolated(stretch: np.ndarray | None) -> Iterator[None]:
+    """While analysing a scan resampled by linear interpolation (:mod:`.angle_scale`), the noise
+    of every signal on its grid is estimated knowing that ``stretch`` grid points (≥ 1, per
+    point) carry one measured step: :func:`noise_level`, :func:`smoothed_gain`."""
+    token = _STRETCH.set(stretch)
+    try:
+        yield
+    finally:
+        _STRETCH.reset(token)
+
+
+def _stretch(n: int) -> np.ndarray | None:
+    stretch = _STRETCH.get()
+    return stretch if stretch is not None and len(stretch) == n else None
+
+
+def smoothed_gain(gain: float, n: int) -> np.ndarray | float:
+    """The noise gain ``gain`` of a smoothing filter (for independent points) on a signal of
+    ``n`` points: on interpolated points, s of which carry one measured step, the filter averages
+    s times fewer independent values (σ × gain × √s, at most σ)."""
+    stretch = _stretch(n)
+    return gain if stretch is None else np.minimum(gain * np.sqrt(stretch), 1.0)
+
+
 def noise_level(signal: np.ndarray, window: int = 201, lag: int = 1) -> np.ndarray:
     """Robust local noise σ at each point: 1.4826 × the running median of |y[i+lag] − y[i]| / √2
     over ``window`` points (counting noise grows with the background; peaks change few
-    differences). ``lag`` beyond a smoothing filter's width measures the smoothed noise."""
+    differences). ``lag`` beyond a smoothing filter's width measures the smoothed noise. On a
+    linearly interpolated signal (:func:`interpolated`) a difference within one measured step of
+    s points is 1/s of the measured one: it is scaled by s (÷ lag)."""
     lag = max(1, min(lag, len(signal) - 1))
     diff = np.abs(signal[lag:] - signal[:-lag])
+    if (stretch := _stretch(len(signal))) is not None:
+        diff = diff * np.maximum(stretch[:-lag] / lag, 1.0)
     diff = np.concatenate([np.full(lag // 2, diff[0]), diff, np.full(lag - lag // 2, diff[-1])])
     size = max(3, min(window, len(signal) // 2 * 2 - 1))
     # mirrored at the ends: "nearest" repeats the first difference half a window long, and that
@@ -133,10 +168,12 @@ def find_pattern_peaks(two_theta: np.ndarray, signal: np.ndarray, wavelength: fl
     if len(signal) <= window + 2:
         return PeakSearch([], raw_noise, width)
     smooth = savgol_filter(signal, window, 3)
-    noise = raw_noise * float(np.sqrt(np.sum(savgol_coeffs(window, 3) ** 2)))
+    noise = raw_noise * smoothed_gain(float(np.sqrt(np.sum(savgol_coeffs(window, 3) ** 2))), len(signal))
     d2_window = _odd(width / mid / step, 7)
     curvature = -savgol_filter(signal, d2_window, 3, deriv=2)
     d2_noise = raw_noise * float(np.sqrt(np.sum(savgol_coeffs(d2_window, 3, deriv=2) ** 2)))
+    if (stretch := _stretch(len(signal))) is not None:
+        d2_noise = d2_noise * np.sqrt(stretch)
     maxima, _ = find_peaks(smooth, height=min_snr * noise, prominence=min_snr * noise,
                            distance=max(1, int(0.3 * width / step)))
     bends, _ = find_peaks(curvature, height=min_snr * d2_noise, prominence=0.5 * min_snr * d2_noise,

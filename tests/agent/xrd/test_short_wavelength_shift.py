@@ -15,6 +15,7 @@ import pytest
 
 from alloyloop.agent.xrd import angle_scale
 from alloyloop.agent.xrd.analysis import analyse
+from alloyloop.agent.xrd.peaks import interpolated, noise_level
 from alloyloop.agent.xrd.shift import Shift
 from alloyloop.agent.xrd.synthetic import Conditions, bcc_senkov, fcc_cantor, simulate
 
@@ -28,6 +29,11 @@ RANGES = {"Mo": (15.0, 60.0, 0.08), "Ag": (12.0, 48.0, 0.07)}
     ("Mo", "BCC", -0.05, -0.2),
     ("Ag", "FCC", 0.05, 0.1),
     ("Ag", "BCC", 0.05, -0.2),
+    # above ~52° on a Mo scan one scan step spanned 10–40 points of the Cu-scale grid: the
+    # interpolated noise read that many times too low and its maxima made "BCC + other"
+    ("Mo", "BCC", 0.02, -0.2),
+    ("Mo", "FCC", 0.0, 0.0),
+    ("Ag", "FCC", 0.0, 0.0),
 ])
 def test_a_shifted_single_phase_on_a_mo_or_ag_anode_is_single_with_its_lattice(
         anode: str, kind: str, zero: float, displacement: float) -> None:
@@ -70,3 +76,27 @@ def test_the_shift_moves_cu_scale_positions_as_it_moves_the_scan_s_own(wavelengt
     # a lab scan's shift is z + D·cos θ on its own (the analysis's) scale
     lab = Shift(zero=0.01, displacement=-0.03)
     assert lab.at(40.0) == pytest.approx(0.01 - 0.03 * math.cos(math.radians(20.0)))
+
+
+@pytest.mark.parametrize("anode", ["Mo", "Ag"])
+def test_a_clean_single_fcc_on_a_mo_or_ag_anode_leaves_no_noise_peaks(anode: str) -> None:
+    """The Cu-scale grid is as fine as the scan's first step; near 2θ′ = 175° one Mo step spans
+    ~20 grid points of interpolated, smooth noise. Read as point-to-point noise it was 20 × too
+    low and its maxima were peaks: 24 unexplained on this Mo scan, 14 on the Ag one."""
+    lo, hi, fwhm = RANGES[anode]
+    pattern = simulate([fcc_cantor(3.59)], Conditions(lo=lo, hi=hi, step=0.01, fwhm=fwhm, anode=anode,
+                                                      peak_counts=8000, background=(100, 0), seed=3))
+    result = analyse(pattern, CANTOR)
+    assert (result.outcome, result.proposed_phases) == ("single", ("FCC",)), result.summary
+    assert result.phases[0].a == pytest.approx(3.59, abs=0.01)
+    assert len(result.unexplained) <= 6, [round(result.peaks[i].two_theta, 2) for i in result.unexplained]
+
+
+def test_the_noise_of_an_interpolated_scan_is_the_measured_noise() -> None:
+    rng = np.random.default_rng(0)
+    measured = rng.normal(0.0, 1.0, 400)
+    grid = np.linspace(0.0, 399.0, 4000)  # ten grid points per measured step
+    signal = np.interp(grid, np.arange(400.0), measured)
+    assert float(np.median(noise_level(signal))) < 0.2  # read point to point: ~1/10
+    with interpolated(np.full(grid.size, 1 / (grid[1] - grid[0]))):  # diffs across a step read a little less
+        assert float(np.median(noise_level(signal))) == pytest.approx(1.0, abs=0.2)
