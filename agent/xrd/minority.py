@@ -132,11 +132,7 @@ def find(x: np.ndarray, net: np.ndarray, sigma: np.ndarray, phase: IndexedPhase,
     screened = wp.screen(x, net, sigma, [first], rough, extras, ka1=wavelength, ka2=ka2, tube=tube, scan=shift.scan)
     # the best of each kind (a close-packed or γ/γ′ partner, a named prototype) is refined and
     # tested: a σ minority's lines near an FCC's can screen an HCP partner higher
-    best: dict[bool, int] = {}
-    for i, value in enumerate(screened):
-        named = isinstance(extras[i].kind, NamedStructure)
-        if value >= SCREEN_F and (named not in best or value > screened[best[named]]):
-            best[named] = i
+    best = _best_of_each_kind(extras, screened)
     if not best:
         return ProfileMinority(None, None, None, base)
     # a σ / μ phase's many lines carry much of the intensity at a modest volume share; a partner
@@ -159,6 +155,17 @@ def find(x: np.ndarray, net: np.ndarray, sigma: np.ndarray, phase: IndexedPhase,
     a_sigma, c_sigma = test.with_.lattice_sigmas[-1]
     found = as_phase(extra, a, c, a_sigma, c_sigma, peaks, wavelength, two_theta_range, float(test.f))
     return ProfileMinority(found, test, _found_note(extra, a, c, test), test.with_)
+
+
+def _best_of_each_kind(extras: Sequence[wp.Candidate], screened: Sequence[float]) -> dict[bool, int]:
+    """Index of the best-screened candidate that stands out (≥ :data:`SCREEN_F`), per kind:
+    ``True`` a named prototype (σ / Laves / μ), ``False`` a partner of the found phase."""
+    best: dict[bool, int] = {}
+    for i, value in enumerate(screened):
+        named = isinstance(extras[i].kind, NamedStructure)
+        if value >= SCREEN_F and (named not in best or value > screened[best[named]]):
+            best[named] = i
+    return best
 
 
 def _preferred(x: np.ndarray, net: np.ndarray, sigma: np.ndarray, first: wp.Candidate,
