@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterable
 
 import torch
 from torch import Tensor, nn
@@ -67,5 +68,18 @@ class TailAverage:
     def state(self) -> dict[str, Tensor]:
         """The mean of the kept snapshots, key by key (at least one must have been added)."""
         assert self.snapshots, "add a snapshot first"
-        n = len(self.snapshots)
-        return {k: sum(s[k] for s in self.snapshots) / n for k in self.snapshots[0]}
+        return average_states(self.snapshots)
+
+
+def average_states(states: Iterable[dict[str, Tensor]]) -> dict[str, Tensor]:
+    """The element-wise mean of state dicts with the same keys (``vae_average_last``,
+    ``classifier_keep`` averages):
+    floating tensors averaged, others (counters) taken from the last state."""
+    states = list(states)
+    out: dict[str, Tensor] = {}
+    for key, last in states[-1].items():
+        if torch.is_floating_point(last):
+            out[key] = torch.stack([s[key] for s in states]).mean(dim=0)
+        else:
+            out[key] = last.clone()
+    return out

@@ -22,14 +22,14 @@ from __future__ import annotations
 import copy
 import math
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
 
 from alloyloop.models.batches import Schedule, schedule
-from alloyloop.models.classifier_phase import TailAverage, jitter_fractions, lr_schedule
+from alloyloop.models.classifier_phase import TailAverage, average_states, jitter_fractions, lr_schedule
 from alloyloop.models.config import DVAEConfig
 from alloyloop.models.label_space import BinarySpace
 from alloyloop.models.networks import M2
@@ -300,16 +300,3 @@ class Trainer:
         merged.update(best_vae)
         result.state, result.vae_best_epoch, result.vae_epochs = merged, best_epoch, epoch
         result.steps += epoch * plan.steps
-
-
-def average_states(states: Iterable[dict[str, Tensor]]) -> dict[str, Tensor]:
-    """The element-wise mean of state dicts with the same keys (``vae_average_last``):
-    floating tensors averaged, others (counters) taken from the last state."""
-    states = list(states)
-    out: dict[str, Tensor] = {}
-    for key, last in states[-1].items():
-        if torch.is_floating_point(last):
-            out[key] = torch.stack([s[key] for s in states]).mean(dim=0)
-        else:
-            out[key] = last.clone()
-    return out
