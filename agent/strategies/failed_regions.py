@@ -62,12 +62,9 @@ def failed_region_factor(x_model: np.ndarray, obs: Observations, outcomes: np.nd
     hit = y[np.isfinite(y)] > 0.5
     if (~hit).sum() < misses:
         return out
-    x = np.asarray(x_model, dtype=np.float64)
-    tol = radius + 1e-9  # grid fractions are not exact in floating point
-    for s in range(0, len(x), _ROWS):
-        near = np.abs(x[s:s + _ROWS, None, :] - lab[None, :, :]).max(axis=2) <= tol
-        failed = (near[:, ~hit].sum(axis=1) >= misses) & ~near[:, hit].any(axis=1)
-        out[s:s + _ROWS][failed] = factor
+    near = _near(np.asarray(x_model, dtype=np.float64), lab, radius)
+    failed = (near[:, ~hit].sum(axis=1) >= misses) & ~near[:, hit].any(axis=1)
+    out[failed] = factor
     return out
 
 
@@ -90,7 +87,7 @@ def _near(a: np.ndarray, b: np.ndarray, radius: float) -> np.ndarray:
     if len(a) == 0 or len(b) == 0:
         return np.zeros((len(a), len(b)), dtype=bool)
     out = np.empty((len(a), len(b)), dtype=bool)
-    for s in range(0, len(a), _ROWS):
+    for s in range(0, len(a), _ROWS):  # grid fractions are not exact in floating point
         out[s:s + _ROWS] = np.abs(a[s:s + _ROWS, None, :] - b[None, :, :]).max(axis=2) \
             <= radius + 1e-9
     return out
@@ -106,13 +103,14 @@ class ProbeLimit:
         own = obs.own_rows()
         y = np.asarray(outcomes, dtype=np.float64)[own]
         hits = obs.X[own][np.nan_to_num(y) > 0.5]
+        self.x, self.radius = x, radius
         self.unproven = ~_near(x, hits, radius).any(axis=1)
         self.count = int(count)
         self.crowd = _near(x, obs.X_pending, radius).sum(axis=1)
-        self.close = _near(x, x, radius)
 
     def __call__(self, chosen: list[int]) -> np.ndarray:
-        crowd = self.crowd + self.close[:, chosen].sum(axis=1)
+        # distances to the chosen rows only: an (m, m) matrix would be quadratic in the pool
+        crowd = self.crowd + _near(self.x, self.x[list(chosen)], self.radius).sum(axis=1)
         return self.unproven & (crowd >= self.count)
 
 
