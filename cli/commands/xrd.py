@@ -55,7 +55,7 @@ def _ask_label(default_outcome: str | None, default_phases: tuple[str, ...]) -> 
 
 
 def from_xrd(
-    file: Path = typer.Argument(..., exists=True, help="The pattern: .xy/.xye/.csv/.txt/.dat (2θ, intensity) PANalytical .xrdml, Rigaku .ras, Bruker .uxd or Fit2D .chi; or a folder of them (one table of proposals, then each file in turn)."),
+    file: Path = typer.Argument(..., exists=True, help="The pattern: .xy/.xye/.csv/.txt/.dat (2θ, intensity), PANalytical .xrdml, Rigaku .ras, Bruker .uxd or Fit2D .chi; or a folder of them (one table of proposals, then each file in turn)."),
     composition: str = typer.Option(None, "--composition", "-c", help="The alloy, any notation (its Vegard lattice parameters start the search). For a folder: every file's alloy, else each file name's part before the first '_' (Al0.5CoCrFeNi_cast.xy)."),
     wavelength: str = typer.Option(None, "--wavelength", "-w", help="Anode (Cu, Co, Mo, Cr, Fe, Ag; CuKa1 for Kα1 only) or λ in Å; default: the file's, else Cu Kα."),
     accept: bool = typer.Option(False, "--accept", help="Store the proposal as it is (no prompt)."),
