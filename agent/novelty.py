@@ -3,7 +3,9 @@
 Distances are total-variation distances between mole-fraction vectors,
 ``½ Σ_i |x_i − y_i|`` — the fraction of atoms that must change — over a shared palette.
 Two compositions are duplicates when every element differs by less than one composition
-step (``max_i |x_i − y_i| < step``): on the step grid, that means identical.
+step (``max_i |x_i − y_i| < step``): on the step grid, that means identical. An alloy is
+*far* from the known ones (:func:`far_from`) when some element differs by more than a
+distance from every known alloy (max-abs), the lab's reading of "a new alloy".
 """
 
 from __future__ import annotations
@@ -43,6 +45,21 @@ def duplicates_of(x: np.ndarray, known: np.ndarray, step: float, chunk: int = 25
     for s in range(0, len(x), chunk):
         linf = np.abs(x[s:s + chunk, None, :] - known[None, :, :]).max(axis=2)
         out[s:s + chunk] = (linf < tol).any(axis=1)
+    return out
+
+
+def far_from(x: np.ndarray, known: np.ndarray, distance: float, chunk: int = 256
+             ) -> np.ndarray:
+    """``(n,)`` bool: rows of ``x`` ``(n, E)`` farther than ``distance`` (share of atoms,
+    max-abs) from every ``known`` row ``(m, E)``; all True when ``known`` is empty."""
+    x = np.asarray(x, dtype=np.float64)
+    known = np.asarray(known, dtype=np.float64)
+    out = np.ones(len(x), dtype=bool)
+    if len(known) == 0:
+        return out
+    for s in range(0, len(x), chunk):  # grid fractions are not exact in floating point
+        linf = np.abs(x[s:s + chunk, None, :] - known[None, :, :]).max(axis=2)
+        out[s:s + chunk] = (linf > distance + 1e-9).all(axis=1)
     return out
 
 

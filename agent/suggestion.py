@@ -79,6 +79,14 @@ class Observations:
         return np.empty(0, dtype=np.int64) if self.own is None else np.flatnonzero(self.own)
 
     @property
+    def prior(self) -> np.ndarray:
+        """``(k, E)`` labelled alloys the campaign did not suggest itself (the corpus and
+        the lab's other labels; all of ``X`` when ``own`` is unknown): what the novelty
+        rule measures "new" against. A campaign's own finds far from these are its new
+        alloys, and their neighbours stay new (issue #32, far hits)."""
+        return self.X if self.own is None else self.X[~self.own]
+
+    @property
     def known(self) -> np.ndarray:
         """Labelled and pending alloys: nothing here may be suggested again."""
         return np.vstack([self.X, self.X_pending])

@@ -59,6 +59,15 @@ included) lie within ``avoid_radius`` of each other where the campaign has no hi
 model's best are often one corner's neighbours, and a wrong corner then costs the whole
 batch (seed 4, round 0: six Co75–85 alloys, all multi-phase).
 
+**New alloys before neighbours of known ones** (``novel_distance``, ``novel_margin``;
+:mod:`~alloyloop.agent.strategies.diversity`): a candidate farther than
+``novel_distance`` (default 0.1, max-abs) from every alloy known before the campaign
+(:attr:`~alloyloop.agent.suggestion.Observations.prior`) replaces a nearer pick when its
+p(target) is at least ``1 − novel_margin`` (0.9 by default) times the best open p, pick by
+pick; the lattice's best novel alloys join the candidates. Where the model is sure of
+much of the space (the ``alcocrni`` and ``cocrfenbti`` studies) near hits cost nothing,
+and without the rule the batch stays beside the corpus.
+
 **What is scored is what is sent.** Without a pool, ``optimize_acqf`` (q = 1,
 ``oversample × n`` restarts of at most 20 L-BFGS-B iterations, every restart's end point
 kept, plus ``raw_samples`` Sobol points of the box as candidates) searches the latent box
@@ -112,7 +121,7 @@ from alloyloop.agent.strategies.multi_objective import (
     hypervolume_acquisition,
     reference_point,
 )
-from alloyloop.agent.novelty import duplicates_of
+from alloyloop.agent.novelty import duplicates_of, far_from
 from alloyloop.agent.strategies.screening import Screening, pool_candidates
 from alloyloop.agent.suggestion import (
     Observations,
@@ -220,6 +229,8 @@ class EnsembleBO(BotorchOptions):
             the latent search's candidates (0 = the latent search alone).
         avoid_misses, avoid_radius, avoid_factor: the failed-region rule (module
             docstring; ``avoid_misses = 0``: off).
+        novel_distance, novel_margin: the novelty rule (module docstring;
+            ``novel_margin = 0``: off).
         diversity: penalty per alloy of the same element system already in the lab or the
             batch, in standard deviations of the slot's acquisition values (0 = off, the
             default).
@@ -288,7 +299,9 @@ class EnsembleBO(BotorchOptions):
                                 taken=element_systems(pending, space.palette), space=space,
                                 p=target_proba(model, self.target)(x_model),
                                 discount=failed_region_discount(self, obs, self.target)(x_model),
-                                closed=probe_limit(self, x_model, obs, self.target))
+                                closed=probe_limit(self, x_model, obs, self.target),
+                                novel=far_from(x_model, obs.prior, self.novel_distance)
+                                if self.novel_margin else None)
         return build_suggestions(model, x[rows], space, obs, self.name, value,
                                  repair_distance=dist[rows])
 
@@ -307,14 +320,16 @@ class EnsembleBO(BotorchOptions):
     def pick(self, frac: DVAEEnsemble, x_model: np.ndarray, n: int, *, baseline: np.ndarray,
                seed: int, systems: list[str], taken: list[str],
                space: DesignSpace | None = None, p: np.ndarray | None = None,
-               discount: np.ndarray | None = None, closed=None
-               ) -> tuple[np.ndarray, np.ndarray]:
+               discount: np.ndarray | None = None, closed=None,
+               novel: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The batch among concrete compositions ``x_model`` ``(m, E)`` (module docstring;
         ``space`` gives the multi-objective reference point its limits; ``p`` ``(m,)`` their
         p(target), for ``new_system_margin``; without it the margin rule is off;
         ``discount`` ``(m,)`` the failed-region rule's multiplier of p(target), in (0, 1]
         or 0 (a closed region): p and the odds of the acquisition scale by it;
-        ``closed``: the probe cap, :class:`~alloyloop.agent.strategies.failed_regions.ProbeLimit`).
+        ``closed``: the probe cap, :class:`~alloyloop.agent.strategies.failed_regions.ProbeLimit`;
+        ``novel`` ``(m,)`` bool: far from every alloy known before the campaign, for
+        ``novel_margin``, which needs ``p`` too).
 
         Returns:
             ``(rows (≤ n,), acquisition value of each pick (≤ n,))``.
@@ -333,7 +348,9 @@ class EnsembleBO(BotorchOptions):
                 values = values + np.log(discount)
             p = None if p is None else p * discount
         spread = {} if p is None else {
-            "p": p, "margin": self.new_system_margin or None, "floor": self.min_p_ratio or None}
+            "p": p, "margin": self.new_system_margin or None, "floor": self.min_p_ratio or None,
+            **({"novel": novel, "novel_margin": self.novel_margin}
+               if novel is not None and self.novel_margin else {})}
         if self.acquisition == "Thompson":
             draws = _slot_members(n, frac.n_members, seed)
             picked: list[int] = []
@@ -358,6 +375,7 @@ class EnsembleBO(BotorchOptions):
             return x, dist
         top, _ = Screening(target=self.target, avoid_misses=self.avoid_misses,
                            avoid_radius=self.avoid_radius, avoid_factor=self.avoid_factor,
+                           novel_distance=self.novel_distance, novel_margin=self.novel_margin,
                            ).top_candidates(model, obs, space, self.screen_candidates, seed)
         if len(top):
             top = top[model.predict_detail(to_model_columns(top, space, obs.elements)).in_domain]

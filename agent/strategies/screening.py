@@ -19,7 +19,7 @@ import numpy as np
 
 from alloyloop.campaigns.options.strategies import ScreenOptions
 from alloyloop.campaigns.design_space import DesignSpace
-from alloyloop.agent.novelty import duplicates_of, first_occurrences, nearest_known
+from alloyloop.agent.novelty import duplicates_of, far_from, first_occurrences, nearest_known
 from alloyloop.agent.strategies.diversity import diverse_order, element_systems, system_rank
 from alloyloop.agent.strategies.failed_regions import failed_region_discount, probe_limit
 from alloyloop.models.target import (
@@ -79,6 +79,12 @@ class Screening(ScreenOptions):
             within ``avoid_radius`` of ``avoid_misses`` of the campaign's own misses.
         probe_count: at most this many picks (with the lab's pending alloys) within
             ``avoid_radius`` of each other where the campaign has no hit (0 = off).
+        novel_distance, novel_margin: the novelty rule
+            (:mod:`~alloyloop.agent.strategies.diversity`; off by default, as the
+            failed-region rule): an alloy farther than ``novel_distance`` (max-abs) from
+            every alloy known before the campaign (``Observations.prior``) is taken before a nearer one when its p(target) is at
+            least ``1 − novel_margin`` times the best open p. The top list then also
+            keeps the lattice's best novel alloys.
     """
 
     target: str = "single"
@@ -121,11 +127,13 @@ class Screening(ScreenOptions):
         top_a = np.empty(0)
         score = bulk_scorer(model, self.target)
         discount = failed_region_discount(self, observations, self.target)
+        novel = NovelTop(observations.prior, self.novel_distance, self.novel_margin, keep)
         for chunk in self.candidates(space, seed):
             if len(chunk) == 0:
                 continue
             x_model = to_model_columns(chunk, space, observations.elements)
             a = screening_scores(score(x_model) * discount(x_model), self.acquisition)
+            novel.add(chunk, x_model, a)
             top_x = np.vstack([top_x, chunk])
             top_a = np.concatenate([top_a, a])
             if self.per_system > 0:  # keep each element system's best few, not one system's
@@ -136,6 +144,8 @@ class Screening(ScreenOptions):
             if len(top_a) > keep:
                 best = np.argpartition(-top_a, keep)[:keep]
                 top_x, top_a = top_x[best], top_a[best]
+        if len(novel.a):
+            top_x, top_a = np.vstack([top_x, novel.x]), np.concatenate([top_a, novel.a])
         order = np.argsort(-top_a, kind="stable")
         top_x, top_a = top_x[order], top_a[order]
         known = observations.known
@@ -150,7 +160,8 @@ class Screening(ScreenOptions):
         """Indices of the ``n`` picks among ``x`` ``(m, E_space)`` sorted best first by
         ``a``: ties within ``resolution`` broken, at most ``per_system`` per system, at most
         ``probe_count`` per unproven region (:mod:`~alloyloop.agent.strategies.failed_regions`)."""
-        if self.resolution == 0 and self.per_system == 0 and self.probe_count == 0:
+        if (self.resolution == 0 and self.per_system == 0 and self.probe_count == 0
+                and not self.novel_margin):
             return np.arange(min(n, len(x)))
         x_model = to_model_columns(x, space, obs.elements)
         order = np.arange(len(x))
@@ -165,8 +176,21 @@ class Screening(ScreenOptions):
         rank = -np.arange(len(order), dtype=np.float64)  # the sorted order as the score
         chosen = diverse_order(rank, element_systems(x[order], space.palette), n, penalty=0.0,
                                max_per_system=self.per_system, taken=taken,
-                               closed=probe_limit(self, x_model[order], obs, self.target))
+                               closed=probe_limit(self, x_model[order], obs, self.target),
+                               **self._novelty(model, x_model[order], a[order], obs))
         return order[chosen]
+
+    def _novelty(self, model, x_model: np.ndarray, a: np.ndarray, obs: Observations) -> dict:
+        """The novelty rule's arguments of :func:`diverse_order` for candidates ``x_model``
+        ``(m, E)`` of acquisition ``a`` ``(m,)`` (greedy: ``a`` is the discounted p), or
+        none when it is off."""
+        if not self.novel_margin:
+            return {}
+        p = a if self.acquisition == "greedy" else (
+            bulk_scorer(model, self.target)(x_model)
+            * failed_region_discount(self, obs, self.target)(x_model))
+        return {"p": p, "novel": far_from(x_model, obs.prior, self.novel_distance),
+                "novel_margin": self.novel_margin}
 
     def _suggest_from_pool(self, model, obs: Observations, space: DesignSpace, n: int
                            ) -> list[Suggestion]:
@@ -179,6 +203,39 @@ class Screening(ScreenOptions):
         order = np.argsort(-a, kind="stable")
         top = order[self._rank(model, x[order], a[order], space, obs, n)]
         return build_suggestions(model, x[top], space, obs, self.name, a[top])
+
+
+class NovelTop:
+    """The lattice stream's best ``keep`` *novel* candidates (farther than ``distance``,
+    max-abs, from every row of ``prior`` ``(t, E_model)``) by acquisition, for the novelty
+    rule: the plain top list of a lattice the model is sure of is all neighbours of known
+    alloys. Only the rows within ``margin`` of the best value seen so far are measured, at
+    most :attr:`ROWS` per chunk (the best of them), so a flat chunk costs a bounded pass.
+    Inert (empty) when ``margin`` is 0."""
+
+    ROWS = 4096
+
+    def __init__(self, prior: np.ndarray, distance: float, margin: float, keep: int) -> None:
+        self.prior, self.distance, self.margin, self.keep = prior, distance, margin, keep
+        self.x: np.ndarray = np.empty((0, 0))
+        self.a = np.empty(0)
+        self.best = -np.inf
+
+    def add(self, chunk: np.ndarray, x_model: np.ndarray, a: np.ndarray) -> None:
+        """Merge the novel rows of ``chunk`` ``(c, E_space)`` (``x_model`` its model
+        columns, ``a`` ``(c,)`` its values) into the list."""
+        if not self.margin:
+            return
+        if len(self.x) == 0:
+            self.x = np.empty((0, chunk.shape[1]))
+        self.best = max(self.best, float(np.max(a)))
+        rows = np.flatnonzero(a >= (1.0 - self.margin) * self.best)
+        rows = rows[np.argsort(-a[rows], kind="stable")[:self.ROWS]]
+        rows = rows[far_from(x_model[rows], self.prior, self.distance)]
+        self.x, self.a = np.vstack([self.x, chunk[rows]]), np.concatenate([self.a, a[rows]])
+        if len(self.a) > self.keep:
+            best = np.argsort(-self.a, kind="stable")[:self.keep]
+            self.x, self.a = self.x[best], self.a[best]
 
 
 def bulk_scorer(model, target: str = "single") -> Callable[[np.ndarray], np.ndarray]:

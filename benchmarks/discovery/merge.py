@@ -4,7 +4,8 @@ A study is often run in parts: a new oracle, a re-run of one strategy after a fi
 peers in their own process (so that two processes never share a store dir). Each part
 writes its own ``discovery.json``; merging puts their runs into the target json, a run of
 the same oracle, strategy and seed from a later DIR replacing the earlier one, and keeps
-what each part measured alongside: its base rates and start labels per oracle, and per
+what each part measured alongside: its base rates (unless the target's was measured on
+a larger sample) and start labels per oracle, and per
 oracle the commands, machine and load averages of the parts that ran it (the section
 prints them in the oracle's own subsection, since they differ from the target's).
 """
@@ -41,8 +42,10 @@ def merge(target: Path, parts: Sequence[Path]) -> tuple[list[dict[str, Any]], di
         replaced = {_key(r) for r in runs}
         results = [r for r in results if _key(r) not in replaced] + runs
         for oracle in sorted({r["oracle"] for r in runs}):
-            if oracle in other.get("base_rate", {}):
-                meta["base_rate"][oracle] = other["base_rate"][oracle]
+            rate = other.get("base_rate", {}).get(oracle)
+            # a part run with a small --base-rate-n (1: skip it) keeps the larger sample's
+            if rate and rate.get("n", 0) >= meta["base_rate"].get(oracle, {}).get("n", 0):
+                meta["base_rate"][oracle] = rate
             meta["training"].update({k: v for k, v in other.get("training", {}).items()
                                      if k.startswith(f"{oracle}/")})
             seen = per_oracle.setdefault(oracle, {"commands": [], "parts": []})

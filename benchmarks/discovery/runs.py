@@ -36,10 +36,10 @@ STRATEGIES: dict[str, dict[str, Any]] = {
     "random": {"random": {}},
     # what a spec would default to if the latent search loses on its own: greedy screening
     # fills most of the batch, botorch spends a third of it on its spread of element systems
-    # (greedy screening with the failed-region rule and probe cap botorch has by default,
-    # issue #32)
+    # (greedy screening with the failed-region rule, probe cap and novelty rule botorch has
+    # by default, issue #32)
     "mix": {"screen": {"acquisition": "greedy", "avoid_misses": 3, "probe_count": 2,
-                       "share": 2 / 3},
+                       "novel_margin": 0.1, "share": 2 / 3},
             "botorch": {"share": 1 / 3}},
 }
 PEERS: dict[str, str] = {

@@ -96,9 +96,25 @@ class FailedRegionOptions(Options):
     probe_count: int = attrs.field(default=0, validator=whole(0))  # 0: off
 
 
+@attrs.frozen
+class NoveltyOptions(FailedRegionOptions):
+    """The novelty rule's keys (issue #32, far hits): a candidate farther than
+    ``novel_distance`` (share of atoms, max-abs: the largest per-element difference) from
+    every labelled alloy the campaign did not suggest itself (the corpus and the lab's
+    other labels, :attr:`~alloyloop.agent.suggestion.Observations.prior`) is taken
+    instead of the score's nearer pick when its p(target) is at least ``1 − novel_margin``
+    times the best open p(target), pick by pick
+    (:mod:`alloyloop.agent.strategies.diversity`). ``novel_margin`` 0: off (the default
+    here; ``botorch`` turns it on)."""
+
+    novel_distance: float = attrs.field(default=0.1, validator=number(0, 1, open_low=True,
+                                                                      open_high=True))
+    novel_margin: float = attrs.field(default=0.0, validator=number(0, 1, open_high=True))  # 0: off
+
+
 @converted_as_given
 @attrs.frozen
-class ScreenOptions(FailedRegionOptions):
+class ScreenOptions(NoveltyOptions):
     kind: ClassVar[str] = "screen"
     acquisition: str = attrs.field(default="greedy", validator=one_of(("greedy", "uncertainty")))
     max_candidates: int = attrs.field(default=2_000_000, validator=whole(1))
@@ -136,12 +152,14 @@ BOTORCH_ACQUISITIONS = ("qLogNEI", "qUCB", "qSR", "Thompson")
 
 @converted_as_given
 @attrs.frozen
-class BotorchOptions(FailedRegionOptions):
+class BotorchOptions(NoveltyOptions):
     kind: ClassVar[str] = "botorch"
     takes_objectives: ClassVar[bool] = True
     # the failed-region rule is on for the latent search (FailedRegionOptions)
     avoid_misses: int = attrs.field(default=3, validator=whole(0))
     probe_count: int = attrs.field(default=2, validator=whole(0))
+    # the novelty rule is on for the latent search (NoveltyOptions)
+    novel_margin: float = attrs.field(default=0.1, validator=number(0, 1, open_high=True))
     acquisition: str = attrs.field(default="qUCB",
                                    validator=one_of(BOTORCH_ACQUISITIONS))
     beta: float = attrs.field(default=1.0, validator=number(0))
