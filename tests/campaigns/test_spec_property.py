@@ -21,6 +21,7 @@ _OPTION_VALUES = {  # within the declared bounds; the property is the round trip
     "screen_candidates": st.integers(0, 256),
     "avoid_misses": st.integers(0, 6), "avoid_radius": st.floats(0.01, 1),
     "avoid_factor": st.floats(0, 1), "probe_count": st.integers(0, 4),
+    "novel_distance": st.floats(0.01, 0.99), "novel_margin": st.floats(0, 0.99),
     "max_per_system": st.integers(0, 4), "oversample": st.integers(1, 8),
     "num_restarts": st.integers(1, 8), "raw_samples": st.integers(1, 512),
     "dropout_members": st.integers(2, 16), "n_design": st.integers(1, 256),
