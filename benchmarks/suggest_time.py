@@ -88,6 +88,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print one step's cProfile")
     parser.add_argument("--save-picks", type=Path, help="write the picks to this JSON file")
     parser.add_argument("--compare", type=Path, help="a --save-picks file to compare with")
+    parser.add_argument("--novel-margin", type=float, default=None,
+                        help="botorch's novel_margin (default: the strategy's; 0: the novelty "
+                             "rule off)")
     args = parser.parse_args()
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
@@ -97,7 +100,8 @@ def main() -> None:
     print(f"{len(obs.y)} labelled alloys; load average {os.getloadavg()}")
     picks_out: dict[str, list[dict]] = {}
     for kind in args.acquisition:
-        strategy = EnsembleBO(acquisition=kind)
+        strategy = EnsembleBO(acquisition=kind, **({} if args.novel_margin is None else
+                                                   {"novel_margin": args.novel_margin}))
         if args.profile:
             prof = cProfile.Profile()
             prof.enable()
