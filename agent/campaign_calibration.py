@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, logit
 
+from alloyloop.agent.discovery import LabelledSuggestion
 from alloyloop.db.campaigns import SuggestionInput
 from alloyloop.db.records import SuggestionRecord
 
@@ -90,19 +91,16 @@ def raw_p(s: SuggestionRecord) -> float | None:
     return s.p_single if value is None else float(value)
 
 
-def own_record(suggestions: Sequence[SuggestionRecord], keys: Sequence[str], y: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """``(n,)`` raw p's and ``(n,)`` outcomes of the campaign's suggestions that came back
-    labelled: a suggestion whose alloy is among the labelled ``keys`` (with outcomes ``y``,
-    1 = single-phase), the same match :func:`alloyloop.agent.rounds.suggest.own_labels`
-    makes for the failed-region rule."""
-    outcome = dict(zip(keys, np.asarray(y, dtype=np.float64)))
-    pairs = [(p, outcome[s.alloy_key]) for s in suggestions
-             if s.alloy_key in outcome and (p := raw_p(s)) is not None]
+def own_record(labelled: Sequence[LabelledSuggestion]) -> tuple[np.ndarray, np.ndarray]:
+    """``(n,)`` raw p's and ``(n,)`` outcomes (1 = single-phase) of the campaign's
+    suggestions that came back labelled (:func:`alloyloop.agent.discovery.labelled_suggestions`
+    with target ``single``: each suggestion's current label, the one the dashboard's hit
+    curves and reliability diagram count); suggestions stored without a p are left out."""
+    pairs = [(p, float(ls.hit)) for ls in labelled if (p := raw_p(ls.suggestion)) is not None]
     if not pairs:
         return np.empty(0), np.empty(0)
-    p, out = zip(*pairs)
-    return np.array(p, dtype=np.float64), np.array(out, dtype=np.float64)
+    p, y = zip(*pairs)
+    return np.array(p, dtype=np.float64), np.array(y, dtype=np.float64)
 
 
 def calibrated_inputs(items: Sequence[SuggestionInput], calibration: OwnRecordCalibration

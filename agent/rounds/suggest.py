@@ -17,6 +17,7 @@ from alloyloop.agent.batch import compose_batch, suggestion_inputs
 from alloyloop.agent.campaign_calibration import (
     OwnRecordCalibration, calibrated_inputs, fit_offset, own_record,
 )
+from alloyloop.agent.discovery import LabelledSuggestion, labelled_suggestions
 from alloyloop.agent.faults import armed, kill_point
 from alloyloop.agent.rounds.start import RoundStart
 from alloyloop.agent.suggestion import Observations
@@ -27,6 +28,7 @@ from alloyloop.db.flush_hooks import on_suggestion_events_flushed
 from alloyloop.db.records import SuggestionRecord
 from alloyloop.db.session import Session, SessionFactory
 from alloyloop.models.dvae import DisentangledVAE
+from alloyloop.models.target import SINGLE
 
 BATCH_FILE = "batch.json"
 
@@ -44,7 +46,7 @@ def suggest_batch(sessions: SessionFactory, start: RoundStart, model: Disentangl
     with sessions() as session:
         stored = list_suggestions(session, round_id=rnd.id)
         own = None if stored else own_labels(session, spec.name, data.keys)
-        earlier = [] if stored else list_suggestions(session, campaign=spec.name)
+        labelled = [] if stored else labelled_suggestions(session, spec.name, SINGLE)
     if stored:
         return stored  # add_suggestions is all or nothing: these are the whole batch
     obs = Observations(elements=data.elements, X=data.X, y=data.y, keys=data.keys,
@@ -61,7 +63,7 @@ def suggest_batch(sessions: SessionFactory, start: RoundStart, model: Disentangl
     (folder / BATCH_FILE).write_text(json.dumps({"notes": batch.notes}, indent=2) + "\n",
                                      encoding="utf-8")
     items = suggestion_inputs(batch)
-    calibration = own_record_calibration(spec.calibration, earlier, data)
+    calibration = own_record_calibration(spec.calibration, labelled)
     if calibration is not None:  # what the store records; the strategies ranked by raw p
         items = calibrated_inputs(items, calibration)
     kill_point("acquisition")  # crash tests: batch composed, nothing stored
@@ -78,13 +80,13 @@ def own_labels(session: Session, campaign: str, keys: tuple[str, ...]) -> np.nda
     return np.array([k in suggested for k in keys], dtype=bool)
 
 
-def own_record_calibration(options: CalibrationSpec, suggestions: list[SuggestionRecord],
-                           data: RoundData) -> OwnRecordCalibration | None:
-    """The offset fitted on the campaign's labelled ``suggestions`` (their raw p's against
-    ``data``'s labels, 1 = single-phase), or None when ``[calibration] enabled = false``."""
+def own_record_calibration(options: CalibrationSpec, labelled: list[LabelledSuggestion]
+                           ) -> OwnRecordCalibration | None:
+    """The offset fitted on the campaign's ``labelled`` suggestions (their raw p's against
+    their labels, 1 = single-phase), or None when ``[calibration] enabled = false``."""
     if not options.enabled:
         return None
-    p, y = own_record(suggestions, data.keys, data.y)
+    p, y = own_record(labelled)
     return fit_offset(p, y, options.prior_sd)
 
 

@@ -14,12 +14,14 @@ from alloyloop.agent.campaign_calibration import (
     calibrated_inputs, fit_offset, own_record, raw_p,
 )
 from alloyloop.agent.campaign_ops import create_from_spec
+from alloyloop.agent.discovery import labelled_suggestions
 from alloyloop.agent.flows import run_campaign
 from alloyloop.campaigns.errors import SpecError
 from alloyloop.campaigns.spec import parse_spec
 from alloyloop.db.campaigns import SuggestionInput, add_suggestions, list_suggestions, rounds, start_round
 from alloyloop.db.labels import add_label
 from alloyloop.db.session import store_session
+from alloyloop.models.target import SINGLE
 
 
 def _label_first_round(url: str, name: str, outcome: str) -> list:
@@ -69,11 +71,15 @@ def test_raw_p_is_fitted_not_the_recorded_one(fresh_store, spec_dict) -> None:  
         add_suggestions(s, r0.id, [
             SuggestionInput("Co50Ni50", "screen", p_single=0.2, extra={"p_model": 0.9}),
             SuggestionInput("Cr20Fe40Ni40", "screen", p_single=0.7),  # stored before calibration
-            SuggestionInput("Fe50Ni50", "screen", p_single=0.6)])      # not labelled
+            SuggestionInput("Fe50Ni50", "screen", p_single=0.6),      # not labelled
+            SuggestionInput("Co20Cr40Ni40", "screen")])               # no p stored
+        for key, outcome in (("Co50Ni50", "multi"), ("Cr20Fe40Ni40", "single"), ("Co20Cr40Ni40", "single")):
+            add_label(s, composition=key, outcome=outcome, source="experiment", method="XRD",
+                      entered_by="alice")
         stored = list_suggestions(s, campaign="raw")
-    assert [raw_p(b) for b in stored] == [0.9, 0.7, 0.6]
-    keys = ("Co0.5Ni0.5", "Cr0.2Fe0.4Ni0.4", "Al0.5Ni0.5")
-    p, y = own_record(stored, keys, np.array([0, 1, 1]))
+        labelled = labelled_suggestions(s, "raw", SINGLE)
+    assert [raw_p(b) for b in stored] == [0.9, 0.7, 0.6, None]
+    p, y = own_record(labelled)
     assert list(p) == [0.9, 0.7] and list(y) == [0.0, 1.0]
 
 
@@ -124,4 +130,4 @@ def test_off_records_the_models_p(spec_dict) -> None:  # noqa: ANN001
     from alloyloop.agent.rounds.suggest import own_record_calibration
 
     off = parse_spec({**spec_dict("opts", "lab"), "calibration": {"enabled": False}})
-    assert own_record_calibration(off.calibration, [], None) is None  # nothing is read or moved
+    assert own_record_calibration(off.calibration, []) is None  # nothing is read or moved
