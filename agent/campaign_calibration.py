@@ -31,6 +31,7 @@ from scipy.special import expit, logit
 from alloyloop.agent.discovery import LabelledSuggestion
 from alloyloop.db.campaigns import SuggestionInput
 from alloyloop.db.records import SuggestionRecord
+from alloyloop.models.target import SINGLE
 
 METHOD = "logit offset, MAP on the campaign's own labelled suggestions"
 NEWTON_STEPS = 50
@@ -84,39 +85,55 @@ def fit_offset(p_raw: np.ndarray, y: np.ndarray, prior_sd: float) -> OwnRecordCa
     return OwnRecordCalibration(float(b), len(p), int(y.sum()), float(p.mean()), prior_sd)
 
 
-def raw_p(s: SuggestionRecord) -> float | None:
-    """The model's p of a stored suggestion: ``extra["p_model"]``, else (stored before the
-    calibration, or uncalibrated) its ``p_single``."""
-    value = (s.extra or {}).get("p_model")
-    return s.p_single if value is None else float(value)
+def raw_p(s: SuggestionRecord, target: str = SINGLE) -> float | None:
+    """The model's p of a stored suggestion: for ``single``, ``extra["p_model"]``, else
+    (stored before the calibration, or uncalibrated) its ``p_single``; for a phase target
+    (``FCC`` …), ``extra["p_target_model"]``, else its ``extra["p_target"]`` when the
+    suggestion was ranked for that target."""
+    extra = s.extra or {}
+    if target == SINGLE:
+        value = extra.get("p_model")
+        return s.p_single if value is None else float(value)
+    value = extra.get("p_target_model")
+    if value is None and extra.get("target") == target:
+        value = extra.get("p_target")
+    return None if value is None else float(value)
 
 
-def own_record(labelled: Sequence[LabelledSuggestion]) -> tuple[np.ndarray, np.ndarray]:
-    """``(n,)`` raw p's and ``(n,)`` outcomes (1 = single-phase) of the campaign's
+def own_record(labelled: Sequence[LabelledSuggestion], target: str = SINGLE
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """``(n,)`` raw p's and ``(n,)`` outcomes (1 = a hit for ``target``) of the campaign's
     suggestions that came back labelled (:func:`alloyloop.agent.discovery.labelled_suggestions`
-    with target ``single``: each suggestion's current label, the one the dashboard's hit
+    with the same target: each suggestion's current label, the one the dashboard's hit
     curves and reliability diagram count); suggestions stored without a p are left out."""
-    pairs = [(p, float(ls.hit)) for ls in labelled if (p := raw_p(ls.suggestion)) is not None]
+    pairs = [(p, float(ls.hit)) for ls in labelled
+             if (p := raw_p(ls.suggestion, target)) is not None]
     if not pairs:
         return np.empty(0), np.empty(0)
     p, y = zip(*pairs)
     return np.array(p, dtype=np.float64), np.array(y, dtype=np.float64)
 
 
-def calibrated_inputs(items: Sequence[SuggestionInput], calibration: OwnRecordCalibration
-                      ) -> list[SuggestionInput]:
+def calibrated_inputs(items: Sequence[SuggestionInput], calibration: OwnRecordCalibration,
+                      target: OwnRecordCalibration | None = None) -> list[SuggestionInput]:
     """The batch as stored: ``p_single`` (and the interval, by the same map) calibrated,
-    the model's p in ``extra["p_model"]``, the fit in ``extra["calibration"]``. Items
-    without a p pass unchanged."""
+    the model's p in ``extra["p_model"]``, the fit in ``extra["calibration"]``; with a
+    ``target`` fit (a phase campaign, fitted on its hits for that phase), the p the
+    strategies ranked by, ``extra["p_target"]``, likewise (``p_target_model``,
+    ``target_calibration``). Items without a p pass unchanged."""
     out = []
     for item in items:
+        extra = dict(item.extra)
+        if target is not None and extra.get("p_target") is not None:
+            raw = float(extra["p_target"])
+            extra.update(p_target_model=raw, p_target=float(target.apply(np.array([raw]))[0]),
+                         target_calibration=target.to_extra())
         if item.p_single is None:
-            out.append(item)
+            out.append(dataclasses.replace(item, extra=extra))
             continue
         p, *bounds = calibration.apply(np.array(
             [item.p_single, *(item.interval or ())], dtype=np.float64))
-        extra = {**item.extra, "p_model": float(item.p_single),
-                 "calibration": calibration.to_extra()}
+        extra.update(p_model=float(item.p_single), calibration=calibration.to_extra())
         out.append(dataclasses.replace(
             item, p_single=float(p), extra=extra,
             interval=(float(bounds[0]), float(bounds[1])) if item.interval else None))

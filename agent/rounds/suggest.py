@@ -47,6 +47,9 @@ def suggest_batch(sessions: SessionFactory, start: RoundStart, model: Disentangl
         stored = list_suggestions(session, round_id=rnd.id)
         own = None if stored else own_labels(session, spec.name, data.keys)
         labelled = [] if stored else labelled_suggestions(session, spec.name, SINGLE)
+        target = spec.goal.target
+        on_target = [] if stored or target == SINGLE else labelled_suggestions(
+            session, spec.name, target)
     if stored:
         return stored  # add_suggestions is all or nothing: these are the whole batch
     obs = Observations(elements=data.elements, X=data.X, y=data.y, keys=data.keys,
@@ -65,7 +68,8 @@ def suggest_batch(sessions: SessionFactory, start: RoundStart, model: Disentangl
     items = suggestion_inputs(batch)
     calibration = own_record_calibration(spec.calibration, labelled)
     if calibration is not None:  # what the store records; the strategies ranked by raw p
-        items = calibrated_inputs(items, calibration)
+        items = calibrated_inputs(items, calibration, own_record_calibration(
+            spec.calibration, on_target, target) if target != SINGLE else None)
     kill_point("acquisition")  # crash tests: batch composed, nothing stored
     with sessions() as session:
         _arm_persist_kill(session)
@@ -80,13 +84,14 @@ def own_labels(session: Session, campaign: str, keys: tuple[str, ...]) -> np.nda
     return np.array([k in suggested for k in keys], dtype=bool)
 
 
-def own_record_calibration(options: CalibrationSpec, labelled: list[LabelledSuggestion]
-                           ) -> OwnRecordCalibration | None:
-    """The offset fitted on the campaign's ``labelled`` suggestions (their raw p's against
-    their labels, 1 = single-phase), or None when ``[calibration] enabled = false``."""
+def own_record_calibration(options: CalibrationSpec, labelled: list[LabelledSuggestion],
+                           target: str = SINGLE) -> OwnRecordCalibration | None:
+    """The offset fitted on the campaign's ``labelled`` suggestions (their raw p's for
+    ``target`` against their labels, 1 = a hit), or None when ``[calibration] enabled =
+    false``."""
     if not options.enabled:
         return None
-    p, y = own_record(labelled)
+    p, y = own_record(labelled, target)
     return fit_offset(p, y, options.prior_sd)
 
 

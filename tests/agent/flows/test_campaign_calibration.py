@@ -131,3 +131,38 @@ def test_off_records_the_models_p(spec_dict) -> None:  # noqa: ANN001
 
     off = parse_spec({**spec_dict("opts", "lab"), "calibration": {"enabled": False}})
     assert own_record_calibration(off.calibration, []) is None  # nothing is read or moved
+
+
+def test_a_phase_target_is_calibrated_on_its_own_hits(fresh_store, spec_dict) -> None:  # noqa: ANN001
+    url = fresh_store("sqlite")
+    with store_session(url) as s:
+        create_from_spec(s, parse_spec(spec_dict("fcc", "lab")))
+        r0 = start_round(s, "fcc", data_hash="h0", seed=1)
+        add_suggestions(s, r0.id, [
+            SuggestionInput("Co50Ni50", "screen", p_single=0.9,
+                            extra={"target": "FCC", "p_target": 0.3, "p_target_model": 0.8}),
+            SuggestionInput("Cr20Fe40Ni40", "screen", p_single=0.9,
+                            extra={"target": "FCC", "p_target": 0.7}),   # stored before calibration
+            SuggestionInput("Fe50Ni50", "screen", p_single=0.9,
+                            extra={"target": "BCC", "p_target": 0.7})])  # ranked for another phase
+        for key, phases in (("Co50Ni50", "BCC"), ("Cr20Fe40Ni40", "FCC"), ("Fe50Ni50", "BCC")):
+            add_label(s, composition=key, outcome="single", phases=phases, source="experiment",
+                      method="XRD", entered_by="alice")
+        stored = list_suggestions(s, campaign="fcc")
+        labelled = labelled_suggestions(s, "fcc", "FCC")
+        labelled_single = labelled_suggestions(s, "fcc", SINGLE)
+    assert [raw_p(b, "FCC") for b in stored] == [0.8, 0.7, None]
+    p, y = own_record(labelled, "FCC")
+    assert list(p) == [0.8, 0.7] and list(y) == [0.0, 1.0]  # single-phase BCC is no FCC hit
+    _, y_single = own_record(labelled_single)
+    assert list(y_single) == [1.0, 1.0, 1.0]
+    single, fcc = fit_offset(np.full(3, 0.9), np.ones(3), 0.5), fit_offset(p, y, 0.5)
+    item = SuggestionInput("Co30Fe30Ni40", "screen", p_single=0.6,
+                           extra={"target": "FCC", "p_target": 0.5})
+    (out,) = calibrated_inputs([item], single, fcc)
+    assert out.extra["p_target_model"] == 0.5 and out.extra["p_model"] == 0.6
+    assert out.extra["p_target"] == pytest.approx(fcc.apply(np.array([0.5]))[0])
+    assert out.p_single == pytest.approx(single.apply(np.array([0.6]))[0]) and out.p_single > 0.6
+    assert out.extra["target_calibration"]["pairs"] == 2
+    (plain,) = calibrated_inputs([item], single)  # a single campaign leaves p_target alone
+    assert plain.extra["p_target"] == 0.5 and "p_target_model" not in plain.extra
