@@ -3,7 +3,8 @@ diagram: the p(target) each labelled suggestion was given when it was suggested,
 against the share of hits among its bin's labels.
 
 The prediction is the one stored with the suggestion: ``p_single`` for a ``single``
-campaign, ``extra["p_target"]`` (what the strategies ranked by, :mod:`alloyloop.agent.batch`)
+campaign, ``extra["p_target"]`` (what the strategies ranked by, :mod:`alloyloop.agent.batch`, as
+calibrated on the campaign's own record, :mod:`alloyloop.agent.campaign_calibration`)
 for a structure target. Suggestions stored without it, and labels that cannot say whether
 the alloy is the target (single-phase, structure not named), are counted apart, not
 binned. A bin spans ``[low, high)`` (the last one includes 1).

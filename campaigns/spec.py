@@ -29,6 +29,8 @@ A spec is a TOML file (read with :mod:`tomllib`)::
     [retrain]                         # every_n_labels and/or cron
     [labeler]                         # kind = "lab" | "replay" | "calphad"
     [report]                          # SHAP sample sizes
+    [calibration]                     # the recorded p on the campaign's own record:
+                                      # enabled = true, prior_sd = 0.5 (logit offset's prior)
 
 Every section is a class validated when built (:mod:`alloyloop.campaigns.sections`, the
 options classes of :mod:`alloyloop.campaigns.options`, :class:`DesignSpace`, :class:`Goal`);
@@ -53,6 +55,7 @@ import attrs
 from alloyloop.campaigns.design_space import DesignSpace
 from alloyloop.campaigns.errors import SpecError, SpecProblem
 from alloyloop.campaigns.goal import TARGETS, Goal, GoalError
+from alloyloop.campaigns.options.calibration import CalibrationSpec
 from alloyloop.campaigns.options.checks import OptionError, named, one_of, problem_of, text, whole
 from alloyloop.campaigns.options.collect import build, dotted, similar, table, unknown_keys
 from alloyloop.campaigns.options.labelers import LabOptions
@@ -65,7 +68,7 @@ from alloyloop.featurize.converter import unstructure
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 COUNT_CHECK = attrs.fields(StrategySpec).count.validator
-TOP_KEYS = ("batch_size", "description", "design_space", "labeler", "model", "name",
+TOP_KEYS = ("batch_size", "calibration", "description", "design_space", "labeler", "model", "name",
             "objectives", "pool", "report", "retrain", "seed", "strategies", "target")
 
 
@@ -128,6 +131,7 @@ class CampaignSpec:
     report: ReportSpec = field(default_factory=ReportSpec)
     pool: PoolSpec | None = None
     goal: Goal = field(default_factory=Goal)
+    calibration: CalibrationSpec = field(default_factory=CalibrationSpec)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "strategies", tuple(self.strategies))
@@ -155,6 +159,8 @@ class CampaignSpec:
             out["pool"] = {k: v for k, v in pool.items() if k in PoolSpec.KEYS[self.pool.source]}
         if self.goal.objectives:
             out["objectives"] = dict(self.goal.objectives)
+        if self.calibration != CalibrationSpec():  # the default is not written (older specs read the same)
+            out["calibration"] = unstructure(self.calibration)
         return out
 
     def to_toml(self) -> str:
@@ -345,6 +351,7 @@ def parse_spec(data: Mapping[str, Any], source: str = "spec", *,
     retrain = build(RetrainSpec, top.get("retrain"), "retrain", problems)
     labeler = _labeler(top.get("labeler"), UNITS.get(units or ""), space, base_dir, problems)
     report = build(ReportSpec, top.get("report"), "report", problems)
+    calibration = build(CalibrationSpec, top.get("calibration"), "calibration", problems)
     pool = _pool(top["pool"], problems) if "pool" in top else None
     goal = _goal(top, space, model, problems)
     if batch_size is None:
@@ -356,7 +363,7 @@ def parse_spec(data: Mapping[str, Any], source: str = "spec", *,
         return CampaignSpec(name=name, description=description, seed=seed, units=units,
                             space=space, strategies=strategies, model=model,
                             batch_size=batch_size, retrain=retrain, labeler=labeler,
-                            report=report, pool=pool, goal=goal)
+                            report=report, pool=pool, goal=goal, calibration=calibration)
     except SpecError as exc:
         raise SpecError(exc.problems, source) from None
 

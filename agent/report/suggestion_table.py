@@ -15,17 +15,20 @@ from typing import Any
 
 from alloyloop.db.records import SuggestionRecord
 
-SUGGESTION_COLUMNS = ("id", "alloy", "strategy", "p_single", "conformal_set", "in_domain",
+SUGGESTION_COLUMNS = ("id", "alloy", "strategy", "p_single", "p_model", "conformal_set", "in_domain",
                       "domain_score", "acquisition", "nearest_known", "nearest_distance",
                       "repair_distance", "status")
 NO_CREDIBLE_LABEL = "none (no label credible)"
 
 
 def suggestion_row(s: SuggestionRecord) -> list[Any]:
-    """One suggestion as the values of :data:`SUGGESTION_COLUMNS`."""
+    """One suggestion as the values of :data:`SUGGESTION_COLUMNS`: ``p_single`` as recorded
+    (calibrated on the campaign's own record, :mod:`alloyloop.agent.campaign_calibration`),
+    ``p_model`` the model's raw p (the same as ``p_single`` when nothing was calibrated)."""
     extra = s.extra or {}
     pset = "{" + ",".join(s.prediction_set) + "}" if s.prediction_set is not None else ""
-    return [s.id, s.alloy_key, s.strategy, s.p_single, pset, s.in_domain,
+    p_model = extra.get("p_model", s.p_single)
+    return [s.id, s.alloy_key, s.strategy, s.p_single, p_model, pset, s.in_domain,
             extra.get("domain_score"), s.acquisition, extra.get("nearest_key"),
             extra.get("nearest_distance"), extra.get("repair_distance"), s.status]
 

@@ -14,15 +14,21 @@ from pathlib import Path
 import numpy as np
 
 from alloyloop.agent.batch import compose_batch, suggestion_inputs
+from alloyloop.agent.campaign_calibration import (
+    OwnRecordCalibration, calibrated_inputs, fit_offset, own_record,
+)
+from alloyloop.agent.discovery import LabelledSuggestion, labelled_suggestions
 from alloyloop.agent.faults import armed, kill_point
 from alloyloop.agent.rounds.start import RoundStart
 from alloyloop.agent.suggestion import Observations
 from alloyloop.agent.training_data import RoundData
+from alloyloop.campaigns.options.calibration import CalibrationSpec
 from alloyloop.db.campaigns import add_suggestions, list_suggestions
 from alloyloop.db.flush_hooks import on_suggestion_events_flushed
 from alloyloop.db.records import SuggestionRecord
 from alloyloop.db.session import Session, SessionFactory
 from alloyloop.models.dvae import DisentangledVAE
+from alloyloop.models.target import SINGLE
 
 BATCH_FILE = "batch.json"
 
@@ -40,6 +46,10 @@ def suggest_batch(sessions: SessionFactory, start: RoundStart, model: Disentangl
     with sessions() as session:
         stored = list_suggestions(session, round_id=rnd.id)
         own = None if stored else own_labels(session, spec.name, data.keys)
+        labelled = [] if stored else labelled_suggestions(session, spec.name, SINGLE)
+        target = spec.goal.target
+        on_target = [] if stored or target == SINGLE else labelled_suggestions(
+            session, spec.name, target)
     if stored:
         return stored  # add_suggestions is all or nothing: these are the whole batch
     obs = Observations(elements=data.elements, X=data.X, y=data.y, keys=data.keys,
@@ -55,11 +65,15 @@ def suggest_batch(sessions: SessionFactory, start: RoundStart, model: Disentangl
     folder.mkdir(parents=True, exist_ok=True)
     (folder / BATCH_FILE).write_text(json.dumps({"notes": batch.notes}, indent=2) + "\n",
                                      encoding="utf-8")
+    items = suggestion_inputs(batch)
+    calibration = own_record_calibration(spec.calibration, labelled)
+    if calibration is not None:  # what the store records; the strategies ranked by raw p
+        items = calibrated_inputs(items, calibration, own_record_calibration(
+            spec.calibration, on_target, target) if target != SINGLE else None)
     kill_point("acquisition")  # crash tests: batch composed, nothing stored
     with sessions() as session:
         _arm_persist_kill(session)
-        return add_suggestions(session, rnd.id, suggestion_inputs(batch),
-                               by=f"alloyloop round {rnd.index}")
+        return add_suggestions(session, rnd.id, items, by=f"alloyloop round {rnd.index}")
 
 
 def own_labels(session: Session, campaign: str, keys: tuple[str, ...]) -> np.ndarray:
@@ -68,6 +82,17 @@ def own_labels(session: Session, campaign: str, keys: tuple[str, ...]) -> np.nda
     rule counts only these, never the corpus's labels)."""
     suggested = {s.alloy_key for s in list_suggestions(session, campaign=campaign)}
     return np.array([k in suggested for k in keys], dtype=bool)
+
+
+def own_record_calibration(options: CalibrationSpec, labelled: list[LabelledSuggestion],
+                           target: str = SINGLE) -> OwnRecordCalibration | None:
+    """The offset fitted on the campaign's ``labelled`` suggestions (their raw p's for
+    ``target`` against their labels, 1 = a hit), or None when ``[calibration] enabled =
+    false``."""
+    if not options.enabled:
+        return None
+    p, y = own_record(labelled, target)
+    return fit_offset(p, y, options.prior_sd)
 
 
 def _arm_persist_kill(session: Session) -> None:

@@ -4,6 +4,7 @@
 - :mod:`.collect`     build a class from a TOML table, reporting every bad key at once
 - :mod:`.strategies`  one class per strategy kind
 - :mod:`.labelers`    one class per labeler kind
+- :mod:`.calibration` the ``[calibration]`` section (own-record calibration of recorded p)
 
 :mod:`alloyloop.campaigns.registry` maps each kind to its class and implementation.
 """

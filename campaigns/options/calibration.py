@@ -1,0 +1,37 @@
+"""``[calibration]``: the campaign's own-record calibration of the p(single) it records.
+
+The p stored with each new suggestion is the model's p moved by a logit offset fitted on
+the campaign's own labelled suggestions (:mod:`alloyloop.agent.campaign_calibration`);
+the model's raw p stays in the suggestion's ``extra["p_model"]``. ``prior_sd`` is the
+prior's standard deviation of that offset (logit units): small keeps the model's p,
+large trusts the campaign's record. Evidence for the default: docs/benchmarks.md,
+"Calibration of suggestions on the campaign's own record (2026-12-08)".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from alloyloop.campaigns.options.checks import OptionError, flag, named, number
+from alloyloop.campaigns.options.collect import converted_as_given
+
+
+@named
+def _prior_sd(inst: Any, attr: Any, v: Any) -> None:
+    try:
+        number(0.0, 10.0, open_low=True)(inst, None, v)
+    except OptionError as exc:
+        raise OptionError(f"{exc} (the offset's prior sd in logit units, e.g. 0.5; "
+                          "to turn the calibration off write enabled = false)") from None
+
+
+@converted_as_given
+@attrs.frozen
+class CalibrationSpec:
+    """Whether the recorded p(single) is calibrated on the campaign's own record, and the
+    offset's prior sd (logit units, in (0, 10])."""
+
+    enabled: bool = attrs.field(default=True, validator=flag)
+    prior_sd: float = attrs.field(default=0.5, validator=_prior_sd)
