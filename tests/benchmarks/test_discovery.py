@@ -148,11 +148,12 @@ def test_every_study_strategy_is_a_valid_spec_filling_the_batch(strategy: str) -
         assert counts == {"screen": 4, "botorch": 2}
         screen = next(s for s in spec.strategies if s.kind == "screen").options
         assert screen.acquisition == "greedy"
-        # the failed-region rule and the probe cap botorch has by default (issue #32)
-        assert (screen.avoid_misses, screen.probe_count) == (3, 2)
+        # the failed-region rule, the probe cap and the novelty rule botorch has by default
+        # (issue #32)
+        assert (screen.avoid_misses, screen.probe_count, screen.novel_margin) == (3, 2, 0.1)
     if strategy == "greedy":  # the baseline: plain greedy screening
         screen = spec.strategies[0].options
-        assert (screen.avoid_misses, screen.probe_count) == (0, 0)
+        assert (screen.avoid_misses, screen.probe_count, screen.novel_margin) == (0, 0, 0)
 
 
 def _study_json(path: Path, runs: list[dict], command: str, **meta) -> Path:
@@ -197,3 +198,20 @@ def test_merge_replaces_runs_by_oracle_strategy_seed_and_keeps_each_parts_record
     assert "Runs of this oracle" not in md.split("### cocrfenbti-hea")[0]
     with pytest.raises(SystemExit, match="its rounds is 4"):
         merge(target / "discovery.json", [_study_json(tmp_path / "x", [], "c", rounds=4)])
+
+
+def test_merge_keeps_the_base_rate_of_the_larger_sample(tmp_path: Path) -> None:
+    """A part run with ``--base-rate-n 1`` (its own rate skipped) keeps the study's."""
+    from benchmarks.discovery.merge import merge
+
+    wide = {"n": 300, "labelled": 300, "hits": 13}
+    target = _study_json(tmp_path / "docs", [_run("cocrfenbti-hea", "greedy", 0, True)], "old",
+                         base_rate={"cocrfenbti-hea": wide})
+    skipped = _study_json(tmp_path / "part", [_run("cocrfenbti-hea", "botorch", 0, True)], "p",
+                          base_rate={"cocrfenbti-hea": {"n": 1, "labelled": 1, "hits": 0}})
+    _, meta = merge(target / "discovery.json", [skipped])
+    assert meta["base_rate"]["cocrfenbti-hea"] == wide
+    again = _study_json(tmp_path / "again", [_run("cocrfenbti-hea", "botorch", 0, True)], "a",
+                        base_rate={"cocrfenbti-hea": {"n": 300, "labelled": 299, "hits": 12}})
+    _, meta = merge(target / "discovery.json", [again])  # a sample as large replaces it
+    assert meta["base_rate"]["cocrfenbti-hea"]["labelled"] == 299
