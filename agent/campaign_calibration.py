@@ -3,20 +3,24 @@
 After a hit the model is sure of the hit's neighbours, and the validation-set temperature
 (:mod:`alloyloop.models.calibration`) cannot see it: the campaign's suggestions are not
 like the validation rows. The campaign's own labelled suggestions are: each was recorded
-with the model's p when it was suggested, and the lab has answered. One logit offset
-``b``, the MAP of ``y ~ Bernoulli(sigmoid(logit p + b))`` over those pairs under the prior
-``b ~ N(0, prior_sd^2)``, moves the next round's p: ``p' = sigmoid(logit p + b)``.
+with the model's p when it was suggested, and the lab has answered. A slope ``a`` and an
+offset ``b`` of the logit (Platt scaling), the MAP of ``y ~ Bernoulli(sigmoid(a logit p +
+b))`` over those pairs under the priors ``b ~ N(0, prior_sd^2)`` and ``log a ~ N(0,
+slope_prior_sd^2)`` (both centred on the model's own p), move the next round's p:
+``p' = sigmoid(a logit p + b)``. The slope is what tempers a model that says 0.999 where
+three in four alloys are hits (the replay's rare start); an offset alone barely moves p
+near 1.
 
-- A monotone map: the batch's ranking is unchanged, and the strategies (with their ratio
-  rules ``min_p_ratio``, ``new_system_margin``) keep seeing the model's raw p — only what
-  the store records is calibrated.
+- A monotone map (``a > 0``): the batch's ranking is unchanged, and the strategies (with
+  their ratio rules ``min_p_ratio``, ``new_system_margin``) keep seeing the model's raw
+  p — only what the store records is calibrated.
 - Raw p's only: the fit reads each suggestion's ``extra["p_model"]`` (its ``p_single`` for
-  suggestions stored before this calibration existed), so offsets never compound.
-- No labelled suggestion yet: ``b = 0`` and the p's are returned untouched.
-- p = 0 or 1 stays 0 or 1 (the offset moves logits; it does not clip them).
+  suggestions stored before this calibration existed), so fits never compound.
+- No labelled suggestion yet: ``a = 1, b = 0`` and the p's are returned untouched.
+- p = 0 or 1 stays 0 or 1 (the map moves logits; it does not clip them).
 
 The benchmark ``python -m benchmarks.campaign_calibration`` evaluates exactly
-:func:`fit_offset` and :meth:`OwnRecordCalibration.apply` on the discovery study's record.
+:func:`fit_calibration` and :meth:`OwnRecordCalibration.apply` on the studies' records.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import minimize
 from scipy.special import expit, logit
 
 from alloyloop.agent.discovery import LabelledSuggestion
@@ -33,56 +38,68 @@ from alloyloop.db.campaigns import SuggestionInput
 from alloyloop.db.records import SuggestionRecord
 from alloyloop.models.target import SINGLE
 
-METHOD = "logit offset, MAP on the campaign's own labelled suggestions"
-NEWTON_STEPS = 50
+METHOD = "logit slope and offset, MAP on the campaign's own labelled suggestions"
+LOGIT_CAP = 30.0
+"""Raw logits are clipped to ±this for the fit only (p within 1e-13 of 0 or 1)."""
 
 
 @dataclass(frozen=True)
 class OwnRecordCalibration:
-    """A fitted offset and what it was fitted on (``pairs`` labelled suggestions, ``hits``
-    of them single-phase, their mean raw p ``mean_p``)."""
+    """A fitted slope and offset and what they were fitted on (``pairs`` labelled
+    suggestions, ``hits`` of them hits, their mean raw p ``mean_p``) under which priors."""
 
     offset: float
     pairs: int
     hits: int
     mean_p: float | None
     prior_sd: float
+    slope: float = 1.0
+    slope_prior_sd: float = 0.5
 
     def apply(self, p: np.ndarray) -> np.ndarray:
-        """``(n,)`` probabilities moved by the offset (unchanged when nothing was fitted)."""
+        """``(n,)`` probabilities moved by the map (unchanged when nothing was fitted)."""
         p = np.asarray(p, dtype=np.float64)
-        if self.pairs == 0 or self.offset == 0.0:
+        if self.pairs == 0 or (self.offset == 0.0 and self.slope == 1.0):
             return p.copy()
         with np.errstate(divide="ignore"):
-            return expit(logit(p) + self.offset)
+            return expit(self.slope * logit(p) + self.offset)
 
     def to_extra(self) -> dict:
         """What a suggestion's ``extra["calibration"]`` records (JSON-able)."""
-        return {"method": METHOD, "offset": self.offset, "pairs": self.pairs, "hits": self.hits,
-                "mean_p_model": self.mean_p, "prior_sd": self.prior_sd}
+        return {"method": METHOD, "offset": self.offset, "slope": self.slope,
+                "pairs": self.pairs, "hits": self.hits, "mean_p_model": self.mean_p,
+                "prior_sd": self.prior_sd, "slope_prior_sd": self.slope_prior_sd}
 
 
-def fit_offset(p_raw: np.ndarray, y: np.ndarray, prior_sd: float) -> OwnRecordCalibration:
-    """The MAP offset of ``(n,)`` raw p's against ``(n,)`` 0/1 outcomes (Newton's method on
-    a strictly concave log posterior; ``n = 0`` gives offset 0)."""
+def fit_calibration(p_raw: np.ndarray, y: np.ndarray, prior_sd: float,
+                    slope_prior_sd: float = 0.5) -> OwnRecordCalibration:
+    """The MAP slope and offset of ``(n,)`` raw p's against ``(n,)`` 0/1 outcomes
+    (module docstring; L-BFGS on ``(log a, b)``; ``n = 0`` gives ``a = 1, b = 0``)."""
     p = np.asarray(p_raw, dtype=np.float64).reshape(-1)
     y = np.asarray(y, dtype=np.float64).reshape(-1)
     if len(p) != len(y):
         raise ValueError(f"{len(p)} p's for {len(y)} outcomes: give one outcome per p")
-    if prior_sd <= 0:
-        raise ValueError(f"prior_sd {prior_sd!r}: give a positive prior standard deviation")
+    for name, sd in (("prior_sd", prior_sd), ("slope_prior_sd", slope_prior_sd)):
+        if not sd > 0:
+            raise ValueError(f"{name} {sd!r}: give a positive prior standard deviation")
     if len(p) == 0:
-        return OwnRecordCalibration(0.0, 0, 0, None, prior_sd)
+        return OwnRecordCalibration(0.0, 0, 0, None, prior_sd, 1.0, slope_prior_sd)
     with np.errstate(divide="ignore"):
-        z = logit(np.clip(p, 0.0, 1.0))
-    b, precision = 0.0, 1.0 / prior_sd ** 2
-    for _ in range(NEWTON_STEPS):
-        q = expit(z + b)
-        step = (np.sum(y - q) - b * precision) / (np.sum(q * (1 - q)) + precision)
-        b += step
-        if abs(step) < 1e-10:
-            break
-    return OwnRecordCalibration(float(b), len(p), int(y.sum()), float(p.mean()), prior_sd)
+        z = np.clip(logit(np.clip(p, 0.0, 1.0)), -LOGIT_CAP, LOGIT_CAP)
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        t, b = theta
+        u = np.exp(t) * z + b
+        r = expit(u) - y
+        value = np.sum(np.logaddexp(0.0, u) - y * u) + 0.5 * (b / prior_sd) ** 2 \
+            + 0.5 * (t / slope_prior_sd) ** 2
+        grad = np.array([np.sum(r * np.exp(t) * z) + t / slope_prior_sd ** 2,
+                         np.sum(r) + b / prior_sd ** 2])
+        return float(value), grad
+
+    t, b = minimize(loss, np.zeros(2), jac=True, method="L-BFGS-B").x
+    return OwnRecordCalibration(float(b), len(p), int(y.sum()), float(p.mean()), prior_sd,
+                                float(np.exp(t)), slope_prior_sd)
 
 
 def raw_p(s: SuggestionRecord, target: str = SINGLE) -> float | None:

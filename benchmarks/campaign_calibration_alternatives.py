@@ -7,8 +7,9 @@ labelled suggestions in, this round's recorded p's out; all keep the ranking of 
 
 - offset, recent rounds weighted: pairs of a round ``k`` rounds before the last one weigh
   ``decay^k``;
-- offset + slope: ``sigmoid(a logit p + b)``, prior ``b ~ N(0, sd²)``, ``log a ~ N(0, 0.5²)``;
-- offset without round 0: only suggestions made once the campaign had own labels (the
+- offset only (``a = 1``): the first version of the product's map;
+- offset + slope with other priors than the product's default;
+- the product's map without round 0: only suggestions made once the campaign had own labels (the
   first batch's model had seen none of them);
 - local offset: each candidate's own offset, its pairs weighted ``exp(-d / h)`` by the
   max-abs distance ``d`` to it (at.% / 100), prior centred on 0.
@@ -89,12 +90,11 @@ def local(sd: float, h: float) -> Estimator:
 
 
 ALTERNATIVES: dict[str, Estimator] = {
+    "offset only, sd 0.5 (slope fixed at 1: the first version)": recent(0.5, 1.0),
+    "offset only, sd 1": recent(1.0, 1.0),
     "offset, sd 0.5, recent rounds (decay 0.5)": recent(0.5, 0.5),
-    "offset, sd 1, recent rounds (decay 0.5)": recent(1.0, 0.5),
-    "offset + slope, sd 0.5 / slope sd 0.5": with_slope(0.5),
     "offset + slope, sd 1 / slope sd 0.5": with_slope(1.0),
-    "offset, sd 0.5, without round 0": without_first_round(0.5),
-    "offset, sd 1, without round 0": without_first_round(1.0),
+    "offset + slope, sd 0.5, without round 0": without_first_round(0.5),
     "local offset, sd 1, h 0.10": local(1.0, 0.10),
     "local offset, sd 1, h 0.05": local(1.0, 0.05),
 }

@@ -30,7 +30,7 @@ A spec is a TOML file (read with :mod:`tomllib`)::
     [labeler]                         # kind = "lab" | "replay" | "calphad"
     [report]                          # SHAP sample sizes
     [calibration]                     # the recorded p on the campaign's own record:
-                                      # enabled = true, prior_sd = 0.5 (logit offset's prior)
+                                      # enabled = true, prior_sd = 0.5, slope_prior_sd = 0.5
 
 Every section is a class validated when built (:mod:`alloyloop.campaigns.sections`, the
 options classes of :mod:`alloyloop.campaigns.options`, :class:`DesignSpace`, :class:`Goal`);

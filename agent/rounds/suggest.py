@@ -15,7 +15,7 @@ import numpy as np
 
 from alloyloop.agent.batch import compose_batch, suggestion_inputs
 from alloyloop.agent.campaign_calibration import (
-    OwnRecordCalibration, calibrated_inputs, fit_offset, own_record,
+    OwnRecordCalibration, calibrated_inputs, fit_calibration, own_record,
 )
 from alloyloop.agent.discovery import LabelledSuggestion, labelled_suggestions
 from alloyloop.agent.faults import armed, kill_point
@@ -92,7 +92,7 @@ def own_record_calibration(options: CalibrationSpec, labelled: list[LabelledSugg
     if not options.enabled:
         return None
     p, y = own_record(labelled, target)
-    return fit_offset(p, y, options.prior_sd)
+    return fit_calibration(p, y, options.prior_sd, options.slope_prior_sd)
 
 
 def _arm_persist_kill(session: Session) -> None:

@@ -1,10 +1,10 @@
 """``[calibration]``: the campaign's own-record calibration of the p(single) it records.
 
-The p stored with each new suggestion is the model's p moved by a logit offset fitted on
-the campaign's own labelled suggestions (:mod:`alloyloop.agent.campaign_calibration`);
+The p stored with each new suggestion is the model's p moved by a logit slope and offset
+fitted on the campaign's own labelled suggestions (:mod:`alloyloop.agent.campaign_calibration`);
 the model's raw p stays in the suggestion's ``extra["p_model"]``. ``prior_sd`` is the
-prior's standard deviation of that offset (logit units): small keeps the model's p,
-large trusts the campaign's record. Evidence for the default: docs/benchmarks.md,
+prior's standard deviation of the offset (logit units), ``slope_prior_sd`` that of the
+slope's logarithm: small keeps the model's p, large trusts the campaign's record. Evidence for the default: docs/benchmarks.md,
 "Calibration of suggestions on the campaign's own record (2026-12-08)".
 """
 
@@ -27,11 +27,21 @@ def _prior_sd(inst: Any, attr: Any, v: Any) -> None:
                           "to turn the calibration off write enabled = false)") from None
 
 
+@named
+def _slope_prior_sd(inst: Any, attr: Any, v: Any) -> None:
+    try:
+        number(0.0, 10.0, open_low=True)(inst, None, v)
+    except OptionError as exc:
+        raise OptionError(f"{exc} (the prior sd of the logit slope's logarithm, e.g. 0.5; "
+                          "to turn the calibration off write enabled = false)") from None
+
+
 @converted_as_given
 @attrs.frozen
 class CalibrationSpec:
-    """Whether the recorded p(single) is calibrated on the campaign's own record, and the
-    offset's prior sd (logit units, in (0, 10])."""
+    """Whether the recorded p(single) is calibrated on the campaign's own record, the
+    offset's prior sd (logit units) and the log slope's, each in (0, 10]."""
 
     enabled: bool = attrs.field(default=True, validator=flag)
     prior_sd: float = attrs.field(default=0.5, validator=_prior_sd)
+    slope_prior_sd: float = attrs.field(default=0.5, validator=_slope_prior_sd)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.campaign_calibration import evaluate, gaps, product, replay_note, section
+from benchmarks.campaign_calibration import evaluate, gaps, product, replay_section, section
 
 
 def _campaign(seed: int, hit_rate: list[float]) -> dict:
@@ -34,5 +34,20 @@ def test_misses_lower_later_rounds_only(tmp_path: Path) -> None:
     replay = tmp_path / "replay.json"
     replay.write_text(json.dumps({"results": [{"rounds": [{"hits": 3}]}]}))
     md = section(study, replay, "cmd")
-    assert "| toy | botorch | 54 |" in md and "no suggestion's p or label" in md
-    assert "absent" in replay_note(tmp_path / "none.json")
+    assert "| toy | botorch | 54 |" in md and "records no suggestion's p and label" in md
+    assert "not evaluated" in replay_section(tmp_path / "none.json", 0.5, 0.5)[0]
+
+
+def test_the_replay_record_is_evaluated_per_start(tmp_path: Path) -> None:
+    rounds = [{"round": r, "hits": 1, "suggestions": [
+        {"key": f"A{r}{i}", "p_single": 0.99, "p_model": None, "hit": i % 2 == 0} for i in range(10)]}
+        for r in range(3)]
+    replay = tmp_path / "replay.json"
+    replay.write_text(json.dumps({"results": [
+        {"strategy": "dvae-greedy", "start": "rare", "seed": 0, "rounds": rounds},
+        {"strategy": "rf-ei", "start": "full", "seed": 0, "rounds": [{"round": 0, "hits": 2}]}]}))
+    md = "\n".join(replay_section(replay, 0.5, 0.5))
+    assert "| replay rare | dvae-greedy | 30 |" in md and "rf-ei" not in md  # no suggestions: left out
+    # p 0.99 for a hit rate of 0.5: the later rounds are recorded well below 0.99
+    line = next(x for x in md.splitlines() if x.startswith("| replay rare"))
+    assert "+0.490 →" in line

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.special import expit, logit
 
 from alloyloop.agent.campaign_calibration import (
-    calibrated_inputs, fit_offset, own_record, raw_p,
+    calibrated_inputs, fit_calibration, own_record, raw_p,
 )
 from alloyloop.agent.campaign_ops import create_from_spec
 from alloyloop.agent.discovery import labelled_suggestions
@@ -57,10 +58,16 @@ def test_the_next_round_records_p_moved_towards_the_labels(sqlite_store: str, ho
         assert fit["mean_p_model"] == pytest.approx(np.mean([b.p_single for b in first]))
         p_model = b.extra["p_model"]
         assert 0.0 < p_model < 1.0
-        if outcome == "multi":
-            assert fit["offset"] < 0 and b.p_single < p_model
-        else:
-            assert fit["offset"] > 0 and b.p_single > p_model
+        assert b.p_single == pytest.approx(expit(fit["slope"] * logit(p_model) + fit["offset"]))
+    # the map moves the first batch's own p's (the pairs it was fitted on) towards its labels
+    fit = second[0].extra["calibration"]
+    first_p = np.array([b.p_single for b in first])
+    moved = expit(fit["slope"] * logit(first_p) + fit["offset"])
+    recorded, model = np.mean([b.p_single for b in second]), np.mean([b.extra["p_model"] for b in second])
+    if outcome == "multi":
+        assert fit["offset"] < 0 and moved.mean() < first_p.mean() and recorded < model
+    else:
+        assert fit["offset"] > 0 and moved.mean() > first_p.mean() and recorded > model
 
 
 def test_raw_p_is_fitted_not_the_recorded_one(fresh_store, spec_dict) -> None:  # noqa: ANN001
@@ -84,16 +91,25 @@ def test_raw_p_is_fitted_not_the_recorded_one(fresh_store, spec_dict) -> None:  
 
 
 def test_the_map_moves_p_interval_and_keeps_raw_p() -> None:
-    misses = fit_offset(np.full(6, 0.9), np.zeros(6), prior_sd=0.5)
-    hits = fit_offset(np.full(6, 0.3), np.ones(6), prior_sd=0.5)
+    misses = fit_calibration(np.full(6, 0.9), np.zeros(6), prior_sd=0.5)
+    hits = fit_calibration(np.full(6, 0.3), np.ones(6), prior_sd=0.5)
     assert misses.offset < 0 < hits.offset
-    assert fit_offset(np.full(6, 0.9), np.zeros(6), prior_sd=2.0).offset < misses.offset  # weaker prior
-    none = fit_offset(np.empty(0), np.empty(0), prior_sd=0.5)
+    weak = fit_calibration(np.full(6, 0.9), np.zeros(6), prior_sd=2.0, slope_prior_sd=2.0)
+    assert weak.apply(np.array([0.9]))[0] < misses.apply(np.array([0.9]))[0]  # weaker priors
+    # p near 1 with one miss in four: the slope tempers what an offset alone barely moves
+    sure = np.full(40, 0.999)
+    outcomes = (np.arange(40) % 4 != 0).astype(float)
+    both = fit_calibration(sure, outcomes, prior_sd=0.5, slope_prior_sd=0.5)
+    offset_only = fit_calibration(sure, outcomes, prior_sd=0.5, slope_prior_sd=1e-6)
+    assert both.slope < 0.8 and offset_only.slope == pytest.approx(1.0)
+    assert both.apply(np.array([0.999]))[0] < offset_only.apply(np.array([0.999]))[0] - 0.02
+    none = fit_calibration(np.empty(0), np.empty(0), prior_sd=0.5)
     p = np.array([0.0, 1e-40, 0.3, 0.99, 1.0])
     assert np.array_equal(none.apply(p), p)
     moved = misses.apply(p)
     assert moved[0] == 0.0 and moved[-1] == 1.0 and np.all(np.diff(moved) > 0)  # monotone
-    assert np.all(moved[1:-1] < p[1:-1])
+    assert np.all(moved[2:-1] < p[2:-1])  # misses at p 0.9: lower there
+    assert 1e-40 < moved[1] < 1e-6  # a slope below 1 tempers the extremes too
     item = SuggestionInput("Co50Ni50", "screen", p_single=0.8, interval=(0.6, 0.9),
                            extra={"latent": [0.1]})
     (out,) = calibrated_inputs([item], misses)
@@ -156,7 +172,7 @@ def test_a_phase_target_is_calibrated_on_its_own_hits(fresh_store, spec_dict) ->
     assert list(p) == [0.8, 0.7] and list(y) == [0.0, 1.0]  # single-phase BCC is no FCC hit
     _, y_single = own_record(labelled_single)
     assert list(y_single) == [1.0, 1.0, 1.0]
-    single, fcc = fit_offset(np.full(3, 0.9), np.ones(3), 0.5), fit_offset(p, y, 0.5)
+    single, fcc = fit_calibration(np.full(3, 0.9), np.ones(3), 0.5), fit_calibration(p, y, 0.5)
     item = SuggestionInput("Co30Fe30Ni40", "screen", p_single=0.6,
                            extra={"target": "FCC", "p_target": 0.5})
     (out,) = calibrated_inputs([item], single, fcc)
