@@ -63,8 +63,8 @@ batch (seed 4, round 0: six Co75–85 alloys, all multi-phase).
 :mod:`~alloyloop.agent.strategies.diversity`): a candidate farther than
 ``novel_distance`` (default 0.1, max-abs) from every alloy known before the campaign
 (:attr:`~alloyloop.agent.suggestion.Observations.prior`) replaces a nearer pick when its
-p(target) is at least ``1 − novel_margin`` (0.9 by default) times the best open p, pick by
-pick; the lattice's best novel alloys join the candidates. Where the model is sure of
+p(target) is at least ``1 − novel_margin`` times the best open p (``novel_margin`` 0, off,
+by default; 0.1 in the bundled specs that generate alloys), pick by pick; the lattice's best novel alloys join the candidates. Where the model is sure of
 much of the space (the ``alcocrni`` and ``cocrfenbti`` studies) near hits cost nothing,
 and without the rule the batch stays beside the corpus.
 

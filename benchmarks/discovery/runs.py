@@ -31,16 +31,17 @@ from benchmarks.discovery.oracles import Oracle
 
 STRATEGIES: dict[str, dict[str, Any]] = {
     "greedy": {"screen": {"acquisition": "greedy"}},
-    "botorch": {"botorch": {}},
+    # the novelty rule on (off by default: unmeasured on pools of known alloys, the replay)
+    "botorch": {"botorch": {"novel_margin": 0.1}},
     "rf-ei": {"rf": {"acquisition": "EI"}},
     "random": {"random": {}},
     # what a spec would default to if the latent search loses on its own: greedy screening
     # fills most of the batch, botorch spends a third of it on its spread of element systems
-    # (greedy screening with the failed-region rule, probe cap and novelty rule botorch has
-    # by default, issue #32)
+    # (greedy screening with the failed-region rule and probe cap botorch has by default,
+    # and the novelty rule on for both, issue #32)
     "mix": {"screen": {"acquisition": "greedy", "avoid_misses": 3, "probe_count": 2,
                        "novel_margin": 0.1, "share": 2 / 3},
-            "botorch": {"share": 1 / 3}},
+            "botorch": {"novel_margin": 0.1, "share": 1 / 3}},
 }
 PEERS: dict[str, str] = {
     "baybe": "benchmarks.peers.baybe_peer:BayBEPeer",

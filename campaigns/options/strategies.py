@@ -104,8 +104,9 @@ class NoveltyOptions(FailedRegionOptions):
     other labels, :attr:`~alloyloop.agent.suggestion.Observations.prior`) is taken
     instead of the score's nearer pick when its p(target) is at least ``1 − novel_margin``
     times the best open p(target), pick by pick
-    (:mod:`alloyloop.agent.strategies.diversity`). ``novel_margin`` 0: off (the default
-    here; ``botorch`` turns it on)."""
+    (:mod:`alloyloop.agent.strategies.diversity`). ``novel_margin`` 0: off (the default,
+    for ``screen`` and ``botorch`` alike: on pools of known alloys, the replay, it is
+    unmeasured; the bundled specs that generate alloys and the discovery study turn it on)."""
 
     novel_distance: float = attrs.field(default=0.1, validator=number(0, 1, open_low=True,
                                                                       open_high=True))
@@ -158,8 +159,6 @@ class BotorchOptions(NoveltyOptions):
     # the failed-region rule is on for the latent search (FailedRegionOptions)
     avoid_misses: int = attrs.field(default=3, validator=whole(0))
     probe_count: int = attrs.field(default=2, validator=whole(0))
-    # the novelty rule is on for the latent search (NoveltyOptions)
-    novel_margin: float = attrs.field(default=0.1, validator=number(0, 1, open_high=True))
     acquisition: str = attrs.field(default="qUCB",
                                    validator=one_of(BOTORCH_ACQUISITIONS))
     beta: float = attrs.field(default=1.0, validator=number(0))

@@ -65,7 +65,7 @@ def test_the_options_are_checked():
         diverse_order(np.ones(2), ["A", "A"], 1, penalty=0.0, novel=np.ones(2, bool),
                       novel_margin=0.1)
     assert Screening().novel_margin == 0  # greedy screening, the baseline, is unchanged
-    assert BotorchOptions().novel_margin == 0.1 and BotorchOptions().novel_distance == 0.1
+    assert BotorchOptions().novel_margin == 0 and BotorchOptions().novel_distance == 0.1  # off: unmeasured on pools
 
 
 def _far(batch, obs, space, distance):
