@@ -247,6 +247,10 @@ def main(argv: list[str] | None = None) -> None:
                     help="SQLite store of the runs (default: runs/replay-store.sqlite3); "
                          "--resume continues the campaigns found there")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--rescore", action="store_true",
+                    help="score the runs again from --store (implies --resume; runs missing "
+                         "rounds run them): records what scoring adds, e.g. the per-suggestion "
+                         "rows, for runs made before it existed; keeps their wall time")
     ap.add_argument("--merge", type=Path, nargs="+", default=None, metavar="DIR",
                     help="run nothing: merge the replay.json of these folders (a later folder's run "
                          "replaces an earlier one's for the same strategy, start and seed) into "
@@ -271,6 +275,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     store = args.store or root / "runs" / ("replay-quick.sqlite3" if args.quick else "replay-store.sqlite3")
     store.parent.mkdir(parents=True, exist_ok=True)
+    args.resume |= args.rescore
     if store.exists() and not args.resume:
         store.unlink()
     home = str(store.parent / (store.stem + "-home"))
@@ -286,8 +291,9 @@ def main(argv: list[str] | None = None) -> None:
     results: list[dict[str, Any]] = []
     if args.resume and json_path.exists():
         results = json.loads(json_path.read_text())["results"]
-    done = {(r["strategy"], r["start"], r["seed"]) for r in results
-            if len(r["rounds"]) >= args.rounds}
+    previous = {(r["strategy"], r["start"], r["seed"]): r for r in results}
+    done = set() if args.rescore else {k for k, r in previous.items()
+                                       if len(r["rounds"]) >= args.rounds}
     started = time.perf_counter()
     for start in args.starts:
         for seed in args.seeds:
@@ -295,6 +301,8 @@ def main(argv: list[str] | None = None) -> None:
                 if (strategy, start, seed) in done:
                     continue
                 r = run_one(strategy, start, seed, args, url, home, palette)
+                if args.rescore and (strategy, start, seed) in previous:
+                    r["wall_seconds"] = previous[(strategy, start, seed)]["wall_seconds"]
                 results = [x for x in results if (x["strategy"], x["start"], x["seed"])
                            != (strategy, start, seed)] + [r]
                 last = r["rounds"][-1]
