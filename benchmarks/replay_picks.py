@@ -19,6 +19,9 @@ order:
   and the campaign has no hit within ``RADIUS`` yet (the probe cap);
 - ``acq``: neither, the acquisition (qUCB: the members' mean logit + their spread) ranked
   other alloys higher.
+
+Round 0 is a clean comparison: every DVAE strategy of a seed trains the same first model,
+so ``dvae-greedy``'s first batch is ``dvae-botorch``'s top-by-p batch of round 0.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ def passed_over(run: dict[str, Any]) -> dict[str, Any]:
     """``dvae-botorch``'s picks beside its model's top-by-p batch, over all its rounds."""
     why: Counter[str] = Counter()
     top_hits = pick_hits = 0
+    first = None  # round 0: (picks' hits, top-by-p hits), the same model for every DVAE strategy
     skipped_hits: Counter[str] = Counter()
     extra = []  # picks outside the top-by-p batch: (p, hit)
     own_hits: list[dict[str, float]] = []
@@ -71,6 +75,8 @@ def passed_over(run: dict[str, Any]) -> dict[str, Any]:
         picked = {s["key"] for s in picks}
         top_hits += sum(t["hit"] for t in top)
         pick_hits += sum(s["hit"] for s in picks)
+        if first is None:
+            first = (sum(s["hit"] for s in picks), sum(t["hit"] for t in top))
         extra += [(s["p_single"], s["hit"]) for s in picks if s["key"] not in {t["key"] for t in top}]
         x_picks = _x([s["key"] for s in picks])
         for t in top:
@@ -87,7 +93,7 @@ def passed_over(run: dict[str, Any]) -> dict[str, Any]:
             why[reason] += 1
             skipped_hits[reason] += t["hit"]
         own_hits += [x for x, s in zip(x_picks, picks) if s["hit"]]
-    return {"top_hits": top_hits, "pick_hits": pick_hits, "why": dict(why),
+    return {"top_hits": top_hits, "pick_hits": pick_hits, "first": first, "why": dict(why),
             "why_hits": dict(skipped_hits), "extra_n": len(extra),
             "extra_p": float(np.mean([p for p, _ in extra])) if extra else None,
             "extra_hit": float(np.mean([h for _, h in extra])) if extra else None}
@@ -116,11 +122,14 @@ def report(results: list[dict[str, Any]], starts: list[str]) -> str:
             cal = ", ".join(f"{c[0]:.2f}/{c[1]:.2f}" if (c := calibration(o) if o else None)
                             else "–" for o in (bo, gr, ei))
             po = passed_over(bo)
+            if po["first"] is None:  # recorded before the per-suggestion rows
+                continue
             why = ", ".join(f"{k} {v} ({po['why_hits'].get(k, 0)})" for k, v in sorted(po["why"].items()))
             extra = (f"{po['extra_n']}, {po['extra_p']:.2f}, {po['extra_hit']:.2f}"
                      if po["extra_n"] else "0")
             lines.append(f"| {seed} | {diff[0]} | {diff[1]} | {systems} | {cal} "
-                         f"| {po['top_hits']} vs {po['pick_hits']} | {why or '–'} | {extra} |")
+                         f"| {po['first'][0]} vs {po['first'][1]}, {po['pick_hits']} vs {po['top_hits']} "
+                         f"| {why or '–'} | {extra} |")
         lines.append("")
     return "\n".join(lines)
 
