@@ -20,6 +20,11 @@ order:
 - ``acq``: neither, the acquisition (qUCB: the members' mean logit + their spread) ranked
   other alloys higher.
 
+Last, the picks whose acquisition value (qUCB: mean + β·spread of the members' logits)
+is above the logit of the best p(single) still open (by more than ``OVER``): only the members' disagreement can
+put an alloy there, above every alloy all members agree on at the soft cap of the logits
+(``probability_floor``).
+
 Round 0 is a clean comparison: every DVAE strategy of a seed trains the same first model,
 so ``dvae-greedy``'s first batch is ``dvae-botorch``'s top-by-p batch of round 0.
 """
@@ -39,6 +44,10 @@ from alloyloop.featurize.composition import parse_composition
 RADIUS = 0.1
 PROBE = 2
 """The ``botorch`` defaults of ``avoid_radius`` and ``probe_count``."""
+OVER = 0.25
+"""A pick 'tops the cap' when its acquisition value exceeds the best open p's logit by
+more than this (logit units: the members' mean logit and the deterministic model's differ
+by a few hundredths)."""
 
 
 def _x(keys: list[str]) -> list[dict[str, float]]:
@@ -67,6 +76,7 @@ def passed_over(run: dict[str, Any]) -> dict[str, Any]:
     first = None  # round 0: (picks' hits, top-by-p hits), the same model for every DVAE strategy
     skipped_hits: Counter[str] = Counter()
     extra = []  # picks outside the top-by-p batch: (p, hit)
+    over = []  # (acquisition above the best open p's logit, hit) per pick
     own_hits: list[dict[str, float]] = []
     for rnd in run["rounds"]:
         picks, top = rnd.get("suggestions", ()), rnd.get("top_by_p", ())
@@ -79,6 +89,8 @@ def passed_over(run: dict[str, Any]) -> dict[str, Any]:
             first = (sum(s["hit"] for s in picks), sum(t["hit"] for t in top))
         extra += [(s["p_single"], s["hit"]) for s in picks if s["key"] not in {t["key"] for t in top}]
         x_picks = _x([s["key"] for s in picks])
+        cap = float(np.log(top[0]["p"] / (1.0 - top[0]["p"])))
+        over += [(s["acquisition"] > cap + OVER, s["hit"]) for s in picks]
         for t in top:
             if t["key"] in picked:
                 continue
@@ -93,10 +105,20 @@ def passed_over(run: dict[str, Any]) -> dict[str, Any]:
             why[reason] += 1
             skipped_hits[reason] += t["hit"]
         own_hits += [x for x, s in zip(x_picks, picks) if s["hit"]]
-    return {"top_hits": top_hits, "pick_hits": pick_hits, "first": first, "why": dict(why),
+    above = [h for o, h in over if o]
+    below = [h for o, h in over if not o]
+    return {"above": (len(above), float(np.mean(above)) if above else None,
+                      float(np.mean(below)) if below else None),
+            "top_hits": top_hits, "pick_hits": pick_hits, "first": first, "why": dict(why),
             "why_hits": dict(skipped_hits), "extra_n": len(extra),
             "extra_p": float(np.mean([p for p, _ in extra])) if extra else None,
             "extra_hit": float(np.mean([h for _, h in extra])) if extra else None}
+
+
+def _above(a: tuple[int, float | None, float | None]) -> str:
+    n, hit, rest = a
+    fmt = lambda v: "–" if v is None else f"{v:.2f}"  # noqa: E731
+    return f"{n}, {fmt(hit)} ({fmt(rest)})"
 
 
 def report(results: list[dict[str, Any]], starts: list[str]) -> str:
@@ -129,7 +151,7 @@ def report(results: list[dict[str, Any]], starts: list[str]) -> str:
                      if po["extra_n"] else "0")
             lines.append(f"| {seed} | {diff[0]} | {diff[1]} | {systems} | {cal} "
                          f"| {po['first'][0]} vs {po['first'][1]}, {po['pick_hits']} vs {po['top_hits']} "
-                         f"| {why or '–'} | {extra} |")
+                         f"| {why or '–'} | {extra} | {_above(po['above'])} |")
         lines.append("")
     return "\n".join(lines)
 
