@@ -130,9 +130,11 @@ def report(results: list[dict[str, Any]], starts: list[str]) -> str:
     for start in starts:
         lines += [f"start {start}:", "",
                   "| seed | bo − greedy | bo − rf-ei | systems bo / greedy / rf-ei | p / hit: bo, "
-                  "greedy, rf-ei | bo's model top-by-p hits vs bo's picks | top-by-p passed over "
-                  "(hits among them) | bo picks outside top-by-p: n, mean p, hit rate |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "greedy, rf-ei | hits, bo's picks vs its model's top-by-p: round 0, all rounds "
+                  "| top-by-p passed over, by rule (hits among them) | bo picks outside top-by-p: "
+                  "n, mean p, hit rate | bo picks whose qUCB tops the best p's logit by > 0.25: "
+                  "n, hit rate (other picks') |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for seed in sorted(s for st, s in runs if st == start):
             by = runs[(start, seed)]
             bo, gr, ei = (by.get(k) for k in ("dvae-botorch", "dvae-greedy", "rf-ei"))
