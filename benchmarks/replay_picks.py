@@ -13,6 +13,8 @@ the hits each would have found, and why each of those top alloys was passed over
 spread rules of :mod:`alloyloop.agent.strategies.ensemble_bo` replayed on the batch's pick
 order:
 
+- ``failed``: at least ``MISSES`` of the campaign's own labelled alloys lie within
+  ``RADIUS`` of it, all misses (the failed-region rule: p × 0.1);
 - ``system``: its element system was already in the batch (``new_system_margin``: a new
   system replaces the acquisition's pick when its p is ≥ 0.9 × the best open p);
 - ``probe``: at least ``PROBE`` picks of the batch lie within ``RADIUS`` (max-abs) of it
@@ -43,7 +45,8 @@ from alloyloop.featurize.composition import parse_composition
 
 RADIUS = 0.1
 PROBE = 2
-"""The ``botorch`` defaults of ``avoid_radius`` and ``probe_count``."""
+MISSES = 3
+"""The ``botorch`` defaults of ``avoid_radius``, ``probe_count`` and ``avoid_misses``."""
 OVER = 0.25
 """A pick 'tops the cap' when its acquisition value exceeds the best open p's logit by
 more than this (logit units: the members' mean logit and the deterministic model's differ
@@ -78,6 +81,7 @@ def passed_over(run: dict[str, Any]) -> dict[str, Any]:
     extra = []  # picks outside the top-by-p batch: (p, hit)
     over = []  # (acquisition above the best open p's logit, hit) per pick
     own_hits: list[dict[str, float]] = []
+    own_misses: list[dict[str, float]] = []
     for rnd in run["rounds"]:
         picks, top = rnd.get("suggestions", ()), rnd.get("top_by_p", ())
         if not picks or not top:
@@ -96,7 +100,9 @@ def passed_over(run: dict[str, Any]) -> dict[str, Any]:
                 continue
             x = _x([t["key"]])[0]
             unproven = not any(_near(x, h) for h in own_hits)
-            if t["system"] in {s["system"] for s in picks}:
+            if unproven and sum(_near(x, m) for m in own_misses) >= MISSES:
+                reason = "failed"
+            elif t["system"] in {s["system"] for s in picks}:
                 reason = "system"
             elif unproven and sum(_near(x, p) for p in x_picks) >= PROBE:
                 reason = "probe"
@@ -105,6 +111,7 @@ def passed_over(run: dict[str, Any]) -> dict[str, Any]:
             why[reason] += 1
             skipped_hits[reason] += t["hit"]
         own_hits += [x for x, s in zip(x_picks, picks) if s["hit"]]
+        own_misses += [x for x, s in zip(x_picks, picks) if not s["hit"]]
     above = [h for o, h in over if o]
     below = [h for o, h in over if not o]
     return {"above": (len(above), float(np.mean(above)) if above else None,
