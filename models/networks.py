@@ -196,6 +196,9 @@ class PresenceDecoder(nn.Module):
         self.presence_weight = float(presence_weight)
         # decoding keeps the elements with σ(a) ≥ this (a config setting, not a weight)
         self.presence_threshold = float(presence_threshold)
+        # per-element weights of the presence term's present / absent entries, set by the
+        # trainer for the VAE phase only (DVAEConfig.presence_balance); not a weight
+        self.balance: tuple[Tensor, Tensor] | None = None
 
     def parts(self, z: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         """``(presence logits, fraction logits)``, each ``(n, E)``."""
