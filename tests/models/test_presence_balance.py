@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from alloyloop.models.composition import presence_class_weights, presence_loglik
 from alloyloop.models.config import ConfigError, DVAEConfig
 from alloyloop.models.dvae import DisentangledVAE
+from alloyloop.models.latent_quality import element_errors
 
 from tests.fixtures.dvae import SYNTHETIC_PALETTE, fast
 
@@ -90,3 +91,12 @@ def test_balance_lowers_a_frequent_elements_presence_where_it_is_absent():
     (s0, e0), (s1, e1) = fe_presence(fits[0.0]), fe_presence(fits[1.0])
     assert s1 < s0 - 0.05
     assert e1 < e0
+
+
+def test_element_errors_counts_which_elements_the_wrong_sets_get_wrong():
+    present = np.array([[1, 1, 0, 0], [1, 1, 0, 0], [1, 0, 1, 0]], bool)
+    decoded = np.array([[1, 1, 1, 0], [1, 0, 1, 0], [1, 0, 1, 0]], bool)
+    out = element_errors(present, decoded, ("Co", "Fe", "Ni", "Ti"))
+    assert out == {"extra": {"Ni": 2}, "missing": {"Fe": 1}}
+    assert list(element_errors(present, ~present, ("Co", "Fe", "Ni", "Ti"), top=2)["extra"]) \
+        == ["Ti", "Ni"]  # 3 and 2 alloys; Fe (1) is cut by top
