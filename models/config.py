@@ -96,6 +96,12 @@ class DVAEConfig:
             present by default nor a rare one absent. γ = 1 is the fully balanced
             Bernoulli (each element's two outcomes weigh the same in total). The
             classifier phase keeps the plain term, so the classifier does not move.
+        encoder_presence: the encoder sees the element set 1[x_e > 0] as well as the
+            fractions (2E + y inputs). Without it an element at 2 at.% and an absent one
+            differ by 0.02 in one input, so an unseen system lands beside the seen
+            superset that holds a little of one more element (Al0.1CoCrFeNi for CoCrFeNi)
+            and decodes with that element (docs/benchmarks.md, session 7). Changes the
+            encoder's shape: a warm start needs the same setting.
     Objective:
         alpha: weight of the labelled classification loss. The seed paper uses 10, but
             with per-row ELBOs of tens of nats the unlabelled term then drags the
@@ -262,6 +268,7 @@ class DVAEConfig:
     presence_weight: float = 10.0
     presence_threshold: float = 0.5
     presence_balance: float = 0.0
+    encoder_presence: bool = False
     alpha: float = 1000.0
     unlabelled_weight: float = 1.0
     unlabelled_classifier: str = "m2"
@@ -378,6 +385,9 @@ class DVAEConfig:
                 f"presence_balance={self.presence_balance!r} weighs the presence term, "
                 f"which composition_likelihood={self.composition_likelihood!r} has not: "
                 "set composition_likelihood=\"presence\" or presence_balance=0")
+        if not isinstance(self.encoder_presence, bool):
+            raise ConfigError(f"encoder_presence={self.encoder_presence!r} is invalid: give "
+                              "true or false")
         _nonneg_float("alpha", self.alpha, "e.g. 1000 (the seed paper uses 10)")
         _nonneg_float("unlabelled_weight", self.unlabelled_weight, "use 0 to ignore "
                       "unlabelled alloys, 1 for the plain ELBO")
