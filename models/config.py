@@ -97,11 +97,11 @@ class DVAEConfig:
             Bernoulli (each element's two outcomes weigh the same in total). The
             classifier phase keeps the plain term, so the classifier does not move.
         encoder_presence: the encoder sees the element set 1[x_e > 0] as well as the
-            fractions (2E + y inputs). Without it an element at 2 at.% and an absent one
-            differ by 0.02 in one input, so an unseen system lands beside the seen
-            superset that holds a little of one more element (Al0.1CoCrFeNi for CoCrFeNi)
-            and decodes with that element (docs/benchmarks.md, session 7). Changes the
-            encoder's shape: a warm start needs the same setting.
+            fractions (2E + y inputs): without it an element at 2 at.% and an absent one
+            differ by 0.02 in one input, and the element set, which the presence decoder
+            must give back, is read off the fractions' magnitudes. Off by default
+            (docs/benchmarks.md, session 7). Changes the encoder's shape: a warm start
+            needs the same setting.
     Objective:
         alpha: weight of the labelled classification loss. The seed paper uses 10, but
             with per-row ELBOs of tens of nats the unlabelled term then drags the
