@@ -22,6 +22,7 @@ VALIDATION_SPLITS = ("stratified", "family")
 VAE_SELECTIONS = ("classifier", "elbo")
 LABELS = ("single", "phase4")
 LIKELIHOODS = ("multinomial", "presence")
+ENCODER_PRESENCE = ("off", "both", "vae")
 AUGMENT_KINDS = ("drop", "mix", "drop2", "mix3")
 AUGMENT_DEFAULT = ("drop", "mix")
 VAE_KEEPS = ("best", "last")
@@ -96,12 +97,16 @@ class DVAEConfig:
             present by default nor a rare one absent. γ = 1 is the fully balanced
             Bernoulli (each element's two outcomes weigh the same in total). The
             classifier phase keeps the plain term, so the classifier does not move.
-        encoder_presence: the encoder sees the element set 1[x_e > 0] as well as the
-            fractions (2E + y inputs): without it an element at 2 at.% and an absent one
-            differ by 0.02 in one input, and the element set, which the presence decoder
-            must give back, is read off the fractions' magnitudes. Off by default
-            (docs/benchmarks.md, session 7). Changes the encoder's shape: a warm start
-            needs the same setting.
+        encoder_presence: whether the encoder sees the element set 1[x_e > 0] as well
+            as the fractions: without it an element at 2 at.% and an absent one differ by
+            0.02 in one input, and the element set, which the presence decoder must give
+            back, is read off the fractions' magnitudes. ``"off"``; ``"both"``: E more
+            inputs of the first layer, trained in both phases (the classifier phase then
+            trains another encoder, so the classifier moves); ``"vae"``: weights of
+            their own into the first layer, zero through the classifier phase (which is
+            then the plain fit's to the bit, classifier included) and trained in the VAE
+            phase. Off by default (docs/benchmarks.md, session 7). Changes the encoder's
+            shape: a warm start needs the same setting.
     Objective:
         alpha: weight of the labelled classification loss. The seed paper uses 10, but
             with per-row ELBOs of tens of nats the unlabelled term then drags the
@@ -268,7 +273,7 @@ class DVAEConfig:
     presence_weight: float = 10.0
     presence_threshold: float = 0.5
     presence_balance: float = 0.0
-    encoder_presence: bool = False
+    encoder_presence: str = "off"
     alpha: float = 1000.0
     unlabelled_weight: float = 1.0
     unlabelled_classifier: str = "m2"
@@ -385,9 +390,7 @@ class DVAEConfig:
                 f"presence_balance={self.presence_balance!r} weighs the presence term, "
                 f"which composition_likelihood={self.composition_likelihood!r} has not: "
                 "set composition_likelihood=\"presence\" or presence_balance=0")
-        if not isinstance(self.encoder_presence, bool):
-            raise ConfigError(f"encoder_presence={self.encoder_presence!r} is invalid: give "
-                              "true or false")
+        _choice("encoder_presence", self.encoder_presence, ENCODER_PRESENCE)
         _nonneg_float("alpha", self.alpha, "e.g. 1000 (the seed paper uses 10)")
         _nonneg_float("unlabelled_weight", self.unlabelled_weight, "use 0 to ignore "
                       "unlabelled alloys, 1 for the plain ELBO")

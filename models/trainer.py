@@ -136,6 +136,7 @@ class Trainer:
     def classifier_phase(self, net: M2, d: TrainingData) -> TrainResult:
         c, space = self.c, self.space
         plan: Schedule = schedule(c, d.n_labelled, d.n_unlabelled, self.seed)
+        self._freeze_presence_input(net, True)  # encoder_presence "vae": zero in this phase
         opt = torch.optim.Adam(net.parameters(), lr=c.lr, weight_decay=c.weight_decay)
         history: list[dict[str, float]] = []
         best_score, best_state, best_epoch, since_best = math.inf, None, 0, 0
@@ -225,6 +226,14 @@ class Trainer:
             present = torch.cat([d.x_l, d.x_u]) > 0
             net.decoder.balance = presence_class_weights(present, self.c.presence_balance)
 
+    @staticmethod
+    def _freeze_presence_input(net: M2, frozen: bool) -> None:
+        """The encoder's element-set weights (``encoder_presence = "vae"``) stay at zero
+        through the classifier phase (no gradient: Adam skips them) and train after."""
+        presence = getattr(net.encoder, "presence", None)
+        if presence is not None:
+            presence.requires_grad_(not frozen)
+
     def vae_phase(self, net: M2, d: TrainingData, result: TrainResult) -> None:
         """Phase 2 from where phase 1 left ``net``, with the classifier of
         ``result.state``; updates ``result`` (state, VAE epochs, steps, history)."""
@@ -234,6 +243,7 @@ class Trainer:
         for param in net.classifier.parameters():
             param.requires_grad_(False)
         self._balance_presence(net, d)
+        self._freeze_presence_input(net, False)
         x_u, f_u, p_u = d.vae_unlabelled()  # with the synthetic alloys of vae_augment
         plan = schedule(c, d.n_labelled, len(x_u), self.seed + 1, c.vae_batch_size)
         opt = torch.optim.Adam([*net.encoder.parameters(), *net.decoder.parameters()],

@@ -37,16 +37,40 @@ def _traces(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_config_and_architecture():
-    assert DVAEConfig().encoder_presence is False  # off by default
-    with pytest.raises(ConfigError, match="encoder_presence"):
-        DVAEConfig(encoder_presence=1)
+    assert DVAEConfig().encoder_presence == "off"  # off by default
+    for bad in (True, "on", 1):
+        with pytest.raises(ConfigError, match="encoder_presence"):
+            DVAEConfig(encoder_presence=bad)
     assert "encoder_presence" in ARCHITECTURE  # a warm start needs the same shapes
     kw = dict(n_elements=5, n_features=3, latent_dim=2, encoder_hidden=(8,), decoder_hidden=(8,),
               classifier_hidden=(8,), activation="softplus", classifier_activation="relu",
               dropout=0.0, n_heads=1)
-    plain, both = M2(**kw), M2(**kw, encoder_presence=True)
+    torch.manual_seed(0)
+    plain = M2(**kw)
+    both = M2(**kw, encoder_presence="both")
+    torch.manual_seed(0)
+    vae = M2(**kw, encoder_presence="vae")
     assert plain.encoder.net[0].in_features == 5 + 1
     assert both.encoder.net[0].in_features == 2 * 5 + 1
+    # "vae": the plain network's weights to the bit (no RNG drawn), the set's weights zero
+    for key, value in plain.state_dict().items():
+        torch.testing.assert_close(vae.state_dict()[key], value, rtol=0, atol=0)
+    assert vae.encoder.presence.shape == (8, 5) and not vae.encoder.presence.any()
+    x = torch.tensor([[0.5, 0.5, 0, 0, 0], [0.2, 0.2, 0.2, 0.2, 0.2]])
+    y = torch.tensor([1.0, 0.0])
+    assert all(torch.equal(a, b) for a, b in zip(vae.encoder(x, y), plain.encoder(x, y)))
+
+
+def test_vae_mode_keeps_the_classifier_and_trains_the_set_weights():
+    """Real fits, same seed: with ``"vae"`` the classifier phase is the plain fit's (the
+    same probabilities to the bit), the element-set weights move in the VAE phase only."""
+    X, y = _traces(300, 0)
+    base = dict(composition_likelihood="presence", latent_dim=2)
+    fits = {mode: DisentangledVAE(fast(**base, encoder_presence=mode), elements=SYNTHETIC_PALETTE,
+                                  seed=0).fit(X, y) for mode in ("off", "vae")}
+    np.testing.assert_array_equal(fits["vae"].predict_proba(X), fits["off"].predict_proba(X))
+    assert fits["vae"].net_.encoder.presence.abs().sum() > 0
+    assert not np.array_equal(fits["vae"].encode(X), fits["off"].encode(X))
 
 
 def test_presence_input_tells_a_trace_from_nothing():
@@ -59,7 +83,7 @@ def test_presence_input_tells_a_trace_from_nothing():
                 vae_max_epochs=40, vae_patience=100)
     agreement = {}
     for flag in (False, True):
-        m = DisentangledVAE(fast(**base, encoder_presence=flag), elements=SYNTHETIC_PALETTE,
+        m = DisentangledVAE(fast(**base, encoder_presence="both" if flag else "off"), elements=SYNTHETIC_PALETTE,
                             seed=1).fit(X, y)
         agreement[flag] = reconstruction_quality(m, Xt)["element_set_agreement"]
     assert agreement[True] > agreement[False] + 0.15
