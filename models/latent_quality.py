@@ -73,8 +73,22 @@ def clean(X: np.ndarray, at_pct: float = CLEAN_AT_PCT) -> np.ndarray:
     return out / out.sum(axis=1, keepdims=True)
 
 
+def element_errors(present: np.ndarray, decoded: np.ndarray, elements: tuple[str, ...],
+                   top: int = 5) -> dict[str, dict[str, int]]:
+    """Which elements the wrong sets get wrong: ``(n, E)`` boolean input and decoded
+    element sets → ``{"extra": {element: alloys decoded with it but not holding it},
+    "missing": {element: alloys holding it, decoded without}}``, the ``top`` most
+    frequent of each, largest first."""
+    out = {}
+    for kind, wrong in (("extra", decoded & ~present), ("missing", present & ~decoded)):
+        counts = wrong.sum(axis=0)
+        order = [j for j in np.argsort(-counts, kind="stable")[:top] if counts[j] > 0]
+        out[kind] = {elements[j]: int(counts[j]) for j in order}
+    return out
+
+
 def reconstruction_quality(model: DisentangledVAE, X: np.ndarray,
-                           at_pct: float = CLEAN_AT_PCT) -> dict[str, float]:
+                           at_pct: float = CLEAN_AT_PCT) -> dict[str, Any]:
     """Reconstruction of alloys ``X`` ``(n, E)`` by decode(encode(x, ŷ), ŷ).
 
     Returns:
@@ -85,7 +99,9 @@ def reconstruction_quality(model: DisentangledVAE, X: np.ndarray,
         for where a mismatch comes from, ``element_precision`` / ``element_recall`` of
         the decoded elements against the input's, ``decoded_elements`` per alloy, and
         the shares of alloys decoded with extra elements only, missing ones only, or
-        both (``share_extra_only``, ``share_missing_only``, ``share_extra_and_missing``).
+        both (``share_extra_only``, ``share_missing_only``, ``share_extra_and_missing``),
+        and the elements most often extra / missing (``element_errors``, see
+        :func:`element_errors`).
     """
     x = model._fractions(X)
     x_hat = model.reconstruct(x)
@@ -105,6 +121,7 @@ def reconstruction_quality(model: DisentangledVAE, X: np.ndarray,
         "share_extra_only": float((extra & ~missing).mean()),
         "share_missing_only": float((missing & ~extra).mean()),
         "share_extra_and_missing": float((extra & missing).mean()),
+        "element_errors": element_errors(present, decoded, model.elements),
     }
 
 

@@ -148,16 +148,31 @@ class Encoder(nn.Module):
     """q(z | x, y) = Normal(μ, diag σ²) from fractions and label."""
 
     def __init__(self, n_elements: int, latent_dim: int, hidden: Sequence[int], *,
-                 activation: str, y_dim: int = 1) -> None:
+                 activation: str, y_dim: int = 1, presence_input: str = "off") -> None:
         super().__init__()
-        self.net = mlp(n_elements + y_dim, hidden, 2 * latent_dim, activation=activation)
+        # DVAEConfig.encoder_presence: "both" = the element set 1[x > 0] as E more inputs
+        # of the first layer; "vae" = its own weights into the first layer, zero and drawn
+        # from no RNG, so the network (and a classifier phase that leaves them at zero) is
+        # the plain encoder's to the bit until the VAE phase trains them
+        width = n_elements * (2 if presence_input == "both" else 1) + y_dim
+        self.net = mlp(width, hidden, 2 * latent_dim, activation=activation)
         self.latent_dim = latent_dim
+        self.presence_input = presence_input
+        first = hidden[0] if hidden else 2 * latent_dim
+        self.presence = (nn.Parameter(torch.zeros(first, n_elements))
+                         if presence_input == "vae" else None)
 
     def forward(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         """``x`` ``(n, E)`` fractions, ``y`` ``(n,)`` in {0, 1} (or ``(n, K)`` one-hot) →
         ``(μ, log σ²)``, each ``(n, latent_dim)``. log σ² is clamped to [-12, 6] so early
         steps cannot blow up."""
-        out = self.net(torch.cat([x, _columns(y)], dim=-1))
+        present = (x > 0).to(x.dtype)
+        if self.presence is not None:
+            h = self.net[0](torch.cat([x, _columns(y)], dim=-1)) + present @ self.presence.T
+            out = self.net[1:](h)
+        else:
+            parts = [x, present, _columns(y)] if self.presence_input == "both" else [x, _columns(y)]
+            out = self.net(torch.cat(parts, dim=-1))
         mu, logvar = out.split(self.latent_dim, dim=-1)
         return mu, logvar.clamp(-12.0, 6.0)
 
@@ -196,6 +211,9 @@ class PresenceDecoder(nn.Module):
         self.presence_weight = float(presence_weight)
         # decoding keeps the elements with σ(a) ≥ this (a config setting, not a weight)
         self.presence_threshold = float(presence_threshold)
+        # per-element weights of the presence term's present / absent entries, set by the
+        # trainer for the VAE phase only (DVAEConfig.presence_balance); not a weight
+        self.balance: tuple[Tensor, Tensor] | None = None
 
     def parts(self, z: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         """``(presence logits, fraction logits)``, each ``(n, E)``."""
@@ -222,7 +240,8 @@ class M2(nn.Module):
                  classifier_activation: str, dropout: float, n_heads: int,
                  n_classes: int = 1, probability_floor: float = 0.0,
                  composition_likelihood: str = "multinomial",
-                 presence_weight: float = 1.0, presence_threshold: float = 0.5) -> None:
+                 presence_weight: float = 1.0, presence_threshold: float = 0.5,
+                 encoder_presence: str = "off") -> None:
         super().__init__()
         # n_classes = 1: the binary label (one logit, one 0/1 column); K: one-hot K.
         self.classifier = Classifier(n_features, classifier_hidden,
@@ -230,7 +249,7 @@ class M2(nn.Module):
                                      dropout=dropout, n_heads=n_heads, n_logits=n_classes,
                                      logit_bound=logit_bound(probability_floor, n_classes))
         self.encoder = Encoder(n_elements, latent_dim, encoder_hidden, activation=activation,
-                               y_dim=n_classes)
+                               y_dim=n_classes, presence_input=encoder_presence)
         if composition_likelihood == "presence":
             self.decoder = PresenceDecoder(n_elements, latent_dim, decoder_hidden,
                                            activation=activation, y_dim=n_classes,

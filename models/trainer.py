@@ -30,6 +30,7 @@ from torch import Tensor
 
 from alloyloop.models.batches import Schedule, schedule
 from alloyloop.models.classifier_phase import TailAverage, average_states, jitter_fractions, lr_schedule
+from alloyloop.models.composition import presence_class_weights
 from alloyloop.models.config import DVAEConfig
 from alloyloop.models.label_space import BinarySpace
 from alloyloop.models.networks import M2
@@ -135,6 +136,7 @@ class Trainer:
     def classifier_phase(self, net: M2, d: TrainingData) -> TrainResult:
         c, space = self.c, self.space
         plan: Schedule = schedule(c, d.n_labelled, d.n_unlabelled, self.seed)
+        self._freeze_presence_input(net, True)  # encoder_presence "vae": zero in this phase
         opt = torch.optim.Adam(net.parameters(), lr=c.lr, weight_decay=c.weight_decay)
         history: list[dict[str, float]] = []
         best_score, best_state, best_epoch, since_best = math.inf, None, 0, 0
@@ -216,6 +218,22 @@ class Trainer:
         return TrainResult(best_state, best_epoch, epoch, steps=epoch * plan.steps,
                            history=history)
 
+    def _balance_presence(self, net: M2, d: TrainingData) -> None:
+        """``presence_balance`` > 0: the decoder's presence term weighs each element's
+        present / absent entries by its share of the real training alloys (labelled and
+        pool; the synthetic ones of ``vae_augment`` are mixtures of these)."""
+        if self.c.presence_balance > 0 and hasattr(net.decoder, "balance"):
+            present = torch.cat([d.x_l, d.x_u]) > 0
+            net.decoder.balance = presence_class_weights(present, self.c.presence_balance)
+
+    @staticmethod
+    def _freeze_presence_input(net: M2, frozen: bool) -> None:
+        """The encoder's element-set weights (``encoder_presence = "vae"``) stay at zero
+        through the classifier phase (no gradient: Adam skips them) and train after."""
+        presence = getattr(net.encoder, "presence", None)
+        if presence is not None:
+            presence.requires_grad_(not frozen)
+
     def vae_phase(self, net: M2, d: TrainingData, result: TrainResult) -> None:
         """Phase 2 from where phase 1 left ``net``, with the classifier of
         ``result.state``; updates ``result`` (state, VAE epochs, steps, history)."""
@@ -224,6 +242,8 @@ class Trainer:
                                         if k.startswith(CLASSIFIER)})
         for param in net.classifier.parameters():
             param.requires_grad_(False)
+        self._balance_presence(net, d)
+        self._freeze_presence_input(net, False)
         x_u, f_u, p_u = d.vae_unlabelled()  # with the synthetic alloys of vae_augment
         plan = schedule(c, d.n_labelled, len(x_u), self.seed + 1, c.vae_batch_size)
         opt = torch.optim.Adam([*net.encoder.parameters(), *net.decoder.parameters()],
@@ -296,6 +316,8 @@ class Trainer:
                 best_vae = average_states(recent)
         for param in net.classifier.parameters():
             param.requires_grad_(True)
+        if hasattr(net.decoder, "balance"):
+            net.decoder.balance = None  # a training weight: scoring after the fit is plain
         merged = {k: v for k, v in result.state.items() if k.startswith(CLASSIFIER)}
         merged.update(best_vae)
         result.state, result.vae_best_epoch, result.vae_epochs = merged, best_epoch, epoch

@@ -16,7 +16,7 @@ from alloyloop.models.config import DVAEConfig
 ARCHITECTURE = ("label", "latent_dim", "encoder_hidden", "decoder_hidden", "classifier_hidden",
                 "activation", "classifier_activation", "classifier_inputs", "processing_input",
                 "features",
-                "n_ensemble", "composition_likelihood")
+                "n_ensemble", "composition_likelihood", "encoder_presence")
 """Config fields that change the networks' shapes or meaning: they must match to warm start."""
 
 
