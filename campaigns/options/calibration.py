@@ -18,22 +18,17 @@ from alloyloop.campaigns.options.checks import OptionError, flag, named, number
 from alloyloop.campaigns.options.collect import converted_as_given
 
 
-@named
-def _prior_sd(inst: Any, attr: Any, v: Any) -> None:
-    try:
-        number(0.0, 10.0, open_low=True)(inst, None, v)
-    except OptionError as exc:
-        raise OptionError(f"{exc} (the offset's prior sd in logit units, e.g. 0.5; "
-                          "to turn the calibration off write enabled = false)") from None
-
-
-@named
-def _slope_prior_sd(inst: Any, attr: Any, v: Any) -> None:
-    try:
-        number(0.0, 10.0, open_low=True)(inst, None, v)
-    except OptionError as exc:
-        raise OptionError(f"{exc} (the prior sd of the logit slope's logarithm, e.g. 0.5; "
-                          "to turn the calibration off write enabled = false)") from None
+def _sd(what: str) -> Any:
+    """A prior sd's check: in (0, 10], its refusal naming ``what`` and the way to turn the
+    calibration off."""
+    @named
+    def check(inst: Any, attr: Any, v: Any) -> None:
+        try:
+            number(0.0, 10.0, open_low=True)(inst, None, v)
+        except OptionError as exc:
+            raise OptionError(f"{exc} ({what}, e.g. 0.5; to turn the calibration off write "
+                              "enabled = false)") from None
+    return check
 
 
 @converted_as_given
@@ -43,5 +38,5 @@ class CalibrationSpec:
     offset's prior sd (logit units) and the log slope's, each in (0, 10]."""
 
     enabled: bool = attrs.field(default=True, validator=flag)
-    prior_sd: float = attrs.field(default=0.5, validator=_prior_sd)
-    slope_prior_sd: float = attrs.field(default=0.5, validator=_slope_prior_sd)
+    prior_sd: float = attrs.field(default=0.5, validator=_sd("the offset's prior sd in logit units"))
+    slope_prior_sd: float = attrs.field(default=0.5, validator=_sd("the prior sd of the logit slope's logarithm"))
