@@ -27,6 +27,10 @@ def test_far_from_by_hand():
     assert list(far_from(x, known, 0.1)) == [False, True, True]
     assert list(far_from(x, known, 0.15)) == [False, False, True]
     assert far_from(x, np.empty((0, 3)), 0.1).all()
+    rng = np.random.default_rng(0)  # the k-d tree against the pairwise definition
+    known, x = rng.dirichlet(np.ones(6), 300), rng.dirichlet(np.ones(6), 200)
+    pairwise = (np.abs(x[:, None, :] - known[None]).max(axis=2) > 0.1).all(axis=1)
+    assert np.array_equal(far_from(x, known, 0.1), pairwise) and 0 < pairwise.sum() < 200
 
 
 def test_the_rule_by_hand():
