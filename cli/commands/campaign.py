@@ -267,7 +267,7 @@ def suggestions(
                       CONFORMAL_SHORT.get(row["conformal_set"], row["conformal_set"]), num(s.in_domain), s.status)
     console.print(table)
     console.print("p(1ph): predicted p(single-phase) as recorded, calibrated on the campaign's own labelled "
-                  "suggestions ([calibration]; the model's own p is the CSV's p_model); "
+                  "suggestions (the spec's \\[calibration] section; the model's own p is the CSV's p_model); "
                   "set: conformal prediction set (both = not decided); "
                   "in dom.: inside the model's domain; an alloy's notation parses back to its stored key; "
                   "--export csv has the keys and every column")
