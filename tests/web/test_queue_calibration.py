@@ -25,5 +25,5 @@ def test_the_queue_shows_the_recorded_p_and_the_models(client, lab, page_login) 
            for sid in (calibrated, first)}
     assert "p(single) 0.62" in row[calibrated]
     assert "(model 0.81, calibrated on 6 own labels)" in row[calibrated]
-    assert 'logit offset -0.96' in row[calibrated]
+    assert 'logit × 1.00 -0.96' in row[calibrated]  # a record from before the slope: a = 1
     assert "p(single) 0.70" in row[first] and "calibrated on" not in row[first]

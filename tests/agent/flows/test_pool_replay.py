@@ -80,12 +80,15 @@ def test_pool_replay_campaign(sqlite_store: str, home: Path) -> None:
     assert last.hit_systems <= last.cumulative_hits
     assert last.new_system_hits == last.cumulative_hits  # no training systems were given
     assert 0.0 <= last.hit_spread <= 1.0
-    # the per-suggestion rows: the store's p(single) is the round's DVAE's (the surrogate)
+    # the per-suggestion rows: the model's p (extra p_model) is the round's DVAE's (the
+    # surrogate); the store's p(single) is it as calibrated on the campaign's own labels,
+    # the same before any (round 0)
     rows = [list(m.suggestions) for m in scored]
     assert [[x["key"] for x in r] for r in rows] == picked
     assert [sum(x["hit"] for x in r) for r in rows] == hits
-    assert all(abs(x["p_single"] - x["p_surrogate"]) < 1e-6 for r in rows for x in r)
-    assert all(x["p_model"] is None and x["system"] for r in rows for x in r)
+    assert all(x["p_model"] is not None and x["system"] for r in rows for x in r)
+    assert all(abs(x["p_model"] - x["p_surrogate"]) < 1e-6 for r in rows for x in r)
+    assert all(x["p_single"] == x["p_model"] for x in rows[0])
     top = scored[0].top_by_p
     assert len(top) == 5 and [t["p"] for t in top] == sorted((t["p"] for t in top), reverse=True)
     assert all(t["hit"] == bool(truth[t["key"]]) for t in top)
