@@ -65,4 +65,15 @@ def merge(target: Path, parts: Sequence[Path]) -> tuple[list[dict[str, Any]], di
     meta.setdefault("commands", [])
     meta.setdefault("command", "")
     meta.setdefault("load_before", "not recorded")
+    meta["machine"] = merged_machines(meta.get("machine"), per_oracle)
     return results, meta
+
+
+def merged_machines(earlier: str | None, per_oracle: dict) -> str:
+    """The machines a merged study's rows ran on: the earlier study's (one or several,
+    `` / ``-joined) and every part's, each once in order of first use — not the machine
+    that happens to run the merge."""
+    seen = [m for m in (earlier or "").split(" / ") if m]
+    for entry in per_oracle.values():
+        seen += [p["machine"] for p in entry["parts"] if p.get("machine")]
+    return " / ".join(dict.fromkeys(seen)) or "not recorded"

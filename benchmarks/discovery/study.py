@@ -103,8 +103,8 @@ def main(argv: list[str] | None = None) -> Path:
 
         results, meta = merge(out_dir / "discovery.json", args.merge)
         write_study(out_dir / "discovery.json", results, command=meta.pop("command"), wall=0.0,
-                    **{k: v for k, v in meta.items()
-                       if k not in ("machine", "updated", "wall_seconds_this_run")})
+                    **{k: v for k, v in meta.items()  # the rows' machines, not the merger's
+                       if k not in ("updated", "wall_seconds_this_run")})
     if args.report_only or args.merge:
         _publish(out_dir / "discovery.json", out_dir)
         return out_dir / "discovery.json"

@@ -182,8 +182,9 @@ def test_merge_replaces_runs_by_oracle_strategy_seed_and_keeps_each_parts_record
                          "cmd-before", base_rate={"cocrfenbti-hea": {"n": 3, "labelled": 3,
                                                                      "hits": 1}})
     after = _study_json(tmp_path / "after", [_run("cocrfenbti-hea", "botorch", 0, True)],
-                        "cmd-after", load_before="9")
+                        "cmd-after", load_before="9", machine="n")
     results, meta = merge(target / "discovery.json", [before, after])
+    assert meta["machine"] == "m / n"  # the rows' machines, each once, not the merger's
     got = {(r["oracle"], r["strategy"], r["seed"]): r["suggestions"][0]["hit"] for r in results}
     assert got == {("cocrfenbti", "greedy", 0): True, ("cocrfenbti-hea", "greedy", 0): True,
                    ("cocrfenbti-hea", "botorch", 0): True}  # the later part's botorch
