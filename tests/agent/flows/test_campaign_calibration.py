@@ -70,12 +70,16 @@ def test_the_next_round_records_p_moved_towards_the_labels(sqlite_store: str, ho
         assert fit["offset"] > 0 and moved.mean() > first_p.mean() and recorded > model
 
 
+def _first_round(session, spec_dict, name: str, items: list[SuggestionInput]) -> None:  # noqa: ANN001
+    """A lab campaign ``name`` whose round 0 stored ``items``."""
+    create_from_spec(session, parse_spec(spec_dict(name, "lab")))
+    add_suggestions(session, start_round(session, name, data_hash="h0", seed=1).id, items)
+
+
 def test_raw_p_is_fitted_not_the_recorded_one(fresh_store, spec_dict) -> None:  # noqa: ANN001
     url = fresh_store("sqlite")
     with store_session(url) as s:
-        create_from_spec(s, parse_spec(spec_dict("raw", "lab")))
-        r0 = start_round(s, "raw", data_hash="h0", seed=1)
-        add_suggestions(s, r0.id, [
+        _first_round(s, spec_dict, "raw", [
             SuggestionInput("Co50Ni50", "screen", p_single=0.2, extra={"p_model": 0.9}),
             SuggestionInput("Cr20Fe40Ni40", "screen", p_single=0.7),  # stored before calibration
             SuggestionInput("Fe50Ni50", "screen", p_single=0.6),      # not labelled
@@ -152,9 +156,7 @@ def test_off_records_the_models_p(spec_dict) -> None:  # noqa: ANN001
 def test_a_phase_target_is_calibrated_on_its_own_hits(fresh_store, spec_dict) -> None:  # noqa: ANN001
     url = fresh_store("sqlite")
     with store_session(url) as s:
-        create_from_spec(s, parse_spec(spec_dict("fcc", "lab")))
-        r0 = start_round(s, "fcc", data_hash="h0", seed=1)
-        add_suggestions(s, r0.id, [
+        _first_round(s, spec_dict, "fcc", [
             SuggestionInput("Co50Ni50", "screen", p_single=0.9,
                             extra={"target": "FCC", "p_target": 0.3, "p_target_model": 0.8}),
             SuggestionInput("Cr20Fe40Ni40", "screen", p_single=0.9,
